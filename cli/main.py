@@ -1,0 +1,349 @@
+"""The headless command line: a thin Typer layer over importers -> core -> exporters.
+
+Exit codes are an API (see EXIT_CODES). This module never imports Textual: only the `tui`
+command does, when it runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from core.policy import PolicyError, default_policy_text, load_policy
+from exporters.atomic import OutputError, write_bytes_atomic
+from importers.load import InputError, MappingError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_OUTPUT = 4
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on; "
+    "2 usage or configuration error; 3 input file unreadable; 4 output could not be written; "
+    "70 internal error (a bug: please report it); 130 interrupted."
+)
+
+app = typer.Typer(
+    name="coa-audit",
+    help="Audit fleet inventories for qualifying Windows base licences (COA, GML, OA3) before "
+    "a Volume Licensing imaging order.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+policy_app = typer.Typer(help="Show or copy the licensing policy.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"coa-audit: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _guard() -> Iterator[None]:
+    """Turn every failure into one line on stderr and its documented exit code."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except InputError as exc:
+        _fail(str(exc), EXIT_INPUT)
+    except (PolicyError, MappingError, ValueError) as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except OutputError as exc:
+        _fail(str(exc), EXIT_OUTPUT)
+    except KeyboardInterrupt:
+        _fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        with contextlib.suppress(Exception):
+            sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - silence the exit flush
+        raise typer.Exit(EXIT_OK) from None
+    except Exception as exc:  # a bug: say so in one line, never with local variables
+        _fail(f"internal error: {type(exc).__name__}: {exc} (please report this)", EXIT_INTERNAL)
+
+
+def _progress():  # -> Callable | None
+    if not sys.stderr.isatty():
+        return None
+    last = [-1]
+
+    def show(stage: str, done: int, total: int) -> None:
+        pct = int(done * 100 / total) if total else 100
+        if pct != last[0]:
+            last[0] = pct
+            sys.stderr.write(f"\r{stage}: {pct:3d}%   ")
+            if pct >= 100:
+                sys.stderr.write("\r" + " " * 20 + "\r")
+            sys.stderr.flush()
+
+    return show
+
+
+FileArg = Annotated[Path, typer.Argument(help="Inventory: xlsx, xlsm, xlsb, xls, ods, csv, tsv.")]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", help="Sheet to read (default: the one that looks like an inventory)."),
+]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="Upgrade being bought: windows-enterprise (default), windows-pro, windows-education.",
+    ),
+]
+AgreementOpt = Annotated[
+    str | None, typer.Option("--agreement", help="commercial (default) or academic.")
+]
+PolicyOpt = Annotated[
+    Path | None, typer.Option("--policy", help="Policy TOML merged over the built-in one.")
+]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map", help='Map a source column: "Header=field" (repeatable; "Header=-" unmaps).'
+    ),
+]
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def check(
+    file: FileArg,
+    sheet: SheetOpt = None,
+    target: TargetOpt = None,
+    agreement: AgreementOpt = None,
+    policy: PolicyOpt = None,
+    map_: MapOpt = None,
+    format_: Annotated[Format, typer.Option("--format", help="text, json or csv.")] = Format.text,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity exists."),
+    ] = FailOn.error,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+    ] = None,
+) -> None:
+    """Audit an inventory and report every device that cannot be certified."""
+    from exporters.check_report import report_csv, report_json, report_text
+    from importers.session import open_session
+
+    with _guard():
+        session = open_session(
+            file,
+            sheet=sheet,
+            target=target,
+            agreement=agreement,
+            policy_path=policy,
+            maps=map_ or (),
+            progress=_progress(),
+        )
+        audit = session.audit
+        if format_ is Format.json:
+            data = report_json(audit)
+        elif format_ is Format.csv:
+            data = report_csv(audit).encode("utf-8")
+        else:
+            data = report_text(audit).encode("utf-8")
+        if output is not None:
+            write_bytes_atomic(output, data)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        summary = audit.summary()
+        if fail_on is FailOn.error and summary.blocked:
+            raise typer.Exit(EXIT_FINDINGS)
+        if fail_on is FailOn.warning and (summary.blocked or summary.review):
+            raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def columns(
+    file: FileArg,
+    sheet: SheetOpt = None,
+    map_: MapOpt = None,
+) -> None:
+    """Show the header row found, how each column maps to a field, and what stayed unmapped."""
+    from core.model import CANONICAL_FIELDS
+    from core.text import safe_text
+    from importers.headers import parse_overrides
+    from importers.load import list_sheets, load_inventory
+
+    with _guard():
+        inv = load_inventory(file, sheet=sheet, overrides=parse_overrides(map_ or ()))
+        src = inv.source
+        out = typer.echo
+        out(f"file: {safe_text(src.path)} ({src.format})")
+        if src.sheet is not None:
+            sheets = list_sheets(file)
+            names = ", ".join(
+                safe_text(s.name) + ("" if s.visible else " (hidden)") for s in sheets
+            )
+            out(f"sheet: {safe_text(src.sheet)}   (sheets: {names})")
+        if src.csv:
+            d = src.csv
+            out(f"csv: delimiter {d['delimiter']!r}, encoding {d['encoding']}")
+        for n in src.notices:
+            out(f"note: {safe_text(n)}")
+        out(f"header row: {src.header_row}   devices: {len(inv)}")
+        out("")
+        out(f"{'column':<7} {'source header':<32} field")
+        fields = {c: f for f, c in inv.mapping.items()}
+        for c, h in enumerate(inv.headers):
+            field = fields.get(c, "(unmapped, carried through)")
+            out(f"{inv.letter(c):<7} {safe_text(h)[:32]:<32} {field}")
+        missing = [f for f in CANONICAL_FIELDS if f not in inv.mapping]
+        if missing:
+            out("")
+            out(f"fields with no column: {', '.join(missing)}")
+
+
+@app.command()
+def codes() -> None:
+    """List every finding code with its severity and meaning."""
+    from core.codes import codes as all_codes
+
+    for info in all_codes().values():
+        typer.echo(f"{info.code:<24} {info.severity:<8} {info.title}")
+        typer.echo(f"{'':<33} {info.action}")
+
+
+@policy_app.command("show")
+def policy_show(
+    policy: PolicyOpt = None,
+    target: TargetOpt = None,
+    agreement: AgreementOpt = None,
+    format_: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+) -> None:
+    """Print the active verdict table: every edition under every target and agreement."""
+    with _guard():
+        pol = load_policy(policy, target, agreement)
+        rows = pol.table()
+        if format_ is Format.json:
+            import orjson
+
+            doc = {
+                "source": pol.source,
+                "name": pol.name,
+                "target": pol.target,
+                "agreement": pol.agreement,
+                "editions": rows,
+            }
+            sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+            return
+        combos = [k for k in rows[0] if "/" in k] if rows else []
+        short = {"qualifies": "yes", "review": "review", "not-qualifying": "no"}
+        typer.echo(f"policy: {pol.name} ({pol.source})")
+        typer.echo(f"active: {pol.target} / {pol.agreement}")
+        typer.echo("")
+        heads = [
+            c.replace("windows-", "").replace("commercial", "com").replace("academic", "acad")
+            for c in combos
+        ]
+        typer.echo(f"{'edition':<26}" + "".join(f"{h:>12}" for h in heads))
+        for row in rows:
+            typer.echo(f"{row['edition']:<26}" + "".join(f"{short[row[c]]:>12}" for c in combos))
+        typer.echo("")
+        typer.echo(
+            f"generic keys: {len(pol.generic_keys)}   placeholder serials: "
+            f"{len(pol.placeholder_serials)}"
+        )
+
+
+@policy_app.command("init")
+def policy_init(
+    path: Annotated[Path, typer.Argument(help="Where to write the editable policy (TOML).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write an editable copy of the built-in policy."""
+    with _guard():
+        if path.exists() and not force:
+            _fail(f"{path} exists; use --force to overwrite it", EXIT_USAGE)
+        import tomllib
+
+        import tomli_w
+
+        data = tomllib.loads(default_policy_text())
+        header = (
+            "# coa-audit policy, written by `coa-audit policy init`.\n"
+            "# Edit verdicts (qualifies / review / not-qualifying), keys and serial lists, then\n"
+            "# pass this file with --policy. Not legal advice: your agreement's terms win.\n\n"
+        )
+        write_bytes_atomic(path, (header + tomli_w.dumps(data)).encode("utf-8"))
+        typer.echo(f"wrote {path}", err=True)
+
+
+@app.command()
+def sample(
+    path: Annotated[Path, typer.Argument(help="Output file: .xlsx or .csv.")],
+    rows: Annotated[
+        int, typer.Option("--rows", min=1, max=5_000_000, help="Number of devices.")
+    ] = 500,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same file).")] = 1,
+) -> None:
+    """Write a realistic synthetic inventory with a known mix of problems."""
+    from exporters.sample_writer import write_sample
+
+    with _guard():
+        write_sample(path, rows, seed)
+        typer.echo(f"wrote {path} ({rows} devices)", err=True)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def tui(
+    file: FileArg,
+    sheet: SheetOpt = None,
+    target: TargetOpt = None,
+    agreement: AgreementOpt = None,
+    policy: PolicyOpt = None,
+    map_: MapOpt = None,
+) -> None:
+    """Open the full-screen auditor on an inventory."""
+    with _guard():
+        load_policy(policy, target, agreement)  # usage errors before the screen opens
+        if not file.exists():
+            raise InputError(f"{file}: no such file")
+        from tui.app import run_app
+
+        run_app(
+            file,
+            sheet=sheet,
+            target=target,
+            agreement=agreement,
+            policy_path=policy,
+            maps=map_ or (),
+        )
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("coa-audit: interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)
+
+
+if __name__ == "__main__":
+    main()

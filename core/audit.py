@@ -1,0 +1,572 @@
+"""The audit engine: findings and a status for every device, kept up to date per edit.
+
+A full run evaluates every row once. Row-local checks that depend only on repeated text
+(evidence, edition, OS, image, maker, model) are cached per distinct combination, so a
+fleet that repeats a few dozen editions costs a few dozen evaluations plus a lookup per row.
+Duplicate serials, keys and asset tags come from value -> rows indexes, so an edit
+re-audits the edited row plus the rows that shared or now share its value: ``update`` is
+O(1 + group size), not O(fleet).
+
+Detailed findings (messages, related rows) are built on demand for one row at a time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Any
+
+from core.codes import code_info, codes
+from core.editions import ParsedEdition, is_blank, parse_edition
+from core.model import Inventory
+from core.policy import Policy
+
+__all__ = ["STATUSES", "Audit", "Finding", "Summary", "mask_key"]
+
+STATUSES: tuple[str, ...] = ("eligible", "review", "blocked")
+ELIGIBLE, REVIEW, BLOCKED = 0, 1, 2
+
+# Duplicate kinds: (bit, field, code)
+_DUPS: tuple[tuple[int, str, str], ...] = (
+    (1, "serial_number", "SERIAL_DUPLICATE"),
+    (2, "coa_key", "KEY_DUPLICATE"),
+    (4, "asset_tag", "ASSET_TAG_DUPLICATE"),
+)
+_LOCAL_FIELDS = (
+    "coa_present",
+    "coa_edition",
+    "current_os",
+    "target_image",
+    "licensed_product",
+    "manufacturer",
+    "model",
+)
+
+Item = tuple[str, str]  # (code, detail sentence)
+
+
+def mask_key(key: str) -> str:
+    """Show only the last group of a product key: XXXXX-XXXXX-XXXXX-XXXXX-3V66T."""
+    key = key.strip()
+    if len(key) <= 5:
+        return "X" * len(key)
+    tail = key[-5:]
+    head = "".join("-" if ch == "-" else "X" for ch in key[:-5])
+    return head + tail
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return f"'{text[: limit - 1]}…'" if len(text) > limit else f"'{text}'"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    severity: str
+    field: str
+    column: str  # spreadsheet column letter, "" when the field is not in the source
+    message: str
+    related_rows: tuple[int, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "field": self.field,
+            "column": self.column,
+            "message": self.message,
+            "related_rows": list(self.related_rows),
+        }
+
+
+@dataclass
+class Summary:
+    devices: int
+    eligible: int
+    review: int
+    blocked: int
+    findings: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "devices": self.devices,
+            "eligible": self.eligible,
+            "review": self.review,
+            "blocked": self.blocked,
+            "findings": dict(self.findings),
+        }
+
+
+def _norm_id(value: str) -> str:
+    v = value.strip()
+    u = v.upper()
+    return v if u == v else u
+
+
+class Audit:
+    """Findings and statuses for one inventory under one policy."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        policy: Policy,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.inv = inventory
+        self.policy = policy
+        self._local_cache: dict[tuple[str, ...], tuple[tuple[Item, ...], int]] = {}
+        self._tuple_cache: dict[tuple[Item, ...], tuple[Item, ...]] = {(): ()}
+        self.run(progress)
+
+    # -- full run --------------------------------------------------------------------------
+    def _col(self, name: str) -> list[str] | repeat[str]:
+        col = self.inv.mapping.get(name)
+        return repeat("") if col is None else self.inv.column_values(col)
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Audit every row (after load, or after the column mapping changed)."""
+        inv = self.inv
+        n = len(inv)
+        local_cols = [self._col(f) for f in _LOCAL_FIELDS]
+        keys = self._col("coa_key")
+        serials = self._col("serial_number")
+        serial_col = inv.mapping.get("serial_number")
+        numeric_serials = inv.numeric.get(serial_col, set()) if serial_col is not None else set()
+
+        local: list[tuple[Item, ...]] = [()] * n
+        levels = bytearray(n)
+        cache = self._local_cache
+        evaluate = self._evaluate
+        key_items = self._key_items
+        serial_items = self._serial_items
+        intern = self._tuple_cache.setdefault
+        step = max(1, n // 100)
+        # Missing fields are endless repeat("") columns, so the zips are not strict; the
+        # first real column (or n) ends the loop.
+        rows = zip(zip(*local_cols, strict=False), keys, serials, strict=False)
+        for i, (lk, key, serial) in enumerate(rows):
+            if i >= n:
+                break
+            ck = (*lk, "k" if key.strip() else "")
+            hit = cache.get(ck)
+            if hit is None:
+                hit = cache[ck] = evaluate(ck)
+            items, level = hit
+            extra = key_items(key) if key else ()
+            s_items = serial_items(serial, i in numeric_serials)
+            if extra or s_items:
+                more = extra + s_items
+                items = intern(items + more, items + more)
+                level = max(level, *(code_info(c).level for c, _ in more))
+            local[i] = items
+            levels[i] = level
+            if progress is not None and i % step == 0:
+                progress(i, n)
+        self._local = local
+        self._level = levels  # local level only
+        self._index: dict[str, dict[str, Any]] = {}
+        self._dups = bytearray(n)
+        for bit, fname, _code in _DUPS:
+            self._build_index(bit, fname)
+        status = bytearray(levels)
+        for i in self._dup_rows():
+            status[i] = self._status_of(i)
+        self._status = status
+        self._recount()
+        if progress is not None:
+            progress(n, n)
+
+    def _dup_key(self, bit: int, value: str) -> str | None:
+        if not value or value.isspace():
+            return None
+        if bit == 1 and self.policy.serial_placeholder(value):
+            return None
+        if bit == 2:
+            k = value.strip().upper()
+            if not self.policy.key_well_formed(k) or self.policy.key_generic(k):
+                return None
+        return _norm_id(value)
+
+    def _build_index(self, bit: int, fname: str) -> None:
+        index: dict[str, Any] = {}
+        col = self.inv.mapping.get(fname)
+        self._index[fname] = index
+        if col is None:
+            return
+        dup_key = self._dup_key
+        dups: set[str] = set()
+        for i, v in enumerate(self.inv.column_values(col)):
+            k = dup_key(bit, v)
+            if k is None:
+                continue
+            prev = index.get(k)
+            if prev is None:
+                index[k] = i
+            elif isinstance(prev, int):
+                index[k] = [prev, i]
+                dups.add(k)
+            else:
+                prev.append(i)
+        flags = self._dups
+        for k in dups:
+            for i in index[k]:
+                flags[i] |= bit
+
+    def _dup_rows(self) -> Iterator[int]:
+        flags = self._dups
+        return (i for i in range(len(flags)) if flags[i])
+
+    def _status_of(self, row: int) -> int:
+        return (
+            BLOCKED if self._dups[row] & 3 else max(self._level[row], 1 if self._dups[row] else 0)
+        )
+
+    def _recount(self) -> None:
+        counts: Counter[str] = Counter()
+        for items, times in Counter(self._local).items():
+            for code, _ in items:
+                counts[code] += times
+        flags = self._dups
+        for i in self._dup_rows():
+            for bit, _fname, code in _DUPS:
+                if flags[i] & bit:
+                    counts[code] += 1
+        self._code_counts = counts
+        st = self._status.count
+        self._status_counts = [st(ELIGIBLE), st(REVIEW), st(BLOCKED)]
+
+    # -- row-local checks ------------------------------------------------------------------
+    def _evaluate(self, ck: tuple[str, ...]) -> tuple[tuple[Item, ...], int]:
+        present, edition, os_text, image, licensed, maker, model, has_key = ck
+        items = self._local_items(present, edition, os_text, image, licensed, maker, model, has_key)
+        level = max((code_info(c).level for c, _ in items), default=0)
+        return tuple(items), level
+
+    def evidence(self, row: int) -> tuple[bool, ParsedEdition | None, str]:
+        """(evidence present?, parsed base edition or None, the text it was read from)."""
+        f = self.inv.field
+        return self._evidence(
+            f(row, "coa_present"), f(row, "coa_edition"), bool(f(row, "coa_key").strip())
+        )
+
+    def _evidence(
+        self, present: str, edition: str, has_key: bool
+    ) -> tuple[bool, ParsedEdition | None, str]:
+        word = self.policy.evidence_word(present)
+        ed = None if is_blank(edition) else parse_edition(edition)
+        text = edition
+        if word is None and present.strip() and ed is None:
+            guess = parse_edition(present)
+            if guess.edition not in (None, "unreadable"):
+                ed, text, word = guess, present, True
+        if word is False:
+            return False, ed, text
+        has = word is True or ed is not None or has_key or bool(present.strip())
+        return has, ed, text
+
+    def _local_items(
+        self,
+        present: str,
+        edition: str,
+        os_text: str,
+        image: str,
+        licensed: str,
+        maker: str,
+        model: str,
+        has_key: str,
+    ) -> list[Item]:
+        items: list[Item] = []
+        pol = self.policy
+        has, ed, ed_text = self._evidence(present, edition, bool(has_key))
+        os_ed = None if is_blank(os_text) else parse_edition(os_text)
+        if not has:
+            if self.policy.evidence_word(present) is False:
+                if ed is not None or has_key:
+                    what = "an edition" if ed is not None else "a product key"
+                    items.append(
+                        (
+                            "EVIDENCE_CONFLICT",
+                            f"The COA column says {_quote(present)} but {what} is recorded.",
+                        )
+                    )
+                items.append(("COA_MISSING", f"The COA column says {_quote(present)}."))
+            else:
+                items.append(
+                    ("COA_MISSING", "No COA, edition or product key is recorded for this device.")
+                )
+        elif ed is None or ed.edition == "unreadable":
+            if ed is None:
+                detail = "The edition on the licence evidence is blank."
+            else:
+                detail = f"coa-audit cannot read the edition {_quote(ed_text)}."
+            if os_ed is not None:
+                detail += (
+                    f" The current OS column says {_quote(os_text)}, but the installed OS is"
+                    " a hint, not evidence of a licence."
+                )
+            items.append(("EDITION_UNKNOWN", detail))
+        else:
+            rating = pol.rate(ed)
+            what = f"{_quote(ed_text)} reads as {self.describe(ed)}"
+            if rating.verdict == "not-qualifying":
+                items.append(("EDITION_NOT_QUALIFYING", f"{what}: {rating.reason}"))
+            elif rating.verdict == "review":
+                items.append(("EDITION_REVIEW", f"{what}: {rating.reason}"))
+        if has and ed is not None and os_ed is not None:
+            mismatch = self._os_mismatch(ed, os_ed)
+            if mismatch:
+                items.append(("OS_EVIDENCE_MISMATCH", mismatch))
+        if image.strip() and not is_blank(image):
+            uncovered = self._image_not_covered(image, licensed)
+            if uncovered:
+                items.append(("IMAGE_NOT_COVERED", uncovered))
+        scope = pol.out_of_scope(maker, model)
+        if scope:
+            items.append(("DEVICE_OUT_OF_SCOPE", f"The maker/model says this is {scope}."))
+        return items
+
+    def describe(self, ed: ParsedEdition) -> str:
+        entry = self.policy.data.get("editions", {}).get(ed.key, {})
+        label = str(entry.get("label", ed.key)).split(" (")[0]
+        if (
+            ed.version
+            and ed.family == "windows"
+            and not label.startswith(("Windows 7", "Windows 1"))
+        ):
+            label = f"{label}, version {ed.version}"
+        return label
+
+    def _os_mismatch(self, ed: ParsedEdition, os_ed: ParsedEdition) -> str | None:
+        tiers = self.policy.data.get("os_mismatch", {})
+        consumer, business = set(tiers.get("consumer", [])), set(tiers.get("business", []))
+        a, b = ed.edition, os_ed.edition
+        if (a in consumer and b in business) or (a in business and b in consumer):
+            return (
+                f"The installed OS reads as {self.describe(os_ed)} but the licence evidence "
+                f"reads as {self.describe(ed)}."
+            )
+        return None
+
+    def _image_not_covered(self, image: str, licensed: str) -> str | None:
+        pol = self.policy
+        img = parse_edition(image)
+        if img.edition in (None, "unreadable", "unspecified", "ambiguous"):
+            return None
+        lic = None if is_blank(licensed) else parse_edition(licensed)
+        if lic is None or lic.edition in (None, "unreadable", "unspecified", "ambiguous"):
+            lic_edition, lic_version = pol.licensed_edition, None
+            lic_name = pol.target_label.replace(" upgrade", "")
+        else:
+            lic_edition, lic_version = lic.edition or "", lic.version
+            lic_name = _quote(licensed)
+        img_key = f"{img.edition}@{img.version}"
+        if img_key in pol.never_images:
+            return f"Image {_quote(image)} is never a downgrade target (rule D3)."
+        ri, rl = pol.version_rank(img.version), pol.version_rank(lic_version)
+        if ri is not None and rl is not None and ri > rl:
+            return (
+                f"Image {_quote(image)} is a newer version than the licensed {lic_name} (rule D1)."
+            )
+        covers = pol.covers.get(
+            lic_edition, {"same_version": [lic_edition], "earlier_versions": []}
+        )
+        same = covers.get("same_version", [])
+        earlier = covers.get("earlier_versions", [])
+        if ri is not None and rl is not None:
+            allowed = same if ri == rl else earlier
+        else:
+            allowed = [*same, *earlier]
+        if img.edition not in allowed:
+            return (
+                f"Image {_quote(image)} is not the licensed {lic_name} edition nor a lower "
+                "edition of an earlier version (rule D2)."
+            )
+        return None
+
+    def _key_items(self, key: str) -> tuple[Item, ...]:
+        if not key.strip():
+            return ()
+        pol = self.policy
+        if not pol.key_well_formed(key):
+            return (
+                ("KEY_MALFORMED", f"The product key {mask_key(key)} is not a valid key format."),
+            )
+        if pol.key_generic(key):
+            return (
+                (
+                    "KEY_GENERIC",
+                    f"The key ending {key.strip()[-5:].upper()} is a published generic key.",
+                ),
+            )
+        return ()
+
+    def _serial_items(self, serial: str, was_number: bool) -> tuple[Item, ...]:
+        if not serial.strip():
+            return (("SERIAL_MISSING", "The serial number is blank."),)
+        if self.policy.serial_placeholder(serial):
+            return (
+                ("SERIAL_PLACEHOLDER", f"The serial {_quote(serial)} is a firmware placeholder."),
+            )
+        if was_number:
+            return (("SERIAL_NUMERIC", f"The serial {_quote(serial)} is stored as a number."),)
+        return ()
+
+    # -- incremental -----------------------------------------------------------------------
+    def update(self, row: int, col: int, old: str) -> set[int]:
+        """Re-audit after cell (row, col) changed from ``old``; returns the rows re-audited.
+
+        Costs the row itself plus the rows sharing its old or new serial/key/asset tag.
+        """
+        name = self.inv.field_of(col)
+        new = self.inv.value(row, col)
+        dup = next(((bit, f) for bit, f, _c in _DUPS if f == name), None)
+        touched = {row}
+        reindex = None
+        if dup is not None:
+            bit, fname = dup
+            ok, nk = self._dup_key(bit, old), self._dup_key(bit, new)
+            if ok != nk:
+                touched.update(self._group(fname, ok))
+                touched.update(self._group(fname, nk))
+                reindex = (bit, fname, ok, nk)
+        for r in touched:
+            self._uncount(r)
+        if reindex is not None:
+            bit, fname, ok, nk = reindex
+            self._reindex(bit, fname, row, ok, nk, touched)
+        self._relocal(row)
+        for r in touched:
+            self._status[r] = self._status_of(r)
+            self._count(r)
+        return touched
+
+    def _relocal(self, row: int) -> None:
+        f = self.inv.field
+        ck = (*(f(row, n) for n in _LOCAL_FIELDS), "k" if f(row, "coa_key").strip() else "")
+        hit = self._local_cache.get(ck)
+        if hit is None:
+            hit = self._local_cache[ck] = self._evaluate(ck)
+        items, level = hit
+        col = self.inv.mapping.get("serial_number")
+        more = self._key_items(f(row, "coa_key")) + self._serial_items(
+            f(row, "serial_number"), col is not None and self.inv.was_number(row, col)
+        )
+        if more:
+            items = items + more
+            level = max(level, *(code_info(c).level for c, _ in more))
+        self._local[row] = items
+        self._level[row] = level
+
+    def _group(self, fname: str, key: str | None) -> list[int]:
+        if key is None:
+            return []
+        hit = self._index[fname].get(key)
+        if hit is None:
+            return []
+        return [hit] if isinstance(hit, int) else hit
+
+    def _reindex(
+        self, bit: int, fname: str, row: int, ok: str | None, nk: str | None, touched: set[int]
+    ) -> None:
+        index = self._index[fname]
+        if ok is not None:
+            group = [r for r in self._group(fname, ok) if r != row]
+            if not group:
+                index.pop(ok, None)
+            else:
+                index[ok] = group[0] if len(group) == 1 else group
+        if nk is not None:
+            group = sorted({*self._group(fname, nk), row})
+            index[nk] = group[0] if len(group) == 1 else group
+        for r in touched:
+            size = len(self._group(fname, self._dup_key(bit, self.inv.field(r, fname))))
+            self._dups[r] = (self._dups[r] | bit) if size > 1 else (self._dups[r] & ~bit)
+
+    def _row_codes(self, row: int) -> list[str]:
+        out = [c for c, _ in self._local[row]]
+        out.extend(code for bit, _f, code in _DUPS if self._dups[row] & bit)
+        return out
+
+    def _uncount(self, row: int) -> None:
+        self._status_counts[self._status[row]] -= 1
+        for c in self._row_codes(row):
+            self._code_counts[c] -= 1
+
+    def _count(self, row: int) -> None:
+        self._status_counts[self._status[row]] += 1
+        for c in self._row_codes(row):
+            self._code_counts[c] += 1
+
+    def rerun(self) -> None:
+        """Full re-audit (after the mapping changed)."""
+        self._local_cache.clear()
+        self.run()
+
+    # -- reading results -------------------------------------------------------------------
+    def status(self, row: int) -> str:
+        return STATUSES[self._status[row]]
+
+    def status_level(self, row: int) -> int:
+        return self._status[row]
+
+    def has_findings(self, row: int) -> bool:
+        return bool(self._local[row]) or bool(self._dups[row])
+
+    def codes(self, row: int) -> list[str]:
+        return self._row_codes(row)
+
+    def findings(self, row: int) -> list[Finding]:
+        """Every finding of one row, errors first, with messages and related rows."""
+        inv = self.inv
+        out: list[Finding] = []
+        for code, detail in self._local[row]:
+            out.append(self._finding(code, detail))
+        for bit, fname, code in _DUPS:
+            if self._dups[row] & bit:
+                value = inv.field(row, fname)
+                others = tuple(
+                    inv.row_numbers[r]
+                    for r in self._group(fname, self._dup_key(bit, value))
+                    if r != row
+                )
+                shown = mask_key(value) if fname == "coa_key" else _quote(value)
+                rows = ", ".join(str(r) for r in others[:10])
+                more = f" and {len(others) - 10} more" if len(others) > 10 else ""
+                detail = f"{shown} is also on row{'s' if len(others) > 1 else ''} {rows}{more}."
+                out.append(self._finding(code, detail, others))
+        out.sort(key=lambda f: f.severity != "error")
+        return out
+
+    def _finding(self, code: str, detail: str, related: tuple[int, ...] = ()) -> Finding:
+        info = code_info(code)
+        col = self.inv.mapping.get(info.field)
+        letter = self.inv.letter(col) if col is not None else ""
+        return Finding(code, info.severity, info.field, letter, f"{detail} {info.action}", related)
+
+    def summary(self) -> Summary:
+        e, r, b = self._status_counts
+        counts = {c: self._code_counts[c] for c in codes() if self._code_counts.get(c)}
+        return Summary(len(self.inv), e, r, b, counts)
+
+    def edition(self, row: int) -> dict[str, Any]:
+        """The edition block of the JSON report for one row."""
+        _has, ed, text = self.evidence(row)
+        if ed is None:
+            return {"text": text, "family": None, "version": None, "edition": None, "verdict": None}
+        return {
+            "text": text,
+            "family": ed.family,
+            "version": ed.version,
+            "edition": ed.key,
+            "verdict": self.policy.rate(ed).verdict,
+        }
+
+    def evidence_type(self, row: int) -> str:
+        f = self.inv.field
+        found = self.policy.evidence_type(f(row, "coa_present"), f(row, "coa_edition"))
+        if found:
+            return found
+        return "COA label" if f(row, "coa_key").strip() else "recorded"

@@ -1,0 +1,163 @@
+"""Read free-text Windows edition names into (family, version, edition, variant).
+
+The engine is small on purpose: the words it knows live in ``data/editions.toml``.
+Parsing is pure and cached per distinct text, so a million rows that repeat a few dozen
+edition strings cost a few dozen parses.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+__all__ = ["ParsedEdition", "is_blank", "parse_edition"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEdition:
+    """What the parser read from one edition text (the verdict comes from the policy)."""
+
+    text: str
+    family: str | None  # windows, windows-server, macos, linux, chromeos, none, virtual
+    version: str | None  # "7", "8.1", "10", "11", "xp", ...
+    edition: str | None  # policy id: "pro", "home", "enterprise", ... ; None when blank
+    variant: str | None  # "n", "kn", "s mode", ...
+    note: str | None = None  # why the text is ambiguous, when it is
+
+    @property
+    def key(self) -> str:
+        """The policy id this text is rated by ("unreadable" when nothing was read)."""
+        return self.edition or "unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    all: tuple[tuple[str, ...], ...]
+    any: tuple[tuple[str, ...], ...]
+    none: tuple[tuple[str, ...], ...]
+    family: str
+    edition: str
+    note: str | None
+
+
+class _Tables:
+    def __init__(self, data: dict) -> None:
+        self.blank = frozenset(data["blank"])
+        self.rewrites = [(re.compile(r["pattern"]), r["to"]) for r in data["rewrite"]]
+        self.synonyms: dict[str, str] = data["synonyms"]
+        dg = data["downgrade"]
+        self.base_after: list[str] = dg["base_after"]
+        self.base_before: list[str] = dg["base_before"]
+        self.versions: dict[str, str] = data["versions"]
+        self.win11_build: int = data["builds"]["windows11_min_build"]
+        self.bare_version: dict[str, str] = data["bare_version"]
+        self.rules = [
+            _Rule(
+                all=tuple(tuple(p.split()) for p in r.get("all", [])),
+                any=tuple(tuple(p.split()) for p in r.get("any", [])),
+                none=tuple(tuple(p.split()) for p in r.get("none", [])),
+                family=r["family"],
+                edition=r["edition"],
+                note=r.get("note"),
+            )
+            for r in data["rule"]
+        ]
+
+
+@lru_cache(maxsize=1)
+def _tables() -> _Tables:
+    raw = resources.files("core").joinpath("data/editions.toml").read_text(encoding="utf-8")
+    return _Tables(tomllib.loads(raw))
+
+
+_MARKS = re.compile(r"®|™|\(r\)|\(tm\)|\bmicrosoft\b", re.IGNORECASE)
+_IOT = re.compile(r"(?<![a-z])iot", re.IGNORECASE)  # "IoT" is one word, not "Io T"
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_ALNUM_SPLIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+_NON_WORD = re.compile(r"[^a-z0-9.]+|(?<!\d)\.|\.(?!\d)")
+_BUILD = re.compile(r"^(?:10\.0\.)?(\d{5})$")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, split words and numbers, drop marks and punctuation."""
+    text = _IOT.sub(" iot ", _MARKS.sub(" ", text))
+    text = _CAMEL.sub(" ", text).lower()
+    text = _ALNUM_SPLIT.sub(" ", text)
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def is_blank(text: str) -> bool:
+    """True when an edition cell records nothing ("", "N/A", "unknown", "-")."""
+    return normalise(text) in _tables().blank if text.strip() else True
+
+
+def _has(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    if n == 1:
+        return phrase[0] in tokens
+    return any(tokens[i : i + n] == phrase for i in range(len(tokens) - n + 1))
+
+
+def _base_part(norm: str, t: _Tables) -> str:
+    """For "Windows 10 Pro (downgrade from Windows 11 Pro)" keep the base licence part."""
+    for marker in t.base_after:
+        head, sep, tail = norm.partition(f" {marker} ")
+        if sep and tail:
+            return tail
+    for marker in t.base_before:
+        head, sep, _tail = norm.partition(f" {marker} ")
+        if sep and head:
+            return head
+    return norm
+
+
+def _version(tokens: tuple[str, ...], t: _Tables) -> str | None:
+    version = None
+    for tok in tokens:
+        build = _BUILD.match(tok)
+        if build and int(build.group(1)) >= t.win11_build:
+            return "11"
+        if version is None and tok in t.versions:
+            version = t.versions[tok]
+    return version
+
+
+_VARIANTS = (("kn",), ("n",), ("s", "mode"), ("g",))
+
+
+@lru_cache(maxsize=65536)
+def parse_edition(text: str) -> ParsedEdition:
+    """Parse one edition text. Blank-like text gives ``edition=None``."""
+    t = _tables()
+    norm = normalise(text)
+    if not text.strip() or norm in t.blank:
+        return ParsedEdition(text, None, None, None, None)
+    norm = _base_part(norm, t)
+    for pattern, repl in t.rewrites:
+        norm = pattern.sub(repl, norm)
+    words: list[str] = []
+    for tok in norm.split():
+        words.extend(t.synonyms.get(tok, tok).split())
+    tokens = tuple(words)
+    version = _version(tokens, t)
+    variant = next((" ".join(v) for v in _VARIANTS if _has(tokens, v)), None)
+    for rule in t.rules:
+        if rule.none and any(_has(tokens, p) for p in rule.none):
+            continue
+        if rule.all and not all(_has(tokens, p) for p in rule.all):
+            continue
+        if rule.any and not any(_has(tokens, p) for p in rule.any):
+            continue
+        family = rule.family
+        if rule.edition == "virtual-machine":
+            return ParsedEdition(text, family, None, rule.edition, None)
+        return ParsedEdition(text, family, version, rule.edition, variant, rule.note)
+    if version is not None and ("windows" in tokens or version in {"xp", "vista"}):
+        edition = t.bare_version.get(version, "unspecified")
+        return ParsedEdition(text, "windows", version, edition, variant)
+    if version is not None and "nt" in tokens:
+        return ParsedEdition(text, "windows", version, "unspecified", variant)
+    return ParsedEdition(text, None, version, "unreadable", None)

@@ -1,0 +1,175 @@
+"""The inventory model: a columnar table of text with a sparse overlay of edits.
+
+Every source column is kept (mapped or not) as a list of ``str``; repeated values share one
+string object. Edits never touch those lists: they live in ``Inventory.edits`` keyed by
+(row index, column index), so the original value is always at hand for undo, for the
+Changes sheet and for writing only the edited cells back.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+
+__all__ = [
+    "CANONICAL_FIELDS",
+    "FIELD_LABELS",
+    "ID_FIELDS",
+    "Inventory",
+    "SourceInfo",
+    "column_letter",
+]
+
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "asset_tag",
+    "serial_number",
+    "hostname",
+    "manufacturer",
+    "model",
+    "current_os",
+    "coa_present",
+    "coa_edition",
+    "coa_key",
+    "target_image",
+    "licensed_product",
+    "location",
+    "notes",
+)
+
+FIELD_LABELS: dict[str, str] = {
+    "asset_tag": "Asset tag",
+    "serial_number": "Serial",
+    "hostname": "Hostname",
+    "manufacturer": "Maker",
+    "model": "Model",
+    "current_os": "Current OS",
+    "coa_present": "COA",
+    "coa_edition": "COA edition",
+    "coa_key": "Product key",
+    "target_image": "Target image",
+    "licensed_product": "Licensed product",
+    "location": "Location",
+    "notes": "Notes",
+}
+
+# Fields whose text identifies a device: a number stored there may have lost digits.
+ID_FIELDS: tuple[str, ...] = ("asset_tag", "serial_number", "coa_key", "hostname")
+
+
+def column_letter(index: int) -> str:
+    """0-based column index to the letters a spreadsheet shows (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass
+class SourceInfo:
+    """Where an inventory came from."""
+
+    path: str
+    format: str  # xlsx, xlsm, xlsb, xls, ods, csv
+    sheet: str | None
+    header_row: int  # 1-based, as the spreadsheet shows it
+    sha256: str
+    first_col: int = 0  # absolute 0-based column of the first source column
+    notices: list[str] = field(default_factory=list)
+    csv: dict[str, object] | None = None  # dialect of a CSV source (delimiter, encoding...)
+
+
+class Inventory:
+    """Devices as rows, source columns as columns, edits as a sparse overlay."""
+
+    def __init__(
+        self,
+        source: SourceInfo,
+        headers: list[str],
+        columns: list[list[str]],
+        row_numbers: array,
+        mapping: dict[str, int],
+        numeric: dict[int, set[int]] | None = None,
+    ) -> None:
+        if any(len(c) != len(row_numbers) for c in columns):
+            raise ValueError("every column must have one value per row")
+        self.source = source
+        self.headers = headers
+        self.columns = columns
+        self.row_numbers = row_numbers
+        self.mapping = dict(mapping)
+        self.numeric = numeric or {}
+        self.edits: dict[tuple[int, int], str] = {}
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+    # -- reading ---------------------------------------------------------------------------
+    def value(self, row: int, col: int) -> str:
+        if self.edits:
+            hit = self.edits.get((row, col))
+            if hit is not None:
+                return hit
+        return self.columns[col][row]
+
+    def original(self, row: int, col: int) -> str:
+        return self.columns[col][row]
+
+    def field(self, row: int, name: str) -> str:
+        col = self.mapping.get(name)
+        return "" if col is None else self.value(row, col)
+
+    def column_values(self, col: int) -> list[str]:
+        """The column with edits applied (a copy only when the column has edits)."""
+        values = self.columns[col]
+        patched = [(r, v) for (r, c), v in self.edits.items() if c == col]
+        if not patched:
+            return values
+        values = list(values)
+        for r, v in patched:
+            values[r] = v
+        return values
+
+    def is_edited(self, row: int, col: int) -> bool:
+        return (row, col) in self.edits
+
+    def was_number(self, row: int, col: int) -> bool:
+        """True when the source stored this cell as a number and nobody has edited it."""
+        rows = self.numeric.get(col)
+        return bool(rows) and row in rows and (row, col) not in self.edits
+
+    def field_of(self, col: int) -> str | None:
+        for name, c in self.mapping.items():
+            if c == col:
+                return name
+        return None
+
+    def letter(self, col: int) -> str:
+        return column_letter(self.source.first_col + col)
+
+    def row_of(self, spreadsheet_row: int) -> int | None:
+        """Row index of a spreadsheet row number, or None."""
+        rows = self.row_numbers
+        lo, hi = 0, len(rows)
+        while lo < hi:  # row numbers are increasing
+            mid = (lo + hi) // 2
+            if rows[mid] < spreadsheet_row:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < len(rows) and rows[lo] == spreadsheet_row else None
+
+    # -- writing ---------------------------------------------------------------------------
+    def set_value(self, row: int, col: int, value: str) -> str:
+        """Set one cell; returns the value it had. Setting the original back removes the edit."""
+        old = self.value(row, col)
+        if value == self.columns[col][row]:
+            self.edits.pop((row, col), None)
+        else:
+            self.edits[(row, col)] = value
+        return old

@@ -1,0 +1,235 @@
+"""The licensing policy: every verdict coa-audit gives comes from a TOML table.
+
+The shipped table is ``data/policy.toml``. A user's policy file is merged over it: it only
+needs the parts it changes (an edition entry replaces the shipped entry of the same id; a
+list replaces the shipped list).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from core.editions import ParsedEdition
+
+__all__ = [
+    "VERDICTS",
+    "Policy",
+    "PolicyError",
+    "Verdict",
+    "default_policy_text",
+    "load_policy",
+]
+
+Verdict = Literal["qualifies", "review", "not-qualifying"]
+VERDICTS: tuple[Verdict, ...] = ("qualifies", "review", "not-qualifying")
+
+
+class PolicyError(ValueError):
+    """The policy file is unreadable or inconsistent (a configuration error)."""
+
+
+def default_policy_text() -> str:
+    return resources.files("core").joinpath("data/policy.toml").read_text(encoding="utf-8")
+
+
+def _norm_words(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def _alnum(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+_KEY_RE = re.compile(r"^[BCDFGHJKMPQRTVWXY2346789N]{5}(?:-[BCDFGHJKMPQRTVWXY2346789N]{5}){4}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    verdict: Verdict
+    reason: str
+
+
+@dataclass
+class Policy:
+    """A loaded, validated policy with the chosen target and agreement."""
+
+    data: dict[str, Any]
+    target: str
+    agreement: str
+    source: str = "built-in"
+    _cache: dict[tuple[str, str | None], Rating] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        targets = self.data.get("targets", {})
+        if self.target not in targets:
+            raise PolicyError(
+                f"unknown target {self.target!r}; choose one of: {', '.join(sorted(targets))}"
+            )
+        agreements = self.data.get("agreements", {})
+        if self.agreement not in agreements:
+            raise PolicyError(
+                f"unknown agreement {self.agreement!r}; "
+                f"choose one of: {', '.join(sorted(agreements))}"
+            )
+        for eid, entry in self.data.get("editions", {}).items():
+            verdicts = [entry.get("verdict")] + [
+                o.get("verdict") for o in entry.get("override", [])
+            ]
+            for v in verdicts:
+                if v not in VERDICTS:
+                    raise PolicyError(
+                        f"edition {eid!r}: verdict {v!r} is not one of {', '.join(VERDICTS)}"
+                    )
+        ev = self.data.get("evidence", {})
+        self.absent_words = frozenset(_norm_words(w) for w in ev.get("absent", []))
+        self.present_words = frozenset(_norm_words(w) for w in ev.get("present", []))
+        self.evidence_types: list[tuple[str, list[str]]] = [
+            (name, [_norm_words(w) for w in words]) for name, words in ev.get("types", {}).items()
+        ]
+        self.generic_keys = frozenset(
+            k.upper() for k in self.data.get("keys", {}).get("generic", [])
+        )
+        self.placeholder_serials = frozenset(
+            _alnum(s) for s in self.data.get("serials", {}).get("placeholders", [])
+        )
+        scope = self.data.get("scope", {})
+        self.apple_makers = frozenset(_norm_words(w) for w in scope.get("apple_makers", []))
+        self.virtual_models = [_norm_words(w) for w in scope.get("virtual_models", [])]
+        dg = self.data.get("downgrade", {})
+        self.version_order: list[str] = dg.get("version_order", [])
+        self.never_images = frozenset(dg.get("never_images", []))
+        self.covers: dict[str, dict[str, list[str]]] = dg.get("covers", {})
+
+    # -- editions --------------------------------------------------------------------------
+    @property
+    def licensed_edition(self) -> str:
+        return str(self.data["targets"][self.target]["licensed_edition"])
+
+    @property
+    def target_label(self) -> str:
+        return str(self.data["targets"][self.target].get("label", self.target))
+
+    @property
+    def name(self) -> str:
+        return str(self.data.get("policy", {}).get("name", "policy"))
+
+    def rate(self, parsed: ParsedEdition) -> Rating:
+        """The verdict and its reason for one parsed edition under this target/agreement."""
+        key = (parsed.key, parsed.version)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._rate(parsed.key, parsed.version, self.target, self.agreement)
+            self._cache[key] = hit
+        return hit
+
+    def _rate(self, eid: str, version: str | None, target: str, agreement: str) -> Rating:
+        entry = self.data.get("editions", {}).get(eid) or self.data["editions"]["unreadable"]
+        for o in entry.get("override", []):
+            if "target" in o and o["target"] != target:
+                continue
+            if "agreement" in o and o["agreement"] != agreement:
+                continue
+            if "version" in o and o["version"] != version:
+                continue
+            return Rating(o["verdict"], o.get("reason", entry.get("reason", "")))
+        return Rating(entry["verdict"], entry.get("reason", ""))
+
+    def table(self) -> list[dict[str, str]]:
+        """Every edition with its verdict for every target/agreement pair (policy show)."""
+        rows = []
+        for eid, entry in self.data.get("editions", {}).items():
+            row = {"edition": eid, "label": entry.get("label", eid)}
+            for target in self.data["targets"]:
+                for agreement in self.data["agreements"]:
+                    row[f"{target}/{agreement}"] = self._rate(eid, None, target, agreement).verdict
+            rows.append(row)
+        return rows
+
+    # -- keys, serials, evidence -----------------------------------------------------------
+    @staticmethod
+    def key_well_formed(key: str) -> bool:
+        key = key.strip().upper()
+        return bool(_KEY_RE.match(key)) and key.count("N") <= 1
+
+    def key_generic(self, key: str) -> bool:
+        return key.strip().upper() in self.generic_keys
+
+    def serial_placeholder(self, serial: str) -> bool:
+        return _alnum(serial) in self.placeholder_serials
+
+    def evidence_word(self, text: str) -> bool | None:
+        """True/False when a COA-present cell says present/absent, None when it is not a word
+        of either list (blank, or free text such as an edition)."""
+        words = _norm_words(text)
+        if not words:
+            return None
+        if words in self.absent_words:
+            return False
+        if words in self.present_words:
+            return True
+        return None
+
+    def evidence_type(self, *texts: str) -> str | None:
+        joined = f" {' '.join(_norm_words(t) for t in texts if t)} "
+        for name, words in self.evidence_types:
+            if any(f" {w} " in joined for w in words):
+                return name
+        return None
+
+    def out_of_scope(self, manufacturer: str, model: str) -> str | None:
+        if _norm_words(manufacturer) in self.apple_makers:
+            return "Apple hardware"
+        m = f" {_norm_words(model)} "
+        if any(f" {w} " in m for w in self.virtual_models):
+            return "a virtual machine"
+        return None
+
+    def version_rank(self, version: str | None) -> int | None:
+        if version is None or version not in self.version_order:
+            return None
+        return self.version_order.index(version)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if k == "editions" and isinstance(v, dict):
+            merged = dict(base.get("editions", {}))
+            merged.update(v)  # an edition entry replaces the shipped one whole
+            out[k] = merged
+        elif isinstance(v, dict) and isinstance(base.get(k), dict):
+            out[k] = _merge(base[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def load_policy(
+    path: Path | None = None, target: str | None = None, agreement: str | None = None
+) -> Policy:
+    """Load the shipped policy, merged with ``path`` when given."""
+    data = tomllib.loads(default_policy_text())
+    source = "built-in"
+    if path is not None:
+        try:
+            user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise PolicyError(f"policy file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicyError(f"cannot read policy file {path}: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise PolicyError(f"policy file {path} is not valid TOML: {exc}") from None
+        data = _merge(data, user)
+        source = str(path)
+    meta = data.get("policy", {})
+    return Policy(
+        data,
+        target or meta.get("default_target", "windows-enterprise"),
+        agreement or meta.get("default_agreement", "commercial"),
+        source,
+    )

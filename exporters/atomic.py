@@ -1,0 +1,54 @@
+"""Write files atomically: a temporary file in the same folder, flushed, fsynced, renamed."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["OutputError", "atomic_writer", "write_bytes_atomic"]
+
+
+class OutputError(Exception):
+    """An output could not be written; the message says which file and why."""
+
+
+@contextlib.contextmanager
+def atomic_writer(target: Path) -> Iterator[BinaryIO]:
+    """Yield a binary file; on success it replaces ``target`` in one step, on any failure the
+    previous ``target`` (or none) stays in place and the temporary file is removed."""
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise
+    with contextlib.suppress(OSError):
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def write_bytes_atomic(target: Path, data: bytes | Callable[[BinaryIO], None]) -> None:
+    with atomic_writer(target) as f:
+        if callable(data):
+            data(f)
+        else:
+            f.write(data)

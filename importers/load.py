@@ -1,0 +1,460 @@
+"""Read an inventory file (xlsx, xlsm, xlsb, xls, ods, csv/tsv/txt) into the core model."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import os
+import zipfile
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
+from importers.cells import ColumnBuilder, cell_text
+from importers.headers import HEADER_SCAN_ROWS, find_header, map_headers
+
+__all__ = [
+    "SPREADSHEET_FORMATS",
+    "InputError",
+    "SheetInfo",
+    "detect_format",
+    "list_sheets",
+    "load_inventory",
+    "sha256_of",
+]
+
+SPREADSHEET_FORMATS = ("xlsx", "xlsm", "xlsb", "xls", "ods")
+CSV_EXTS = ("csv", "tsv", "txt")
+CHUNK = 8192
+# Limits against decompression bombs, checked on the zip directory before anything expands.
+MAX_UNCOMPRESSED = 4 * 1024**3
+MAX_RATIO = 250
+MAX_MEMBERS = 20_000
+MAX_CSV_FIELD = 16 * 1024**2
+
+Progress = Callable[[int, int], None]
+
+
+class InputError(Exception):
+    """The input file cannot be used; the message is one line saying why and what to do."""
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    name: str
+    visible: bool
+    rows: int
+    cols: int
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def detect_format(path: Path) -> str:
+    """The format by content first (zip, OLE, text), the extension deciding within a kind."""
+    ext = path.suffix.lower().lstrip(".")
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(8)
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder, not an inventory file") from None
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied (check the file's permissions)") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not magic:
+        raise InputError(f"{path} is empty: export the inventory again")
+    if magic.startswith(b"PK"):
+        if ext in ("xlsx", "xlsm", "xlsb", "ods"):
+            return ext
+        return _zip_kind(path)
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls" if ext != "xlsb" else "xlsb"
+    if ext in SPREADSHEET_FORMATS and ext != "xls":
+        raise InputError(
+            f"{path} is not a valid {ext} file (it is not a zip package): it may be "
+            "truncated or renamed; export it again"
+        )
+    return "csv"
+
+
+def _zip_kind(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+    except (zipfile.BadZipFile, OSError):
+        raise InputError(f"{path} is a damaged zip package: export the inventory again") from None
+    if "content.xml" in names:
+        return "ods"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if "xl/vbaProject.bin" in names:
+        return "xlsm"
+    return "xlsx"
+
+
+def check_zip_bomb(path: Path) -> None:
+    """Refuse a zip package whose declared expansion is absurd, before anything expands."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise InputError(
+            f"{path} is a damaged zip package (truncated or corrupt): export it again"
+        ) from None
+    if len(infos) > MAX_MEMBERS:
+        raise InputError(
+            f"{path} has {len(infos)} parts, more than a spreadsheet ever needs: "
+            "refusing to open it"
+        )
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED:
+        raise InputError(
+            f"{path} would expand to {total / 1024**3:.1f} GiB: refusing to open it "
+            "(possible decompression bomb)"
+        )
+    for i in infos:
+        if i.file_size > 64 * 1024**2 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            raise InputError(
+                f"{path}: part {i.filename} expands {i.file_size // max(i.compress_size, 1)}"
+                " times: refusing to open it (possible decompression bomb)"
+            )
+
+
+def _calamine_error(path: Path, fmt: str, exc: BaseException) -> InputError:
+    name = type(exc).__name__
+    msg = " ".join(str(exc).split())[:160]
+    if name == "PasswordError" or "password" in msg.lower():
+        return InputError(f"{path} is password protected: save an unprotected copy and audit that")
+    if "limit" in msg.lower():
+        return InputError(
+            f"{path} asks for more cells than coa-audit will allocate ({msg}): "
+            "it is damaged or hostile"
+        )
+    return InputError(
+        f"{path} cannot be read as {fmt} ({msg}): it may be damaged; "
+        "open it in a spreadsheet program and save it again"
+    )
+
+
+def _open_workbook(path: Path, fmt: str):  # -> CalamineWorkbook
+    import python_calamine
+
+    if fmt in ("xlsx", "xlsm", "xlsb", "ods"):
+        check_zip_bomb(path)
+    try:
+        return python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:
+        raise _calamine_error(path, fmt, exc) from None
+
+
+def list_sheets(path: Path) -> list[SheetInfo]:
+    fmt = detect_format(path)
+    if fmt == "csv":
+        return [SheetInfo("", True, 0, 0)]
+    wb = _open_workbook(path, fmt)
+    out = []
+    for meta in wb.sheets_metadata:
+        try:
+            sheet = wb.get_sheet_by_name(meta.name)
+            rows, cols = sheet.height, sheet.width
+        except Exception:
+            rows = cols = 0
+        out.append(SheetInfo(meta.name, str(meta.visible).endswith("Visible"), rows, cols))
+    return out
+
+
+# -- spreadsheets -----------------------------------------------------------------------------
+
+
+def _sheet_rows(wb, name: str, path: Path, fmt: str) -> tuple[Iterator[list[object]], int, int]:
+    """(row iterator from absolute row 0, absolute first column, total rows)."""
+    try:
+        sheet = wb.get_sheet_by_name(name)
+        start = sheet.start
+        first_col = start[1] if start else 0
+        return iter(sheet.iter_rows()), first_col, sheet.height + (start[0] if start else 0)
+    except Exception as exc:
+        raise _calamine_error(path, fmt, exc) from None
+
+
+def _headed(rows: list[list[str]]) -> tuple[int, int] | None:
+    return find_header([[cell_text(v) for v in r] for r in rows])
+
+
+def _load_spreadsheet(
+    path: Path,
+    fmt: str,
+    sheet: str | None,
+    overrides: dict[str, str] | None,
+    progress: Progress | None,
+) -> Inventory:
+    wb = _open_workbook(path, fmt)
+    metas = list(wb.sheets_metadata)
+    notices: list[str] = []
+    if sheet is not None:
+        names = [m.name for m in metas]
+        if sheet not in names:
+            raise InputError(
+                f"{path} has no sheet {sheet!r}; its sheets are: "
+                f"{', '.join(repr(n) for n in names)}"
+            )
+        candidates = [sheet]
+    else:
+        candidates = [m.name for m in metas if str(m.visible).endswith("Visible")]
+        hidden = [m.name for m in metas if not str(m.visible).endswith("Visible")]
+        if hidden:
+            notices.append(f"hidden sheet(s) not considered: {', '.join(hidden)} (use --sheet)")
+    best = None
+    for name in candidates:
+        it, first_col, total = _sheet_rows(wb, name, path, fmt)
+        head = list(islice(it, HEADER_SCAN_ROWS))
+        found = _headed(head)
+        if found and (best is None or found[1] > best[1]):
+            best = (name, found[1], found[0], it, head, first_col, total)
+    if best is None:
+        where = f"sheet {sheet!r}" if sheet else "any visible sheet"
+        raise InputError(
+            f"{path}: no header row found in {where} (looked for headers such as "
+            "Serial Number, Asset Tag, COA Edition in the first "
+            f"{HEADER_SCAN_ROWS} rows); use --sheet or --map"
+        )
+    name, _score, hrow, it, head, first_col, total = best
+    headers = _headers_from(head[hrow], first_col)
+    mapping = _map(headers, overrides, path)
+    track = [mapping[f] for f in ID_FIELDS if f in mapping]
+    builder = ColumnBuilder(len(headers), track)
+    numbers = array("I")
+    rownum = hrow + 1  # 0-based index of the next row
+    pending = head[hrow + 1 :]
+
+    def rows() -> Iterator[list[object]]:
+        yield from pending
+        yield from it
+
+    width = len(headers)
+    source = rows()
+    while True:
+        chunk = list(islice(source, CHUNK))
+        if not chunk:
+            break
+        keep = []
+        for r in chunk:
+            rownum += 1
+            if r.count("") != len(r):
+                if len(r) > width:
+                    r = r[:width]
+                keep.append(r)
+                numbers.append(rownum)
+        builder.add_rows(keep)
+        if progress is not None:
+            progress(rownum, total)
+    src = SourceInfo(str(path), fmt, name, hrow + 1, "", first_col, notices)
+    return Inventory(src, headers, builder.columns, numbers, mapping, builder.numeric)
+
+
+def _headers_from(row: list[object], first_col: int) -> list[str]:
+    headers = [cell_text(v).strip() for v in row]
+    while headers and not headers[-1]:
+        headers.pop()
+    return [h or f"(column {column_letter(first_col + i)})" for i, h in enumerate(headers)]
+
+
+def _map(headers: list[str], overrides: dict[str, str] | None, path: Path) -> dict[str, int]:
+    try:
+        return map_headers(headers, overrides)
+    except KeyError as exc:
+        raise MappingError(
+            f"--map names a column {exc.args[0]!r} that {path.name} does not have; its headers "
+            f"are: {', '.join(repr(h) for h in headers)}"
+        ) from None
+
+
+class MappingError(ValueError):
+    """A --map override does not fit the file (a usage error, exit 2)."""
+
+
+# -- CSV --------------------------------------------------------------------------------------
+
+_DELIMS = (",", ";", "\t", "|")
+
+
+def _sniff_encoding(path: Path) -> tuple[str, bool, list[str]]:
+    """(encoding, has BOM, notices). UTF-8 unless the bytes say otherwise; then cp1252."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig", True, []
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16", True, []
+        f.seek(0)
+        dec = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := f.read(1 << 20):
+                dec.decode(chunk)
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return (
+                "cp1252",
+                False,
+                ["the file is not valid UTF-8: read it as Windows-1252 (cp1252)"],
+            )
+    return "utf-8", False, []
+
+
+def _sniff_delimiter(sample: str) -> str:
+    """The delimiter that splits the sample lines into the most consistent field counts."""
+    lines = sample.splitlines()[:200]
+    if lines and lines[0].lower().startswith("sep=") and len(lines[0]) == 5:
+        return lines[0][4]
+    best, best_score = ",", -1.0
+    for d in _DELIMS:
+        counts = [len(r) for r in csv.reader(lines, delimiter=d) if r]
+        if not counts:
+            continue
+        common = max(set(counts), key=counts.count)
+        if common < 2:
+            continue
+        score = counts.count(common) / len(counts) * min(common, 50)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _line_ending(sample: str) -> str:
+    i = sample.find("\n")
+    if i > 0 and sample[i - 1] == "\r":
+        return "\r\n"
+    if i < 0 and "\r" in sample:
+        return "\r"
+    return "\n"
+
+
+def _load_csv(path: Path, overrides: dict[str, str] | None, progress: Progress | None) -> Inventory:
+    csv.field_size_limit(MAX_CSV_FIELD)
+    encoding, bom, notices = _sniff_encoding(path)
+    size = os.path.getsize(path)
+    with open(path, encoding=encoding, newline="", errors="strict") as f:
+        sample = f.read(256 * 1024)
+        if "\x00" in sample:
+            sample = sample.replace("\x00", "")
+            notices.append("NUL characters in the file were ignored")
+        delim = _sniff_delimiter(sample)
+        f.seek(0)
+        text = _NulStripper(f)
+        reader = csv.reader(text, delimiter=delim)
+        starts: list[int] = []
+        head: list[list[str]] = []
+        line = 1
+        for rec in reader:
+            starts.append(line)
+            line = reader.line_num + 1
+            head.append(rec)
+            if len(head) >= HEADER_SCAN_ROWS:
+                break
+        if head and len(head[0]) == 1 and head[0][0].lower().startswith("sep="):
+            head[0] = []
+        found = find_header(head)
+        if found is None:
+            raise InputError(
+                f"{path}: no header row found (looked for headers such as Serial "
+                f"Number, Asset Tag, COA Edition in the first {HEADER_SCAN_ROWS} "
+                "records); check the delimiter or use --map"
+            )
+        hrow = found[0]
+        headers = _headers_from(list(head[hrow]), 0)
+        mapping = _map(headers, overrides, path)
+        width = len(headers)
+        builder = ColumnBuilder(width)
+        numbers = array("I")
+        chunk: list[list[str]] = []
+        for rec, start in zip(head[hrow + 1 :], starts[hrow + 1 :], strict=True):
+            if any(rec):
+                chunk.append(rec[:width] if len(rec) > width else rec)
+                numbers.append(start)
+        for rec in reader:
+            if rec and any(rec):
+                chunk.append(rec[:width] if len(rec) > width else rec)
+                numbers.append(line)
+            line = reader.line_num + 1
+            if len(chunk) >= CHUNK:
+                builder.add_rows(chunk)  # type: ignore[arg-type]
+                chunk = []
+                if progress is not None:
+                    progress(min(size, text.chars), size)
+        builder.add_rows(chunk)  # type: ignore[arg-type]
+    dialect = {
+        "delimiter": delim,
+        "encoding": encoding,
+        "bom": bom,
+        "line_ending": _line_ending(sample),
+    }
+    src = SourceInfo(str(path), "csv", None, starts[hrow], "", 0, notices, dialect)
+    return Inventory(src, headers, builder.columns, numbers, mapping, {})
+
+
+class _NulStripper:
+    """A line iterator over a text file that drops NUL characters (csv refuses them)."""
+
+    def __init__(self, f: io.TextIOBase) -> None:
+        self.f = f
+        self.chars = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.f:
+            self.chars += len(line)
+            if "\x00" in line:
+                line = line.replace("\x00", "")
+            yield line
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+
+def load_inventory(
+    path: str | Path,
+    sheet: str | None = None,
+    overrides: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> Inventory:
+    """Read ``path`` into an Inventory. Raises InputError (unreadable) or MappingError."""
+    path = Path(path)
+    fmt = detect_format(path)
+    try:
+        if fmt == "csv":
+            if sheet:
+                raise MappingError(
+                    f"--sheet {sheet!r}: {path.name} is a CSV file, it has no sheets"
+                )
+            inv = _load_csv(path, overrides, progress)
+        else:
+            inv = _load_spreadsheet(path, fmt, sheet, overrides, progress)
+    except (InputError, MappingError):
+        raise
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the text encoding could not be read; save it as UTF-8") from None
+    except csv.Error as exc:
+        raise InputError(f"{path} is not a readable CSV file ({exc}); check its format") from None
+    except MemoryError:
+        raise InputError(f"{path} is too large to load in the memory available") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if len(inv) == 0:
+        raise InputError(
+            f"{path}: the header row was found (row {inv.source.header_row}) but no "
+            "device rows follow it"
+        )
+    inv.source.sha256 = sha256_of(path)
+    return inv

@@ -1,0 +1,42 @@
+"""One entry point for every front end: read a file, load the policy, audit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.audit import Audit
+from core.model import Inventory
+from core.policy import Policy, load_policy
+from importers.headers import parse_overrides
+from importers.load import load_inventory
+
+__all__ = ["Session", "open_session"]
+
+
+@dataclass
+class Session:
+    inventory: Inventory
+    policy: Policy
+    audit: Audit
+
+
+def open_session(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    target: str | None = None,
+    agreement: str | None = None,
+    policy_path: str | Path | None = None,
+    maps: Sequence[str] = (),
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Session:
+    """Policy first (a usage error should not wait for a large file), then the file, then the
+    audit. Raises PolicyError / ValueError (usage), InputError (unreadable file)."""
+    policy = load_policy(Path(policy_path) if policy_path else None, target, agreement)
+    overrides = parse_overrides(maps)
+    read = (lambda done, total: progress("reading", done, total)) if progress else None
+    inv = load_inventory(path, sheet=sheet, overrides=overrides, progress=read)
+    check = (lambda done, total: progress("auditing", done, total)) if progress else None
+    return Session(inv, policy, Audit(inv, policy, progress=check))
