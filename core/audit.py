@@ -12,6 +12,7 @@ Detailed findings (messages, related rows) are built on demand for one row at a 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ _LOCAL_FIELDS = (
 )
 
 Item = tuple[str, str]  # (code, detail sentence)
+
+
+_SCIENTIFIC = re.compile(r"^\s*\d(?:[.,]\d+)?E\+\d+\s*$", re.IGNORECASE)
 
 
 def mask_key(key: str) -> str:
@@ -119,6 +123,7 @@ class Audit:
         self.policy = policy
         self._local_cache: dict[tuple[str, ...], tuple[tuple[Item, ...], int]] = {}
         self._tuple_cache: dict[tuple[Item, ...], tuple[Item, ...]] = {(): ()}
+        self._edition_cache: dict[tuple[str, str, bool], dict[str, Any]] = {}
         self.run(progress)
 
     # -- full run --------------------------------------------------------------------------
@@ -191,27 +196,32 @@ class Audit:
         return _norm_id(value)
 
     def _build_index(self, bit: int, fname: str) -> None:
+        """value -> row (or rows). Every non-blank value is indexed (cheap); whether a shared
+        value counts as a duplicate (placeholders and generic keys do not) is decided only
+        for the few shared ones. Lookups always go through ``_dup_key``, so entries for
+        values that never count are never consulted."""
         index: dict[str, Any] = {}
         col = self.inv.mapping.get(fname)
         self._index[fname] = index
         if col is None:
             return
-        dup_key = self._dup_key
-        dups: set[str] = set()
-        for i, v in enumerate(self.inv.column_values(col)):
-            k = dup_key(bit, v)
-            if k is None:
+        shared: list[str] = []
+        get = index.get
+        for i, k in enumerate(map(_norm_id, self.inv.column_values(col))):
+            if not k:
                 continue
-            prev = index.get(k)
+            prev = get(k)
             if prev is None:
                 index[k] = i
-            elif isinstance(prev, int):
+            elif prev.__class__ is int:
                 index[k] = [prev, i]
-                dups.add(k)
+                shared.append(k)
             else:
                 prev.append(i)
         flags = self._dups
-        for k in dups:
+        for k in shared:
+            if self._dup_key(bit, k) is None:
+                continue
             for i in index[k]:
                 flags[i] |= bit
 
@@ -412,6 +422,14 @@ class Audit:
             )
         if was_number:
             return (("SERIAL_NUMERIC", f"The serial {_quote(serial)} is stored as a number."),)
+        if _SCIENTIFIC.match(serial):
+            return (
+                (
+                    "SERIAL_NUMERIC",
+                    f"The serial {_quote(serial)} is in scientific notation: a spreadsheet turned "
+                    "it into a number and its digits are lost.",
+                ),
+            )
         return ()
 
     # -- incremental -----------------------------------------------------------------------
@@ -503,6 +521,7 @@ class Audit:
     def rerun(self) -> None:
         """Full re-audit (after the mapping changed)."""
         self._local_cache.clear()
+        self._edition_cache.clear()
         self.run()
 
     # -- reading results -------------------------------------------------------------------
@@ -552,17 +571,31 @@ class Audit:
         return Summary(len(self.inv), e, r, b, counts)
 
     def edition(self, row: int) -> dict[str, Any]:
-        """The edition block of the JSON report for one row."""
-        _has, ed, text = self.evidence(row)
-        if ed is None:
-            return {"text": text, "family": None, "version": None, "edition": None, "verdict": None}
-        return {
-            "text": text,
-            "family": ed.family,
-            "version": ed.version,
-            "edition": ed.key,
-            "verdict": self.policy.rate(ed).verdict,
-        }
+        """The edition block of the JSON report for one row (shared between rows that
+        record the same evidence: treat it as read-only)."""
+        f = self.inv.field
+        ck = (f(row, "coa_present"), f(row, "coa_edition"), bool(f(row, "coa_key").strip()))
+        hit = self._edition_cache.get(ck)
+        if hit is None:
+            _has, ed, text = self._evidence(*ck)
+            if ed is None:
+                hit = {
+                    "text": text,
+                    "family": None,
+                    "version": None,
+                    "edition": None,
+                    "verdict": None,
+                }
+            else:
+                hit = {
+                    "text": text,
+                    "family": ed.family,
+                    "version": ed.version,
+                    "edition": ed.key,
+                    "verdict": self.policy.rate(ed).verdict,
+                }
+            self._edition_cache[ck] = hit
+        return hit
 
     def evidence_type(self, row: int) -> str:
         f = self.inv.field

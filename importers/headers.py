@@ -80,12 +80,20 @@ def _find_column(headers: Sequence[str], key: str) -> int | None:
     return None
 
 
-def find_header(rows: Sequence[Sequence[str]]) -> tuple[int, int] | None:
+def find_header(
+    rows: Sequence[Sequence[str]], overrides: dict[str, str] | None = None
+) -> tuple[int, int] | None:
     """(index of the best header row among ``rows``, its score) or None when no row looks
-    like an inventory header (at least two fields, one of them identifying a device)."""
+    like an inventory header (at least two fields, one of them identifying a device).
+    Headers named in ``overrides`` (--map) count as the fields they are mapped to."""
+    forced = {norm_header(k): f for k, f in (overrides or {}).items() if f not in ("-", "none")}
     best: tuple[int, int] | None = None
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        fields = {_field_for(str(v)) for v in row if isinstance(v, str) and v.strip()}
+        fields = {
+            forced.get(norm_header(v)) or _field_for(v)
+            for v in row
+            if isinstance(v, str) and v.strip()
+        }
         fields.discard(None)
         score = len(fields)
         if score >= 2 and fields & _EVIDENCE_FIELDS and (best is None or score > best[1]):

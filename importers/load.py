@@ -81,13 +81,24 @@ def detect_format(path: Path) -> str:
             return ext
         return _zip_kind(path)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
-        return "xls" if ext != "xlsb" else "xlsb"
+        if ext in ("xlsx", "xlsm", "xlsb") and _encrypted_ooxml(path):
+            raise InputError(
+                f"{path} is password protected: save an unprotected copy and audit that"
+            )
+        return "xls"
     if ext in SPREADSHEET_FORMATS and ext != "xls":
         raise InputError(
             f"{path} is not a valid {ext} file (it is not a zip package): it may be "
             "truncated or renamed; export it again"
         )
     return "csv"
+
+
+def _encrypted_ooxml(path: Path) -> bool:
+    """An encrypted xlsx/xlsb is an OLE container with an EncryptionInfo stream."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    return "EncryptionInfo".encode("utf-16-le") in head
 
 
 def _zip_kind(path: Path) -> str:
@@ -190,8 +201,8 @@ def _sheet_rows(wb, name: str, path: Path, fmt: str) -> tuple[Iterator[list[obje
         raise _calamine_error(path, fmt, exc) from None
 
 
-def _headed(rows: list[list[str]]) -> tuple[int, int] | None:
-    return find_header([[cell_text(v) for v in r] for r in rows])
+def _headed(rows: list[list[object]], overrides: dict[str, str] | None) -> tuple[int, int] | None:
+    return find_header([[cell_text(v) for v in r] for r in rows], overrides)
 
 
 def _load_spreadsheet(
@@ -221,7 +232,7 @@ def _load_spreadsheet(
     for name in candidates:
         it, first_col, total = _sheet_rows(wb, name, path, fmt)
         head = list(islice(it, HEADER_SCAN_ROWS))
-        found = _headed(head)
+        found = _headed(head, overrides)
         if found and (best is None or found[1] > best[1]):
             best = (name, found[1], found[0], it, head, first_col, total)
     if best is None:
@@ -366,7 +377,7 @@ def _load_csv(path: Path, overrides: dict[str, str] | None, progress: Progress |
                 break
         if head and len(head[0]) == 1 and head[0][0].lower().startswith("sep="):
             head[0] = []
-        found = find_header(head)
+        found = find_header(head, overrides)
         if found is None:
             raise InputError(
                 f"{path}: no header row found (looked for headers such as Serial "
@@ -432,13 +443,22 @@ def load_inventory(
     """Read ``path`` into an Inventory. Raises InputError (unreadable) or MappingError."""
     path = Path(path)
     fmt = detect_format(path)
+    ext = path.suffix.lower().lstrip(".")
     try:
         if fmt == "csv":
             if sheet:
                 raise MappingError(
                     f"--sheet {sheet!r}: {path.name} is a CSV file, it has no sheets"
                 )
-            inv = _load_csv(path, overrides, progress)
+            try:
+                inv = _load_csv(path, overrides, progress)
+            except InputError:
+                if ext in SPREADSHEET_FORMATS:
+                    raise InputError(
+                        f"{path} is not a valid {ext} file (nor a readable text table): it may be "
+                        "truncated or renamed; export it again"
+                    ) from None
+                raise
         else:
             inv = _load_spreadsheet(path, fmt, sheet, overrides, progress)
     except (InputError, MappingError):

@@ -1,0 +1,86 @@
+"""Edit history: apply, undo and redo cell edits, keeping the audit current.
+
+Every applied edit is also recorded in ``log`` (with undos and redos as edits of their own
+kind), which is what the Changes sheet and the edit journal are made from.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+from core.audit import Audit
+
+__all__ = ["Edit", "History"]
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    row: int  # row index in the inventory (not the spreadsheet row number)
+    col: int
+    old: str
+    new: str
+    origin: str = "screen"  # screen, corrections, journal
+    time: float = 0.0
+
+
+class History:
+    def __init__(self, audit: Audit) -> None:
+        self.audit = audit
+        self.undo_stack: list[Edit] = []
+        self.redo_stack: list[Edit] = []
+
+    @property
+    def inv(self):  # -> Inventory
+        return self.audit.inv
+
+    def _set(self, row: int, col: int, value: str) -> set[int]:
+        old = self.inv.set_value(row, col, value)
+        return self.audit.update(row, col, old)
+
+    def apply(self, row: int, col: int, value: str, origin: str = "screen") -> Edit | None:
+        """Set one cell. Returns the edit, or None when the value did not change."""
+        old = self.inv.value(row, col)
+        if old == value:
+            return None
+        edit = Edit(row, col, old, value, origin, time.time())
+        self._set(row, col, value)
+        self.undo_stack.append(edit)
+        self.redo_stack.clear()
+        return edit
+
+    def undo(self) -> Edit | None:
+        if not self.undo_stack:
+            return None
+        edit = self.undo_stack.pop()
+        self._set(edit.row, edit.col, edit.old)
+        self.redo_stack.append(edit)
+        return edit
+
+    def redo(self) -> Edit | None:
+        if not self.redo_stack:
+            return None
+        edit = self.redo_stack.pop()
+        self._set(edit.row, edit.col, edit.new)
+        self.undo_stack.append(edit)
+        return edit
+
+    def changes(self) -> list[Edit]:
+        """The net change per edited cell, in the order the cells were first edited:
+        original value -> current value, with the origin and time of the last edit."""
+        first: dict[tuple[int, int], Edit] = {}
+        last: dict[tuple[int, int], Edit] = {}
+        for e in self.undo_stack:
+            first.setdefault((e.row, e.col), e)
+            last[(e.row, e.col)] = e
+        out = []
+        for key in first:
+            current = self.inv.value(*key)
+            original = self.inv.original(*key)
+            if current != original:
+                out.append(replace(last[key], old=original, new=current))
+        return out
+
+    @property
+    def edit_count(self) -> int:
+        return len(self.inv.edits)

@@ -1,0 +1,101 @@
+"""Shared helpers: run the real command and build small inventories."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from core.sample import SAMPLE_HEADERS
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "sample_inventories"
+SHARED = REPO.parent / "shared"
+
+# A device that passes every check under the default policy.
+CLEAN: dict[str, str] = {
+    "Asset Tag": "AT-1",
+    "Serial Number": "5CG1000001",
+    "Hostname": "PC-1",
+    "Manufacturer": "HP",
+    "Model": "EliteBook 840 G9",
+    "Operating System": "Windows 10 Pro",
+    "COA Present": "Yes",
+    "COA Edition": "Windows 11 Pro",
+    "Product Key": "JB7TK-VCXJ4-8C3MW-YK3DF-8R2QG",
+    "Target Image": "Windows 11 Enterprise",
+    "Licensed Product": "Windows 11 Enterprise",
+    "Location": "London",
+    "Notes": "",
+    "Purchase Date": "2023-03-01",
+}
+KEY_ALPHABET = "BCDFGHJKMPQRTVWXY2346789"
+
+
+def device(n: int, **changes: str) -> dict[str, str]:
+    """A clean device with unique identifiers, then ``changes`` (header names with _ for spaces)."""
+    row = dict(CLEAN)
+    row["Asset Tag"] = f"AT-{n:05d}"
+    row["Serial Number"] = f"5CG{n:07d}"
+    row["Hostname"] = f"PC-{n:05d}"
+    tail = "".join(KEY_ALPHABET[(n // 24**i) % 24] for i in range(5))
+    row["Product Key"] = f"JB7TK-VCXJ4-8C3MW-YK3DF-{tail}"
+    for k, v in changes.items():
+        name = k.replace("_", " ")
+        assert name in row, name
+        row[name] = v
+    return row
+
+
+def write_csv(
+    path: Path,
+    rows: Sequence[dict[str, str]],
+    headers: Sequence[str] = SAMPLE_HEADERS,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+) -> Path:
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    w.writerow(headers)
+    for r in rows:
+        w.writerow([r.get(h, "") for h in headers])
+    path.write_bytes(out.getvalue().encode(encoding))
+    return path
+
+
+class Result:
+    def __init__(self, code: int, stdout: str, stderr: str) -> None:
+        self.code, self.stdout, self.stderr = code, stdout, stderr
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str | Path) -> Result:
+    runner = CliRunner()
+    res = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return Result(res.exit_code, res.stdout, res.stderr)
+
+
+@pytest.fixture
+def inventory(tmp_path: Path):
+    """Write rows to a CSV and return the `check --format json` report of it."""
+
+    def make(*rows: dict[str, str], args: Sequence[str] = ()) -> dict[str, Any]:
+        path = write_csv(tmp_path / "inv.csv", rows)
+        res = run_cli("check", path, "--format", "json", "--fail-on", "never", *args)
+        assert res.code == 0, res.stderr
+        return res.json()
+
+    return make
+
+
+def codes_of(report: dict[str, Any], row_index: int = 0) -> set[str]:
+    return {f["code"] for f in report["devices"][row_index]["findings"]}
