@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/coa-audit check $(SAMPLE)
+	$(BIN)/coa-audit tui $(SAMPLE)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

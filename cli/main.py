@@ -327,7 +327,7 @@ def tui(
             raise InputError(f"{file}: no such file")
         from tui.app import run_app
 
-        run_app(
+        error = run_app(
             file,
             sheet=sheet,
             target=target,
@@ -335,6 +335,8 @@ def tui(
             policy_path=policy,
             maps=map_ or (),
         )
+        if error:
+            raise InputError(error)
 
 
 def main() -> None:

@@ -461,6 +461,16 @@ class Audit:
             self._count(r)
         return touched
 
+    def preview(self, row: int, col: int, value: str) -> tuple[str, list[str]]:
+        """The status and codes row ``row`` would have if cell (row, col) held ``value``;
+        nothing changes (the edit is applied and rolled back incrementally)."""
+        old = self.inv.set_value(row, col, value)
+        self.update(row, col, old)
+        result = self.status(row), self._row_codes(row)
+        self.inv.set_value(row, col, old)
+        self.update(row, col, value)
+        return result
+
     def _relocal(self, row: int) -> None:
         f = self.inv.field
         ck = (*(f(row, n) for n in _LOCAL_FIELDS), "k" if f(row, "coa_key").strip() else "")

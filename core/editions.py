@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["ParsedEdition", "is_blank", "parse_edition"]
+__all__ = ["ParsedEdition", "is_blank", "parse_edition", "suggestions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,7 @@ class _Tables:
         self.versions: dict[str, str] = data["versions"]
         self.win11_build: int = data["builds"]["windows11_min_build"]
         self.bare_version: dict[str, str] = data["bare_version"]
+        self.suggestions: dict[str, list[str]] = data.get("suggestions", {})
         self.rules = [
             _Rule(
                 all=tuple(tuple(p.split()) for p in r.get("all", [])),
@@ -161,3 +162,8 @@ def parse_edition(text: str) -> ParsedEdition:
     if version is not None and "nt" in tokens:
         return ParsedEdition(text, "windows", version, "unspecified", variant)
     return ParsedEdition(text, None, version, "unreadable", None)
+
+
+def suggestions(field: str) -> list[str]:
+    """Values the screen offers while the user types into ``field``."""
+    return list(_tables().suggestions.get(field, []))

@@ -1,0 +1,358 @@
+"""The full-screen app, driven by Textual's pilot as a user would drive it."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES, device, run_cli, write_csv
+from tui.app import CoaAuditApp, MainScreen
+from tui.grid import Grid
+from tui.screens import ConfirmScreen, HelpScreen, MappingScreen
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    state = tmp_path / "state"
+    monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(state))
+    return state
+
+
+@pytest.fixture
+def oem(tmp_path: Path) -> Path:
+    dst = tmp_path / "oem-fleet.xlsx"
+    shutil.copyfile(SAMPLES / "oem-fleet.xlsx", dst)
+    return dst
+
+
+async def loaded(app: CoaAuditApp, pilot) -> MainScreen:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+    assert isinstance(app.screen, MainScreen), app.error
+    return app.screen
+
+
+def summary_text(screen: MainScreen) -> str:
+    return str(screen.query_one("#summary").render())
+
+
+def grid_text(grid: Grid) -> str:
+    return "\n".join(grid.render_line(y).text for y in range(grid.size.height))
+
+
+async def test_opens_sample_with_the_same_counts_as_check(oem: Path) -> None:
+    report = run_cli("check", oem, "--format", "json").json()["summary"]
+    app = CoaAuditApp(oem)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        text = summary_text(screen)
+        assert f"{report['devices']} devices" in text
+        assert f"{report['blocked']} blocked" in text and f"{report['review']} review" in text
+        lines = grid_text(screen.grid)
+        assert "Row" in lines.splitlines()[0] and "Status" in lines.splitlines()[0]
+        assert "BLOCKED" in lines and "REVIEW" in lines
+
+
+async def test_jump_to_problem_edit_undo_redo(oem: Path) -> None:
+    app = CoaAuditApp(oem)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        grid = screen.grid
+        await pilot.press("right_square_bracket")
+        row = grid.current_row()
+        assert row is not None and app.session is not None
+        inv = app.session.inventory
+        assert inv.row_numbers[row] == 6  # the first device with findings
+        assert screen.audit.status(row) == "blocked"
+        assert "COA_MISSING" in str(screen.query_one("#findings").render())
+        # edit the COA cell of that device
+        col = next(i for i, c in enumerate(grid.columns) if c.field == "coa_present")
+        grid.move_to(grid.cursor_row, col)
+        before = screen.audit.summary()
+        await pilot.press("e")
+        box = screen.query_one("#edit-input")
+        assert box.has_focus and box.value == "No"
+        box.value = ""
+        await pilot.press(*"Yes")
+        await pilot.pause()
+        assert "would be REVIEW" in str(screen.query_one("#edit-label").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert grid.has_focus
+        after = screen.audit.summary()
+        assert screen.audit.status(row) == "review"
+        assert (after.blocked, after.review) == (before.blocked - 1, before.review + 1)
+        assert "1 edits" in summary_text(screen)
+        assert "Yes*" in grid_text(grid)  # edited cells are marked
+        await pilot.press("U")
+        assert screen.audit.status(row) == "blocked" and inv.edits == {}
+        assert "0 edits" in summary_text(screen)
+        await pilot.press("ctrl+y")
+        assert screen.audit.status(row) == "review" and len(inv.edits) == 1
+        await pilot.press("ctrl+z")
+        await pilot.press("R")
+        assert screen.audit.summary() == after
+
+
+async def test_escape_cancels_an_edit(oem: Path) -> None:
+    app = CoaAuditApp(oem)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        await pilot.press("e", "x", "y", "escape")
+        assert screen.grid.has_focus and app.session.inventory.edits == {}
+
+
+async def test_filter_cycles_and_holds(oem: Path) -> None:
+    app = CoaAuditApp(oem)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        grid, audit = screen.grid, screen.audit
+        seen = []
+        for _ in range(5):
+            await pilot.press("f")
+            seen.append(grid.filter)
+            want = {
+                "problems": {1, 2},
+                "blocked": {2},
+                "review": {1},
+                "eligible": {0},
+                "all": {0, 1, 2},
+            }[grid.filter]
+            assert {audit.status_level(r) for r in grid.view} <= want
+            assert f"filter: {grid.filter}" in summary_text(screen)
+        assert seen == ["problems", "blocked", "review", "eligible", "all"]
+        s = audit.summary()
+        await pilot.press("f", "f")
+        assert len(grid.view) == s.blocked
+
+
+async def test_search_next_and_previous(oem: Path) -> None:
+    app = CoaAuditApp(oem)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        grid = screen.grid
+        inv = app.session.inventory
+        await pilot.press("slash", *"5cg0000099", "enter")
+        await pilot.pause()
+        assert grid.has_focus
+        first = grid.current_row()
+        assert inv.field(first, "serial_number") == "5CG0000099"
+        assert grid.current_column().field == "serial_number"
+        await pilot.press("n")
+        second = grid.current_row()
+        assert second != first and inv.field(second, "serial_number") == "5CG0000099"
+        await pilot.press("N")
+        assert grid.current_row() == first
+        await pilot.press("slash", "ctrl+u", *"no such text", "enter")
+        assert grid.current_row() == first
+
+
+async def test_sort_by_column(oem: Path) -> None:
+    app = CoaAuditApp(oem)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        grid = screen.grid
+        inv = app.session.inventory
+        col = grid.current_column()
+        await pilot.press("S")
+        values = [inv.value(r, col.index) for r in list(grid.view)[:50]]
+        assert values == sorted(values, reverse=True)
+        await pilot.press("o")
+        assert list(grid.view)[:3] == [0, 1, 2]
+
+
+async def test_duplicate_jump(oem: Path) -> None:
+    app = CoaAuditApp(oem)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        inv = app.session.inventory
+        grid = screen.grid
+        grid.move_to(grid.position_of(inv.row_of(16)), 0)  # serial shared with row 17
+        await pilot.press("d")
+        assert inv.row_numbers[grid.current_row()] == 17
+
+
+async def test_mapping_change_reaudits(oem: Path) -> None:
+    app = CoaAuditApp(oem)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await loaded(app, pilot)
+        before = screen.audit.summary()
+        await pilot.press("m")
+        assert isinstance(app.screen, MappingScreen)
+        # the COA Edition column (H, 8th) -> unmapped
+        await pilot.press(*["down"] * 7, "enter")
+        await pilot.press("enter")  # first choice: (unmapped)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert "coa_edition" not in app.session.inventory.mapping
+        after = screen.audit.summary()
+        assert after != before
+        assert after.findings.get("EDITION_UNKNOWN", 0) > before.findings.get("EDITION_UNKNOWN", 0)
+
+
+async def test_quit_asks_when_edits_were_not_exported(oem: Path) -> None:
+    app = CoaAuditApp(oem)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        screen.commit(0, app.session.inventory.mapping["notes"], "checked")
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert isinstance(app.screen, MainScreen) and app.is_running
+        await pilot.press("q", "y")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_journal_restores_edits_after_teardown(oem: Path, state_dir: Path) -> None:
+    app = CoaAuditApp(oem)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        inv = app.session.inventory
+        screen.commit(1, inv.mapping["coa_present"], "GML")
+        screen.commit(2, inv.mapping["coa_edition"], "Windows 11 Pro")
+        screen.commit(2, inv.mapping["coa_edition"], "Windows 10 Pro")
+        edits = dict(inv.edits)
+    # torn down without exporting: the journal is on disk
+    assert list((state_dir / "journals").iterdir())
+    app2 = CoaAuditApp(oem)
+    async with app2.run_test(size=(80, 24)) as pilot:
+        await app2.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app2.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        assert app2.session.inventory.edits == edits
+        assert [e.origin for e in app2.main.history.undo_stack] == ["journal"] * 3
+    # discarding: the next open offers nothing
+    app3 = CoaAuditApp(oem)
+    async with app3.run_test(size=(80, 24)) as pilot:
+        await app3.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app3.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app3.session.inventory.edits == {}
+    app4 = CoaAuditApp(oem)
+    async with app4.run_test(size=(80, 24)) as pilot:
+        await loaded(app4, pilot)
+
+
+async def test_export_writes_corrected_file_and_leaves_source(oem: Path) -> None:
+    digest = hashlib.sha256(oem.read_bytes()).hexdigest()
+    app = CoaAuditApp(oem)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        screen.commit(1, app.session.inventory.mapping["coa_present"], "GML")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not app.dirty
+        await pilot.press("q")  # nothing unexported: no question
+        await pilot.pause()
+    out = oem.with_name("oem-fleet.corrected.xlsx")
+    assert out.exists()
+    assert hashlib.sha256(oem.read_bytes()).hexdigest() == digest
+    doc = run_cli("check", out, "--format", "json").json()
+    assert doc["devices"][1]["status"] == "review"
+
+
+async def test_help_lists_every_binding(oem: Path) -> None:
+    app = CoaAuditApp(oem)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        ids = {row[2] for row in app.screen.rows}
+        assert {
+            "main.next_problem",
+            "main.edit",
+            "main.undo",
+            "main.export",
+            "grid.first_row",
+            "main.mapping",
+            "main.quit",
+        } <= ids
+        commands = {c.title for c in app.get_system_commands(app.main)}
+        assert {"Next problem", "Filter", "Edit", "Undo", "Export", "Columns"} <= commands
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_markup_and_escapes_in_cells_are_shown_literally(tmp_path: Path) -> None:
+    nasty = [
+        device(1, Notes="[bold red]loud[/bold red]", Hostname="[@click=app.quit]x"),
+        device(2, Notes="esc\x1b[31mred\x1b]0;title\x07", Asset_Tag="[link=http://x]y[/link]"),
+        device(3, Notes="rtl\u202eevil", Location="[b]"),
+    ]
+    path = write_csv(tmp_path / "nasty.csv", nasty)
+    app = CoaAuditApp(path)
+    async with app.run_test(size=(200, 30)) as pilot:
+        screen = await loaded(app, pilot)
+        text = grid_text(screen.grid)
+        await pilot.press("end")  # scroll right to the notes
+        text += grid_text(screen.grid)
+        assert "[bold red]loud[/bold red]" in text
+        assert "[@click=app.quit]x" in text
+        assert "[link=http://x]y[/link]" in text
+        assert "\x1b" not in text and "␛[31mred" in text
+        assert "\u202e" not in text
+        for y in range(screen.grid.size.height):  # no style came from a cell's text
+            for seg in screen.grid.render_line(y):
+                assert seg.style is None or not seg.style.link
+        await pilot.click("#grid", offset=(40, 2))
+        assert app.is_running
+        findings = str(screen.query_one("#findings").render())
+        assert "\x1b" not in findings
+
+
+async def test_unreadable_file_shows_the_error_and_stays_usable(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    app = CoaAuditApp(bad)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.error and "damaged" in app.error
+        assert app.is_running
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+def test_snapshot_80x24(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_csv(
+        tmp_path / "snap.csv",
+        [device(1), device(2, COA_Present="No"), device(3, COA_Edition="Windows 10 Enterprise")],
+    )
+    monkeypatch.chdir(tmp_path)
+
+    async def ready(pilot) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("right_square_bracket")
+
+    assert snap_compare(CoaAuditApp(Path("snap.csv")), terminal_size=(80, 24), run_before=ready)
+    assert path.exists()
+
+
+def test_snapshot_wide(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_csv(
+        tmp_path / "snap.csv",
+        [
+            device(i, COA_Edition=e)
+            for i, e in enumerate(
+                ["Windows 11 Pro", "Windows 10 Home", "", "Windows 7 Professional"]
+            )
+        ],
+    )
+    monkeypatch.chdir(tmp_path)
+
+    async def ready(pilot) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(CoaAuditApp(Path("snap.csv")), terminal_size=(200, 40), run_before=ready)

@@ -1,0 +1,610 @@
+"""coa-audit's full-screen auditor.
+
+Loading runs in a thread worker that posts messages (progress, loaded, failed); the worker
+never touches widgets. Every edit goes through core.History (which keeps the audit current
+incrementally) and is appended to the edit journal before the screen updates.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import Footer, Input, Label, Static
+
+from core.audit import Audit
+from core.editions import suggestions
+from core.history import History
+from core.text import safe_text
+from exporters.corrected import corrected_path, write_corrected
+from exporters.journal import Journal
+from importers.session import Session, open_session
+from tui.grid import FILTERS, Grid
+from tui.screens import ConfirmScreen, HelpScreen, LoadingScreen, MappingScreen
+
+__all__ = ["CoaAuditApp", "MainScreen", "run_app"]
+
+
+class LoadCancelled(Exception):
+    pass
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = [
+        Binding("right_square_bracket", "next_problem", "Next problem", id="main.next_problem"),
+        Binding(
+            "left_square_bracket",
+            "prev_problem",
+            "Prev problem",
+            show=False,
+            id="main.prev_problem",
+        ),
+        Binding("f", "cycle_filter", "Filter", id="main.filter"),
+        Binding("slash", "search", "Search", id="main.search"),
+        Binding("n", "search_next", "Next match", show=False, id="main.search_next"),
+        Binding("N", "search_prev", "Previous match", show=False, id="main.search_prev"),
+        Binding("s", "sort(False)", "Sort ascending", show=False, id="main.sort_ascending"),
+        Binding("S", "sort(True)", "Sort descending", show=False, id="main.sort_descending"),
+        Binding("o", "original_order", "Original order", show=False, id="main.original_order"),
+        Binding("e,enter", "edit", "Edit", id="main.edit"),
+        Binding("U,ctrl+z", "undo", "Undo", show=False, id="main.undo"),
+        Binding("R,ctrl+y", "redo", "Redo", show=False, id="main.redo"),
+        Binding("d", "jump_related", "Go to duplicate", show=False, id="main.jump_related"),
+        Binding("v", "toggle_keys", "Show/mask keys", show=False, id="main.toggle_keys"),
+        Binding("m", "mapping", "Columns", show=False, id="main.mapping"),
+        Binding("ctrl+s", "export", "Export", id="main.export"),
+        Binding("question_mark,f1", "help", "Help", id="main.help"),
+        Binding("q", "quit_guarded", "Quit", id="main.quit"),
+        Binding("escape", "close_bars", "Close", show=False, id="main.close_bars"),
+    ]
+    DEFAULT_CSS = """
+    MainScreen { layout: vertical; }
+    #summary { height: 1; background: $panel; color: $text; padding: 0 1; }
+    #grid { height: 1fr; }
+    #findings { height: 7; border-top: solid $accent; padding: 0 1; }
+    #editbar { height: 3; display: none; }
+    #editbar Label { width: auto; max-width: 50%; padding: 1 1 0 1; }
+    #editbar Input { width: 1fr; }
+    #search { display: none; }
+    """
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.audit: Audit = session.audit
+        self.history = History(self.audit)
+        self.editing: tuple[int, int] | None = None
+        self.last_search = ""
+        self.related_index = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="summary")
+        yield Grid(self.audit, id="grid")
+        yield Static(id="findings")
+        with Horizontal(id="editbar"):
+            yield Label(id="edit-label")
+            yield Input(id="edit-input")
+        yield Input(id="search", placeholder="search serial, tag, host, edition… (enter finds)")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.grid.focus()
+        self.refresh_status()
+
+    @property
+    def grid(self) -> Grid:
+        return self.query_one("#grid", Grid)
+
+    @property
+    def app_(self) -> CoaAuditApp:
+        return self.app  # type: ignore[return-value]
+
+    # -- status lines ----------------------------------------------------------------------
+    def refresh_status(self) -> None:
+        s = self.audit.summary()
+        grid = self.grid
+        text = Text()
+        text.append(f"{s.devices} devices  ")
+        text.append(f"{s.eligible} eligible  ", style="green")
+        text.append(f"{s.review} review  ", style="yellow")
+        text.append(f"{s.blocked} blocked  ", style="bold red")
+        text.append(f"{self.history.edit_count} edits  ")
+        text.append(f"filter: {grid.filter}")
+        if grid.sort is not None:
+            pos, desc = grid.sort
+            text.append(f"  sort: {grid.columns[pos].title} {'desc' if desc else 'asc'}")
+        if grid.reveal_keys:
+            text.append("  keys shown", style="bold")
+        self.query_one("#summary", Static).update(text)
+        self.refresh_findings()
+
+    def refresh_findings(self) -> None:
+        panel = self.query_one("#findings", Static)
+        row = self.grid.current_row()
+        if row is None:
+            panel.update(Text("No device matches this filter (f changes it)."))
+            return
+        inv = self.audit.inv
+        text = Text()
+        status = self.audit.status(row)
+        style = {"blocked": "bold red", "review": "bold yellow", "eligible": "bold green"}[status]
+        text.append(f"Row {inv.row_numbers[row]}  ")
+        text.append(status.upper(), style=style)
+        tag, serial = inv.field(row, "asset_tag"), inv.field(row, "serial_number")
+        text.append(f"  tag {safe_text(tag) or '-'}  serial {safe_text(serial) or '-'}\n")
+        findings = self.audit.findings(row)
+        if not findings:
+            text.append("No findings: this device can be certified.", style="green")
+        for f in findings:
+            mark = "x " if f.severity == "error" else "! "
+            text.append(mark + f.code, style="bold red" if f.severity == "error" else "bold yellow")
+            if f.column:
+                text.append(f" [{f.column}]")
+            text.append(": " + safe_text(f.message))
+            if f.related_rows:
+                text.append(
+                    "  (d: go to row " + ", ".join(map(str, f.related_rows[:5])) + ")", style="bold"
+                )
+            text.append("\n")
+        panel.update(text)
+
+    def on_grid_cursor_moved(self, _event: Grid.CursorMoved) -> None:
+        self.related_index = 0
+        self.refresh_findings()
+
+    # -- navigation ------------------------------------------------------------------------
+    def action_next_problem(self) -> None:
+        if not self.grid.next_problem(1):
+            self.notify("No further device with findings.", timeout=2)
+
+    def action_prev_problem(self) -> None:
+        if not self.grid.next_problem(-1):
+            self.notify("No earlier device with findings.", timeout=2)
+
+    def action_cycle_filter(self) -> None:
+        grid = self.grid
+        grid.set_filter(FILTERS[(FILTERS.index(grid.filter) + 1) % len(FILTERS)])
+        self.refresh_status()
+
+    def action_sort(self, descending: bool) -> None:
+        self.grid.set_sort(self.grid.cursor_col, descending)
+        self.refresh_status()
+
+    def action_original_order(self) -> None:
+        self.grid.set_sort(None)
+        self.refresh_status()
+
+    def action_toggle_keys(self) -> None:
+        self.grid.reveal_keys = not self.grid.reveal_keys
+        self.grid.refresh()
+        self.refresh_status()
+
+    def action_jump_related(self) -> None:
+        row = self.grid.current_row()
+        if row is None:
+            return
+        related = [r for f in self.audit.findings(row) for r in f.related_rows]
+        if not related:
+            self.notify("This device shares no serial, key or asset tag.", timeout=2)
+            return
+        target = related[self.related_index % len(related)]
+        index = self.audit.inv.row_of(target)
+        pos = self.grid.position_of(index) if index is not None else None
+        if pos is None:
+            self.grid.set_filter("all")
+            pos = self.grid.position_of(index) if index is not None else None
+        if pos is not None:
+            keep = self.related_index + 1
+            self.grid.move_to(pos, self.grid.cursor_col)
+            self.related_index = keep
+            self.refresh_status()
+
+    # -- search ----------------------------------------------------------------------------
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.value = self.last_search
+        box.focus()
+
+    def _find(self, direction: int, include_current: bool = False) -> None:
+        if not self.last_search:
+            self.action_search()
+            return
+        if not self.grid.search(self.last_search, direction, include_current):
+            self.notify(f"Not found: {safe_text(self.last_search)}", timeout=3)
+
+    def action_search_next(self) -> None:
+        self._find(1)
+
+    def action_search_prev(self) -> None:
+        self._find(-1)
+
+    # -- editing ---------------------------------------------------------------------------
+    def action_edit(self) -> None:
+        row, col = self.grid.current_row(), self.grid.current_column()
+        if row is None or col is None:
+            return
+        self.editing = (row, col.index)
+        box = self.query_one("#edit-input", Input)
+        field = col.field or ""
+        box.suggester = SuggestFromList(suggestions(field), case_sensitive=False) if field else None
+        box.value = self.audit.inv.value(row, col.index)
+        self.query_one("#editbar").display = True
+        self._preview(box.value)
+        box.focus()
+        box.cursor_position = len(box.value)
+
+    def _preview(self, value: str) -> None:
+        if self.editing is None:
+            return
+        row, col = self.editing
+        status, codes = self.audit.preview(row, col, value)
+        title = self.grid.current_column()
+        name = title.title if title else "cell"
+        label = Text()
+        label.append(f"{safe_text(name)[:20]}: ")
+        style = {"blocked": "bold red", "review": "bold yellow", "eligible": "bold green"}[status]
+        label.append(f"would be {status.upper()}", style=style)
+        if codes:
+            label.append(f" ({codes[0]}{', …' if len(codes) > 1 else ''})")
+        self.query_one("#edit-label", Label).update(label)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "edit-input":
+            self._preview(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "edit-input" and self.editing is not None:
+            row, col = self.editing
+            self.action_close_bars()
+            self.commit(row, col, event.value)
+        elif event.input.id == "search":
+            self.last_search = event.value
+            self.action_close_bars()
+            if event.value:
+                self._find(1, include_current=True)
+
+    def commit(self, row: int, col: int, value: str, origin: str = "screen") -> None:
+        inv = self.audit.inv
+        old = inv.value(row, col)
+        if old == value:
+            return
+        self.app_.journal_set(row, col, old, value, origin)
+        self.history.apply(row, col, value, origin)
+        self.after_change()
+
+    def after_change(self) -> None:
+        self.grid.refresh_all()
+        self.refresh_status()
+
+    def action_undo(self) -> None:
+        self._step(self.history.undo_stack, self.history.undo, lambda e: (e.new, e.old))
+
+    def action_redo(self) -> None:
+        self._step(self.history.redo_stack, self.history.redo, lambda e: (e.old, e.new))
+
+    def _step(self, stack, op, values) -> None:
+        if not stack:
+            self.notify(
+                "Nothing to " + ("undo" if op == self.history.undo else "redo") + ".", timeout=2
+            )
+            return
+        edit = stack[-1]
+        before, after = values(edit)
+        self.app_.journal_set(edit.row, edit.col, before, after, "screen")
+        op()
+        pos = self.grid.position_of(edit.row)
+        col_pos = next((i for i, c in enumerate(self.grid.columns) if c.index == edit.col), None)
+        if pos is not None and col_pos is not None:
+            self.grid.move_to(pos, col_pos)
+        self.after_change()
+
+    def action_close_bars(self) -> None:
+        self.editing = None
+        self.query_one("#editbar").display = False
+        self.query_one("#search").display = False
+        self.grid.focus()
+
+    # -- mapping, export, help, quit --------------------------------------------------------
+    def action_mapping(self) -> None:
+        inv = self.audit.inv
+        letters = [inv.letter(c) for c in range(inv.width)]
+
+        def done(mapping: dict[str, int] | None) -> None:
+            if mapping is None or mapping == inv.mapping:
+                return
+            inv.mapping = dict(mapping)
+            self.audit.rerun()
+            self.grid.rebuild_columns()
+            self.grid.set_filter(self.grid.filter)
+            self.refresh_status()
+            self.notify("Mapping changed: the inventory was audited again.", timeout=3)
+
+        self.app.push_screen(MappingScreen(inv.headers, letters, inv.mapping), done)
+
+    def action_export(self) -> None:
+        self.app_.export()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.app_.key_help()))
+
+    def action_quit_guarded(self) -> None:
+        self.app_.quit_guarded()
+
+
+class CoaAuditApp(App[None]):
+    TITLE = "coa-audit"
+    ENABLE_COMMAND_PALETTE = True
+
+    class Progress(Message):
+        def __init__(self, stage: str, done: int, total: int) -> None:
+            self.stage, self.done, self.total = stage, done, total
+            super().__init__()
+
+    class Loaded(Message):
+        def __init__(self, session: Session) -> None:
+            self.session = session
+            super().__init__()
+
+    class Failed(Message):
+        def __init__(self, message: str | None) -> None:
+            self.message = message
+            super().__init__()
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        sheet: str | None = None,
+        target: str | None = None,
+        agreement: str | None = None,
+        policy_path: str | Path | None = None,
+        maps: Sequence[str] = (),
+    ) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.options = dict(
+            sheet=sheet,
+            target=target,
+            agreement=agreement,
+            policy_path=policy_path,
+            maps=tuple(maps),
+        )
+        self.session: Session | None = None
+        self.main: MainScreen | None = None
+        self.journal = Journal(self.path)
+        self._cancel = threading.Event()
+        self._last_progress = 0.0
+        self._exported: dict[tuple[int, int], str] = {}
+        self.error: str | None = None
+
+    def _fatal_error(self) -> None:
+        """Textual's crash report shows local variables, which can hold product keys and
+        whole rows: show the traceback without them."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
+
+    # -- loading ---------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.push_screen(LoadingScreen(safe_text(self.path.name)))
+        self.load()
+
+    def cancel_loading(self) -> None:
+        self._cancel.set()
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        if self._cancel.is_set():
+            raise LoadCancelled
+        now = time.monotonic()
+        if now - self._last_progress > 0.05 or done >= total:
+            self._last_progress = now
+            self.post_message(self.Progress(stage, done, total))
+
+    @work(thread=True, exclusive=True, group="load")
+    def load(self) -> None:
+        from core.policy import PolicyError
+        from importers.load import InputError, MappingError
+
+        try:
+            session = open_session(self.path, progress=self._progress, **self.options)  # type: ignore[arg-type]
+        except LoadCancelled:
+            self.post_message(self.Failed(None))
+            return
+        except (InputError, MappingError, PolicyError, ValueError) as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        except Exception as exc:  # a bug: show it as one line, keep the app usable
+            self.post_message(self.Failed(f"internal error: {type(exc).__name__}: {exc}"))
+            return
+        self.post_message(self.Loaded(session))
+
+    def on_coa_audit_app_progress(self, msg: Progress) -> None:
+        if isinstance(self.screen, LoadingScreen):
+            self.screen.progress(msg.stage, msg.done, msg.total)
+
+    def on_coa_audit_app_failed(self, msg: Failed) -> None:
+        if msg.message is None:
+            self.exit(message="coa-audit: loading cancelled")
+            return
+        self.error = msg.message
+        if isinstance(self.screen, LoadingScreen):
+            self.screen.failed(msg.message + "   (q quits)")
+
+    def on_coa_audit_app_loaded(self, msg: Loaded) -> None:
+        self.session = msg.session
+        self.main = MainScreen(msg.session)
+        self.switch_screen(self.main)
+        self._warn_other_editors()
+        pending = self.journal.pending()
+        if pending.edits:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(pending.edits[-1].time))
+            detail = f"Last edit {when}."
+            if pending.skipped:
+                detail += f" {pending.skipped} unreadable journal line(s) will be skipped."
+            if pending.sha256 and pending.sha256 != msg.session.inventory.source.sha256:
+                detail += " The file has changed since: check the restored cells."
+            question = (
+                f"This file has {len(pending.edits)} unsaved edit(s) from an earlier "
+                "session. Restore them?"
+            )
+            self.push_screen(
+                ConfirmScreen(question, detail), lambda yes: self._restore(pending, bool(yes))
+            )
+        else:
+            self.journal.open_session(msg.session.inventory.source.sha256)
+
+    def _warn_other_editors(self) -> None:
+        p = self.path
+        for lock in (p.with_name("~$" + p.name), p.with_name(f".~lock.{p.name}#")):
+            if lock.exists():
+                self.notify(
+                    f"{safe_text(p.name)} looks open in Excel or LibreOffice "
+                    f"({safe_text(lock.name)}): save and close it there first.",
+                    severity="warning",
+                    timeout=10,
+                )
+                break
+        host = socket.gethostname()
+        for s in self.journal.pending().sessions[-5:]:
+            pid = s.get("pid")
+            if s.get("host") == host and isinstance(pid, int) and pid != os.getpid():
+                try:
+                    os.kill(pid, 0)
+                except OSError:
+                    continue
+                self.notify(
+                    f"Another coa-audit session (pid {pid}) has this file open: "
+                    "edits in both may conflict.",
+                    severity="warning",
+                    timeout=10,
+                )
+                break
+
+    def _restore(self, pending, yes: bool) -> None:
+        assert self.main is not None and self.session is not None
+        inv = self.session.inventory
+        if not yes:
+            self.journal.discard()
+            self.journal.open_session(inv.source.sha256)
+            return
+        self.journal.open_session(inv.source.sha256)
+        skipped = pending.skipped
+        applied = 0
+        for e in pending.edits:
+            row = inv.row_of(e.row)
+            if row is None or not 0 <= e.col < inv.width:
+                skipped += 1
+                continue
+            self.main.commit(row, e.col, e.new, origin="journal")
+            applied += 1
+        note = f"Restored {applied} edit(s)."
+        if skipped:
+            note += f" Skipped {skipped} that no longer fit the file."
+        self.notify(note, timeout=5)
+
+    # -- journal and export ----------------------------------------------------------------
+    def journal_set(self, row: int, col: int, old: str, new: str, origin: str) -> None:
+        assert self.session is not None
+        inv = self.session.inventory
+        self.journal.record(inv.row_numbers[row], col, inv.headers[col], old, new, origin)
+
+    @property
+    def dirty(self) -> bool:
+        return self.session is not None and self.session.inventory.edits != self._exported
+
+    def export(self) -> None:
+        assert self.session is not None
+        inv = self.session.inventory
+        from exporters.atomic import OutputError
+
+        target = corrected_path(inv)
+        try:
+            write_corrected(inv, target)
+        except OutputError as exc:
+            self.notify(safe_text(str(exc)), severity="error", timeout=8)
+            return
+        self._exported = dict(inv.edits)
+        self.journal.mark_exported()
+        self.notify(f"Wrote {safe_text(str(target))}", timeout=6)
+
+    def quit_guarded(self) -> None:
+        if not self.dirty:
+            if self.session is not None:
+                self.journal.remove()
+            self.exit()
+            return
+        count = len(self.session.inventory.edits) if self.session else 0
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.journal.close()
+                self.exit()
+
+        self.push_screen(
+            ConfirmScreen(
+                f"{count} edited cell(s) were not exported (ctrl+s). Quit anyway?",
+                "The edits stay in the edit journal: opening this file again offers "
+                "to restore them.",
+            ),
+            answer,
+        )
+
+    # -- help and the command palette ------------------------------------------------------
+    def _all_bindings(self) -> Iterable[tuple[Binding, str]]:
+        for b in MainScreen.BINDINGS:
+            if isinstance(b, Binding):
+                yield b, "screen"
+        for b in Grid.BINDINGS:
+            if isinstance(b, Binding):
+                yield b, "grid"
+
+    def key_help(self) -> list[tuple[str, str, str]]:
+        rows = []
+        for b, _target in self._all_bindings():
+            keys = ", ".join(self.get_key_display(Binding(k, "")) for k in b.key.split(","))
+            rows.append((keys, b.description, b.id or b.action))
+        rows.append(("ctrl+p", "Command palette: every action by name", "app.command_palette"))
+        return rows
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.main is None or screen is not self.main:
+            return
+        main = self.main
+        for b, target in self._all_bindings():
+            if b.id in ("main.close_bars",):
+                continue
+            keys = ", ".join(self.get_key_display(Binding(k, "")) for k in b.key.split(","))
+
+            async def run(action: str = b.action, where: str = target) -> None:
+                await self.run_action(action, main.grid if where == "grid" else main)
+
+            yield SystemCommand(b.description, f"{keys}   ({b.id})", run)
+
+
+def run_app(path: str | Path, **options: object) -> str | None:
+    """Run the app; returns the load error the user saw, if the file could not be opened."""
+    app = CoaAuditApp(path, **options)  # type: ignore[arg-type]
+    app.run()
+    return app.error

@@ -1,0 +1,425 @@
+"""The inventory grid: Textual's line API over the columnar store.
+
+Only visible lines are rendered, straight from the inventory's column lists (with the edit
+overlay), through a view (an array of row indices) for filter and sort. Cost per frame is
+the number of visible lines, whatever the fleet size. Every cell is plain text: built into
+Segments from ``safe_text``, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from core.audit import Audit, mask_key
+from core.model import FIELD_LABELS
+from core.text import safe_text
+
+__all__ = ["FILTERS", "Column", "Grid"]
+
+FILTERS = ("all", "problems", "blocked", "review", "eligible")
+STATUS_TEXT = ("ok", "REVIEW", "BLOCKED")
+_PROBLEM = re.compile(rb"[\x01\x02]")
+MAX_COL_WIDTH = 28
+# What an auditor reads first: identity, then the licence evidence, then the rest.
+DISPLAY_ORDER = (
+    "asset_tag",
+    "serial_number",
+    "hostname",
+    "coa_present",
+    "coa_edition",
+    "coa_key",
+    "target_image",
+    "licensed_product",
+    "current_os",
+    "manufacturer",
+    "model",
+    "location",
+    "notes",
+)
+STATUS_WIDTH = 8
+
+
+@dataclass(frozen=True)
+class Column:
+    index: int  # source column index
+    title: str
+    field: str | None
+    width: int
+
+
+def _cell(text: str, width: int) -> str:
+    text = safe_text(text)
+    if len(text) > width:
+        return text[: width - 1] + "…"
+    return text.ljust(width)
+
+
+class Grid(ScrollView, can_focus=True):
+    """Row numbers and status fixed at the left; mapped fields, then the other columns."""
+
+    COMPONENT_CLASSES = {
+        "grid--header",
+        "grid--rownum",
+        "grid--cursor",
+        "grid--cursor-row",
+        "grid--blocked",
+        "grid--review",
+        "grid--eligible",
+        "grid--edited",
+    }
+    DEFAULT_CSS = """
+    Grid {
+        background: $surface;
+    }
+    Grid > .grid--header { text-style: bold; background: $panel; color: $text; }
+    Grid > .grid--rownum { color: $text-muted; }
+    Grid > .grid--cursor { background: $accent; color: $text; text-style: bold; }
+    Grid > .grid--cursor-row { text-style: bold; }
+    Grid > .grid--blocked { background: #5f0000; color: #ffd7d7; }
+    Grid > .grid--review { background: #5f5f00; color: #ffffd7; }
+    Grid > .grid--eligible { color: $text; }
+    Grid > .grid--edited { text-style: italic underline; color: #ffd75f; }
+    """
+
+    BINDINGS = [
+        Binding("up,k", "move(-1, 0)", "Up", show=False, id="grid.up"),
+        Binding("down,j", "move(1, 0)", "Down", show=False, id="grid.down"),
+        Binding("left,h", "move(0, -1)", "Left", show=False, id="grid.left"),
+        Binding("right,l", "move(0, 1)", "Right", show=False, id="grid.right"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="grid.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="grid.page_down"),
+        Binding("home", "first_column", "First column", show=False, id="grid.first_column"),
+        Binding("end", "last_column", "Last column", show=False, id="grid.last_column"),
+        Binding("g", "first_row", "First row", show=False, id="grid.first_row"),
+        Binding("G", "last_row", "Last row", show=False, id="grid.last_row"),
+    ]
+
+    cursor_row: reactive[int] = reactive(0, always_update=True, repaint=False)
+    cursor_col: reactive[int] = reactive(0, always_update=True, repaint=False)
+
+    class CursorMoved(Message):
+        def __init__(self, row: int | None) -> None:
+            self.row = row
+            super().__init__()
+
+    def __init__(self, audit: Audit, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.audit = audit
+        self.reveal_keys = False
+        self.filter = "all"
+        self.sort: tuple[int, bool] | None = None  # (column position, descending)
+        self._order: Sequence[int] | None = None  # sorted row indices, None = source order
+        self._view: Sequence[int] = range(len(audit.inv))
+        self.columns: list[Column] = []
+        self.rebuild_columns()
+
+    # -- data ------------------------------------------------------------------------------
+    @property
+    def inv(self):  # -> Inventory
+        return self.audit.inv
+
+    @property
+    def view(self) -> Sequence[int]:
+        return self._view
+
+    def rebuild_columns(self) -> None:
+        """Mapped fields first (canonical order), then unmapped source columns."""
+        inv = self.inv
+        mapped = [(f, inv.mapping[f]) for f in DISPLAY_ORDER if f in inv.mapping]
+        used = {c for _, c in mapped}
+        order = [(FIELD_LABELS[f], f, c) for f, c in mapped]
+        order += [(inv.headers[c], None, c) for c in range(inv.width) if c not in used]
+        sample = range(min(len(inv), 200))
+        cols = []
+        for title, fname, c in order:
+            width = max([len(title)] + [len(inv.value(r, c)) for r in sample])
+            width = max(4, min(MAX_COL_WIDTH, width))
+            if fname == "coa_key":
+                width = 29  # a whole 5x5 key, masked or not
+            cols.append(Column(c, title, fname, width))
+        self.columns = cols
+        self._left = max(4, len(str(inv.row_numbers[-1] if len(inv) else 1)) + 1)
+        self._update_size()
+
+    def _update_size(self) -> None:
+        width = self._left + STATUS_WIDTH + 1 + sum(c.width + 1 for c in self.columns)
+        self.virtual_size = Size(width, len(self._view) + 1)
+
+    def current_row(self) -> int | None:
+        """The inventory row index under the cursor, or None when the view is empty."""
+        if not self._view:
+            return None
+        return self._view[min(self.cursor_row, len(self._view) - 1)]
+
+    def current_column(self) -> Column | None:
+        return self.columns[self.cursor_col] if self.columns else None
+
+    def set_filter(self, name: str) -> None:
+        row = self.current_row()
+        self.filter = name
+        self._apply_view(keep=row)
+
+    def set_sort(self, position: int | None, descending: bool = False) -> None:
+        row = self.current_row()
+        if position is None:
+            self.sort, self._order = None, None
+        else:
+            col = self.columns[position].index
+            values = self.inv.column_values(col)
+            self.sort = (position, descending)
+            self._order = array(
+                "I", sorted(range(len(values)), key=values.__getitem__, reverse=descending)
+            )
+        self._apply_view(keep=row)
+
+    def _apply_view(self, keep: int | None = None) -> None:
+        status = self.audit._status
+        base: Sequence[int] = self._order if self._order is not None else range(len(self.inv))
+        f = self.filter
+        if f == "all":
+            view: Sequence[int] = base
+        else:
+            want = {"problems": (1, 2), "blocked": (2,), "review": (1,), "eligible": (0,)}[f]
+            if len(want) == 1:
+                w = want[0]
+                view = array("I", [r for r in base if status[r] == w])
+            else:
+                view = array("I", [r for r in base if status[r]])
+        self._view = view
+        self._update_size()
+        pos = 0
+        if keep is not None and view:
+            pos = self.position_of(keep)
+            if pos is None:
+                pos = 0
+        self.move_to(pos, self.cursor_col)
+        self.refresh()
+
+    def position_of(self, row: int) -> int | None:
+        """Where inventory row ``row`` sits in the current view, or None."""
+        view = self._view
+        if isinstance(view, range):
+            return row if 0 <= row < len(view) else None
+        if self._order is None:  # filtered source order: view is sorted
+            import bisect
+
+            i = bisect.bisect_left(view, row)
+            return i if i < len(view) and view[i] == row else None
+        try:
+            return view.index(row)  # type: ignore[union-attr]
+        except ValueError:
+            return None
+
+    # -- navigation ------------------------------------------------------------------------
+    @property
+    def page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def move_to(self, row: int, col: int) -> None:
+        n = len(self._view)
+        row = max(0, min(row, n - 1)) if n else 0
+        col = max(0, min(col, len(self.columns) - 1)) if self.columns else 0
+        old_row = self.cursor_row
+        self.cursor_row, self.cursor_col = row, col
+        self._scroll_to_cursor()
+        self.refresh_rows(old_row, row)
+        self.post_message(self.CursorMoved(self.current_row()))
+
+    def refresh_rows(self, *positions: int) -> None:
+        top = round(self.scroll_offset.y)
+        for p in positions:
+            y = p - top + 1
+            if 1 <= y < self.size.height:
+                self.refresh(Region(0, y, self.size.width, 1))
+
+    def _scroll_to_cursor(self) -> None:
+        top = round(self.scroll_offset.y)
+        height = self.page_height
+        y = top
+        if self.cursor_row < top:
+            y = self.cursor_row
+        elif self.cursor_row >= top + height:
+            y = self.cursor_row - height + 1
+        x = round(self.scroll_offset.x)
+        if self.columns:
+            start = sum(c.width + 1 for c in self.columns[: self.cursor_col])
+            end = start + self.columns[self.cursor_col].width + 1
+            avail = max(1, self.scrollable_content_region.width - self._left - STATUS_WIDTH - 1)
+            if start < x:
+                x = start
+            elif end > x + avail:
+                x = end - avail
+        if (x, y) != (round(self.scroll_offset.x), top):
+            self.scroll_to(x, y, animate=False, immediate=True)
+            self.refresh()
+
+    def action_move(self, drow: int, dcol: int) -> None:
+        self.move_to(self.cursor_row + drow, self.cursor_col + dcol)
+
+    def action_page(self, direction: int) -> None:
+        self.move_to(self.cursor_row + direction * self.page_height, self.cursor_col)
+
+    def action_first_row(self) -> None:
+        self.move_to(0, self.cursor_col)
+
+    def action_last_row(self) -> None:
+        self.move_to(len(self._view) - 1, self.cursor_col)
+
+    def action_first_column(self) -> None:
+        self.move_to(self.cursor_row, 0)
+
+    def action_last_column(self) -> None:
+        self.move_to(self.cursor_row, len(self.columns) - 1)
+
+    def next_problem(self, direction: int) -> bool:
+        """Move to the next (1) or previous (-1) device with findings. False if none."""
+        status = self.audit._status
+        view = self._view
+        start = self.cursor_row + direction
+        if isinstance(view, range) and direction > 0:
+            m = _PROBLEM.search(status, start)
+            if m:
+                self.move_to(m.start(), self.cursor_col)
+                return True
+            return False
+        rng = range(start, len(view)) if direction > 0 else range(start, -1, -1)
+        for pos in rng:
+            if status[view[pos]]:
+                self.move_to(pos, self.cursor_col)
+                return True
+        return False
+
+    def search(self, needle: str, direction: int = 1, include_current: bool = False) -> bool:
+        """Put the cursor on the next cell (row order of the view, then column order) whose
+        text contains ``needle`` (case-insensitive). False when nothing matches."""
+        needle = needle.lower()
+        if not needle or not self._view:
+            return False
+        view = self._view
+        n = len(view)
+        cols = [self.inv.column_values(c.index) for c in self.columns]
+        here = self.cursor_row
+        # same row, after (or before) the cursor column
+        row = view[here]
+        span = (
+            range(len(cols))
+            if include_current
+            else (
+                range(self.cursor_col + 1, len(cols))
+                if direction > 0
+                else range(self.cursor_col - 1, -1, -1)
+            )
+        )
+        for ci in span:
+            if needle in cols[ci][row].lower():
+                self.move_to(here, ci)
+                return True
+        chunk = 4096
+        if direction > 0:
+            starts = list(range(here + 1, n, chunk)) + list(range(0, here + 1, chunk))
+        else:
+            starts = list(range(here - 1, -1, -chunk)) + list(range(n - 1, here - 1, -chunk))
+        for s in starts:
+            if direction > 0:
+                end = min(s + chunk, n if s > here else here + 1)
+                positions = range(s, end)
+            else:
+                end = max(s - chunk, -1 if s < here else here - 1)
+                positions = range(s, end, -1)
+            rows = [view[p] for p in positions]
+            hit_cols = [
+                ci
+                for ci, col in enumerate(cols)
+                if needle in "\x00".join([col[r] for r in rows]).lower()
+            ]
+            if not hit_cols:
+                continue
+            for p, r in zip(positions, rows, strict=True):
+                for ci in hit_cols:
+                    if needle in cols[ci][r].lower():
+                        self.move_to(p, ci)
+                        return True
+        return False
+
+    # -- rendering -------------------------------------------------------------------------
+    def _style(self, name: str) -> Style:
+        # overlays (cursor row, edited, row number) must not repaint the row's tint
+        partial = name in ("grid--cursor-row", "grid--edited", "grid--rownum")
+        return self.get_component_rich_style(name, partial=partial)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        base = self.rich_style
+        if y == 0:
+            return self._header(width, round(scroll_x))
+        pos = round(scroll_y) + y - 1
+        if pos >= len(self._view):
+            return Strip.blank(width, base)
+        return self._row_line(pos, width, round(scroll_x))
+
+    def _header(self, width: int, scroll_x: int) -> Strip:
+        style = self._style("grid--header")
+        left = [
+            Segment("Row".rjust(self._left - 1) + " ", style),
+            Segment("Status".ljust(STATUS_WIDTH) + " ", style),
+        ]
+        right = [Segment(_cell(c.title, c.width) + " ", style) for c in self.columns]
+        return self._join(left, right, width, scroll_x, style)
+
+    def _row_line(self, pos: int, width: int, scroll_x: int) -> Strip:
+        inv = self.inv
+        row = self._view[pos]
+        level = self.audit.status_level(row)
+        row_style = self._style(("grid--eligible", "grid--review", "grid--blocked")[level])
+        on_cursor = pos == self.cursor_row
+        if on_cursor:
+            row_style = row_style + self._style("grid--cursor-row")
+        cursor_style = self._style("grid--cursor")
+        edited_style = self._style("grid--edited")
+        left = [
+            Segment(
+                str(inv.row_numbers[row]).rjust(self._left - 1) + " ",
+                row_style + self._style("grid--rownum"),
+            ),
+            Segment(STATUS_TEXT[level].ljust(STATUS_WIDTH) + " ", row_style),
+        ]
+        right = []
+        edits = inv.edits
+        for ci, col in enumerate(self.columns):
+            value = inv.value(row, col.index)
+            if col.field == "coa_key" and value and not self.reveal_keys:
+                value = mask_key(value)
+            edited = bool(edits) and (row, col.index) in edits
+            text = _cell(value + ("*" if edited else ""), col.width)
+            style = row_style + edited_style if edited else row_style
+            if on_cursor and ci == self.cursor_col:
+                style = style + cursor_style
+            right.append(Segment(text, style))
+            right.append(Segment(" ", row_style))
+        return self._join(left, right, width, scroll_x, row_style)
+
+    def _join(
+        self, left: list[Segment], right: list[Segment], width: int, scroll_x: int, fill: Style
+    ) -> Strip:
+        left_strip = Strip(left)
+        lw = left_strip.cell_length
+        right_strip = Strip(right).crop(scroll_x, scroll_x + max(0, width - lw))
+        strip = Strip.join([left_strip, right_strip])
+        return strip.extend_cell_length(width, fill).crop(0, width)
+
+    def refresh_all(self) -> None:
+        self._update_size()
+        self.refresh()

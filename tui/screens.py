@@ -1,0 +1,214 @@
+"""Modal screens: help, confirm, column mapping, loading."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Label, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+from core.model import CANONICAL_FIELDS, FIELD_LABELS
+from core.text import safe_text
+
+__all__ = ["ConfirmScreen", "HelpScreen", "LoadingScreen", "MappingScreen"]
+
+
+def plain(text: str) -> Text:
+    """Untrusted text as a renderable that can never be markup."""
+    return Text(safe_text(text), no_wrap=False)
+
+
+class LoadingScreen(Screen[None]):
+    """Shown from the first frame while the file loads; escape cancels."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel loading", id="loading.cancel"),
+        Binding("q", "app.quit", "Quit", id="loading.quit"),
+    ]
+    DEFAULT_CSS = """
+    LoadingScreen { align: center middle; }
+    LoadingScreen > Vertical { width: 70; height: auto; border: round $accent; padding: 1 2; }
+    LoadingScreen #error { color: $error; }
+    """
+
+    def __init__(self, filename: str) -> None:
+        super().__init__()
+        self.filename = filename
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(plain(f"Opening {self.filename}"), id="title")
+            yield Label("reading…", id="stage")
+            yield ProgressBar(total=100, show_eta=False, id="bar")
+            yield Label("", id="error")
+        yield Footer()
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        self.query_one("#stage", Label).update(stage + "…")
+        bar = self.query_one("#bar", ProgressBar)
+        bar.update(total=max(total, 1), progress=done)
+
+    def failed(self, message: str) -> None:
+        self.query_one("#stage", Label).update("cannot open this file")
+        self.query_one("#error", Label).update(plain(message))
+        self.query_one("#bar", ProgressBar).display = False
+
+    def action_cancel(self) -> None:
+        self.app.cancel_loading()  # type: ignore[attr-defined]
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question answered with y or n (escape means no)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical { width: 64; height: auto; border: thick $warning; padding: 1 2;
+                               background: $surface; }
+    """
+
+    def __init__(self, question: str, detail: str = "") -> None:
+        super().__init__()
+        self.question, self.detail = question, detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(plain(self.question), id="question")
+            if self.detail:
+                yield Label(plain(self.detail), id="detail")
+            yield Label(Text("y: yes    n: no", style="bold"))
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, from the bindings themselves (so help can never go stale)."""
+
+    BINDINGS = [Binding("escape,q,question_mark,f1", "app.pop_screen", "Close", id="help.close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 96; height: 90%; border: round $accent;
+                                  background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = list(rows)
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append("coa-audit keys", style="bold")
+        text.append("   (escape closes; ctrl+p lists every action too)\n\n")
+        for key, description, ident in self.rows:
+            text.append(f"{key:<13}", style="bold")
+            text.append(f"{description:<30}")
+            text.append(f"{ident}\n", style="dim")
+        with VerticalScroll():
+            yield Static(text)
+
+
+class MappingScreen(ModalScreen[dict[str, int] | None]):
+    """See and change which source column is which field. Enter on a column picks its field;
+    ctrl+s (or a) applies and re-audits; escape cancels."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="mapping.cancel"),
+        Binding("a,ctrl+s", "apply", "Apply and re-audit", id="mapping.apply"),
+    ]
+    DEFAULT_CSS = """
+    MappingScreen { align: center middle; }
+    MappingScreen > Vertical { width: 90%; max-width: 100; height: 90%; border: round $accent;
+                               background: $surface; }
+    MappingScreen OptionList { height: 1fr; }
+    MappingScreen #fields { display: none; }
+    """
+
+    def __init__(self, headers: list[str], letters: list[str], mapping: dict[str, int]) -> None:
+        super().__init__()
+        self.headers, self.letters = headers, letters
+        self.mapping = dict(mapping)
+        self.editing: int | None = None
+
+    def _column_options(self) -> list[Option]:
+        by_col = {c: f for f, c in self.mapping.items()}
+        out = []
+        for c, h in enumerate(self.headers):
+            field = by_col.get(c)
+            label = Text()
+            label.append(f"{self.letters[c]:<4}")
+            label.append(f"{safe_text(h)[:34]:<36}")
+            label.append(
+                FIELD_LABELS[field] if field else "(unmapped)", style="bold" if field else "dim"
+            )
+            out.append(Option(label, id=f"col-{c}"))
+        return out
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                Text(
+                    "Column mapping: enter picks a field for the column; "
+                    "a applies and re-audits; escape cancels",
+                    style="bold",
+                )
+            )
+            yield OptionList(*self._column_options(), id="columns")
+            fields = [Option(FIELD_LABELS[f] + f"  ({f})", id=f"f-{f}") for f in CANONICAL_FIELDS]
+            yield OptionList(
+                Option("(unmapped: carry the column through)", id="f--"), *fields, id="fields"
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        columns = self.query_one("#columns", OptionList)
+        columns.highlighted = 0
+        columns.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        oid = event.option.id or ""
+        columns = self.query_one("#columns", OptionList)
+        fields = self.query_one("#fields", OptionList)
+        if oid.startswith("col-"):
+            self.editing = int(oid[4:])
+            columns.display = False
+            fields.display = True
+            fields.highlighted = 0
+            fields.focus()
+            return
+        if oid.startswith("f-") and self.editing is not None:
+            field = oid[2:]
+            for f, c in list(self.mapping.items()):
+                if c == self.editing or (field != "-" and f == field):
+                    del self.mapping[f]
+            if field != "-":
+                self.mapping[field] = self.editing
+            highlighted = self.editing
+            self.editing = None
+            columns.clear_options()
+            columns.add_options(self._column_options())
+            columns.highlighted = highlighted
+            fields.display = False
+            columns.display = True
+            columns.focus()
+
+    def action_apply(self) -> None:
+        self.dismiss(self.mapping)
+
+    def action_cancel(self) -> None:
+        if self.editing is not None:
+            self.editing = None
+            self.query_one("#fields").display = False
+            self.query_one("#columns").display = True
+            self.query_one("#columns").focus()
+            return
+        self.dismiss(None)
