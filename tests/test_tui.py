@@ -204,6 +204,9 @@ async def test_quit_asks_when_edits_were_not_exported(oem: Path) -> None:
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
         assert isinstance(app.screen, MainScreen) and app.is_running
+        await pilot.press("ctrl+q")  # the app-wide quit key is guarded too
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
         await pilot.press("q", "y")
         await pilot.pause()
     assert app.return_code == 0

@@ -102,6 +102,10 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.grid.focus()
         self.refresh_status()
+        self.call_after_refresh(self.refresh_status)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh_status)
 
     @property
     def grid(self) -> Grid:
@@ -115,19 +119,28 @@ class MainScreen(Screen[None]):
     def refresh_status(self) -> None:
         s = self.audit.summary()
         grid = self.grid
-        text = Text()
-        text.append(f"{s.devices} devices  ")
-        text.append(f"{s.eligible} eligible  ", style="green")
-        text.append(f"{s.review} review  ", style="yellow")
-        text.append(f"{s.blocked} blocked  ", style="bold red")
-        text.append(f"{self.history.edit_count} edits  ")
-        text.append(f"filter: {grid.filter}")
+        bar = self.query_one("#summary", Static)
+        sort = ""
         if grid.sort is not None:
             pos, desc = grid.sort
-            text.append(f"  sort: {grid.columns[pos].title} {'desc' if desc else 'asc'}")
-        if grid.reveal_keys:
-            text.append("  keys shown", style="bold")
-        self.query_one("#summary", Static).update(text)
+            sort = f"  sort: {safe_text(grid.columns[pos].title)} {'desc' if desc else 'asc'}"
+        keys = "  keys shown" if grid.reveal_keys else ""
+        edits = self.history.edit_count
+        words = (
+            ("devices", "eligible", "review", "blocked", "edits", "filter: "),
+            ("dev", "ok", "rev", "blk", "ed", "f:"),
+        )
+        for w in words:  # the long words when they fit, short ones on a narrow terminal
+            text = Text()
+            text.append(f"{s.devices} {w[0]}  ")
+            text.append(f"{s.eligible} {w[1]}  ", style="green")
+            text.append(f"{s.review} {w[2]}  ", style="yellow")
+            text.append(f"{s.blocked} {w[3]}  ", style="bold red")
+            text.append(f"{edits} {w[4]}  {w[5]}{grid.filter}{sort}")
+            text.append(keys, style="bold")
+            if not bar.size.width or text.cell_len <= bar.size.width - 2:
+                break
+        bar.update(text)
         self.refresh_findings()
 
     def refresh_findings(self) -> None:
@@ -547,6 +560,13 @@ class CoaAuditApp(App[None]):
         self._exported = dict(inv.edits)
         self.journal.mark_exported()
         self.notify(f"Wrote {safe_text(str(target))}", timeout=6)
+
+    async def action_quit(self) -> None:
+        """ctrl+q and the palette's Quit go through the same guard as q."""
+        if self.main is None:
+            self.exit()
+        else:
+            self.quit_guarded()
 
     def quit_guarded(self) -> None:
         if not self.dirty:
