@@ -17,6 +17,7 @@ import typer
 
 from core.policy import PolicyError, default_policy_text, load_policy
 from exporters.atomic import OutputError, write_bytes_atomic
+from importers.corrections import CorrectionsError
 from importers.load import InputError, MappingError
 
 EXIT_OK = 0
@@ -72,7 +73,7 @@ def _guard() -> Iterator[None]:
         raise
     except InputError as exc:
         _fail(str(exc), EXIT_INPUT)
-    except (PolicyError, MappingError, ValueError) as exc:
+    except (PolicyError, MappingError, CorrectionsError, ValueError) as exc:
         _fail(str(exc), EXIT_USAGE)
     except OutputError as exc:
         _fail(str(exc), EXIT_OUTPUT)
@@ -218,6 +219,119 @@ def columns(
         if missing:
             out("")
             out(f"fields with no column: {', '.join(missing)}")
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def export(
+    file: FileArg,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out-dir", help="Folder for the outputs (default: next to the source)."),
+    ] = None,
+    corrections: Annotated[
+        Path | None,
+        typer.Option(
+            "--corrections", help="CSV of edits: row|serial_number|asset_tag, field, value."
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Apply the unexported edits the full-screen app journaled for this file.",
+        ),
+    ] = False,
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            "--profile", help="TOML with customer, agreement_number, provider, prepared_by."
+        ),
+    ] = None,
+    customer: Annotated[str | None, typer.Option("--customer")] = None,
+    agreement_number: Annotated[str | None, typer.Option("--agreement-number")] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="OEM or LSP doing the imaging.")
+    ] = None,
+    prepared_by: Annotated[str | None, typer.Option("--prepared-by")] = None,
+    checklist: Annotated[
+        str,
+        typer.Option(
+            "--checklist", help="Checklist formats, comma-separated: xlsx,pdf,md (empty: none)."
+        ),
+    ] = "xlsx,pdf,md",
+    paper: Annotated[
+        str, typer.Option("--paper", help="Checklist PDF paper: A4 or Letter.")
+    ] = "A4",
+    annotate: Annotated[
+        bool,
+        typer.Option(
+            "--annotate", help="Add status and findings columns to the corrected inventory."
+        ),
+    ] = False,
+    json_report: Annotated[
+        bool, typer.Option("--json", help="Also write the check report as NAME.audit.json.")
+    ] = False,
+    sheet: SheetOpt = None,
+    target: TargetOpt = None,
+    agreement: AgreementOpt = None,
+    policy: PolicyOpt = None,
+    map_: MapOpt = None,
+) -> None:
+    """Write the corrected inventory, the audit report and the certification checklist."""
+    from core.history import History
+    from exporters.export import ExportRequest, export_all, load_profile
+    from importers.corrections import read_corrections
+    from importers.session import open_session
+
+    with _guard():
+        if paper.lower() not in ("a4", "letter"):
+            raise ValueError(f"--paper {paper!r}: choose A4 or Letter")
+        header = load_profile(profile) if profile else {}
+        for key, value in (
+            ("customer", customer),
+            ("agreement_number", agreement_number),
+            ("provider", provider),
+            ("prepared_by", prepared_by),
+        ):
+            if value is not None:
+                header[key] = value
+        formats = [f.strip().lower() for f in checklist.split(",") if f.strip()]
+        session = open_session(
+            file,
+            sheet=sheet,
+            target=target,
+            agreement=agreement,
+            policy_path=policy,
+            maps=map_ or (),
+            progress=_progress(),
+        )
+        inv, history = session.inventory, History(session.audit)
+        if resume:
+            from exporters.journal import Journal
+
+            pending = Journal(file).pending()
+            for e in pending.edits:
+                row = inv.row_of(e.row)
+                if row is not None and 0 <= e.col < inv.width:
+                    history.apply(row, e.col, e.new, origin="journal")
+            typer.echo(f"resumed {len(pending.edits)} journaled edit(s)", err=True)
+        if corrections is not None:
+            for c in read_corrections(corrections, inv):
+                history.apply(c.row, c.col, c.value, origin="corrections")
+        written = export_all(
+            session.audit,
+            history.changes(),
+            ExportRequest(
+                out_dir=out_dir,
+                checklist=formats,
+                annotate=annotate,
+                header=header,
+                paper="Letter" if paper.lower() == "letter" else "A4",
+                json_report=json_report,
+            ),
+        )
+        for w in written:
+            typer.echo(f"wrote {w.path} ({w.what}, {w.path.stat().st_size} bytes)", err=True)
 
 
 @app.command()

@@ -16,6 +16,16 @@ class OutputError(Exception):
     """An output could not be written; the message says which file and why."""
 
 
+def _mode_for(target: Path) -> int:
+    """An existing file keeps its mode; a new one gets what open() would give it."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_writer(target: Path) -> Iterator[BinaryIO]:
     """Yield a binary file; on success it replaces ``target`` in one step, on any failure the
@@ -27,6 +37,7 @@ def atomic_writer(target: Path) -> Iterator[BinaryIO]:
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:
+        os.fchmod(fd, _mode_for(target))
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()

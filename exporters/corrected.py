@@ -15,7 +15,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape
 
@@ -37,18 +37,23 @@ def corrected_path(inv: Inventory, out_dir: Path | None = None) -> Path:
     return folder / f"{src.stem}.corrected{ext}"
 
 
-def write_corrected(inv: Inventory, target: Path) -> Path:
-    """Write the corrected inventory to ``target`` atomically; never over the source."""
+ANNOTATION_HEADERS = ("coa-audit status", "coa-audit findings")
+Annotations = Sequence[tuple[str, str]] | None
+
+
+def write_corrected(inv: Inventory, target: Path, annotations: Annotations = None) -> Path:
+    """Write the corrected inventory to ``target`` atomically; never over the source.
+    ``annotations`` (status, findings) per row adds two columns after the last one."""
     src = Path(inv.source.path)
     if target.resolve() == src.resolve():
         raise OutputError(f"refusing to write over the source file {src}")
     fmt = inv.source.format
     if fmt in ("xlsx", "xlsm"):
-        _write_patched_package(inv, src, target)
+        _write_patched_package(inv, src, target, annotations)
     elif fmt == "csv":
-        _write_csv(inv, src, target)
+        _write_csv(inv, src, target, annotations)
     else:
-        _write_new_xlsx(inv, target)
+        _write_new_xlsx(inv, target, annotations)
     return target
 
 
@@ -66,13 +71,19 @@ def _edits_by_row(inv: Inventory) -> dict[int, dict[int, str]]:
 # -- CSV --------------------------------------------------------------------------------------
 
 
-def _write_csv(inv: Inventory, src: Path, target: Path) -> None:
+def _write_csv(inv: Inventory, src: Path, target: Path, annotations: Annotations) -> None:
     dialect = inv.source.csv or {}
     encoding = str(dialect.get("encoding", "utf-8"))
     delimiter = str(dialect.get("delimiter", ","))
     line_ending = str(dialect.get("line_ending", "\n"))
     bom = bool(dialect.get("bom", False))
     edits = _edits_by_row(inv)
+    extra: dict[int, list[str]] = {}
+    if annotations is not None:
+        width = len(inv.headers)
+        extra[inv.source.header_row] = list(ANNOTATION_HEADERS)
+        for r, (status, findings) in enumerate(annotations):
+            extra[inv.row_numbers[r]] = [status, findings]
     out_encoding = "utf-8" if encoding == "utf-8-sig" else encoding
     with open(src, encoding=encoding, newline="") as f, atomic_writer(target) as out:
         if bom and encoding in ("utf-8-sig", "utf-8"):
@@ -90,12 +101,15 @@ def _write_csv(inv: Inventory, src: Path, target: Path) -> None:
             raw = "".join(pulled)
             pulled.clear()
             change = edits.get(line)
-            if change:
+            more = extra.get(line)
+            if change or more:
                 fields = list(fields)
-                for col, value in change.items():
+                for col, value in (change or {}).items():
                     if col >= len(fields):
                         fields.extend([""] * (col + 1 - len(fields)))
                     fields[col] = value
+                if more:
+                    fields = fields[:width] + [""] * (width - len(fields)) + more
                 buf = io.StringIO()
                 csv.writer(buf, delimiter=delimiter, lineterminator=line_ending).writerow(fields)
                 raw = buf.getvalue()
@@ -261,7 +275,9 @@ def _patch_row(
     return open_tag + out.getvalue() + close
 
 
-def _write_patched_package(inv: Inventory, src: Path, target: Path) -> None:
+def _write_patched_package(
+    inv: Inventory, src: Path, target: Path, annotations: Annotations
+) -> None:
     first = inv.source.first_col
     numeric_cols = {c for c, rows in inv.numeric.items() if rows}
     edits: dict[int, dict[int, tuple[str, bool | None]]] = {}
@@ -274,6 +290,13 @@ def _write_patched_package(inv: Inventory, src: Path, target: Path) -> None:
             if col in numeric_cols and _NUMBER.match(value) and not value.startswith("0"):
                 numeric = True
             edits[rnum][first + col] = (value, numeric)
+    if annotations is not None:
+        a = first + len(inv.headers)
+        head = edits.setdefault(inv.source.header_row, {})
+        head[a], head[a + 1] = (ANNOTATION_HEADERS[0], False), (ANNOTATION_HEADERS[1], False)
+        for r, (status, findings) in enumerate(annotations):
+            cells = edits.setdefault(inv.row_numbers[r], {})
+            cells[a], cells[a + 1] = (status, False), (findings, False)
     try:
         with zipfile.ZipFile(src) as zin:
             part = _sheet_part(zin, inv.source.sheet or "")
@@ -290,7 +313,7 @@ def _write_patched_package(inv: Inventory, src: Path, target: Path) -> None:
 # -- xls / xlsb / ods: a new workbook ---------------------------------------------------------
 
 
-def _write_new_xlsx(inv: Inventory, target: Path) -> None:
+def _write_new_xlsx(inv: Inventory, target: Path, annotations: Annotations) -> None:
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -307,8 +330,10 @@ def _write_new_xlsx(inv: Inventory, target: Path) -> None:
         cell.data_type = "s"  # text stays text, even when it starts with "="
         return cell
 
-    ws.append([text_cell(h) for h in inv.headers])
+    extra_head = list(ANNOTATION_HEADERS) if annotations is not None else []
+    ws.append([text_cell(h) for h in [*inv.headers, *extra_head]])
     for r in range(len(inv)):
-        ws.append([text_cell(inv.value(r, c)) for c in range(inv.width)])
+        extra = list(annotations[r]) if annotations is not None else []
+        ws.append([text_cell(v) for v in [*(inv.value(r, c) for c in range(inv.width)), *extra]])
     with atomic_writer(target) as f:
         wb.save(f)

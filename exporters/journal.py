@@ -20,7 +20,51 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Journal", "Pending", "PendingEdit", "journal_dir"]
+__all__ = [
+    "Journal",
+    "Pending",
+    "PendingEdit",
+    "journal_dir",
+    "load_user_profile",
+    "save_user_profile",
+]
+
+
+def _config_dir() -> Path:
+    base = os.environ.get("COA_AUDIT_CONFIG_DIR")
+    if base:
+        return Path(base)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("coa-audit"))
+
+
+def load_user_profile() -> dict[str, str]:
+    """The checklist details used last time (customer, agreement number, provider...)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads((_config_dir() / "profile.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: str(v) for k, v in data.get("checklist", {}).items() if isinstance(v, str)}
+
+
+def save_user_profile(header: dict[str, str]) -> None:
+    """Remember the checklist details for the next export (best effort)."""
+    import tomli_w
+
+    keep = {
+        k: v
+        for k, v in header.items()
+        if k in ("customer", "agreement_number", "provider", "prepared_by") and v
+    }
+    if not keep:
+        return
+    with contextlib.suppress(OSError):
+        folder = _config_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "profile.toml").write_text(tomli_w.dumps({"checklist": keep}), encoding="utf-8")
 
 
 def journal_dir() -> Path:

@@ -99,3 +99,11 @@ def inventory(tmp_path: Path):
 
 def codes_of(report: dict[str, Any], row_index: int = 0) -> set[str]:
     return {f["code"] for f in report["devices"][row_index]["findings"]}
+
+
+@pytest.fixture(autouse=True)
+def _private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Journals and the profile live in a throwaway folder, never in the user's own."""
+    base = tmp_path_factory.mktemp("coa-state")
+    monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(base / "state"))
+    monkeypatch.setenv("COA_AUDIT_CONFIG_DIR", str(base / "config"))

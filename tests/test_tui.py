@@ -11,13 +11,14 @@ import pytest
 from tests.conftest import SAMPLES, device, run_cli, write_csv
 from tui.app import CoaAuditApp, MainScreen
 from tui.grid import Grid
-from tui.screens import ConfirmScreen, HelpScreen, MappingScreen
+from tui.screens import ConfirmScreen, ExportScreen, HelpScreen, MappingScreen
 
 
 @pytest.fixture(autouse=True)
 def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     state = tmp_path / "state"
     monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(state))
+    monkeypatch.setenv("COA_AUDIT_CONFIG_DIR", str(tmp_path / "config"))
     return state
 
 
@@ -253,12 +254,20 @@ async def test_export_writes_corrected_file_and_leaves_source(oem: Path) -> None
         screen = await loaded(app, pilot)
         screen.commit(1, app.session.inventory.mapping["coa_present"], "GML")
         await pilot.press("ctrl+s")
+        assert isinstance(app.screen, ExportScreen)
+        assert app.screen.query_one("#out_dir").value == str(oem.parent)  # defaults filled in
+        await pilot.press(*"Contoso", "enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
         assert not app.dirty
         await pilot.press("q")  # nothing unexported: no question
         await pilot.pause()
     out = oem.with_name("oem-fleet.corrected.xlsx")
     assert out.exists()
+    for name in ("audit.xlsx", "checklist.pdf", "checklist.xlsx", "checklist.md"):
+        assert oem.with_name(f"oem-fleet.{name}").exists()
+    assert "Contoso" in oem.with_name("oem-fleet.checklist.md").read_text()
     assert hashlib.sha256(oem.read_bytes()).hexdigest() == digest
     doc = run_cli("check", out, "--format", "json").json()
     assert doc["devices"][1]["status"] == "review"

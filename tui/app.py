@@ -28,11 +28,19 @@ from core.audit import Audit
 from core.editions import suggestions
 from core.history import History
 from core.text import safe_text
-from exporters.corrected import corrected_path, write_corrected
-from exporters.journal import Journal
+from exporters.atomic import OutputError
+from exporters.export import ExportRequest, Written, export_all
+from exporters.journal import Journal, load_user_profile, save_user_profile
 from importers.session import Session, open_session
 from tui.grid import FILTERS, Grid
-from tui.screens import ConfirmScreen, HelpScreen, LoadingScreen, MappingScreen
+from tui.screens import (
+    BusyScreen,
+    ConfirmScreen,
+    ExportScreen,
+    HelpScreen,
+    LoadingScreen,
+    MappingScreen,
+)
 
 __all__ = ["CoaAuditApp", "MainScreen", "run_app"]
 
@@ -547,19 +555,63 @@ class CoaAuditApp(App[None]):
         return self.session is not None and self.session.inventory.edits != self._exported
 
     def export(self) -> None:
+        """ctrl+s: the export screen with the defaults filled in, then a worker writes."""
         assert self.session is not None
         inv = self.session.inventory
-        from exporters.atomic import OutputError
+        note = ""
+        if inv.source.format not in ("xlsx", "xlsm", "csv"):
+            note = (
+                f"A {inv.source.format} file cannot be patched in place: the corrected "
+                "inventory is written as xlsx."
+            )
 
-        target = corrected_path(inv)
+        def chosen(request: ExportRequest | None) -> None:
+            if request is None:
+                return
+            self.push_screen(BusyScreen("Exporting…"))
+            self.run_export(request)
+
+        self.push_screen(
+            ExportScreen(str(Path(inv.source.path).parent), load_user_profile(), note), chosen
+        )
+
+    class Exported(Message):
+        def __init__(
+            self,
+            written: list[Written] | None,
+            error: str | None,
+            edits: dict[tuple[int, int], str],
+        ) -> None:
+            self.written, self.error, self.edits = written, error, edits
+            super().__init__()
+
+    @work(thread=True, exclusive=True, group="export")
+    def run_export(self, request: ExportRequest) -> None:
+        assert self.session is not None and self.main is not None
+        edits = dict(self.session.inventory.edits)
         try:
-            write_corrected(inv, target)
-        except OutputError as exc:
-            self.notify(safe_text(str(exc)), severity="error", timeout=8)
+            written = export_all(self.session.audit, self.main.history.changes(), request)
+        except (OutputError, ValueError) as exc:
+            self.post_message(self.Exported(None, str(exc), edits))
             return
-        self._exported = dict(inv.edits)
+        except Exception as exc:  # a bug: say so, keep the session (and its journal)
+            self.post_message(
+                self.Exported(None, f"internal error: {type(exc).__name__}: {exc}", edits)
+            )
+            return
+        save_user_profile(request.header)
+        self.post_message(self.Exported(written, None, edits))
+
+    def on_coa_audit_app_exported(self, msg: Exported) -> None:
+        if isinstance(self.screen, BusyScreen):
+            self.pop_screen()
+        if msg.error is not None or msg.written is None:
+            self.notify(safe_text(msg.error or "export failed"), severity="error", timeout=10)
+            return
+        self._exported = msg.edits
         self.journal.mark_exported()
-        self.notify(f"Wrote {safe_text(str(target))}", timeout=6)
+        names = ", ".join(safe_text(w.path.name) for w in msg.written)
+        self.notify(f"Wrote {names}", timeout=8)
 
     async def action_quit(self) -> None:
         """ctrl+q and the palette's Quit go through the same guard as q."""

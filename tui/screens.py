@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, OptionList, ProgressBar, Static
+from textual.widgets import Footer, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from core.model import CANONICAL_FIELDS, FIELD_LABELS
 from core.text import safe_text
+from exporters.export import ExportRequest
 
-__all__ = ["ConfirmScreen", "HelpScreen", "LoadingScreen", "MappingScreen"]
+__all__ = ["ConfirmScreen", "ExportScreen", "HelpScreen", "LoadingScreen", "MappingScreen"]
 
 
 def plain(text: str) -> Text:
@@ -60,6 +61,22 @@ class LoadingScreen(Screen[None]):
 
     def action_cancel(self) -> None:
         self.app.cancel_loading()  # type: ignore[attr-defined]
+
+
+class BusyScreen(ModalScreen[None]):
+    """Holds the keys while a background job (export) runs on the data."""
+
+    DEFAULT_CSS = """
+    BusyScreen { align: center middle; }
+    BusyScreen > Label { border: round $accent; padding: 1 2; background: $surface; }
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        yield Label(plain(self.text))
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -211,4 +228,83 @@ class MappingScreen(ModalScreen[dict[str, int] | None]):
             self.query_one("#columns").display = True
             self.query_one("#columns").focus()
             return
+        self.dismiss(None)
+
+
+class ExportScreen(ModalScreen[ExportRequest | None]):
+    """Export with the defaults filled in: enter (or ctrl+s) writes, escape cancels."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="export.cancel"),
+        Binding("ctrl+s", "submit", "Export", id="export.submit"),
+    ]
+    DEFAULT_CSS = """
+    ExportScreen { align: center middle; }
+    ExportScreen > VerticalScroll { width: 90%; max-width: 90; height: 90%; max-height: 30;
+                                    border: round $accent; background: $surface; padding: 0 1; }
+    ExportScreen Input { margin: 0 0 0 0; }
+    ExportScreen .row { height: auto; }
+    """
+
+    def __init__(self, out_dir: str, header: dict[str, str], note: str = "") -> None:
+        super().__init__()
+        self.out_dir, self.header, self.note = out_dir, header, note
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Checkbox
+
+        with VerticalScroll():
+            yield Static(
+                Text(
+                    "Export: corrected inventory, audit report, checklist  "
+                    "(enter or ctrl+s exports, escape cancels)",
+                    style="bold",
+                )
+            )
+            if self.note:
+                yield Static(plain(self.note))
+            yield Label("Output folder")
+            yield Input(self.out_dir, id="out_dir")
+            for key, label in (
+                ("customer", "Customer"),
+                ("agreement_number", "Agreement number"),
+                ("provider", "Imaging provider (OEM / LSP)"),
+                ("prepared_by", "Prepared by"),
+            ):
+                yield Label(label)
+                yield Input(self.header.get(key, ""), id=key)
+            yield Checkbox("Checklist as PDF", True, id="pdf")
+            yield Checkbox("Checklist as xlsx", True, id="xlsx")
+            yield Checkbox("Checklist as Markdown", True, id="md")
+            yield Checkbox(
+                "Add status and findings columns to the corrected inventory", False, id="annotate"
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#customer", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        from pathlib import Path
+
+        from textual.widgets import Checkbox
+
+        header = {
+            k: self.query_one(f"#{k}", Input).value.strip()
+            for k in ("customer", "agreement_number", "provider", "prepared_by")
+        }
+        formats = [f for f in ("xlsx", "pdf", "md") if self.query_one(f"#{f}", Checkbox).value]
+        self.dismiss(
+            ExportRequest(
+                out_dir=Path(self.query_one("#out_dir", Input).value.strip() or "."),
+                checklist=formats,
+                annotate=self.query_one("#annotate", Checkbox).value,
+                header={k: v for k, v in header.items() if v},
+            )
+        )
+
+    def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,153 @@
+"""The audit report workbook: Summary, Findings, Changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from core.audit import STATUSES, Audit
+from core.codes import code_info
+from core.history import Edit
+from exporters.atomic import atomic_writer
+from exporters.xlsx_cells import BOLD, row_cells
+
+__all__ = ["device_label", "field_name", "write_audit_report"]
+
+
+def device_label(audit: Audit, row: int) -> str:
+    inv = audit.inv
+    parts = [
+        inv.field(row, "asset_tag"),
+        inv.field(row, "serial_number"),
+        inv.field(row, "hostname"),
+    ]
+    return " / ".join(p for p in parts if p.strip()) or f"row {inv.row_numbers[row]}"
+
+
+def field_name(audit: Audit, col: int) -> str:
+    inv = audit.inv
+    name = inv.field_of(col)
+    header = inv.headers[col]
+    return f"{header} ({name})" if name else header
+
+
+def write_audit_report(
+    audit: Audit, changes: Sequence[Edit], target: Path, generated: dt.datetime | None = None
+) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    inv = audit.inv
+    src = inv.source
+    generated = generated or dt.datetime.now().astimezone()
+    summary = audit.summary()
+    wb = Workbook(write_only=True)
+
+    ws = wb.create_sheet("Summary")
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 70
+    ws.append(row_cells(ws, ["coa-audit report"], BOLD))
+    for key, value in (
+        ("Source file", src.path),
+        ("Source SHA-256", src.sha256),
+        ("Sheet", src.sheet or ""),
+        ("Header row", src.header_row),
+        ("Policy", f"{audit.policy.name} ({audit.policy.source})"),
+        ("Target", f"{audit.policy.target} - {audit.policy.target_label}"),
+        ("Agreement", audit.policy.agreement),
+        ("Generated", generated.isoformat(timespec="seconds")),
+    ):
+        ws.append(row_cells(ws, [key, value]))
+    ws.append([])
+    ws.append(row_cells(ws, ["Status", "Devices"], BOLD))
+    ws.append(row_cells(ws, ["devices", summary.devices]))
+    for status in STATUSES:
+        ws.append(row_cells(ws, [status, getattr(summary, status)]))
+    ws.append([])
+    ws.append(row_cells(ws, ["Finding code", "Count", "Severity", "Meaning"], BOLD))
+    for code, count in sorted(summary.findings.items()):
+        info = code_info(code)
+        ws.append(row_cells(ws, [code, count, info.severity, info.title]))
+    ws.append([])
+    ws.append(row_cells(ws, ["Edits", len(changes)]))
+
+    fs = wb.create_sheet("Findings")
+    headers = [
+        "Row",
+        "Column",
+        "Asset tag",
+        "Serial",
+        "Status",
+        "Code",
+        "Severity",
+        "Field",
+        "Message",
+        "Related rows",
+    ]
+    widths = [8, 8, 14, 16, 10, 24, 10, 16, 90, 16]
+    for i, w in enumerate(widths, 1):
+        fs.column_dimensions[get_column_letter(i)].width = w
+    fs.freeze_panes = "A2"
+    fs.append(row_cells(fs, headers, BOLD))
+    count = 0
+    for r in range(len(inv)):
+        if not audit.has_findings(r):
+            continue
+        tag, serial, status = (
+            inv.field(r, "asset_tag"),
+            inv.field(r, "serial_number"),
+            audit.status(r),
+        )
+        for f in audit.findings(r):
+            fs.append(
+                row_cells(
+                    fs,
+                    [
+                        inv.row_numbers[r],
+                        f.column,
+                        tag,
+                        serial,
+                        status,
+                        f.code,
+                        f.severity,
+                        f.field,
+                        f.message,
+                        ", ".join(map(str, f.related_rows)),
+                    ],
+                )
+            )
+            count += 1
+    fs.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+
+    cs = wb.create_sheet("Changes")
+    headers = ["Row", "Device", "Field", "Old value", "New value", "Time", "Source"]
+    for i, w in enumerate([8, 36, 28, 30, 30, 22, 12], 1):
+        cs.column_dimensions[get_column_letter(i)].width = w
+    cs.freeze_panes = "A2"
+    cs.append(row_cells(cs, headers, BOLD))
+    for e in changes:
+        when = (
+            dt.datetime.fromtimestamp(e.time).astimezone().isoformat(timespec="seconds")
+            if e.time
+            else ""
+        )
+        cs.append(
+            row_cells(
+                cs,
+                [
+                    inv.row_numbers[e.row],
+                    device_label(audit, e.row),
+                    field_name(audit, e.col),
+                    e.old,
+                    e.new,
+                    when,
+                    e.origin,
+                ],
+            )
+        )
+    cs.auto_filter.ref = f"A1:G{len(changes) + 1}"
+
+    with atomic_writer(target) as f:
+        wb.save(f)
+    return target

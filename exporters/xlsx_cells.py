@@ -1,0 +1,41 @@
+"""Cells for workbooks the tool writes (report, checklist): text stays text.
+
+Text that a spreadsheet would evaluate (starting with = + - @, tab or CR) is written as an
+explicit string cell with the quotePrefix style, the way Excel stores text typed after an
+apostrophe: it shows the text and never runs it (OWASP CSV/formula injection, CWE-1236).
+"""
+
+from __future__ import annotations
+
+from copy import copy
+from typing import Any
+
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from exporters.safety import is_dangerous
+
+__all__ = ["BOLD", "cell", "row_cells"]
+
+BOLD = Font(bold=True)
+
+
+def cell(ws: Any, value: object, font: Font | None = None) -> WriteOnlyCell:
+    if isinstance(value, str):
+        text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)[:32767]
+        c = WriteOnlyCell(ws, value=text)
+        c.data_type = "s"  # never a formula, whatever the text starts with
+        if is_dangerous(text):
+            style = copy(c._style)
+            style.quotePrefix = 1
+            c._style = style
+    else:
+        c = WriteOnlyCell(ws, value=value)
+    if font is not None:
+        c.font = font
+    return c
+
+
+def row_cells(ws: Any, values: list[object], font: Font | None = None) -> list[WriteOnlyCell]:
+    return [cell(ws, v, font) for v in values]

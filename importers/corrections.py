@@ -1,0 +1,118 @@
+"""Read a corrections CSV (edits applied headlessly by `coa-audit export --corrections`).
+
+Columns: ``field`` and ``value``, and one of ``row`` (spreadsheet row), ``serial_number`` or
+``asset_tag`` to find the device. Every line is checked before anything is applied: an
+unknown row, field or an ambiguous match is an error naming the line.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.model import CANONICAL_FIELDS, Inventory
+from importers.headers import norm_header
+
+__all__ = ["Correction", "CorrectionsError", "read_corrections"]
+
+
+class CorrectionsError(ValueError):
+    """The corrections file does not fit the inventory (a usage error, exit 2)."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    line: int
+    row: int  # inventory row index
+    col: int
+    value: str
+
+
+def _norm(v: str) -> str:
+    return v.strip().upper()
+
+
+def read_corrections(path: Path, inv: Inventory) -> list[Correction]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CorrectionsError(f"corrections file {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    reader = csv.DictReader(text.splitlines(), skipinitialspace=False)
+    cols = {norm_header(h): h for h in (reader.fieldnames or [])}
+    keys = [k for k in ("row", "serial number", "asset tag") if k in cols]
+    if "field" not in cols or "value" not in cols or not keys:
+        raise CorrectionsError(
+            f"corrections file {path}: needs the columns field, value and one of row, "
+            "serial_number, asset_tag"
+        )
+    by: dict[str, dict[str, list[int]]] = {}
+    for fname in ("serial_number", "asset_tag"):
+        if norm_header(fname) in keys and fname in inv.mapping:
+            index: dict[str, list[int]] = {}
+            for r, v in enumerate(inv.column_values(inv.mapping[fname])):
+                if v.strip():
+                    index.setdefault(_norm(v), []).append(r)
+            by[fname] = index
+    out: list[Correction] = []
+    errors: list[str] = []
+    for rec in reader:
+        line = reader.line_num
+        try:
+            row = _find_row(rec, cols, inv, by)
+            col = _find_col(rec[cols["field"]] or "", inv)
+        except CorrectionsError as exc:
+            errors.append(f"line {line}: {exc}")
+            continue
+        out.append(Correction(line, row, col, rec[cols["value"]] or ""))
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise CorrectionsError(f"corrections file {path}, {errors[0]}{more}; nothing was written")
+    return out
+
+
+def _find_row(
+    rec: dict[str, str | None],
+    cols: dict[str, str],
+    inv: Inventory,
+    by: dict[str, dict[str, list[int]]],
+) -> int:
+    if "row" in cols and (rec.get(cols["row"]) or "").strip():
+        text = (rec[cols["row"]] or "").strip()
+        if not text.isdigit():
+            raise CorrectionsError(f"row {text!r} is not a row number")
+        row = inv.row_of(int(text))
+        if row is None:
+            raise CorrectionsError(f"row {text} is not a device row of the inventory")
+        return row
+    for fname in ("serial_number", "asset_tag"):
+        key = norm_header(fname)
+        value = (rec.get(cols[key]) or "").strip() if key in cols else ""
+        if not value:
+            continue
+        if fname not in by:
+            raise CorrectionsError(f"the inventory has no {fname} column to match {value!r}")
+        hits = by[fname].get(_norm(value), [])
+        if not hits:
+            raise CorrectionsError(f"no device has {fname} {value!r}")
+        if len(hits) > 1:
+            rows = ", ".join(str(inv.row_numbers[r]) for r in hits[:5])
+            raise CorrectionsError(f"{fname} {value!r} is ambiguous (rows {rows}); use row")
+        return hits[0]
+    raise CorrectionsError("no row, serial_number or asset_tag to find the device")
+
+
+def _find_col(name: str, inv: Inventory) -> int:
+    name = name.strip()
+    if name in CANONICAL_FIELDS:
+        if name not in inv.mapping:
+            raise CorrectionsError(f"field {name!r} has no column in the inventory")
+        return inv.mapping[name]
+    for c, h in enumerate(inv.headers):
+        if h == name or norm_header(h) == norm_header(name):
+            return c
+    raise CorrectionsError(f"unknown field {name!r} (a canonical field or a source header)")
