@@ -117,7 +117,7 @@ def report_csv(audit: Audit) -> str:
     """One line per finding: row, asset tag, serial, status, code, severity, message."""
     inv = audit.inv
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a CR in a value gets quoted
     writer.writerow(
         ["row", "asset_tag", "serial_number", "status", "code", "severity", "column", "message"]
     )

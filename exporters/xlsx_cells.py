@@ -7,7 +7,6 @@ apostrophe: it shows the text and never runs it (OWASP CSV/formula injection, CW
 
 from __future__ import annotations
 
-from copy import copy
 from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
@@ -27,9 +26,7 @@ def cell(ws: Any, value: object, font: Font | None = None) -> WriteOnlyCell:
         c = WriteOnlyCell(ws, value=text)
         c.data_type = "s"  # never a formula, whatever the text starts with
         if is_dangerous(text):
-            style = copy(c._style)
-            style.quotePrefix = 1
-            c._style = style
+            c.quotePrefix = True
     else:
         c = WriteOnlyCell(ws, value=value)
     if font is not None:

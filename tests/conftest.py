@@ -62,7 +62,8 @@ def write_csv(
     encoding: str = "utf-8",
 ) -> Path:
     out = io.StringIO()
-    w = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    # CRLF, as Excel writes it: a bare CR inside a value then gets quoted
+    w = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     w.writerow(headers)
     for r in rows:
         w.writerow([r.get(h, "") for h in headers])
@@ -102,7 +103,9 @@ def codes_of(report: dict[str, Any], row_index: int = 0) -> set[str]:
 
 
 @pytest.fixture(autouse=True)
-def _private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Journals and the profile live in a throwaway folder, never in the user's own."""
     base = tmp_path_factory.mktemp("coa-state")
     monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(base / "state"))

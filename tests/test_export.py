@@ -1,0 +1,402 @@
+"""`coa-audit export`: faithful corrected files, the report, the checklist."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+import python_calamine
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from core.sample import SAMPLE_HEADERS
+from tests.conftest import SAMPLES, device, run_cli, write_csv
+
+
+def _rich_workbook(path: Path) -> Path:
+    """Two sheets, styles, number formats, a formula, validation, a chart, a comment, a name."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Fleet"
+    ws.append([*SAMPLE_HEADERS, "Cost"])
+    rows = [
+        device(1),
+        device(2, COA_Present="No", COA_Edition="", Product_Key=""),
+        device(3, Notes=""),
+        device(4, COA_Edition="Windows 10 Home"),
+    ]
+    for i, r in enumerate(rows):
+        ws.append([r[h] for h in SAMPLE_HEADERS] + [1000 + i])
+    for c in ws[1]:
+        c.font = Font(bold=True, color="FF0000")
+        c.fill = PatternFill("solid", fgColor="DDEBF7")
+    ws["O2"].number_format = "#,##0.00"
+    ws["O6"] = "=SUM(O2:O5)"
+    ws.column_dimensions["H"].width = 33
+    dv = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True)
+    ws.add_data_validation(dv)
+    dv.add("G2:G50")
+    ws["H1"].comment = Comment("Edition on the label", "auditor")
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=15, min_row=1, max_row=5), titles_from_data=True)
+    ws.add_chart(chart, "Q2")
+    wb.defined_names["Costs"] = DefinedName("Costs", attr_text="Fleet!$O$2:$O$5")
+    other = wb.create_sheet("Notes")
+    other["A1"] = "untouched"
+    other["B2"] = 42
+    wb.save(path)
+    return path
+
+
+def _corrections(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["row", "serial_number", "field", "value"])
+    w.writerows(rows)
+    path.write_text(out.getvalue())
+    return path
+
+
+def test_xlsx_export_changes_only_the_edited_cells(tmp_path: Path) -> None:
+    src = _rich_workbook(tmp_path / "fleet.xlsx")
+    before = src.read_bytes()
+    fixes = _corrections(
+        tmp_path / "fix.csv",
+        [
+            ("3", "", "coa_present", "GML"),
+            ("3", "", "COA Edition", "Windows 11 Pro"),
+            ("", "5CG0000003", "notes", "label checked 2026-11-28"),  # previously empty cell
+            ("5", "", "Cost", "1234.5"),  # a number typed into a numeric column
+            ("7", "", "coa_edition", "Windows 11 Pro"),  # a row below the data: a new row
+        ][:4],
+    )
+    res = run_cli("export", src, "--corrections", fixes, "--checklist", "")
+    assert res.code == 0, res.stderr
+    assert src.read_bytes() == before  # the source is never modified
+    out = tmp_path / "fleet.corrected.xlsx"
+    a, b = zipfile.ZipFile(src), zipfile.ZipFile(out)
+    assert a.namelist() == b.namelist()
+    changed = [n for n in a.namelist() if a.read(n) != b.read(n)]
+    assert changed == ["xl/worksheets/sheet1.xml"]
+    assert any("chart" in n for n in a.namelist()) and any("comment" in n for n in a.namelist())
+    # read back with openpyxl
+    wa, wb_ = openpyxl.load_workbook(src), openpyxl.load_workbook(out)
+    sa, sb = wa["Fleet"], wb_["Fleet"]
+    assert (sb["G3"].value, sb["H3"].value) == ("GML", "Windows 11 Pro")
+    assert sb["M4"].value == "label checked 2026-11-28"
+    assert sb["O5"].value == 1234.5 and isinstance(sb["O5"].value, float)
+    edited = {"G3", "H3", "M4", "O5"}
+    for row_a, row_b in zip(sa.iter_rows(), sb.iter_rows(), strict=True):
+        for ca, cb in zip(row_a, row_b, strict=True):
+            if ca.coordinate in edited:
+                continue
+            assert (ca.value, ca.number_format, repr(ca.font), repr(ca.fill), repr(ca.border)) == (
+                cb.value,
+                cb.number_format,
+                repr(cb.font),
+                repr(cb.fill),
+                repr(cb.border),
+            ), ca.coordinate
+    assert sb["G3"].style_id == sa["G3"].style_id  # an edited cell keeps its style
+    assert sb["O6"].value == "=SUM(O2:O5)"
+    assert (
+        sb.data_validations.dataValidation[0].sqref == sa.data_validations.dataValidation[0].sqref
+    )
+    assert wb_["Notes"]["B2"].value == 42 and "Costs" in wb_.defined_names
+    # and with python-calamine
+    rows = (
+        python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("Fleet").to_python()
+    )
+    assert rows[2][6] == "GML" and rows[3][12] == "label checked 2026-11-28"
+    # the audit sees the corrected data
+    doc = run_cli("check", out, "--format", "json").json()
+    assert doc["devices"][1]["status"] == "eligible"
+    # the changes are in the report
+    report = openpyxl.load_workbook(tmp_path / "fleet.audit.xlsx")
+    changes = list(report["Changes"].values)
+    assert changes[0] == ("Row", "Device", "Field", "Old value", "New value", "Time", "Source")
+    assert {(r[0], r[3], r[4], r[6]) for r in changes[1:]} == {
+        (3, "No", "GML", "corrections"),
+        (3, None, "Windows 11 Pro", "corrections"),
+        (4, None, "label checked 2026-11-28", "corrections"),
+        (5, "1003", "1234.5", "corrections"),
+    }
+
+
+def test_edit_to_a_missing_row_and_cell_lands(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Serial Number", "COA Edition", "Notes"])
+    ws.append(["S1", "Windows 10 Pro"])  # no Notes cell at all
+    ws.append([])
+    ws.append(["S2", "Windows 10 Home", "x"])
+    wb.save(tmp_path / "gaps.xlsx")
+    fixes = _corrections(tmp_path / "f.csv", [("2", "", "Notes", "n1"), ("4", "", "Notes", "n2")])
+    assert (
+        run_cli("export", tmp_path / "gaps.xlsx", "--corrections", fixes, "--checklist", "").code
+        == 0
+    )
+    got = openpyxl.load_workbook(tmp_path / "gaps.corrected.xlsx").active
+    assert (got["C2"].value, got["C4"].value, got["A4"].value) == ("n1", "n2", "S2")
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([("99", "", "coa_present", "Yes")], "line 2: row 99 is not a device row"),
+        ([("2", "", "colour", "red")], "line 2: unknown field 'colour'"),
+        (
+            [("2", "", "notes", "ok"), ("", "DUP", "notes", "x")],
+            "line 3: serial_number 'DUP' is ambiguous",
+        ),
+        ([("", "NOPE", "notes", "x")], "no device has serial_number 'NOPE'"),
+    ],
+)
+def test_corrections_errors_write_nothing(tmp_path: Path, rows, message: str) -> None:
+    src = write_csv(
+        tmp_path / "inv.csv",
+        [device(1, Serial_Number="DUP"), device(2, Serial_Number="DUP"), device(3)],
+    )
+    fixes = _corrections(tmp_path / "fix.csv", rows)
+    before = sorted(os.listdir(tmp_path))
+    res = run_cli("export", src, "--corrections", fixes)
+    assert res.code == 2
+    assert message in res.stderr and "nothing was written" in res.stderr
+    assert res.stderr.count("\n") == 1
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+@pytest.mark.parametrize("sample", ["reseller-export.csv", "intune-export.csv"])
+def test_csv_dialect_round_trip(tmp_path: Path, sample: str) -> None:
+    src = tmp_path / sample
+    src.write_bytes((SAMPLES / sample).read_bytes())
+    fixes = _corrections(
+        tmp_path / "fix.csv", [("3", "", "coa_edition", 'Windows 11 Pro; "Zürich"')]
+    )
+    assert run_cli("export", src, "--corrections", fixes, "--checklist", "").code == 0
+    out = src.with_name(src.stem + ".corrected.csv")
+    a, b = src.read_bytes(), out.read_bytes()
+    assert a[:3] == b[:3]  # BOM (or its absence) kept
+    la, lb = a.split(b"\r\n"), b.split(b"\r\n")
+    assert len(la) == len(lb)
+    diff = [i for i, (x, y) in enumerate(zip(la, lb, strict=True)) if x != y]
+    assert diff == [2]  # line 3 only
+    doc = run_cli("check", out, "--format", "json", "--fail-on", "never").json()
+    assert doc["devices"][1]["edition"]["text"] == 'Windows 11 Pro; "Zürich"'
+
+
+def test_checklist_eligible_table_matches_check(tmp_path: Path) -> None:
+    src = tmp_path / "oem-fleet.xlsx"
+    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
+    res = run_cli(
+        "export",
+        src,
+        "--customer",
+        "Contoso Ltd",
+        "--agreement-number",
+        "EA-77",
+        "--provider",
+        "Fabrikam Imaging",
+        "--prepared-by",
+        "A. Auditor",
+        "--json",
+    )
+    assert res.code == 0, res.stderr
+    doc = run_cli("check", src, "--format", "json").json()
+    eligible = [
+        (str(d["row"]), d["serial_number"]) for d in doc["devices"] if d["status"] == "eligible"
+    ]
+    excluded = [str(d["row"]) for d in doc["devices"] if d["status"] != "eligible"]
+    md = (tmp_path / "oem-fleet.checklist.md").read_text()
+    section = md.split("## Eligible devices")[1].split("## Excluded devices")[0]
+    md_rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ")][1:]
+    assert [(r[0].strip("| "), r[2]) for r in md_rows] == eligible
+    xl = openpyxl.load_workbook(tmp_path / "oem-fleet.checklist.xlsx")
+    values = list(xl["Checklist"].values)
+    start = next(i for i, v in enumerate(values) if v[0] == "Row") + 1
+    xl_rows = [(str(v[0]), v[2]) for v in values[start : start + len(eligible)]]
+    assert xl_rows == eligible
+    assert [str(v[0]) for v in list(xl["Excluded"].values)[1:]] == excluded
+    assert xl["Checklist"].print_title_rows == f"${start}:${start}"
+    assert xl["Checklist"].sheet_properties.pageSetUpPr.fitToPage
+    assert json.loads((tmp_path / "oem-fleet.audit.json").read_text())["summary"] == doc["summary"]
+
+
+@pytest.mark.parametrize(("paper", "width_pt"), [("A4", 842), ("Letter", 792)])
+def test_pdf_text_holds_header_and_every_eligible_serial(
+    tmp_path: Path, paper: str, width_pt: int
+) -> None:
+    from pypdf import PdfReader
+
+    src = tmp_path / "oem-fleet.xlsx"
+    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
+    assert (
+        run_cli(
+            "export",
+            src,
+            "--customer",
+            "Contoso Ltd",
+            "--agreement-number",
+            "EA-77",
+            "--provider",
+            "Fabrikam Imaging",
+            "--checklist",
+            "pdf",
+            "--paper",
+            paper,
+        ).code
+        == 0
+    )
+    reader = PdfReader(tmp_path / "oem-fleet.checklist.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for needle in ("Contoso Ltd", "EA-77", "Fabrikam Imaging", "Windows Enterprise upgrade"):
+        assert needle in text
+    doc = run_cli("check", src, "--format", "json").json()
+    serials = [d["serial_number"] for d in doc["devices"] if d["status"] == "eligible"]
+    assert serials and all(s in text for s in serials)
+    assert len(reader.pages) > 2
+    assert round(float(reader.pages[0].mediabox.width)) == width_pt
+    assert text.count("Asset tag") >= len(reader.pages) - 1  # headings repeat on every page
+    assert f"page 2 of {len(reader.pages)}" in text
+
+
+DANGEROUS = ["=cmd|' /C calc'!A0", "+1+2", "-2-3", "@SUM(1)", "\tTAB", "\rCR"]
+
+
+def test_formula_injection_is_neutralised(tmp_path: Path) -> None:
+    rows = [device(i + 1, Asset_Tag=v, COA_Present="No") for i, v in enumerate(DANGEROUS)]
+    rows.append(device(9, Serial_Number='=HYPERLINK("http://x")'))
+    src = write_csv(tmp_path / "inj.csv", rows)
+    assert run_cli("export", src, "--checklist", "xlsx,md").code == 0
+    report = openpyxl.load_workbook(tmp_path / "inj.audit.xlsx")
+    # XML turns a raw CR into LF on reading; the cell still starts with it
+    tags = {c.value.replace("\n", "\r"): c for c in report["Findings"]["C"][1:]}
+    for v in DANGEROUS:
+        cell = tags[v]  # the text is kept exactly
+        assert cell.data_type == "s" and cell.quotePrefix
+    checklist = openpyxl.load_workbook(tmp_path / "inj.checklist.xlsx")
+    serial_cells = [c for c in checklist["Checklist"]["C"] if c.value == '=HYPERLINK("http://x")']
+    assert serial_cells and serial_cells[0].data_type == "s" and serial_cells[0].quotePrefix
+    ex_tags = {c.value.replace("\n", "\r"): c for c in checklist["Excluded"]["B"][1:]}
+    assert all(ex_tags[v].quotePrefix for v in DANGEROUS)
+    # the csv report prefixes a quote
+    out = run_cli("check", src, "--format", "csv").stdout
+    got = {r["asset_tag"] for r in csv.DictReader(io.StringIO(out, newline=""))}
+    assert {"'" + v for v in DANGEROUS} <= got
+    # the corrected inventory keeps the user's own cells exactly
+    corrected = (tmp_path / "inj.corrected.csv").read_bytes()
+    assert corrected == src.read_bytes()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_interrupted_export_leaves_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = write_csv(tmp_path / "inv.csv", [device(1), device(2)])
+    assert run_cli("export", src, "--checklist", "md").code == 0
+    report = tmp_path / "inv.audit.xlsx"
+    good = report.read_bytes()
+
+    import openpyxl.workbook.workbook as wbmod
+
+    def half_then_die(self, f) -> None:
+        f.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(wbmod.Workbook, "save", half_then_die)
+    res = run_cli("export", src, "--checklist", "md")
+    assert res.code == 130
+    assert report.read_bytes() == good  # the previous good file is still in place
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    import gc
+
+    gc.collect()  # the interrupted workbook's writers complain here, not in a later test
+
+
+def test_resume_applies_the_journal(tmp_path: Path) -> None:
+    from exporters.journal import Journal
+
+    src = write_csv(tmp_path / "inv.csv", [device(1, COA_Present="No"), device(2)])
+    j = Journal(src)
+    j.open_session("x")
+    j.record(2, SAMPLE_HEADERS.index("COA Present"), "COA Present", "No", "GML")
+    j.close()
+    res = run_cli("export", src, "--resume", "--checklist", "")
+    assert res.code == 0 and "resumed 1" in res.stderr
+    doc = run_cli("check", tmp_path / "inv.corrected.csv", "--format", "json").json()
+    assert doc["summary"]["blocked"] == 0
+    changes = list(openpyxl.load_workbook(tmp_path / "inv.audit.xlsx")["Changes"].values)
+    assert changes[1][6] == "journal"
+
+
+def test_annotate_adds_status_and_findings(tmp_path: Path) -> None:
+    src = tmp_path / "oem-fleet.xlsx"
+    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
+    assert run_cli("export", src, "--annotate", "--checklist", "").code == 0
+    ws = openpyxl.load_workbook(tmp_path / "oem-fleet.corrected.xlsx")["Fleet"]
+    assert (ws["O4"].value, ws["P4"].value) == ("coa-audit status", "coa-audit findings")
+    assert ws["O6"].value == "blocked" and ws["P6"].value.startswith("COA_MISSING")
+
+
+def _minimal_ods(path: Path, rows: list[list[str]]) -> Path:
+    """A bare OpenDocument spreadsheet, enough for python-calamine."""
+    from xml.sax.saxutils import escape
+
+    body = "".join(
+        "<table:table-row>"
+        + "".join(
+            f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p>'
+            "</table:table-cell>"
+            for v in r
+        )
+        + "</table:table-row>"
+        for r in rows
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="Devices">'
+        f"{body}</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+        'manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(
+            "mimetype",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            compress_type=zipfile.ZIP_STORED,
+        )
+        z.writestr("META-INF/manifest.xml", manifest)
+        z.writestr("content.xml", content)
+    return path
+
+
+def test_non_patchable_formats_become_xlsx_and_say_so(tmp_path: Path) -> None:
+    rows = [list(SAMPLE_HEADERS)] + [[device(i)[h] for h in SAMPLE_HEADERS] for i in (1, 2)]
+    src = _minimal_ods(tmp_path / "fleet.ods", rows)
+    fixes = _corrections(tmp_path / "f.csv", [("3", "", "coa_present", "No")])
+    res = run_cli("export", src, "--corrections", fixes, "--checklist", "")
+    assert res.code == 0, res.stderr
+    assert "cannot be patched: written as xlsx" in res.stderr
+    out = tmp_path / "fleet.corrected.xlsx"
+    doc = run_cli("check", out, "--format", "json").json()
+    assert [d["status"] for d in doc["devices"]] == ["eligible", "blocked"]
+    assert openpyxl.load_workbook(out).sheetnames == ["Devices"]
