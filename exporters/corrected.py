@@ -194,11 +194,54 @@ def _patch_sheet(xml: bytes, edits: dict[int, dict[int, tuple[str, bool | None]]
     )
     cell_re = re.compile(rb"<" + p + rb"c\b[^>]*?(?:/>|>.*?</" + p + rb"c>)", re.S)
     out = io.BytesIO()
-    pos = 0
     pending = dict(sorted(edits.items()))
+    if len(pending) > 2000:  # most rows change (--annotate): one pass over every row
+        pos = _patch_all_rows(body, pending, out, prefix, row_re, cell_re)
+    else:  # a few edits: jump straight to each edited row (rows are in ascending order)
+        pos = 0
+        for rnum, change in pending.items():
+            direct = re.compile(
+                rb"<"
+                + p
+                + rb"row\b[^>]*?\br=\""
+                + str(rnum).encode()
+                + rb"\"[^>]*?(?:/>|>.*?</"
+                + p
+                + rb"row>)",
+                re.S,
+            )
+            rm = direct.search(body, pos)
+            if rm is not None:
+                out.write(body[pos : rm.start()])
+                out.write(_patch_row(rm.group(0), rnum, change, prefix, cell_re))
+                pos = rm.end()
+                continue
+            # a row that does not exist yet goes before the first row numbered above it
+            after = next((m for m in row_re.finditer(body, pos) if int(m.group(1)) > rnum), None)
+            at = after.start() if after is not None else len(body)
+            out.write(body[pos:at])
+            out.write(_new_row(prefix, rnum, change))
+            pos = at
+        pending = {}
+    out.write(body[pos:])
+    for new_row, change in pending.items():
+        out.write(_new_row(prefix, new_row, change))
+    return xml[:body_start] + out.getvalue() + xml[end:]
+
+
+def _patch_all_rows(
+    body: bytes,
+    pending: dict[int, dict[int, tuple[str, bool | None]]],
+    out: io.BytesIO,
+    prefix: str,
+    row_re: re.Pattern[bytes],
+    cell_re: re.Pattern[bytes],
+) -> int:
+    """Walk every row; rows named in ``pending`` are patched (and popped), missing ones
+    inserted in order. Returns the position in ``body`` written up to."""
+    pos = 0
     for rm in row_re.finditer(body):
         rnum = int(rm.group(1))
-        # rows to insert before this one
         for new_row in [r for r in pending if r < rnum]:
             out.write(body[pos : rm.start()])
             pos = rm.start()
@@ -209,10 +252,7 @@ def _patch_sheet(xml: bytes, edits: dict[int, dict[int, tuple[str, bool | None]]
         out.write(body[pos : rm.start()])
         out.write(_patch_row(rm.group(0), rnum, change, prefix, cell_re))
         pos = rm.end()
-    out.write(body[pos:])
-    for new_row, change in pending.items():
-        out.write(_new_row(prefix, new_row, change))
-    return xml[:body_start] + out.getvalue() + xml[end:]
+    return pos
 
 
 def _new_row(prefix: str, rnum: int, change: dict[int, tuple[str, bool | None]]) -> bytes:
