@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, BinaryIO, NoReturn
 
 import typer
 
@@ -148,7 +148,8 @@ def check(
     ] = None,
 ) -> None:
     """Audit an inventory and report every device that cannot be certified."""
-    from exporters.check_report import report_csv, report_json, report_text
+    from exporters.atomic import atomic_writer
+    from exporters.check_report import report_csv, report_text, write_report_json
     from importers.session import open_session
 
     with _guard():
@@ -162,16 +163,20 @@ def check(
             progress=_progress(),
         )
         audit = session.audit
-        if format_ is Format.json:
-            data = report_json(audit)
-        elif format_ is Format.csv:
-            data = report_csv(audit).encode("utf-8")
-        else:
-            data = report_text(audit).encode("utf-8")
+
+        def write(out: BinaryIO) -> None:
+            if format_ is Format.json:
+                write_report_json(audit, out)  # streamed: a million devices, chunk by chunk
+            elif format_ is Format.csv:
+                out.write(report_csv(audit).encode("utf-8"))
+            else:
+                out.write(report_text(audit).encode("utf-8"))
+
         if output is not None:
-            write_bytes_atomic(output, data)
+            with atomic_writer(output) as f:
+                write(f)
         else:
-            sys.stdout.buffer.write(data)
+            write(sys.stdout.buffer)
             sys.stdout.flush()
         summary = audit.summary()
         if fail_on is FailOn.error and summary.blocked:

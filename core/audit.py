@@ -13,6 +13,8 @@ Detailed findings (messages, related rows) are built on demand for one row at a 
 from __future__ import annotations
 
 import re
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -110,6 +112,55 @@ def _norm_id(value: str) -> str:
     return v if u == v else u
 
 
+class _ValueIndex:
+    """value -> rows in about 12 bytes a row (a dict would take ~70): the values' hashes
+    sorted, with their rows, as built at load; plus a small overlay of (value, row) pairs set
+    by edits since. A lookup takes the candidates with the value's hash and keeps those whose
+    *current* value matches, so rows edited away from a value drop out by themselves and
+    hash collisions never merge two values."""
+
+    __slots__ = ("hashes", "overlay", "rows")
+
+    def __init__(self, values: list[str]) -> None:
+        hashes = array("q", map(hash, map(_norm_id, values)))
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)
+        self.rows = array("I", order)
+        self.hashes = array("q", map(hashes.__getitem__, order))
+        self.overlay: dict[str, set[int]] = {}
+
+    def shared(self, values: list[str]) -> Iterator[tuple[str, list[int]]]:
+        """(normalised value, rows) for every non-blank value held by two rows or more in
+        ``values`` (the list the index was built from)."""
+        hashes, rows = self.hashes, self.rows
+        n = len(hashes)
+        i = 0
+        while i < n - 1:
+            if hashes[i] != hashes[i + 1]:
+                i += 1
+                continue
+            j = i + 1
+            while j < n and hashes[j] == hashes[i]:
+                j += 1
+            groups: dict[str, list[int]] = {}
+            for r in rows[i:j]:
+                groups.setdefault(_norm_id(values[r]), []).append(r)
+            for key, members in groups.items():
+                if key and len(members) > 1:
+                    yield key, sorted(members)
+            i = j
+
+    def group(self, key: str, current: Callable[[int], str]) -> list[int]:
+        h = hash(key)
+        lo = bisect_left(self.hashes, h)
+        hi = bisect_right(self.hashes, h, lo)
+        found = {r for r in self.rows[lo:hi] if current(r) == key}
+        found.update(r for r in self.overlay.get(key, ()) if current(r) == key)
+        return sorted(found)
+
+    def add(self, key: str, row: int) -> None:
+        self.overlay.setdefault(key, set()).add(row)
+
+
 class Audit:
     """Findings and statuses for one inventory under one policy."""
 
@@ -172,7 +223,7 @@ class Audit:
                 progress(i, n)
         self._local = local
         self._level = levels  # local level only
-        self._index: dict[str, dict[str, Any]] = {}
+        self._index: dict[str, _ValueIndex] = {}
         self._dups = bytearray(n)
         for bit, fname, _code in _DUPS:
             self._build_index(bit, fname)
@@ -196,33 +247,18 @@ class Audit:
         return _norm_id(value)
 
     def _build_index(self, bit: int, fname: str) -> None:
-        """value -> row (or rows). Every non-blank value is indexed (cheap); whether a shared
-        value counts as a duplicate (placeholders and generic keys do not) is decided only
-        for the few shared ones. Lookups always go through ``_dup_key``, so entries for
-        values that never count are never consulted."""
-        index: dict[str, Any] = {}
+        """Index the field's values and flag the rows of every shared value that counts as a
+        duplicate (placeholders and generic keys do not: ``_dup_key`` decides, and only for
+        the few values that are shared)."""
         col = self.inv.mapping.get(fname)
+        values = [] if col is None else self.inv.column_values(col)
+        index = _ValueIndex(values)
         self._index[fname] = index
-        if col is None:
-            return
-        shared: list[str] = []
-        get = index.get
-        for i, k in enumerate(map(_norm_id, self.inv.column_values(col))):
-            if not k:
-                continue
-            prev = get(k)
-            if prev is None:
-                index[k] = i
-            elif prev.__class__ is int:
-                index[k] = [prev, i]
-                shared.append(k)
-            else:
-                prev.append(i)
         flags = self._dups
-        for k in shared:
-            if self._dup_key(bit, k) is None:
+        for key, rows in index.shared(values):
+            if self._dup_key(bit, key) is None:
                 continue
-            for i in index[k]:
+            for i in rows:
                 flags[i] |= bit
 
     def _dup_rows(self) -> Iterator[int]:
@@ -489,26 +525,21 @@ class Audit:
         self._level[row] = level
 
     def _group(self, fname: str, key: str | None) -> list[int]:
+        """The rows whose current value of ``fname`` normalises to ``key``."""
         if key is None:
             return []
-        hit = self._index[fname].get(key)
-        if hit is None:
+        col = self.inv.mapping.get(fname)
+        if col is None:
             return []
-        return [hit] if isinstance(hit, int) else hit
+        value = self.inv.value
+        return self._index[fname].group(key, lambda r: _norm_id(value(r, col)))
 
     def _reindex(
         self, bit: int, fname: str, row: int, ok: str | None, nk: str | None, touched: set[int]
     ) -> None:
-        index = self._index[fname]
-        if ok is not None:
-            group = [r for r in self._group(fname, ok) if r != row]
-            if not group:
-                index.pop(ok, None)
-            else:
-                index[ok] = group[0] if len(group) == 1 else group
         if nk is not None:
-            group = sorted({*self._group(fname, nk), row})
-            index[nk] = group[0] if len(group) == 1 else group
+            self._index[fname].add(nk, row)
+        # rows that left ``ok`` drop out of its group by themselves: lookups check the value
         for r in touched:
             size = len(self._group(fname, self._dup_key(bit, self.inv.field(r, fname))))
             self._dups[r] = (self._dups[r] | bit) if size > 1 else (self._dups[r] & ~bit)
@@ -586,26 +617,44 @@ class Audit:
         f = self.inv.field
         ck = (f(row, "coa_present"), f(row, "coa_edition"), bool(f(row, "coa_key").strip()))
         hit = self._edition_cache.get(ck)
-        if hit is None:
-            _has, ed, text = self._evidence(*ck)
-            if ed is None:
-                hit = {
-                    "text": text,
-                    "family": None,
-                    "version": None,
-                    "edition": None,
-                    "verdict": None,
-                }
-            else:
-                hit = {
-                    "text": text,
-                    "family": ed.family,
-                    "version": ed.version,
-                    "edition": ed.key,
-                    "verdict": self.policy.rate(ed).verdict,
-                }
-            self._edition_cache[ck] = hit
+        return hit if hit is not None else self._edition_block(ck)
+
+    def edition_blocks(self) -> list[dict[str, Any]]:
+        """``edition(row)`` for every row at once, straight from the columns (shared dicts:
+        treat them as read-only)."""
+        present, edition, keys = (self._col(f) for f in ("coa_present", "coa_edition", "coa_key"))
+        cache = self._edition_cache
+        out: list[dict[str, Any]] = []
+        append = out.append
+        n = len(self.inv)
+        for i, ck in enumerate(zip(present, edition, keys, strict=False)):
+            if i >= n:
+                break
+            key = (ck[0], ck[1], bool(ck[2]) and not ck[2].isspace())
+            hit = cache.get(key)
+            if hit is None:
+                hit = self._edition_block(key)
+            append(hit)
+        return out
+
+    def _edition_block(self, ck: tuple[str, str, bool]) -> dict[str, Any]:
+        _has, ed, text = self._evidence(*ck)
+        if ed is None:
+            hit = {"text": text, "family": None, "version": None, "edition": None, "verdict": None}
+        else:
+            hit = {
+                "text": text,
+                "family": ed.family,
+                "version": ed.version,
+                "edition": ed.key,
+                "verdict": self.policy.rate(ed).verdict,
+            }
+        self._edition_cache[ck] = hit
         return hit
+
+    def status_levels(self) -> bytes:
+        """Every row's status level (0 eligible, 1 review, 2 blocked), as a snapshot."""
+        return bytes(self._status)
 
     def evidence_type(self, row: int) -> str:
         f = self.inv.field

@@ -45,7 +45,7 @@ def _alnum(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
-_KEY_RE = re.compile(r"^[BCDFGHJKMPQRTVWXY2346789N]{5}(?:-[BCDFGHJKMPQRTVWXY2346789N]{5}){4}$")
+_KEY_RE = re.compile(r"[BCDFGHJKMPQRTVWXY2346789N]{5}(?:-[BCDFGHJKMPQRTVWXY2346789N]{5}){4}\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +153,19 @@ class Policy:
     # -- keys, serials, evidence -----------------------------------------------------------
     @staticmethod
     def key_well_formed(key: str) -> bool:
-        key = key.strip().upper()
-        return bool(_KEY_RE.match(key)) and key.count("N") <= 1
+        if not _KEY_RE.match(key):  # the common case first: a clean upper-case key
+            key = key.strip().upper()
+            if not _KEY_RE.match(key):
+                return False
+        return key.count("N") <= 1
 
     def key_generic(self, key: str) -> bool:
-        return key.strip().upper() in self.generic_keys
+        return key in self.generic_keys or key.strip().upper() in self.generic_keys
 
     def serial_placeholder(self, serial: str) -> bool:
+        low = serial.lower()
+        if low.isalnum():  # most serials: no punctuation to strip
+            return low in self.placeholder_serials
         return _alnum(serial) in self.placeholder_serials
 
     def evidence_word(self, text: str) -> bool | None:

@@ -1,0 +1,397 @@
+"""coa-audit benchmark: every figure is a ratio against a reference measured in the same run.
+
+    python bench/run.py            # full run (100,000 and 1,000,000 rows)
+    python bench/run.py --smoke    # tiny sizes, one repetition: proves the script still works
+
+Inputs are generated once with `coa-audit sample` into bench/cache/ (never committed).
+Results: bench/results.json (full run) and a table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import platform
+import pty
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+COA = str(BIN / "coa-audit")
+PY = sys.executable
+
+
+def run_process(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall time (s) and peak RSS (MiB) of one whole process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or os.environ.copy()
+    )
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{cmd} failed ({proc.returncode}): {err[-500:]}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def timed(cmd: list[str], repeat: int) -> dict[str, float]:
+    runs = [run_process(cmd) for _ in range(repeat)]
+    return {
+        "seconds": statistics.median(r[0] for r in runs),
+        "max_rss_mib": max(r[1] for r in runs),
+        "runs": repeat,
+    }
+
+
+def py(code: str) -> list[str]:
+    return [PY, "-c", code]
+
+
+def ensure(path: Path, rows: int) -> Path:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [COA, "sample", str(path), "--rows", str(rows), "--seed", "7"],
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
+    return path
+
+
+def tui_open_times(path: Path, timeout: float = 300.0) -> dict[str, float]:
+    """Launch `coa-audit tui` on a pseudo-terminal: seconds to the first frame (the loading
+    screen is drawn) and to fully loaded (the grid's summary line is drawn), then quit."""
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "COLUMNS": "80",
+        "LINES": "24",
+        "COA_AUDIT_STATE_DIR": tempfile.mkdtemp(prefix="coa-bench-state-"),
+    }
+    start = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # child
+        os.execve(COA, [COA, "tui", str(path)], env)
+    os.set_blocking(fd, False)
+    seen = b""
+    first = loaded = None
+    try:
+        while time.perf_counter() - start < timeout:
+            ready, _, _ = select.select([fd], [], [], 0.01)
+            if ready:
+                try:
+                    chunk = os.read(fd, 1 << 16)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen = (seen + chunk)[-200_000:]
+                now = time.perf_counter() - start
+                if first is None and b"Opening" in seen:
+                    first = now
+                if loaded is None and b"devices" in seen and b"eligible" in seen:
+                    loaded = now
+                    os.write(fd, b"q")
+                    break
+    finally:
+        try:
+            os.kill(pid, 15)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+        os.close(fd)
+    return {"first_frame_s": first or float("nan"), "loaded_s": loaded or float("nan")}
+
+
+async def _key_latency(path: Path, samples: int) -> dict[str, float]:
+    """Median cost of a key in the app: the action plus rendering every visible line."""
+    os.environ["COA_AUDIT_STATE_DIR"] = tempfile.mkdtemp(prefix="coa-bench-state-")
+    from tui.app import CoaAuditApp, MainScreen
+
+    app = CoaAuditApp(path)
+    out: dict[str, float] = {}
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        while not isinstance(app.screen, MainScreen):
+            await pilot.pause()
+        screen = app.screen
+        grid = screen.grid
+        height = grid.size.height
+
+        def frame() -> None:
+            for y in range(height):
+                grid.render_line(y)
+
+        col = app.session.inventory.mapping["coa_edition"]  # type: ignore[union-attr]
+        cases = {
+            "page_down": lambda i: grid.action_page(1 if i % 20 < 10 else -1),
+            "next_problem": lambda i: (
+                screen.action_next_problem() if i % 20 < 10 else screen.action_prev_problem()
+            ),
+            "edit": lambda i: screen.commit(
+                grid.current_row(), col, "Windows 10 Home" if i % 2 else "Windows 11 Pro"
+            ),
+        }
+        for name, act in cases.items():
+            times = []
+            for i in range(samples):
+                t = time.perf_counter()
+                act(i)
+                frame()
+                times.append(time.perf_counter() - t)
+            out[name + "_ms"] = statistics.median(times) * 1000
+            await pilot.pause()
+    return out
+
+
+def key_latency(path: Path, samples: int) -> dict[str, float]:
+    code = (
+        f"import asyncio, json, sys; sys.path.insert(0, {str(HERE)!r}); import run; "
+        f"print(json.dumps(asyncio.run(run._key_latency(__import__('pathlib').Path("
+        f"{str(path)!r}), {samples}))))"
+    )
+    res = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def incremental_edit_ms(path: Path, edits: int) -> dict[str, float]:
+    code = f"""
+import json, statistics, time
+from importers.session import open_session
+from core.history import History
+s = open_session({str(path)!r})
+h = History(s.audit)
+inv = s.inventory
+cols = [inv.mapping[f] for f in ("coa_edition", "serial_number", "coa_key")]
+values = {{cols[0]: ["Windows 10 Home", "Windows 11 Pro"], cols[1]: ["DUP-1", "X-1"],
+          cols[2]: ["Q4N7V-9R8KP-WXC2M-DD6GT-3JHQ8", ""]}}
+times = []
+n = len(inv)
+for i in range(1, {edits} + 1):
+    row, col = (i * 7919) % n, cols[i % 3]
+    t = time.perf_counter()
+    h.apply(row, col, values[col][i % 2])
+    times.append(time.perf_counter() - t)
+t = time.perf_counter()
+full_rows = min(n, 10000)
+from core.audit import Audit
+print(json.dumps({{"median_ms": statistics.median(times) * 1000, "max_ms": max(times) * 1000}}))
+"""
+    res = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def corrections_file(path: Path, rows: int, edits: int) -> Path:
+    fix = path.with_suffix(".fix.csv")
+    with open(fix, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["row", "field", "value"])
+        for i in range(edits):
+            w.writerow([2 + (i * (rows // edits)), "coa_edition", "Windows 11 Pro"])
+    return fix
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, one repetition")
+    ap.add_argument("--cache", type=Path, default=HERE / "cache")
+    ap.add_argument("--output", type=Path, default=None)
+    args = ap.parse_args()
+    small, large = (300, 2000) if args.smoke else (100_000, 1_000_000)
+    rep, rep_slow = (1, 1) if args.smoke else (5, 3)
+    cache = args.cache
+    xlsx = ensure(cache / f"fleet-{small}.xlsx", small)
+    csv_small = ensure(cache / f"fleet-{small}.csv", small)
+    csv_large = ensure(cache / f"fleet-{large}.csv", large)
+    csv_1k = ensure(cache / "fleet-1000.csv", 1000)
+    results: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "smoke": args.smoke,
+        "rows": {"small": small, "large": large},
+    }
+    out = tempfile.mkdtemp(prefix="coa-bench-")
+
+    # 1. check of the xlsx vs the calamine floor, pandas and openpyxl
+    check = timed([COA, "check", str(xlsx), "--format", "json", "-o", f"{out}/r.json"], rep)
+    floor = timed(
+        py(
+            "import python_calamine as c; "
+            f"c.CalamineWorkbook.from_path({str(xlsx)!r}).get_sheet_by_index(0)"
+            ".to_python()"
+        ),
+        rep,
+    )
+    opx = timed(
+        py(
+            "import openpyxl; wb = openpyxl.load_workbook("
+            f"{str(xlsx)!r}, read_only=True); rows = [list(r) for r in "
+            "wb.worksheets[0].iter_rows(values_only=True)]"
+        ),
+        rep_slow,
+    )
+    fig1: dict[str, Any] = {
+        "check": check,
+        "calamine_floor": floor,
+        "openpyxl_read_only": opx,
+        "ratio_to_floor": check["seconds"] / floor["seconds"],
+        "openpyxl_over_check": opx["seconds"] / check["seconds"],
+    }
+    if shutil.which(PY) and _has("pandas"):
+        pd = timed(
+            py(f"import pandas; pandas.read_excel({str(xlsx)!r}, engine='openpyxl')"), rep_slow
+        )
+        fig1["pandas_openpyxl"] = pd
+        fig1["pandas_over_check"] = pd["seconds"] / check["seconds"]
+    results["1_check_xlsx"] = fig1
+
+    # 2. check of the large csv vs csv.reader
+    check_csv = timed(
+        [COA, "check", str(csv_large), "--format", "json", "-o", f"{out}/r2.json"], rep_slow
+    )
+    floor_csv = timed(
+        py(
+            f"import csv; rows = list(csv.reader(open({str(csv_large)!r}, "
+            "newline='', encoding='utf-8')))"
+        ),
+        rep_slow,
+    )
+    results["2_check_csv"] = {
+        "check": check_csv,
+        "csv_reader_floor": floor_csv,
+        "ratio_to_floor": check_csv["seconds"] / floor_csv["seconds"],
+    }
+
+    # 3. peak memory
+    results["3_memory_mib"] = {
+        "check_xlsx": check["max_rss_mib"],
+        "check_large_csv": check_csv["max_rss_mib"],
+        "csv_reader_floor": floor_csv["max_rss_mib"],
+    }
+
+    # 4. the full-screen app
+    samples = 20 if args.smoke else 200
+    results["4_tui"] = {
+        "open_small": tui_open_times(csv_small),
+        "open_large": tui_open_times(csv_large),
+        "keys_1000": key_latency(csv_1k, samples),
+        "keys_large": key_latency(csv_large, samples),
+    }
+    k1, kl = results["4_tui"]["keys_1000"], results["4_tui"]["keys_large"]
+    results["4_tui"]["ratio_large_to_1000"] = {k: kl[k] / k1[k] for k in k1}
+
+    # 5. one incremental edit at the large size
+    results["5_incremental_edit"] = incremental_edit_ms(csv_large, 50 if args.smoke else 1000)
+
+    # 6. export with 100 edits vs copying the file
+    fix = corrections_file(xlsx, small, 100 if not args.smoke else 10)
+    export = timed(
+        [COA, "export", str(xlsx), "--corrections", str(fix), "--checklist", "", "--out-dir", out],
+        rep_slow,
+    )
+    copy = timed(["cp", str(xlsx), f"{out}/copy.xlsx"], rep)
+    corrected_only = timed(
+        py(
+            "from pathlib import Path; from importers.load import load_inventory; "
+            "from importers.corrections import read_corrections; "
+            "from exporters.corrected import write_corrected; import time; "
+            f"inv = load_inventory({str(xlsx)!r}); "
+            f"[inv.set_value(c.row, c.col, c.value) for c in read_corrections(Path({str(fix)!r}), inv)]; "
+            f"write_corrected(inv, Path({out!r}) / 'x.corrected.xlsx')"
+        ),
+        rep_slow,
+    )
+    load_only = timed(
+        py(f"from importers.load import load_inventory; load_inventory({str(xlsx)!r})"), rep_slow
+    )
+    results["6_export"] = {
+        "export_command": export,
+        "cp": copy,
+        "load_and_write_corrected": corrected_only,
+        "load_only": load_only,
+        "ratio_export_to_cp": export["seconds"] / copy["seconds"],
+        "write_corrected_s": corrected_only["seconds"] - load_only["seconds"],
+    }
+    shutil.rmtree(out, ignore_errors=True)
+
+    target = args.output or (HERE / ("results.smoke.json" if args.smoke else "results.json"))
+    target.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\nwrote {target}")
+
+
+def _has(module: str) -> bool:
+    return subprocess.run([PY, "-c", f"import {module}"], capture_output=True).returncode == 0
+
+
+def table(r: dict[str, Any]) -> str:
+    f1, f2, f3, f4 = r["1_check_xlsx"], r["2_check_csv"], r["3_memory_mib"], r["4_tui"]
+    f5, f6 = r["5_incremental_edit"], r["6_export"]
+    s, n = r["rows"]["small"], r["rows"]["large"]
+    lines = [
+        f"| figure | coa-audit | reference | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| 1. check {s:,}-row xlsx (json) | {f1['check']['seconds']:.2f} s | calamine to lists "
+        f"{f1['calamine_floor']['seconds']:.2f} s | {f1['ratio_to_floor']:.2f}x | <= 1.5x |",
+    ]
+    if "pandas_openpyxl" in f1:
+        lines.append(
+            f"| 1. vs pandas.read_excel (openpyxl) | {f1['check']['seconds']:.2f} s | "
+            f"{f1['pandas_openpyxl']['seconds']:.2f} s | {f1['pandas_over_check']:.1f}x "
+            "faster | >= 5x faster |"
+        )
+    lines += [
+        f"| 1. vs openpyxl read-only | {f1['check']['seconds']:.2f} s | "
+        f"{f1['openpyxl_read_only']['seconds']:.2f} s | {f1['openpyxl_over_check']:.1f}x faster | |",
+        f"| 2. check {n:,}-row csv (json) | {f2['check']['seconds']:.2f} s | csv.reader "
+        f"{f2['csv_reader_floor']['seconds']:.2f} s | {f2['ratio_to_floor']:.2f}x | <= 1.5x |",
+        f"| 3. peak RSS, check {n:,}-row csv | {f3['check_large_csv']} MiB | csv.reader "
+        f"{f3['csv_reader_floor']} MiB | | < 600 MiB |",
+        f"| 3. peak RSS, check {s:,}-row xlsx | {f3['check_xlsx']} MiB | | | |",
+        f"| 4. tui first frame, {s:,} / {n:,} rows | {f4['open_small']['first_frame_s']:.2f} s / "
+        f"{f4['open_large']['first_frame_s']:.2f} s | | | < 1 s |",
+        f"| 4. tui fully loaded, {s:,} / {n:,} rows | {f4['open_small']['loaded_s']:.2f} s / "
+        f"{f4['open_large']['loaded_s']:.2f} s | | | |",
+    ]
+    for k in ("page_down_ms", "next_problem_ms", "edit_ms"):
+        lines.append(
+            f"| 4. key {k[:-3]}, {n:,} rows | {f4['keys_large'][k]:.2f} ms | 1,000 rows "
+            f"{f4['keys_1000'][k]:.2f} ms | {f4['ratio_large_to_1000'][k]:.2f}x | "
+            "<= 1.2x |"
+        )
+    lines += [
+        f"| 5. incremental re-audit of one edit, {n:,} rows | {f5['median_ms']:.3f} ms (max "
+        f"{f5['max_ms']:.2f}) | | | < 5 ms |",
+        f"| 6. export {s:,}-row xlsx, 100 edits | {f6['export_command']['seconds']:.2f} s | cp "
+        f"{f6['cp']['seconds']:.3f} s | {f6['ratio_export_to_cp']:.0f}x | <= 3x |",
+        f"| 6. of which writing the corrected xlsx | {f6['write_corrected_s']:.2f} s | | | |",
+    ]
+    m = r["machine"]
+    lines.append(
+        f"\nmachine: {m['cpus']} CPUs, {m['processor']}, Python {m['python']}, "
+        f"{m['platform']}; {r['date']}"
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
