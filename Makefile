@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE ?= sample_inventories/oem-fleet.xlsx
 
-.PHONY: venv demo test lint format bench bench-smoke clean
+.PHONY: venv demo test fuzz lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+fuzz: $(STAMP)
+	COA_FUZZ_EXAMPLES=$${COA_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/test_safety.py -k "fuzzed or mutated"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

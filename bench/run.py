@@ -10,7 +10,7 @@ Results: bench/results.json (full run) and a table on stdout.
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
 import csv
 import json
 import os
@@ -108,10 +108,8 @@ def tui_open_times(path: Path, timeout: float = 300.0) -> dict[str, float]:
                     os.write(fd, b"q")
                     break
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, 15)
-        except ProcessLookupError:
-            pass
         os.waitpid(pid, 0)
         os.close(fd)
     return {"first_frame_s": first or float("nan"), "loaded_s": loaded or float("nan")}
@@ -186,9 +184,6 @@ for i in range(1, {edits} + 1):
     t = time.perf_counter()
     h.apply(row, col, values[col][i % 2])
     times.append(time.perf_counter() - t)
-t = time.perf_counter()
-full_rows = min(n, 10000)
-from core.audit import Audit
 print(json.dumps({{"median_ms": statistics.median(times) * 1000, "max_ms": max(times) * 1000}}))
 """
     res = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
@@ -315,7 +310,8 @@ def main() -> None:
             "from importers.corrections import read_corrections; "
             "from exporters.corrected import write_corrected; import time; "
             f"inv = load_inventory({str(xlsx)!r}); "
-            f"[inv.set_value(c.row, c.col, c.value) for c in read_corrections(Path({str(fix)!r}), inv)]; "
+            f"fixes = read_corrections(Path({str(fix)!r}), inv); "
+            "[inv.set_value(c.row, c.col, c.value) for c in fixes]; "
             f"write_corrected(inv, Path({out!r}) / 'x.corrected.xlsx')"
         ),
         rep_slow,
@@ -348,7 +344,7 @@ def table(r: dict[str, Any]) -> str:
     f5, f6 = r["5_incremental_edit"], r["6_export"]
     s, n = r["rows"]["small"], r["rows"]["large"]
     lines = [
-        f"| figure | coa-audit | reference | ratio | target |",
+        "| figure | coa-audit | reference | ratio | target |",
         "|---|---|---|---|---|",
         f"| 1. check {s:,}-row xlsx (json) | {f1['check']['seconds']:.2f} s | calamine to lists "
         f"{f1['calamine_floor']['seconds']:.2f} s | {f1['ratio_to_floor']:.2f}x | <= 1.5x |",
@@ -361,7 +357,8 @@ def table(r: dict[str, Any]) -> str:
         )
     lines += [
         f"| 1. vs openpyxl read-only | {f1['check']['seconds']:.2f} s | "
-        f"{f1['openpyxl_read_only']['seconds']:.2f} s | {f1['openpyxl_over_check']:.1f}x faster | |",
+        f"{f1['openpyxl_read_only']['seconds']:.2f} s | "
+        f"{f1['openpyxl_over_check']:.1f}x faster | |",
         f"| 2. check {n:,}-row csv (json) | {f2['check']['seconds']:.2f} s | csv.reader "
         f"{f2['csv_reader_floor']['seconds']:.2f} s | {f2['ratio_to_floor']:.2f}x | <= 1.5x |",
         f"| 3. peak RSS, check {n:,}-row csv | {f3['check_large_csv']} MiB | csv.reader "

@@ -1,0 +1,463 @@
+"""Hostile files and the user's data: nothing crashes, nothing is lost, nothing runs."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.sample import SAMPLE_HEADERS
+from tests.conftest import SAMPLES, SHARED, device, run_cli, write_csv
+from tui.app import CoaAuditApp, MainScreen
+from tui.screens import ConfirmScreen, LoadingScreen, MappingScreen
+
+EXE = Path(sys.executable).parent / "coa-audit"
+SECRET_KEY = "Q4N7V-9R8KP-WXC2M-DD6GT-3JHQ8"
+CORPUS = SHARED / "corpus" / "calamine"
+FUZZ = settings(
+    max_examples=int(os.environ.get("COA_FUZZ_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+
+
+def _one_line_or_ok(res) -> None:
+    assert res.code in (0, 1, 3), (res.code, res.stderr)
+    assert "Traceback" not in res.stderr
+    if res.code == 3:
+        assert res.stderr.count("\n") == 1 and res.stdout == ""
+
+
+# -- fuzzing --------------------------------------------------------------------------------
+
+cells = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["Windows 10 Pro", "No", "=1+1", '"quoted, value"', "a\nb", "\x00", "é€"]),
+    st.integers(2_000, 300_000).map(lambda n: "x" * n),  # huge cells, cheaply
+)
+
+
+@FUZZ
+@given(
+    rows=st.lists(st.lists(cells, min_size=0, max_size=16), min_size=0, max_size=12),
+    delimiter=st.sampled_from([",", ";", "\t", "|", ":"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"]),
+    header=st.booleans(),
+)
+def test_fuzzed_csv_never_crashes(
+    tmp_path: Path, rows, delimiter: str, encoding: str, header: bool
+) -> None:
+    import csv
+
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    if header:
+        w.writerow(SAMPLE_HEADERS)
+    for r in rows:
+        w.writerow(r)
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(out.getvalue().encode(encoding, errors="replace"))
+    _one_line_or_ok(run_cli("check", path, "--format", "json"))
+
+
+def _mutations(data: bytes) -> st.SearchStrategy[bytes]:
+    flips = st.lists(
+        st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)), min_size=1, max_size=20
+    ).map(lambda fs: _flip(data, fs))
+    cut = st.integers(0, len(data)).map(lambda n: data[:n])
+    return st.one_of(flips, cut)
+
+
+def _flip(data: bytes, flips: list[tuple[int, int]]) -> bytes:
+    b = bytearray(data)
+    for i, v in flips:
+        b[i] = v
+    return bytes(b)
+
+
+def _small_xlsx() -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(SAMPLE_HEADERS))
+    for i in range(3):
+        ws.append([device(i)[h] for h in SAMPLE_HEADERS])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+SMALL_XLSX = _small_xlsx()
+
+
+@FUZZ
+@given(data=_mutations(SMALL_XLSX))
+def test_mutated_xlsx_never_crashes(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "m.xlsx"
+    path.write_bytes(data)
+    _one_line_or_ok(run_cli("check", path, "--format", "json"))
+
+
+def _repack(parts: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, blob in parts.items():
+            z.writestr(name, blob)
+    return buf.getvalue()
+
+
+def _parts() -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(SMALL_XLSX)) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+@pytest.mark.parametrize("missing", sorted(_parts()))
+def test_xlsx_with_a_missing_part(tmp_path: Path, missing: str) -> None:
+    parts = _parts()
+    del parts[missing]
+    path = tmp_path / "missing.xlsx"
+    path.write_bytes(_repack(parts))
+    _one_line_or_ok(run_cli("check", path))
+
+
+def test_deeply_nested_xml(tmp_path: Path) -> None:
+    parts = _parts()
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet].replace(
+        b"<sheetData>", b"<sheetData>" + b"<x>" * 50_000 + b"</x>" * 50_000, 1
+    )
+    path = tmp_path / "deep.xlsx"
+    path.write_bytes(_repack(parts))
+    _one_line_or_ok(run_cli("check", path))
+
+
+# -- decompression and entity bombs -------------------------------------------------------
+
+
+def test_decompression_bomb_is_refused_before_expanding(tmp_path: Path) -> None:
+    parts = _parts()
+    parts["xl/media/huge.bin"] = b"\0" * (96 * 1024 * 1024)  # 96 MiB of zeros: ~100 KB zipped
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(_repack(parts))
+    assert path.stat().st_size < 1024 * 1024
+    start = time.perf_counter()
+    res = run_cli("check", path)
+    assert res.code == 3 and "decompression bomb" in res.stderr
+    assert time.perf_counter() - start < 5
+
+
+def test_declared_size_bomb_is_refused(tmp_path: Path) -> None:
+    """A zip whose directory claims absurd sizes is refused from the directory alone."""
+    data = bytearray(SMALL_XLSX)
+    # patch every central-directory entry's uncompressed size to 3.9 GiB
+    pos = 0
+    while (pos := data.find(b"PK\x01\x02", pos)) >= 0:
+        data[pos + 24 : pos + 28] = (0xF0000000).to_bytes(4, "little")
+        pos += 4
+    path = tmp_path / "liar.xlsx"
+    path.write_bytes(bytes(data))
+    res = run_cli("check", path)
+    assert res.code == 3 and "refusing to open it" in res.stderr
+
+
+def test_defusedxml_is_in_effect() -> None:
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML is True
+
+
+def test_entity_bomb_is_refused(tmp_path: Path) -> None:
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(
+            f'<!ENTITY lol{i} "{"&lol" + str(i - 1) + ";" if i else "&lol;"}'
+            f'{"&lol" + str(i - 1) + ";" if i else "&lol;"}">'.encode()
+            for i in range(1, 30)
+        )
+        + b"]>"
+    )
+    parts = _parts()
+    parts["xl/sharedStrings.xml"] = (
+        laughs + b'<sst xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><si><t>&lol29;</t></si></sst>'
+    )
+    path = tmp_path / "laughs.xlsx"
+    path.write_bytes(_repack(parts))
+    start = time.perf_counter()
+    res = run_cli("check", path)
+    _one_line_or_ok(res)
+    assert time.perf_counter() - start < 10
+    # and the corrected-file writer parses workbook XML with defusedxml
+    from defusedxml import EntitiesForbidden
+    from defusedxml.ElementTree import fromstring
+
+    with pytest.raises(EntitiesForbidden):
+        fromstring(laughs + b"<a>&lol3;</a>")
+
+
+# -- screen safety ----------------------------------------------------------------------------
+
+NASTY = "[bold red]x[/] [@click=app.quit]y [link=http://evil]z[/link] \x1b[31m\x1b]8;;http://e\x07"
+
+
+async def test_nasty_text_everywhere_on_screen(tmp_path: Path) -> None:
+    headers = [*SAMPLE_HEADERS, NASTY]
+    rows = [dict(device(1, COA_Edition=NASTY), **{NASTY: NASTY})]
+    path = write_csv(tmp_path / "[red]evil[@click=app.quit].csv", rows, headers=headers)
+    app = CoaAuditApp(path)
+    async with app.run_test(size=(220, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        findings = str(screen.query_one("#findings").render())
+        assert "[bold red]x[/]" in findings  # EDITION_UNKNOWN quotes the cell, literally
+        assert "\x1b" not in findings
+        # search for markup-looking text: the notification stays literal, the app keeps going
+        await pilot.press("slash", *"[@click=app.quit]nothing", "enter")
+        await pilot.pause()
+        assert app.is_running
+        notes = [n.message for n in app._notifications]
+        assert any("[@click=app.quit]nothing" in m for m in notes)
+        # the mapping screen lists the hostile header as text
+        await pilot.press("m")
+        assert isinstance(app.screen, MappingScreen)
+        options = app.screen.query_one("#columns")
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any("[bold red]x[/]" in label and "\x1b" not in label for label in labels)
+        await pilot.press("escape")
+        assert app.is_running
+
+
+async def test_error_message_with_markup_file_name(tmp_path: Path) -> None:
+    bad = tmp_path / "[@click=app.quit]bad.xlsx"
+    bad.write_bytes(b"PK\x03\x04 garbage")
+    app = CoaAuditApp(bad)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, LoadingScreen)
+        shown = str(app.screen.query_one("#error").render())
+        assert "[@click=app.quit]bad.xlsx" in shown
+        await pilot.click("#error")
+        assert app.is_running
+
+
+CORPUS_FILES = sorted(CORPUS.iterdir()) if CORPUS.exists() else []
+
+
+async def test_every_corpus_file_in_the_app() -> None:
+    if not CORPUS_FILES:
+        pytest.skip("shared corpus not present")
+    for path in CORPUS_FILES:
+        app = CoaAuditApp(path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if app.error:
+                assert isinstance(app.screen, LoadingScreen), path.name
+                assert "\n" not in app.error
+            else:
+                assert isinstance(app.screen, (MainScreen, ConfirmScreen)), path.name
+            await pilot.press("down", "right_square_bracket")
+            assert app.is_running, path.name
+
+
+# -- the user's data ----------------------------------------------------------------------------
+
+
+async def test_full_session_never_touches_the_source(tmp_path: Path) -> None:
+    src = tmp_path / "oem-fleet.xlsx"
+    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
+    os.utime(src, (1_700_000_000, 1_700_000_000))
+    digest, mtime = hashlib.sha256(src.read_bytes()).hexdigest(), src.stat().st_mtime_ns
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("right_square_bracket", "e", "ctrl+u", *"GML", "enter")
+        await pilot.press("ctrl+s")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+    assert (tmp_path / "oem-fleet.corrected.xlsx").exists()
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
+    assert src.stat().st_mtime_ns == mtime
+    for args in (
+        ["check", src, "--format", "json"],
+        ["columns", src],
+        ["export", src, "--checklist", "md"],
+    ):
+        run_cli(*args)
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
+    assert src.stat().st_mtime_ns == mtime
+
+
+def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
+    seen = b""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                break
+            if needle in seen:
+                return seen
+    raise AssertionError(f"{needle!r} did not appear; saw {seen[-400:]!r}")
+
+
+async def test_journal_survives_sigkill(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "fleet.csv", [device(1, COA_Present="No"), device(2), device(3)])
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(str(EXE), [str(EXE), "tui", str(src)], env)
+    try:
+        _read_until(fd, b"devices", 30)
+        time.sleep(0.3)
+        for keys in (b"]", b"l" * 3, b"e", b"\x15", b"GML", b"\r"):  # \x15: ctrl+u
+            os.write(fd, keys)
+            time.sleep(0.25)
+        _read_until(fd, b"1 edits", 10)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        inv = app.session.inventory
+        assert inv.edits == {(0, inv.mapping["coa_present"]): "GML"}
+
+
+async def test_corrupt_journal_restores_what_is_readable(tmp_path: Path) -> None:
+    from exporters.journal import Journal
+
+    src = write_csv(tmp_path / "fleet.csv", [device(1), device(2)])
+    j = Journal(src)
+    j.open_session("x")
+    j.record(2, SAMPLE_HEADERS.index("Notes"), "Notes", "", "first")
+    j.record(3, SAMPLE_HEADERS.index("Notes"), "Notes", "", "second")
+    j.close()
+    with open(j.path, "ab") as f:
+        f.write(b"this is garbage\n")
+        f.write(b'{"t": "set", "row": 3, "col"')  # the last line, cut by a crash
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "2 unreadable journal line(s)" in str(app.screen.query_one("#detail").render())
+        await pilot.press("y")
+        await pilot.pause()
+        inv = app.session.inventory
+        assert sorted(inv.edits.values()) == ["first", "second"]
+
+
+async def test_warns_when_the_file_is_open_elsewhere(tmp_path: Path) -> None:
+    from exporters.journal import Journal
+
+    src = write_csv(tmp_path / "fleet.csv", [device(1)])
+    (tmp_path / "~$fleet.csv").write_bytes(b"lock")
+    j = Journal(src)
+    j._write({"t": "open", "pid": os.getppid(), "host": __import__("socket").gethostname()})
+    j.close()
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        notes = " ".join(n.message for n in app._notifications)
+        assert "open in Excel or LibreOffice" in notes
+        assert "Another coa-audit session" in notes
+
+
+def test_headless_output_never_prints_keys(tmp_path: Path) -> None:
+    keys = ["Q4N7V-9R8KP-WXC2M-DD6GT-3JHQ8", "JB7TK-VCXJ4-8C3MW-YK3DF"]
+    src = write_csv(
+        tmp_path / "k.csv",
+        [
+            device(1, Product_Key=keys[0]),
+            device(2, Product_Key=keys[0]),
+            device(3, Product_Key=keys[1]),
+        ],
+    )
+    for fmt in ("text", "json", "csv"):
+        out = run_cli("check", src, "--format", fmt).stdout
+        assert "Q4N7V" not in out and "JB7TK" not in out, fmt
+    assert run_cli("export", src, "--checklist", "md,xlsx").code == 0
+    md = (tmp_path / "k.checklist.md").read_text()
+    assert "Q4N7V" not in md
+
+
+def test_internal_errors_are_one_line_without_locals(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "k.csv", [device(1)])
+    code = (
+        "import sys\n"
+        "import importers.session as s\n"
+        "def boom(*a, **k):\n"
+        "    secret_key = 'Q4N7V-9R8KP-WXC2M-DD6GT-3JHQ8'\n"
+        "    raise RuntimeError('boom')\n"
+        "s.open_session = boom\n"
+        "from cli.main import main\n"
+        "sys.argv = ['coa-audit', 'check', sys.argv[1]]\n"
+        "main()\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code, str(src)], capture_output=True, text=True, timeout=60
+    )
+    assert p.returncode == 70
+    assert p.stderr.count("\n") == 1 and "internal error" in p.stderr
+    assert "Q4N7V" not in p.stderr and "Traceback" not in p.stderr
+
+
+async def test_app_crash_report_has_no_locals(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "k.csv", [device(1, Product_Key=SECRET_KEY)])
+    app = CoaAuditApp(src)
+    app._print_error_renderables = lambda: None  # keep the report to read it here
+
+    def explode() -> None:
+        inv = app.session.inventory
+        secret_key = inv.value(0, inv.mapping["coa_key"])  # noqa: F841 - must not be shown
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        async with app.run_test(size=(100, 30)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            app.call_later(explode)
+            await pilot.pause()
+    rendered = "".join(seg.text for r in app._exit_renderables for seg in app.console.render(r))
+    assert "boom" in rendered and "Traceback" in rendered
+    assert SECRET_KEY not in rendered and " locals " not in rendered
+
+
+def test_report_json_is_valid_with_hostile_text(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "h.csv", [device(1, Asset_Tag=NASTY, Notes="\u202e")])
+    doc = json.loads(run_cli("check", src, "--format", "json").stdout)
+    assert doc["devices"][0]["asset_tag"] == NASTY
