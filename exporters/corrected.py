@@ -16,11 +16,12 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from core.model import Inventory, column_letter
 from exporters.atomic import OutputError, atomic_writer
+from importers.xlsx_parts import sheet_part
 
 __all__ = ["corrected_path", "write_corrected"]
 
@@ -120,30 +121,6 @@ def _write_csv(inv: Inventory, src: Path, target: Path, annotations: Annotations
 
 
 # -- xlsx / xlsm: patch the package -----------------------------------------------------------
-
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-
-
-def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str:
-    """The zip member holding worksheet ``sheet``."""
-    from defusedxml import ElementTree as ET
-
-    wb = ET.fromstring(z.read("xl/workbook.xml"))
-    rid = None
-    for el in wb.iter():
-        if el.tag.endswith("}sheet") and el.get("name") == sheet:
-            rid = el.get(f"{{{_REL_NS}}}id")
-            break
-    if rid is None:
-        raise OutputError(f"sheet {sheet!r} not found in the workbook")
-    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    for el in rels.iter():
-        if el.tag.endswith("}Relationship") and el.get("Id") == rid:
-            target = el.get("Target", "")
-            if target.startswith("/"):
-                return target.lstrip("/")
-            return str(PurePosixPath("xl") / target)
-    raise OutputError(f"sheet {sheet!r} has no part in the workbook package")
 
 
 def _xml_text(value: str) -> str:
@@ -339,7 +316,9 @@ def _write_patched_package(
             cells[a], cells[a + 1] = (status, False), (findings, False)
     try:
         with zipfile.ZipFile(src) as zin:
-            part = _sheet_part(zin, inv.source.sheet or "")
+            part = sheet_part(zin, inv.source.sheet or "")
+            if part is None:
+                raise OutputError(f"sheet {inv.source.sheet!r} not found in {src}")
             with atomic_writer(target) as f, zipfile.ZipFile(f, "w") as zout:
                 for info in zin.infolist():
                     data = zin.read(info)

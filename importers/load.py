@@ -7,8 +7,10 @@ import csv
 import hashlib
 import io
 import os
+import re
 import zipfile
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -273,7 +275,40 @@ def _load_spreadsheet(
         if progress is not None:
             progress(rownum, total)
     src = SourceInfo(str(path), fmt, name, hrow + 1, "", first_col, notices)
+    if fmt in ("xlsx", "xlsm") and any(builder.numeric.values()):
+        _apply_number_formats(path, name, first_col, builder, numbers)
     return Inventory(src, headers, builder.columns, numbers, mapping, builder.numeric)
+
+
+_ZERO_PAD = re.compile(r"^0+$")
+
+
+def _apply_number_formats(
+    path: Path, sheet: str, first_col: int, builder: ColumnBuilder, numbers: array
+) -> None:
+    """Identifiers stored as numbers show as the spreadsheet shows them: a serial 123 with
+    the format 00000 reads 00123 (only the few id columns holding numbers are looked at)."""
+    from importers.xlsx_parts import cell_formats
+
+    cols = {column_letter(first_col + c): c for c, rows in builder.numeric.items() if rows}
+    try:
+        formats = cell_formats(str(path), sheet, cols)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        return  # formats are a refinement: the values are already read
+    for (letter, rownum), code in formats.items():
+        c = cols[letter]
+        code = code.split(";")[0].strip('"')
+        if not _ZERO_PAD.match(code):
+            continue
+        column = builder.columns[c]
+        r = bisect_left(numbers, rownum)  # row numbers are increasing
+        if (
+            r < len(numbers)
+            and numbers[r] == rownum
+            and r in builder.numeric[c]
+            and column[r].isdigit()
+        ):
+            column[r] = column[r].zfill(len(code))
 
 
 def _headers_from(row: list[object], first_col: int) -> list[str]:

@@ -99,3 +99,19 @@ def test_shared_corpus_formats_with_real_headers(ext: str) -> None:
     assert res.code in (0, 1, 3)
     if res.code == 3:
         assert res.stderr.count("\n") == 1
+
+
+def test_number_formats_of_identifiers_are_kept(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Asset Tag", "Serial Number", "COA Edition"])
+    ws.append([42, 123, "Windows 11 Pro"])
+    ws.append([43, 98765, "Windows 11 Pro"])
+    ws["B2"].number_format = "00000"
+    ws["A3"].number_format = "000000"
+    wb.save(tmp_path / "fmt.xlsx")
+    doc = _report(tmp_path / "fmt.xlsx")
+    assert [(d["asset_tag"], d["serial_number"]) for d in doc["devices"]] == [
+        ("42", "00123"),
+        ("000043", "98765"),
+    ]
