@@ -314,12 +314,11 @@ def export(
         if resume:
             from exporters.journal import Journal
 
-            pending = Journal(file).pending()
-            for e in pending.edits:
-                row = inv.row_of(e.row)
-                if row is not None and 0 <= e.col < inv.width:
-                    history.apply(row, e.col, e.new, origin="journal")
-            typer.echo(f"resumed {len(pending.edits)} journaled edit(s)", err=True)
+            cells, skipped = Journal(file).pending().cells(inv)
+            for row, col, value in cells:
+                history.apply(row, col, value, origin="journal")
+            note = f" ({skipped} skipped)" if skipped else ""
+            typer.echo(f"resumed {len(cells)} journaled edit(s){note}", err=True)
         if corrections is not None:
             for c in read_corrections(corrections, inv):
                 history.apply(c.row, c.col, c.value, origin="corrections")

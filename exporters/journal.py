@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.model import Inventory
+
 __all__ = [
     "Journal",
     "Pending",
@@ -94,6 +96,18 @@ class Pending:
     skipped: int = 0  # unreadable lines (a truncated last line after a crash, garbage)
     sha256: str | None = None  # of the source when the journal was started
     sessions: list[dict[str, Any]] = field(default_factory=list)
+
+    def cells(self, inv: Inventory) -> tuple[list[tuple[int, int, str]], int]:
+        """The edits as (row index, column, new value) for ``inv``, and how many entries
+        were skipped (unreadable lines, or cells the file no longer has)."""
+        out, skipped = [], self.skipped
+        for e in self.edits:
+            row = inv.row_of(e.row)
+            if row is None or not 0 <= e.col < inv.width:
+                skipped += 1
+                continue
+            out.append((row, e.col, e.new))
+        return out, skipped
 
 
 class Journal:

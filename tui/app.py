@@ -544,16 +544,10 @@ class CoaAuditApp(App[None]):
             self.journal.open_session(inv.source.sha256)
             return
         self.journal.open_session(inv.source.sha256)
-        skipped = pending.skipped
-        applied = 0
-        for e in pending.edits:
-            row = inv.row_of(e.row)
-            if row is None or not 0 <= e.col < inv.width:
-                skipped += 1
-                continue
-            self.main.commit(row, e.col, e.new, origin="journal")
-            applied += 1
-        note = f"Restored {applied} edit(s)."
+        cells, skipped = pending.cells(inv)
+        for row, col, value in cells:
+            self.main.commit(row, col, value, origin="journal")
+        note = f"Restored {len(cells)} edit(s)."
         if skipped:
             note += f" Skipped {skipped} that no longer fit the file."
         self.notify(note, timeout=5)
