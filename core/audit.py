@@ -13,8 +13,6 @@ Detailed findings (messages, related rows) are built on demand for one row at a 
 from __future__ import annotations
 
 import re
-from array import array
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -114,48 +112,54 @@ def _norm_id(value: str) -> str:
 
 
 class _ValueIndex:
-    """value -> rows in about 12 bytes a row (a dict would take ~70): the values' hashes
-    sorted, with their rows, as built at load; plus a small overlay of (value, row) pairs set
-    by edits since. A lookup takes the candidates with the value's hash and keeps those whose
-    *current* value matches, so rows edited away from a value drop out by themselves and
-    hash collisions never merge two values."""
+    """value -> rows in 12 bytes a row (a dict would take ~70): the values' hashes sorted,
+    with their rows, as built at load (numpy sorts a million in a few tens of ms); plus a
+    small overlay of (value, row) pairs set by edits since. A lookup takes the candidates
+    with the value's hash and keeps those whose *current* value matches, so rows edited away
+    from a value drop out by themselves and hash collisions never merge two values."""
 
     __slots__ = ("hashes", "overlay", "rows")
 
     def __init__(self, values: list[str]) -> None:
+        import numpy as np
+
         # str.upper(str.strip(v)) equals _norm_id(v), at C speed (only the hashes are kept)
-        hashes = array("q", map(hash, map(str.upper, map(str.strip, values))))
-        order = sorted(range(len(hashes)), key=hashes.__getitem__)
-        self.rows = array("I", order)
-        self.hashes = array("q", map(hashes.__getitem__, order))
+        hashes = np.fromiter(
+            map(hash, map(str.upper, map(str.strip, values))), dtype=np.int64, count=len(values)
+        )
+        order = np.argsort(hashes, kind="stable")
+        self.rows = order.astype(np.uint32)
+        self.hashes = hashes[order]
         self.overlay: dict[str, set[int]] = {}
 
     def shared(self, values: list[str]) -> Iterator[tuple[str, list[int]]]:
         """(normalised value, rows) for every non-blank value held by two rows or more in
         ``values`` (the list the index was built from)."""
+        import numpy as np
+
         hashes, rows = self.hashes, self.rows
-        n = len(hashes)
-        i = 0
-        while i < n - 1:
-            if hashes[i] != hashes[i + 1]:
-                i += 1
-                continue
-            j = i + 1
-            while j < n and hashes[j] == hashes[i]:
-                j += 1
+        if len(hashes) < 2:
+            return
+        same = np.flatnonzero(hashes[1:] == hashes[:-1])  # run members, but the last of each
+        if not len(same):
+            return
+        starts = same[np.r_[True, same[1:] != same[:-1] + 1]]
+        for start in starts.tolist():
+            end = start + 1
+            while end < len(hashes) and hashes[end] == hashes[start]:
+                end += 1
             groups: dict[str, list[int]] = {}
-            for r in rows[i:j]:
+            for r in rows[start:end].tolist():
                 groups.setdefault(_norm_id(values[r]), []).append(r)
             for key, members in groups.items():
                 if key and len(members) > 1:
                     yield key, sorted(members)
-            i = j
 
     def group(self, key: str, current: Callable[[int], str]) -> list[int]:
         h = hash(key)
-        lo = bisect_left(self.hashes, h)
-        hi = bisect_right(self.hashes, h, lo)
-        found = {r for r in self.rows[lo:hi] if current(r) == key}
+        lo = int(self.hashes.searchsorted(h, "left"))
+        hi = int(self.hashes.searchsorted(h, "right"))
+        found = {r for r in self.rows[lo:hi].tolist() if current(r) == key}
         found.update(r for r in self.overlay.get(key, ()) if current(r) == key)
         return sorted(found)
 
@@ -201,6 +205,10 @@ class Audit:
         key_items = self._key_items
         serial_items = self._serial_items
         intern = self._tuple_cache.setdefault
+        # per-row checks have a fast path for the common clean value (no call, no tuple)
+        key_fast, generic = _KEY_FAST.match, self.policy.generic_keys
+        placeholders = self.policy.placeholder_serials
+        by_lk: dict[tuple[str, ...], list[tuple[tuple[Item, ...], int] | None]] = {}
         step = max(1, n // 100)
         # Missing fields are endless repeat("") columns, so the zips are not strict; the
         # first real column (or n) ends the loop.
@@ -208,13 +216,30 @@ class Audit:
         for i, (lk, key, serial) in enumerate(rows):
             if i >= n:
                 break
-            ck = (*lk, "k" if key.strip() else "")
-            hit = cache.get(ck)
+            has_key = 1 if key and not key.isspace() else 0
+            pair = by_lk.get(lk)
+            if pair is None:
+                pair = by_lk[lk] = [None, None]
+            hit = pair[has_key]
             if hit is None:
-                hit = cache[ck] = evaluate(ck)
+                ck = (*lk, "k" if has_key else "")
+                hit = cache.get(ck)
+                if hit is None:
+                    hit = cache[ck] = evaluate(ck)
+                pair[has_key] = hit
             items, level = hit
-            extra = key_items(key) if key else ()
-            s_items = serial_items(serial, i in numeric_serials)
+            if not key or (key_fast(key) and key not in generic and key.count("N") <= 1):
+                extra: tuple[Item, ...] = ()
+            else:
+                extra = key_items(key)
+            if (
+                serial.isalnum()
+                and serial.lower() not in placeholders
+                and not (numeric_serials and i in numeric_serials)
+            ):
+                s_items: tuple[Item, ...] = ()
+            else:
+                s_items = serial_items(serial, i in numeric_serials)
             if extra or s_items:
                 more = extra + s_items
                 items = intern(items + more, items + more)

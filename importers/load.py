@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import re
+import threading
 import zipfile
 from array import array
 from bisect import bisect_left
@@ -478,6 +479,10 @@ def load_inventory(
     """Read ``path`` into an Inventory. Raises InputError (unreadable) or MappingError."""
     path = Path(path)
     fmt = detect_format(path)
+    # hashlib releases the GIL: the digest is computed on the other core while we parse
+    digest: list[str] = []
+    hasher = threading.Thread(target=lambda: digest.append(sha256_of(path)), daemon=True)
+    hasher.start()
     ext = path.suffix.lower().lstrip(".")
     try:
         if fmt == "csv":
@@ -511,5 +516,6 @@ def load_inventory(
             f"{path}: the header row was found (row {inv.source.header_row}) but no "
             "device rows follow it"
         )
-    inv.source.sha256 = sha256_of(path)
+    hasher.join()
+    inv.source.sha256 = digest[0] if digest else sha256_of(path)
     return inv

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,23 @@ def open_session(
     policy = load_policy(Path(policy_path) if policy_path else None, target, agreement)
     overrides = parse_overrides(maps)
     read = (lambda done, total: progress("reading", done, total)) if progress else None
-    inv = load_inventory(path, sheet=sheet, overrides=overrides, progress=read)
     check = (lambda done, total: progress("auditing", done, total)) if progress else None
-    return Session(inv, policy, Audit(inv, policy, progress=check))
+    with _collector_paused():
+        inv = load_inventory(path, sheet=sheet, overrides=overrides, progress=read)
+        session = Session(inv, policy, Audit(inv, policy, progress=check))
+    return session
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading builds a few huge lists and no reference cycles. Python's cyclic collector
+    would walk every element of those lists again and again (a third of the load time at a
+    million rows), so it waits; afterwards what was built is frozen out of its sight."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
