@@ -246,7 +246,6 @@ def _unicode_font() -> tuple[Path, Path] | None:
 
 def write_pdf(cl: Checklist, target: Path, paper: str = "A4") -> Path:
     from fpdf import FPDF
-    from fpdf.fonts import FontFace
 
     class _PDF(FPDF):
         def footer(self) -> None:
@@ -306,38 +305,76 @@ def write_pdf(cl: Checklist, target: Path, paper: str = "A4") -> Path:
     pdf.ln(1)
     pdf.multi_cell(0, 5, STATEMENT, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    heading = FontFace(emphasis="BOLD", fill_color=(225, 232, 240))
+    line_h = 5.0
+
+    def fit(text: str, width: float) -> str:
+        """One line of ``text`` that fits ``width`` mm (measured only when it might not)."""
+        if len(text) * 1.9 <= width:  # no glyph of 8 pt text is wider than ~1.9 mm
+            return text
+        while text and pdf.get_string_width(text + "…") > width - 1.5:
+            text = text[: max(0, len(text) - max(1, len(text) // 8))]
+        return text + "…"
 
     def table(
         title: str,
         headers: tuple[str, ...],
         rows: list[tuple[str, ...]],
-        widths: tuple[int, ...],
+        weights: tuple[int, ...],
         tick: bool,
+        wrap: int | None,
     ) -> None:
+        """A bordered table drawn row by row (fpdf2's table() wraps every cell character
+        by character, minutes for 100,000 devices); headings repeat on every page, and only
+        the ``wrap`` column may take several lines."""
         pdf.set_font(family, "B", 12)
         pdf.cell(0, 8, f"{title} ({len(rows)})", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, size=8)
         if not rows:
             pdf.cell(0, 6, "None.", new_x="LMARGIN", new_y="NEXT")
             return
-        with pdf.table(
-            col_widths=widths,
-            headings_style=heading,
-            repeat_headings=1,
-            line_height=5,
-            text_align="LEFT",
-        ) as t:
-            t.row(headers)
-            for row in rows:
-                cells = [clean(v) for v in row]
-                if tick:
-                    cells[-1] = "☐" if fonts is not None else "[  ]"
-                t.row(cells)
+        total = pdf.epw
+        widths = [total * w / sum(weights) for w in weights]
+
+        def headings() -> None:
+            pdf.set_font(family, "B", 8)
+            pdf.set_fill_color(225, 232, 240)
+            for h, w in zip(headers, widths, strict=True):
+                pdf.cell(w, line_h + 1, fit(h, w), border=1, fill=True)
+            pdf.ln(line_h + 1)
+            pdf.set_font(family, size=8)
+
+        headings()
+        for row in rows:
+            cells = [clean(v) for v in row]
+            height = line_h
+            lines: list[str] = []
+            if wrap is not None and len(cells[wrap]) * 1.9 > widths[wrap] - 2:
+                lines = pdf.multi_cell(
+                    widths[wrap], line_h, cells[wrap], dry_run=True, output="LINES"
+                )
+                height = line_h * max(1, len(lines))
+            if pdf.will_page_break(height):
+                pdf.add_page()
+                headings()
+            x, y = pdf.get_x(), pdf.get_y()
+            for i, (text, w) in enumerate(zip(cells, widths, strict=True)):
+                if tick and i == len(cells) - 1:
+                    pdf.cell(w, height, "", border=1)
+                    pdf.rect(x + w / 2 - 1.6, y + height / 2 - 1.6, 3.2, 3.2)
+                elif lines and i == wrap:
+                    pdf.rect(x, y, w, height)
+                    pdf.multi_cell(w, line_h, text, new_x="RIGHT", new_y="TOP")
+                    pdf.set_xy(x + w, y)
+                else:
+                    pdf.cell(w, height, fit(text, w), border=1)
+                x += w
+            pdf.ln(height)
         pdf.ln(4)
 
-    table("Eligible devices", ELIGIBLE_HEADERS, cl.eligible, (10, 20, 24, 30, 24, 30, 14), True)
-    table("Excluded devices", EXCLUDED_HEADERS, cl.excluded, (10, 20, 24, 14, 80), False)
+    table(
+        "Eligible devices", ELIGIBLE_HEADERS, cl.eligible, (10, 20, 24, 30, 24, 30, 14), True, None
+    )
+    table("Excluded devices", EXCLUDED_HEADERS, cl.excluded, (10, 20, 24, 14, 80), False, 4)
     if pdf.will_page_break(40):
         pdf.add_page()
     pdf.set_font(family, "B", 12)
