@@ -73,8 +73,8 @@ def ensure(path: Path, rows: int) -> Path:
 
 
 def tui_open_times(path: Path, timeout: float = 300.0) -> dict[str, float]:
-    """Launch `coa-audit tui` on a pseudo-terminal: seconds to the first frame (the loading
-    screen is drawn) and to fully loaded (the grid's summary line is drawn), then quit."""
+    """Launch `coa-audit tui` on a pseudo-terminal: seconds to the first frame and to fully
+    loaded (the grid's summary line is drawn), then quit."""
     env = {
         **os.environ,
         "TERM": "xterm-256color",
@@ -101,9 +101,12 @@ def tui_open_times(path: Path, timeout: float = 300.0) -> dict[str, float]:
                     break
                 seen = (seen + chunk)[-200_000:]
                 now = time.perf_counter() - start
-                if first is None and b"Opening" in seen:
+                done = b"devices" in seen and b"eligible" in seen
+                # the first frame is the loading screen, or the grid itself when a small file
+                # loads before the loading screen is ever painted
+                if first is None and (b"Opening" in seen or done):
                     first = now
-                if loaded is None and b"devices" in seen and b"eligible" in seen:
+                if loaded is None and done:
                     loaded = now
                     os.write(fd, b"q")
                     break
