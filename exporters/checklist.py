@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,6 +114,18 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def _md_table(
+    title: str, headers: tuple[str, ...], rows: Iterable[tuple[str, ...]]
+) -> Iterator[str]:
+    yield f"## {title}"
+    yield ""
+    yield "| " + " | ".join(headers) + " |"
+    yield "|" + "---|" * len(headers)
+    for row in rows:
+        yield "| " + " | ".join(v if v == "☐" else _md(v) for v in row) + " |"
+    yield ""
+
+
 def write_md(cl: Checklist, target: Path) -> Path:
     lines = ["# Certification checklist: devices for Volume Licensing imaging", ""]
     for key, label in HEADER_FIELDS:
@@ -126,22 +139,13 @@ def write_md(cl: Checklist, target: Path) -> Path:
         "",
         STATEMENT,
         "",
-        f"## Eligible devices ({len(cl.eligible)})",
-        "",
-        "| " + " | ".join(ELIGIBLE_HEADERS) + " |",
-        "|" + "---|" * len(ELIGIBLE_HEADERS),
+        *_md_table(
+            f"Eligible devices ({len(cl.eligible)})",
+            ELIGIBLE_HEADERS,
+            ((*row[:-1], "☐") for row in cl.eligible),
+        ),
+        *_md_table(f"Excluded devices ({len(cl.excluded)})", EXCLUDED_HEADERS, cl.excluded),
     ]
-    for row in cl.eligible:
-        lines.append("| " + " | ".join(_md(v) for v in row[:-1]) + " | ☐ |")
-    lines += [
-        "",
-        f"## Excluded devices ({len(cl.excluded)})",
-        "",
-        "| " + " | ".join(EXCLUDED_HEADERS) + " |",
-        "|" + "---|" * len(EXCLUDED_HEADERS),
-    ]
-    for row in cl.excluded:
-        lines.append("| " + " | ".join(_md(v) for v in row) + " |")
     lines += [
         "",
         "## Signature",
