@@ -6,9 +6,14 @@ import re
 
 __all__ = ["safe_text"]
 
-# C0 controls (except none: tab and newline are shown too), DEL, C1 controls, and the
-# bidirectional overrides/isolates that can reorder what a reader sees.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 controls (tab and newline included: a cell is one line), DEL, C1 controls, the
+# bidirectional marks, overrides and isolates that can reorder what a reader sees, line and
+# paragraph separators, and invisible format characters (zero-width spaces and joiners, word
+# joiner, BOM, interlinear annotations).
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ufeff\ufff9-\ufffb]"
+)
 
 
 def _picture(m: re.Match[str]) -> str:

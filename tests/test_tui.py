@@ -299,7 +299,7 @@ async def test_markup_and_escapes_in_cells_are_shown_literally(tmp_path: Path) -
     nasty = [
         device(1, Notes="[bold red]loud[/bold red]", Hostname="[@click=app.quit]x"),
         device(2, Notes="esc\x1b[31mred\x1b]0;title\x07", Asset_Tag="[link=http://x]y[/link]"),
-        device(3, Notes="rtl\u202eevil", Location="[b]"),
+        device(3, Notes="rtl\u202eevil\u2028next\u200bzw", Location="[b]"),
     ]
     path = write_csv(tmp_path / "nasty.csv", nasty)
     app = CoaAuditApp(path)
@@ -312,7 +312,7 @@ async def test_markup_and_escapes_in_cells_are_shown_literally(tmp_path: Path) -
         assert "[@click=app.quit]x" in text
         assert "[link=http://x]y[/link]" in text
         assert "\x1b" not in text and "␛[31mred" in text
-        assert "\u202e" not in text
+        assert "\u202e" not in text and "\u2028" not in text and "\u200b" not in text
         for y in range(screen.grid.size.height):  # no style came from a cell's text
             for seg in screen.grid.render_line(y):
                 assert seg.style is None or not seg.style.link
