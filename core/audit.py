@@ -181,6 +181,8 @@ class Audit:
         self._local_cache: dict[tuple[str, ...], tuple[tuple[Item, ...], int]] = {}
         self._tuple_cache: dict[tuple[Item, ...], tuple[Item, ...]] = {(): ()}
         self._edition_cache: dict[tuple[str, str, bool], dict[str, Any]] = {}
+        # row-local findings are shared between rows (they depend on repeated text only)
+        self._finding_cache: dict[Item, Finding] = {}
         self.run(progress)
 
     # -- full run --------------------------------------------------------------------------
@@ -592,6 +594,7 @@ class Audit:
         """Full re-audit (after the mapping changed)."""
         self._local_cache.clear()
         self._edition_cache.clear()
+        self._finding_cache.clear()
         self.run()
 
     # -- reading results -------------------------------------------------------------------
@@ -611,8 +614,12 @@ class Audit:
         """Every finding of one row, errors first, with messages and related rows."""
         inv = self.inv
         out: list[Finding] = []
-        for code, detail in self._local[row]:
-            out.append(self._finding(code, detail))
+        cache = self._finding_cache
+        for item in self._local[row]:
+            hit = cache.get(item)
+            if hit is None:
+                hit = cache[item] = self._finding(*item)
+            out.append(hit)
         for bit, fname, code in _DUPS:
             if self._dups[row] & bit:
                 value = inv.field(row, fname)

@@ -11,8 +11,7 @@ __all__ = ["safe_text"]
 # paragraph separators, and invisible format characters (zero-width spaces and joiners, word
 # joiner, BOM, interlinear annotations).
 _UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
-    "\ufeff\ufff9-\ufffb]"
+    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from core.audit import STATUSES, Audit
+from core.audit import STATUSES, Audit, Finding
 from core.codes import code_info
 from core.text import safe_text
 from exporters.safety import neutralise_csv
@@ -48,6 +48,19 @@ def _devices(audit: Audit, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]
     editions = audit.edition_blocks()
     findings = audit.findings
     rows = inv.row_numbers
+    as_dict: dict[Finding, dict[str, Any]] = {}  # shared findings serialise once
+
+    def finding_dicts(i: int) -> list[dict[str, Any]]:
+        out = []
+        for f in findings(i):
+            d = as_dict.get(f)
+            if d is None:
+                d = f.as_dict()
+                if not f.related_rows:
+                    as_dict[f] = d
+            out.append(d)
+        return out
+
     for start in range(0, n, chunk):
         yield [
             {
@@ -56,7 +69,7 @@ def _devices(audit: Audit, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]
                 "serial_number": serials[i] if serials is not None else "",
                 "status": STATUSES[levels[i]],
                 "edition": editions[i],
-                "findings": [f.as_dict() for f in findings(i)] if levels[i] else [],
+                "findings": finding_dicts(i) if levels[i] else [],
             }
             for i in range(start, min(start + chunk, n))
         ]

@@ -363,7 +363,7 @@ def _sniff_encoding(path: Path) -> tuple[str, bool, list[str]]:
 
 def _sniff_delimiter(sample: str) -> str:
     """The delimiter that splits the sample lines into the most consistent field counts."""
-    lines = sample.splitlines()[:200]
+    lines = sample.split("\n")[:200]  # not splitlines(): it also splits at U+2028 and friends
     if lines and lines[0].lower().startswith("sep=") and len(lines[0]) == 5:
         return lines[0][4]
     best, best_score = ",", -1.0
