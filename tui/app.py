@@ -106,7 +106,7 @@ class MainScreen(Screen[None]):
             yield Label(id="edit-label")
             yield Input(id="edit-input")
         yield Input(id="search", placeholder="search serial, tag, host, edition… (enter finds)")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # 80 columns: ? lists ctrl+p too
 
     def on_mount(self) -> None:
         self.grid.focus()
