@@ -368,3 +368,30 @@ def test_snapshot_wide(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyP
         await pilot.pause()
 
     assert snap_compare(CoaAuditApp(Path("snap.csv")), terminal_size=(200, 40), run_before=ready)
+
+
+async def test_findings_panel_compacts_and_i_shows_everything(tmp_path: Path) -> None:
+    rows = [
+        device(
+            1,
+            COA_Present="No",
+            Serial_Number="To be filled by O.E.M.",
+            Product_Key="W269N-WFGWX-YVC9B-4J6C9-T83GX",
+            Manufacturer="Apple",
+            Target_Image="Windows 7 Ultimate",
+        )
+    ]
+    app = CoaAuditApp(write_csv(tmp_path / "many.csv", rows))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        panel = str(screen.query_one("#findings").render())
+        assert "i: every finding in full" in panel
+        assert len(screen.audit.findings(0)) >= 5
+        await pilot.press("i")
+        detail = app.screen
+        assert detail.__class__.__name__ == "DetailScreen"
+        full = str(detail.text)
+        for f in screen.audit.findings(0):
+            assert f.code in full and f.message in full
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)

@@ -26,6 +26,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, Static
 
 from core.audit import Audit
+from core.codes import code_info
 from core.editions import suggestions
 from core.history import History
 from core.text import safe_text
@@ -37,6 +38,7 @@ from tui.grid import FILTERS, Grid
 from tui.screens import (
     BusyScreen,
     ConfirmScreen,
+    DetailScreen,
     ExportScreen,
     HelpScreen,
     LoadingScreen,
@@ -71,6 +73,7 @@ class MainScreen(Screen[None]):
         Binding("U,ctrl+z", "undo", "Undo", show=False, id="main.undo"),
         Binding("R,ctrl+y", "redo", "Redo", show=False, id="main.redo"),
         Binding("d", "jump_related", "Go to duplicate", show=False, id="main.jump_related"),
+        Binding("i", "details", "Findings in full", show=False, id="main.details"),
         Binding("v", "toggle_keys", "Show/mask keys", show=False, id="main.toggle_keys"),
         Binding("m", "mapping", "Columns", show=False, id="main.mapping"),
         Binding("ctrl+s", "export", "Export", id="main.export"),
@@ -158,6 +161,15 @@ class MainScreen(Screen[None]):
         if row is None:
             panel.update(Text("No device matches this filter (f changes it)."))
             return
+        full = self.findings_text(row)
+        width, height = panel.content_region.width, panel.content_region.height
+        if width and height and len(full.wrap(self.app.console, width)) > height:
+            panel.update(self.findings_text(row, compact=True))  # one line each, i: in full
+        else:
+            panel.update(full)
+
+    def findings_text(self, row: int, compact: bool = False) -> Text:
+        """The current device's findings: in full, or one line each with a pointer to i."""
         inv = self.audit.inv
         text = Text()
         status = self.audit.status(row)
@@ -174,13 +186,22 @@ class MainScreen(Screen[None]):
             text.append(mark + f.code, style="bold red" if f.severity == "error" else "bold yellow")
             if f.column:
                 text.append(f" [{f.column}]")
-            text.append(": " + safe_text(f.message))
             if f.related_rows:
-                text.append(
-                    "  (d: go to row " + ", ".join(map(str, f.related_rows[:5])) + ")", style="bold"
-                )
+                rows = ", ".join(map(str, f.related_rows[:5]))
+                text.append(f" (d: go to row {rows})", style="bold")
+            message = f.message if not compact else f.message[: -len(code_info(f.code).action)]
+            text.append(": " + safe_text(message.strip()))
             text.append("\n")
-        panel.update(text)
+        if compact:
+            text.append("i: every finding in full, with what to do", style="italic")
+            text.no_wrap, text.overflow = True, "ellipsis"
+        text.rstrip()
+        return text
+
+    def action_details(self) -> None:
+        row = self.grid.current_row()
+        if row is not None:
+            self.app.push_screen(DetailScreen(self.findings_text(row)))
 
     def on_grid_cursor_moved(self, _event: Grid.CursorMoved) -> None:
         self.related_index = 0

@@ -16,7 +16,15 @@ from core.model import CANONICAL_FIELDS, FIELD_LABELS
 from core.text import safe_text
 from exporters.export import ExportRequest
 
-__all__ = ["ConfirmScreen", "ExportScreen", "HelpScreen", "LoadingScreen", "MappingScreen"]
+__all__ = [
+    "BusyScreen",
+    "ConfirmScreen",
+    "DetailScreen",
+    "ExportScreen",
+    "HelpScreen",
+    "LoadingScreen",
+    "MappingScreen",
+]
 
 
 def plain(text: str) -> Text:
@@ -77,6 +85,25 @@ class BusyScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label(plain(self.text))
+
+
+class DetailScreen(ModalScreen[None]):
+    """The current device's findings in full (escape or i closes)."""
+
+    BINDINGS = [Binding("escape,i,q", "app.pop_screen", "Close", id="details.close")]
+    DEFAULT_CSS = """
+    DetailScreen { align: center middle; }
+    DetailScreen > VerticalScroll { width: 90%; height: 80%; border: round $accent;
+                                    background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, text: Text) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(self.text)
 
 
 class ConfirmScreen(ModalScreen[bool]):
