@@ -135,9 +135,6 @@ class Inventory:
             values[r] = v
         return values
 
-    def is_edited(self, row: int, col: int) -> bool:
-        return (row, col) in self.edits
-
     def was_number(self, row: int, col: int) -> bool:
         """True when the source stored this cell as a number and nobody has edited it."""
         rows = self.numeric.get(col)

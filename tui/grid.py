@@ -78,6 +78,7 @@ class Grid(ScrollView, can_focus=True):
         "grid--review",
         "grid--eligible",
         "grid--edited",
+        "grid--status-ok",
     }
     DEFAULT_CSS = """
     Grid {
@@ -91,6 +92,7 @@ class Grid(ScrollView, can_focus=True):
     Grid > .grid--review { background: #5f5f00; color: #ffffd7; }
     Grid > .grid--eligible { color: $text; }
     Grid > .grid--edited { text-style: italic underline; color: #ffd75f; }
+    Grid > .grid--status-ok { color: $success; }
     """
 
     BINDINGS = [
@@ -356,7 +358,7 @@ class Grid(ScrollView, can_focus=True):
     # -- rendering -------------------------------------------------------------------------
     def _style(self, name: str) -> Style:
         # overlays (cursor row, edited, row number) must not repaint the row's tint
-        partial = name in ("grid--cursor-row", "grid--edited", "grid--rownum")
+        partial = name in ("grid--cursor-row", "grid--edited", "grid--rownum", "grid--status-ok")
         return self.get_component_rich_style(name, partial=partial)
 
     def render_line(self, y: int) -> Strip:
@@ -394,7 +396,10 @@ class Grid(ScrollView, can_focus=True):
                 str(inv.row_numbers[row]).rjust(self._left - 1) + " ",
                 row_style + self._style("grid--rownum"),
             ),
-            Segment(STATUS_TEXT[level].ljust(STATUS_WIDTH) + " ", row_style),
+            Segment(
+                STATUS_TEXT[level].ljust(STATUS_WIDTH) + " ",
+                row_style + self._style("grid--status-ok") if level == 0 else row_style,
+            ),
         ]
         right = []
         edits = inv.edits
