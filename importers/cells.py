@@ -60,10 +60,15 @@ class ColumnBuilder:
             r if len(r) == width else (list(r[:width]) + [""] * (width - len(r))) for r in rows
         ]
         for c, raw in enumerate(zip(*fixed, strict=True)):
-            if c in self.track:
-                num = self.numeric[c]
-                num.update(base + i for i, v in enumerate(raw) if type(v) in (int, float))
-            values = [v if type(v) is str else cell_text(v) for v in raw]
+            types = set(map(type, raw))  # one C-level pass: most chunks are all text
+            values: Sequence[str]
+            if types == {str}:
+                values = raw  # type: ignore[assignment]
+            else:
+                if c in self.track and types & {int, float}:
+                    num = self.numeric[c]
+                    num.update(base + i for i, v in enumerate(raw) if type(v) in (int, float))
+                values = [v if type(v) is str else cell_text(v) for v in raw]
             cache = self._caches[c]
             if cache is not None:
                 values = list(map(cache.setdefault, values, values))
