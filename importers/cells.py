@@ -50,7 +50,7 @@ class ColumnBuilder:
         self.track = set(track_numbers)
         self.numeric: dict[int, set[int]] = {c: set() for c in self.track}
 
-    def add_rows(self, rows: list[list[object]]) -> None:
+    def add_rows(self, rows: Sequence[Sequence[object]]) -> None:
         """Add a chunk of rows (each at most ``width`` long, shorter ones padded)."""
         if not rows:
             return

@@ -437,11 +437,11 @@ def _load_csv(path: Path, overrides: dict[str, str] | None, progress: Progress |
                 numbers.append(line)
             line = reader.line_num + 1
             if len(chunk) >= CHUNK:
-                builder.add_rows(chunk)  # type: ignore[arg-type]
+                builder.add_rows(chunk)
                 chunk = []
                 if progress is not None:
                     progress(min(size, text.chars), size)
-        builder.add_rows(chunk)  # type: ignore[arg-type]
+        builder.add_rows(chunk)
     dialect = {
         "delimiter": delim,
         "encoding": encoding,
