@@ -570,9 +570,14 @@ class Audit:
     ) -> None:
         if nk is not None:
             self._index[fname].add(nk, row)
-        # rows that left ``ok`` drop out of its group by themselves: lookups check the value
+        # rows that left ``ok`` drop out of its group by themselves: lookups check the value.
+        # Touched rows hold ``ok`` or ``nk``: one lookup per value, not one per row.
+        sizes: dict[str | None, int] = {None: 0}
         for r in touched:
-            size = len(self._group(fname, self._dup_key(bit, self.inv.field(r, fname))))
+            key = self._dup_key(bit, self.inv.field(r, fname))
+            size = sizes.get(key)
+            if size is None:
+                size = sizes[key] = len(self._group(fname, key))
             self._dups[r] = (self._dups[r] | bit) if size > 1 else (self._dups[r] & ~bit)
 
     def _row_codes(self, row: int) -> list[str]:
