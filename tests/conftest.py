@@ -98,6 +98,12 @@ def inventory(tmp_path: Path):
     return make
 
 
+async def settle(app, pilot) -> None:
+    """Let the app's workers (loading, export) finish and the screen catch up."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def codes_of(report: dict[str, Any], row_index: int = 0) -> set[str]:
     return {f["code"] for f in report["devices"][row_index]["findings"]}
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.sample import SAMPLE_HEADERS
-from tests.conftest import SAMPLES, SHARED, device, run_cli, write_csv
+from tests.conftest import SAMPLES, SHARED, device, run_cli, settle, write_csv
 from tui.app import CoaAuditApp, MainScreen
 from tui.screens import ConfirmScreen, LoadingScreen, MappingScreen
 
@@ -224,8 +224,7 @@ async def test_nasty_text_everywhere_on_screen(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "[red]evil[@click=app.quit].csv", rows, headers=headers)
     app = CoaAuditApp(path)
     async with app.run_test(size=(220, 40)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, MainScreen)
         findings = str(screen.query_one("#findings").render())
@@ -252,8 +251,7 @@ async def test_error_message_with_markup_file_name(tmp_path: Path) -> None:
     bad.write_bytes(b"PK\x03\x04 garbage")
     app = CoaAuditApp(bad)
     async with app.run_test(size=(100, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, LoadingScreen)
         shown = str(app.screen.query_one("#error").render())
         assert "[@click=app.quit]bad.xlsx" in shown
@@ -270,8 +268,7 @@ async def test_every_corpus_file_in_the_app() -> None:
     for path in CORPUS_FILES:
         app = CoaAuditApp(path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(app, pilot)
             if app.error:
                 assert isinstance(app.screen, LoadingScreen), path.name
                 assert "\n" not in app.error
@@ -291,13 +288,11 @@ async def test_full_session_never_touches_the_source(tmp_path: Path) -> None:
     digest, mtime = hashlib.sha256(src.read_bytes()).hexdigest(), src.stat().st_mtime_ns
     app = CoaAuditApp(src)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         await pilot.press("right_square_bracket", "e", "ctrl+u", *"GML", "enter")
         await pilot.press("ctrl+s")
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         await pilot.press("q")
         await pilot.pause()
     assert (tmp_path / "oem-fleet.corrected.xlsx").exists()
@@ -354,8 +349,7 @@ async def test_journal_survives_sigkill(tmp_path: Path) -> None:
         os.close(fd)
     app = CoaAuditApp(src)
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await pilot.pause()
@@ -377,8 +371,7 @@ async def test_corrupt_journal_restores_what_is_readable(tmp_path: Path) -> None
         f.write(b'{"t": "set", "row": 3, "col"')  # the last line, cut by a crash
     app = CoaAuditApp(src)
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
         assert "2 unreadable journal line(s)" in str(app.screen.query_one("#detail").render())
         await pilot.press("y")
@@ -397,8 +390,7 @@ async def test_warns_when_the_file_is_open_elsewhere(tmp_path: Path) -> None:
     j.close()
     app = CoaAuditApp(src)
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         notes = " ".join(n.message for n in app._notifications)
         assert "open in Excel or LibreOffice" in notes
         assert "Another coa-audit session" in notes
@@ -455,8 +447,7 @@ async def test_app_crash_report_has_no_locals(tmp_path: Path) -> None:
 
     with pytest.raises(RuntimeError):
         async with app.run_test(size=(100, 30)) as pilot:
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(app, pilot)
             app.call_later(explode)
             await pilot.pause()
     rendered = "".join(seg.text for r in app._exit_renderables for seg in app.console.render(r))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES, device, run_cli, write_csv
+from tests.conftest import SAMPLES, device, run_cli, settle, write_csv
 from tui.app import CoaAuditApp, MainScreen
 from tui.grid import Grid
 from tui.screens import ConfirmScreen, ExportScreen, HelpScreen, MappingScreen
@@ -30,8 +30,7 @@ def oem(tmp_path: Path) -> Path:
 
 
 async def loaded(app: CoaAuditApp, pilot) -> MainScreen:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(app, pilot)
     await pilot.pause()
     assert isinstance(app.screen, MainScreen), app.error
     return app.screen
@@ -226,8 +225,7 @@ async def test_journal_restores_edits_after_teardown(oem: Path, state_dir: Path)
     assert list((state_dir / "journals").iterdir())
     app2 = CoaAuditApp(oem)
     async with app2.run_test(size=(80, 24)) as pilot:
-        await app2.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app2, pilot)
         assert isinstance(app2.screen, ConfirmScreen)
         await pilot.press("y")
         await pilot.pause()
@@ -236,8 +234,7 @@ async def test_journal_restores_edits_after_teardown(oem: Path, state_dir: Path)
     # discarding: the next open offers nothing
     app3 = CoaAuditApp(oem)
     async with app3.run_test(size=(80, 24)) as pilot:
-        await app3.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app3, pilot)
         assert isinstance(app3.screen, ConfirmScreen)
         await pilot.press("n")
         await pilot.pause()
@@ -257,8 +254,7 @@ async def test_export_writes_corrected_file_and_leaves_source(oem: Path) -> None
         assert isinstance(app.screen, ExportScreen)
         assert app.screen.query_one("#out_dir").value == str(oem.parent)  # defaults filled in
         await pilot.press(*"Contoso", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, MainScreen)
         assert not app.dirty
         await pilot.press("q")  # nothing unexported: no question
@@ -327,8 +323,7 @@ async def test_unreadable_file_shows_the_error_and_stays_usable(tmp_path: Path) 
     bad.write_bytes(b"PK\x03\x04 truncated")
     app = CoaAuditApp(bad)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         assert app.error and "damaged" in app.error
         assert app.is_running
         await pilot.press("q")
