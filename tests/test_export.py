@@ -21,6 +21,22 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from core.sample import SAMPLE_HEADERS
 from tests.conftest import SAMPLES, device, run_cli, write_csv
 
+HEADER_ARGS = (
+    "--customer",
+    "Contoso Ltd",
+    "--agreement-number",
+    "EA-77",
+    "--provider",
+    "Fabrikam Imaging",
+)
+
+
+def _oem_copy(folder: Path) -> Path:
+    """The shipped OEM sample, copied where the test may write next to it."""
+    src = folder / "oem-fleet.xlsx"
+    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
+    return src
+
 
 def _rich_workbook(path: Path) -> Path:
     """Two sheets, styles, number formats, a formula, validation, a chart, a comment, a name."""
@@ -195,17 +211,11 @@ def test_csv_dialect_round_trip(tmp_path: Path, sample: str) -> None:
 
 
 def test_checklist_eligible_table_matches_check(tmp_path: Path) -> None:
-    src = tmp_path / "oem-fleet.xlsx"
-    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
+    src = _oem_copy(tmp_path)
     res = run_cli(
         "export",
         src,
-        "--customer",
-        "Contoso Ltd",
-        "--agreement-number",
-        "EA-77",
-        "--provider",
-        "Fabrikam Imaging",
+        *HEADER_ARGS,
         "--prepared-by",
         "A. Auditor",
         "--json",
@@ -237,18 +247,12 @@ def test_pdf_text_holds_header_and_every_eligible_serial(
 ) -> None:
     from pypdf import PdfReader
 
-    src = tmp_path / "oem-fleet.xlsx"
-    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
+    src = _oem_copy(tmp_path)
     assert (
         run_cli(
             "export",
             src,
-            "--customer",
-            "Contoso Ltd",
-            "--agreement-number",
-            "EA-77",
-            "--provider",
-            "Fabrikam Imaging",
+            *HEADER_ARGS,
             "--checklist",
             "pdf",
             "--paper",
@@ -339,8 +343,7 @@ def test_resume_applies_the_journal(tmp_path: Path) -> None:
 
 
 def test_annotate_adds_status_and_findings(tmp_path: Path) -> None:
-    src = tmp_path / "oem-fleet.xlsx"
-    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
+    src = _oem_copy(tmp_path)
     assert run_cli("export", src, "--annotate", "--checklist", "").code == 0
     ws = openpyxl.load_workbook(tmp_path / "oem-fleet.corrected.xlsx")["Fleet"]
     assert (ws["O4"].value, ws["P4"].value) == ("coa-audit status", "coa-audit findings")
