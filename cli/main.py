@@ -47,6 +47,24 @@ policy_app = typer.Typer(help="Show or copy the licensing policy.", no_args_is_h
 app.add_typer(policy_app, name="policy")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"coa-audit {version('coa-audit')}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Audit fleet inventories for qualifying Windows base licences."""
+
+
 class Format(StrEnum):
     text = "text"
     json = "json"

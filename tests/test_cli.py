@@ -244,3 +244,8 @@ def test_headless_commands_never_import_textual(tmp_path: Path) -> None:
     )
     assert p.returncode == 0, p.stderr
     assert p.stderr == "[]"
+
+
+def test_version() -> None:
+    res = run_cli("--version")
+    assert res.code == 0 and res.stdout.startswith("coa-audit ")
