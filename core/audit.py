@@ -22,7 +22,7 @@ from typing import Any
 from core.codes import code_info, codes
 from core.editions import ParsedEdition, is_blank, parse_edition
 from core.model import Inventory
-from core.policy import Policy
+from core.policy import KEY_PATTERN, Policy
 
 __all__ = ["STATUSES", "Audit", "Finding", "Summary", "mask_key"]
 
@@ -48,7 +48,6 @@ _LOCAL_FIELDS = (
 Item = tuple[str, str]  # (code, detail sentence)
 
 
-_KEY_FAST = re.compile(r"[BCDFGHJKMPQRTVWXY2346789N]{5}(?:-[BCDFGHJKMPQRTVWXY2346789N]{5}){4}\Z")
 _SCIENTIFIC = re.compile(r"^\s*\d(?:[.,]\d+)?E\+\d+\s*$", re.IGNORECASE)
 
 
@@ -208,7 +207,7 @@ class Audit:
         serial_items = self._serial_items
         intern = self._tuple_cache.setdefault
         # per-row checks have a fast path for the common clean value (no call, no tuple)
-        key_fast, generic = _KEY_FAST.match, self.policy.generic_keys
+        key_fast, generic = KEY_PATTERN.match, self.policy.generic_keys
         placeholders = self.policy.placeholder_serials
         by_lk: dict[tuple[str, ...], list[tuple[tuple[Item, ...], int] | None]] = {}
         step = max(1, n // 100)
@@ -463,8 +462,6 @@ class Audit:
 
     def _key_items(self, key: str) -> tuple[Item, ...]:
         pol = self.policy
-        if _KEY_FAST.match(key) and key not in pol.generic_keys and key.count("N") <= 1:
-            return ()  # the common case: a clean, well-formed, device-specific key
         if not key.strip():
             return ()
         if not pol.key_well_formed(key):

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from core.editions import ParsedEdition
 
 __all__ = [
+    "KEY_PATTERN",
     "VERDICTS",
     "Policy",
     "PolicyError",
@@ -45,7 +46,8 @@ def _alnum(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
-_KEY_RE = re.compile(r"[BCDFGHJKMPQRTVWXY2346789N]{5}(?:-[BCDFGHJKMPQRTVWXY2346789N]{5}){4}\Z")
+# Five groups of five from the key alphabet (one N allowed, checked separately).
+KEY_PATTERN = re.compile(r"[BCDFGHJKMPQRTVWXY2346789N]{5}(?:-[BCDFGHJKMPQRTVWXY2346789N]{5}){4}\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +155,9 @@ class Policy:
     # -- keys, serials, evidence -----------------------------------------------------------
     @staticmethod
     def key_well_formed(key: str) -> bool:
-        if not _KEY_RE.match(key):  # the common case first: a clean upper-case key
+        if not KEY_PATTERN.match(key):  # the common case first: a clean upper-case key
             key = key.strip().upper()
-            if not _KEY_RE.match(key):
+            if not KEY_PATTERN.match(key):
                 return False
         return key.count("N") <= 1
 

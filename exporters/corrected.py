@@ -31,9 +31,11 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def corrected_path(inv: Inventory, out_dir: Path | None = None) -> Path:
     src = Path(inv.source.path)
-    ext = src.suffix.lower() if inv.source.format in ("xlsx", "xlsm", "csv") else ".xlsx"
-    if inv.source.format == "csv":
-        ext = src.suffix or ".csv"
+    fmt = inv.source.format
+    if fmt == "csv":
+        ext = src.suffix or ".csv"  # .csv, .tsv, .txt: the text file keeps its name
+    else:  # xlsx and xlsm are patched in place; every other format becomes xlsx
+        ext = f".{fmt}" if fmt in ("xlsx", "xlsm") else ".xlsx"
     folder = out_dir if out_dir is not None else src.parent
     return folder / f"{src.stem}.corrected{ext}"
 

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook
 
 from core.sample import SAMPLE_HEADERS
-from tests.conftest import SHARED, device, run_cli, write_csv
+from tests.conftest import device, run_cli, write_csv
 
 
 def _report(path: Path, *args: str) -> dict:
@@ -87,18 +87,6 @@ def test_csv_multiline_record_line_numbers(tmp_path: Path) -> None:
         'Serial Number,COA Edition,Notes\nS1,Windows 10 Pro,"two\nlines"\nS2,Windows 10 Pro,x\n'
     )
     assert [d["row"] for d in _report(path)["devices"]] == [2, 4]
-
-
-@pytest.mark.parametrize("ext", ["xlsx", "xls", "xlsb", "ods"])
-def test_shared_corpus_formats_with_real_headers(ext: str) -> None:
-    """calamine's corpus has a sheet headed like a table: the xlsx variant loads."""
-    path = SHARED / "corpus" / "calamine" / f"any_sheets.{ext}"
-    if not path.exists():
-        pytest.skip("shared corpus not present")
-    res = run_cli("check", path)
-    assert res.code in (0, 1, 3)
-    if res.code == 3:
-        assert res.stderr.count("\n") == 1
 
 
 def test_number_formats_of_identifiers_are_kept(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from core.history import History
 from core.text import safe_text
 from exporters.atomic import OutputError
 from exporters.export import ExportRequest, Written, export_all
-from exporters.journal import Journal, load_user_profile, save_user_profile
+from exporters.journal import Journal, Pending, load_user_profile, save_user_profile
 from importers.session import Session, open_session
 from tui.grid import FILTERS, Grid
 from tui.screens import (
@@ -511,8 +511,8 @@ class CoaAuditApp(App[None]):
         self.session = msg.session
         self.main = MainScreen(msg.session)
         self.switch_screen(self.main)
-        self._warn_other_editors()
         pending = self.journal.pending()
+        self._warn_other_editors(pending)
         if pending.edits:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(pending.edits[-1].time))
             detail = f"Last edit {when}."
@@ -530,7 +530,7 @@ class CoaAuditApp(App[None]):
         else:
             self.journal.open_session(msg.session.inventory.source.sha256)
 
-    def _warn_other_editors(self) -> None:
+    def _warn_other_editors(self, pending: Pending) -> None:
         p = self.path
         for lock in (p.with_name("~$" + p.name), p.with_name(f".~lock.{p.name}#")):
             if lock.exists():
@@ -542,7 +542,7 @@ class CoaAuditApp(App[None]):
                 )
                 break
         host = socket.gethostname()
-        for s in self.journal.pending().sessions[-5:]:
+        for s in pending.sessions[-5:]:
             pid = s.get("pid")
             if s.get("host") == host and isinstance(pid, int) and pid != os.getpid():
                 try:
@@ -557,7 +557,7 @@ class CoaAuditApp(App[None]):
                 )
                 break
 
-    def _restore(self, pending, yes: bool) -> None:
+    def _restore(self, pending: Pending, yes: bool) -> None:
         assert self.main is not None and self.session is not None
         inv = self.session.inventory
         if not yes:
