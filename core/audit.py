@@ -21,13 +21,16 @@ from typing import Any
 
 from core.codes import code_info, codes
 from core.editions import ParsedEdition, is_blank, parse_edition
+from core.evidence import EvidenceClass
 from core.model import Inventory
 from core.policy import KEY_PATTERN, Policy
 
 __all__ = ["STATUSES", "Audit", "Finding", "Summary", "mask_key"]
 
-STATUSES: tuple[str, ...] = ("eligible", "review", "blocked")
-ELIGIBLE, REVIEW, BLOCKED = 0, 1, 2
+STATUSES: tuple[str, ...] = ("eligible", "review", "blocked", "out-of-scope")
+ELIGIBLE, REVIEW, BLOCKED, OUT_OF_SCOPE = 0, 1, 2, 3
+# What the key cell holds, as far as evidence goes.
+KEY_NONE, KEY_GOOD, KEY_PROVES_NOTHING, KEY_UNREADABLE = 0, 1, 2, 3
 
 # Duplicate kinds: (bit, field, code)
 _DUPS: tuple[tuple[int, str, str], ...] = (
@@ -43,6 +46,7 @@ _LOCAL_FIELDS = (
     "licensed_product",
     "manufacturer",
     "model",
+    "asset_type",
 )
 
 Item = tuple[str, str]  # (code, detail sentence)
@@ -64,6 +68,17 @@ def mask_key(key: str) -> str:
 def _quote(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
     return f"'{text[: limit - 1]}…'" if len(text) > limit else f"'{text}'"
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """What the evidence cells of one device say."""
+
+    state: str  # present, absent, none, key_only, unknown, not_base
+    edition: ParsedEdition | None
+    text: str  # the text the edition was read from
+    cell: str  # the cell the state was read from ("" when no cell says it)
+    not_base: str | None  # "volume" or "digital" when state is not_base
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +108,7 @@ class Summary:
     review: int
     blocked: int
     findings: dict[str, int] = field(default_factory=dict)
+    out_of_scope: int = 0  # rows that are not PCs: counted apart, never blocked
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +116,7 @@ class Summary:
             "eligible": self.eligible,
             "review": self.review,
             "blocked": self.blocked,
+            "out_of_scope": self.out_of_scope,
             "findings": dict(self.findings),
         }
 
@@ -179,7 +196,7 @@ class Audit:
         self.policy = policy
         self._local_cache: dict[tuple[str, ...], tuple[tuple[Item, ...], int]] = {}
         self._tuple_cache: dict[tuple[Item, ...], tuple[Item, ...]] = {(): ()}
-        self._edition_cache: dict[tuple[str, str, bool], dict[str, Any]] = {}
+        self._edition_cache: dict[tuple[str, str], dict[str, Any]] = {}
         # row-local findings are shared between rows (they depend on repeated text only)
         self._finding_cache: dict[Item, Finding] = {}
         self.run(progress)
@@ -198,17 +215,20 @@ class Audit:
         serials = self._col("serial_number")
         serial_col = inv.mapping.get("serial_number")
         numeric_serials = inv.numeric.get(serial_col, set()) if serial_col is not None else set()
+        self._serial_header = "" if serial_col is None else inv.headers[serial_col]
+        header_alnum = "".join(ch for ch in self._serial_header.lower() if ch.isalnum())
 
         local: list[tuple[Item, ...]] = [()] * n
         levels = bytearray(n)
         cache = self._local_cache
         evaluate = self._evaluate
-        key_items = self._key_items
+        key_class = self._key_class
         serial_items = self._serial_items
         intern = self._tuple_cache.setdefault
         # per-row checks have a fast path for the common clean value (no call, no tuple)
         key_fast, generic = KEY_PATTERN.match, self.policy.generic_keys
         placeholders = self.policy.placeholder_serials
+        vm_serials = self.policy.virtual_serials
         by_lk: dict[tuple[str, ...], list[tuple[tuple[Item, ...], int] | None]] = {}
         step = max(1, n // 100)
         # Missing fields are endless repeat("") columns, so the zips are not strict; the
@@ -217,25 +237,39 @@ class Audit:
         for i, (lk, key, serial) in enumerate(rows):
             if i >= n:
                 break
-            has_key = 1 if key and not key.isspace() else 0
+            if not key:
+                kc, extra = KEY_NONE, ()
+            elif (
+                key_fast(key)
+                and key not in generic
+                and key.count("N") <= 1
+                and key.count(key[0]) < 20
+            ):
+                kc, extra = KEY_GOOD, ()
+            else:
+                kc, extra = key_class(key)
             pair = by_lk.get(lk)
             if pair is None:
-                pair = by_lk[lk] = [None, None]
-            hit = pair[has_key]
+                pair = by_lk[lk] = [None, None, None, None]
+            hit = pair[kc]
             if hit is None:
-                ck = (*lk, "k" if has_key else "")
+                ck = (*lk, str(kc))
                 hit = cache.get(ck)
                 if hit is None:
                     hit = cache[ck] = evaluate(ck)
-                pair[has_key] = hit
+                pair[kc] = hit
             items, level = hit
-            if not key or (key_fast(key) and key not in generic and key.count("N") <= 1):
-                extra: tuple[Item, ...] = ()
-            else:
-                extra = key_items(key)
+            if level == OUT_OF_SCOPE:
+                local[i] = items
+                levels[i] = level
+                continue
+            low = serial.lower()
             if (
-                serial.isalnum()
-                and serial.lower() not in placeholders
+                low.isalnum()
+                and low not in placeholders
+                and low != header_alnum
+                and (len(low) < 4 or low.count(low[0]) != len(low))
+                and not low.startswith(vm_serials)
                 and not (numeric_serials and i in numeric_serials)
             ):
                 s_items: tuple[Item, ...] = ()
@@ -294,9 +328,10 @@ class Audit:
         return (i for i in range(len(flags)) if flags[i])
 
     def _status_of(self, row: int) -> int:
-        return (
-            BLOCKED if self._dups[row] & 3 else max(self._level[row], 1 if self._dups[row] else 0)
-        )
+        level = self._level[row]
+        if level == OUT_OF_SCOPE:
+            return level
+        return BLOCKED if self._dups[row] & 3 else max(level, 1 if self._dups[row] else 0)
 
     def _recount(self) -> None:
         counts: Counter[str] = Counter()
@@ -310,36 +345,66 @@ class Audit:
                     counts[code] += 1
         self._code_counts = counts
         st = self._status.count
-        self._status_counts = [st(ELIGIBLE), st(REVIEW), st(BLOCKED)]
+        self._status_counts = [st(ELIGIBLE), st(REVIEW), st(BLOCKED), st(OUT_OF_SCOPE)]
 
     # -- row-local checks ------------------------------------------------------------------
     def _evaluate(self, ck: tuple[str, ...]) -> tuple[tuple[Item, ...], int]:
-        present, edition, os_text, image, licensed, maker, model, has_key = ck
-        items = self._local_items(present, edition, os_text, image, licensed, maker, model, has_key)
+        present, edition, os_text, image, licensed, maker, model, asset_type, kc = ck
+        if asset_type and self.policy.not_a_pc(asset_type):
+            detail = f"The asset type says {_quote(asset_type)}: this row is not a computer."
+            return (("NOT_A_PC", detail),), OUT_OF_SCOPE
+        items = self._local_items(present, edition, os_text, image, licensed, maker, model, int(kc))
         level = max((code_info(c).level for c, _ in items), default=0)
         return tuple(items), level
 
     def evidence(self, row: int) -> tuple[bool, ParsedEdition | None, str]:
         """(evidence present?, parsed base edition or None, the text it was read from)."""
         f = self.inv.field
-        return self._evidence(
-            f(row, "coa_present"), f(row, "coa_edition"), bool(f(row, "coa_key").strip())
-        )
+        ev = self._evidence(f(row, "coa_present"), f(row, "coa_edition"), self._row_key_class(row))
+        return ev.state in ("present", "not_base", "unknown"), ev.edition, ev.text
 
-    def _evidence(
-        self, present: str, edition: str, has_key: bool
-    ) -> tuple[bool, ParsedEdition | None, str]:
-        word = self.policy.evidence_word(present)
+    def _row_key_class(self, row: int) -> int:
+        key = self.inv.field(row, "coa_key")
+        return self._key_class(key)[0] if key.strip() else KEY_NONE
+
+    def _evidence(self, present: str, edition: str, kc: int) -> _Evidence:
+        """Read the evidence cells of one device (RULES §2: fail closed)."""
+        words = self.policy.evidence
+        pc = words.classify(present)
         ed = None if is_blank(edition) else parse_edition(edition)
         text = edition
-        if word is None and present.strip() and ed is None:
-            guess = parse_edition(present)
+        edition_absent = False
+        if (
+            ed is not None
+            and ed.edition == "unreadable"
+            and words.classify(edition).kind == "absent"
+        ):
+            ed, edition_absent = None, True  # "missing", "no label" in the edition column
+        if pc.kind == "unknown" and ed is None:
+            guess = parse_edition(present)  # the COA column holds the edition itself
             if guess.edition not in (None, "unreadable"):
-                ed, text, word = guess, present, True
-        if word is False:
-            return False, ed, text
-        has = word is True or ed is not None or has_key or bool(present.strip())
-        return has, ed, text
+                ed, text = guess, present
+                pc = EvidenceClass("present", words.type_of(present))
+        ed_not_base = words.not_base(edition) if ed is not None and text == edition else None
+        kind = pc.kind
+        if kind in ("volume", "digital"):
+            return _Evidence("not_base", ed, text, present, kind)
+        if kind == "absent":
+            return _Evidence("absent", ed, text, present, None)
+        if ed_not_base is not None:
+            return _Evidence("not_base", ed, text, edition, ed_not_base)
+        if kind == "unknown":
+            return _Evidence("unknown", ed, text, present, None)
+        if kind == "present":
+            return _Evidence("present", ed, text, present, None)
+        # the COA column is blank or missing: the edition or the key must carry the evidence
+        if ed is not None or kc in (KEY_GOOD, KEY_UNREADABLE):
+            return _Evidence("present", ed, text, "", None)
+        if edition_absent:
+            return _Evidence("absent", None, text, edition, None)
+        if kc == KEY_PROVES_NOTHING:
+            return _Evidence("key_only", None, text, "", None)
+        return _Evidence("none", None, text, "", None)
 
     def _local_items(
         self,
@@ -350,49 +415,78 @@ class Audit:
         licensed: str,
         maker: str,
         model: str,
-        has_key: str,
+        kc: int,
     ) -> list[Item]:
         items: list[Item] = []
         pol = self.policy
-        has, ed, ed_text = self._evidence(present, edition, bool(has_key))
+        ev = self._evidence(present, edition, kc)
+        ed, ed_text = ev.edition, ev.text
         os_ed = None if is_blank(os_text) else parse_edition(os_text)
-        if not has:
-            if self.policy.evidence_word(present) is False:
-                if ed is not None or has_key:
+        if ev.state in ("absent", "none", "key_only"):
+            if ev.state == "absent":
+                if ed is not None or kc == KEY_GOOD:
                     what = "an edition" if ed is not None else "a product key"
                     items.append(
                         (
                             "EVIDENCE_CONFLICT",
-                            f"The COA column says {_quote(present)} but {what} is recorded.",
+                            f"The COA column says {_quote(ev.cell)} but {what} is recorded.",
                         )
                     )
-                items.append(("COA_MISSING", f"The COA column says {_quote(present)}."))
-            else:
-                items.append(
-                    ("COA_MISSING", "No COA, edition or product key is recorded for this device.")
+                column = "COA column" if ev.cell == present else "COA edition column"
+                detail = f"The {column} says {_quote(ev.cell)}."
+            elif ev.state == "key_only":
+                detail = (
+                    "The only evidence recorded is a generic, placeholder or masked product key,"
+                    " which proves nothing about this device."
                 )
-        elif ed is None or ed.edition == "unreadable":
-            if ed is None:
-                detail = "The edition on the licence evidence is blank."
             else:
-                detail = f"coa-audit cannot read the edition {_quote(ed_text)}."
-            if os_ed is not None:
+                detail = "No COA, edition or product key is recorded for this device."
+            if os_ed is not None and pol.rate(os_ed).verdict == "qualifies":
                 detail += (
-                    f" The current OS column says {_quote(os_text)}, but the installed OS is"
-                    " a hint, not evidence of a licence."
+                    f" The current OS column says {_quote(os_text)}: the installed OS is not "
+                    "evidence, but this device may well carry such a licence; look for its "
+                    "label or firmware key."
                 )
-            items.append(("EDITION_UNKNOWN", detail))
+            items.append(("COA_MISSING", detail))
         else:
-            rating = pol.rate(ed)
-            what = f"{_quote(ed_text)} reads as {self.describe(ed)}"
-            if rating.verdict == "not-qualifying":
-                items.append(("EDITION_NOT_QUALIFYING", f"{what}: {rating.reason}"))
-            elif rating.verdict == "review":
-                items.append(("EDITION_REVIEW", f"{what}: {rating.reason}"))
-        if has and ed is not None and os_ed is not None:
-            mismatch = self._os_mismatch(ed, os_ed)
-            if mismatch:
-                items.append(("OS_EVIDENCE_MISMATCH", mismatch))
+            if ev.state == "unknown":
+                items.append(
+                    (
+                        "EVIDENCE_UNKNOWN",
+                        f"coa-audit does not understand the COA column {_quote(ev.cell)}.",
+                    )
+                )
+            elif ev.state == "not_base":
+                what = (
+                    "a Volume Licensing channel or key"
+                    if ev.not_base == "volume"
+                    else "a digital licence"
+                )
+                items.append(("EVIDENCE_NOT_BASE", f"{_quote(ev.cell)} names {what}."))
+            if ed is None or ed.edition == "unreadable":
+                if ev.state == "present":
+                    if ed is None:
+                        detail = "The edition on the licence evidence is blank."
+                    else:
+                        detail = f"coa-audit cannot read the edition {_quote(ed_text)}"
+                        detail += f" ({ed.note})." if ed.note else "."
+                    if os_ed is not None:
+                        detail += (
+                            f" The current OS column says {_quote(os_text)}, but the installed "
+                            "OS is a hint, not evidence of a licence."
+                        )
+                    items.append(("EDITION_UNKNOWN", detail))
+            else:
+                rating = pol.rate(ed)
+                what = f"{_quote(ed_text)} reads as {self.describe(ed)}"
+                if rating.verdict == "not-qualifying":
+                    items.append(("EDITION_NOT_QUALIFYING", f"{what}: {rating.reason}"))
+                elif rating.verdict == "review":
+                    items.append(("EDITION_REVIEW", f"{what}: {rating.reason}"))
+            if ed is not None and os_ed is not None:
+                mismatch = self._os_mismatch(ed, os_ed)
+                if mismatch:
+                    items.append(("OS_EVIDENCE_MISMATCH", mismatch))
         if image.strip() and not is_blank(image):
             uncovered = self._image_not_covered(image, licensed)
             if uncovered:
@@ -460,29 +554,41 @@ class Audit:
             )
         return None
 
-    def _key_items(self, key: str) -> tuple[Item, ...]:
+    def _key_class(self, key: str) -> tuple[int, tuple[Item, ...]]:
+        """(what the key cell is worth as evidence, its findings)."""
         pol = self.policy
-        if not key.strip():
-            return ()
+        if not key.strip() or is_blank(key) or pol.evidence.classify(key).kind == "absent":
+            return KEY_NONE, ()  # "", "N/A", "none", "not found": no key recorded
         if not pol.key_well_formed(key):
-            return (
+            return KEY_UNREADABLE, (
                 ("KEY_MALFORMED", f"The product key {mask_key(key)} is not a valid key format."),
             )
+        if pol.key_placeholder(key):
+            return KEY_PROVES_NOTHING, (
+                ("KEY_PLACEHOLDER", f"The product key {mask_key(key)} stands for no key."),
+            )
         if pol.key_generic(key):
-            return (
+            return KEY_PROVES_NOTHING, (
                 (
                     "KEY_GENERIC",
                     f"The key ending {key.strip()[-5:].upper()} is a published generic key.",
                 ),
             )
-        return ()
+        return KEY_GOOD, ()
 
     def _serial_items(self, serial: str, was_number: bool) -> tuple[Item, ...]:
+        pol = self.policy
         if not serial.strip():
             return (("SERIAL_MISSING", "The serial number is blank."),)
-        if self.policy.serial_placeholder(serial):
+        why = pol.serial_not_hardware(serial, self._serial_header)
+        if why:
+            return (("SERIAL_PLACEHOLDER", f"The serial {_quote(serial)} {why}."),)
+        if pol.virtual_serial(serial):
             return (
-                ("SERIAL_PLACEHOLDER", f"The serial {_quote(serial)} is a firmware placeholder."),
+                (
+                    "DEVICE_OUT_OF_SCOPE",
+                    f"The serial {_quote(serial)} is one a virtual machine reports.",
+                ),
             )
         if was_number:
             return (("SERIAL_NUMERIC", f"The serial {_quote(serial)} is stored as a number."),)
@@ -537,13 +643,18 @@ class Audit:
 
     def _relocal(self, row: int) -> None:
         f = self.inv.field
-        ck = (*(f(row, n) for n in _LOCAL_FIELDS), "k" if f(row, "coa_key").strip() else "")
+        kc, key_items = self._key_class(f(row, "coa_key"))
+        ck = (*(f(row, n) for n in _LOCAL_FIELDS), str(kc))
         hit = self._local_cache.get(ck)
         if hit is None:
             hit = self._local_cache[ck] = self._evaluate(ck)
         items, level = hit
+        if level == OUT_OF_SCOPE:
+            self._local[row] = items
+            self._level[row] = level
+            return
         col = self.inv.mapping.get("serial_number")
-        more = self._key_items(f(row, "coa_key")) + self._serial_items(
+        more = key_items + self._serial_items(
             f(row, "serial_number"), col is not None and self.inv.was_number(row, col)
         )
         if more:
@@ -645,38 +756,38 @@ class Audit:
         return Finding(code, info.severity, info.field, letter, f"{detail} {info.action}", related)
 
     def summary(self) -> Summary:
-        e, r, b = self._status_counts
+        e, r, b, out = self._status_counts
         counts = {c: self._code_counts[c] for c in codes() if self._code_counts.get(c)}
-        return Summary(len(self.inv), e, r, b, counts)
+        return Summary(len(self.inv), e, r, b, counts, out)
 
     def edition(self, row: int) -> dict[str, Any]:
         """The edition block of the JSON report for one row (shared between rows that
         record the same evidence: treat it as read-only)."""
         f = self.inv.field
-        ck = (f(row, "coa_present"), f(row, "coa_edition"), bool(f(row, "coa_key").strip()))
+        ck = (f(row, "coa_present"), f(row, "coa_edition"))
         hit = self._edition_cache.get(ck)
         return hit if hit is not None else self._edition_block(ck)
 
     def edition_blocks(self) -> list[dict[str, Any]]:
         """``edition(row)`` for every row at once, straight from the columns (shared dicts:
         treat them as read-only)."""
-        present, edition, keys = (self._col(f) for f in ("coa_present", "coa_edition", "coa_key"))
+        present, edition = (self._col(f) for f in ("coa_present", "coa_edition"))
         cache = self._edition_cache
         out: list[dict[str, Any]] = []
         append = out.append
         n = len(self.inv)
-        for i, ck in enumerate(zip(present, edition, keys, strict=False)):
+        for i, ck in enumerate(zip(present, edition, strict=False)):
             if i >= n:
                 break
-            key = (ck[0], ck[1], bool(ck[2]) and not ck[2].isspace())
-            hit = cache.get(key)
+            hit = cache.get(ck)
             if hit is None:
-                hit = self._edition_block(key)
+                hit = self._edition_block(ck)
             append(hit)
         return out
 
-    def _edition_block(self, ck: tuple[str, str, bool]) -> dict[str, Any]:
-        _has, ed, text = self._evidence(*ck)
+    def _edition_block(self, ck: tuple[str, str]) -> dict[str, Any]:
+        ev = self._evidence(ck[0], ck[1], KEY_NONE)
+        ed, text = ev.edition, ev.text
         if ed is None:
             hit = {"text": text, "family": None, "version": None, "edition": None, "verdict": None}
         else:
@@ -695,8 +806,12 @@ class Audit:
         return bytes(self._status)
 
     def evidence_type(self, row: int) -> str:
+        """What the file shows as this device's evidence, in the checklist's words."""
         f = self.inv.field
-        found = self.policy.evidence_type(f(row, "coa_present"), f(row, "coa_edition"))
+        words = self.policy.evidence
+        found = words.type_of(f(row, "coa_present")) or words.type_of(f(row, "coa_edition"))
         if found:
             return found
-        return "COA label" if f(row, "coa_key").strip() else "recorded"
+        if self._row_key_class(row) == KEY_GOOD:
+            return "product key recorded, type not stated"
+        return "recorded as present, type not stated"

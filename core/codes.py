@@ -11,8 +11,9 @@ from typing import Literal
 
 __all__ = ["SEVERITY_LEVEL", "CodeInfo", "code_info", "codes"]
 
-Severity = Literal["error", "warning"]
-SEVERITY_LEVEL: dict[str, int] = {"warning": 1, "error": 2}
+Severity = Literal["error", "warning", "out-of-scope"]
+# "out-of-scope" outranks everything: a row that is not a PC is counted apart, never blocked.
+SEVERITY_LEVEL: dict[str, int] = {"warning": 1, "error": 2, "out-of-scope": 3}
 
 
 @dataclass(frozen=True, slots=True)

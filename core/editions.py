@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from core.text import fold
+
 __all__ = ["ParsedEdition", "is_blank", "parse_edition", "suggestions"]
 
 
@@ -26,6 +28,7 @@ class ParsedEdition:
     edition: str | None  # policy id: "pro", "home", "enterprise", ... ; None when blank
     variant: str | None  # "n", "kn", "s mode", ...
     note: str | None = None  # why the text is ambiguous, when it is
+    release: str | None = None  # LTSC/LTSB release year ("2019"), compared before versions
 
     @property
     def key(self) -> str:
@@ -55,6 +58,11 @@ class _Tables:
         self.win11_build: int = data["builds"]["windows11_min_build"]
         self.bare_version: dict[str, str] = data["bare_version"]
         self.suggestions: dict[str, list[str]] = data.get("suggestions", {})
+        ctx = data["context"]
+        self.needs_context = frozenset(ctx["needs_windows_context"])
+        self.other_products = tuple(tuple(p.split()) for p in ctx["other_products"])
+        self.edition_ids = frozenset(i.lower() for i in ctx["edition_ids"])
+        self.ltsc_releases: dict[str, str] = data["ltsc_releases"]
         self.rules = [
             _Rule(
                 all=tuple(tuple(p.split()) for p in r.get("all", [])),
@@ -77,16 +85,25 @@ def _tables() -> _Tables:
 _MARKS = re.compile(r"®|™|\(r\)|\(tm\)|\bmicrosoft\b", re.IGNORECASE)
 _IOT = re.compile(r"(?<![a-z])iot", re.IGNORECASE)  # "IoT" is one word, not "Io T"
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_ALNUM_SPLIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+# Letters and a Windows version run together ("Win10Pro", "W7P", "Win8.1"): split them. Other
+# letter-digit runs stay whole, so a model name ("G7", "T480s", "840G7") is never a version.
+_WIN_PREFIX = re.compile(r"(?<![a-z])(windows|wind|win|w)(?=(?:xp|vista|\d))")
+_VERSION_TAIL = re.compile(r"(?<![a-z0-9.])(xp|vista|7|8\.1|8|10|11)(?=[a-z])")
 _NON_WORD = re.compile(r"[^a-z0-9.]+|(?<!\d)\.|\.(?!\d)")
 _BUILD = re.compile(r"^(?:10\.0\.)?(\d{5})$")
+# An OA3 key description as Windows reports it: "[4.0] Professional OEM:DM", "[TH] Core OEM:DM"
+_OA3 = re.compile(r"^\s*\[[^\]]{1,12}\]\s*[A-Za-z]")
+_CHANNEL = re.compile(r"\b(?:OEM|Retail|Volume):[A-Za-z_]+", re.IGNORECASE)
+_EDITION_ID = re.compile(r"^[A-Za-z]+$")
 
 
 def normalise(text: str) -> str:
-    """Lower-case, split words and numbers, drop marks and punctuation."""
+    """Lower-case, accents folded, Windows versions split from the words around them, marks
+    and punctuation dropped."""
     text = _IOT.sub(" iot ", _MARKS.sub(" ", text))
-    text = _CAMEL.sub(" ", text).lower()
-    text = _ALNUM_SPLIT.sub(" ", text)
+    text = fold(_CAMEL.sub(" ", text))
+    text = _WIN_PREFIX.sub("windows ", text)
+    text = _VERSION_TAIL.sub(r"\1 ", text)
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
@@ -129,6 +146,24 @@ def _version(tokens: tuple[str, ...], t: _Tables) -> str | None:
 _VARIANTS = (("kn",), ("n",), ("s", "mode"), ("g",))
 
 
+def _windows_context(text: str, tokens: tuple[str, ...], version: str | None, t: _Tables) -> bool:
+    """Does the text say it is about Windows? A Windows word or version, an OA3 key
+    description ("[4.0] Professional OEM:DM"), a licence channel, or a Windows edition ID
+    ("ProfessionalN", as Intune and the registry write it)."""
+    if "windows" in tokens or version is not None:
+        return True
+    if _OA3.match(text) or _CHANNEL.search(text):
+        return True
+    stripped = text.strip()
+    return bool(_EDITION_ID.match(stripped)) and stripped.lower() in t.edition_ids
+
+
+def _release(tokens: tuple[str, ...], t: _Tables) -> str | None:
+    if "ltsc" not in tokens:
+        return None
+    return next((tok for tok in tokens if tok in t.ltsc_releases), None)
+
+
 @lru_cache(maxsize=65536)
 def parse_edition(text: str) -> ParsedEdition:
     """Parse one edition text. Blank-like text gives ``edition=None``."""
@@ -144,7 +179,14 @@ def parse_edition(text: str) -> ParsedEdition:
         words.extend(t.synonyms.get(tok, tok).split())
     tokens = tuple(words)
     version = _version(tokens, t)
+    release = _release(tokens, t)
+    if release is not None and version is None:
+        version = t.ltsc_releases[release]
     variant = next((" ".join(v) for v in _VARIANTS if _has(tokens, v)), None)
+    if "windows" not in tokens and any(_has(tokens, p) for p in t.other_products):
+        return ParsedEdition(
+            text, None, None, "unreadable", None, "the text names a product that is not Windows"
+        )
     for rule in t.rules:
         if rule.none and any(_has(tokens, p) for p in rule.none):
             continue
@@ -155,7 +197,16 @@ def parse_edition(text: str) -> ParsedEdition:
         family = rule.family
         if rule.edition == "virtual-machine":
             return ParsedEdition(text, family, None, rule.edition, None)
-        return ParsedEdition(text, family, version, rule.edition, variant, rule.note)
+        if rule.edition in t.needs_context and not _windows_context(text, tokens, version, t):
+            return ParsedEdition(
+                text,
+                None,
+                None,
+                "unreadable",
+                None,
+                "no Windows word or version: it may name another product",
+            )
+        return ParsedEdition(text, family, version, rule.edition, variant, rule.note, release)
     if version is not None and ("windows" in tokens or version in {"xp", "vista"}):
         edition = t.bare_version.get(version, "unspecified")
         return ParsedEdition(text, "windows", version, edition, variant)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.editions import ParsedEdition
+from core.evidence import EvidenceWords
+from core.text import fold_words
 
 __all__ = [
     "KEY_PATTERN",
@@ -44,6 +46,14 @@ def _norm_words(text: str) -> str:
 
 def _alnum(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def _word_starts(words: list[str]) -> re.Pattern[str]:
+    """One pattern matching any of ``words`` at the start of a word ("vmware" in "vmware7 1")."""
+    alts = sorted({_norm_words(w) for w in words if _norm_words(w)}, key=len, reverse=True)
+    if not alts:
+        return re.compile(r"(?!)")
+    return re.compile(r"(?:^|\s)(?:" + "|".join(re.escape(a) for a in alts) + ")")
 
 
 # Five groups of five from the key alphabet (one N allowed, checked separately).
@@ -87,21 +97,28 @@ class Policy:
                     raise PolicyError(
                         f"edition {eid!r}: verdict {v!r} is not one of {', '.join(VERDICTS)}"
                     )
-        ev = self.data.get("evidence", {})
-        self.absent_words = frozenset(_norm_words(w) for w in ev.get("absent", []))
-        self.present_words = frozenset(_norm_words(w) for w in ev.get("present", []))
-        self.evidence_types: list[tuple[str, list[str]]] = [
-            (name, [_norm_words(w) for w in words]) for name, words in ev.get("types", {}).items()
-        ]
+        if self.target == "windows-education" and self.agreement != "academic":
+            raise PolicyError(
+                "the windows-education target needs --agreement academic: Windows Education "
+                "is sold only under academic agreements (EES, OVS-ES, School)"
+            )
+        self.evidence = EvidenceWords(self.data.get("evidence", {}))
         self.generic_keys = frozenset(
             k.upper() for k in self.data.get("keys", {}).get("generic", [])
         )
         self.placeholder_serials = frozenset(
             _alnum(s) for s in self.data.get("serials", {}).get("placeholders", [])
         )
+        serials = self.data.get("serials", {})
+        self.product_id = re.compile(serials.get("product_id_pattern", r"(?!)"))
         scope = self.data.get("scope", {})
         self.apple_makers = frozenset(_norm_words(w) for w in scope.get("apple_makers", []))
-        self.virtual_models = [_norm_words(w) for w in scope.get("virtual_models", [])]
+        self.virtual_makers = frozenset(_norm_words(w) for w in scope.get("virtual_makers", []))
+        self.virtual_models = _word_starts(scope.get("virtual_models", []))
+        self.virtual_serials = tuple(
+            _alnum(w) for w in scope.get("virtual_serial_prefixes", []) if _alnum(w)
+        )
+        self.not_pc_types = frozenset(fold_words(w) for w in scope.get("not_pc_types", []))
         dg = self.data.get("downgrade", {})
         self.version_order: list[str] = dg.get("version_order", [])
         self.never_images = frozenset(dg.get("never_images", []))
@@ -164,38 +181,50 @@ class Policy:
     def key_generic(self, key: str) -> bool:
         return key in self.generic_keys or key.strip().upper() in self.generic_keys
 
+    @staticmethod
+    def key_placeholder(key: str) -> bool:
+        """A key that stands for no key: one character repeated (BBBBB-BBBBB-...), or a key
+        masked by the tool that exported it (XXXXX-XXXXX-XXXXX-XXXXX-3V66T)."""
+        k = key.strip().upper()
+        return len(k) >= 20 and k.count(k[0]) >= 20
+
     def serial_placeholder(self, serial: str) -> bool:
         low = serial.lower()
-        if low.isalnum():  # most serials: no punctuation to strip
-            return low in self.placeholder_serials
-        return _alnum(serial) in self.placeholder_serials
-
-    def evidence_word(self, text: str) -> bool | None:
-        """True/False when a COA-present cell says present/absent, None when it is not a word
-        of either list (blank, or free text such as an edition)."""
-        words = _norm_words(text)
-        if not words:
-            return None
-        if words in self.absent_words:
-            return False
-        if words in self.present_words:
+        if not low.isalnum():  # most serials: no punctuation to strip
+            low = _alnum(serial)
+        if low in self.placeholder_serials:
             return True
+        # one character repeated ("0000000", "XXXXXXXX"); a short id of one digit is not one
+        return len(low) >= 4 and low.count(low[0]) == len(low)
+
+    def serial_not_hardware(self, serial: str, header: str = "") -> str | None:
+        """Why a serial is not a hardware serial number (or None): a placeholder, the column's
+        own name, a Windows product ID."""
+        if self.serial_placeholder(serial):
+            return "is a firmware placeholder"
+        if header and _alnum(serial) == _alnum(header):
+            return "is the column's own name"
+        if self.product_id.match(serial.strip()):
+            return "is a Windows product ID, not a hardware serial"
         return None
 
-    def evidence_type(self, *texts: str) -> str | None:
-        joined = f" {' '.join(_norm_words(t) for t in texts if t)} "
-        for name, words in self.evidence_types:
-            if any(f" {w} " in joined for w in words):
-                return name
-        return None
+    def virtual_serial(self, serial: str) -> bool:
+        return _alnum(serial).startswith(self.virtual_serials) if self.virtual_serials else False
 
     def out_of_scope(self, manufacturer: str, model: str) -> str | None:
-        if _norm_words(manufacturer) in self.apple_makers:
+        maker = _norm_words(manufacturer)
+        if maker in self.apple_makers:
             return "Apple hardware"
-        m = f" {_norm_words(model)} "
-        if any(f" {w} " in m for w in self.virtual_models):
+        if maker in self.virtual_makers or self.virtual_models.search(_norm_words(model)):
+            return "a virtual machine"
+        if self.virtual_models.search(maker):
             return "a virtual machine"
         return None
+
+    def not_a_pc(self, asset_type: str) -> bool:
+        """True when an asset type / category cell names something other than a computer."""
+        norm = fold_words(asset_type)
+        return bool(norm) and norm in self.not_pc_types
 
     def version_rank(self, version: str | None) -> int | None:
         if version is None or version not in self.version_order:

@@ -60,6 +60,10 @@ _PROBLEMS: list[tuple[float, str]] = [
     (0.008, "os_mismatch"),
     (0.004, "apple"),
     (0.004, "conflict"),
+    (0.006, "unknown_evidence"),
+    (0.004, "volume"),
+    (0.003, "placeholder_key"),
+    (0.002, "vm"),
 ]
 
 
@@ -137,5 +141,14 @@ def sample_rows(rows: int, seed: int = 1) -> Iterator[list[str]]:
             row[3], row[4], row[7] = "Apple", "MacBook Pro 14", "macOS Ventura 13.4"
         elif problem == "conflict":
             row[6] = "No"
+        elif problem == "unknown_evidence":
+            row[6] = rng.choice(["pending", "n/a", "damaged", "see notes", "TBC"])
+        elif problem == "volume":
+            row[6] = rng.choice(["MAK", "KMS", "Volume:GVLK"])
+        elif problem == "placeholder_key":
+            row[6], row[7], row[8] = "", "", "BBBBB-BBBBB-BBBBB-BBBBB-BBBBB"
+        elif problem == "vm":
+            row[3], row[4] = "VMware, Inc.", "VMware7,1"
+            row[1] = "VMware-56 4d " + row[1][-8:].lower()
         last = row
         yield row

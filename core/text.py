@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 
-__all__ = ["safe_text"]
+__all__ = ["fold", "fold_words", "safe_text"]
 
 # C0 controls (tab and newline included: a cell is one line), DEL, C1 controls, the
 # bidirectional marks, overrides and isolates that can reorder what a reader sees, line and
@@ -28,3 +30,21 @@ def _picture(m: re.Match[str]) -> str:
 def safe_text(text: str) -> str:
     """Replace control characters and bidi overrides with visible placeholders."""
     return _UNSAFE.sub(_picture, text) if _UNSAFE.search(text) else text
+
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower case with accents removed ("Éducation" -> "education", "ß" -> "ss")."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=65536)
+def fold_words(text: str) -> str:
+    """Accents folded, lower case, every run of punctuation one space: the form in which
+    evidence words and headers are compared ("Numéro de série" -> "numero de serie")."""
+    return " ".join(_NON_ALNUM.sub(" ", fold(text)).split())

@@ -147,7 +147,8 @@ def report_text(audit: Audit, width: int = 80) -> str:
         f"policy: {audit.policy.target_label}, {audit.policy.agreement} agreement "
         f"({safe_text(audit.policy.source)})\n\n"
     )
-    w(f"devices {s.devices}   eligible {s.eligible}   review {s.review}   blocked {s.blocked}\n")
+    w(f"devices {s.devices}   eligible {s.eligible}   review {s.review}   blocked {s.blocked}")
+    w(f"   not PCs {s.out_of_scope}\n" if s.out_of_scope else "\n")
     if s.findings:
         w("\nfindings by code\n")
         for code, count in sorted(s.findings.items(), key=lambda kv: (-kv[1], kv[0])):

@@ -75,13 +75,22 @@ def build_checklist(audit: Audit, header: dict[str, str]) -> Checklist:
         full["date"] = dt.date.today().isoformat()
     out = Checklist(
         full,
-        {"devices": s.devices, "eligible": s.eligible, "review": s.review, "blocked": s.blocked},
+        {
+            "devices": s.devices,
+            "eligible": s.eligible,
+            "review": s.review,
+            "blocked": s.blocked,
+            "not_pc": s.out_of_scope,
+        },
     )
     f = inv.field
     for r in range(len(inv)):
         row = str(inv.row_numbers[r])
         tag, serial = f(r, "asset_tag"), f(r, "serial_number")
-        if audit.status_level(r) == 0:
+        level = audit.status_level(r)
+        if level == 3:
+            continue  # not a PC: counted apart, never listed as excluded
+        if level == 0:
             _has, ed, text = audit.evidence(r)
             out.eligible.append(
                 (
@@ -107,6 +116,11 @@ def build_checklist(audit: Audit, header: dict[str, str]) -> Checklist:
 # -- Markdown ---------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\|*_\[\]<>#`~])")
+
+
+def _not_pc_sentence(counts: dict[str, int]) -> str:
+    n = counts.get("not_pc", 0)
+    return f" Rows that are not PCs, counted apart: {n}." if n else ""
 
 
 def _md(text: str) -> str:
@@ -135,7 +149,7 @@ def write_md(cl: Checklist, target: Path) -> Path:
         "",
         f"Devices audited: {c['devices']}. Eligible for imaging: {c['eligible']}. "
         f"Excluded: {c['review'] + c['blocked']} ({c['blocked']} blocked, "
-        f"{c['review']} under review).",
+        f"{c['review']} under review).{_not_pc_sentence(c)}",
         "",
         STATEMENT,
         "",
@@ -204,9 +218,10 @@ def write_xlsx(cl: Checklist, target: Path) -> Path:
     ws.append([cell(ws, "Devices audited", BOLD), cell(ws, c["devices"])])
     ws.append([cell(ws, "Eligible", BOLD), cell(ws, c["eligible"])])
     ws.append([cell(ws, "Excluded", BOLD), cell(ws, c["review"] + c["blocked"])])
+    ws.append([cell(ws, "Not PCs (counted apart)", BOLD), cell(ws, c["not_pc"])])
     ws.append([cell(ws, STATEMENT)])
     ws.append([])
-    header_row = len(HEADER_FIELDS) + 7
+    header_row = len(HEADER_FIELDS) + 8  # title, fields, 4 counts, statement, blank
     ws.append(row_cells(ws, list(ELIGIBLE_HEADERS), BOLD))
     ws.print_title_rows = f"{header_row}:{header_row}"
     for row in cl.eligible:
@@ -302,7 +317,7 @@ def write_pdf(cl: Checklist, target: Path, paper: str = "A4") -> Path:
         5,
         f"Devices audited: {c['devices']}.  Eligible for imaging: "
         f"{c['eligible']}.  Excluded: {c['review'] + c['blocked']} ({c['blocked']} "
-        f"blocked, {c['review']} under review).",
+        f"blocked, {c['review']} under review).{_not_pc_sentence(c)}",
         new_x="LMARGIN",
         new_y="NEXT",
     )

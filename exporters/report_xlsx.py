@@ -63,7 +63,7 @@ def write_audit_report(
     ws.append(row_cells(ws, ["Status", "Devices"], BOLD))
     ws.append(row_cells(ws, ["devices", summary.devices]))
     for status in STATUSES:
-        ws.append(row_cells(ws, [status, getattr(summary, status)]))
+        ws.append(row_cells(ws, [status, getattr(summary, status.replace("-", "_"))]))
     ws.append([])
     ws.append(row_cells(ws, ["Finding code", "Count", "Severity", "Meaning"], BOLD))
     for code, count in sorted(summary.findings.items()):

@@ -1,19 +1,35 @@
-"""Find the header row and map source headers to canonical fields (aliases in data)."""
+"""Find the header row and map source headers to canonical fields (aliases in data).
+
+Headers are normalised first (accents, camelCase, ConfigMgr's trailing 0, SSRS prefixes,
+GLPI's "Item - Field"), matched against ``data/headers.toml``, and where two columns could
+take one field the values in the rows below decide (RULES §8).
+"""
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from importlib import resources
 
+from core.editions import is_blank, parse_edition
 from core.model import CANONICAL_FIELDS
+from core.policy import KEY_PATTERN
+from core.text import fold_words
 
-__all__ = ["HEADER_SCAN_ROWS", "find_header", "map_headers", "norm_header", "parse_overrides"]
+__all__ = [
+    "EVIDENCE_FIELDS",
+    "HEADER_SCAN_ROWS",
+    "find_header",
+    "map_headers",
+    "norm_header",
+    "parse_overrides",
+]
 
 HEADER_SCAN_ROWS = 40
-_EVIDENCE_FIELDS = {
+# Fields that identify a device or carry its evidence: a header row names at least one.
+_ANCHOR_FIELDS = {
     "serial_number",
     "asset_tag",
     "hostname",
@@ -21,35 +37,117 @@ _EVIDENCE_FIELDS = {
     "coa_key",
     "coa_present",
 }
+# Fields that can carry licence evidence: a file with none of them mapped is said loudly.
+EVIDENCE_FIELDS = ("coa_present", "coa_edition", "coa_key")
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SSRS = re.compile(r"^details table\d* ")
+_TRAILING_ZERO = re.compile(r"(?<=[a-z])0$")
+_PRODUCT_ID = re.compile(r"^\d{5}-\d{5}-\d{5}-[A-Za-z]{2}\d{3}$")
 
 
 def norm_header(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+    """The form headers are compared in: accents folded, camelCase split, lower case,
+    punctuation as spaces, a ConfigMgr trailing 0 and an SSRS report prefix dropped."""
+    words = fold_words(_CAMEL.sub(" ", text.replace("_", " ")))
+    words = _SSRS.sub("", words)
+    return " ".join(_TRAILING_ZERO.sub("", w) for w in words.split())
+
+
+class _Aliases:
+    def __init__(self, data: dict[str, list[str]]) -> None:
+        self.table: dict[str, tuple[str, int]] = {}
+        self.ignore = frozenset(norm_header(a) for a in data.get("_ignore", []))
+        for fname, aliases in data.items():
+            if fname.startswith("_"):
+                continue
+            for rank, alias in enumerate(aliases):
+                self.table.setdefault(norm_header(alias), (fname, rank))
+            self.table.setdefault(norm_header(fname), (fname, 0))
+
+    def lookup(self, header: str) -> tuple[str, int] | None:
+        """(field, rank) for one source header, or None."""
+        norm = norm_header(header)
+        if not norm or norm in self.ignore:
+            return None
+        hit = self.table.get(norm)
+        if hit is not None:
+            return hit
+        if "(" in header:  # "Serial (from BIOS)", "Edition (COA)"
+            bare = norm_header(re.sub(r"\(.*?\)", " ", header))
+            if bare in self.ignore:
+                return None
+            hit = self.table.get(bare)
+            if hit is not None:
+                return hit
+        if " - " in header:  # GLPI: "Operating system - Version" is about the OS
+            item = norm_header(header.split(" - ", 1)[0])
+            hit = self.table.get(item)
+            if hit is not None:
+                return hit[0], hit[1] + 100  # weaker than a whole-header match
+        return None
 
 
 @lru_cache(maxsize=1)
-def _aliases() -> dict[str, str]:
+def _aliases() -> _Aliases:
     raw = resources.files("importers").joinpath("data/headers.toml").read_text(encoding="utf-8")
-    table: dict[str, str] = {}
-    for fname, aliases in tomllib.loads(raw).items():
-        for alias in aliases:
-            table.setdefault(norm_header(alias), fname)
-        table.setdefault(norm_header(fname), fname)
-    return table
+    return _Aliases(tomllib.loads(raw))
 
 
 def _field_for(header: str) -> str | None:
-    aliases = _aliases()
-    norm = norm_header(header)
-    hit = aliases.get(norm)
-    if hit is None and "(" in header:
-        hit = aliases.get(norm_header(re.sub(r"\(.*?\)", " ", header)))
-    return hit
+    hit = _aliases().lookup(header)
+    return hit[0] if hit else None
 
 
-def map_headers(headers: Sequence[str], overrides: dict[str, str] | None = None) -> dict[str, int]:
-    """Canonical field -> column index. The first column matching a field wins;
-    ``overrides`` (header or column letter -> field, or "-" to unmap) win over aliases."""
+# -- what the values say ---------------------------------------------------------------------
+
+
+def _edition_score(value: str) -> float:
+    """2 for an edition name, 1 for a version alone, 0 otherwise (builds, "Windows", bits)."""
+    ed = parse_edition(value)
+    if ed.edition in (None, "unreadable"):
+        ed = parse_edition(f"Windows {value}")  # SkuFamily "Professional", GLPI "Famille"
+        if ed.edition in (None, "unreadable", "unspecified"):
+            return 0.0
+    return 1.0 if ed.edition == "unspecified" else 2.0
+
+
+def _key_score(value: str) -> float:
+    return 1.0 if KEY_PATTERN.match(value.strip().upper()) else 0.0
+
+
+def _serial_score(value: str) -> float:
+    return -1.0 if _PRODUCT_ID.match(value.strip()) else 0.0
+
+
+_SCORERS: dict[str, Callable[[str], float]] = {
+    "current_os": _edition_score,
+    "coa_edition": _edition_score,
+    "coa_key": _key_score,
+    "serial_number": _serial_score,
+}
+
+
+def _value_score(fname: str, col: int, rows: Sequence[Sequence[object]]) -> float:
+    scorer = _SCORERS.get(fname)
+    if scorer is None:
+        return 0.0
+    values = [r[col] for r in rows if col < len(r) and isinstance(r[col], str)]
+    values = [v for v in values if v.strip() and not is_blank(v)]
+    if not values:
+        return 0.0
+    return sum(map(scorer, values)) / len(values)
+
+
+def map_headers(
+    headers: Sequence[str],
+    overrides: dict[str, str] | None = None,
+    rows: Sequence[Sequence[object]] = (),
+) -> dict[str, int]:
+    """Canonical field -> column index. ``overrides`` (header or column letter -> field, or
+    "-" to unmap) win over aliases. Where several columns could take a field, the values in
+    ``rows`` (the first rows below the header) decide, then the stronger alias, then the
+    first column."""
     mapping: dict[str, int] = {}
     overrides = overrides or {}
     forced: dict[int, str | None] = {}
@@ -60,13 +158,29 @@ def map_headers(headers: Sequence[str], overrides: dict[str, str] | None = None)
         forced[col] = None if fname in ("-", "", "none") else fname
     for fname in {f for f in forced.values() if f}:
         mapping[fname] = next(c for c, f in forced.items() if f == fname)
+    candidates: dict[str, list[tuple[float, int, int]]] = {}
+    aliases = _aliases()
     for col, header in enumerate(headers):
         if col in forced:
             continue
-        fname = _field_for(str(header))
-        if fname and fname not in mapping:
-            mapping[fname] = col
+        hit = aliases.lookup(str(header))
+        if hit is None or hit[0] in mapping:
+            continue
+        fname, rank = hit
+        candidates.setdefault(fname, []).append((0.0, rank, col))
+    for fname, cands in candidates.items():
+        if len(cands) > 1 or fname == "coa_key":
+            cands = [(-_value_score(fname, col, rows), rank, col) for _s, rank, col in cands]
+        best = min(cands)
+        if fname == "coa_key" and best[0] == 0.0 and _looks_like_product_ids(best[2], rows):
+            continue  # a "key" column of Windows product IDs carries no key
+        mapping[fname] = best[2]
     return {f: mapping[f] for f in CANONICAL_FIELDS if f in mapping}
+
+
+def _looks_like_product_ids(col: int, rows: Sequence[Sequence[object]]) -> bool:
+    values = [r[col] for r in rows if col < len(r) and isinstance(r[col], str) and r[col].strip()]
+    return bool(values) and all(_PRODUCT_ID.match(v.strip()) for v in values)
 
 
 def _find_column(headers: Sequence[str], key: str) -> int | None:
@@ -84,19 +198,21 @@ def find_header(
     rows: Sequence[Sequence[str]], overrides: dict[str, str] | None = None
 ) -> tuple[int, int] | None:
     """(index of the best header row among ``rows``, its score) or None when no row looks
-    like an inventory header (at least two fields, one of them identifying a device).
-    Headers named in ``overrides`` (--map) count as the fields they are mapped to."""
+    like an inventory header: at least two mapped columns, one of them identifying a device
+    or carrying its evidence. The score counts mapped columns, not distinct fields, so a
+    file whose identity columns are two serial aliases is still found. Headers named in
+    ``overrides`` (--map) count as the fields they are mapped to."""
     forced = {norm_header(k): f for k, f in (overrides or {}).items() if f not in ("-", "none")}
     best: tuple[int, int] | None = None
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        fields = {
+        fields = [
             forced.get(norm_header(v)) or _field_for(v)
             for v in row
             if isinstance(v, str) and v.strip()
-        }
-        fields.discard(None)
-        score = len(fields)
-        if score >= 2 and fields & _EVIDENCE_FIELDS and (best is None or score > best[1]):
+        ]
+        mapped = [f for f in fields if f]
+        score = len(mapped)
+        if score >= 2 and set(mapped) & _ANCHOR_FIELDS and (best is None or score > best[1]):
             best = (i, score)
     return best
 

@@ -18,14 +18,17 @@ from itertools import islice
 from pathlib import Path
 
 from core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
+from core.text import fold_words
 from importers.cells import ColumnBuilder, cell_text
-from importers.headers import HEADER_SCAN_ROWS, find_header, map_headers
+from importers.headers import EVIDENCE_FIELDS, HEADER_SCAN_ROWS, find_header, map_headers
 
 __all__ = [
+    "NO_EVIDENCE_NOTICE",
     "SPREADSHEET_FORMATS",
     "InputError",
     "SheetInfo",
     "detect_format",
+    "evidence_mapped",
     "list_sheets",
     "load_inventory",
     "sha256_of",
@@ -247,7 +250,8 @@ def _load_spreadsheet(
         )
     name, _score, hrow, it, head, first_col, total = best
     headers = _headers_from(head[hrow], first_col)
-    mapping = _map(headers, overrides, path)
+    sample = [[cell_text(v) for v in r] for r in head[hrow + 1 :]]
+    mapping = _map(headers, overrides, path, sample)
     track = [mapping[f] for f in ID_FIELDS if f in mapping]
     builder = ColumnBuilder(len(headers), track)
     numbers = array("I")
@@ -260,6 +264,7 @@ def _load_spreadsheet(
 
     width = len(headers)
     source = rows()
+    totals = _table_totals(path, fmt, name)
     while True:
         chunk = list(islice(source, CHUNK))
         if not chunk:
@@ -267,6 +272,9 @@ def _load_spreadsheet(
         keep = []
         for r in chunk:
             rownum += 1
+            if totals and rownum in totals:
+                notices.append(f"row {rownum} is an Excel table's totals row: not a device")
+                continue
             if r.count("") != len(r):
                 if len(r) > width:
                     r = r[:width]
@@ -275,6 +283,7 @@ def _load_spreadsheet(
         builder.add_rows(keep)
         if progress is not None:
             progress(rownum, total)
+    _drop_totals_row(builder, numbers, notices)
     src = SourceInfo(str(path), fmt, name, hrow + 1, "", first_col, notices)
     if fmt in ("xlsx", "xlsm") and any(builder.numeric.values()):
         _apply_number_formats(path, name, first_col, builder, numbers)
@@ -282,6 +291,52 @@ def _load_spreadsheet(
 
 
 _ZERO_PAD = re.compile(r"^0+$")
+_TOTAL_WORDS = frozenset(
+    (
+        "total",
+        "totals",
+        "grand total",
+        "sum",
+        "summe",
+        "gesamt",
+        "gesamtsumme",
+        "insgesamt",
+        "total general",
+        "totaux",
+        "somme",
+        "suma",
+    )
+)
+_NUMBER = re.compile(r"^-?[\d.,\s]+$")
+
+
+def _table_totals(path: Path, fmt: str, sheet: str) -> set[int]:
+    if fmt not in ("xlsx", "xlsm"):
+        return set()
+    from importers.xlsx_parts import table_totals_rows
+
+    try:
+        return table_totals_rows(str(path), sheet)
+    except Exception:  # the table parts are a refinement: the values are already read
+        return set()
+
+
+def _drop_totals_row(builder: ColumnBuilder, numbers: array, notices: list[str]) -> None:
+    """A last row that says "Total" and otherwise holds only numbers (SUBTOTAL formulas) is
+    the sum of the table, not a device."""
+    if not numbers or not builder.columns:
+        return
+    last = [col[-1] for col in builder.columns]
+    filled = [v.strip() for v in last if v.strip()]
+    labels = [v for v in filled if not _NUMBER.match(v)]
+    if len(labels) != 1 or fold_words(labels[0]) not in _TOTAL_WORDS:
+        return
+    for col in builder.columns:
+        col.pop()
+    row = len(numbers) - 1
+    for rows in builder.numeric.values():
+        rows.discard(row)
+    notices.append(f"row {numbers.pop()} is a totals row ({labels[0]!r}): not a device")
 
 
 def _apply_number_formats(
@@ -319,9 +374,14 @@ def _headers_from(row: list[object], first_col: int) -> list[str]:
     return [h or f"(column {column_letter(first_col + i)})" for i, h in enumerate(headers)]
 
 
-def _map(headers: list[str], overrides: dict[str, str] | None, path: Path) -> dict[str, int]:
+def _map(
+    headers: list[str],
+    overrides: dict[str, str] | None,
+    path: Path,
+    sample: list[list[str]],
+) -> dict[str, int]:
     try:
-        return map_headers(headers, overrides)
+        return map_headers(headers, overrides, sample)
     except KeyError as exc:
         raise MappingError(
             f"--map names a column {exc.args[0]!r} that {path.name} does not have; its headers "
@@ -338,14 +398,33 @@ class MappingError(ValueError):
 _DELIMS = (",", ";", "\t", "|")
 
 
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 written without a byte-order mark: text of mostly ASCII shows a NUL in every
+    other byte."""
+    half = len(head) // 2
+    if half < 8:
+        return None
+    even = head[0::2].count(0)
+    odd = head[1::2].count(0)
+    if odd > 0.4 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.4 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
 def _sniff_encoding(path: Path) -> tuple[str, bool, list[str]]:
-    """(encoding, has BOM, notices). UTF-8 unless the bytes say otherwise; then cp1252."""
+    """(encoding, has BOM, notices). UTF-8 unless the bytes say otherwise: UTF-16 with or
+    without a BOM, Mac Roman for Excel for Mac's CR-only "CSV (Macintosh)", else cp1252."""
     with open(path, "rb") as f:
-        head = f.read(4)
+        head = f.read(4096)
         if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig", True, []
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16", True, []
+        wide = _utf16_without_bom(head)
+        if wide is not None:
+            return wide, False, [f"the file is UTF-16 without a byte-order mark: read it as {wide}"]
         f.seek(0)
         dec = codecs.getincrementaldecoder("utf-8")()
         try:
@@ -353,17 +432,34 @@ def _sniff_encoding(path: Path) -> tuple[str, bool, list[str]]:
                 dec.decode(chunk)
             dec.decode(b"", final=True)
         except UnicodeDecodeError:
+            f.seek(0)
+            first = f.read(1 << 20)
+            cr_only = b"\r" in first and b"\n" not in first
+            if not cr_only:
+                try:
+                    f.seek(0)
+                    while chunk := f.read(1 << 20):
+                        chunk.decode("cp1252")
+                    return (
+                        "cp1252",
+                        False,
+                        ["the file is not valid UTF-8: read it as Windows-1252 (cp1252)"],
+                    )
+                except UnicodeDecodeError:
+                    pass
+            why = "CR-only line ends, as Excel for Mac writes" if cr_only else "not cp1252 either"
             return (
-                "cp1252",
+                "mac_roman",
                 False,
-                ["the file is not valid UTF-8: read it as Windows-1252 (cp1252)"],
+                [f"the file is not valid UTF-8 ({why}): read it as Mac Roman"],
             )
     return "utf-8", False, []
 
 
 def _sniff_delimiter(sample: str) -> str:
     """The delimiter that splits the sample lines into the most consistent field counts."""
-    lines = sample.split("\n")[:200]  # not splitlines(): it also splits at U+2028 and friends
+    # not splitlines(): it also splits at U+2028 and friends; CR-only files end lines in \r
+    lines = sample.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:200]
     if lines and lines[0].lower().startswith("sep=") and len(lines[0]) == 5:
         return lines[0][4]
     best, best_score = ",", -1.0
@@ -422,7 +518,7 @@ def _load_csv(path: Path, overrides: dict[str, str] | None, progress: Progress |
             )
         hrow = found[0]
         headers = _headers_from(list(head[hrow]), 0)
-        mapping = _map(headers, overrides, path)
+        mapping = _map(headers, overrides, path, head[hrow + 1 :])
         width = len(headers)
         builder = ColumnBuilder(width)
         numbers = array("I")
@@ -442,6 +538,7 @@ def _load_csv(path: Path, overrides: dict[str, str] | None, progress: Progress |
                 if progress is not None:
                     progress(min(size, text.chars), size)
         builder.add_rows(chunk)
+    _drop_totals_row(builder, numbers, notices)
     dialect = {
         "delimiter": delim,
         "encoding": encoding,
@@ -518,4 +615,19 @@ def load_inventory(
         )
     hasher.join()
     inv.source.sha256 = digest[0] if digest else sha256_of(path)
+    if not evidence_mapped(inv.mapping):
+        inv.source.notices.append(NO_EVIDENCE_NOTICE)
     return inv
+
+
+NO_EVIDENCE_NOTICE = (
+    "NO LICENCE EVIDENCE COLUMN FOUND: no column was recognised as COA present, COA edition, "
+    "product key or OA3 key description, so every device is blocked with COA_MISSING. If the "
+    "file has such a column, map it (coa-audit columns FILE shows the headers; then --map "
+    '"Header=coa_edition" or coa_present or coa_key, or m on screen)'
+)
+
+
+def evidence_mapped(mapping: dict[str, int]) -> bool:
+    """True when at least one column that can carry licence evidence is mapped."""
+    return any(f in mapping for f in EVIDENCE_FIELDS)

@@ -79,3 +79,53 @@ def cell_formats(path: str, sheet: str, columns: Iterable[str]) -> dict[tuple[st
             if code != "General":
                 out[(letter, int(m.group(2)))] = code
     return out
+
+
+_REF = re.compile(r"^\$?[A-Z]{1,3}\$?(\d+)(?::\$?[A-Z]{1,3}\$?(\d+))?$")
+
+
+def table_totals_rows(path: str, sheet: str) -> set[int]:
+    """Row numbers of the totals rows of the Excel tables on ``sheet`` (a totals row is no
+    device): read from each table part's ``ref`` and ``totalsRowCount``."""
+    out: set[int] = set()
+    with zipfile.ZipFile(path) as z:
+        part = sheet_part(z, sheet)
+        if part is None:
+            return out
+        p = PurePosixPath(part)
+        rels_name = str(p.parent / "_rels" / f"{p.name}.rels")
+        try:
+            rels = ElementTree.fromstring(z.read(rels_name))
+        except KeyError:
+            return out
+        names = {n.lower(): n for n in z.namelist()}
+        for el in rels.iter():
+            if not el.tag.endswith("}Relationship") or not el.get("Type", "").endswith("/table"):
+                continue
+            target = el.get("Target", "")
+            member = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else str(PurePosixPath(*_resolve(p.parent.parts, target)))
+            )
+            real = names.get(member.lower())
+            if real is None:
+                continue
+            table = ElementTree.fromstring(z.read(real))
+            count = int(table.get("totalsRowCount", "0") or 0)
+            m = _REF.match(table.get("ref", ""))
+            if count and m and m.group(2):
+                last = int(m.group(2))
+                out.update(range(last - count + 1, last + 1))
+    return out
+
+
+def _resolve(base: tuple[str, ...], target: str) -> list[str]:
+    parts = list(base)
+    for seg in target.split("/"):
+        if seg == "..":
+            if parts:
+                parts.pop()
+        elif seg and seg != ".":
+            parts.append(seg)
+    return parts

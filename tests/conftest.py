@@ -35,6 +35,7 @@ CLEAN: dict[str, str] = {
     "Location": "London",
     "Notes": "",
     "Purchase Date": "2023-03-01",
+    "Asset Type": "Laptop",
 }
 KEY_ALPHABET = "BCDFGHJKMPQRTVWXY2346789"
 
@@ -90,7 +91,7 @@ def inventory(tmp_path: Path):
     """Write rows to a CSV and return the `check --format json` report of it."""
 
     def make(*rows: dict[str, str], args: Sequence[str] = ()) -> dict[str, Any]:
-        path = write_csv(tmp_path / "inv.csv", rows)
+        path = write_csv(tmp_path / "inv.csv", rows, (*SAMPLE_HEADERS, "Asset Type"))
         res = run_cli("check", path, "--format", "json", "--fail-on", "never", *args)
         assert res.code == 0, res.stderr
         return res.json()

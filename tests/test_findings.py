@@ -41,6 +41,13 @@ FIRING: dict[str, tuple[list[dict[str, str]], list[str]]] = {
     "OS_EVIDENCE_MISMATCH": ([device(1, Operating_System="Windows 11 Home")], []),
     "EVIDENCE_CONFLICT": ([device(1, COA_Present="No")], []),
     "DEVICE_OUT_OF_SCOPE": ([device(1, Manufacturer="Apple", Model="MacBook Air")], []),
+    "EVIDENCE_UNKNOWN": ([device(1, COA_Present="pending")], []),
+    "EVIDENCE_NOT_BASE": ([device(1, COA_Present="MAK")], []),
+    "KEY_PLACEHOLDER": (
+        [device(1, COA_Present="", COA_Edition="", Product_Key="BBBBB-BBBBB-BBBBB-BBBBB-BBBBB")],
+        [],
+    ),
+    "NOT_A_PC": ([device(1, Asset_Type="Monitor")], []),
 }
 
 

@@ -112,7 +112,7 @@ async def test_filter_cycles_and_holds(oem: Path) -> None:
         screen = await loaded(app, pilot)
         grid, audit = screen.grid, screen.audit
         seen = []
-        for _ in range(5):
+        for _ in range(6):
             await pilot.press("f")
             seen.append(grid.filter)
             want = {
@@ -120,11 +120,12 @@ async def test_filter_cycles_and_holds(oem: Path) -> None:
                 "blocked": {2},
                 "review": {1},
                 "eligible": {0},
-                "all": {0, 1, 2},
+                "not-pc": {3},
+                "all": {0, 1, 2, 3},
             }[grid.filter]
             assert {audit.status_level(r) for r in grid.view} <= want
             assert f"filter: {grid.filter}" in summary_text(screen)
-        assert seen == ["problems", "blocked", "review", "eligible", "all"]
+        assert seen == ["problems", "blocked", "review", "eligible", "not-pc", "all"]
         s = audit.summary()
         await pilot.press("f", "f")
         assert len(grid.view) == s.blocked

@@ -47,6 +47,13 @@ from tui.screens import (
 
 __all__ = ["CoaAuditApp", "MainScreen", "run_app"]
 
+STATUS_STYLES = {
+    "blocked": "bold red",
+    "review": "bold yellow",
+    "eligible": "bold green",
+    "out-of-scope": "dim",
+}
+
 
 class LoadCancelled(Exception):
     pass
@@ -148,6 +155,8 @@ class MainScreen(Screen[None]):
             text.append(f"{s.eligible} {w[1]}  ", style="green")
             text.append(f"{s.review} {w[2]}  ", style="yellow")
             text.append(f"{s.blocked} {w[3]}  ", style="bold red")
+            if s.out_of_scope:
+                text.append(f"{s.out_of_scope} not PCs  ", style="dim")
             text.append(f"{edits} {w[4]}  {w[5]}{grid.filter}{sort}")
             text.append(keys, style="bold")
             if not bar.size.width or text.cell_len <= bar.size.width - 2:
@@ -173,7 +182,7 @@ class MainScreen(Screen[None]):
         inv = self.audit.inv
         text = Text()
         status = self.audit.status(row)
-        style = {"blocked": "bold red", "review": "bold yellow", "eligible": "bold green"}[status]
+        style = STATUS_STYLES[status]
         text.append(f"Row {inv.row_numbers[row]}  ")
         text.append(status.upper(), style=style)
         tag, serial = inv.field(row, "asset_tag"), inv.field(row, "serial_number")
@@ -298,7 +307,7 @@ class MainScreen(Screen[None]):
         name = title.title if title else "cell"
         label = Text()
         label.append(f"{safe_text(name)[:20]}: ")
-        style = {"blocked": "bold red", "review": "bold yellow", "eligible": "bold green"}[status]
+        style = STATUS_STYLES[status]
         label.append(f"would be {status.upper()}", style=style)
         if codes:
             label.append(f" ({codes[0]}{', …' if len(codes) > 1 else ''})")

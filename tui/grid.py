@@ -28,8 +28,8 @@ from core.text import safe_text
 
 __all__ = ["FILTERS", "Column", "Grid"]
 
-FILTERS = ("all", "problems", "blocked", "review", "eligible")
-STATUS_TEXT = ("ok", "REVIEW", "BLOCKED")
+FILTERS = ("all", "problems", "blocked", "review", "eligible", "not-pc")
+STATUS_TEXT = ("ok", "REVIEW", "BLOCKED", "not PC")
 _PROBLEM = re.compile(rb"[\x01\x02]")
 MAX_COL_WIDTH = 28
 # What an auditor reads first: identity, then the licence evidence, then the rest.
@@ -77,6 +77,7 @@ class Grid(ScrollView, can_focus=True):
         "grid--blocked",
         "grid--review",
         "grid--eligible",
+        "grid--out-of-scope",
         "grid--edited",
         "grid--status-ok",
     }
@@ -91,6 +92,7 @@ class Grid(ScrollView, can_focus=True):
     Grid > .grid--blocked { background: #5f0000; color: #ffd7d7; }
     Grid > .grid--review { background: #5f5f00; color: #ffffd7; }
     Grid > .grid--eligible { color: $text; }
+    Grid > .grid--out-of-scope { color: $text-muted; }
     Grid > .grid--edited { text-style: italic underline; color: #ffd75f; }
     Grid > .grid--status-ok { color: $success; }
     """
@@ -193,7 +195,13 @@ class Grid(ScrollView, can_focus=True):
         if f == "all":
             view: Sequence[int] = base
         else:
-            want = {"problems": (1, 2), "blocked": (2,), "review": (1,), "eligible": (0,)}[f]
+            want = {
+                "problems": (1, 2),
+                "blocked": (2,),
+                "review": (1,),
+                "eligible": (0,),
+                "not-pc": (3,),
+            }[f]
             if len(want) == 1:
                 w = want[0]
                 view = array("I", [r for r in base if status[r] == w])
@@ -385,7 +393,9 @@ class Grid(ScrollView, can_focus=True):
         inv = self.inv
         row = self._view[pos]
         level = self.audit.status_level(row)
-        row_style = self._style(("grid--eligible", "grid--review", "grid--blocked")[level])
+        row_style = self._style(
+            ("grid--eligible", "grid--review", "grid--blocked", "grid--out-of-scope")[level]
+        )
         on_cursor = pos == self.cursor_row
         if on_cursor:
             row_style = row_style + self._style("grid--cursor-row")

@@ -1,0 +1,142 @@
+"""Classify what a licence-evidence cell says: present, absent, not a base licence, or unknown.
+
+Fail closed (RULES §2): a cell counts as evidence only when every word in it is recognised.
+The words live in the ``[evidence]`` tables of the policy; this module is the small engine
+that reads a cell with them. Results are cached per distinct text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from core.text import fold_words
+
+__all__ = ["EvidenceClass", "EvidenceWords"]
+
+Kind = Literal["blank", "present", "absent", "unknown", "volume", "digital"]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceClass:
+    kind: Kind
+    type: str | None = None  # "COA label", "GML label", "OA3 firmware key", ... when named
+
+
+_BLANK = EvidenceClass("blank")
+_UNKNOWN = EvidenceClass("unknown")
+
+
+def _phrases(words: list[str]) -> list[tuple[str, ...]]:
+    out = {tuple(fold_words(w).split()) for w in words}
+    out.discard(())
+    return sorted(out, key=len, reverse=True)  # longest first: "coa label" before "coa"
+
+
+def _has(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tokens[i : i + n] == phrase for i in range(len(tokens) - n + 1))
+
+
+class EvidenceWords:
+    """The policy's evidence vocabulary and the reader that applies it."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        symbols_yes = [w for w in data.get("yes", []) if not fold_words(w)]
+        symbols_no = [w for w in data.get("no", []) if not fold_words(w)]
+        self.symbols = {**{s: True for s in symbols_yes}, **{s: False for s in symbols_no}}
+        self.yes = frozenset(fold_words(w) for w in data.get("yes", []) if fold_words(w))
+        self.no = frozenset(fold_words(w) for w in data.get("no", []) if fold_words(w))
+        not_base = data.get("not_base", {})
+        self.volume = _phrases(not_base.get("volume", []))
+        self.digital = _phrases(not_base.get("digital", []))
+        self.types: list[tuple[str, list[tuple[str, ...]]]] = [
+            (name, _phrases(words)) for name, words in data.get("types", {}).items()
+        ]
+        # one table for the greedy reader: phrase -> (tag, type name)
+        table: dict[tuple[str, ...], tuple[str, str | None]] = {}
+        for w in data.get("nouns", []):
+            table[tuple(fold_words(w).split())] = ("noun", None)
+        for w in self.yes:
+            table[tuple(w.split())] = ("yes", None)
+        for w in data.get("negations", []):
+            table[tuple(fold_words(w).split())] = ("neg", None)
+        for name, phrases in reversed(self.types):  # earlier types win a shared phrase
+            for p in phrases:
+                table[p] = ("type", name)
+        table.pop((), None)
+        self._table = table
+        self._longest = max((len(p) for p in table), default=1)
+        self._cache: dict[str, EvidenceClass] = {}
+
+    def classify(self, text: str) -> EvidenceClass:
+        hit = self._cache.get(text)
+        if hit is None:
+            hit = self._classify(text)
+            if len(self._cache) < 65536:
+                self._cache[text] = hit
+        return hit
+
+    def not_base(self, text: str) -> Kind | None:
+        """ "volume" or "digital" when the text names a licence that is never a base licence."""
+        tokens = tuple(fold_words(text).split())
+        return self._not_base(tokens) if tokens else None
+
+    def _not_base(self, tokens: tuple[str, ...]) -> Kind | None:
+        if any(_has(tokens, p) for p in self.volume):
+            return "volume"
+        # a Digital Product Key (DPK) is the OEM's firmware key, not a digital licence
+        if any(_has(tokens, p) for p in self.digital) and not _has(
+            tokens, ("digital", "product", "key")
+        ):
+            return "digital"
+        return None
+
+    def type_of(self, text: str) -> str | None:
+        """The evidence type a text names ("OA3 firmware key", ...), or None."""
+        tokens = tuple(fold_words(text).split())
+        for name, phrases in self.types:
+            if any(_has(tokens, p) for p in phrases):
+                return name
+        return None
+
+    def _classify(self, text: str) -> EvidenceClass:
+        raw = text.strip()
+        if not raw:
+            return _BLANK
+        norm = fold_words(raw)
+        if not norm:
+            symbol = self.symbols.get(raw)
+            if symbol is None:
+                return _UNKNOWN
+            return EvidenceClass("present") if symbol else EvidenceClass("absent")
+        if norm in self.no:
+            return EvidenceClass("absent")
+        tokens = tuple(norm.split())
+        kind = self._not_base(tokens)
+        if kind is not None:
+            return EvidenceClass(kind, self.type_of(raw))
+        if norm in self.yes:
+            return EvidenceClass("present")
+        tags: set[str] = set()
+        found_type: str | None = None
+        i, n, table = 0, len(tokens), self._table
+        while i < n:
+            for size in range(min(self._longest, n - i), 0, -1):
+                hit = table.get(tokens[i : i + size])
+                if hit is not None:
+                    tag, name = hit
+                    tags.add(tag)
+                    if name is not None and found_type is None:
+                        found_type = name
+                    i += size
+                    break
+            else:
+                return _UNKNOWN  # a word the tool does not know: never evidence
+        if "neg" in tags:
+            return EvidenceClass("absent")
+        if found_type is not None:
+            return EvidenceClass("present", self.type_of(raw) or found_type)
+        if "yes" in tags:
+            return EvidenceClass("present")
+        return _UNKNOWN
