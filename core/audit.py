@@ -55,6 +55,13 @@ Item = tuple[str, str]  # (code, detail sentence)
 _SCIENTIFIC = re.compile(r"^\s*\d(?:[.,]\d+)?E\+\d+\s*$", re.IGNORECASE)
 
 
+def _new_codes(items: tuple[Item, ...], more: tuple[Item, ...]) -> tuple[Item, ...]:
+    """``more`` without the codes ``items`` already has (a VM named by its model and by its
+    serial is one finding)."""
+    have = {c for c, _ in items}
+    return tuple(m for m in more if m[0] not in have) if have else more
+
+
 def mask_key(key: str) -> str:
     """Show only the last group of a product key: XXXXX-XXXXX-XXXXX-XXXXX-3V66T."""
     key = key.strip()
@@ -276,9 +283,10 @@ class Audit:
             else:
                 s_items = serial_items(serial, i in numeric_serials)
             if extra or s_items:
-                more = extra + s_items
-                items = intern(items + more, items + more)
-                level = max(level, *(code_info(c).level for c, _ in more))
+                more = _new_codes(items, extra + s_items)
+                if more:
+                    items = intern(items + more, items + more)
+                    level = max(level, *(code_info(c).level for c, _ in more))
             local[i] = items
             levels[i] = level
             if progress is not None and i % step == 0:
@@ -534,6 +542,12 @@ class Audit:
         if img_key in pol.never_images:
             return f"Image {_quote(image)} is never a downgrade target (rule D3)."
         ri, rl = pol.version_rank(img.version), pol.version_rank(lic_version)
+        lic_release = lic.release if lic is not None else None
+        if img.release and lic_release and int(img.release) > int(lic_release):
+            return (
+                f"Image {_quote(image)} is a newer LTSC release than the licensed {lic_name} "
+                "(rule D1)."
+            )
         if ri is not None and rl is not None and ri > rl:
             return (
                 f"Image {_quote(image)} is a newer version than the licensed {lic_name} (rule D1)."
@@ -654,8 +668,12 @@ class Audit:
             self._level[row] = level
             return
         col = self.inv.mapping.get("serial_number")
-        more = key_items + self._serial_items(
-            f(row, "serial_number"), col is not None and self.inv.was_number(row, col)
+        more = _new_codes(
+            items,
+            key_items
+            + self._serial_items(
+                f(row, "serial_number"), col is not None and self.inv.was_number(row, col)
+            ),
         )
         if more:
             items = items + more

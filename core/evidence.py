@@ -7,6 +7,7 @@ that reads a cell with them. Results are cached per distinct text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -48,6 +49,7 @@ class EvidenceWords:
         self.yes = frozenset(fold_words(w) for w in data.get("yes", []) if fold_words(w))
         self.no = frozenset(fold_words(w) for w in data.get("no", []) if fold_words(w))
         not_base = data.get("not_base", {})
+        self.pkid = re.compile(data.get("pkid_pattern", r"(?!)"))
         self.volume = _phrases(not_base.get("volume", []))
         self.digital = _phrases(not_base.get("digital", []))
         self.types: list[tuple[str, list[tuple[str, ...]]]] = [
@@ -104,6 +106,8 @@ class EvidenceWords:
         raw = text.strip()
         if not raw:
             return _BLANK
+        if self.pkid.match(raw):
+            return EvidenceClass("present", "OA3 firmware key (PKID)")
         norm = fold_words(raw)
         if not norm:
             symbol = self.symbols.get(raw)

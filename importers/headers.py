@@ -37,6 +37,7 @@ _ANCHOR_FIELDS = {
     "coa_key",
     "coa_present",
 }
+_IDENTITY = {"serial_number", "asset_tag", "hostname"}
 # Fields that can carry licence evidence: a file with none of them mapped is said loudly.
 EVIDENCE_FIELDS = ("coa_present", "coa_edition", "coa_key")
 
@@ -204,17 +205,18 @@ def find_header(
     ``overrides`` (--map) count as the fields they are mapped to."""
     forced = {norm_header(k): f for k, f in (overrides or {}).items() if f not in ("-", "none")}
     best: tuple[int, int] | None = None
+    lone: tuple[int, int] | None = None
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        fields = [
-            forced.get(norm_header(v)) or _field_for(v)
-            for v in row
-            if isinstance(v, str) and v.strip()
-        ]
-        mapped = [f for f in fields if f]
+        cells = [v for v in row if isinstance(v, str) and v.strip()]
+        mapped = [f for f in (forced.get(norm_header(v)) or _field_for(v) for v in cells) if f]
         score = len(mapped)
-        if score >= 2 and set(mapped) & _ANCHOR_FIELDS and (best is None or score > best[1]):
+        if not set(mapped) & _ANCHOR_FIELDS:
+            continue
+        if score >= 2 and (best is None or score > best[1]):
             best = (i, score)
-    return best
+        elif score == 1 and lone is None and len(cells) >= 3 and mapped[0] in _IDENTITY:
+            lone = (i, score)  # an Autopilot CSV: one serial column beside hashes and IDs
+    return best or lone
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, str]:

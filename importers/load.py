@@ -557,8 +557,13 @@ class _NulStripper:
         self.chars = 0
 
     def __iter__(self) -> Iterator[str]:
+        after_cr = False
         for line in self.f:
             self.chars += len(line)
+            if after_cr and line == "\r\n":
+                after_cr = False
+                continue  # wmic through cmd ends lines in CR CR LF: one line end, not two
+            after_cr = line.endswith("\r") and not line.endswith("\r\n")
             if "\x00" in line:
                 line = line.replace("\x00", "")
             yield line

@@ -1,0 +1,210 @@
+"""Exports from the tools users have (RULES §8): every file loads without --map, and the
+identity and evidence columns map to the right fields. The fixtures and where their layouts
+come from are listed in tests/fixtures/exports/README.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, run_cli
+
+EXPORTS = REPO / "tests" / "fixtures" / "exports"
+
+# file -> {field: source header} that `coa-audit columns` must show (None: no such column)
+EXPECTED: dict[str, dict[str, str | None]] = {
+    "intune-devices.csv": {
+        "hostname": "Device name",
+        "serial_number": "Serial number",
+        "manufacturer": "Manufacturer",
+        "model": "Model",
+        "current_os": "SkuFamily",  # edition words beat "Windows" and build numbers
+        "coa_edition": None,
+    },
+    "configmgr-sql.csv": {
+        "hostname": "Netbios_Name0",
+        "serial_number": "SerialNumber0",
+        "asset_tag": "SMBIOSAssetTag0",
+        "current_os": "Caption0",  # not "Microsoft Windows NT Workstation 10.0"
+        "coa_key": "OA3xOriginalProductKey0",
+        "coa_edition": "OA3xOriginalProductKeyDescription0",
+    },
+    "configmgr-ssrs.csv": {
+        "hostname": "Details_Table0_Netbios_Name0",
+        "serial_number": "Details_Table0_SerialNumber0",
+        "current_os": "Details_Table0_Caption0",
+    },
+    "lansweeper-report.csv": {
+        "hostname": "AssetName",
+        "serial_number": "Serialnumber",
+        "asset_type": "AssetTypename",
+        "current_os": "Caption",  # "Microsoft Windows 11 Pro" beats "Win 11"
+    },
+    "snipeit-assets.csv": {
+        "asset_tag": "Asset Tag",
+        "hostname": "Asset Name",
+        "serial_number": "Serial",
+        "asset_type": "Category",
+        "coa_key": "Windows Product Key",
+        "coa_present": "COA Sticker",
+    },
+    "glpi-fr.csv": {
+        "hostname": "Nom",
+        "serial_number": "Numéro de série",
+        "asset_tag": "Numéro d'inventaire",
+        "manufacturer": "Fabricant",
+        "model": "Modèle",
+        "current_os": "Système d'exploitation - Nom",
+        "coa_key": "Système d'exploitation - Numéro de série",  # license_number: the OS key
+        "location": "Lieu",
+    },
+    "glpi-en.csv": {
+        "hostname": "Name",
+        "serial_number": "Serial number",
+        "asset_tag": "Inventory number",
+        "current_os": "Operating system - Name",
+        "coa_key": "Operating system - Serial number",
+    },
+    "ocs-inventory.csv": {
+        "hostname": "NAME",
+        "serial_number": "SSN",
+        "current_os": "OSNAME",
+        "coa_key": "WINPRODKEY",
+        "asset_tag": "ASSETTAG",
+    },
+    "pdq-inventory.csv": {
+        "hostname": "Computer Name",
+        "serial_number": "Serial Number",  # not "O/S Serial Number", a product ID
+        "current_os": "O/S Name",
+        "coa_key": None,
+    },
+    "powershell-cim.csv": {
+        "hostname": "PSComputerName",
+        "serial_number": "SerialNumber",
+        "current_os": "Caption",
+        "coa_key": "OA3xOriginalProductKey",
+        "coa_edition": "OA3xOriginalProductKeyDescription",
+    },
+    "wmic-csproduct.csv": {
+        "hostname": "Node",
+        "serial_number": "IdentifyingNumber",
+        "manufacturer": "Vendor",
+    },
+    "wmic-oa3.csv": {
+        "hostname": "Node",
+        "coa_key": "OA3xOriginalProductKey",
+        "coa_edition": "OA3xOriginalProductKeyDescription",
+    },
+    "autopilot-hashes.csv": {"serial_number": "Device Serial Number", "coa_key": None},
+    "dell-order.csv": {"serial_number": "Service Tag", "coa_present": "PKID"},
+    "hp-order.csv": {"serial_number": "Serial Number", "current_os": "Operating System"},
+    "lenovo-order.csv": {"serial_number": "Serial Number", "model": "Machine Type Model"},
+    "register-de.csv": {
+        "asset_tag": "Inventarnummer",
+        "serial_number": "Seriennummer",
+        "hostname": "Rechnername",
+        "asset_type": "Gerätetyp",
+        "current_os": "Betriebssystem",
+        "coa_present": "COA vorhanden",
+        "coa_edition": "Lizenz",
+        "coa_key": "Produktschlüssel",
+    },
+    "register-fr.csv": {
+        "asset_tag": "N° d'inventaire",
+        "serial_number": "Numéro de série",
+        "hostname": "Nom du poste",
+        "current_os": "Système d'exploitation",
+        "coa_present": "Étiquette COA",
+        "coa_edition": "Licence Windows",
+        "coa_key": "Clé de produit",
+    },
+    "register-mac.csv": {
+        "serial_number": "Serial Number",
+        "coa_present": "COA",
+        "coa_edition": "COA Edition",
+    },
+}
+
+
+def _mapping(path: Path) -> dict[str, str]:
+    res = run_cli("check", path, "--format", "json", "--fail-on", "never")
+    assert res.code == 0, res.stderr
+    return res.json()
+
+
+def test_every_fixture_is_listed() -> None:
+    assert sorted(p.name for p in EXPORTS.glob("*.csv")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_export_loads_and_maps_without_map(name: str) -> None:
+    doc = _mapping(EXPORTS / name)
+    columns = doc["mapping"]
+    for field, header in EXPECTED[name].items():
+        assert columns.get(field) == header, (field, columns)
+    assert len(doc["devices"]) >= 1
+    # `columns` shows the same mapping, one column a line
+    res = run_cli("columns", EXPORTS / name)
+    assert res.code == 0, res.stderr
+    for field, header in EXPECTED[name].items():
+        if header is not None:
+            assert any(
+                line.endswith(f" {field}") and header[:32] in line
+                for line in res.stdout.splitlines()
+            ), (field, header)
+
+
+@pytest.mark.parametrize(
+    ("name", "loud"),
+    [
+        ("intune-devices.csv", True),
+        ("hp-order.csv", True),
+        ("autopilot-hashes.csv", True),
+        ("powershell-cim.csv", False),
+        ("register-de.csv", False),
+    ],
+)
+def test_missing_evidence_columns_are_said_loudly(name: str, loud: bool) -> None:
+    text = run_cli("check", EXPORTS / name, "--fail-on", "never")
+    doc = _mapping(EXPORTS / name)
+    cols = run_cli("columns", EXPORTS / name)
+    said = [
+        "NO LICENCE EVIDENCE COLUMN" in text.stdout,
+        any("NO LICENCE EVIDENCE COLUMN" in n for n in doc["source"]["notices"]),
+        "NO LICENCE EVIDENCE COLUMN" in cols.stdout,
+    ]
+    assert said == [loud] * 3
+
+
+def test_firmware_key_columns_are_evidence() -> None:
+    doc = _mapping(EXPORTS / "powershell-cim.csv")
+    by_serial = {d["serial_number"]: d for d in doc["devices"]}
+    assert by_serial["5CG0PS0001"]["status"] == "eligible"  # [4.0] Professional OEM:DM
+    assert by_serial["5CG0PS0001"]["edition"]["edition"] == "pro"
+    assert "EDITION_NOT_QUALIFYING" in {f["code"] for f in by_serial["5CG0PS0002"]["findings"]}
+    assert "COA_MISSING" in {f["code"] for f in by_serial["5CG0PS0003"]["findings"]}
+
+
+def test_text_quirks_read_right() -> None:
+    """wmic's UTF-16 with CR CR LF, PowerShell's #TYPE line, Mac Roman with CR-only ends."""
+    wmic = _mapping(EXPORTS / "wmic-csproduct.csv")
+    assert [d["serial_number"] for d in wmic["devices"]] == ["5CG0WM0001", "PF0WMIC02"]
+    assert [d["row"] for d in wmic["devices"]] == [3, 4]  # the lines a text editor shows
+    ps = _mapping(EXPORTS / "powershell-cim.csv")
+    assert ps["source"]["header_row"] == 2
+    mac = _mapping(EXPORTS / "register-mac.csv")
+    assert [d["asset_tag"] for d in mac["devices"]] == ["MAC-001", "MAC-002"]
+    assert [d["status"] for d in mac["devices"]] == ["eligible", "blocked"]
+    assert any("Mac Roman" in n for n in mac["source"]["notices"])
+    cols = run_cli("columns", EXPORTS / "register-mac.csv").stdout
+    assert "encoding mac_roman" in cols
+
+
+def test_registers_in_german_and_french() -> None:
+    de = _mapping(EXPORTS / "register-de.csv")
+    assert [d["status"] for d in de["devices"]] == ["eligible", "blocked", "out-of-scope"]
+    fr = _mapping(EXPORTS / "register-fr.csv")
+    assert [d["status"] for d in fr["devices"]] == ["eligible", "blocked", "blocked"]
+    codes = [{f["code"] for f in d["findings"]} for d in fr["devices"]]
+    assert "EDITION_NOT_QUALIFYING" in codes[1] and "COA_MISSING" in codes[2]
