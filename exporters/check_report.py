@@ -129,7 +129,7 @@ def report_json(audit: Audit) -> bytes:
 
 
 def _problem_rows(audit: Audit) -> Iterator[int]:
-    return (r for r in range(len(audit.inv)) if audit.status_level(r) > 0)
+    return (r for r in range(len(audit.inv)) if audit.status_level(r) in (1, 2))
 
 
 def report_text(audit: Audit, width: int = 80) -> str:

@@ -37,7 +37,6 @@ _ANCHOR_FIELDS = {
     "coa_key",
     "coa_present",
 }
-_IDENTITY = {"serial_number", "asset_tag", "hostname"}
 # Fields that can carry licence evidence: a file with none of them mapped is said loudly.
 EVIDENCE_FIELDS = ("coa_present", "coa_edition", "coa_key")
 
@@ -214,7 +213,7 @@ def find_header(
             continue
         if score >= 2 and (best is None or score > best[1]):
             best = (i, score)
-        elif score == 1 and lone is None and len(cells) >= 3 and mapped[0] in _IDENTITY:
+        elif score == 1 and lone is None and len(cells) >= 3 and mapped[0] == "serial_number":
             lone = (i, score)  # an Autopilot CSV: one serial column beside hashes and IDs
     return best or lone
 

@@ -3,7 +3,8 @@
     python sample_inventories/build_samples.py
 
 
-Three realistic shapes, each a few hundred devices and each firing every finding code:
+Three realistic shapes, each a few hundred devices and each firing every finding code
+(an Asset Type / Device Type / Category column marks the one non-PC row):
 - oem-fleet.xlsx: an OEM's styled workbook, title banner above the header, a notes sheet;
 - reseller-export.csv: a semicolon-delimited Windows-1252 export with CRLF line endings;
 - intune-export.csv: an Intune device export (UTF-8 with BOM) with COA columns added.
@@ -77,7 +78,21 @@ def _showcase() -> list[list[str]]:
         row(22, COA_Edition="Microsoft Windows Server 2019 Standard"),
         row(23, COA_Edition="W10P", COA_Present="GML"),
         row(24, Serial_Number="4.02194E+11", Notes="serial mangled by a spreadsheet"),
+        row(25, COA_Present="pending", Notes="label not checked yet"),
+        row(26, COA_Present="MAK", Notes="volume key, not the OEM licence"),
+        row(27, COA_Present="", COA_Edition="", Product_Key="BBBBB-BBBBB-BBBBB-BBBBB-BBBBB"),
+        row(28, Model="P2422H", COA_Present="", COA_Edition="", Product_Key="", Notes="monitor"),
+        row(29, COA_Present="Yes", COA_Edition="Windows 10 Professionnel"),
+        row(30, COA_Present="étiquette absente", COA_Edition="", Product_Key=""),
     ]
+
+
+def _asset_type(r: list[str]) -> str:
+    """The Asset Type column: a monitor for the showcase's non-PC row, else the chassis."""
+    model = r[SAMPLE_HEADERS.index("Model")]
+    if model.startswith("P2422H"):
+        return "Monitor"
+    return "Desktop" if model.startswith(("OptiPlex", "Elite", "Z2", "ThinkCentre")) else "Laptop"
 
 
 def _rows(n: int, seed: int) -> list[list[str]]:
@@ -102,20 +117,20 @@ def build_oem_xlsx(path: Path) -> None:
     ws["A2"] = "Prepared by the OEM configuration centre; one row per device."
     ws["A2"].font = Font(italic=True)
     ws.append([])
-    ws.append(list(SAMPLE_HEADERS))
+    ws.append([*SAMPLE_HEADERS, "Asset Type"])
     for cell in ws[4]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     rows = _rows(277, seed=11)
     serial_col = SAMPLE_HEADERS.index("Serial Number")
     for n, r in enumerate(rows):
-        values: list[object] = list(r)
+        values: list[object] = [*r, _asset_type(r)]
         if n == 23:  # a serial typed as a number: stored numerically by the spreadsheet
             values[serial_col] = 4021937
         ws.append(values)
     ws.freeze_panes = "A5"
     for col, w in zip(
-        "ABCDEFGHIJKLMN", (12, 14, 13, 22, 24, 28, 8, 30, 32, 24, 24, 10, 26, 12), strict=True
+        "ABCDEFGHIJKLMNO", (12, 14, 13, 22, 24, 28, 8, 30, 32, 24, 24, 10, 26, 12, 12), strict=True
     ):
         ws.column_dimensions[col].width = w
     dv = DataValidation(type="list", formula1='"Yes,No,GML,OA3"', allow_blank=True)
@@ -147,6 +162,7 @@ def build_reseller_csv(path: Path) -> None:
         "Site",
         "Remarks",
         "Purchase Date",
+        "Device Type",
     ]
     sites = {
         "London": "Zürich Büro",
@@ -164,7 +180,7 @@ def build_reseller_csv(path: Path) -> None:
     for r in _rows(237, seed=22):
         r = list(r)
         r[11] = sites.get(r[11], r[11])
-        w.writerow(r)
+        w.writerow([*r, _asset_type(r)])
     path.write_bytes(out.getvalue().encode("cp1252"))
 
 
@@ -185,20 +201,21 @@ def build_intune_csv(path: Path) -> None:
         "Product key",
         "Target image",
         "Licensed product",
+        "Category",
     ]
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(headers)
-    intune_names = {
-        "Windows 10 Pro": "professional",
-        "Windows 11 Pro": "professional",
-        "Windows 10 Home": "core",
-        "Windows 11 Home": "core",
+    intune_names = {  # the OA3 key description Windows reports
+        "Windows 10 Pro": "[4.0] Professional OEM:DM",
+        "Windows 11 Pro": "[4.0] Professional OEM:DM",
+        "Windows 10 Home": "[4.0] Core OEM:DM",
+        "Windows 11 Home": "[4.0] Core OEM:DM",
     }
     for n, r in enumerate(_rows(257, seed=33)):
         edition = intune_names.get(r[7], r[7])
-        if n % 17 == 0 and edition == "professional":
-            edition = "professionalN"
+        if n % 17 == 0 and edition == "[4.0] Professional OEM:DM":
+            edition = "professionalN"  # the edition ID, as Intune and the registry write it
         version = "10.0.22631.4460" if n % 3 else "10.0.19045.5131"
         w.writerow(
             [
@@ -217,6 +234,7 @@ def build_intune_csv(path: Path) -> None:
                 r[8],
                 r[9],
                 r[10],
+                _asset_type(r),
             ]
         )
     path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))

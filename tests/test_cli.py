@@ -25,15 +25,19 @@ def _assert_report_shape(doc: dict) -> None:
     assert set(doc["policy"]) >= {"target", "agreement"}
     assert isinstance(doc["mapping"], dict)
     s = doc["summary"]
-    assert set(s) >= {"devices", "eligible", "review", "blocked", "findings"}
-    assert s["devices"] == len(doc["devices"]) == s["eligible"] + s["review"] + s["blocked"]
+    assert set(s) >= {"devices", "eligible", "review", "blocked", "out_of_scope", "findings"}
+    assert (
+        s["devices"]
+        == len(doc["devices"])
+        == s["eligible"] + s["review"] + s["blocked"] + s["out_of_scope"]
+    )
     rows = [d["row"] for d in doc["devices"]]
     assert rows == sorted(rows)
     total = 0
     for d in doc["devices"]:
         assert set(d) >= {"row", "asset_tag", "serial_number", "status", "edition", "findings"}
         assert set(d["edition"]) >= {"text", "family", "version", "edition", "verdict"}
-        assert d["status"] in ("eligible", "review", "blocked")
+        assert d["status"] in ("eligible", "review", "blocked", "out-of-scope")
         for f in d["findings"]:
             assert set(f) >= {"code", "severity", "field", "column", "message", "related_rows"}
             total += 1

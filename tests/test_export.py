@@ -225,7 +225,10 @@ def test_checklist_eligible_table_matches_check(tmp_path: Path) -> None:
     eligible = [
         (str(d["row"]), d["serial_number"]) for d in doc["devices"] if d["status"] == "eligible"
     ]
-    excluded = [str(d["row"]) for d in doc["devices"] if d["status"] != "eligible"]
+    # rows that are not PCs are counted apart, not listed as excluded
+    excluded = [
+        str(d["row"]) for d in doc["devices"] if d["status"] not in ("eligible", "out-of-scope")
+    ]
     md = (tmp_path / "oem-fleet.checklist.md").read_text()
     section = md.split("## Eligible devices")[1].split("## Excluded devices")[0]
     md_rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ")][1:]
@@ -346,8 +349,9 @@ def test_annotate_adds_status_and_findings(tmp_path: Path) -> None:
     src = _oem_copy(tmp_path)
     assert run_cli("export", src, "--annotate", "--checklist", "").code == 0
     ws = openpyxl.load_workbook(tmp_path / "oem-fleet.corrected.xlsx")["Fleet"]
-    assert (ws["O4"].value, ws["P4"].value) == ("coa-audit status", "coa-audit findings")
-    assert ws["O6"].value == "blocked" and ws["P6"].value.startswith("COA_MISSING")
+    # the sample's last column is O (Asset Type): the annotations go right of it
+    assert (ws["P4"].value, ws["Q4"].value) == ("coa-audit status", "coa-audit findings")
+    assert ws["P6"].value == "blocked" and ws["Q6"].value.startswith("COA_MISSING")
 
 
 def _minimal_ods(path: Path, rows: list[list[str]]) -> Path:

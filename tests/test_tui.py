@@ -391,3 +391,23 @@ async def test_findings_panel_compacts_and_i_shows_everything(tmp_path: Path) ->
             assert f.code in full and f.message in full
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_a_file_without_evidence_columns_says_so_and_m_maps_one(tmp_path: Path) -> None:
+    headers = ("Asset Tag", "Serial Number", "Hostname", "Label Text")
+    rows = [{"Asset Tag": "A-1", "Serial Number": "5CG1", "Hostname": "PC-1", "Label Text": "W10P"}]
+    path = write_csv(tmp_path / "plain.csv", rows, headers)
+    app = CoaAuditApp(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        banner = screen.query_one("#no-evidence")
+        assert banner.display and "Press m" in str(banner.render())
+        assert screen.audit.summary().blocked == 1
+        await pilot.click("#no-evidence")
+        await pilot.pause()
+        assert isinstance(app.screen, MappingScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("m")  # the keyboard way the banner names
+        await pilot.pause()
+        assert isinstance(app.screen, MappingScreen)

@@ -33,6 +33,7 @@ from core.text import safe_text
 from exporters.atomic import OutputError
 from exporters.export import ExportRequest, Written, export_all
 from exporters.journal import Journal, Pending, load_user_profile, save_user_profile
+from importers.load import evidence_mapped
 from importers.session import Session, open_session
 from tui.grid import FILTERS, Grid
 from tui.screens import (
@@ -57,6 +58,13 @@ STATUS_STYLES = {
 
 class LoadCancelled(Exception):
     pass
+
+
+class NoEvidenceBanner(Static):
+    """Said loudly when no column can carry licence evidence; a click opens the mapping."""
+
+    async def on_click(self) -> None:
+        await self.screen.run_action("mapping")
 
 
 class MainScreen(Screen[None]):
@@ -91,6 +99,8 @@ class MainScreen(Screen[None]):
     DEFAULT_CSS = """
     MainScreen { layout: vertical; }
     #summary { height: 1; background: $panel; color: $text; padding: 0 1; }
+    #no-evidence { height: auto; max-height: 3; background: $error; color: $text;
+        text-style: bold; padding: 0 1; display: none; }
     #grid { height: 1fr; }
     #findings { height: 7; border-top: solid $accent; padding: 0 1; }
     #editbar { height: 3; display: none; }
@@ -110,6 +120,13 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="summary")
+        yield NoEvidenceBanner(
+            Text(
+                "No licence evidence column was recognised (COA, COA edition, product key, OA3 "
+                "description): every device is blocked. Press m to map the column that holds it."
+            ),
+            id="no-evidence",
+        )
         yield Grid(self.audit, id="grid")
         yield Static(id="findings")
         with Horizontal(id="editbar"):
@@ -137,6 +154,7 @@ class MainScreen(Screen[None]):
     # -- status lines ----------------------------------------------------------------------
     def refresh_status(self) -> None:
         s = self.audit.summary()
+        self.query_one("#no-evidence").display = not evidence_mapped(self.audit.inv.mapping)
         grid = self.grid
         bar = self.query_one("#summary", Static)
         sort = ""
@@ -146,20 +164,23 @@ class MainScreen(Screen[None]):
         keys = "  keys shown" if grid.reveal_keys else ""
         edits = self.history.edit_count
         words = (
-            ("devices", "eligible", "review", "blocked", "edits", "filter: "),
-            ("dev", "ok", "rev", "blk", "ed", "f:"),
+            ("devices", "eligible", "review", "blocked", "edits", "filter: ", "non-PC"),
+            ("devices", "eligible", "review", "blocked", "edits", "filter: ", "nonPC"),
+            ("dev", "ok", "rev", "blk", "ed", "f:", "nonPC"),
         )
-        for w in words:  # the long words when they fit, short ones on a narrow terminal
+        # the long words when they fit (two spaces apart, then one), short ones on a narrow
+        # terminal
+        for w, gap in ((words[0], "  "), (words[1], " "), (words[2], "  ")):
             text = Text()
-            text.append(f"{s.devices} {w[0]}  ")
-            text.append(f"{s.eligible} {w[1]}  ", style="green")
-            text.append(f"{s.review} {w[2]}  ", style="yellow")
-            text.append(f"{s.blocked} {w[3]}  ", style="bold red")
+            text.append(f"{s.devices} {w[0]}{gap}")
+            text.append(f"{s.eligible} {w[1]}{gap}", style="green")
+            text.append(f"{s.review} {w[2]}{gap}", style="yellow")
+            text.append(f"{s.blocked} {w[3]}{gap}", style="bold red")
             if s.out_of_scope:
-                text.append(f"{s.out_of_scope} not PCs  ", style="dim")
-            text.append(f"{edits} {w[4]}  {w[5]}{grid.filter}{sort}")
+                text.append(f"{s.out_of_scope} {w[6]}{gap}", style="dim")
+            text.append(f"{edits} {w[4]}{gap}{w[5]}{grid.filter}{sort}")
             text.append(keys, style="bold")
-            if not bar.size.width or text.cell_len <= bar.size.width - 2:
+            if not bar.size.width or text.cell_len <= bar.size.width:  # size: inside padding
                 break
         bar.update(text)
         self.refresh_findings()

@@ -206,7 +206,7 @@ class Grid(ScrollView, can_focus=True):
                 w = want[0]
                 view = array("I", [r for r in base if status[r] == w])
             else:
-                view = array("I", [r for r in base if status[r]])
+                view = array("I", [r for r in base if status[r] in want])
         self._view = view
         self._update_size()
         pos = 0
@@ -306,7 +306,7 @@ class Grid(ScrollView, can_focus=True):
             return False
         rng = range(start, len(view)) if direction > 0 else range(start, -1, -1)
         for pos in rng:
-            if status[view[pos]]:
+            if status[view[pos]] in (1, 2):  # review or blocked; a non-PC is no problem
                 self.move_to(pos, self.cursor_col)
                 return True
         return False
