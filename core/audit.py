@@ -224,6 +224,8 @@ class Audit:
         numeric_serials = inv.numeric.get(serial_col, set()) if serial_col is not None else set()
         self._serial_header = "" if serial_col is None else inv.headers[serial_col]
         header_alnum = "".join(ch for ch in self._serial_header.lower() if ch.isalnum())
+        # the column's own name ("SerialNumber" under "Serial Number") is a placeholder too
+        placeholders = self.policy.placeholder_serials | {header_alnum}
 
         local: list[tuple[Item, ...]] = [()] * n
         levels = bytearray(n)
@@ -234,9 +236,8 @@ class Audit:
         intern = self._tuple_cache.setdefault
         # per-row checks have a fast path for the common clean value (no call, no tuple)
         key_fast, generic = KEY_PATTERN.match, self.policy.generic_keys
-        placeholders = self.policy.placeholder_serials
-        vm_serials = self.policy.virtual_serials
         by_lk: dict[tuple[str, ...], list[tuple[tuple[Item, ...], int] | None]] = {}
+        key_none, key_good, out_of_scope = KEY_NONE, KEY_GOOD, OUT_OF_SCOPE  # locals: per row
         step = max(1, n // 100)
         # Missing fields are endless repeat("") columns, so the zips are not strict; the
         # first real column (or n) ends the loop.
@@ -244,15 +245,17 @@ class Audit:
         for i, (lk, key, serial) in enumerate(rows):
             if i >= n:
                 break
+            extra = ()
             if not key:
-                kc, extra = KEY_NONE, ()
+                kc = key_none
             elif (
                 key_fast(key)
                 and key not in generic
                 and key.count("N") <= 1
-                and key.count(key[0]) < 20
+                # placeholders repeat their groups (BBBBB-BBBBB-...): those take the slow path
+                and (key[0] != key[6] or key[1] != key[7])
             ):
-                kc, extra = KEY_GOOD, ()
+                kc = key_good
             else:
                 kc, extra = key_class(key)
             pair = by_lk.get(lk)
@@ -266,17 +269,15 @@ class Audit:
                     hit = cache[ck] = evaluate(ck)
                 pair[kc] = hit
             items, level = hit
-            if level == OUT_OF_SCOPE:
+            if level == out_of_scope:
                 local[i] = items
                 levels[i] = level
                 continue
-            low = serial.lower()
+            # VM serials ("VMware-56 4d ...") hold punctuation: they take the slow path
             if (
-                low.isalnum()
-                and low not in placeholders
-                and low != header_alnum
-                and (len(low) < 4 or low.count(low[0]) != len(low))
-                and not low.startswith(vm_serials)
+                serial.isalnum()
+                and (low := serial.lower()) not in placeholders
+                and (low[0] != low[-1] or low.count(low[0]) != len(low))  # "0000000"
                 and not (numeric_serials and i in numeric_serials)
             ):
                 s_items: tuple[Item, ...] = ()
@@ -571,9 +572,15 @@ class Audit:
     def _key_class(self, key: str) -> tuple[int, tuple[Item, ...]]:
         """(what the key cell is worth as evidence, its findings)."""
         pol = self.policy
-        if not key.strip() or is_blank(key) or pol.evidence.classify(key).kind == "absent":
-            return KEY_NONE, ()  # "", "N/A", "none", "not found": no key recorded
+        if not key.strip():
+            return KEY_NONE, ()
         if not pol.key_well_formed(key):
+            # words with no digit may say "no key" ("N/A", "none", "not found"); a truncated
+            # key has digits and is read as a key
+            if not any(ch.isdigit() for ch in key) and (
+                is_blank(key) or pol.evidence.classify(key).kind == "absent"
+            ):
+                return KEY_NONE, ()
             return KEY_UNREADABLE, (
                 ("KEY_MALFORMED", f"The product key {mask_key(key)} is not a valid key format."),
             )

@@ -107,6 +107,7 @@ def normalise(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+@lru_cache(maxsize=65536)
 def is_blank(text: str) -> bool:
     """True when an edition cell records nothing ("", "N/A", "unknown", "-")."""
     return normalise(text) in _tables().blank if text.strip() else True

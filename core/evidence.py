@@ -52,6 +52,9 @@ class EvidenceWords:
         self.pkid = re.compile(data.get("pkid_pattern", r"(?!)"))
         self.volume = _phrases(not_base.get("volume", []))
         self.digital = _phrases(not_base.get("digital", []))
+        # phrases as " word word " for a substring test on the padded, normalised text
+        self._volume_padded = tuple(f" {' '.join(p)} " for p in self.volume)
+        self._digital_padded = tuple(f" {' '.join(p)} " for p in self.digital)
         self.types: list[tuple[str, list[tuple[str, ...]]]] = [
             (name, _phrases(words)) for name, words in data.get("types", {}).items()
         ]
@@ -70,6 +73,7 @@ class EvidenceWords:
         self._table = table
         self._longest = max((len(p) for p in table), default=1)
         self._cache: dict[str, EvidenceClass] = {}
+        self._not_base_cache: dict[str, Kind | None] = {}
 
     def classify(self, text: str) -> EvidenceClass:
         hit = self._cache.get(text)
@@ -85,12 +89,11 @@ class EvidenceWords:
         return self._not_base(tokens) if tokens else None
 
     def _not_base(self, tokens: tuple[str, ...]) -> Kind | None:
-        if any(_has(tokens, p) for p in self.volume):
+        padded = f" {' '.join(tokens)} "
+        if any(p in padded for p in self._volume_padded):
             return "volume"
         # a Digital Product Key (DPK) is the OEM's firmware key, not a digital licence
-        if any(_has(tokens, p) for p in self.digital) and not _has(
-            tokens, ("digital", "product", "key")
-        ):
+        if " digital product key " not in padded and any(p in padded for p in self._digital_padded):
             return "digital"
         return None
 
