@@ -103,3 +103,108 @@ def test_number_formats_of_identifiers_are_kept(tmp_path: Path) -> None:
         ("42", "00123"),
         ("000043", "98765"),
     ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark(tmp_path: Path, encoding: str) -> None:
+    path = write_csv(tmp_path / "w.csv", [device(1), device(2)], encoding=encoding)
+    doc = _report(path)
+    assert [d["asset_tag"] for d in doc["devices"]] == ["AT-00001", "AT-00002"]
+    assert any("UTF-16" in n for n in doc["source"]["notices"])
+
+
+def test_group_header_row_above_the_real_header(tmp_path: Path) -> None:
+    """A row of group titles ("Device", "Licence") above the header, as OEM reports have."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Device", None, None, "Licence", None])
+    ws.append(["Serial Number", "Hostname", "Model", "COA", "COA Edition"])
+    ws.append(["5CG1", "PC-1", "EliteBook", "Yes", "Windows 11 Pro"])
+    ws.append(["5CG2", "PC-2", "EliteBook", "No", ""])
+    wb.save(tmp_path / "g.xlsx")
+    doc = _report(tmp_path / "g.xlsx")
+    assert doc["source"]["header_row"] == 2
+    assert [d["status"] for d in doc["devices"]] == ["eligible", "blocked"]
+
+
+def test_header_row_that_starts_in_a_later_column(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws["C3"], ws["D3"], ws["E3"] = "Serial Number", "COA", "COA Edition"
+    ws["C4"], ws["D4"], ws["E4"] = "5CG1", "GML", "Windows 10 Pro"
+    wb.save(tmp_path / "c.xlsx")
+    doc = _report(tmp_path / "c.xlsx")
+    assert doc["source"]["header_row"] == 3
+    assert doc["devices"][0]["row"] == 4 and doc["devices"][0]["status"] == "eligible"
+    f = [f for f in run_cli("check", tmp_path / "c.xlsx", "--format", "json").json()["devices"]]
+    assert f[0]["serial_number"] == "5CG1"
+    csv_path = tmp_path / "c.csv"
+    csv_path.write_text(",,Serial Number,COA,COA Edition\n,,5CG1,GML,Windows 10 Pro\n")
+    assert _report(csv_path)["devices"][0]["status"] == "eligible"
+
+
+def test_excel_table_totals_row_is_no_device(tmp_path: Path) -> None:
+    from openpyxl.worksheet.table import Table
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Serial Number", "COA", "COA Edition", "Cost"])
+    ws.append(["5CG1", "Yes", "Windows 11 Pro", 900])
+    ws.append(["5CG2", "Yes", "Windows 11 Pro", 950])
+    ws.append(["Count: 2", "2", None, 1850])  # the table's totals row, as Excel saves it
+    table = Table(displayName="Fleet", ref="A1:D4")
+    table.totalsRowCount = 1
+    ws.add_table(table)
+    wb.save(tmp_path / "t.xlsx")
+    doc = _report(tmp_path / "t.xlsx")
+    assert [d["serial_number"] for d in doc["devices"]] == ["5CG1", "5CG2"]
+    assert any("table's totals row" in n for n in doc["source"]["notices"])
+
+
+@pytest.mark.parametrize("label", ["Total", "Totals", "Grand Total", "Summe", "Gesamt"])
+def test_a_last_total_row_of_numbers_is_no_device(tmp_path: Path, label: str) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "Serial Number,COA,COA Edition,Cost\n"
+        "5CG1,Yes,Windows 11 Pro,900\n"
+        "5CG2,Yes,Windows 11 Pro,950\n"
+        f"{label},,,1850\n"
+    )
+    doc = _report(path)
+    assert [d["serial_number"] for d in doc["devices"]] == ["5CG1", "5CG2"]
+    assert doc["summary"]["blocked"] == 0
+
+
+def test_a_device_named_total_is_still_a_device(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("Serial Number,COA,COA Edition\n5CG1,Yes,Windows 11 Pro\nTOTAL-7,Yes,Win 10\n")
+    assert len(_report(path)["devices"]) == 2
+
+
+def test_os_edition_column_is_the_installed_os_not_evidence(tmp_path: Path) -> None:
+    path = tmp_path / "o.csv"
+    path.write_text("Serial Number,Hostname,OS Edition,Windows Edition\n5CG1,PC-1,Pro,Pro\n")
+    doc = _report(path)
+    assert "coa_edition" not in doc["mapping"]
+    assert doc["mapping"]["current_os"] in ("OS Edition", "Windows Edition")
+    assert doc["devices"][0]["status"] == "blocked"
+
+
+def test_values_decide_between_two_os_columns(tmp_path: Path) -> None:
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "Serial Number,COA,OS Version,Operating System\n"
+        "5CG1,Yes,10.0.22631,Microsoft Windows 11 Pro\n"
+        "5CG2,Yes,10.0.19045,Microsoft Windows 10 Home\n"
+    )
+    assert _report(path)["mapping"]["current_os"] == "Operating System"
+
+
+def test_values_decide_the_key_column(tmp_path: Path) -> None:
+    path = tmp_path / "k.csv"
+    path.write_text(
+        "Serial Number,COA Edition,Key,Product Key\n"
+        "5CG1,Windows 11 Pro,LOCKER-12,JB7TK-VCXJ4-8C3MW-YK3DF-8R2QG\n"
+        "5CG2,Windows 11 Pro,LOCKER-13,JB7TK-VCXJ4-8C3MW-YK3DF-8R2QH\n"
+    )
+    assert _report(path)["mapping"]["coa_key"] == "Product Key"
