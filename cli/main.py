@@ -229,7 +229,7 @@ def columns(
         if src.csv:
             d = src.csv
             out(f"csv: delimiter {d['delimiter']!r}, encoding {d['encoding']}")
-        for n in src.notices:
+        for n in inv.notices():
             out(f"note: {safe_text(n)}")
         out(f"header row: {src.header_row}   devices: {len(inv)}")
         out("")

@@ -309,11 +309,14 @@ class Audit:
     def _dup_key(self, bit: int, value: str) -> str | None:
         if not value or value.isspace():
             return None
-        if bit == 1 and self.policy.serial_placeholder(value):
+        pol = self.policy
+        # placeholders, product IDs, generic and masked keys are shared by nature: they are
+        # findings of their own, never duplicates
+        if bit == 1 and pol.serial_not_hardware(value, self._serial_header):
             return None
         if bit == 2:
             k = value.strip().upper()
-            if not self.policy.key_well_formed(k) or self.policy.key_generic(k):
+            if not pol.key_well_formed(k) or pol.key_generic(k) or pol.key_placeholder(k):
                 return None
         return _norm_id(value)
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "CANONICAL_FIELDS",
+    "EVIDENCE_FIELDS",
     "FIELD_LABELS",
     "ID_FIELDS",
+    "NO_EVIDENCE_NOTICE",
     "Inventory",
     "SourceInfo",
     "column_letter",
@@ -53,6 +55,15 @@ FIELD_LABELS: dict[str, str] = {
     "location": "Location",
     "notes": "Notes",
 }
+
+# Fields that can carry licence evidence: a file with none of them mapped is said loudly.
+EVIDENCE_FIELDS: tuple[str, ...] = ("coa_present", "coa_edition", "coa_key")
+NO_EVIDENCE_NOTICE = (
+    "NO LICENCE EVIDENCE COLUMN FOUND: no column was recognised as COA present, COA edition, "
+    "product key or OA3 key description, so every device is blocked with COA_MISSING. If the "
+    "file has such a column, map it (coa-audit columns FILE shows the headers; then --map "
+    '"Header=coa_edition" or coa_present or coa_key, or m on screen)'
+)
 
 # Fields whose text identifies a device: a number stored there may have lost digits.
 ID_FIELDS: tuple[str, ...] = ("asset_tag", "serial_number", "coa_key", "hostname")
@@ -147,6 +158,17 @@ class Inventory:
             if c == col:
                 return name
         return None
+
+    @property
+    def evidence_mapped(self) -> bool:
+        """True when at least one column that can carry licence evidence is mapped."""
+        return any(f in self.mapping for f in EVIDENCE_FIELDS)
+
+    def notices(self) -> list[str]:
+        """What the reader noticed about the file, and, while no evidence column is mapped
+        (the mapping can change on screen), the loud notice saying so."""
+        extra = [] if self.evidence_mapped else [NO_EVIDENCE_NOTICE]
+        return [*extra, *self.source.notices]
 
     def letter(self, col: int) -> str:
         return column_letter(self.source.first_col + col)

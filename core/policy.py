@@ -40,17 +40,13 @@ def default_policy_text() -> str:
     return resources.files("core").joinpath("data/policy.toml").read_text(encoding="utf-8")
 
 
-def _norm_words(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
-
-
 def _alnum(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
 def _word_starts(words: list[str]) -> re.Pattern[str]:
     """One pattern matching any of ``words`` at the start of a word ("vmware" in "vmware7 1")."""
-    alts = sorted({_norm_words(w) for w in words if _norm_words(w)}, key=len, reverse=True)
+    alts = sorted({fold_words(w) for w in words if fold_words(w)}, key=len, reverse=True)
     if not alts:
         return re.compile(r"(?!)")
     return re.compile(r"(?:^|\s)(?:" + "|".join(re.escape(a) for a in alts) + ")")
@@ -112,8 +108,8 @@ class Policy:
         serials = self.data.get("serials", {})
         self.product_id = re.compile(serials.get("product_id_pattern", r"(?!)"))
         scope = self.data.get("scope", {})
-        self.apple_makers = frozenset(_norm_words(w) for w in scope.get("apple_makers", []))
-        self.virtual_makers = frozenset(_norm_words(w) for w in scope.get("virtual_makers", []))
+        self.apple_makers = frozenset(fold_words(w) for w in scope.get("apple_makers", []))
+        self.virtual_makers = frozenset(fold_words(w) for w in scope.get("virtual_makers", []))
         self.virtual_models = _word_starts(scope.get("virtual_models", []))
         self.virtual_serials = tuple(
             _alnum(w) for w in scope.get("virtual_serial_prefixes", []) if _alnum(w)
@@ -212,10 +208,10 @@ class Policy:
         return _alnum(serial).startswith(self.virtual_serials) if self.virtual_serials else False
 
     def out_of_scope(self, manufacturer: str, model: str) -> str | None:
-        maker = _norm_words(manufacturer)
+        maker = fold_words(manufacturer)
         if maker in self.apple_makers:
             return "Apple hardware"
-        if maker in self.virtual_makers or self.virtual_models.search(_norm_words(model)):
+        if maker in self.virtual_makers or self.virtual_models.search(fold_words(model)):
             return "a virtual machine"
         if self.virtual_models.search(maker):
             return "a virtual machine"
@@ -224,7 +220,12 @@ class Policy:
     def not_a_pc(self, asset_type: str) -> bool:
         """True when an asset type / category cell names something other than a computer."""
         norm = fold_words(asset_type)
-        return bool(norm) and norm in self.not_pc_types
+        if not norm:
+            return False
+        if norm in self.not_pc_types:
+            return True
+        words = norm.split()
+        return any(" ".join(words[:n]) in self.not_pc_types for n in range(1, len(words)))
 
     def version_rank(self, version: str | None) -> int | None:
         if version is None or version not in self.version_order:

@@ -94,7 +94,7 @@ def _head(audit: Audit) -> dict[str, Any]:
             "sheet": src.sheet,
             "header_row": src.header_row,
             "format": src.format,
-            "notices": list(src.notices),
+            "notices": inv.notices(),
         },
         "policy": {
             "target": audit.policy.target,
@@ -141,7 +141,7 @@ def report_text(audit: Audit, width: int = 80) -> str:
     w = out.write
     where = f", sheet {safe_text(src.sheet)!r}" if src.sheet else ""
     w(f"coa-audit {_version()}: {safe_text(src.path)}{where}, header row {src.header_row}\n")
-    for notice in src.notices:
+    for notice in audit.inv.notices():
         w(f"note: {safe_text(notice)}\n")
     w(
         f"policy: {audit.policy.target_label}, {audit.policy.agreement} agreement "

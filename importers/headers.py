@@ -19,7 +19,6 @@ from core.policy import KEY_PATTERN
 from core.text import fold_words
 
 __all__ = [
-    "EVIDENCE_FIELDS",
     "HEADER_SCAN_ROWS",
     "find_header",
     "map_headers",
@@ -37,8 +36,6 @@ _ANCHOR_FIELDS = {
     "coa_key",
     "coa_present",
 }
-# Fields that can carry licence evidence: a file with none of them mapped is said loudly.
-EVIDENCE_FIELDS = ("coa_present", "coa_edition", "coa_key")
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SSRS = re.compile(r"^details table\d* ")

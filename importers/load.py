@@ -20,15 +20,13 @@ from pathlib import Path
 from core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
 from core.text import fold_words
 from importers.cells import ColumnBuilder, cell_text
-from importers.headers import EVIDENCE_FIELDS, HEADER_SCAN_ROWS, find_header, map_headers
+from importers.headers import HEADER_SCAN_ROWS, find_header, map_headers
 
 __all__ = [
-    "NO_EVIDENCE_NOTICE",
     "SPREADSHEET_FORMATS",
     "InputError",
     "SheetInfo",
     "detect_format",
-    "evidence_mapped",
     "list_sheets",
     "load_inventory",
     "sha256_of",
@@ -620,19 +618,4 @@ def load_inventory(
         )
     hasher.join()
     inv.source.sha256 = digest[0] if digest else sha256_of(path)
-    if not evidence_mapped(inv.mapping):
-        inv.source.notices.append(NO_EVIDENCE_NOTICE)
     return inv
-
-
-NO_EVIDENCE_NOTICE = (
-    "NO LICENCE EVIDENCE COLUMN FOUND: no column was recognised as COA present, COA edition, "
-    "product key or OA3 key description, so every device is blocked with COA_MISSING. If the "
-    "file has such a column, map it (coa-audit columns FILE shows the headers; then --map "
-    '"Header=coa_edition" or coa_present or coa_key, or m on screen)'
-)
-
-
-def evidence_mapped(mapping: dict[str, int]) -> bool:
-    """True when at least one column that can carry licence evidence is mapped."""
-    return any(f in mapping for f in EVIDENCE_FIELDS)

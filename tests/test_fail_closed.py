@@ -245,7 +245,18 @@ def test_placeholder_serials(inventory, serial: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "kind", ["Monitor", "Docking Station", "Headset", "Drucker", "Imprimante", "Mobile Phone"]
+    "kind",
+    [
+        "Monitor",
+        "Docking Station",
+        "Headset",
+        "Drucker",
+        "Imprimante",
+        "Mobile Phone",
+        "Monitor 24in",
+        "Docking Station WD19",
+        "Monitors",
+    ],
 )
 def test_rows_that_are_not_pcs_are_counted_apart(inventory, kind: str) -> None:
     report = inventory(
@@ -257,7 +268,9 @@ def test_rows_that_are_not_pcs_are_counted_apart(inventory, kind: str) -> None:
     assert (s["out_of_scope"], s["blocked"], s["eligible"]) == (1, 0, 1)
 
 
-@pytest.mark.parametrize("kind", ["Laptop", "Desktop", "Notebook", "Workstation", ""])
+@pytest.mark.parametrize(
+    "kind", ["Laptop", "Desktop", "Notebook", "Workstation", "", "Laptop with dock", "Tablet"]
+)
 def test_computers_stay_in_scope(inventory, kind: str) -> None:
     status, _codes, _ = _one(inventory, Asset_Type=kind)
     assert status == "eligible"
@@ -299,3 +312,19 @@ def test_education_target_with_a_commercial_agreement_is_refused(
 )
 def test_headers_are_normalised(header: str, norm: str) -> None:
     assert norm_header(header) == norm
+
+
+def test_shared_placeholders_are_not_duplicates(inventory) -> None:
+    """A placeholder key or a Windows product ID shared by many rows is its own finding on
+    each row, never a duplicate (and never a group that every row must be compared with)."""
+    rows = [
+        device(
+            i, Product_Key="BBBBB-BBBBB-BBBBB-BBBBB-BBBBB", Serial_Number="00330-80000-00000-AA123"
+        )
+        for i in range(1, 4)
+    ]
+    report = inventory(*rows, device(9))
+    for i in range(3):
+        codes = codes_of(report, i)
+        assert "KEY_DUPLICATE" not in codes and "SERIAL_DUPLICATE" not in codes
+        assert {"KEY_PLACEHOLDER", "SERIAL_PLACEHOLDER"} <= codes

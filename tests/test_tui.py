@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from core.model import CANONICAL_FIELDS
 from tests.conftest import SAMPLES, device, run_cli, settle, write_csv
 from tui.app import CoaAuditApp, MainScreen
 from tui.grid import Grid
@@ -411,3 +412,25 @@ async def test_a_file_without_evidence_columns_says_so_and_m_maps_one(tmp_path: 
         await pilot.press("m")  # the keyboard way the banner names
         await pilot.pause()
         assert isinstance(app.screen, MappingScreen)
+
+
+async def test_mapping_an_evidence_column_clears_the_notice(tmp_path: Path) -> None:
+    headers = ("Serial Number", "Hostname", "Label Text")
+    rows = [{"Serial Number": "5CG1", "Hostname": "PC-1", "Label Text": "Windows 11 Pro"}]
+    path = write_csv(tmp_path / "plain.csv", rows, headers)
+    app = CoaAuditApp(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        inv = screen.audit.inv
+        assert inv.notices()[0].startswith("NO LICENCE EVIDENCE")
+        await pilot.press("m")
+        assert isinstance(app.screen, MappingScreen)
+        # column C ("Label Text") -> COA edition, the field after (unmapped) and 7 others
+        choice = 1 + CANONICAL_FIELDS.index("coa_edition")
+        await pilot.press("down", "down", "enter", *["down"] * choice, "enter", "a")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert inv.mapping["coa_edition"] == 2
+        assert not screen.query_one("#no-evidence").display
+        assert not any(n.startswith("NO LICENCE EVIDENCE") for n in inv.notices())
+        assert screen.audit.summary().eligible == 1

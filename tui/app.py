@@ -33,7 +33,6 @@ from core.text import safe_text
 from exporters.atomic import OutputError
 from exporters.export import ExportRequest, Written, export_all
 from exporters.journal import Journal, Pending, load_user_profile, save_user_profile
-from importers.load import evidence_mapped
 from importers.session import Session, open_session
 from tui.grid import FILTERS, Grid
 from tui.screens import (
@@ -154,7 +153,7 @@ class MainScreen(Screen[None]):
     # -- status lines ----------------------------------------------------------------------
     def refresh_status(self) -> None:
         s = self.audit.summary()
-        self.query_one("#no-evidence").display = not evidence_mapped(self.audit.inv.mapping)
+        self.query_one("#no-evidence").display = not self.audit.inv.evidence_mapped
         grid = self.grid
         bar = self.query_one("#summary", Static)
         sort = ""
