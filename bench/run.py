@@ -121,7 +121,7 @@ def tui_open_times(path: Path, timeout: float = 300.0) -> dict[str, float]:
 async def _key_latency(path: Path, samples: int) -> dict[str, float]:
     """Median cost of a key in the app: the action plus rendering every visible line."""
     os.environ["COA_AUDIT_STATE_DIR"] = tempfile.mkdtemp(prefix="coa-bench-state-")
-    from tui.app import CoaAuditApp, MainScreen
+    from coa_audit.tui.app import CoaAuditApp, MainScreen
 
     app = CoaAuditApp(path)
     out: dict[str, float] = {}
@@ -181,8 +181,8 @@ def _key_latency_once(path: Path, samples: int) -> dict[str, float]:
 def incremental_edit_ms(path: Path, edits: int) -> dict[str, float]:
     code = f"""
 import json, statistics, time
-from importers.session import open_session
-from core.history import History
+from coa_audit.importers.session import open_session
+from coa_audit.core.history import History
 s = open_session({str(path)!r})
 h = History(s.audit)
 inv = s.inventory
@@ -318,9 +318,9 @@ def main() -> None:
     copy = timed(["cp", str(xlsx), f"{out}/copy.xlsx"], rep)
     corrected_only = timed(
         py(
-            "from pathlib import Path; from importers.load import load_inventory; "
-            "from importers.corrections import read_corrections; "
-            "from exporters.corrected import write_corrected; import time; "
+            "from pathlib import Path; from coa_audit.importers.load import load_inventory; "
+            "from coa_audit.importers.corrections import read_corrections; "
+            "from coa_audit.exporters.corrected import write_corrected; import time; "
             f"inv = load_inventory({str(xlsx)!r}); "
             f"fixes = read_corrections(Path({str(fix)!r}), inv); "
             "[inv.set_value(c.row, c.col, c.value) for c in fixes]; "
@@ -329,7 +329,8 @@ def main() -> None:
         rep_slow,
     )
     load_only = timed(
-        py(f"from importers.load import load_inventory; load_inventory({str(xlsx)!r})"), rep_slow
+        py(f"from coa_audit.importers.load import load_inventory; load_inventory({str(xlsx)!r})"),
+        rep_slow,
     )
     results["6_export"] = {
         "export_command": export,

@@ -15,10 +15,10 @@ from typing import Annotated, BinaryIO, NoReturn
 
 import typer
 
-from core.policy import PolicyError, default_policy_text, load_policy
-from exporters.atomic import OutputError, write_bytes_atomic
-from importers.corrections import CorrectionsError
-from importers.load import InputError, MappingError
+from coa_audit.core.policy import PolicyError, default_policy_text, load_policy
+from coa_audit.exporters.atomic import OutputError, write_bytes_atomic
+from coa_audit.importers.corrections import CorrectionsError
+from coa_audit.importers.load import InputError, MappingError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -166,9 +166,9 @@ def check(
     ] = None,
 ) -> None:
     """Audit an inventory and report every device that cannot be certified."""
-    from exporters.atomic import atomic_writer
-    from exporters.check_report import report_csv, report_text, write_report_json
-    from importers.session import open_session
+    from coa_audit.exporters.atomic import atomic_writer
+    from coa_audit.exporters.check_report import report_csv, report_text, write_report_json
+    from coa_audit.importers.session import open_session
 
     with _guard():
         session = open_session(
@@ -210,10 +210,10 @@ def columns(
     map_: MapOpt = None,
 ) -> None:
     """Show the header row found, how each column maps to a field, and what stayed unmapped."""
-    from core.model import CANONICAL_FIELDS
-    from core.text import safe_text
-    from importers.headers import parse_overrides
-    from importers.load import list_sheets, load_inventory
+    from coa_audit.core.model import CANONICAL_FIELDS
+    from coa_audit.core.text import safe_text
+    from coa_audit.importers.headers import parse_overrides
+    from coa_audit.importers.load import list_sheets, load_inventory
 
     with _guard():
         inv = load_inventory(file, sheet=sheet, overrides=parse_overrides(map_ or ()))
@@ -301,10 +301,10 @@ def export(
     map_: MapOpt = None,
 ) -> None:
     """Write the corrected inventory, the audit report and the certification checklist."""
-    from core.history import History
-    from exporters.export import ExportRequest, export_all, load_profile
-    from importers.corrections import read_corrections
-    from importers.session import open_session
+    from coa_audit.core.history import History
+    from coa_audit.exporters.export import ExportRequest, export_all, load_profile
+    from coa_audit.importers.corrections import read_corrections
+    from coa_audit.importers.session import open_session
 
     with _guard():
         if paper.lower() not in ("a4", "letter"):
@@ -330,7 +330,7 @@ def export(
         )
         inv, history = session.inventory, History(session.audit)
         if resume:
-            from exporters.journal import Journal
+            from coa_audit.exporters.journal import Journal
 
             cells, skipped = Journal(file).pending().cells(inv)
             for row, col, value in cells:
@@ -359,7 +359,7 @@ def export(
 @app.command()
 def codes() -> None:
     """List every finding code with its severity and meaning."""
-    from core.codes import codes as all_codes
+    from coa_audit.core.codes import codes as all_codes
 
     for info in all_codes().values():
         typer.echo(f"{info.code:<24} {info.severity:<8} {info.title}")
@@ -440,7 +440,7 @@ def sample(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same file).")] = 1,
 ) -> None:
     """Write a realistic synthetic inventory with a known mix of problems."""
-    from exporters.sample_writer import write_sample
+    from coa_audit.exporters.sample_writer import write_sample
 
     with _guard():
         write_sample(path, rows, seed)
@@ -461,7 +461,7 @@ def tui(
         load_policy(policy, target, agreement)  # usage errors before the screen opens
         if not file.exists():
             raise InputError(f"{file}: no such file")
-        from tui.app import run_app
+        from coa_audit.tui.app import run_app
 
         error = run_app(
             file,

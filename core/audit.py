@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
 
-from core.codes import code_info, codes
-from core.editions import ParsedEdition, is_blank, parse_edition
-from core.evidence import EvidenceClass
-from core.model import Inventory
-from core.policy import KEY_PATTERN, Policy
+from coa_audit.core.codes import code_info, codes
+from coa_audit.core.editions import ParsedEdition, is_blank, parse_edition
+from coa_audit.core.evidence import EvidenceClass
+from coa_audit.core.model import Inventory
+from coa_audit.core.policy import KEY_PATTERN, Policy
 
 __all__ = ["STATUSES", "Audit", "Finding", "Summary", "mask_key"]
 

@@ -31,7 +31,9 @@ class CodeInfo:
 
 @lru_cache(maxsize=1)
 def codes() -> dict[str, CodeInfo]:
-    raw = resources.files("core").joinpath("data/findings.toml").read_text(encoding="utf-8")
+    raw = (
+        resources.files("coa_audit.core").joinpath("data/findings.toml").read_text(encoding="utf-8")
+    )
     return {
         code: CodeInfo(code, e["severity"], e["field"], e["title"], e["action"])
         for code, e in tomllib.loads(raw).items()

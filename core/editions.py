@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from core.text import fold
+from coa_audit.core.text import fold
 
 __all__ = ["ParsedEdition", "is_blank", "parse_edition", "suggestions"]
 
@@ -78,7 +78,9 @@ class _Tables:
 
 @lru_cache(maxsize=1)
 def _tables() -> _Tables:
-    raw = resources.files("core").joinpath("data/editions.toml").read_text(encoding="utf-8")
+    raw = (
+        resources.files("coa_audit.core").joinpath("data/editions.toml").read_text(encoding="utf-8")
+    )
     return _Tables(tomllib.loads(raw))
 
 

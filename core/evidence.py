@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from core.text import fold_words
+from coa_audit.core.text import fold_words
 
 __all__ = ["EvidenceClass", "EvidenceWords"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-from core.audit import Audit
+from coa_audit.core.audit import Audit
 
 __all__ = ["Edit", "History"]
 

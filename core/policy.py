@@ -14,9 +14,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from core.editions import ParsedEdition
-from core.evidence import EvidenceWords
-from core.text import fold_words
+from coa_audit.core.editions import ParsedEdition
+from coa_audit.core.evidence import EvidenceWords
+from coa_audit.core.text import fold_words
 
 __all__ = [
     "KEY_PATTERN",
@@ -37,7 +37,9 @@ class PolicyError(ValueError):
 
 
 def default_policy_text() -> str:
-    return resources.files("core").joinpath("data/policy.toml").read_text(encoding="utf-8")
+    return (
+        resources.files("coa_audit.core").joinpath("data/policy.toml").read_text(encoding="utf-8")
+    )
 
 
 def _alnum(text: str) -> str:

@@ -10,10 +10,10 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from core.audit import STATUSES, Audit, Finding
-from core.codes import code_info
-from core.text import safe_text
-from exporters.safety import neutralise_csv
+from coa_audit.core.audit import STATUSES, Audit, Finding
+from coa_audit.core.codes import code_info
+from coa_audit.core.text import safe_text
+from coa_audit.exporters.safety import neutralise_csv
 
 __all__ = [
     "SCHEMA",

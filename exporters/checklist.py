@@ -9,11 +9,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.audit import Audit
-from core.codes import code_info
-from core.editions import ParsedEdition
-from core.text import safe_text
-from exporters.atomic import atomic_writer
+from coa_audit.core.audit import Audit
+from coa_audit.core.codes import code_info
+from coa_audit.core.editions import ParsedEdition
+from coa_audit.core.text import safe_text
+from coa_audit.exporters.atomic import atomic_writer
 
 __all__ = ["HEADER_FIELDS", "Checklist", "build_checklist", "write_md", "write_pdf", "write_xlsx"]
 
@@ -183,7 +183,7 @@ def write_xlsx(cl: Checklist, target: Path) -> Path:
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.worksheet.properties import PageSetupProperties
 
-    from exporters.xlsx_cells import BOLD, cell, row_cells
+    from coa_audit.exporters.xlsx_cells import BOLD, cell, row_cells
 
     wb = Workbook(write_only=True)
     thin = Side(style="thin")

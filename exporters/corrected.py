@@ -19,9 +19,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from core.model import Inventory, column_letter
-from exporters.atomic import OutputError, atomic_writer
-from importers.xlsx_parts import sheet_part
+from coa_audit.core.model import Inventory, column_letter
+from coa_audit.exporters.atomic import OutputError, atomic_writer
+from coa_audit.importers.xlsx_parts import sheet_part
 
 __all__ = ["corrected_path", "write_corrected"]
 

@@ -7,12 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.audit import Audit
-from core.history import Edit
-from exporters.atomic import OutputError, write_bytes_atomic
-from exporters.checklist import HEADER_FIELDS, build_checklist, write_md, write_pdf, write_xlsx
-from exporters.corrected import corrected_path, write_corrected
-from exporters.report_xlsx import write_audit_report
+from coa_audit.core.audit import Audit
+from coa_audit.core.history import Edit
+from coa_audit.exporters.atomic import OutputError, write_bytes_atomic
+from coa_audit.exporters.checklist import (
+    HEADER_FIELDS,
+    build_checklist,
+    write_md,
+    write_pdf,
+    write_xlsx,
+)
+from coa_audit.exporters.corrected import corrected_path, write_corrected
+from coa_audit.exporters.report_xlsx import write_audit_report
 
 __all__ = ["CHECKLIST_FORMATS", "ExportRequest", "Written", "export_all", "load_profile"]
 
@@ -84,7 +90,7 @@ def export_all(audit: Audit, changes: Sequence[Edit], req: ExportRequest) -> lis
     report = write_audit_report(audit, changes, out_dir / f"{stem}.audit.xlsx")
     written.append(Written(report, "audit report"))
     if req.json_report:
-        from exporters.check_report import report_json
+        from coa_audit.exporters.check_report import report_json
 
         path = out_dir / f"{stem}.audit.json"
         write_bytes_atomic(path, report_json(audit))

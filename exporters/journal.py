@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.model import Inventory
+from coa_audit.core.model import Inventory
 
 __all__ = [
     "Journal",

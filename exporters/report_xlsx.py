@@ -6,11 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.audit import STATUSES, Audit
-from core.codes import code_info
-from core.history import Edit
-from exporters.atomic import atomic_writer
-from exporters.xlsx_cells import BOLD, row_cells
+from coa_audit.core.audit import STATUSES, Audit
+from coa_audit.core.codes import code_info
+from coa_audit.core.history import Edit
+from coa_audit.exporters.atomic import atomic_writer
+from coa_audit.exporters.xlsx_cells import BOLD, row_cells
 
 __all__ = ["device_label", "field_name", "write_audit_report"]
 

@@ -6,8 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from core.sample import SAMPLE_HEADERS, sample_rows
-from exporters.atomic import OutputError, atomic_writer
+from coa_audit.core.sample import SAMPLE_HEADERS, sample_rows
+from coa_audit.exporters.atomic import OutputError, atomic_writer
 
 __all__ = ["write_sample"]
 

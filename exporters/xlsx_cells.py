@@ -13,7 +13,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from exporters.safety import is_dangerous
+from coa_audit.exporters.safety import is_dangerous
 
 __all__ = ["BOLD", "cell", "row_cells"]
 

@@ -11,8 +11,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.model import CANONICAL_FIELDS, Inventory
-from importers.headers import norm_header
+from coa_audit.core.model import CANONICAL_FIELDS, Inventory
+from coa_audit.importers.headers import norm_header
 
 __all__ = ["Correction", "CorrectionsError", "read_corrections"]
 

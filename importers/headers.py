@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from importlib import resources
 
-from core.editions import is_blank, parse_edition
-from core.model import CANONICAL_FIELDS
-from core.policy import KEY_PATTERN
-from core.text import fold_words
+from coa_audit.core.editions import is_blank, parse_edition
+from coa_audit.core.model import CANONICAL_FIELDS
+from coa_audit.core.policy import KEY_PATTERN
+from coa_audit.core.text import fold_words
 
 __all__ = [
     "HEADER_SCAN_ROWS",
@@ -87,7 +87,11 @@ class _Aliases:
 
 @lru_cache(maxsize=1)
 def _aliases() -> _Aliases:
-    raw = resources.files("importers").joinpath("data/headers.toml").read_text(encoding="utf-8")
+    raw = (
+        resources.files("coa_audit.importers")
+        .joinpath("data/headers.toml")
+        .read_text(encoding="utf-8")
+    )
     return _Aliases(tomllib.loads(raw))
 
 

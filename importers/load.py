@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
-from core.text import fold_words
-from importers.cells import ColumnBuilder, cell_text
-from importers.headers import HEADER_SCAN_ROWS, find_header, map_headers
+from coa_audit.core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
+from coa_audit.core.text import fold_words
+from coa_audit.importers.cells import ColumnBuilder, cell_text
+from coa_audit.importers.headers import HEADER_SCAN_ROWS, find_header, map_headers
 
 __all__ = [
     "SPREADSHEET_FORMATS",
@@ -311,7 +311,7 @@ _NUMBER = re.compile(r"^-?[\d.,\s]+$")
 def _table_totals(path: Path, fmt: str, sheet: str) -> set[int]:
     if fmt not in ("xlsx", "xlsm"):
         return set()
-    from importers.xlsx_parts import table_totals_rows
+    from coa_audit.importers.xlsx_parts import table_totals_rows
 
     try:
         return table_totals_rows(str(path), sheet)
@@ -342,7 +342,7 @@ def _apply_number_formats(
 ) -> None:
     """Identifiers stored as numbers show as the spreadsheet shows them: a serial 123 with
     the format 00000 reads 00123 (only the few id columns holding numbers are looked at)."""
-    from importers.xlsx_parts import cell_formats
+    from coa_audit.importers.xlsx_parts import cell_formats
 
     cols = {column_letter(first_col + c): c for c, rows in builder.numeric.items() if rows}
     try:

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.audit import Audit
-from core.model import Inventory
-from core.policy import Policy, load_policy
-from importers.headers import parse_overrides
-from importers.load import load_inventory
+from coa_audit.core.audit import Audit
+from coa_audit.core.model import Inventory
+from coa_audit.core.policy import Policy, load_policy
+from coa_audit.importers.headers import parse_overrides
+from coa_audit.importers.load import load_inventory
 
 __all__ = ["Session", "open_session"]
 

@@ -1,6 +1,6 @@
 """Rebuild the shipped sample inventories, deterministically:
 
-    python sample_inventories/build_samples.py
+    .venv/bin/python sample_inventories/build_samples.py
 
 
 Three realistic shapes, each a few hundred devices and each firing every finding code
@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+from coa_audit.core.sample import SAMPLE_HEADERS, sample_rows
 
-from core.sample import SAMPLE_HEADERS, sample_rows  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 # One crafted row per finding code, in SAMPLE_HEADERS order; the clean template is first.
 _CLEAN = [

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
-from core.sample import SAMPLE_HEADERS
+from coa_audit.cli.main import app
+from coa_audit.core.sample import SAMPLE_HEADERS
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_inventories"

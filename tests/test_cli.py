@@ -225,7 +225,7 @@ def test_headless_commands_never_import_textual(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "i.csv", [device(1)])
     code = (
         "import sys\n"
-        "from cli.main import app\n"
+        "from coa_audit.cli.main import app\n"
         "for args in (['check', sys.argv[1], '--format', 'json'], ['columns', sys.argv[1]],"
         " ['policy', 'show'], ['codes']):\n"
         "    try:\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.editions import parse_edition
-from core.policy import load_policy
+from coa_audit.core.editions import parse_edition
+from coa_audit.core.policy import load_policy
 from tests.conftest import SHARED
 
 

@@ -18,7 +18,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from core.sample import SAMPLE_HEADERS
+from coa_audit.core.sample import SAMPLE_HEADERS
 from tests.conftest import SAMPLES, device, run_cli, write_csv
 
 HEADER_ARGS = (
@@ -330,7 +330,7 @@ def test_interrupted_export_leaves_the_previous_file(
 
 
 def test_resume_applies_the_journal(tmp_path: Path) -> None:
-    from exporters.journal import Journal
+    from coa_audit.exporters.journal import Journal
 
     src = write_csv(tmp_path / "inv.csv", [device(1, COA_Present="No"), device(2)])
     j = Journal(src)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.editions import parse_edition
-from importers.headers import norm_header
+from coa_audit.core.editions import parse_edition
+from coa_audit.importers.headers import norm_header
 from tests.conftest import codes_of, device, run_cli, write_csv
 
 

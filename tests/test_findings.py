@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.codes import codes
+from coa_audit.core.codes import codes
 from tests.conftest import codes_of, device
 
 # code -> rows (the first row is the one asserted on), extra check arguments

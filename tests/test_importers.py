@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from core.sample import SAMPLE_HEADERS
+from coa_audit.core.sample import SAMPLE_HEADERS
 from tests.conftest import device, run_cli, write_csv
 
 

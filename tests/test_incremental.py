@@ -8,9 +8,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.audit import Audit
-from core.policy import load_policy
-from importers.load import load_inventory
+from coa_audit.core.audit import Audit
+from coa_audit.core.policy import load_policy
+from coa_audit.importers.load import load_inventory
 from tests.conftest import device, write_csv
 
 VALUES = {

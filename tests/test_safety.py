@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.sample import SAMPLE_HEADERS
+from coa_audit.core.sample import SAMPLE_HEADERS
+from coa_audit.tui.app import CoaAuditApp, MainScreen
+from coa_audit.tui.screens import ConfirmScreen, LoadingScreen, MappingScreen
 from tests.conftest import SAMPLES, SHARED, device, run_cli, settle, write_csv
-from tui.app import CoaAuditApp, MainScreen
-from tui.screens import ConfirmScreen, LoadingScreen, MappingScreen
 
 EXE = Path(sys.executable).parent / "coa-audit"
 SECRET_KEY = "Q4N7V-9R8KP-WXC2M-DD6GT-3JHQ8"
@@ -358,7 +358,7 @@ async def test_journal_survives_sigkill(tmp_path: Path) -> None:
 
 
 async def test_corrupt_journal_restores_what_is_readable(tmp_path: Path) -> None:
-    from exporters.journal import Journal
+    from coa_audit.exporters.journal import Journal
 
     src = write_csv(tmp_path / "fleet.csv", [device(1), device(2)])
     j = Journal(src)
@@ -381,7 +381,7 @@ async def test_corrupt_journal_restores_what_is_readable(tmp_path: Path) -> None
 
 
 async def test_warns_when_the_file_is_open_elsewhere(tmp_path: Path) -> None:
-    from exporters.journal import Journal
+    from coa_audit.exporters.journal import Journal
 
     src = write_csv(tmp_path / "fleet.csv", [device(1)])
     (tmp_path / "~$fleet.csv").write_bytes(b"lock")
@@ -418,12 +418,12 @@ def test_internal_errors_are_one_line_without_locals(tmp_path: Path) -> None:
     src = write_csv(tmp_path / "k.csv", [device(1)])
     code = (
         "import sys\n"
-        "import importers.session as s\n"
+        "import coa_audit.importers.session as s\n"
         "def boom(*a, **k):\n"
         "    secret_key = 'Q4N7V-9R8KP-WXC2M-DD6GT-3JHQ8'\n"
         "    raise RuntimeError('boom')\n"
         "s.open_session = boom\n"
-        "from cli.main import main\n"
+        "from coa_audit.cli.main import main\n"
         "sys.argv = ['coa-audit', 'check', sys.argv[1]]\n"
         "main()\n"
     )

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from core.model import CANONICAL_FIELDS
+from coa_audit.core.model import CANONICAL_FIELDS
+from coa_audit.tui.app import CoaAuditApp, MainScreen
+from coa_audit.tui.grid import Grid
+from coa_audit.tui.screens import ConfirmScreen, ExportScreen, HelpScreen, MappingScreen
 from tests.conftest import SAMPLES, device, run_cli, settle, write_csv
-from tui.app import CoaAuditApp, MainScreen
-from tui.grid import Grid
-from tui.screens import ConfirmScreen, ExportScreen, HelpScreen, MappingScreen
 
 
 @pytest.fixture(autouse=True)

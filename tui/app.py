@@ -25,17 +25,17 @@ from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, Static
 
-from core.audit import Audit
-from core.codes import code_info
-from core.editions import suggestions
-from core.history import History
-from core.text import safe_text
-from exporters.atomic import OutputError
-from exporters.export import ExportRequest, Written, export_all
-from exporters.journal import Journal, Pending, load_user_profile, save_user_profile
-from importers.session import Session, open_session
-from tui.grid import FILTERS, Grid
-from tui.screens import (
+from coa_audit.core.audit import Audit
+from coa_audit.core.codes import code_info
+from coa_audit.core.editions import suggestions
+from coa_audit.core.history import History
+from coa_audit.core.text import safe_text
+from coa_audit.exporters.atomic import OutputError
+from coa_audit.exporters.export import ExportRequest, Written, export_all
+from coa_audit.exporters.journal import Journal, Pending, load_user_profile, save_user_profile
+from coa_audit.importers.session import Session, open_session
+from coa_audit.tui.grid import FILTERS, Grid
+from coa_audit.tui.screens import (
     BusyScreen,
     ConfirmScreen,
     DetailScreen,
@@ -508,8 +508,8 @@ class CoaAuditApp(App[None]):
 
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
-        from core.policy import PolicyError
-        from importers.load import InputError, MappingError
+        from coa_audit.core.policy import PolicyError
+        from coa_audit.importers.load import InputError, MappingError
 
         try:
             session = open_session(self.path, progress=self._progress, **self.options)  # type: ignore[arg-type]

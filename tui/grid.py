@@ -22,9 +22,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from core.audit import Audit, mask_key
-from core.model import FIELD_LABELS
-from core.text import safe_text
+from coa_audit.core.audit import Audit, mask_key
+from coa_audit.core.model import FIELD_LABELS
+from coa_audit.core.text import safe_text
 
 __all__ = ["FILTERS", "Column", "Grid"]
 

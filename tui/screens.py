@@ -12,9 +12,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
-from core.model import CANONICAL_FIELDS, FIELD_LABELS
-from core.text import safe_text
-from exporters.export import ExportRequest
+from coa_audit.core.model import CANONICAL_FIELDS, FIELD_LABELS
+from coa_audit.core.text import safe_text
+from coa_audit.exporters.export import ExportRequest
 
 __all__ = [
     "BusyScreen",
