@@ -15,17 +15,16 @@ from typing import Annotated, BinaryIO, NoReturn
 
 import typer
 
-from coa_audit.core.policy import PolicyError, default_policy_text, load_policy
-from coa_audit.exporters.atomic import OutputError, write_bytes_atomic
-from coa_audit.importers.corrections import CorrectionsError
-from coa_audit.importers.load import InputError, MappingError
+from coa_audit.core.errors import CoaError, InputError, OutputError, UsageError
+from coa_audit.core.policy import default_policy_text, load_policy
+from coa_audit.exporters.atomic import write_bytes_atomic
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_INPUT = 3
-EXIT_OUTPUT = 4
-EXIT_INTERNAL = 70
+EXIT_USAGE = UsageError.exit_code  # 2
+EXIT_INPUT = InputError.exit_code  # 3
+EXIT_OUTPUT = OutputError.exit_code  # 4
+EXIT_INTERNAL = CoaError.exit_code  # 70: anything that is not a CoaError is a bug
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = (
@@ -89,12 +88,8 @@ def _guard() -> Iterator[None]:
         yield
     except typer.Exit:
         raise
-    except InputError as exc:
-        _fail(str(exc), EXIT_INPUT)
-    except (PolicyError, MappingError, CorrectionsError, ValueError) as exc:
-        _fail(str(exc), EXIT_USAGE)
-    except OutputError as exc:
-        _fail(str(exc), EXIT_OUTPUT)
+    except CoaError as exc:  # each error type carries its documented exit code
+        _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
@@ -308,7 +303,7 @@ def export(
 
     with _guard():
         if paper.lower() not in ("a4", "letter"):
-            raise ValueError(f"--paper {paper!r}: choose A4 or Letter")
+            raise UsageError(f"--paper {paper!r}: choose A4 or Letter")
         header = load_profile(profile) if profile else {}
         for key, value in (
             ("customer", customer),
@@ -459,6 +454,9 @@ def tui(
     """Open the full-screen auditor on an inventory."""
     with _guard():
         load_policy(policy, target, agreement)  # usage errors before the screen opens
+        from coa_audit.importers.headers import parse_overrides
+
+        parse_overrides(map_ or ())
         if not file.exists():
             raise InputError(f"{file}: no such file")
         from coa_audit.tui.app import run_app
@@ -472,7 +470,7 @@ def tui(
             maps=map_ or (),
         )
         if error:
-            raise InputError(error)
+            _fail(*error)
 
 
 def main() -> None:

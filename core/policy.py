@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from coa_audit.core.editions import ParsedEdition
+from coa_audit.core.errors import UsageError
 from coa_audit.core.evidence import EvidenceWords
 from coa_audit.core.text import fold_words
 
@@ -32,7 +33,7 @@ Verdict = Literal["qualifies", "review", "not-qualifying"]
 VERDICTS: tuple[Verdict, ...] = ("qualifies", "review", "not-qualifying")
 
 
-class PolicyError(ValueError):
+class PolicyError(UsageError):
     """The policy file is unreadable or inconsistent (a configuration error)."""
 
 

@@ -9,11 +9,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from coa_audit.core.errors import OutputError
+
 __all__ = ["OutputError", "atomic_writer", "write_bytes_atomic"]
-
-
-class OutputError(Exception):
-    """An output could not be written; the message says which file and why."""
 
 
 def _mode_for(target: Path) -> int:

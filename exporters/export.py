@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coa_audit.core.audit import Audit
+from coa_audit.core.errors import UsageError
 from coa_audit.core.history import Edit
 from coa_audit.exporters.atomic import OutputError, write_bytes_atomic
 from coa_audit.exporters.checklist import (
@@ -47,14 +48,14 @@ def load_profile(path: Path) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ValueError(f"profile file not found: {path}") from None
+        raise UsageError(f"profile file not found: {path}") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"profile file {path} cannot be read: {exc}") from None
+        raise UsageError(f"profile file {path} cannot be read: {exc}") from None
     section = data.get("checklist", data)
     known = {k for k, _ in HEADER_FIELDS}
     unknown = sorted(k for k in section if k not in known and not isinstance(section[k], dict))
     if unknown:
-        raise ValueError(
+        raise UsageError(
             f"profile file {path}: unknown key(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(known))}"
         )
@@ -69,7 +70,7 @@ def export_all(audit: Audit, changes: Sequence[Edit], req: ExportRequest) -> lis
         raise OutputError(f"output folder {out_dir} does not exist")
     bad = [f for f in req.checklist if f not in CHECKLIST_FORMATS]
     if bad:
-        raise ValueError(
+        raise UsageError(
             f"--checklist: unknown format(s) {', '.join(bad)}; "
             f"choose from {', '.join(CHECKLIST_FORMATS)}"
         )

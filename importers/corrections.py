@@ -11,13 +11,14 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from coa_audit.core.errors import UsageError
 from coa_audit.core.model import CANONICAL_FIELDS, Inventory
 from coa_audit.importers.headers import norm_header
 
 __all__ = ["Correction", "CorrectionsError", "read_corrections"]
 
 
-class CorrectionsError(ValueError):
+class CorrectionsError(UsageError):
     """The corrections file does not fit the inventory (a usage error, exit 2)."""
 
 

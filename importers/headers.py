@@ -14,6 +14,7 @@ from functools import lru_cache
 from importlib import resources
 
 from coa_audit.core.editions import is_blank, parse_edition
+from coa_audit.core.errors import UsageError
 from coa_audit.core.model import CANONICAL_FIELDS
 from coa_audit.core.policy import KEY_PATTERN
 from coa_audit.core.text import fold_words
@@ -226,9 +227,9 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
         header, sep, fname = item.rpartition("=")
         header, fname = header.strip(), fname.strip()
         if not sep or not header:
-            raise ValueError(f'--map {item!r}: write it as "Source header=field"')
+            raise UsageError(f'--map {item!r}: write it as "Source header=field"')
         if fname not in CANONICAL_FIELDS and fname not in ("-", "none"):
-            raise ValueError(
+            raise UsageError(
                 f"--map {item!r}: unknown field {fname!r}; fields are {', '.join(CANONICAL_FIELDS)}"
             )
         out[header] = fname

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+from coa_audit.core.errors import InputError, UsageError
 from coa_audit.core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
 from coa_audit.core.text import fold_words
 from coa_audit.importers.cells import ColumnBuilder, cell_text
@@ -42,10 +43,6 @@ MAX_MEMBERS = 20_000
 MAX_CSV_FIELD = 16 * 1024**2
 
 Progress = Callable[[int, int], None]
-
-
-class InputError(Exception):
-    """The input file cannot be used; the message is one line saying why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -387,7 +384,7 @@ def _map(
         ) from None
 
 
-class MappingError(ValueError):
+class MappingError(UsageError):
     """A --map override does not fit the file (a usage error, exit 2)."""
 
 

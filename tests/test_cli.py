@@ -251,3 +251,23 @@ def test_headless_commands_never_import_textual(tmp_path: Path) -> None:
 def test_version() -> None:
     res = run_cli("--version")
     assert res.code == 0 and res.stdout.startswith("coa-audit ")
+
+
+def test_tui_with_a_bad_map_exits_2(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "i.csv", [device(1)])
+    res = run_cli("tui", path, "--map", "Serial Number=no_such_field")
+    assert res.code == 2 and "unknown field" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_a_bug_raising_valueerror_is_an_internal_error_not_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import coa_audit.importers.session as session
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise ValueError("a bug, not the user's fault")
+
+    monkeypatch.setattr(session, "open_session", boom)
+    res = run_cli("check", write_csv(tmp_path / "i.csv", [device(1)]))
+    assert res.code == 70 and "internal error" in res.stderr

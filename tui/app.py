@@ -28,9 +28,9 @@ from textual.widgets import Footer, Input, Label, Static
 from coa_audit.core.audit import Audit
 from coa_audit.core.codes import code_info
 from coa_audit.core.editions import suggestions
+from coa_audit.core.errors import CoaError
 from coa_audit.core.history import History
 from coa_audit.core.text import safe_text
-from coa_audit.exporters.atomic import OutputError
 from coa_audit.exporters.export import ExportRequest, Written, export_all
 from coa_audit.exporters.journal import Journal, Pending, load_user_profile, save_user_profile
 from coa_audit.importers.session import Session, open_session
@@ -432,8 +432,9 @@ class CoaAuditApp(App[None]):
             super().__init__()
 
     class Failed(Message):
-        def __init__(self, message: str | None) -> None:
+        def __init__(self, message: str | None, exit_code: int = 70) -> None:
             self.message = message
+            self.exit_code = exit_code
             super().__init__()
 
     def __init__(
@@ -462,6 +463,7 @@ class CoaAuditApp(App[None]):
         self._last_progress = 0.0
         self._exported: dict[tuple[int, int], str] = {}
         self.error: str | None = None
+        self.error_code = 0  # the exit code that goes with ``error``
 
     def notify(
         self,
@@ -508,16 +510,13 @@ class CoaAuditApp(App[None]):
 
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
-        from coa_audit.core.policy import PolicyError
-        from coa_audit.importers.load import InputError, MappingError
-
         try:
             session = open_session(self.path, progress=self._progress, **self.options)  # type: ignore[arg-type]
         except LoadCancelled:
             self.post_message(self.Failed(None))
             return
-        except (InputError, MappingError, PolicyError, ValueError) as exc:
-            self.post_message(self.Failed(str(exc)))
+        except CoaError as exc:
+            self.post_message(self.Failed(str(exc), exc.exit_code))
             return
         except Exception as exc:  # a bug: show it as one line, keep the app usable
             self.post_message(self.Failed(f"internal error: {type(exc).__name__}: {exc}"))
@@ -533,6 +532,7 @@ class CoaAuditApp(App[None]):
             self.exit(message="coa-audit: loading cancelled")
             return
         self.error = msg.message
+        self.error_code = msg.exit_code
         if isinstance(self.screen, LoadingScreen):
             self.screen.failed(msg.message + "   (q quits)")
 
@@ -649,7 +649,7 @@ class CoaAuditApp(App[None]):
         edits = dict(self.session.inventory.edits)
         try:
             written = export_all(self.session.audit, self.main.history.changes(), request)
-        except (OutputError, ValueError) as exc:
+        except CoaError as exc:
             self.post_message(self.Exported(None, str(exc), edits))
             return
         except Exception as exc:  # a bug: say so, keep the session (and its journal)
@@ -733,8 +733,9 @@ class CoaAuditApp(App[None]):
             yield SystemCommand(b.description, f"{keys}   ({b.id})", run)
 
 
-def run_app(path: str | Path, **options: object) -> str | None:
-    """Run the app; returns the load error the user saw, if the file could not be opened."""
+def run_app(path: str | Path, **options: object) -> tuple[str, int] | None:
+    """Run the app; returns the load error the user saw and its exit code, if the file could
+    not be opened."""
     app = CoaAuditApp(path, **options)  # type: ignore[arg-type]
     app.run()
-    return app.error
+    return (app.error, app.error_code) if app.error else None

@@ -1,0 +1,30 @@
+"""One error type per exit code: every error the user can cause carries its exit code, so
+the command line reports it in one line with that code, and anything else is a bug (70)."""
+
+from __future__ import annotations
+
+__all__ = ["CoaError", "InputError", "OutputError", "UsageError"]
+
+
+class CoaError(Exception):
+    """An error the user can act on; the message is one line saying what and what to do."""
+
+    exit_code = 70
+
+
+class UsageError(CoaError):
+    """A bad option, mapping, policy file, corrections file or profile (exit 2)."""
+
+    exit_code = 2
+
+
+class InputError(CoaError):
+    """The input file cannot be used (exit 3)."""
+
+    exit_code = 3
+
+
+class OutputError(CoaError):
+    """An output could not be written; the message says which file and why (exit 4)."""
+
+    exit_code = 4
