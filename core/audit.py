@@ -24,11 +24,11 @@ from coa_audit.core.editions import ParsedEdition, is_blank, parse_edition
 from coa_audit.core.evidence import EvidenceClass
 from coa_audit.core.model import Inventory
 from coa_audit.core.policy import KEY_PATTERN, Policy
+from coa_audit.core.status import STATUSES, Status
 
-__all__ = ["STATUSES", "Audit", "Finding", "Summary", "mask_key"]
+__all__ = ["Audit", "Finding", "Summary", "mask_key"]
 
-STATUSES: tuple[str, ...] = ("eligible", "review", "blocked", "out-of-scope")
-ELIGIBLE, REVIEW, BLOCKED, OUT_OF_SCOPE = 0, 1, 2, 3
+ELIGIBLE, REVIEW, BLOCKED, OUT_OF_SCOPE = (int(s) for s in Status)
 # What the key cell holds, as far as evidence goes.
 KEY_NONE, KEY_GOOD, KEY_PROVES_NOTHING, KEY_UNREADABLE = 0, 1, 2, 3
 
@@ -206,6 +206,7 @@ class Audit:
         self._edition_cache: dict[tuple[str, str], dict[str, Any]] = {}
         # row-local findings are shared between rows (they depend on repeated text only)
         self._finding_cache: dict[Item, Finding] = {}
+        self._dup_levels = tuple((bit, code_info(code).level) for bit, _f, code in _DUPS)
         self.run(progress)
 
     # -- full run --------------------------------------------------------------------------
@@ -340,10 +341,13 @@ class Audit:
         return (i for i in range(len(flags)) if flags[i])
 
     def _status_of(self, row: int) -> int:
+        """The row's status: its local level, raised by each duplicate it takes part in to
+        that code's severity (from findings.toml, like every other code)."""
         level = self._level[row]
-        if level == OUT_OF_SCOPE:
+        flags = self._dups[row]
+        if level == OUT_OF_SCOPE or not flags:
             return level
-        return BLOCKED if self._dups[row] & 3 else max(level, 1 if self._dups[row] else 0)
+        return max(level, *(lv for bit, lv in self._dup_levels if flags & bit))
 
     def _recount(self) -> None:
         counts: Counter[str] = Counter()
@@ -741,6 +745,12 @@ class Audit:
     # -- reading results -------------------------------------------------------------------
     def status(self, row: int) -> str:
         return STATUSES[self._status[row]]
+
+    @property
+    def status_view(self) -> memoryview:
+        """Every row's status level (a ``Status`` value), read-only and current: what a front
+        end filters and searches (no copy)."""
+        return memoryview(self._status).toreadonly()
 
     def status_level(self, row: int) -> int:
         return self._status[row]

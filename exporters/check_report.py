@@ -10,8 +10,9 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from coa_audit.core.audit import STATUSES, Audit, Finding
+from coa_audit.core.audit import Audit, Finding
 from coa_audit.core.codes import code_info
+from coa_audit.core.status import STATUSES
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.safety import neutralise_csv
 

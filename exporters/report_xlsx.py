@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from coa_audit.core.audit import STATUSES, Audit
+from coa_audit.core.audit import Audit
 from coa_audit.core.codes import code_info
 from coa_audit.core.history import Edit
+from coa_audit.core.status import STATUSES
 from coa_audit.exporters.atomic import atomic_writer
 from coa_audit.exporters.xlsx_cells import BOLD, row_cells
 

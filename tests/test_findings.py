@@ -140,3 +140,24 @@ def test_keys_never_appear_in_full(inventory) -> None:
     text = json.dumps(report)
     assert "Q4N7V" not in text
     assert "XXXXX-XXXXX-XXXXX-XXXXX-3JHQ8" in text
+
+
+def test_duplicate_severity_comes_from_findings_toml(
+    inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Editing a duplicate code's severity in findings.toml changes the verdict: nothing
+    about duplicates is hard-coded as blocking."""
+    rows = [device(1, Serial_Number="DUP-1"), device(2, Serial_Number="DUP-1")]
+    assert [d["status"] for d in inventory(*rows)["devices"]] == ["blocked", "blocked"]
+    import dataclasses
+
+    import coa_audit.core.codes as codes_mod
+
+    table = dict(codes_mod.codes())
+    table["SERIAL_DUPLICATE"] = dataclasses.replace(table["SERIAL_DUPLICATE"], severity="warning")
+    monkeypatch.setattr(codes_mod, "codes", lambda: table)
+    monkeypatch.setattr(codes_mod, "code_info", lambda code: table[code])
+    import coa_audit.core.audit as audit_mod
+
+    monkeypatch.setattr(audit_mod, "code_info", lambda code: table[code])
+    assert [d["status"] for d in inventory(*rows)["devices"]] == ["review", "review"]

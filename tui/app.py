@@ -30,6 +30,7 @@ from coa_audit.core.codes import code_info
 from coa_audit.core.editions import suggestions
 from coa_audit.core.errors import CoaError
 from coa_audit.core.history import History
+from coa_audit.core.status import Status
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.export import ExportRequest, Written, export_all
 from coa_audit.exporters.journal import Journal, Pending, load_user_profile, save_user_profile
@@ -47,11 +48,12 @@ from coa_audit.tui.screens import (
 
 __all__ = ["CoaAuditApp", "MainScreen", "run_app"]
 
-STATUS_STYLES = {
-    "blocked": "bold red",
-    "review": "bold yellow",
-    "eligible": "bold green",
-    "out-of-scope": "dim",
+# the colours of each status tone (core.status names the tone)
+TONE_STYLES = {
+    "error": "bold red",
+    "warning": "bold yellow",
+    "success": "bold green",
+    "muted": "dim",
 }
 
 
@@ -202,7 +204,7 @@ class MainScreen(Screen[None]):
         inv = self.audit.inv
         text = Text()
         status = self.audit.status(row)
-        style = STATUS_STYLES[status]
+        style = TONE_STYLES[Status.of(status).tone]
         text.append(f"Row {inv.row_numbers[row]}  ")
         text.append(status.upper(), style=style)
         tag, serial = inv.field(row, "asset_tag"), inv.field(row, "serial_number")
@@ -327,7 +329,7 @@ class MainScreen(Screen[None]):
         name = title.title if title else "cell"
         label = Text()
         label.append(f"{safe_text(name)[:20]}: ")
-        style = STATUS_STYLES[status]
+        style = TONE_STYLES[Status.of(status).tone]
         label.append(f"would be {status.upper()}", style=style)
         if codes:
             label.append(f" ({codes[0]}{', …' if len(codes) > 1 else ''})")

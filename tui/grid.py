@@ -24,12 +24,13 @@ from textual.strip import Strip
 
 from coa_audit.core.audit import Audit, mask_key
 from coa_audit.core.model import FIELD_LABELS
+from coa_audit.core.status import Status
 from coa_audit.core.text import safe_text
 
 __all__ = ["FILTERS", "Column", "Grid"]
 
 FILTERS = ("all", "problems", "blocked", "review", "eligible", "not-pc")
-STATUS_TEXT = ("ok", "REVIEW", "BLOCKED", "not PC")
+
 _PROBLEM = re.compile(rb"[\x01\x02]")
 MAX_COL_WIDTH = 28
 # What an auditor reads first: identity, then the licence evidence, then the rest.
@@ -189,7 +190,7 @@ class Grid(ScrollView, can_focus=True):
         self._apply_view(keep=row)
 
     def _apply_view(self, keep: int | None = None) -> None:
-        status = self.audit._status
+        status = self.audit.status_view
         base: Sequence[int] = self._order if self._order is not None else range(len(self.inv))
         f = self.filter
         if f == "all":
@@ -295,7 +296,7 @@ class Grid(ScrollView, can_focus=True):
 
     def next_problem(self, direction: int) -> bool:
         """Move to the next (1) or previous (-1) device with findings. False if none."""
-        status = self.audit._status
+        status = self.audit.status_view
         view = self._view
         start = self.cursor_row + direction
         if isinstance(view, range) and direction > 0:
@@ -407,7 +408,7 @@ class Grid(ScrollView, can_focus=True):
                 row_style + self._style("grid--rownum"),
             ),
             Segment(
-                STATUS_TEXT[level].ljust(STATUS_WIDTH) + " ",
+                Status(level).label.ljust(STATUS_WIDTH) + " ",
                 row_style + self._style("grid--status-ok") if level == 0 else row_style,
             ),
         ]
