@@ -181,7 +181,7 @@ def _key_latency_once(path: Path, samples: int) -> dict[str, float]:
 def incremental_edit_ms(path: Path, edits: int) -> dict[str, float]:
     code = f"""
 import json, statistics, time
-from coa_audit.importers.session import open_session
+from coa_audit.session.session import open_session
 from coa_audit.core.history import History
 s = open_session({str(path)!r})
 h = History(s.audit)

@@ -163,7 +163,7 @@ def check(
     """Audit an inventory and report every device that cannot be certified."""
     from coa_audit.exporters.atomic import atomic_writer
     from coa_audit.exporters.check_report import report_csv, report_text, write_report_json
-    from coa_audit.importers.session import open_session
+    from coa_audit.session.session import open_session
 
     with _guard():
         session = open_session(
@@ -296,10 +296,10 @@ def export(
     map_: MapOpt = None,
 ) -> None:
     """Write the corrected inventory, the audit report and the certification checklist."""
-    from coa_audit.core.history import History
+    from coa_audit.core.text import safe_text
     from coa_audit.exporters.export import ExportRequest, export_all, load_profile
     from coa_audit.importers.corrections import read_corrections
-    from coa_audit.importers.session import open_session
+    from coa_audit.session.session import open_session
 
     with _guard():
         if paper.lower() not in ("a4", "letter"):
@@ -323,21 +323,26 @@ def export(
             maps=map_ or (),
             progress=_progress(),
         )
-        inv, history = session.inventory, History(session.audit)
+        inv = session.inventory
         if resume:
-            from coa_audit.exporters.journal import Journal
-
-            cells, skipped = Journal(file).pending().cells(inv)
-            for row, col, value in cells:
-                history.apply(row, col, value, origin="journal")
-            note = f" ({skipped} skipped)" if skipped else ""
-            typer.echo(f"resumed {len(cells)} journaled edit(s){note}", err=True)
+            pending, log = session.pending()
+            if log.skipped:
+                typer.echo(f"{log.skipped} unreadable journal line(s) skipped", err=True)
+            if not pending:
+                typer.echo("resumed 0 journaled edit(s): nothing is pending", err=True)
+            for earlier in pending[:1]:  # the most recent session's work
+                restored = session.restore(earlier)
+                note = f" ({len(restored.skipped)} not applied)" if restored.skipped else ""
+                typer.echo(f"resumed {restored.applied} journaled edit(s){note}", err=True)
+                for why in restored.skipped:
+                    typer.echo(f"not applied: {safe_text(why)}", err=True)
         if corrections is not None:
             for c in read_corrections(corrections, inv):
-                history.apply(c.row, c.col, c.value, origin="corrections")
+                session.apply(c.row, c.col, c.value, origin="corrections")
+        edits = dict(inv.edits)
         written = export_all(
             session.audit,
-            history.changes(),
+            session.changes(),
             ExportRequest(
                 out_dir=out_dir,
                 checklist=formats,
@@ -346,7 +351,10 @@ def export(
                 paper="Letter" if paper.lower() == "letter" else "A4",
                 json_report=json_report,
             ),
+            session.mapping_changes,
         )
+        session.mark_exported(edits)
+        session.close()
         for w in written:
             typer.echo(f"wrote {w.path} ({w.what}, {w.path.stat().st_size} bytes)", err=True)
 

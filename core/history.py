@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from coa_audit.core.audit import Audit
 
-__all__ = ["Edit", "History"]
+__all__ = ["Edit", "History", "MappingChange"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,25 @@ class Edit:
     new: str
     origin: str = "screen"  # screen, corrections, journal
     time: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class MappingChange:
+    """The column mapping changed: field -> source header, before and after."""
+
+    time: float
+    old: dict[str, str]
+    new: dict[str, str]
+    origin: str = "screen"  # screen, journal
+
+    def described(self) -> tuple[str, str]:
+        """(old, new) for the fields that changed, as "field: header" lists."""
+        fields = [f for f in {**self.old, **self.new} if self.old.get(f) != self.new.get(f)]
+
+        def show(m: dict[str, str]) -> str:
+            return "; ".join(f"{f}: {m.get(f, '(none)')}" for f in fields)
+
+        return show(self.old), show(self.new)
 
 
 class History:

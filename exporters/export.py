@@ -9,7 +9,7 @@ from pathlib import Path
 
 from coa_audit.core.audit import Audit
 from coa_audit.core.errors import UsageError
-from coa_audit.core.history import Edit
+from coa_audit.core.history import Edit, MappingChange
 from coa_audit.exporters.atomic import OutputError, write_bytes_atomic
 from coa_audit.exporters.checklist import (
     HEADER_FIELDS,
@@ -62,7 +62,12 @@ def load_profile(path: Path) -> dict[str, str]:
     return {k: str(v) for k, v in section.items() if k in known}
 
 
-def export_all(audit: Audit, changes: Sequence[Edit], req: ExportRequest) -> list[Written]:
+def export_all(
+    audit: Audit,
+    changes: Sequence[Edit],
+    req: ExportRequest,
+    mapping_changes: Sequence[MappingChange] = (),
+) -> list[Written]:
     inv = audit.inv
     src = Path(inv.source.path)
     out_dir = req.out_dir if req.out_dir is not None else src.parent
@@ -88,7 +93,9 @@ def export_all(audit: Audit, changes: Sequence[Edit], req: ExportRequest) -> lis
         note += f" (a {inv.source.format} file cannot be patched: written as xlsx)"
     written.append(Written(target, note))
     stem = src.stem
-    report = write_audit_report(audit, changes, out_dir / f"{stem}.audit.xlsx")
+    report = write_audit_report(
+        audit, changes, out_dir / f"{stem}.audit.xlsx", mapping_changes=mapping_changes
+    )
     written.append(Written(report, "audit report"))
     if req.json_report:
         from coa_audit.exporters.check_report import report_json

@@ -8,12 +8,16 @@ from pathlib import Path
 
 from coa_audit.core.audit import Audit
 from coa_audit.core.codes import code_info
-from coa_audit.core.history import Edit
+from coa_audit.core.history import Edit, MappingChange
 from coa_audit.core.status import STATUSES
 from coa_audit.exporters.atomic import atomic_writer
 from coa_audit.exporters.xlsx_cells import BOLD, row_cells
 
 __all__ = ["device_label", "field_name", "write_audit_report"]
+
+
+def _when(t: float) -> str:
+    return dt.datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds") if t else ""
 
 
 def device_label(audit: Audit, row: int) -> str:
@@ -34,7 +38,11 @@ def field_name(audit: Audit, col: int) -> str:
 
 
 def write_audit_report(
-    audit: Audit, changes: Sequence[Edit], target: Path, generated: dt.datetime | None = None
+    audit: Audit,
+    changes: Sequence[Edit],
+    target: Path,
+    generated: dt.datetime | None = None,
+    mapping_changes: Sequence[MappingChange] = (),
 ) -> Path:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
@@ -60,6 +68,10 @@ def write_audit_report(
         ("Generated", generated.isoformat(timespec="seconds")),
     ):
         ws.append(row_cells(ws, [key, value]))
+    ws.append([])
+    ws.append(row_cells(ws, ["Column mapping", "Source column"], BOLD))
+    for fname, col in inv.mapping.items():
+        ws.append(row_cells(ws, [fname, f"{inv.letter(col)}: {inv.headers[col]}"]))
     ws.append([])
     ws.append(row_cells(ws, ["Status", "Devices"], BOLD))
     ws.append(row_cells(ws, ["devices", summary.devices]))
@@ -128,11 +140,7 @@ def write_audit_report(
     cs.freeze_panes = "A2"
     cs.append(row_cells(cs, headers, BOLD))
     for e in changes:
-        when = (
-            dt.datetime.fromtimestamp(e.time).astimezone().isoformat(timespec="seconds")
-            if e.time
-            else ""
-        )
+        when = _when(e.time)
         cs.append(
             row_cells(
                 cs,
@@ -147,7 +155,12 @@ def write_audit_report(
                 ],
             )
         )
-    cs.auto_filter.ref = f"A1:G{len(changes) + 1}"
+    for m in mapping_changes:
+        old, new = m.described()
+        cs.append(
+            row_cells(cs, ["", "(column mapping)", "mapping", old, new, _when(m.time), m.origin])
+        )
+    cs.auto_filter.ref = f"A1:G{len(changes) + len(mapping_changes) + 1}"
 
     with atomic_writer(target) as f:
         wb.save(f)

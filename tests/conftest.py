@@ -105,6 +105,23 @@ async def settle(app, pilot) -> None:
     await pilot.pause()
 
 
+def killed_session(src: Path, *edits: tuple[int, str, str], undo: int = 0):  # -> Session
+    """A session that journaled ``edits`` (row index, header, value) and ``undo`` undos, then
+    died without a word (no close entry, nothing exported)."""
+    from coa_audit.session.session import open_session
+
+    session = open_session(src)
+    session.start_journal()
+    inv = session.inventory
+    for row, header, value in edits:
+        session.apply(row, inv.headers.index(header), value)
+    for _ in range(undo):
+        session.undo()
+    assert session.journal is not None
+    session.journal.close()
+    return session
+
+
 def codes_of(report: dict[str, Any], row_index: int = 0) -> set[str]:
     return {f["code"] for f in report["devices"][row_index]["findings"]}
 

@@ -263,7 +263,7 @@ def test_tui_with_a_bad_map_exits_2(tmp_path: Path) -> None:
 def test_a_bug_raising_valueerror_is_an_internal_error_not_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import coa_audit.importers.session as session
+    import coa_audit.session.session as session
 
     def boom(*_a: object, **_k: object) -> None:
         raise ValueError("a bug, not the user's fault")

@@ -19,7 +19,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from coa_audit.core.sample import SAMPLE_HEADERS
-from tests.conftest import SAMPLES, device, run_cli, write_csv
+from tests.conftest import SAMPLES, device, killed_session, run_cli, write_csv
 
 HEADER_ARGS = (
     "--customer",
@@ -330,13 +330,8 @@ def test_interrupted_export_leaves_the_previous_file(
 
 
 def test_resume_applies_the_journal(tmp_path: Path) -> None:
-    from coa_audit.exporters.journal import Journal
-
     src = write_csv(tmp_path / "inv.csv", [device(1, COA_Present="No"), device(2)])
-    j = Journal(src)
-    j.open_session("x")
-    j.record(2, SAMPLE_HEADERS.index("COA Present"), "COA Present", "No", "GML")
-    j.close()
+    killed_session(src, (0, "COA Present", "GML"))
     res = run_cli("export", src, "--resume", "--checklist", "")
     assert res.code == 0 and "resumed 1" in res.stderr
     doc = run_cli("check", tmp_path / "inv.corrected.csv", "--format", "json").json()

@@ -9,6 +9,7 @@ import os
 import pty
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from coa_audit.core.sample import SAMPLE_HEADERS
 from coa_audit.tui.app import CoaAuditApp, MainScreen
 from coa_audit.tui.screens import ConfirmScreen, LoadingScreen, MappingScreen
-from tests.conftest import SAMPLES, SHARED, device, run_cli, settle, write_csv
+from tests.conftest import SAMPLES, SHARED, device, killed_session, run_cli, settle, write_csv
 
 EXE = Path(sys.executable).parent / "coa-audit"
 SECRET_KEY = "Q4N7V-9R8KP-WXC2M-DD6GT-3JHQ8"
@@ -352,42 +353,41 @@ async def test_journal_survives_sigkill(tmp_path: Path) -> None:
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await pilot.pause()
+        await settle(app, pilot)
         inv = app.session.inventory
         assert inv.edits == {(0, inv.mapping["coa_present"]): "GML"}
 
 
 async def test_corrupt_journal_restores_what_is_readable(tmp_path: Path) -> None:
-    from coa_audit.exporters.journal import Journal
-
     src = write_csv(tmp_path / "fleet.csv", [device(1), device(2)])
-    j = Journal(src)
-    j.open_session("x")
-    j.record(2, SAMPLE_HEADERS.index("Notes"), "Notes", "", "first")
-    j.record(3, SAMPLE_HEADERS.index("Notes"), "Notes", "", "second")
-    j.close()
-    with open(j.path, "ab") as f:
+    dead = killed_session(src, (0, "Notes", "first"), (1, "Notes", "second"))
+    sid = dead.journal.sid
+    with open(dead.journal.path, "ab") as f:
         f.write(b"this is garbage\n")
-        f.write(b'{"t": "set", "row": 3, "col"')  # the last line, cut by a crash
+        f.write(b'{"t": "apply", "sid": "%s", "id": 9, "row": 1e999, "col": 1, ' % sid.encode())
+        f.write(b'"old": "", "new": "x"}\n')  # a number too large for a row
+        f.write(b'{"t": "apply", "sid": "%s", "id": 10, "row": Infinity}\n' % sid.encode())
+        f.write(b'{"t": "apply", "sid": "%s", "row": 3, "col"' % sid.encode())  # cut by a crash
     app = CoaAuditApp(src)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        assert "2 unreadable journal line(s)" in str(app.screen.query_one("#detail").render())
+        assert "4 unreadable journal line(s)" in str(app.screen.query_one("#detail").render())
         await pilot.press("y")
-        await pilot.pause()
+        await settle(app, pilot)
         inv = app.session.inventory
         assert sorted(inv.edits.values()) == ["first", "second"]
 
 
 async def test_warns_when_the_file_is_open_elsewhere(tmp_path: Path) -> None:
-    from coa_audit.exporters.journal import Journal
+    from coa_audit.session.journal import journal_path
 
     src = write_csv(tmp_path / "fleet.csv", [device(1)])
     (tmp_path / "~$fleet.csv").write_bytes(b"lock")
-    j = Journal(src)
-    j._write({"t": "open", "pid": os.getppid(), "host": __import__("socket").gethostname()})
-    j.close()
+    path = journal_path(src)
+    path.parent.mkdir(parents=True)
+    live = {"t": "open", "sid": "other", "pid": os.getppid(), "host": socket.gethostname()}
+    path.write_text(json.dumps(live) + "\n")
     app = CoaAuditApp(src)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
@@ -418,7 +418,7 @@ def test_internal_errors_are_one_line_without_locals(tmp_path: Path) -> None:
     src = write_csv(tmp_path / "k.csv", [device(1)])
     code = (
         "import sys\n"
-        "import coa_audit.importers.session as s\n"
+        "import coa_audit.session.session as s\n"
         "def boom(*a, **k):\n"
         "    secret_key = 'Q4N7V-9R8KP-WXC2M-DD6GT-3JHQ8'\n"
         "    raise RuntimeError('boom')\n"

@@ -230,20 +230,31 @@ async def test_journal_restores_edits_after_teardown(oem: Path, state_dir: Path)
         await settle(app2, pilot)
         assert isinstance(app2.screen, ConfirmScreen)
         await pilot.press("y")
-        await pilot.pause()
+        await settle(app2, pilot)
         assert app2.session.inventory.edits == edits
         assert [e.origin for e in app2.main.history.undo_stack] == ["journal"] * 3
-    # discarding: the next open offers nothing
+    # app2 was torn down too: its session (which adopted app1's edits) is offered now.
+    # escape means "later": the next open asks again
     app3 = CoaAuditApp(oem)
     async with app3.run_test(size=(80, 24)) as pilot:
         await settle(app3, pilot)
         assert isinstance(app3.screen, ConfirmScreen)
-        await pilot.press("n")
+        await pilot.press("escape")
         await pilot.pause()
         assert app3.session.inventory.edits == {}
+    # discarding takes d and a confirmation; then the next open offers nothing
     app4 = CoaAuditApp(oem)
     async with app4.run_test(size=(80, 24)) as pilot:
-        await loaded(app4, pilot)
+        await settle(app4, pilot)
+        assert isinstance(app4.screen, ConfirmScreen)
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app4.session.inventory.edits == {}
+    app5 = CoaAuditApp(oem)
+    async with app5.run_test(size=(80, 24)) as pilot:
+        await loaded(app5, pilot)
 
 
 async def test_export_writes_corrected_file_and_leaves_source(oem: Path) -> None:

@@ -29,12 +29,12 @@ from coa_audit.core.audit import Audit
 from coa_audit.core.codes import code_info
 from coa_audit.core.editions import suggestions
 from coa_audit.core.errors import CoaError
-from coa_audit.core.history import History
 from coa_audit.core.status import Status
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.export import ExportRequest, Written, export_all
-from coa_audit.exporters.journal import Journal, Pending, load_user_profile, save_user_profile
-from coa_audit.importers.session import Session, open_session
+from coa_audit.session.journal import JournalLog, SessionLog
+from coa_audit.session.session import Restored, Session, open_session
+from coa_audit.session.state import load_user_profile, save_user_profile
 from coa_audit.tui.grid import FILTERS, Grid
 from coa_audit.tui.screens import (
     BusyScreen,
@@ -44,6 +44,7 @@ from coa_audit.tui.screens import (
     HelpScreen,
     LoadingScreen,
     MappingScreen,
+    RestoreScreen,
 )
 
 __all__ = ["CoaAuditApp", "MainScreen", "run_app"]
@@ -114,7 +115,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.audit: Audit = session.audit
-        self.history = History(self.audit)
+        self.history = session.history
         self.editing: tuple[int, int] | None = None
         self.last_search = ""
         self.related_index = 0
@@ -163,7 +164,7 @@ class MainScreen(Screen[None]):
             pos, desc = grid.sort
             sort = f"  sort: {safe_text(grid.columns[pos].title)} {'desc' if desc else 'asc'}"
         keys = "  keys shown" if grid.reveal_keys else ""
-        edits = self.history.edit_count
+        edits = self.session.edit_count
         words = (
             ("devices", "eligible", "review", "blocked", "edits", "filter: ", "non-PC"),
             ("devices", "eligible", "review", "blocked", "edits", "filter: ", "nonPC"),
@@ -356,8 +357,8 @@ class MainScreen(Screen[None]):
         old = inv.value(row, col)
         if old == value:
             return
-        self.app_.journal_set(row, col, old, value, origin)
-        self.history.apply(row, col, value, origin)
+        self.session.apply(row, col, value, origin)
+        self.app_.check_journal()
         self.after_change()
 
     def after_change(self) -> None:
@@ -365,21 +366,19 @@ class MainScreen(Screen[None]):
         self.refresh_status()
 
     def action_undo(self) -> None:
-        self._step(self.history.undo_stack, self.history.undo, lambda e: (e.new, e.old))
+        self._step(self.history.undo_stack, self.session.undo)
 
     def action_redo(self) -> None:
-        self._step(self.history.redo_stack, self.history.redo, lambda e: (e.old, e.new))
+        self._step(self.history.redo_stack, self.session.redo)
 
-    def _step(self, stack, op, values) -> None:
+    def _step(self, stack, op) -> None:
         if not stack:
             self.notify(
-                "Nothing to " + ("undo" if op == self.history.undo else "redo") + ".", timeout=2
+                "Nothing to " + ("undo" if op == self.session.undo else "redo") + ".", timeout=2
             )
             return
-        edit = stack[-1]
-        before, after = values(edit)
-        self.app_.journal_set(edit.row, edit.col, before, after, "screen")
-        op()
+        edit = op()
+        self.app_.check_journal()
         pos = self.grid.position_of(edit.row)
         col_pos = next((i for i, c in enumerate(self.grid.columns) if c.index == edit.col), None)
         if pos is not None and col_pos is not None:
@@ -400,8 +399,8 @@ class MainScreen(Screen[None]):
         def done(mapping: dict[str, int] | None) -> None:
             if mapping is None or mapping == inv.mapping:
                 return
-            inv.mapping = dict(mapping)
-            self.audit.rerun()
+            self.session.remap(dict(mapping))
+            self.app_.check_journal()
             self.grid.rebuild_columns()
             self.grid.set_filter(self.grid.filter)
             self.refresh_status()
@@ -460,10 +459,9 @@ class CoaAuditApp(App[None]):
         )
         self.session: Session | None = None
         self.main: MainScreen | None = None
-        self.journal = Journal(self.path)
+        self._journal_warned = False
         self._cancel = threading.Event()
         self._last_progress = 0.0
-        self._exported: dict[tuple[int, int], str] = {}
         self.error: str | None = None
         self.error_code = 0  # the exit code that goes with ``error``
 
@@ -542,26 +540,117 @@ class CoaAuditApp(App[None]):
         self.session = msg.session
         self.main = MainScreen(msg.session)
         self.switch_screen(self.main)
-        pending = self.journal.pending()
-        self._warn_other_editors(pending)
-        if pending.edits:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(pending.edits[-1].time))
-            detail = f"Last edit {when}."
-            if pending.skipped:
-                detail += f" {pending.skipped} unreadable journal line(s) will be skipped."
-            if pending.sha256 and pending.sha256 != msg.session.inventory.source.sha256:
-                detail += " The file has changed since: check the restored cells."
-            question = (
-                f"This file has {len(pending.edits)} unsaved edit(s) from an earlier "
-                "session. Restore them?"
-            )
-            self.push_screen(
-                ConfirmScreen(question, detail), lambda yes: self._restore(pending, bool(yes))
-            )
-        else:
-            self.journal.open_session(msg.session.inventory.source.sha256)
+        pending, log = msg.session.pending()
+        self.check_journal()
+        self._warn_other_editors(log)
+        if pending:
+            self._offer_restore(pending[0], log)
 
-    def _warn_other_editors(self, pending: Pending) -> None:
+    def _offer_restore(self, earlier: SessionLog, log: JournalLog) -> None:
+        assert self.session is not None
+        count = earlier.net_cells()
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(earlier.last_time))
+        question = (
+            f"This file has {count} unsaved edit(s) from an earlier session (last change "
+            f"{when}). Restore them?"
+        )
+        detail = ""
+        if any(op.kind == "remap" for op in earlier.ops):
+            detail += "That session also changed the column mapping. "
+        if log.skipped:
+            detail += f"{log.skipped} unreadable journal line(s) will be skipped. "
+        if earlier.sha256 and earlier.sha256 != self.session.inventory.source.sha256:
+            detail += (
+                "The file has changed since: each edit goes back to its own device (found by "
+                "serial, asset tag or host name), and edits that cannot be placed are listed, "
+                "never applied elsewhere."
+            )
+
+        def chosen(choice: str | None) -> None:
+            assert self.session is not None
+            if choice == "restore":
+                self.push_screen(BusyScreen("Restoring edits…"))
+                self.run_restore(earlier)
+            elif choice == "discard":
+                self.session.discard(earlier)
+                self.check_journal()
+                self.notify(f"Discarded {count} edit(s) of the earlier session.", timeout=5)
+            else:
+                self.notify(
+                    "The earlier edits are kept: you will be asked again next time.", timeout=5
+                )
+
+        self.push_screen(RestoreScreen(question, detail.strip()), chosen)
+
+    class RestoreProgress(Message):
+        def __init__(self, done: int, total: int) -> None:
+            self.done, self.total = done, total
+            super().__init__()
+
+    class RestoreDone(Message):
+        def __init__(self, result: Restored | None, error: str | None) -> None:
+            self.result, self.error = result, error
+            super().__init__()
+
+    @work(thread=True, exclusive=True, group="restore")
+    def run_restore(self, earlier: SessionLog) -> None:
+        """Replays the earlier session behind a busy screen (nothing reads the data while
+        it changes) and reports progress."""
+        assert self.session is not None
+        last = [0.0]
+
+        def progress(_stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] > 0.05 or done >= total:
+                last[0] = now
+                self.post_message(self.RestoreProgress(done, total))
+
+        try:
+            result = self.session.restore(earlier, progress)
+        except Exception as exc:  # a bug: say so, keep the app usable
+            self.post_message(self.RestoreDone(None, f"internal error: {type(exc).__name__}"))
+            return
+        self.post_message(self.RestoreDone(result, None))
+
+    def on_coa_audit_app_restore_progress(self, msg: RestoreProgress) -> None:
+        if isinstance(self.screen, BusyScreen):
+            self.screen.progress(msg.done, msg.total)
+
+    def on_coa_audit_app_restore_done(self, msg: RestoreDone) -> None:
+        if isinstance(self.screen, BusyScreen):
+            self.pop_screen()
+        assert self.main is not None
+        self.main.grid.rebuild_columns()
+        self.main.grid.set_filter(self.main.grid.filter)
+        self.main.after_change()
+        self.check_journal()
+        if msg.result is None:
+            self.notify(msg.error or "restore failed", severity="error", timeout=10)
+            return
+        note = f"Restored {msg.result.applied} edit(s)."
+        if msg.result.skipped:
+            shown = "; ".join(msg.result.skipped[:3])
+            more = f" and {len(msg.result.skipped) - 3} more" if len(msg.result.skipped) > 3 else ""
+            note += f" Not applied ({len(msg.result.skipped)}): {shown}{more}."
+            self.notify(note, severity="warning", timeout=20)
+        else:
+            self.notify(note, timeout=5)
+
+    def check_journal(self) -> None:
+        """Say once, loudly, when edits stop being protected by the journal."""
+        if self.session is None or self._journal_warned:
+            return
+        error = self.session.journal_error
+        if error:
+            self._journal_warned = True
+            self.notify(
+                f"Edits are NOT protected: the edit journal cannot be written ({error}). "
+                "Editing still works; export (ctrl+s) before you quit.",
+                severity="error",
+                timeout=30,
+            )
+
+    def _warn_other_editors(self, log: JournalLog) -> None:
         p = self.path
         for lock in (p.with_name("~$" + p.name), p.with_name(f".~lock.{p.name}#")):
             if lock.exists():
@@ -573,9 +662,9 @@ class CoaAuditApp(App[None]):
                 )
                 break
         host = socket.gethostname()
-        for s in pending.sessions[-5:]:
-            pid = s.get("pid")
-            if s.get("host") == host and isinstance(pid, int) and pid != os.getpid():
+        for s in list(log.sessions.values())[-5:]:
+            pid = s.pid
+            if s.host == host and not s.closed and pid is not None and pid != os.getpid():
                 try:
                     os.kill(pid, 0)
                 except OSError:
@@ -588,31 +677,10 @@ class CoaAuditApp(App[None]):
                 )
                 break
 
-    def _restore(self, pending: Pending, yes: bool) -> None:
-        assert self.main is not None and self.session is not None
-        inv = self.session.inventory
-        if not yes:
-            self.journal.discard()
-            self.journal.open_session(inv.source.sha256)
-            return
-        self.journal.open_session(inv.source.sha256)
-        cells, skipped = pending.cells(inv)
-        for row, col, value in cells:
-            self.main.commit(row, col, value, origin="journal")
-        note = f"Restored {len(cells)} edit(s)."
-        if skipped:
-            note += f" Skipped {skipped} that no longer fit the file."
-        self.notify(note, timeout=5)
-
-    # -- journal and export ----------------------------------------------------------------
-    def journal_set(self, row: int, col: int, old: str, new: str, origin: str) -> None:
-        assert self.session is not None
-        inv = self.session.inventory
-        self.journal.record(inv.row_numbers[row], col, inv.headers[col], old, new, origin)
-
+    # -- export ----------------------------------------------------------------------------
     @property
     def dirty(self) -> bool:
-        return self.session is not None and self.session.inventory.edits != self._exported
+        return self.session is not None and self.session.dirty
 
     def export(self) -> None:
         """ctrl+s: the export screen with the defaults filled in, then a worker writes."""
@@ -650,7 +718,9 @@ class CoaAuditApp(App[None]):
         assert self.session is not None and self.main is not None
         edits = dict(self.session.inventory.edits)
         try:
-            written = export_all(self.session.audit, self.main.history.changes(), request)
+            written = export_all(
+                self.session.audit, self.session.changes(), request, self.session.mapping_changes
+            )
         except CoaError as exc:
             self.post_message(self.Exported(None, str(exc), edits))
             return
@@ -668,8 +738,8 @@ class CoaAuditApp(App[None]):
         if msg.error is not None or msg.written is None:
             self.notify(safe_text(msg.error or "export failed"), severity="error", timeout=10)
             return
-        self._exported = msg.edits
-        self.journal.mark_exported()
+        assert self.session is not None
+        self.session.mark_exported(msg.edits)
         names = ", ".join(safe_text(w.path.name) for w in msg.written)
         self.notify(f"Wrote {names}", timeout=8)
 
@@ -681,23 +751,29 @@ class CoaAuditApp(App[None]):
             self.quit_guarded()
 
     def quit_guarded(self) -> None:
+        unprotected = self.session is not None and self.session.journal_error is not None
         if not self.dirty:
             if self.session is not None:
-                self.journal.remove()
+                self.session.close()
             self.exit()
             return
         count = len(self.session.inventory.edits) if self.session else 0
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.journal.close()
+                if self.session is not None:
+                    self.session.close()
                 self.exit()
 
         self.push_screen(
             ConfirmScreen(
                 f"{count} edited cell(s) were not exported (ctrl+s). Quit anyway?",
-                "The edits stay in the edit journal: opening this file again offers "
-                "to restore them.",
+                (
+                    "The edit journal could not be written: these edits will be LOST."
+                    if unprotected
+                    else "The edits stay in the edit journal: opening this file again offers "
+                    "to restore them."
+                ),
             ),
             answer,
         )

@@ -72,11 +72,14 @@ class LoadingScreen(Screen[None]):
 
 
 class BusyScreen(ModalScreen[None]):
-    """Holds the keys while a background job (export) runs on the data."""
+    """Holds the keys while a background job (export, restore) runs on the data; it hides
+    the grid so nothing reads the data while the job changes it."""
 
     DEFAULT_CSS = """
-    BusyScreen { align: center middle; }
-    BusyScreen > Label { border: round $accent; padding: 1 2; background: $surface; }
+    BusyScreen { align: center middle; background: $background; }
+    BusyScreen > Vertical { width: 60; height: auto; border: round $accent; padding: 1 2;
+                            background: $surface; }
+    BusyScreen ProgressBar { display: none; }
     """
 
     def __init__(self, text: str) -> None:
@@ -84,7 +87,14 @@ class BusyScreen(ModalScreen[None]):
         self.text = text
 
     def compose(self) -> ComposeResult:
-        yield Label(plain(self.text))
+        with Vertical():
+            yield Label(plain(self.text))
+            yield ProgressBar(total=100, show_eta=False)
+
+    def progress(self, done: int, total: int) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=max(total, 1), progress=done)
 
 
 class DetailScreen(ModalScreen[None]):
@@ -115,8 +125,9 @@ class ConfirmScreen(ModalScreen[bool]):
     ]
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 64; height: auto; border: thick $warning; padding: 1 2;
-                               background: $surface; }
+    ConfirmScreen > Vertical { width: 90%; max-width: 72; height: auto; max-height: 100%;
+                               border: thick $warning; padding: 1 2; background: $surface; }
+    ConfirmScreen Static { width: 100%; height: auto; }
     """
 
     def __init__(self, question: str, detail: str = "") -> None:
@@ -124,14 +135,43 @@ class ConfirmScreen(ModalScreen[bool]):
         self.question, self.detail = question, detail
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(plain(self.question), id="question")
+        with Vertical():  # Static wraps: the whole question shows at 80x24
+            yield Static(plain(self.question), id="question")
             if self.detail:
-                yield Label(plain(self.detail), id="detail")
-            yield Label(Text("y: yes    n: no", style="bold"))
+                yield Static(plain(self.detail), id="detail")
+            yield Static(Text(self.keys, style="bold"), id="keys")
+
+    keys = "y: yes    n: no"
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class RestoreScreen(ConfirmScreen):
+    """Unsaved edits of an earlier session: restore (y), ask again next time (escape), or
+    discard them for good (d, then confirm). Escape never throws work away."""
+
+    inherit_bindings = False
+    BINDINGS = [
+        Binding("y", "choose('restore')", "Restore", id="restore.yes"),
+        Binding("escape,l,n", "choose('later')", "Later", id="restore.later"),
+        Binding("d", "choose('discard')", "Discard", id="restore.discard"),
+    ]
+    keys = "y: restore    escape: later (ask again next time)    d: discard"
+
+    def action_choose(self, choice: str) -> None:
+        if choice != "discard":
+            self.dismiss(choice)  # type: ignore[arg-type]
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.dismiss("discard")  # type: ignore[arg-type]
+
+        self.app.push_screen(
+            ConfirmScreen("Discard these edits for good?", "They cannot be restored afterwards."),
+            confirmed,
+        )
 
 
 class HelpScreen(ModalScreen[None]):

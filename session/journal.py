@@ -1,0 +1,283 @@
+"""The edit journal: every operation of a session, appended at once, so a killed app or a
+dropped SSH session loses nothing and restores exactly.
+
+One JSON object per line in ``<state dir>/journals/<hash of the source path>.jsonl``, file
+mode 0600 (it holds full product keys: it must restore them). Every line names the session
+(``sid``) that wrote it, so sessions on one file never mix or delete each other's entries:
+
+- ``open``: a session started (source, sha256 of the file, pid, host);
+- ``apply``: an edit, bound to its device: edit ``id``, spreadsheet ``row``, column ``col``
+  and ``header``, the device's identifiers (serial, asset tag, hostname) as they were, the
+  ``old`` and ``new`` values, ``origin``;
+- ``undo`` / ``redo``: of edit ``id``;
+- ``remap``: the column mapping became ``mapping`` (field -> header);
+- ``exported``: everything so far is in an exported file;
+- ``close``: the session ended with nothing unexported;
+- ``adopted`` / ``discarded``: another session's (``of``) edits were restored / thrown away.
+
+Replaying a session's operations in order gives back its cells, mapping and undo history.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coa_audit.session.state import private_append, state_dir
+
+__all__ = ["Journal", "JournalLog", "Op", "SessionLog"]
+
+_MAX_ROW = 1 << 31
+_MAX_COL = 1 << 20
+
+
+def journal_path(source: str | Path) -> Path:
+    resolved = str(Path(source).resolve())
+    digest = hashlib.sha256(resolved.encode("utf-8")).hexdigest()[:24]
+    return state_dir() / "journals" / f"{digest}.jsonl"
+
+
+@dataclass(frozen=True)
+class Op:
+    """One journaled operation, validated."""
+
+    kind: str  # apply, undo, redo, remap
+    id: int = 0
+    row: int = 0  # spreadsheet row number
+    col: int = 0
+    header: str = ""
+    ids: tuple[tuple[str, str], ...] = ()  # (field, value) that identified the device
+    old: str = ""
+    new: str = ""
+    origin: str = "screen"
+    time: float = 0.0
+    mapping: tuple[tuple[str, str], ...] = ()  # remap: (field, header)
+
+
+@dataclass
+class SessionLog:
+    """What one session wrote."""
+
+    sid: str
+    sha256: str | None = None
+    pid: int | None = None
+    host: str | None = None
+    started: float = 0.0
+    ops: list[Op] = field(default_factory=list)
+    exported_at: int = 0  # number of ops covered by the last export
+    closed: bool = False
+    settled: bool = False  # adopted or discarded by a later session
+
+    @property
+    def last_time(self) -> float:
+        return max((op.time for op in self.ops), default=self.started)
+
+    def net_cells(self) -> int:
+        """How many cells differ from the file after replaying the ops (what a user calls
+        "unsaved edits")."""
+        edits: dict[int, Op] = {}
+        value: dict[tuple[int, int], str] = {}
+        original: dict[tuple[int, int], str] = {}
+        for op in self.ops:
+            if op.kind == "apply":
+                edits[op.id] = op
+                original.setdefault((op.row, op.col), op.old)
+                value[(op.row, op.col)] = op.new
+            elif op.kind in ("undo", "redo") and op.id in edits:
+                e = edits[op.id]
+                value[(e.row, e.col)] = e.old if op.kind == "undo" else e.new
+        return sum(1 for key, v in value.items() if v != original[key])
+
+    @property
+    def pending(self) -> bool:
+        """Work this session left that no export, restore or discard has dealt with."""
+        if self.settled or len(self.ops) <= self.exported_at:
+            return False
+        return self.net_cells() > 0 or any(op.kind == "remap" for op in self.ops)
+
+
+@dataclass
+class JournalLog:
+    sessions: dict[str, SessionLog] = field(default_factory=dict)
+    skipped: int = 0  # unreadable lines: a line cut by a crash, garbage, values out of range
+
+    def pending(self, own: str | None = None) -> list[SessionLog]:
+        """Sessions other than ``own`` with work to restore, most recent first."""
+        out = [s for s in self.sessions.values() if s.sid != own and s.pending]
+        return sorted(out, key=lambda s: s.last_time, reverse=True)
+
+
+def _text(v: Any) -> str:
+    if not isinstance(v, str):
+        raise TypeError("not text")
+    return v
+
+
+def _int(v: Any, limit: int) -> int:
+    if type(v) is not int or not 0 <= v < limit:  # bool, float, Infinity, huge: refused
+        raise TypeError("not a small whole number")
+    return v
+
+
+def _time(v: Any) -> float:
+    if type(v) not in (int, float) or not 0 <= v < 1e11:
+        return 0.0
+    return float(v)
+
+
+def _pairs(v: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(v, dict):
+        raise TypeError("not a table")
+    return tuple((_text(k), _text(x)) for k, x in v.items())
+
+
+def _op(entry: dict[str, Any]) -> Op:
+    kind = entry["t"]
+    if kind == "apply":
+        return Op(
+            "apply",
+            id=_int(entry["id"], _MAX_ROW),
+            row=_int(entry["row"], _MAX_ROW),
+            col=_int(entry["col"], _MAX_COL),
+            header=_text(entry.get("header", "")),
+            ids=_pairs(entry.get("ids", {})),
+            old=_text(entry["old"]),
+            new=_text(entry["new"]),
+            origin=_text(entry.get("origin", "screen")),
+            time=_time(entry.get("time")),
+        )
+    if kind in ("undo", "redo"):
+        return Op(kind, id=_int(entry["id"], _MAX_ROW), time=_time(entry.get("time")))
+    if kind == "remap":
+        return Op("remap", mapping=_pairs(entry["mapping"]), time=_time(entry.get("time")))
+    raise ValueError(kind)
+
+
+def read_log(path: Path) -> JournalLog:
+    """Every session in the journal; unreadable lines are skipped and counted."""
+    log = JournalLog()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return log
+    except OSError:
+        log.skipped = 1
+        return log
+    settled: list[str] = []
+    for line in raw.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            kind = entry["t"]
+            sid = _text(entry["sid"])
+        except (ValueError, KeyError, TypeError, RecursionError):
+            log.skipped += 1
+            continue
+        s = log.sessions.get(sid)
+        if s is None:
+            s = log.sessions[sid] = SessionLog(sid)
+        try:
+            if kind == "open":
+                s.sha256 = entry.get("sha256") if isinstance(entry.get("sha256"), str) else None
+                pid = entry.get("pid")
+                s.pid = pid if type(pid) is int else None
+                s.host = entry.get("host") if isinstance(entry.get("host"), str) else None
+                s.started = _time(entry.get("time"))
+            elif kind == "exported":
+                s.exported_at = len(s.ops)
+            elif kind == "close":
+                s.closed = True
+            elif kind in ("adopted", "discarded"):
+                settled.append(_text(entry["of"]))
+            else:
+                s.ops.append(_op(entry))
+        except (ValueError, KeyError, TypeError, OverflowError):
+            log.skipped += 1
+    for sid in settled:
+        if sid in log.sessions:
+            log.sessions[sid].settled = True
+    return log
+
+
+class Journal:
+    """One session's writer. Nothing touches the disk until the first entry; a failed write
+    never stops the session: ``error`` says why edits are no longer protected."""
+
+    def __init__(self, source: str | Path, sha256: str) -> None:
+        self.source = str(Path(source).resolve())
+        self.path = journal_path(source)
+        self.sha256 = sha256
+        self.sid = uuid.uuid4().hex[:16]
+        self.error: str | None = None
+        self._fd: int | None = None
+        self._next_id = 1
+
+    def read(self) -> JournalLog:
+        return read_log(self.path)
+
+    def new_id(self) -> int:
+        n = self._next_id
+        self._next_id += 1
+        return n
+
+    # -- writing ---------------------------------------------------------------------------
+    def write(self, entries: Iterable[dict[str, Any]], sync: bool = True) -> bool:
+        """Append entries (one write, one fsync). False, with ``error`` set, when the journal
+        cannot be written; the caller goes on without it."""
+        if self.error is not None:
+            return False
+        try:
+            if self._fd is None:
+                self._fd = private_append(self.path)
+                self._append([self._stamp({"t": "open", **self._opening()})], True)
+            self._append([self._stamp(e) for e in entries], sync)
+            return True
+        except OSError as exc:
+            self.error = f"{self.path}: {exc.strerror or exc}"
+            self.close()
+            return False
+
+    def _opening(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "sha256": self.sha256,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+        }
+
+    def _stamp(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return {"sid": self.sid, "time": time.time(), **entry}
+
+    def _append(self, entries: list[dict[str, Any]], sync: bool) -> None:
+        assert self._fd is not None
+        data = b"".join(
+            json.dumps(e, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
+            for e in entries
+        )
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+        if sync:
+            os.fsync(self._fd)
+
+    @property
+    def started(self) -> bool:
+        """True once this session has written to the journal."""
+        return self._fd is not None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None

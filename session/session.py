@@ -1,0 +1,316 @@
+"""The session: the one owner of an open inventory's edits, undo history, journal and
+column mapping. Every front end changes an inventory only through it (apply, undo, redo,
+remap, restore, export), so every change is journaled the same way and nothing a user does
+is lost, replayed wrongly or put on another device."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coa_audit.core.audit import Audit
+from coa_audit.core.history import Edit, History, MappingChange
+from coa_audit.core.model import ID_FIELDS, Inventory
+from coa_audit.core.policy import Policy, load_policy
+from coa_audit.importers.headers import parse_overrides
+from coa_audit.importers.load import load_inventory
+from coa_audit.session.journal import Journal, JournalLog, Op, SessionLog
+
+__all__ = ["MappingChange", "Restored", "Session", "open_session"]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Restored:
+    """What a restore did: edits applied, and the ones that could not be placed (never put
+    on another device), each with why."""
+
+    applied: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+class Session:
+    """An open inventory with its audit, history, journal and mapping."""
+
+    def __init__(self, inventory: Inventory, policy: Policy, audit: Audit) -> None:
+        self.inventory = inventory
+        self.policy = policy
+        self.audit = audit
+        self.history = History(audit)
+        self.journal: Journal | None = None
+        self.mapping_changes: list[MappingChange] = []
+        self._exported: dict[tuple[int, int], str] = {}
+        self._journal_ids: dict[int, int] = {}  # id(Edit) -> journal edit id
+
+    # -- the journal -----------------------------------------------------------------------
+    def start_journal(self) -> Journal:
+        """Journal every change from now on (the app does; headless commands need not)."""
+        if self.journal is None:
+            self.journal = Journal(self.inventory.source.path, self.inventory.source.sha256)
+        return self.journal
+
+    @property
+    def journal_error(self) -> str | None:
+        """Why edits are not protected by the journal, or None."""
+        return self.journal.error if self.journal is not None else None
+
+    def _write(self, entries: list[dict[str, Any]], sync: bool = True) -> None:
+        if self.journal is not None:
+            self.journal.write(entries, sync)
+
+    def _apply_entry(self, edit: Edit) -> dict[str, Any]:
+        assert self.journal is not None
+        jid = self.journal.new_id()
+        self._journal_ids[id(edit)] = jid
+        inv = self.inventory
+        ids = {f: inv.field(edit.row, f) for f in ID_FIELDS if f != "coa_key" and f in inv.mapping}
+        return {
+            "t": "apply",
+            "id": jid,
+            "row": inv.row_numbers[edit.row],
+            "col": edit.col,
+            "header": inv.headers[edit.col],
+            "ids": {k: v for k, v in ids.items() if v},
+            "old": edit.old,
+            "new": edit.new,
+            "origin": edit.origin,
+        }
+
+    # -- changing the inventory ------------------------------------------------------------
+    def apply(self, row: int, col: int, value: str, origin: str = "screen") -> Edit | None:
+        """Set one cell (journaled, then applied). None when the value did not change."""
+        edit = self.history.apply(row, col, value, origin)
+        if edit is not None and self.journal is not None:
+            self._write([self._apply_entry(edit)])
+        return edit
+
+    def undo(self) -> Edit | None:
+        edit = self.history.undo()
+        if edit is not None and self.journal is not None:
+            self._write([{"t": "undo", "id": self._journal_ids.get(id(edit), 0)}])
+        return edit
+
+    def redo(self) -> Edit | None:
+        edit = self.history.redo()
+        if edit is not None and self.journal is not None:
+            self._write([{"t": "redo", "id": self._journal_ids.get(id(edit), 0)}])
+        return edit
+
+    def mapping_by_header(self, mapping: dict[str, int] | None = None) -> dict[str, str]:
+        headers = self.inventory.headers
+        return {f: headers[c] for f, c in (mapping or self.inventory.mapping).items()}
+
+    def remap(self, mapping: dict[str, int], origin: str = "screen") -> bool:
+        """Change which column is which field and audit again. False when nothing changed."""
+        inv = self.inventory
+        if mapping == inv.mapping:
+            return False
+        old = self.mapping_by_header()
+        inv.mapping = dict(mapping)
+        self.audit.rerun()
+        new = self.mapping_by_header()
+        self.mapping_changes.append(MappingChange(time.time(), old, new, origin))
+        self._write([{"t": "remap", "mapping": new}])
+        return True
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        """Edits (or a mapping change) not yet in an exported file."""
+        return self.inventory.edits != self._exported
+
+    @property
+    def edit_count(self) -> int:
+        return len(self.inventory.edits)
+
+    def changes(self) -> list[Edit]:
+        return self.history.changes()
+
+    def mark_exported(self, edits: dict[tuple[int, int], str] | None = None) -> None:
+        """The edits (as they were when the export started) are now in exported files."""
+        self._exported = dict(self.inventory.edits if edits is None else edits)
+        self._write([{"t": "exported"}])
+
+    def close(self) -> None:
+        """End the session. Nothing pending: say so in the journal; otherwise leave the
+        entries for the next session to offer."""
+        if self.journal is None:
+            return
+        if not self.dirty and self.journal.error is None and self.journal.started:
+            self._write([{"t": "close"}])
+        self.journal.close()
+
+    # -- restoring another session's work --------------------------------------------------
+    def pending(self) -> tuple[list[SessionLog], JournalLog]:
+        """Earlier sessions on this file with work to restore (most recent first)."""
+        journal = self.start_journal()
+        log = journal.read()
+        return log.pending(own=journal.sid), log
+
+    def discard(self, log: SessionLog) -> None:
+        """The user chose, and confirmed, to throw that session's work away."""
+        self._write([{"t": "discarded", "of": log.sid}])
+
+    def restore(self, log: SessionLog, progress: Progress | None = None) -> Restored:
+        """Replay ``log`` onto this session: cells, mapping and undo history as they were when
+        that session ended. Each edit goes to its own device (by row number when the file is
+        unchanged, else by its identifiers) and only where the cell still holds the value the
+        edit started from; anything else is listed in ``skipped``, never applied elsewhere."""
+        out = Restored()
+        placer = _Placer(self.inventory, same_file=log.sha256 == self.inventory.source.sha256)
+        edits: dict[int, Edit] = {}
+        entries: list[dict[str, Any]] = []
+        history, inv = self.history, self.inventory
+        total = len(log.ops)
+        step = max(1, total // 100)
+        for n, op in enumerate(log.ops):
+            if progress is not None and n % step == 0:
+                progress("restoring", n, total)
+            if op.kind == "apply":
+                where = placer.place(op)
+                if isinstance(where, str):
+                    out.skipped.append(where)
+                    continue
+                row, col = where
+                edit = history.apply(row, col, op.new, "journal")
+                if edit is None:
+                    continue
+                edits[op.id] = edit
+                out.applied += 1
+                if self.journal is not None:
+                    entries.append(self._apply_entry(edit))
+            elif op.kind in ("undo", "redo"):
+                edit = edits.get(op.id)
+                stack = history.undo_stack if op.kind == "undo" else history.redo_stack
+                if edit is None or not stack or stack[-1] is not edit:
+                    continue  # the edit was not restored: neither is its undo or redo
+                (history.undo if op.kind == "undo" else history.redo)()
+                if self.journal is not None:
+                    entries.append({"t": op.kind, "id": self._journal_ids.get(id(edit), 0)})
+            elif op.kind == "remap":
+                mapping, missing = placer.mapping(op.mapping)
+                for header in missing:
+                    out.skipped.append(f"mapping: the file has no column {header!r}")
+                if mapping != inv.mapping:
+                    old = self.mapping_by_header()
+                    inv.mapping = mapping
+                    self.audit.rerun()
+                    new = self.mapping_by_header()
+                    self.mapping_changes.append(MappingChange(op.time, old, new, "journal"))
+                    entries.append({"t": "remap", "mapping": new})
+        if progress is not None:
+            progress("restoring", total, total)
+        entries.append({"t": "adopted", "of": log.sid})
+        self._write(entries)  # one write and one fsync for the whole restore
+        return out
+
+
+class _Placer:
+    """Finds the cell a journaled edit belongs to in the file as it is now."""
+
+    def __init__(self, inv: Inventory, same_file: bool) -> None:
+        self.inv = inv
+        self.same_file = same_file
+        self._index: dict[str, dict[str, list[int]]] = {}
+
+    def _column(self, op: Op) -> int | None:
+        inv = self.inv
+        if op.col < inv.width and inv.headers[op.col] == op.header:
+            return op.col
+        if self.same_file and op.col < inv.width and not op.header:
+            return op.col
+        matches = [c for c, h in enumerate(inv.headers) if h == op.header]
+        return matches[0] if len(matches) == 1 else None
+
+    def _rows_with(self, fname: str, value: str) -> list[int]:
+        index = self._index.get(fname)
+        if index is None:
+            index = {}
+            for r in range(len(self.inv)):
+                index.setdefault(self.inv.field(r, fname).strip(), []).append(r)
+            self._index[fname] = index
+        return [r for r in index.get(value.strip(), []) if self.inv.field(r, fname) == value]
+
+    def _same_device(self, row: int, ids: tuple[tuple[str, str], ...]) -> bool:
+        return all(self.inv.field(row, f) == v for f, v in ids if f in self.inv.mapping)
+
+    def place(self, op: Op) -> tuple[int, int] | str:
+        inv = self.inv
+        what = f"row {op.row}, {op.header or f'column {op.col + 1}'}"
+        col = self._column(op)
+        if col is None:
+            return f"{what}: the file has no column {op.header!r} any more"
+        row = inv.row_of(op.row)
+        ids = tuple((f, v) for f, v in op.ids if f in inv.mapping)
+        if row is not None and (self.same_file or (ids and self._same_device(row, ids))):
+            if inv.value(row, col) == op.old:
+                return row, col
+            if self.same_file:
+                return f"{what}: the cell no longer holds {op.old!r}"
+        # the file changed: find the device by what identified it
+        for fname, value in ids:
+            rows = self._rows_with(fname, value)
+            if len(rows) == 1:
+                if self._same_device(rows[0], ids) and inv.value(rows[0], col) == op.old:
+                    return rows[0], col
+                break
+        return f"{what}: its device ({_describe(op.ids)}) was not found with {op.old!r} there"
+
+    def mapping(self, pairs: tuple[tuple[str, str], ...]) -> tuple[dict[str, int], list[str]]:
+        headers = self.inv.headers
+        out: dict[str, int] = {}
+        missing = []
+        for fname, header in pairs:
+            cols = [c for c, h in enumerate(headers) if h == header]
+            if cols:
+                out[fname] = cols[0]
+            else:
+                missing.append(header)
+        return out, missing
+
+
+def _describe(ids: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{f} {v!r}" for f, v in ids) or "no identifiers recorded"
+
+
+def open_session(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    target: str | None = None,
+    agreement: str | None = None,
+    policy_path: str | Path | None = None,
+    maps: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> Session:
+    """Policy first (a usage error should not wait for a large file), then the file, then the
+    audit. Raises UsageError (bad options, policy, --map) or InputError (unreadable file)."""
+    policy = load_policy(Path(policy_path) if policy_path else None, target, agreement)
+    overrides = parse_overrides(maps)
+    read = (lambda done, total: progress("reading", done, total)) if progress else None
+    check = (lambda done, total: progress("auditing", done, total)) if progress else None
+    with _collector_paused():
+        inv = load_inventory(path, sheet=sheet, overrides=overrides, progress=read)
+        session = Session(inv, policy, Audit(inv, policy, progress=check))
+    return session
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading builds a few huge lists and no reference cycles. Python's cyclic collector
+    would walk every element of those lists again and again (a third of the load time at a
+    million rows), so it waits; afterwards what was built is frozen out of its sight."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()

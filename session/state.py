@@ -1,0 +1,97 @@
+"""Where the session keeps what outlives a run: the user's state folder (edit journals) and
+config folder (checklist profile, saved mappings). Both are private to the user."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+__all__ = [
+    "config_dir",
+    "load_user_profile",
+    "private_append",
+    "private_write",
+    "save_user_profile",
+    "state_dir",
+]
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def state_dir() -> Path:
+    """``$COA_AUDIT_STATE_DIR``, else the platform's user state folder."""
+    base = os.environ.get("COA_AUDIT_STATE_DIR")
+    if base:
+        return Path(base)
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("coa-audit"))
+
+
+def config_dir() -> Path:
+    """``$COA_AUDIT_CONFIG_DIR``, else the platform's user config folder."""
+    base = os.environ.get("COA_AUDIT_CONFIG_DIR")
+    if base:
+        return Path(base)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("coa-audit"))
+
+
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+
+
+def private_append(path: Path) -> int:
+    """A file descriptor appending to ``path``, created readable by its owner only (an
+    existing file is made so too: journals hold full product keys)."""
+    _private_folder(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
+    with contextlib.suppress(OSError):  # a file we do not own keeps its mode
+        os.fchmod(fd, PRIVATE_FILE)
+    return fd
+
+
+def private_write(path: Path, data: bytes) -> None:
+    """Write ``path`` whole (temporary file, fsync, rename), readable by its owner only."""
+    _private_folder(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def load_user_profile() -> dict[str, str]:
+    """The checklist details used last time (customer, agreement number, provider...)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads((config_dir() / "profile.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: str(v) for k, v in data.get("checklist", {}).items() if isinstance(v, str)}
+
+
+def save_user_profile(header: dict[str, str]) -> None:
+    """Remember the checklist details for the next export (best effort)."""
+    import tomli_w
+
+    keep = {
+        k: v
+        for k, v in header.items()
+        if k in ("customer", "agreement_number", "provider", "prepared_by") and v
+    }
+    if not keep:
+        return
+    with contextlib.suppress(OSError):
+        private_write(config_dir() / "profile.toml", tomli_w.dumps({"checklist": keep}).encode())
