@@ -222,6 +222,20 @@ class Journal:
         self._fd: int | None = None
         self._next_id = 1
 
+    def probe(self) -> bool:
+        """Check, without writing an entry, that the journal folder can be written; False,
+        with ``error`` set, when it cannot (the session goes on unprotected)."""
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            self.error = f"{folder}: {exc.strerror or exc}"
+            return False
+        if not os.access(folder, os.W_OK | os.X_OK):
+            self.error = f"{folder}: permission denied"
+            return False
+        return True
+
     def read(self) -> JournalLog:
         return read_log(self.path)
 

@@ -53,6 +53,7 @@ class Session:
         """Journal every change from now on (the app does; headless commands need not)."""
         if self.journal is None:
             self.journal = Journal(self.inventory.source.path, self.inventory.source.sha256)
+            self.journal.probe()
         return self.journal
 
     @property

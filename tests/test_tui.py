@@ -12,7 +12,7 @@ from coa_audit.core.model import CANONICAL_FIELDS
 from coa_audit.tui.app import CoaAuditApp, MainScreen
 from coa_audit.tui.grid import Grid
 from coa_audit.tui.screens import ConfirmScreen, ExportScreen, HelpScreen, MappingScreen
-from tests.conftest import SAMPLES, device, run_cli, settle, write_csv
+from tests.conftest import SAMPLES, device, killed_session, run_cli, settle, write_csv
 
 
 @pytest.fixture(autouse=True)
@@ -445,3 +445,67 @@ async def test_mapping_an_evidence_column_clears_the_notice(tmp_path: Path) -> N
         assert not screen.query_one("#no-evidence").display
         assert not any(n.startswith("NO LICENCE EVIDENCE") for n in inv.notices())
         assert screen.audit.summary().eligible == 1
+
+
+def _screen_text(app) -> str:
+    import re
+
+    svg = app.export_screenshot()
+    text = re.sub(r"<[^>]+>", "", svg).replace("&#160;", " ").replace("&#x27;", "'")
+    return " ".join(text.split())
+
+
+async def test_restore_question_is_whole_at_80x24_and_escape_keeps_the_edits(
+    tmp_path: Path,
+) -> None:
+    src = write_csv(tmp_path / "fleet.csv", [device(1), device(2), device(3)])
+    killed_session(
+        src,
+        (0, "Notes", "one"),
+        (1, "Notes", "two"),
+        (2, "Notes", "three"),
+        undo=1,
+    )
+    for answer in ("escape", "y"):
+        app = CoaAuditApp(src)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            assert isinstance(app.screen, ConfirmScreen)
+            shown = _screen_text(app)
+            assert "This file has 2 unsaved edit(s) from an earlier session" in shown
+            assert "Restore them?" in shown and "escape: later" in shown
+            await pilot.press(answer)
+            await settle(app, pilot)
+            inv = app.session.inventory
+            if answer == "escape":
+                assert inv.edits == {}  # kept for later, not applied, not thrown away
+                continue
+            assert sorted(inv.edits.values()) == ["one", "two"]
+            screen = app.main
+            await pilot.press("U", "U")
+            assert inv.edits == {}
+            await pilot.press("U")  # the third edit was undone before the kill
+            assert inv.edits == {}
+            assert len(screen.history.redo_stack) == 3
+
+
+async def test_unwritable_state_folder_says_edits_are_not_protected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "state-is-a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(blocker))
+    src = write_csv(tmp_path / "fleet.csv", [device(1, COA_Present="No")])
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        notes = " ".join(n.message for n in app._notifications)
+        assert "NOT protected" in notes
+        screen.commit(0, app.session.inventory.mapping["coa_present"], "GML")
+        assert app.session.audit.summary().eligible == 1
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "LOST" in _screen_text(app)
+        await pilot.press("y")
+        await pilot.pause()
+    assert app.return_code == 0
