@@ -141,6 +141,13 @@ MapOpt = Annotated[
         "--map", help='Map a source column: "Header=field" (repeatable; "Header=-" unmaps).'
     ),
 ]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping",
+        help='A saved column mapping (TOML: [mapping] field = "Source header"), used exactly; --map wins over it.',
+    ),
+]
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -151,6 +158,7 @@ def check(
     agreement: AgreementOpt = None,
     policy: PolicyOpt = None,
     map_: MapOpt = None,
+    mapping: MappingOpt = None,
     format_: Annotated[Format, typer.Option("--format", help="text, json or csv.")] = Format.text,
     fail_on: Annotated[
         FailOn,
@@ -173,6 +181,7 @@ def check(
             agreement=agreement,
             policy_path=policy,
             maps=map_ or (),
+            mapping_file=mapping,
             progress=_progress(),
         )
         audit = session.audit
@@ -203,15 +212,25 @@ def columns(
     file: FileArg,
     sheet: SheetOpt = None,
     map_: MapOpt = None,
+    mapping: MappingOpt = None,
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save-mapping",
+            help="Save the mapping shown (with --map) for the next file with these headers.",
+        ),
+    ] = False,
 ) -> None:
     """Show the header row found, how each column maps to a field, and what stayed unmapped."""
     from coa_audit.core.model import CANONICAL_FIELDS
     from coa_audit.core.text import safe_text
-    from coa_audit.importers.headers import parse_overrides
-    from coa_audit.importers.load import list_sheets, load_inventory
+    from coa_audit.importers.load import list_sheets
+    from coa_audit.session.mappings import save_mapping
+    from coa_audit.session.session import open_session
 
     with _guard():
-        inv = load_inventory(file, sheet=sheet, overrides=parse_overrides(map_ or ()))
+        session = open_session(file, sheet=sheet, maps=map_ or (), mapping_file=mapping)
+        inv = session.inventory
         src = inv.source
         out = typer.echo
         out(f"file: {safe_text(src.path)} ({src.format})")
@@ -237,6 +256,10 @@ def columns(
         if missing:
             out("")
             out(f"fields with no column: {', '.join(missing)}")
+        if save:
+            path = save_mapping(inv.headers, session.mapping_by_header())
+            out("")
+            out(f"saved this mapping for files with these headers: {safe_text(str(path))}")
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -294,6 +317,7 @@ def export(
     agreement: AgreementOpt = None,
     policy: PolicyOpt = None,
     map_: MapOpt = None,
+    mapping: MappingOpt = None,
 ) -> None:
     """Write the corrected inventory, the audit report and the certification checklist."""
     from coa_audit.core.text import safe_text
@@ -321,6 +345,7 @@ def export(
             agreement=agreement,
             policy_path=policy,
             maps=map_ or (),
+            mapping_file=mapping,
             progress=_progress(),
         )
         inv = session.inventory
@@ -458,6 +483,7 @@ def tui(
     agreement: AgreementOpt = None,
     policy: PolicyOpt = None,
     map_: MapOpt = None,
+    mapping: MappingOpt = None,
 ) -> None:
     """Open the full-screen auditor on an inventory."""
     with _guard():
@@ -476,6 +502,7 @@ def tui(
             agreement=agreement,
             policy_path=policy,
             maps=map_ or (),
+            mapping_file=mapping,
         )
         if error:
             _fail(*error)

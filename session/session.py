@@ -20,6 +20,7 @@ from coa_audit.core.policy import Policy, load_policy
 from coa_audit.importers.headers import parse_overrides
 from coa_audit.importers.load import load_inventory
 from coa_audit.session.journal import Journal, JournalLog, Op, SessionLog
+from coa_audit.session.mappings import load_mapping_file, mapping_overrides, saved_mapping_for
 
 __all__ = ["MappingChange", "Restored", "Session", "open_session"]
 
@@ -288,18 +289,43 @@ def open_session(
     agreement: str | None = None,
     policy_path: str | Path | None = None,
     maps: Sequence[str] = (),
+    mapping_file: str | Path | None = None,
     progress: Progress | None = None,
 ) -> Session:
     """Policy first (a usage error should not wait for a large file), then the file, then the
-    audit. Raises UsageError (bad options, policy, --map) or InputError (unreadable file)."""
+    audit. ``mapping_file`` is a saved mapping used exactly (``--map`` still wins over it).
+    Raises UsageError (bad options, policy, --map, --mapping) or InputError (unreadable)."""
     policy = load_policy(Path(policy_path) if policy_path else None, target, agreement)
     overrides = parse_overrides(maps)
+    saved = load_mapping_file(Path(mapping_file)) if mapping_file else None
+    if saved is not None:
+        overrides = {**{h: f for f, h in saved.items()}, **overrides}
     read = (lambda done, total: progress("reading", done, total)) if progress else None
     check = (lambda done, total: progress("auditing", done, total)) if progress else None
     with _collector_paused():
         inv = load_inventory(path, sheet=sheet, overrides=overrides, progress=read)
+        if saved is not None:  # exactly the saved mapping: no other column is guessed
+            forced = {
+                f: c for f, c in inv.mapping.items() if f in saved.keys() | set(overrides.values())
+            }
+            inv.mapping = forced
+        elif not maps:
+            _note_saved_mapping(inv)
         session = Session(inv, policy, Audit(inv, policy, progress=check))
     return session
+
+
+def _note_saved_mapping(inv: Inventory) -> None:
+    """Headless runs never apply a saved mapping by themselves: they say it exists."""
+    found = saved_mapping_for(inv.headers)
+    if found is None:
+        return
+    path, saved = found
+    if mapping_overrides(saved, inv.headers) != inv.mapping:
+        inv.source.notices.append(
+            f"a column mapping saved for these headers differs from the one read now: pass "
+            f"--mapping {path} to use it"
+        )
 
 
 @contextmanager

@@ -262,3 +262,40 @@ def test_changes_sheet_and_summary_show_the_mapping(tmp_path: Path) -> None:
     changes = list(wb["Changes"].values)
     assert changes[1][1] == "(column mapping)" and "notes: Notes" in changes[1][3]
     assert "notes: Location" in changes[1][4]
+
+
+def test_saved_mapping_is_offered_headlessly_and_used_with_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text("Serial Number,Host,Label Text\n5CG1,PC-1,Windows 11 Pro\n")
+    res = run_cli("columns", path, "--map", "Label Text=coa_edition", "--save-mapping")
+    assert res.code == 0
+    saved = Path(res.stdout.strip().splitlines()[-1].split(": ", 1)[1])
+    assert saved.exists() and stat.S_IMODE(saved.stat().st_mode) == 0o600
+    # the same layout next month: check says a saved mapping exists, and does not apply it
+    month = tmp_path / "next-month.csv"
+    month.write_text("Serial Number,Host,Label Text\n5CG2,PC-2,Windows 10 Home\n")
+    doc = run_cli("check", month, "--format", "json", "--fail-on", "never").json()
+    assert "coa_edition" not in doc["mapping"]
+    assert any(f"--mapping {saved}" in n for n in doc["source"]["notices"])
+    doc = run_cli(
+        "check", month, "--mapping", saved, "--format", "json", "--fail-on", "never"
+    ).json()
+    assert doc["mapping"]["coa_edition"] == "Label Text"
+    assert doc["devices"][0]["status"] == "blocked"  # Home: the saved mapping read the evidence
+    # --map still wins over a saved mapping
+    doc = run_cli(
+        "check", month, "--mapping", saved, "--map", "Label Text=notes", "--format", "json"
+    ).json()
+    assert doc["mapping"].get("notes") == "Label Text" and "coa_edition" not in doc["mapping"]
+
+
+@pytest.mark.parametrize(
+    "content", ["not toml [", "[mapping]\nno_such_field = 'X'\n", "[other]\na = 1\n"]
+)
+def test_a_bad_mapping_file_is_a_usage_error(tmp_path: Path, content: str) -> None:
+    src = write_csv(tmp_path / "fleet.csv", [device(1)])
+    bad = tmp_path / "m.toml"
+    bad.write_text(content)
+    res = run_cli("check", src, "--mapping", bad)
+    assert res.code == 2 and "--mapping" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1

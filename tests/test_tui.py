@@ -509,3 +509,35 @@ async def test_unwritable_state_folder_says_edits_are_not_protected(
         await pilot.press("y")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_a_mapping_set_on_screen_is_offered_for_the_next_file(tmp_path: Path) -> None:
+    headers = ("Serial Number", "Hostname", "Label Text")
+    first = write_csv(
+        tmp_path / "jan.csv",
+        [{"Serial Number": "5CG1", "Hostname": "PC-1", "Label Text": "Windows 11 Pro"}],
+        headers,
+    )
+    app = CoaAuditApp(first)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        choice = 1 + CANONICAL_FIELDS.index("coa_edition")
+        await pilot.press("m", "down", "down", "enter", *["down"] * choice, "enter", "a")
+        await pilot.pause()
+        assert app.session.inventory.mapping["coa_edition"] == 2
+    second = write_csv(
+        tmp_path / "feb.csv",
+        [{"Serial Number": "5CG2", "Hostname": "PC-2", "Label Text": "Windows 10 Pro"}],
+        headers,
+    )
+    app2 = CoaAuditApp(second)
+    async with app2.run_test(size=(80, 24)) as pilot:
+        await settle(app2, pilot)
+        assert isinstance(app2.screen, ConfirmScreen)
+        assert "saved a column mapping" in _screen_text(app2)
+        await pilot.press("y")
+        await pilot.pause()
+        inv = app2.session.inventory
+        assert inv.mapping["coa_edition"] == 2
+        assert app2.session.audit.summary().eligible == 1
+        assert app2.session.mapping_changes[-1].origin == "saved mapping"

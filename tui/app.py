@@ -33,6 +33,7 @@ from coa_audit.core.status import Status
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.export import ExportRequest, Written, export_all
 from coa_audit.session.journal import JournalLog, SessionLog
+from coa_audit.session.mappings import mapping_overrides, save_mapping, saved_mapping_for
 from coa_audit.session.session import Restored, Session, open_session
 from coa_audit.session.state import load_user_profile, save_user_profile
 from coa_audit.tui.grid import FILTERS, Grid
@@ -397,16 +398,30 @@ class MainScreen(Screen[None]):
         letters = [inv.letter(c) for c in range(inv.width)]
 
         def done(mapping: dict[str, int] | None) -> None:
-            if mapping is None or mapping == inv.mapping:
-                return
-            self.session.remap(dict(mapping))
-            self.app_.check_journal()
-            self.grid.rebuild_columns()
-            self.grid.set_filter(self.grid.filter)
-            self.refresh_status()
-            self.notify("Mapping changed: the inventory was audited again.", timeout=3)
+            if mapping is not None:
+                self.apply_mapping(mapping)
 
         self.app.push_screen(MappingScreen(inv.headers, letters, inv.mapping), done)
+
+    def apply_mapping(
+        self, mapping: dict[str, int], origin: str = "screen", save: bool = True
+    ) -> None:
+        """Remap through the session (journaled, audited again), and keep a mapping the user
+        set for the next file with these headers."""
+        if not self.session.remap(dict(mapping), origin):
+            return
+        self.app_.check_journal()
+        self.grid.rebuild_columns()
+        self.grid.set_filter(self.grid.filter)
+        self.refresh_status()
+        note = "Mapping changed: the inventory was audited again."
+        if save:
+            try:
+                path = save_mapping(self.audit.inv.headers, self.session.mapping_by_header())
+                note += f" Saved for files with these headers ({safe_text(path.name)})."
+            except OSError as exc:
+                note += f" It could not be saved ({safe_text(str(exc))})."
+        self.notify(note, timeout=5)
 
     def action_export(self) -> None:
         self.app_.export()
@@ -447,6 +462,7 @@ class CoaAuditApp(App[None]):
         agreement: str | None = None,
         policy_path: str | Path | None = None,
         maps: Sequence[str] = (),
+        mapping_file: str | Path | None = None,
     ) -> None:
         super().__init__()
         self.path = Path(path)
@@ -456,6 +472,7 @@ class CoaAuditApp(App[None]):
             agreement=agreement,
             policy_path=policy_path,
             maps=tuple(maps),
+            mapping_file=mapping_file,
         )
         self.session: Session | None = None
         self.main: MainScreen | None = None
@@ -545,6 +562,32 @@ class CoaAuditApp(App[None]):
         self._warn_other_editors(log)
         if pending:
             self._offer_restore(pending[0], log)
+        elif not self.options["maps"] and not self.options["mapping_file"]:
+            self._offer_saved_mapping()
+
+    def _offer_saved_mapping(self) -> None:
+        """A mapping the user saved for files with these headers is offered, never imposed."""
+        assert self.session is not None and self.main is not None
+        session = self.session
+        found = saved_mapping_for(session.inventory.headers)
+        if found is None:
+            return
+        path, saved = found
+        mapping = mapping_overrides(saved, session.inventory.headers)
+        if mapping == session.inventory.mapping:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes and self.main is not None:
+                self.main.apply_mapping(mapping, origin="saved mapping", save=False)
+
+        self.push_screen(
+            ConfirmScreen(
+                "You saved a column mapping for files with these headers. Use it?",
+                f"Saved in {safe_text(str(path))}. n keeps the mapping read from the file.",
+            ),
+            answer,
+        )
 
     def _offer_restore(self, earlier: SessionLog, log: JournalLog) -> None:
         assert self.session is not None
