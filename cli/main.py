@@ -18,6 +18,7 @@ import typer
 from coa_audit.core.errors import CoaError, InputError, OutputError, UsageError
 from coa_audit.core.policy import default_policy_text, load_policy
 from coa_audit.exporters.atomic import write_bytes_atomic
+from coa_audit.exporters.formats import CHECKLIST_FORMATS
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -297,9 +298,12 @@ def export(
     checklist: Annotated[
         str,
         typer.Option(
-            "--checklist", help="Checklist formats, comma-separated: xlsx,pdf,md (empty: none)."
+            "--checklist",
+            help="Checklist formats, comma-separated: "
+            + ",".join(CHECKLIST_FORMATS)
+            + " (empty: none).",
         ),
-    ] = "xlsx,pdf,md",
+    ] = ",".join(CHECKLIST_FORMATS),
     paper: Annotated[
         str, typer.Option("--paper", help="Checklist PDF paper: A4 or Letter.")
     ] = "A4",

@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape
 
 from coa_audit.core.model import Inventory, column_letter
 from coa_audit.exporters.atomic import OutputError, atomic_writer
+from coa_audit.exporters.formats import INPUT_FORMATS
 from coa_audit.importers.xlsx_parts import sheet_part
 
 __all__ = ["corrected_path", "write_corrected"]
@@ -31,11 +32,8 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def corrected_path(inv: Inventory, out_dir: Path | None = None) -> Path:
     src = Path(inv.source.path)
-    fmt = inv.source.format
-    if fmt == "csv":
-        ext = src.suffix or ".csv"  # .csv, .tsv, .txt: the text file keeps its name
-    else:  # xlsx and xlsm are patched in place; every other format becomes xlsx
-        ext = f".{fmt}" if fmt in ("xlsx", "xlsm") else ".xlsx"
+    # a text file keeps its own suffix (.csv, .tsv, .txt); see formats.INPUT_FORMATS
+    ext = INPUT_FORMATS[inv.source.format].corrected_suffix or src.suffix or ".csv"
     folder = out_dir if out_dir is not None else src.parent
     return folder / f"{src.stem}.corrected{ext}"
 

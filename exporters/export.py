@@ -19,11 +19,10 @@ from coa_audit.exporters.checklist import (
     write_xlsx,
 )
 from coa_audit.exporters.corrected import corrected_path, write_corrected
+from coa_audit.exporters.formats import CHECKLIST_FORMATS, CHECKLISTS, INPUT_FORMATS
 from coa_audit.exporters.report_xlsx import write_audit_report
 
 __all__ = ["CHECKLIST_FORMATS", "ExportRequest", "Written", "export_all", "load_profile"]
-
-CHECKLIST_FORMATS = ("xlsx", "pdf", "md")
 
 
 @dataclass
@@ -89,8 +88,9 @@ def export_all(
         ]
     write_corrected(inv, target, annotations)
     note = "corrected inventory"
-    if inv.source.format not in ("xlsx", "xlsm", "csv"):
-        note += f" (a {inv.source.format} file cannot be patched: written as xlsx)"
+    fmt = INPUT_FORMATS[inv.source.format]
+    if not fmt.patch_in_place:
+        note += f" ({fmt.export_note})"
     written.append(Written(target, note))
     stem = src.stem
     report = write_audit_report(
@@ -110,8 +110,8 @@ def export_all(
             "md": lambda p: write_md(cl, p),
             "pdf": lambda p: write_pdf(cl, p, req.paper),
         }
-        for fmt in CHECKLIST_FORMATS:
-            if fmt in req.checklist:
-                path = writers[fmt](out_dir / f"{stem}.checklist.{fmt}")
-                written.append(Written(path, f"certification checklist ({fmt})"))
+        for out in CHECKLISTS:
+            if out.key in req.checklist:
+                path = writers[out.key](out_dir / f"{stem}{out.suffix}")
+                written.append(Written(path, f"certification checklist ({out.key})"))
     return written

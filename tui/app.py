@@ -32,6 +32,7 @@ from coa_audit.core.errors import CoaError
 from coa_audit.core.status import Status
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.export import ExportRequest, Written, export_all
+from coa_audit.exporters.formats import INPUT_FORMATS
 from coa_audit.session.journal import JournalLog, SessionLog
 from coa_audit.session.mappings import mapping_overrides, save_mapping, saved_mapping_for
 from coa_audit.session.session import Restored, Session, open_session
@@ -729,12 +730,7 @@ class CoaAuditApp(App[None]):
         """ctrl+s: the export screen with the defaults filled in, then a worker writes."""
         assert self.session is not None
         inv = self.session.inventory
-        note = ""
-        if inv.source.format not in ("xlsx", "xlsm", "csv"):
-            note = (
-                f"A {inv.source.format} file cannot be patched in place: the corrected "
-                "inventory is written as xlsx."
-            )
+        note = INPUT_FORMATS[inv.source.format].export_note
 
         def chosen(request: ExportRequest | None) -> None:
             if request is None:

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from coa_audit.core.model import CANONICAL_FIELDS, FIELD_LABELS
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.export import ExportRequest
+from coa_audit.exporters.formats import CHECKLISTS
 
 __all__ = [
     "BusyScreen",
@@ -340,9 +341,8 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             ):
                 yield Label(label)
                 yield Input(self.header.get(key, ""), id=key)
-            yield Checkbox("Checklist as PDF", True, id="pdf")
-            yield Checkbox("Checklist as xlsx", True, id="xlsx")
-            yield Checkbox("Checklist as Markdown", True, id="md")
+            for out in CHECKLISTS:
+                yield Checkbox(out.checkbox, True, id=out.key)
             yield Checkbox(
                 "Add status and findings columns to the corrected inventory", False, id="annotate"
             )
@@ -363,7 +363,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             k: self.query_one(f"#{k}", Input).value.strip()
             for k in ("customer", "agreement_number", "provider", "prepared_by")
         }
-        formats = [f for f in ("xlsx", "pdf", "md") if self.query_one(f"#{f}", Checkbox).value]
+        formats = [o.key for o in CHECKLISTS if self.query_one(f"#{o.key}", Checkbox).value]
         self.dismiss(
             ExportRequest(
                 out_dir=Path(self.query_one("#out_dir", Input).value.strip() or "."),
