@@ -90,7 +90,7 @@ def export_all(
     note = "corrected inventory"
     fmt = INPUT_FORMATS[inv.source.format]
     if not fmt.patch_in_place:
-        note += f" ({fmt.export_note})"
+        note += f" ({fmt.short_note})"
     written.append(Written(target, note))
     stem = src.stem
     report = write_audit_report(

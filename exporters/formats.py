@@ -16,13 +16,26 @@ class InputFormat:
     corrected_suffix: str | None  # None: the source's own suffix (.csv, .tsv, .txt)
 
     @property
+    def becomes(self) -> str:
+        return (self.corrected_suffix or ".csv").lstrip(".")
+
+    @property
     def export_note(self) -> str:
-        """Said before an export when the corrected file cannot be the same format."""
+        """Said on the export screen when the corrected file cannot be the same format."""
         if self.patch_in_place:
             return ""
         return (
             f"A {self.name} file cannot be patched in place: the corrected inventory is "
-            f"written as {self.corrected_suffix.lstrip('.') if self.corrected_suffix else 'xlsx'}."
+            f"written as {self.becomes}."
+        )
+
+    @property
+    def short_note(self) -> str:
+        """The same, as the command line says it beside the file written."""
+        return (
+            ""
+            if self.patch_in_place
+            else f"a {self.name} file cannot be patched: written as {self.becomes}"
         )
 
 
