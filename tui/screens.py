@@ -129,6 +129,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen > Vertical { width: 90%; max-width: 72; height: auto; max-height: 100%;
                                border: thick $warning; padding: 1 2; background: $surface; }
     ConfirmScreen Static { width: 100%; height: auto; }
+    ConfirmScreen #detail, ConfirmScreen #keys { margin-top: 1; }
     """
 
     def __init__(self, question: str, detail: str = "") -> None:
