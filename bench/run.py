@@ -75,12 +75,13 @@ def ensure(path: Path, rows: int) -> Path:
 def tui_open_times(path: Path, timeout: float = 300.0) -> dict[str, float]:
     """Launch `coa-audit tui` on a pseudo-terminal: seconds to the first frame and to fully
     loaded (the grid's summary line is drawn), then quit."""
+    state = tempfile.mkdtemp(prefix="coa-bench-state-")
     env = {
         **os.environ,
         "TERM": "xterm-256color",
         "COLUMNS": "80",
         "LINES": "24",
-        "COA_AUDIT_STATE_DIR": tempfile.mkdtemp(prefix="coa-bench-state-"),
+        "COA_AUDIT_STATE_DIR": state,
     }
     start = time.perf_counter()
     pid, fd = pty.fork()
@@ -115,12 +116,21 @@ def tui_open_times(path: Path, timeout: float = 300.0) -> dict[str, float]:
             os.kill(pid, 15)
         os.waitpid(pid, 0)
         os.close(fd)
+        shutil.rmtree(state, ignore_errors=True)
     return {"first_frame_s": first or float("nan"), "loaded_s": loaded or float("nan")}
 
 
 async def _key_latency(path: Path, samples: int) -> dict[str, float]:
     """Median cost of a key in the app: the action plus rendering every visible line."""
-    os.environ["COA_AUDIT_STATE_DIR"] = tempfile.mkdtemp(prefix="coa-bench-state-")
+    state = tempfile.mkdtemp(prefix="coa-bench-state-")
+    os.environ["COA_AUDIT_STATE_DIR"] = state
+    try:
+        return await _key_latency_in(path, samples)
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+async def _key_latency_in(path: Path, samples: int) -> dict[str, float]:
     from coa_audit.tui.app import CoaAuditApp, MainScreen
 
     app = CoaAuditApp(path)
@@ -182,9 +192,7 @@ def incremental_edit_ms(path: Path, edits: int) -> dict[str, float]:
     code = f"""
 import json, statistics, time
 from coa_audit.session.session import open_session
-from coa_audit.core.history import History
 s = open_session({str(path)!r})
-h = History(s.audit)
 inv = s.inventory
 cols = [inv.mapping[f] for f in ("coa_edition", "serial_number", "coa_key")]
 values = {{cols[0]: ["Windows 10 Home", "Windows 11 Pro"], cols[1]: ["DUP-1", "X-1"],
@@ -194,7 +202,7 @@ n = len(inv)
 for i in range(1, {edits} + 1):
     row, col = (i * 7919) % n, cols[i % 3]
     t = time.perf_counter()
-    h.apply(row, col, values[col][i % 2])
+    s.apply(row, col, values[col][i % 2])
     times.append(time.perf_counter() - t)
 print(json.dumps({{"median_ms": statistics.median(times) * 1000, "max_ms": max(times) * 1000}}))
 """
