@@ -459,3 +459,47 @@ def test_report_json_is_valid_with_hostile_text(tmp_path: Path) -> None:
     src = write_csv(tmp_path / "h.csv", [device(1, Asset_Tag=NASTY, Notes="\u202e")])
     doc = json.loads(run_cli("check", src, "--format", "json").stdout)
     assert doc["devices"][0]["asset_tag"] == NASTY
+
+
+async def test_two_app_sessions_one_quits_clean_the_killed_ones_edits_restore(
+    tmp_path: Path,
+) -> None:
+    src = write_csv(tmp_path / "fleet.csv", [device(1, COA_Present="No"), device(2), device(3)])
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(str(EXE), [str(EXE), "tui", str(src)], env)
+    try:
+        _read_until(fd, b"devices", 30)
+        os.write(fd, b"]lll")
+        time.sleep(0.3)
+        os.write(fd, b"e")
+        _read_until(fd, b"would be", 15)
+        os.write(fd, b"\x15")
+        time.sleep(0.3)
+        os.write(fd, b"GML")
+        time.sleep(0.5)
+        os.write(fd, b"\r")
+        _read_until(fd, b"1 edits", 15)
+        # a second session on the same file, while the first still runs: it edits nothing
+        # and quits clean
+        other = CoaAuditApp(src)
+        async with other.run_test(size=(100, 30)) as pilot:
+            await settle(other, pilot)
+            if isinstance(other.screen, ConfirmScreen):
+                await pilot.press("escape")  # not now: that session is still alive
+                await pilot.pause()
+            await pilot.press("q")
+            await pilot.pause()
+    finally:
+        os.kill(pid, signal.SIGKILL)  # the first session dies
+        os.waitpid(pid, 0)
+        os.close(fd)
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(app, pilot)
+        inv = app.session.inventory
+        assert inv.edits == {(0, inv.mapping["coa_present"]): "GML"}
