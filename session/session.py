@@ -110,16 +110,19 @@ class Session:
 
     def remap(self, mapping: dict[str, int], origin: str = "screen") -> bool:
         """Change which column is which field and audit again. False when nothing changed."""
-        inv = self.inventory
-        if mapping == inv.mapping:
+        if mapping == self.inventory.mapping:
             return False
+        self._write([self._set_mapping(mapping, origin, time.time())])
+        return True
+
+    def _set_mapping(self, mapping: dict[str, int], origin: str, when: float) -> dict[str, Any]:
+        """Apply a mapping, audit again, record the change; returns its journal entry."""
         old = self.mapping_by_header()
-        inv.mapping = dict(mapping)
+        self.inventory.mapping = dict(mapping)
         self.audit.rerun()
         new = self.mapping_by_header()
-        self.mapping_changes.append(MappingChange(time.time(), old, new, origin))
-        self._write([{"t": "remap", "mapping": new}])
-        return True
+        self.mapping_changes.append(MappingChange(when, old, new, origin))
+        return {"t": "remap", "mapping": new}
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -200,12 +203,7 @@ class Session:
                 for header in missing:
                     out.skipped.append(f"mapping: the file has no column {header!r}")
                 if mapping != inv.mapping:
-                    old = self.mapping_by_header()
-                    inv.mapping = mapping
-                    self.audit.rerun()
-                    new = self.mapping_by_header()
-                    self.mapping_changes.append(MappingChange(op.time, old, new, "journal"))
-                    entries.append({"t": "remap", "mapping": new})
+                    entries.append(self._set_mapping(mapping, "journal", op.time))
         if progress is not None:
             progress("restoring", total, total)
         entries.append({"t": "adopted", "of": log.sid})

@@ -355,11 +355,8 @@ class MainScreen(Screen[None]):
                 self._find(1, include_current=True)
 
     def commit(self, row: int, col: int, value: str, origin: str = "screen") -> None:
-        inv = self.audit.inv
-        old = inv.value(row, col)
-        if old == value:
-            return
-        self.session.apply(row, col, value, origin)
+        if self.session.apply(row, col, value, origin) is None:
+            return  # the value did not change
         self.app_.check_journal()
         self.after_change()
 
