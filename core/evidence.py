@@ -60,10 +60,12 @@ class EvidenceWords:
         ]
         # one table for the greedy reader: phrase -> (tag, type name)
         table: dict[tuple[str, ...], tuple[str, str | None]] = {}
-        for w in data.get("nouns", []):
-            table[tuple(fold_words(w).split())] = ("noun", None)
         for w in self.yes:
             table[tuple(w.split())] = ("yes", None)
+        # nouns after yes-words: "present" beside other words is about presence, so "COA not
+        # present" is absent, while a negated check ("not checked") says nothing
+        for w in data.get("nouns", []):
+            table[tuple(fold_words(w).split())] = ("noun", None)
         for w in data.get("negations", []):
             table[tuple(fold_words(w).split())] = ("neg", None)
         for name, phrases in reversed(self.types):  # earlier types win a shared phrase
@@ -141,7 +143,8 @@ class EvidenceWords:
             else:
                 return _UNKNOWN  # a word the tool does not know: never evidence
         if "neg" in tags:
-            return EvidenceClass("absent")
+            # "not checked", "no - yes": a negated or contradicted check says nothing
+            return _UNKNOWN if "yes" in tags else EvidenceClass("absent")
         if found_type is not None:
             return EvidenceClass("present", self.type_of(raw) or found_type)
         if "yes" in tags:

@@ -328,3 +328,31 @@ def test_shared_placeholders_are_not_duplicates(inventory) -> None:
         codes = codes_of(report, i)
         assert "KEY_DUPLICATE" not in codes and "SERIAL_DUPLICATE" not in codes
         assert {"KEY_PLACEHOLDER", "SERIAL_PLACEHOLDER"} <= codes
+
+
+@pytest.mark.parametrize(
+    ("cell", "status"),
+    [
+        ("not checked", "review"),
+        ("not verified", "review"),
+        ("no - yes", "review"),
+        ("COA not present", "blocked"),
+        ("Aufkleber nicht vorhanden", "blocked"),
+        ("label not available", "blocked"),
+        ("COA present", "eligible"),
+        ("OA3 (BIOS)", "eligible"),
+    ],
+)
+def test_a_negated_check_says_nothing_but_a_negated_presence_is_absent(
+    inventory, cell: str, status: str
+) -> None:
+    changes = {"COA_Present": cell}
+    if status == "blocked":
+        changes.update(COA_Edition="", Product_Key="")
+    got, _codes, _ = _one(inventory, **changes)
+    assert got == status
+
+
+def test_pro_with_media_center_is_pro_not_home(inventory) -> None:
+    assert _one(inventory, COA_Edition="Windows 8.1 Pro with Media Center")[0] == "eligible"
+    assert _one(inventory, COA_Edition="Windows XP Media Center Edition")[0] == "blocked"
