@@ -208,3 +208,17 @@ def test_values_decide_the_key_column(tmp_path: Path) -> None:
         "5CG2,Windows 11 Pro,LOCKER-13,JB7TK-VCXJ4-8C3MW-YK3DF-8R2QH\n"
     )
     assert _report(path)["mapping"]["coa_key"] == "Product Key"
+
+
+def test_a_licence_channel_column_is_read_as_evidence(tmp_path: Path) -> None:
+    path = tmp_path / "slp.csv"
+    path.write_text(
+        "Serial Number,ProductKeyChannel,OA3xOriginalProductKeyDescription\n"
+        "5CG1,OEM:DM,[4.0] Professional OEM:DM\n"
+        "5CG2,Volume:MAK,[4.0] Professional OEM:DM\n"
+        "5CG3,Retail,[4.0] Core OEM:DM\n"
+    )
+    doc = _report(path)
+    assert doc["mapping"]["coa_present"] == "ProductKeyChannel"
+    assert [d["status"] for d in doc["devices"]] == ["eligible", "review", "blocked"]
+    assert "EVIDENCE_NOT_BASE" in {f["code"] for f in doc["devices"][1]["findings"]}
