@@ -19,10 +19,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from coa_audit.core.errors import UsageError
 from coa_audit.core.model import Inventory, column_letter
 from coa_audit.exporters.atomic import OutputError, atomic_writer
 from coa_audit.exporters.formats import INPUT_FORMATS
-from coa_audit.importers.xlsx_parts import sheet_part
+from coa_audit.importers.xlsx_parts import SpecialCells, sheet_part, special_cells
 
 __all__ = ["corrected_path", "write_corrected"]
 
@@ -42,7 +43,7 @@ ANNOTATION_HEADERS = ("coa-audit status", "coa-audit findings")
 Annotations = Sequence[tuple[str, str]] | None
 
 
-def write_corrected(inv: Inventory, target: Path, annotations: Annotations = None) -> Path:
+def write_corrected(inv: Inventory, target: Path, annotations: Annotations = None) -> list[str]:
     """Write the corrected inventory to ``target`` atomically; never over the source.
     ``annotations`` (status, findings) per row adds two columns after the last one."""
     src = Path(inv.source.path)
@@ -50,12 +51,12 @@ def write_corrected(inv: Inventory, target: Path, annotations: Annotations = Non
         raise OutputError(f"refusing to write over the source file {src}")
     fmt = inv.source.format
     if fmt in ("xlsx", "xlsm"):
-        _write_patched_package(inv, src, target, annotations)
-    elif fmt == "csv":
+        return _write_patched_package(inv, src, target, annotations)
+    if fmt == "csv":
         _write_csv(inv, src, target, annotations)
     else:
         _write_new_xlsx(inv, target, annotations)
-    return target
+    return []
 
 
 # -- edits by spreadsheet position -------------------------------------------------------------
@@ -294,7 +295,8 @@ def _patch_row(
 
 def _write_patched_package(
     inv: Inventory, src: Path, target: Path, annotations: Annotations
-) -> None:
+) -> list[str]:
+    """Patch the package; returns notes for the user (formulas replaced by values)."""
     first = inv.source.first_col
     numeric_cols = {c for c, rows in inv.numeric.items() if rows}
     edits: dict[int, dict[int, tuple[str, bool | None]]] = {}
@@ -314,19 +316,59 @@ def _write_patched_package(
         for r, (status, findings) in enumerate(annotations):
             cells = edits.setdefault(inv.row_numbers[r], {})
             cells[a], cells[a + 1] = (status, False), (findings, False)
+    user_cells = {(first + c, inv.row_numbers[r]) for r, c in inv.edits}
     try:
         with zipfile.ZipFile(src) as zin:
             part = sheet_part(zin, inv.source.sheet or "")
             if part is None:
                 raise OutputError(f"sheet {inv.source.sheet!r} not found in {src}")
+            sheet_xml = zin.read(part)
+            special = special_cells(str(src), inv.source.sheet or "", sheet_xml)
+            _refuse_inconsistent(special, user_cells)
+            replaced = sorted(cell for cell in user_cells if special.replaces_formula(*cell))
+            drop_chain = bool(replaced) and special.calc_chain
             with atomic_writer(target) as f, zipfile.ZipFile(f, "w") as zout:
                 for info in zin.infolist():
-                    data = zin.read(info)
+                    if drop_chain and info.filename.lower() == "xl/calcchain.xml":
+                        continue  # Excel rebuilds it; a stale entry makes it repair the file
+                    data = sheet_xml if info.filename == part else zin.read(info)
                     if info.filename == part and edits:
                         data = _patch_sheet(data, edits)
+                    elif drop_chain and info.filename in _CHAIN_REFERRERS:
+                        data = _CHAIN_REFERRERS[info.filename].sub(b"", data)
                     zout.writestr(info, data, compress_type=info.compress_type)
     except (zipfile.BadZipFile, KeyError) as exc:
         raise OutputError(f"cannot patch {src}: {exc}") from None
+    if not replaced:
+        return []
+    cells = ", ".join(f"{column_letter(c)}{r}" for c, r in replaced[:5])
+    more = f" and {len(replaced) - 5} more" if len(replaced) > 5 else ""
+    return [f"a formula was replaced by a value in {cells}{more}"]
+
+
+# Where the calculation chain is named besides its own part: the workbook's relationships and
+# the content types. Removing those single elements keeps the package consistent.
+_CHAIN_REFERRERS = {
+    "xl/_rels/workbook.xml.rels": re.compile(
+        rb"<(?:\w+:)?Relationship\b[^>]*?Type=\"[^\"]*/calcChain\"[^>]*?/>"
+    ),
+    "[Content_Types].xml": re.compile(
+        rb"<(?:\w+:)?Override\b[^>]*?PartName=\"/xl/calcChain\.xml\"[^>]*?/>", re.IGNORECASE
+    ),
+}
+
+
+def _refuse_inconsistent(special: SpecialCells, cells: set[tuple[int, int]]) -> None:
+    """Edits that would leave the package inconsistent are refused, in one line, before
+    anything is written."""
+    refused = [
+        why for cell in sorted(cells, key=lambda x: (x[1], x[0])) if (why := special.refusal(*cell))
+    ]
+    if refused:
+        more = (
+            f" ({len(refused) - 1} more edit(s) refused the same way)" if len(refused) > 1 else ""
+        )
+        raise UsageError(f"cannot write the corrected workbook: {refused[0]}{more}")
 
 
 # -- xls / xlsb / ods: a new workbook ---------------------------------------------------------

@@ -86,8 +86,8 @@ def export_all(
             (audit.status(r), "; ".join(f"{f.code}: {f.message}" for f in audit.findings(r)))
             for r in range(len(inv))
         ]
-    write_corrected(inv, target, annotations)
-    note = "corrected inventory"
+    notes = write_corrected(inv, target, annotations)
+    note = "; ".join(["corrected inventory", *notes])
     fmt = INPUT_FORMATS[inv.source.format]
     if not fmt.patch_in_place:
         note += f" ({fmt.short_note})"

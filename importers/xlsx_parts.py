@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from defusedxml import ElementTree
 
-__all__ = ["cell_formats", "sheet_part"]
+__all__ = ["SpecialCells", "cell_formats", "sheet_part", "special_cells", "table_totals_rows"]
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _BUILTIN_FORMATS = {0: "General", 1: "0", 49: "@"}
@@ -129,3 +130,126 @@ def _resolve(base: tuple[str, ...], target: str) -> list[str]:
         elif seg and seg != ".":
             parts.append(seg)
     return parts
+
+
+# -- cells that other parts of the package know about ----------------------------------------
+
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+)(\d+):([A-Z]+)(\d+)\"")
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b([^>]*?)(/?)>")
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]+)(\d+)\"")
+_RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+
+
+def _col(letters: str | bytes) -> int:
+    n = 0
+    for ch in letters.decode() if isinstance(letters, bytes) else letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def _letters(col: int) -> str:
+    out = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+@dataclass
+class SpecialCells:
+    """What the package says about cells beyond their values, for one sheet."""
+
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (col, row) -> kind
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # c1, r1, c2, r2
+    table_rows: list[tuple[str, int, int, int, str]] = field(default_factory=list)
+    calc_chain: bool = False
+
+    def refusal(self, col: int, row: int) -> str | None:
+        """Why an edit of cell (absolute col, row) would leave the package inconsistent, as
+        one line; None when it can be written."""
+        ref = f"{_letters(col)}{row}"
+        for c1, r1, c2, r2 in self.merged:
+            if c1 <= col <= c2 and r1 <= row <= r2 and (col, row) != (c1, r1):
+                return (
+                    f"cell {ref} is inside the merged range {_letters(c1)}{r1}:{_letters(c2)}{r2}, "
+                    f"which shows only its top-left cell: edit {_letters(c1)}{r1} instead"
+                )
+        for name, c1, c2, r, what in self.table_rows:
+            if c1 <= col <= c2 and r == row:
+                return (
+                    f"cell {ref} is in the {what} row of the Excel table {name!r}, which Excel "
+                    "keeps in step with the table's definition: edit it in Excel"
+                )
+        if self.formulas.get((col, row)) == "shared-master":
+            return (
+                f"cell {ref} holds the master formula that other cells share: replacing it "
+                "would break them; edit it in Excel"
+            )
+        return None
+
+    def replaces_formula(self, col: int, row: int) -> bool:
+        return (col, row) in self.formulas
+
+
+def special_cells(path: str, sheet: str, xml: bytes | None = None) -> SpecialCells:
+    """Formulas, merged ranges, table header and totals rows of ``sheet``, and whether the
+    package keeps a calculation chain (``xml``: the sheet part, when already read)."""
+    out = SpecialCells()
+    with zipfile.ZipFile(path) as z:
+        part = sheet_part(z, sheet)
+        if part is None:
+            return out
+        names = {n.lower(): n for n in z.namelist()}
+        out.calc_chain = "xl/calcchain.xml" in names
+        if xml is None:
+            xml = z.read(part)
+        for m in _MERGE.finditer(xml):
+            c1, r1, c2, r2 = _col(m.group(1)), int(m.group(2)), _col(m.group(3)), int(m.group(4))
+            out.merged.append((c1, r1, c2, r2))
+        for m in _FORMULA.finditer(xml):
+            # the cell that holds this formula starts at the last "<c " (or "<x:c ") before it
+            at = max(xml.rfind(b"<c ", 0, m.start()), xml.rfind(b":c ", 0, m.start()))
+            if at < 0:
+                continue
+            cell = _CELL_REF.match(xml, xml.rfind(b"<", 0, at + 1))
+            if cell is None:
+                continue
+            key = (_col(cell.group(1)), int(cell.group(2)))
+            attrs = m.group(1)
+            shared_master = b't="shared"' in attrs and b" ref=" in attrs
+            out.formulas[key] = "shared-master" if shared_master else "formula"
+        p = PurePosixPath(part)
+        try:
+            rels = ElementTree.fromstring(z.read(str(p.parent / "_rels" / f"{p.name}.rels")))
+        except KeyError:
+            rels = None
+        for el in rels.iter() if rels is not None else ():
+            if not el.tag.endswith("}Relationship") or not el.get("Type", "").endswith("/table"):
+                continue
+            target = el.get("Target", "")
+            member = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else str(PurePosixPath(*_resolve(p.parent.parts, target)))
+            )
+            real = names.get(member.lower())
+            if real is None:
+                continue
+            table = ElementTree.fromstring(z.read(real))
+            m2 = _RANGE.match(table.get("ref", ""))
+            if not m2 or not m2.group(3):
+                continue
+            c1, r1, c2, r2 = (
+                _col(m2.group(1)),
+                int(m2.group(2)),
+                _col(m2.group(3)),
+                int(m2.group(4)),
+            )
+            name = table.get("displayName") or table.get("name") or "table"
+            if table.get("headerRowCount", "1") != "0":
+                out.table_rows.append((name, c1, c2, r1, "header"))
+            count = int(table.get("totalsRowCount", "0") or 0)
+            for r in range(r2 - count + 1, r2 + 1) if count else ():
+                out.table_rows.append((name, c1, c2, r, "totals"))
+    return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import time
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from coa_audit.core.model import ID_FIELDS, Inventory
 from coa_audit.core.policy import Policy, load_policy
 from coa_audit.importers.headers import parse_overrides
 from coa_audit.importers.load import load_inventory
+from coa_audit.importers.xlsx_parts import SpecialCells, special_cells
 from coa_audit.session.journal import Journal, JournalLog, Op, SessionLog
 from coa_audit.session.mappings import load_mapping_file, mapping_overrides, saved_mapping_for
 
@@ -48,6 +50,32 @@ class Session:
         self.mapping_changes: list[MappingChange] = []
         self._exported: dict[tuple[int, int], str] = {}
         self._journal_ids: dict[int, int] = {}  # id(Edit) -> journal edit id
+        self._special: SpecialCells | None = None
+
+    # -- cells other parts of the workbook know about --------------------------------------
+    def load_special_cells(self) -> SpecialCells | None:
+        """Formulas, merged ranges and table rows of the source sheet (xlsx/xlsm only; read
+        once; a front end calls this off its UI thread)."""
+        src = self.inventory.source
+        if self._special is None and src.format in ("xlsx", "xlsm"):
+            try:
+                self._special = special_cells(src.path, src.sheet or "")
+            except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+                self._special = SpecialCells()
+        return self._special
+
+    def cell_notice(self, row: int, col: int) -> tuple[str | None, str | None]:
+        """(why an edit of this cell is refused, what else it will do), as far as known."""
+        special = self._special
+        if special is None:
+            return None, None
+        cell = (self.inventory.source.first_col + col, self.inventory.row_numbers[row])
+        refused = special.refusal(*cell)
+        if refused is not None:
+            return refused, None
+        if special.replaces_formula(*cell):
+            return None, "this cell holds a formula: the corrected workbook will hold the value"
+        return None, None
 
     # -- the journal -----------------------------------------------------------------------
     def start_journal(self) -> Journal:

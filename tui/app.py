@@ -313,6 +313,10 @@ class MainScreen(Screen[None]):
         row, col = self.grid.current_row(), self.grid.current_column()
         if row is None or col is None:
             return
+        refused, _warning = self.session.cell_notice(row, col.index)
+        if refused is not None:
+            self.notify(f"Not editable here: {safe_text(refused)}.", severity="warning", timeout=10)
+            return
         self.editing = (row, col.index)
         box = self.query_one("#edit-input", Input)
         field = col.field or ""
@@ -336,6 +340,9 @@ class MainScreen(Screen[None]):
         label.append(f"would be {status.upper()}", style=style)
         if codes:
             label.append(f" ({codes[0]}{', …' if len(codes) > 1 else ''})")
+        _refused, warning = self.session.cell_notice(row, col)
+        if warning:
+            label.append(f"; {warning}", style="bold")
         self.query_one("#edit-label", Label).update(label)
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -355,6 +362,10 @@ class MainScreen(Screen[None]):
                 self._find(1, include_current=True)
 
     def commit(self, row: int, col: int, value: str, origin: str = "screen") -> None:
+        refused, _warning = self.session.cell_notice(row, col)
+        if refused is not None:
+            self.notify(f"Not edited: {safe_text(refused)}.", severity="error", timeout=10)
+            return
         if self.session.apply(row, col, value, origin) is None:
             return  # the value did not change
         self.app_.check_journal()
@@ -558,6 +569,7 @@ class CoaAuditApp(App[None]):
         pending, log = msg.session.pending()
         self.check_journal()
         self._warn_other_editors(log)
+        self.load_special_cells()
         if pending:
             self._offer_restore(pending[0], log)
         elif not self.options["maps"] and not self.options["mapping_file"]:
@@ -676,6 +688,13 @@ class CoaAuditApp(App[None]):
             self.notify(note, severity="warning", timeout=20)
         else:
             self.notify(note, timeout=5)
+
+    @work(thread=True, exclusive=True, group="special")
+    def load_special_cells(self) -> None:
+        """Formulas, merged ranges and table rows of the sheet, read once off the UI thread
+        so the edit bar can say beforehand what an edit will do."""
+        if self.session is not None:
+            self.session.load_special_cells()
 
     def check_journal(self) -> None:
         """Say once, loudly, when edits stop being protected by the journal."""
