@@ -74,7 +74,7 @@ class Session:
         if refused is not None:
             return refused, None
         if special.replaces_formula(*cell):
-            return None, "this cell holds a formula: the corrected workbook will hold the value"
+            return None, "replaces a formula with a value"
         return None, None
 
     # -- the journal -----------------------------------------------------------------------
