@@ -17,10 +17,12 @@ import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 from xml.sax.saxutils import escape
 
 from coa_audit.core.errors import UsageError
 from coa_audit.core.model import Inventory, column_letter
+from coa_audit.core.text import safe_text
 from coa_audit.exporters.atomic import OutputError, atomic_writer
 from coa_audit.exporters.formats import INPUT_FORMATS
 from coa_audit.importers.xlsx_parts import SpecialCells, sheet_part, special_cells
@@ -337,8 +339,8 @@ def _write_patched_package(
                     elif drop_chain and info.filename in _CHAIN_REFERRERS:
                         data = _CHAIN_REFERRERS[info.filename].sub(b"", data)
                     zout.writestr(info, data, compress_type=info.compress_type)
-    except (zipfile.BadZipFile, KeyError) as exc:
-        raise OutputError(f"cannot patch {src}: {exc}") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, ParseError) as exc:
+        raise OutputError(f"cannot patch {src}: {safe_text(str(exc))[:200]}") from None
     if not replaced:
         return []
     cells = ", ".join(f"{column_letter(c)}{r}" for c, r in replaced[:5])

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from coa_audit.core.audit import Audit
 from coa_audit.core.history import Edit, History, MappingChange
@@ -60,8 +61,8 @@ class Session:
         if self._special is None and src.format in ("xlsx", "xlsm"):
             try:
                 self._special = special_cells(src.path, src.sheet or "")
-            except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-                self._special = SpecialCells()
+            except (OSError, KeyError, ValueError, zipfile.BadZipFile, ParseError):
+                self._special = SpecialCells()  # unknown here; the writer refuses at export
         return self._special
 
     def cell_notice(self, row: int, col: int) -> tuple[str | None, str | None]:

@@ -198,3 +198,20 @@ async def test_the_app_says_beforehand_what_an_edit_will_do(tmp_path: Path) -> N
         assert "merged range B4:B5" in notes and "edit B4 instead" in notes
         screen.commit(3, inv.mapping["coa_present"], "GML")  # a direct commit is refused too
         assert inv.edits == {}
+
+
+def test_an_unreadable_table_part_stops_the_export_in_one_line(tmp_path: Path) -> None:
+    def table(ws) -> None:
+        ws.add_table(Table(displayName="Fleet", ref="A1:E5"))
+
+    good = _workbook(tmp_path / "g.xlsx", table)
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            zout.writestr(info, b"<table <<<" if info.filename.endswith("table1.xml") else data)
+    fixes = _fixes(tmp_path / "x.csv", [("4", "COA", "GML")])
+    res = run_cli("export", bad, "--corrections", fixes, "--checklist", "")
+    assert res.code == 4 and "cannot patch" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "bad.corrected.xlsx").exists()
