@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from defusedxml import ElementTree
+
+from coa_audit.core.model import column_letter
 
 __all__ = ["SpecialCells", "cell_formats", "sheet_part", "special_cells", "table_totals_rows"]
 
@@ -82,43 +84,64 @@ def cell_formats(path: str, sheet: str, columns: Iterable[str]) -> dict[tuple[st
     return out
 
 
-_REF = re.compile(r"^\$?[A-Z]{1,3}\$?(\d+)(?::\$?[A-Z]{1,3}\$?(\d+))?$")
+@dataclass(frozen=True)
+class TablePart:
+    """An Excel table on a sheet: its name, columns c1..c2 and rows r1..r2 (0-based columns,
+    spreadsheet rows), header and totals row counts."""
+
+    name: str
+    c1: int
+    r1: int
+    c2: int
+    r2: int
+    header_rows: int
+    totals_rows: int
+
+
+def _tables(z: zipfile.ZipFile, part: str) -> Iterator[TablePart]:
+    """The tables of the sheet in ``part``, from its relationships (targets resolved
+    case-insensitively, as Excel does)."""
+    p = PurePosixPath(part)
+    try:
+        rels = ElementTree.fromstring(z.read(str(p.parent / "_rels" / f"{p.name}.rels")))
+    except KeyError:
+        return
+    names = {n.lower(): n for n in z.namelist()}
+    for el in rels.iter():
+        if not el.tag.endswith("}Relationship") or not el.get("Type", "").endswith("/table"):
+            continue
+        target = el.get("Target", "")
+        member = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else str(PurePosixPath(*_resolve(p.parent.parts, target)))
+        )
+        real = names.get(member.lower())
+        if real is None:
+            continue
+        table = ElementTree.fromstring(z.read(real))
+        m = _RANGE.match(table.get("ref", ""))
+        if not m or not m.group(3):
+            continue
+        yield TablePart(
+            table.get("displayName") or table.get("name") or "table",
+            _col(m.group(1)),
+            int(m.group(2)),
+            _col(m.group(3)),
+            int(m.group(4)),
+            0 if table.get("headerRowCount", "1") == "0" else 1,
+            int(table.get("totalsRowCount", "0") or 0),
+        )
 
 
 def table_totals_rows(path: str, sheet: str) -> set[int]:
     """Row numbers of the totals rows of the Excel tables on ``sheet`` (a totals row is no
-    device): read from each table part's ``ref`` and ``totalsRowCount``."""
-    out: set[int] = set()
+    device)."""
     with zipfile.ZipFile(path) as z:
         part = sheet_part(z, sheet)
         if part is None:
-            return out
-        p = PurePosixPath(part)
-        rels_name = str(p.parent / "_rels" / f"{p.name}.rels")
-        try:
-            rels = ElementTree.fromstring(z.read(rels_name))
-        except KeyError:
-            return out
-        names = {n.lower(): n for n in z.namelist()}
-        for el in rels.iter():
-            if not el.tag.endswith("}Relationship") or not el.get("Type", "").endswith("/table"):
-                continue
-            target = el.get("Target", "")
-            member = (
-                target.lstrip("/")
-                if target.startswith("/")
-                else str(PurePosixPath(*_resolve(p.parent.parts, target)))
-            )
-            real = names.get(member.lower())
-            if real is None:
-                continue
-            table = ElementTree.fromstring(z.read(real))
-            count = int(table.get("totalsRowCount", "0") or 0)
-            m = _REF.match(table.get("ref", ""))
-            if count and m and m.group(2):
-                last = int(m.group(2))
-                out.update(range(last - count + 1, last + 1))
-    return out
+            return set()
+        return {r for t in _tables(z, part) for r in range(t.r2 - t.totals_rows + 1, t.r2 + 1)}
 
 
 def _resolve(base: tuple[str, ...], target: str) -> list[str]:
@@ -147,15 +170,6 @@ def _col(letters: str | bytes) -> int:
     return n - 1
 
 
-def _letters(col: int) -> str:
-    out = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 @dataclass
 class SpecialCells:
     """What the package says about cells beyond their values, for one sheet."""
@@ -168,12 +182,13 @@ class SpecialCells:
     def refusal(self, col: int, row: int) -> str | None:
         """Why an edit of cell (absolute col, row) would leave the package inconsistent, as
         one line; None when it can be written."""
-        ref = f"{_letters(col)}{row}"
+        ref = f"{column_letter(col)}{row}"
         for c1, r1, c2, r2 in self.merged:
             if c1 <= col <= c2 and r1 <= row <= r2 and (col, row) != (c1, r1):
+                anchor = f"{column_letter(c1)}{r1}"
                 return (
-                    f"cell {ref} is inside the merged range {_letters(c1)}{r1}:{_letters(c2)}{r2}, "
-                    f"which shows only its top-left cell: edit {_letters(c1)}{r1} instead"
+                    f"cell {ref} is inside the merged range {anchor}:{column_letter(c2)}{r2}, "
+                    f"which shows only its top-left cell: edit {anchor} instead"
                 )
         for name, c1, c2, r, what in self.table_rows:
             if c1 <= col <= c2 and r == row:
@@ -200,8 +215,7 @@ def special_cells(path: str, sheet: str, xml: bytes | None = None) -> SpecialCel
         part = sheet_part(z, sheet)
         if part is None:
             return out
-        names = {n.lower(): n for n in z.namelist()}
-        out.calc_chain = "xl/calcchain.xml" in names
+        out.calc_chain = any(n.lower() == "xl/calcchain.xml" for n in z.namelist())
         if xml is None:
             xml = z.read(part)
         for m in _MERGE.finditer(xml):
@@ -219,37 +233,9 @@ def special_cells(path: str, sheet: str, xml: bytes | None = None) -> SpecialCel
             attrs = m.group(1)
             shared_master = b't="shared"' in attrs and b" ref=" in attrs
             out.formulas[key] = "shared-master" if shared_master else "formula"
-        p = PurePosixPath(part)
-        try:
-            rels = ElementTree.fromstring(z.read(str(p.parent / "_rels" / f"{p.name}.rels")))
-        except KeyError:
-            rels = None
-        for el in rels.iter() if rels is not None else ():
-            if not el.tag.endswith("}Relationship") or not el.get("Type", "").endswith("/table"):
-                continue
-            target = el.get("Target", "")
-            member = (
-                target.lstrip("/")
-                if target.startswith("/")
-                else str(PurePosixPath(*_resolve(p.parent.parts, target)))
-            )
-            real = names.get(member.lower())
-            if real is None:
-                continue
-            table = ElementTree.fromstring(z.read(real))
-            m2 = _RANGE.match(table.get("ref", ""))
-            if not m2 or not m2.group(3):
-                continue
-            c1, r1, c2, r2 = (
-                _col(m2.group(1)),
-                int(m2.group(2)),
-                _col(m2.group(3)),
-                int(m2.group(4)),
-            )
-            name = table.get("displayName") or table.get("name") or "table"
-            if table.get("headerRowCount", "1") != "0":
-                out.table_rows.append((name, c1, c2, r1, "header"))
-            count = int(table.get("totalsRowCount", "0") or 0)
-            for r in range(r2 - count + 1, r2 + 1) if count else ():
-                out.table_rows.append((name, c1, c2, r, "totals"))
+        for t in _tables(z, part):
+            if t.header_rows:
+                out.table_rows.append((t.name, t.c1, t.c2, t.r1, "header"))
+            for r in range(t.r2 - t.totals_rows + 1, t.r2 + 1):
+                out.table_rows.append((t.name, t.c1, t.c2, r, "totals"))
     return out

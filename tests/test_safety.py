@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -324,8 +326,10 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     raise AssertionError(f"{needle!r} did not appear; saw {seen[-400:]!r}")
 
 
-async def test_journal_survives_sigkill(tmp_path: Path) -> None:
-    src = write_csv(tmp_path / "fleet.csv", [device(1, COA_Present="No"), device(2), device(3)])
+@contextlib.contextmanager
+def _real_app_with_one_edit(src: Path) -> Iterator[None]:
+    """`coa-audit tui` in a real process on a pty: set the first problem row's COA to GML,
+    then (after the body) SIGKILL it."""
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
     pid, fd = pty.fork()
     if pid == 0:
@@ -344,10 +348,14 @@ async def test_journal_survives_sigkill(tmp_path: Path) -> None:
         time.sleep(0.5)
         os.write(fd, b"\r")
         _read_until(fd, b"1 edits", 15)
+        yield
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         os.close(fd)
+
+
+async def _restores_the_gml_edit(src: Path) -> None:
     app = CoaAuditApp(src)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
@@ -356,6 +364,13 @@ async def test_journal_survives_sigkill(tmp_path: Path) -> None:
         await settle(app, pilot)
         inv = app.session.inventory
         assert inv.edits == {(0, inv.mapping["coa_present"]): "GML"}
+
+
+async def test_journal_survives_sigkill(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "fleet.csv", [device(1, COA_Present="No"), device(2), device(3)])
+    with _real_app_with_one_edit(src):
+        pass
+    await _restores_the_gml_edit(src)
 
 
 async def test_corrupt_journal_restores_what_is_readable(tmp_path: Path) -> None:
@@ -465,22 +480,7 @@ async def test_two_app_sessions_one_quits_clean_the_killed_ones_edits_restore(
     tmp_path: Path,
 ) -> None:
     src = write_csv(tmp_path / "fleet.csv", [device(1, COA_Present="No"), device(2), device(3)])
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(str(EXE), [str(EXE), "tui", str(src)], env)
-    try:
-        _read_until(fd, b"devices", 30)
-        os.write(fd, b"]lll")
-        time.sleep(0.3)
-        os.write(fd, b"e")
-        _read_until(fd, b"would be", 15)
-        os.write(fd, b"\x15")
-        time.sleep(0.3)
-        os.write(fd, b"GML")
-        time.sleep(0.5)
-        os.write(fd, b"\r")
-        _read_until(fd, b"1 edits", 15)
+    with _real_app_with_one_edit(src):
         # a second session on the same file, while the first still runs: it edits nothing
         # and quits clean
         other = CoaAuditApp(src)
@@ -491,15 +491,5 @@ async def test_two_app_sessions_one_quits_clean_the_killed_ones_edits_restore(
                 await pilot.pause()
             await pilot.press("q")
             await pilot.pause()
-    finally:
-        os.kill(pid, signal.SIGKILL)  # the first session dies
-        os.waitpid(pid, 0)
-        os.close(fd)
-    app = CoaAuditApp(src)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, pilot)
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
-        await settle(app, pilot)
-        inv = app.session.inventory
-        assert inv.edits == {(0, inv.mapping["coa_present"]): "GML"}
+    # the first session was killed on leaving the block: its edit restores
+    await _restores_the_gml_edit(src)
