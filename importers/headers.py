@@ -41,6 +41,7 @@ _ANCHOR_FIELDS = {
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SSRS = re.compile(r"^details table\d* ")
 _TRAILING_ZERO = re.compile(r"(?<=[a-z])0$")
+_TABLE_PREFIX = re.compile(r"^(?:tbl|tsys|v_|sms_|dbo\.)[\w.]*?\.(?=\w)", re.IGNORECASE)
 _PRODUCT_ID = re.compile(r"^\d{5}-\d{5}-\d{5}-[A-Za-z]{2}\d{3}$")
 
 
@@ -65,12 +66,22 @@ class _Aliases:
 
     def lookup(self, header: str) -> tuple[str, int] | None:
         """(field, rank) for one source header, or None."""
+        # a query's table prefix: "v_GS_PC_BIOS.SerialNumber0", "tblAssetCustom.Serialnumber"
+        table = _TABLE_PREFIX.match(header.strip())
+        if table is not None:
+            header = header.strip()[table.end() :]
         norm = norm_header(header)
         if not norm or norm in self.ignore:
             return None
         hit = self.table.get(norm)
         if hit is not None:
             return hit
+        # "OSname" split as camelCase reads "o sname": try the header's own words too
+        plain = " ".join(_TRAILING_ZERO.sub("", w) for w in fold_words(header).split())
+        if plain != norm and plain not in self.ignore:
+            hit = self.table.get(plain)
+            if hit is not None:
+                return hit
         if "(" in header:  # "Serial (from BIOS)", "Edition (COA)"
             bare = norm_header(re.sub(r"\(.*?\)", " ", header))
             if bare in self.ignore:

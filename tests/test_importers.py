@@ -222,3 +222,21 @@ def test_a_licence_channel_column_is_read_as_evidence(tmp_path: Path) -> None:
     assert doc["mapping"]["coa_present"] == "ProductKeyChannel"
     assert [d["status"] for d in doc["devices"]] == ["eligible", "review", "blocked"]
     assert "EVIDENCE_NOT_BASE" in {f["code"] for f in doc["devices"][1]["findings"]}
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("v_GS_PC_BIOS.SerialNumber0", "serial_number"),  # a ConfigMgr SQL query, unaliased
+        ("SMS_G_System_PC_BIOS.SerialNumber", "serial_number"),  # WQL
+        ("tblAssetCustom.Serialnumber", "serial_number"),  # Lansweeper, unaliased
+        ("tsysOS.OSname", "current_os"),
+        ("OSname", "current_os"),
+        ("dbo.v_R_System.Netbios_Name0", "hostname"),
+        ("Model No.", "model"),
+    ],
+)
+def test_query_and_table_prefixed_headers(tmp_path: Path, header: str, field: str) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(f"Asset Tag,{header},COA Edition\nAT-1,X-1,Windows 11 Pro\n")
+    assert _report(path)["mapping"][field] == header
