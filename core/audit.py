@@ -55,6 +55,10 @@ Item = tuple[str, str]  # (code, detail sentence)
 _SCIENTIFIC = re.compile(r"^\s*\d(?:[.,]\d+)?E\+\d+\s*$", re.IGNORECASE)
 
 
+def _doubted(text: str) -> ParsedEdition:
+    return ParsedEdition(text, None, None, "unreadable", None, "it negates or doubts what it names")
+
+
 def _new_codes(items: tuple[Item, ...], more: tuple[Item, ...]) -> tuple[Item, ...]:
     """``more`` without the codes ``items`` already has (a VM named by its model and by its
     serial is one finding)."""
@@ -396,7 +400,13 @@ class Audit:
             and words.classify(edition).kind == "absent"
         ):
             ed, edition_absent = None, True  # "missing", "no label" in the edition column
-        if pc.kind == "unknown" and ed is None:
+        if (
+            ed is not None
+            and words.doubtful(edition)
+            and self.policy.rate(ed).verdict == "qualifies"
+        ):
+            ed = _doubted(edition)  # "no Windows 10 Pro label", "Windows 10 Pro?": not read
+        if pc.kind == "unknown" and ed is None and not words.doubtful(present):
             guess = parse_edition(present)  # the COA column holds the edition itself
             if guess.edition not in (None, "unreadable"):
                 ed, text = guess, present

@@ -50,6 +50,8 @@ class EvidenceWords:
         self.no = frozenset(fold_words(w) for w in data.get("no", []) if fold_words(w))
         not_base = data.get("not_base", {})
         self.pkid = re.compile(data.get("pkid_pattern", r"(?!)"))
+        self._negations = frozenset(fold_words(w) for w in data.get("negations", []))
+        self._doubt = frozenset(fold_words(w) for w in data.get("doubt", []))
         self.volume = _phrases(not_base.get("volume", []))
         self.digital = _phrases(not_base.get("digital", []))
         # phrases as " word word " for a substring test on the padded, normalised text
@@ -84,6 +86,14 @@ class EvidenceWords:
             if len(self._cache) < 65536:
                 self._cache[text] = hit
         return hit
+
+    def doubtful(self, text: str) -> bool:
+        """True when the text negates or doubts what it says ("no", "not", "?", "maybe",
+        "to be checked"): such text is never read as evidence of an edition."""
+        if "?" in text:
+            return True
+        tokens = fold_words(text).split()
+        return any(t in self._negations or t in self._doubt for t in tokens)
 
     def not_base(self, text: str) -> Kind | None:
         """ "volume" or "digital" when the text names a licence that is never a base licence."""

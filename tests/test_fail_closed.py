@@ -356,3 +356,27 @@ def test_a_negated_check_says_nothing_but_a_negated_presence_is_absent(
 def test_pro_with_media_center_is_pro_not_home(inventory) -> None:
     assert _one(inventory, COA_Edition="Windows 8.1 Pro with Media Center")[0] == "eligible"
     assert _one(inventory, COA_Edition="Windows XP Media Center Edition")[0] == "blocked"
+
+
+@pytest.mark.parametrize(
+    ("present", "edition"),
+    [
+        ("No - Windows 10 Pro", ""),  # the COA column names an edition, and says no
+        ("", "no Windows 10 Pro label"),
+        ("Yes", "Windows 10 Pro?"),
+        ("Yes", "maybe Windows 11 Pro"),
+        ("Yes", "Windows 10 Pro (to verify)"),
+        ("", "Windows 11 Pro - not sure"),
+        ("Yes", "vermutlich Windows 10 Pro"),
+    ],
+)
+def test_a_negated_or_doubted_edition_is_never_read_as_qualifying(
+    inventory, present: str, edition: str
+) -> None:
+    status, _codes, _ = _one(inventory, COA_Present=present, COA_Edition=edition)
+    assert status != "eligible"
+
+
+def test_a_negation_in_a_non_qualifying_caption_still_reads(inventory) -> None:
+    status, codes, _ = _one(inventory, COA_Edition="Windows Server 2008 Enterprise without Hyper-V")
+    assert status == "blocked" and "EDITION_NOT_QUALIFYING" in codes
