@@ -142,6 +142,13 @@ MapOpt = Annotated[
         "--map", help='Map a source column: "Header=field" (repeatable; "Header=-" unmaps).'
     ),
 ]
+EvidenceOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--evidence",
+        help="A file (or folder of files) of firmware evidence collected from the PCs (coa-audit collect-script, Export-Csv, wmic, Intune...), merged by serial number, else host name. Repeatable.",
+    ),
+]
 MappingOpt = Annotated[
     Path | None,
     typer.Option(
@@ -160,6 +167,7 @@ def check(
     policy: PolicyOpt = None,
     map_: MapOpt = None,
     mapping: MappingOpt = None,
+    evidence: EvidenceOpt = None,
     format_: Annotated[Format, typer.Option("--format", help="text, json or csv.")] = Format.text,
     fail_on: Annotated[
         FailOn,
@@ -183,6 +191,7 @@ def check(
             policy_path=policy,
             maps=map_ or (),
             mapping_file=mapping,
+            evidence=evidence or (),
             progress=_progress(),
         )
         audit = session.audit
@@ -322,6 +331,7 @@ def export(
     policy: PolicyOpt = None,
     map_: MapOpt = None,
     mapping: MappingOpt = None,
+    evidence: EvidenceOpt = None,
 ) -> None:
     """Write the corrected inventory, the audit report and the certification checklist."""
     from coa_audit.core.text import safe_text
@@ -350,6 +360,7 @@ def export(
             policy_path=policy,
             maps=map_ or (),
             mapping_file=mapping,
+            evidence=evidence or (),
             progress=_progress(),
         )
         inv = session.inventory
@@ -488,6 +499,7 @@ def tui(
     policy: PolicyOpt = None,
     map_: MapOpt = None,
     mapping: MappingOpt = None,
+    evidence: EvidenceOpt = None,
 ) -> None:
     """Open the full-screen auditor on an inventory."""
     with _guard():
@@ -507,6 +519,7 @@ def tui(
             policy_path=policy,
             maps=map_ or (),
             mapping_file=mapping,
+            evidence=evidence or (),
         )
         if error:
             _fail(*error)

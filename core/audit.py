@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import repeat
 from typing import Any
 
@@ -47,6 +47,7 @@ _LOCAL_FIELDS = (
     "manufacturer",
     "model",
     "asset_type",
+    "fw_edition",  # the firmware key description collected from the PC (importers.collection)
 )
 
 Item = tuple[str, str]  # (code, detail sentence)
@@ -90,6 +91,9 @@ class _Evidence:
     text: str  # the text the edition was read from
     cell: str  # the cell the state was read from ("" when no cell says it)
     not_base: str | None  # "volume" or "digital" when state is not_base
+    source: str = "register"  # register, firmware (collected), both
+    conflict: str | None = None  # register and collected firmware disagree
+    firmware_generic: bool = False  # the collected firmware key is generic: no evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +211,7 @@ class Audit:
         self.policy = policy
         self._local_cache: dict[tuple[str, ...], tuple[tuple[Item, ...], int]] = {}
         self._tuple_cache: dict[tuple[Item, ...], tuple[Item, ...]] = {(): ()}
-        self._edition_cache: dict[tuple[str, str], dict[str, Any]] = {}
+        self._edition_cache: dict[tuple[str, str, str, int], dict[str, Any]] = {}
         # row-local findings are shared between rows (they depend on repeated text only)
         self._finding_cache: dict[Item, Finding] = {}
         self._dup_levels = tuple((bit, code_info(code).level) for bit, _f, code in _DUPS)
@@ -246,8 +250,10 @@ class Audit:
         step = max(1, n // 100)
         # Missing fields are endless repeat("") columns, so the zips are not strict; the
         # first real column (or n) ends the loop.
-        rows = zip(zip(*local_cols, strict=False), keys, serials, strict=False)
-        for i, (lk, key, serial) in enumerate(rows):
+        fw_keys = self._col("fw_key")
+        has_fw = "fw_key" in inv.mapping
+        rows = zip(zip(*local_cols, strict=False), keys, serials, fw_keys, strict=False)
+        for i, (lk, key, serial, fw_key) in enumerate(rows):
             if i >= n:
                 break
             extra = ()
@@ -265,14 +271,16 @@ class Audit:
                 kc, extra = key_class(key)
             pair = by_lk.get(lk)
             if pair is None:
-                pair = by_lk[lk] = [None, None, None, None]
-            hit = pair[kc]
+                pair = by_lk[lk] = [None] * 16  # key class + 4 x firmware key class
+            fkc = key_class(fw_key)[0] if has_fw and fw_key else 0
+            slot = kc + 4 * fkc
+            hit = pair[slot]
             if hit is None:
-                ck = (*lk, str(kc))
+                ck = (*lk, str(kc), str(fkc))
                 hit = cache.get(ck)
                 if hit is None:
                     hit = cache[ck] = evaluate(ck)
-                pair[kc] = hit
+                pair[slot] = hit
             items, level = hit
             if level == out_of_scope:
                 local[i] = items
@@ -369,26 +377,74 @@ class Audit:
 
     # -- row-local checks ------------------------------------------------------------------
     def _evaluate(self, ck: tuple[str, ...]) -> tuple[tuple[Item, ...], int]:
-        present, edition, os_text, image, licensed, maker, model, asset_type, kc = ck
+        present, edition, os_text, image, licensed, maker, model, asset_type, fw, kc, fkc = ck
         if asset_type and self.policy.not_a_pc(asset_type):
             detail = f"The asset type says {_quote(asset_type)}: this row is not a computer."
             return (("NOT_A_PC", detail),), OUT_OF_SCOPE
-        items = self._local_items(present, edition, os_text, image, licensed, maker, model, int(kc))
+        items = self._local_items(
+            present, edition, os_text, image, licensed, maker, model, int(kc), fw, int(fkc)
+        )
         level = max((code_info(c).level for c, _ in items), default=0)
         return tuple(items), level
 
     def evidence(self, row: int) -> tuple[bool, ParsedEdition | None, str]:
         """(evidence present?, parsed base edition or None, the text it was read from)."""
-        f = self.inv.field
-        ev = self._evidence(f(row, "coa_present"), f(row, "coa_edition"), self._row_key_class(row))
+        ev = self._row_evidence(row)
         return ev.state in ("present", "not_base", "unknown"), ev.edition, ev.text
+
+    def _row_evidence(self, row: int) -> _Evidence:
+        f = self.inv.field
+        fw_key = f(row, "fw_key")
+        return self._evidence(
+            f(row, "coa_present"),
+            f(row, "coa_edition"),
+            self._row_key_class(row),
+            f(row, "fw_edition"),
+            self._key_class(fw_key)[0] if fw_key else KEY_NONE,
+        )
 
     def _row_key_class(self, row: int) -> int:
         key = self.inv.field(row, "coa_key")
         return self._key_class(key)[0] if key.strip() else KEY_NONE
 
-    def _evidence(self, present: str, edition: str, kc: int) -> _Evidence:
-        """Read the evidence cells of one device (RULES §2: fail closed)."""
+    def _evidence(
+        self, present: str, edition: str, kc: int, fw: str = "", fkc: int = KEY_NONE
+    ) -> _Evidence:
+        """Read the evidence of one device (RULES §2: fail closed): the register's cells,
+        then the firmware key description collected from the PC, if any."""
+        ev = self._register_evidence(present, edition, kc)
+        if not fw.strip() or is_blank(fw):
+            return ev
+        words = self.policy.evidence
+        if fkc == KEY_PROVES_NOTHING:  # a generic or placeholder key in firmware: nothing
+            return replace(ev, firmware_generic=True)
+        fw_ed = parse_edition(fw)
+        if (
+            fw_ed.edition in (None, "unreadable")
+            or words.not_base(fw) is not None
+            or words.doubtful(fw)
+        ):
+            return ev  # not read: the register alone speaks (and says what it says)
+        said = f"the firmware key collected from the PC says {_quote(fw)}"
+        if ev.state in ("none", "key_only", "absent"):
+            conflict = (
+                f"The COA column says {_quote(ev.cell)} but {said}."
+                if ev.state == "absent"
+                else None
+            )
+            return _Evidence("present", fw_ed, fw, fw, None, "firmware", conflict)
+        if ev.edition is not None and ev.edition.edition not in ("unreadable", None):
+            ours = self.policy.rate(ev.edition).verdict
+            theirs = self.policy.rate(fw_ed).verdict
+            if (ours == "qualifies") != (theirs == "qualifies"):
+                conflict = f"The register says {_quote(ev.text)} but {said}."
+                return replace(ev, source="both", conflict=conflict)
+            return replace(ev, source="both")
+        if ev.state == "present":  # the register says present but names no edition
+            return _Evidence("present", fw_ed, fw, ev.cell, None, "both")
+        return ev
+
+    def _register_evidence(self, present: str, edition: str, kc: int) -> _Evidence:
         words = self.policy.evidence
         pc = words.classify(present)
         ed = None if is_blank(edition) else parse_edition(edition)
@@ -442,10 +498,14 @@ class Audit:
         maker: str,
         model: str,
         kc: int,
+        fw: str = "",
+        fkc: int = KEY_NONE,
     ) -> list[Item]:
         items: list[Item] = []
         pol = self.policy
-        ev = self._evidence(present, edition, kc)
+        ev = self._evidence(present, edition, kc, fw, fkc)
+        if ev.conflict:
+            items.append(("EVIDENCE_CONFLICT", ev.conflict))
         ed, ed_text = ev.edition, ev.text
         os_ed = None if is_blank(os_text) else parse_edition(os_text)
         if ev.state in ("absent", "none", "key_only"):
@@ -467,6 +527,11 @@ class Audit:
                 )
             else:
                 detail = "No COA, edition or product key is recorded for this device."
+            if ev.firmware_generic:
+                detail += (
+                    " The firmware key collected from the PC is a published generic key, which "
+                    "proves nothing."
+                )
             if os_ed is not None and pol.rate(os_ed).verdict == "qualifies":
                 detail += (
                     f" The current OS column says {_quote(os_text)}: the installed OS is not "
@@ -682,7 +747,9 @@ class Audit:
     def _relocal(self, row: int) -> None:
         f = self.inv.field
         kc, key_items = self._key_class(f(row, "coa_key"))
-        ck = (*(f(row, n) for n in _LOCAL_FIELDS), str(kc))
+        fw_key = f(row, "fw_key")
+        fkc = self._key_class(fw_key)[0] if fw_key else KEY_NONE
+        ck = (*(f(row, n) for n in _LOCAL_FIELDS), str(kc), str(fkc))
         hit = self._local_cache.get(ck)
         if hit is None:
             hit = self._local_cache[ck] = self._evaluate(ck)
@@ -812,19 +879,30 @@ class Audit:
         """The edition block of the JSON report for one row (shared between rows that
         record the same evidence: treat it as read-only)."""
         f = self.inv.field
-        ck = (f(row, "coa_present"), f(row, "coa_edition"))
+        fw_key = f(row, "fw_key")
+        fkc = self._key_class(fw_key)[0] if fw_key else KEY_NONE
+        ck = (f(row, "coa_present"), f(row, "coa_edition"), f(row, "fw_edition"), fkc)
         hit = self._edition_cache.get(ck)
         return hit if hit is not None else self._edition_block(ck)
 
     def edition_blocks(self) -> list[dict[str, Any]]:
         """``edition(row)`` for every row at once, straight from the columns (shared dicts:
         treat them as read-only)."""
-        present, edition = (self._col(f) for f in ("coa_present", "coa_edition"))
+        cols = ("coa_present", "coa_edition", "fw_edition", "fw_key")
+        present, edition, fw, fw_keys = (self._col(f) for f in cols)
+        key_class = self._key_class
         cache = self._edition_cache
         out: list[dict[str, Any]] = []
         append = out.append
         n = len(self.inv)
-        for i, ck in enumerate(zip(present, edition, strict=False)):
+        if "fw_key" in self.inv.mapping:  # collected keys: their class is part of the key
+            keys: Iterator[tuple[str, str, str, int]] = (
+                (p, e, w, key_class(k)[0] if k else KEY_NONE)
+                for p, e, w, k in zip(present, edition, fw, fw_keys, strict=False)
+            )
+        else:  # the common case, built by zip in C
+            keys = zip(present, edition, fw, repeat(KEY_NONE), strict=False)
+        for i, ck in enumerate(keys):
             if i >= n:
                 break
             hit = cache.get(ck)
@@ -833,8 +911,8 @@ class Audit:
             append(hit)
         return out
 
-    def _edition_block(self, ck: tuple[str, str]) -> dict[str, Any]:
-        ev = self._evidence(ck[0], ck[1], KEY_NONE)
+    def _edition_block(self, ck: tuple[str, str, str, int]) -> dict[str, Any]:
+        ev = self._evidence(ck[0], ck[1], KEY_NONE, ck[2], ck[3])
         ed, text = ev.edition, ev.text
         if ed is None:
             hit = {"text": text, "family": None, "version": None, "edition": None, "verdict": None}
@@ -857,9 +935,14 @@ class Audit:
         """What the file shows as this device's evidence, in the checklist's words."""
         f = self.inv.field
         words = self.policy.evidence
+        ev = self._row_evidence(row)
+        collected = f"OA3 firmware key (collected: {f(row, 'fw_source')})"
+        if ev.source == "firmware":
+            return collected
         found = words.type_of(f(row, "coa_present")) or words.type_of(f(row, "coa_edition"))
-        if found:
-            return found
-        if self._row_key_class(row) == KEY_GOOD:
-            return "product key recorded, type not stated"
-        return "recorded as present, type not stated"
+        if not found:
+            if self._row_key_class(row) == KEY_GOOD:
+                found = "product key recorded, type not stated"
+            else:
+                found = "recorded as present, type not stated"
+        return f"{found}; {collected}" if ev.source == "both" else found

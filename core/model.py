@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "CANONICAL_FIELDS",
@@ -54,10 +55,14 @@ FIELD_LABELS: dict[str, str] = {
     "licensed_product": "Licensed product",
     "location": "Location",
     "notes": "Notes",
+    # derived from collected evidence (importers.collection): never written to the file
+    "fw_edition": "Firmware key description (collected)",
+    "fw_key": "Firmware key (collected)",
+    "fw_source": "Collected from",
 }
 
 # Fields that can carry licence evidence: a file with none of them mapped is said loudly.
-EVIDENCE_FIELDS: tuple[str, ...] = ("coa_present", "coa_edition", "coa_key")
+EVIDENCE_FIELDS: tuple[str, ...] = ("coa_present", "coa_edition", "coa_key", "fw_edition")
 NO_EVIDENCE_NOTICE = (
     "NO LICENCE EVIDENCE COLUMN FOUND: no column was recognised as COA present, COA edition, "
     "product key or OA3 key description, so every device is blocked with COA_MISSING. If the "
@@ -114,6 +119,22 @@ class Inventory:
         self.mapping = dict(mapping)
         self.numeric = numeric or {}
         self.edits: dict[tuple[int, int], str] = {}
+        self.source_width = len(headers)  # columns past this are derived, not in the file
+        # evidence collected from the PCs and merged on (importers.collection.Collection)
+        self.collection: Any = None
+
+    def add_derived(self, fields: dict[str, str], columns: list[list[str]]) -> None:
+        """Append columns that are not in the source (collected evidence), mapped to
+        ``fields`` (field -> title). Exports never write them."""
+        for (fname, title), values in zip(fields.items(), columns, strict=True):
+            if len(values) != len(self.row_numbers):
+                raise ValueError("a derived column needs one value per row")
+            self.columns.append(values)
+            self.headers.append(title)
+            self.mapping[fname] = len(self.columns) - 1
+
+    def is_derived(self, col: int) -> bool:
+        return col >= self.source_width
 
     def __len__(self) -> int:
         return len(self.row_numbers)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 
 from coa_audit.core.audit import Audit, Finding
 from coa_audit.core.codes import code_info
+from coa_audit.core.model import Inventory
 from coa_audit.core.status import STATUSES
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.safety import neutralise_csv
@@ -104,6 +106,7 @@ def _head(audit: Audit) -> dict[str, Any]:
         },
         "mapping": {f: inv.headers[c] for f, c in inv.mapping.items()},
         "summary": audit.summary().as_dict(),
+        **({"collection": inv.collection.as_dict(inv)} if inv.collection is not None else {}),
     }
 
 
@@ -170,7 +173,34 @@ def report_text(audit: Audit, width: int = 80) -> str:
                 w(wrap.fill(f"{f.code}{col}: {safe_text(f.message)}") + "\n")
     else:
         w("\nevery device is eligible\n")
+    if inv.collection is not None:
+        _collection_text(inv, w, width)
     return out.getvalue()
+
+
+def _collection_text(inv: Inventory, w: Callable[[str], object], width: int) -> None:
+    """The two lists a register alone cannot give, from the evidence collected on the PCs."""
+    c = inv.collection
+    files = ", ".join(f"{safe_text(Path(f.path).name)} ({f.rows} rows)" for f in c.files)
+    w(f"\ncollected evidence: {files}; {c.matched} register devices matched")
+    w(f" ({c.by_hostname} by host name)\n" if c.by_hostname else "\n")
+    for note in c.ambiguous:
+        w(f"  ambiguous: {safe_text(note)}\n"[: width + 1])
+    w(f"\nin the register, not seen in the collection ({len(c.not_collected)})\n")
+    for r in c.not_collected:
+        tag = safe_text(inv.field(r, "asset_tag")) or "-"
+        serial = safe_text(inv.field(r, "serial_number")) or "-"
+        host = safe_text(inv.field(r, "hostname")) or "-"
+        w(f"    row {inv.row_numbers[r]:<6} tag {tag}  serial {serial}  host {host}"[:width] + "\n")
+    w(f"\nreported in, not in the register ({len(c.not_in_register)})\n")
+    for rec in c.not_in_register:
+        host, serial = safe_text(rec["hostname"]) or "-", safe_text(rec["serial_number"]) or "-"
+        line = (
+            f"    {host}  serial {serial}"
+            f"  {safe_text(rec['manufacturer'])} {safe_text(rec['model'])}"
+            f"  ({safe_text(rec['file'])} row {rec['row']})"
+        )
+        w(line[:width] + "\n")
 
 
 def report_csv(audit: Audit) -> str:

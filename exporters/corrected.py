@@ -84,7 +84,7 @@ def _write_csv(inv: Inventory, src: Path, target: Path, annotations: Annotations
     edits = _edits_by_row(inv)
     extra: dict[int, list[str]] = {}
     if annotations is not None:
-        width = len(inv.headers)
+        width = inv.source_width
         extra[inv.source.header_row] = list(ANNOTATION_HEADERS)
         for r, (status, findings) in enumerate(annotations):
             extra[inv.row_numbers[r]] = [status, findings]
@@ -312,7 +312,7 @@ def _write_patched_package(
                 numeric = True
             edits[rnum][first + col] = (value, numeric)
     if annotations is not None:
-        a = first + len(inv.headers)
+        a = first + inv.source_width
         head = edits.setdefault(inv.source.header_row, {})
         head[a], head[a + 1] = (ANNOTATION_HEADERS[0], False), (ANNOTATION_HEADERS[1], False)
         for r, (status, findings) in enumerate(annotations):
@@ -394,9 +394,10 @@ def _write_new_xlsx(inv: Inventory, target: Path, annotations: Annotations) -> N
         return cell
 
     extra_head = list(ANNOTATION_HEADERS) if annotations is not None else []
-    ws.append([text_cell(h) for h in [*inv.headers, *extra_head]])
+    ws.append([text_cell(h) for h in [*inv.headers[: inv.source_width], *extra_head]])
     for r in range(len(inv)):
         extra = list(annotations[r]) if annotations is not None else []
-        ws.append([text_cell(v) for v in [*(inv.value(r, c) for c in range(inv.width)), *extra]])
+        values = (inv.value(r, c) for c in range(inv.source_width))
+        ws.append([text_cell(v) for v in [*values, *extra]])
     with atomic_writer(target) as f:
         wb.save(f)

@@ -16,9 +16,11 @@ from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from coa_audit.core.audit import Audit
+from coa_audit.core.errors import UsageError
 from coa_audit.core.history import Edit, History, MappingChange
 from coa_audit.core.model import ID_FIELDS, Inventory
 from coa_audit.core.policy import Policy, load_policy
+from coa_audit.importers.collection import merge_collection
 from coa_audit.importers.headers import parse_overrides
 from coa_audit.importers.load import load_inventory
 from coa_audit.importers.xlsx_parts import SpecialCells, special_cells
@@ -26,6 +28,11 @@ from coa_audit.session.journal import Journal, JournalLog, Op, SessionLog
 from coa_audit.session.mappings import load_mapping_file, mapping_overrides, saved_mapping_for
 
 __all__ = ["MappingChange", "Restored", "Session", "open_session"]
+
+_DERIVED = (
+    "this column was collected from the PCs, not read from the register: correct the "
+    "collection file and run again"
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -67,6 +74,8 @@ class Session:
 
     def cell_notice(self, row: int, col: int) -> tuple[str | None, str | None]:
         """(why an edit of this cell is refused, what else it will do), as far as known."""
+        if self.inventory.is_derived(col):
+            return _DERIVED, None
         special = self._special
         if special is None:
             return None, None
@@ -116,6 +125,8 @@ class Session:
     # -- changing the inventory ------------------------------------------------------------
     def apply(self, row: int, col: int, value: str, origin: str = "screen") -> Edit | None:
         """Set one cell (journaled, then applied). None when the value did not change."""
+        if self.inventory.is_derived(col):
+            raise UsageError(_DERIVED)
         edit = self.history.apply(row, col, value, origin)
         if edit is not None and self.journal is not None:
             self._write([self._apply_entry(edit)])
@@ -317,6 +328,7 @@ def open_session(
     policy_path: str | Path | None = None,
     maps: Sequence[str] = (),
     mapping_file: str | Path | None = None,
+    evidence: Sequence[str | Path] = (),
     progress: Progress | None = None,
 ) -> Session:
     """Policy first (a usage error should not wait for a large file), then the file, then the
@@ -338,6 +350,8 @@ def open_session(
             inv.mapping = forced
         elif not maps:
             _note_saved_mapping(inv)
+        if evidence:  # firmware evidence collected from the PCs, merged by serial/host name
+            inv.collection = merge_collection(inv, [Path(p) for p in evidence])
         session = Session(inv, policy, Audit(inv, policy, progress=check))
     return session
 

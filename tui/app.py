@@ -472,6 +472,7 @@ class CoaAuditApp(App[None]):
         policy_path: str | Path | None = None,
         maps: Sequence[str] = (),
         mapping_file: str | Path | None = None,
+        evidence: Sequence[str | Path] = (),
     ) -> None:
         super().__init__()
         self.path = Path(path)
@@ -482,6 +483,7 @@ class CoaAuditApp(App[None]):
             policy_path=policy_path,
             maps=tuple(maps),
             mapping_file=mapping_file,
+            evidence=tuple(evidence),
         )
         self.session: Session | None = None
         self.main: MainScreen | None = None
