@@ -48,6 +48,8 @@ class Checklist:
     counts: dict[str, int]
     eligible: list[tuple[str, ...]] = field(default_factory=list)
     excluded: list[tuple[str, ...]] = field(default_factory=list)
+    # the files of evidence collected from the PCs: one sentence each (name, SHA-256, rows)
+    sources: list[str] = field(default_factory=list)
 
 
 def _edition_name(audit: Audit, ed: ParsedEdition | None, text: str) -> str:
@@ -83,6 +85,12 @@ def build_checklist(audit: Audit, header: dict[str, str]) -> Checklist:
             "not_pc": s.out_of_scope,
         },
     )
+    if inv.collection is not None:
+        out.sources = [
+            f"Evidence collected from the PCs: {Path(cf.path).name} (SHA-256 {cf.sha256}, "
+            f"{cf.rows} rows)."
+            for cf in inv.collection.files
+        ]
     f = inv.field
     for r in range(len(inv)):
         row = str(inv.row_numbers[r])
@@ -151,6 +159,7 @@ def write_md(cl: Checklist, target: Path) -> Path:
         f"Excluded: {c['review'] + c['blocked']} ({c['blocked']} blocked, "
         f"{c['review']} under review).{_not_pc_sentence(c)}",
         "",
+        *(f"{_md(s)}\n" for s in cl.sources),
         STATEMENT,
         "",
         *_md_table(
@@ -219,9 +228,12 @@ def write_xlsx(cl: Checklist, target: Path) -> Path:
     ws.append([cell(ws, "Eligible", BOLD), cell(ws, c["eligible"])])
     ws.append([cell(ws, "Excluded", BOLD), cell(ws, c["review"] + c["blocked"])])
     ws.append([cell(ws, "Not PCs (counted apart)", BOLD), cell(ws, c["not_pc"])])
+    for source in cl.sources:
+        ws.append([cell(ws, source)])
     ws.append([cell(ws, STATEMENT)])
     ws.append([])
-    header_row = len(HEADER_FIELDS) + 8  # title, fields, 4 counts, statement, blank
+    # title, fields, 4 counts, collection files, statement, blank
+    header_row = len(HEADER_FIELDS) + 8 + len(cl.sources)
     ws.append(row_cells(ws, list(ELIGIBLE_HEADERS), BOLD))
     ws.print_title_rows = f"{header_row}:{header_row}"
     for row in cl.eligible:
@@ -322,6 +334,8 @@ def write_pdf(cl: Checklist, target: Path, paper: str = "A4") -> Path:
         new_y="NEXT",
     )
     pdf.ln(1)
+    for source in cl.sources:
+        pdf.multi_cell(0, 5, clean(source), new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(0, 5, STATEMENT, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     line_h = 5.0

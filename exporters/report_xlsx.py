@@ -20,6 +20,39 @@ def _when(t: float) -> str:
     return dt.datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds") if t else ""
 
 
+def _collection_sheets(wb, audit: Audit) -> None:  # wb: a write-only openpyxl Workbook
+    """The two lists no register gives: devices not seen in the collection, PCs that
+    reported in but are missing from the register."""
+    inv = audit.inv
+    c = inv.collection
+    ws = wb.create_sheet("Not collected")
+    ws.append(row_cells(ws, ["Row", "Asset tag", "Serial", "Hostname", "Status"], BOLD))
+    for r in c.not_collected:
+        f = inv.field
+        ws.append(
+            row_cells(
+                ws,
+                [
+                    inv.row_numbers[r],
+                    f(r, "asset_tag"),
+                    f(r, "serial_number"),
+                    f(r, "hostname"),
+                    audit.status(r),
+                ],
+            )
+        )
+    ws = wb.create_sheet("Not in register")
+    keys = ["file", "row", "hostname", "serial_number", "manufacturer", "model"]
+    heads = ["File", "Row", "Hostname", "Serial", "Maker", "Model", "Firmware key description"]
+    ws.append(row_cells(ws, heads, BOLD))
+    for rec in c.not_in_register:
+        ws.append(row_cells(ws, [*(rec[k] for k in keys), rec["firmware_key_description"]]))
+    ws = wb.create_sheet("Collection files")
+    ws.append(row_cells(ws, ["File", "SHA-256", "Rows"], BOLD))
+    for cf in c.files:
+        ws.append(row_cells(ws, [cf.path, cf.sha256, cf.rows]))
+
+
 def device_label(audit: Audit, row: int) -> str:
     inv = audit.inv
     parts = [
@@ -161,6 +194,8 @@ def write_audit_report(
             row_cells(cs, ["", "(column mapping)", "mapping", old, new, _when(m.time), m.origin])
         )
     cs.auto_filter.ref = f"A1:G{len(changes) + len(mapping_changes) + 1}"
+    if inv.collection is not None:
+        _collection_sheets(wb, audit)
 
     with atomic_writer(target) as f:
         wb.save(f)
