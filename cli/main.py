@@ -399,6 +399,33 @@ def export(
             typer.echo(f"wrote {w.path} ({w.what}, {w.path.stat().st_size} bytes)", err=True)
 
 
+@app.command("collect-script", epilog=EXIT_CODES_HELP)
+def collect_script(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the script here instead of stdout."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Print (or write) the PowerShell script that collects each PC's firmware key evidence
+    for --evidence."""
+    from importlib import resources
+
+    text = (
+        resources.files("coa_audit.importers")
+        .joinpath("data/collect-coa-evidence.ps1")
+        .read_text(encoding="utf-8")
+    )
+    with _guard():
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+        if output.exists() and not force:
+            raise UsageError(f"{output} exists; use --force to overwrite it")
+        write_bytes_atomic(output, text.replace("\n", "\r\n").encode("utf-8-sig"))
+        typer.echo(f"wrote {output}", err=True)
+
+
 @app.command()
 def codes() -> None:
     """List every finding code with its severity and meaning."""

@@ -97,6 +97,14 @@ EXPECTED: dict[str, dict[str, str | None]] = {
         "coa_edition": "OA3xOriginalProductKeyDescription",
     },
     "autopilot-hashes.csv": {"serial_number": "Device Serial Number", "coa_key": None},
+    # what `coa-audit collect-script` writes through Windows PowerShell 5.1's Export-Csv
+    "collect-script-ps51.csv": {
+        "hostname": "ComputerName",
+        "serial_number": "SerialNumber",
+        "current_os": "OSCaption",
+        "coa_edition": "OA3xOriginalProductKeyDescription",
+        "coa_key": "OA3xOriginalProductKey",
+    },
     "dell-order.csv": {"serial_number": "Service Tag", "coa_present": "PKID"},
     "hp-order.csv": {"serial_number": "Serial Number", "current_os": "Operating System"},
     "lenovo-order.csv": {"serial_number": "Serial Number", "model": "Machine Type Model"},

@@ -37,7 +37,7 @@ from coa_audit.session.journal import JournalLog, SessionLog
 from coa_audit.session.mappings import mapping_overrides, save_mapping, saved_mapping_for
 from coa_audit.session.session import Restored, Session, open_session
 from coa_audit.session.state import load_user_profile, save_user_profile
-from coa_audit.tui.grid import FILTERS, Grid
+from coa_audit.tui.grid import COLLECTION_FILTERS, FILTERS, Grid
 from coa_audit.tui.screens import (
     BusyScreen,
     ConfirmScreen,
@@ -252,8 +252,29 @@ class MainScreen(Screen[None]):
 
     def action_cycle_filter(self) -> None:
         grid = self.grid
-        grid.set_filter(FILTERS[(FILTERS.index(grid.filter) + 1) % len(FILTERS)])
+        filters = FILTERS + (COLLECTION_FILTERS if self.audit.inv.collection else ())
+        grid.set_filter(filters[(filters.index(grid.filter) + 1) % len(filters)])
         self.refresh_status()
+        if grid.filter == "not-in-register":
+            self.show_not_in_register()
+
+    def show_not_in_register(self) -> None:
+        """The PCs that reported in but are missing from the register (they have no row)."""
+        collection = self.audit.inv.collection
+        text = Text()
+        records = collection.not_in_register if collection else []
+        text.append(f"Reported in, not in the register ({len(records)})", style="bold")
+        text.append("   (escape closes; f goes on to the next filter)\n\n")
+        for rec in records:
+            text.append(
+                f"{safe_text(rec['hostname']) or '-'}  serial "
+                f"{safe_text(rec['serial_number']) or '-'}  {safe_text(rec['manufacturer'])} "
+                f"{safe_text(rec['model'])}  {safe_text(rec['firmware_key_description'])}  "
+                f"({safe_text(rec['file'])} row {rec['row']})\n"
+            )
+        if not records:
+            text.append("None: every PC that reported in is in the register.")
+        self.app.push_screen(DetailScreen(text))
 
     def action_sort(self, descending: bool) -> None:
         self.grid.set_sort(self.grid.cursor_col, descending)

@@ -27,9 +27,11 @@ from coa_audit.core.model import FIELD_LABELS
 from coa_audit.core.status import Status
 from coa_audit.core.text import safe_text
 
-__all__ = ["FILTERS", "Column", "Grid"]
+__all__ = ["COLLECTION_FILTERS", "FILTERS", "Column", "Grid"]
 
 FILTERS = ("all", "problems", "blocked", "review", "eligible", "not-pc")
+# with evidence collected from the PCs (--evidence): the two lists a register cannot give
+COLLECTION_FILTERS = ("not-collected", "not-in-register")
 
 _PROBLEM = re.compile(rb"[\x01\x02]")
 MAX_COL_WIDTH = 28
@@ -195,6 +197,10 @@ class Grid(ScrollView, can_focus=True):
         f = self.filter
         if f == "all":
             view: Sequence[int] = base
+        elif f in COLLECTION_FILTERS:
+            collection = self.inv.collection
+            rows = set(collection.not_collected) if collection and f == "not-collected" else set()
+            view = array("I", [r for r in base if r in rows])  # PCs not in the register: a list
         else:
             want = {
                 "problems": (1, 2),

@@ -114,7 +114,7 @@ class DetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(self.text)
+            yield Static(self.text, id="detail-text")
 
 
 class ConfirmScreen(ModalScreen[bool]):
