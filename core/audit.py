@@ -895,7 +895,7 @@ class Audit:
         out: list[dict[str, Any]] = []
         append = out.append
         n = len(self.inv)
-        if "fw_key" in self.inv.mapping:  # collected keys: their class is part of the key
+        if "fw_key" in self.inv.mapping and any(fw_keys):  # collected keys: part of the key
             keys: Iterator[tuple[str, str, str, int]] = (
                 (p, e, w, key_class(k)[0] if k else KEY_NONE)
                 for p, e, w, k in zip(present, edition, fw, fw_keys, strict=False)

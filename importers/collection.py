@@ -10,16 +10,29 @@ and lists what did not match either way."""
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import not_
 from pathlib import Path
 
-from coa_audit.core.errors import InputError, UsageError
+from coa_audit.core.errors import CoaError, InputError, UsageError
 from coa_audit.core.model import Inventory
 from coa_audit.importers.headers import norm_header
 from coa_audit.importers.load import load_inventory
 
-__all__ = ["COLLECTED_FIELDS", "Collection", "CollectionFile", "merge_collection"]
+__all__ = [
+    "COLLECTED_FIELDS",
+    "CollectedFile",
+    "Collection",
+    "CollectionFile",
+    "PendingCollection",
+    "merge_collection",
+    "read_collection_file",
+]
 
 # derived fields the merge adds to the register, with their column titles
 COLLECTED_FIELDS = {
@@ -32,6 +45,8 @@ _ALNUM = re.compile(r"[^0-9A-Z]+")
 
 
 def _norm_serial(value: str) -> str:
+    if value.isalnum():  # most serials: no spaces or punctuation to strip
+        return value.upper()
     return _ALNUM.sub("", value.upper())
 
 
@@ -83,68 +98,226 @@ def _files(paths: list[Path]) -> list[Path]:
     return out
 
 
-def merge_collection(inv: Inventory, paths: list[Path]) -> Collection:
-    """Read the collection files and merge them onto ``inv`` (adds the derived columns)."""
-    out = Collection()
-    serials: dict[str, list[int]] = {}
-    hosts: dict[str, list[int]] = {}
-    for r in range(len(inv)):
-        s = _norm_serial(inv.field(r, "serial_number"))
-        if s:
-            serials.setdefault(s, []).append(r)
-        h = _norm_host(inv.field(r, "hostname"))
-        if h:
-            hosts.setdefault(h, []).append(r)
-    n = len(inv)
-    fw_edition, fw_key, fw_source = [""] * n, [""] * n, [""] * n
-    seen = bytearray(n)
-    for path in _files(paths):
-        try:
-            col = load_inventory(path)
-        except InputError as exc:
-            raise InputError(f"--evidence: {exc}") from None
-        out.files.append(CollectionFile(str(path), col.source.sha256, len(col)))
-        when_col = next(
-            (c for c, h in enumerate(col.headers) if norm_header(h) in _WHEN_HEADERS), None
-        )
-        default_when = dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
-        label = path.name
-        f = col.field
-        for i in range(len(col)):
-            serial, host = f(i, "serial_number"), f(i, "hostname")
-            rows = serials.get(_norm_serial(serial), []) if _norm_serial(serial) else []
-            how = "serial"
-            if not rows and _norm_host(host):
-                rows, how = hosts.get(_norm_host(host), []), "hostname"
-            if len(rows) > 1:
-                where = ", ".join(str(inv.row_numbers[r]) for r in rows[:5])
-                out.ambiguous.append(
-                    f"{label} row {col.row_numbers[i]}: {how} {serial or host!r} is on "
-                    f"{len(rows)} register rows ({where})"
+@dataclass
+class CollectedFile:
+    """One collection file, reduced to what the merge needs (it crosses a process
+    boundary: plain lists only)."""
+
+    path: str
+    sha256: str
+    rows: list[int]
+    serial: list[str]
+    host: list[str]
+    manufacturer: list[str]
+    model: list[str]
+    description: list[str]
+    key: list[str]
+    when: list[str]
+
+
+def read_collection_file(path: str) -> CollectedFile:
+    """Read one collection file with the register importer and keep its evidence columns."""
+    import gc
+
+    gc.disable()  # as for the register: big lists, no cycles (see session._collector_paused)
+    try:
+        col = load_inventory(path)
+    except InputError as exc:
+        raise InputError(f"--evidence: {exc}") from None
+    finally:
+        gc.enable()
+
+    def values(name: str) -> list[str]:
+        c = col.mapping.get(name)
+        return col.columns[c] if c is not None else [""] * len(col)
+
+    when_col = next((c for c, h in enumerate(col.headers) if norm_header(h) in _WHEN_HEADERS), None)
+    if when_col is not None:
+        when = [v[:10] for v in col.columns[when_col]]
+    else:
+        when = [dt.date.fromtimestamp(Path(path).stat().st_mtime).isoformat()] * len(col)
+    return CollectedFile(
+        path,
+        col.source.sha256,
+        list(col.row_numbers),
+        values("serial_number"),
+        values("hostname"),
+        values("manufacturer"),
+        values("model"),
+        values("coa_edition"),
+        values("coa_key"),
+        when,
+    )
+
+
+class PendingCollection:
+    """Collection files being read in another process while the register loads (they are
+    as large as the register: reading them side by side uses the second core). The child is
+    ``python -m coa_audit.importers.collection FILE``: it never runs the caller's own main
+    module, and hands back plain lists."""
+
+    PARALLEL_FROM = 8 * 1024 * 1024  # bytes; smaller files are read in this process
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = _files(paths)
+        self._children: list[subprocess.Popen[bytes]] = []
+        if sum(p.stat().st_size for p in self.paths) >= self.PARALLEL_FROM:
+            self._children = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "coa_audit.importers.collection", str(p)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    stdin=subprocess.DEVNULL,
                 )
-                continue
-            if not rows:
+                for p in self.paths
+            ]
+
+    def result(self) -> list[CollectedFile]:
+        try:
+            if not self._children:
+                return [read_collection_file(str(p)) for p in self.paths]
+            out = []
+            for path, child in zip(self.paths, self._children, strict=True):
+                data, _ = child.communicate()
+                try:
+                    kind, value = pickle.loads(data)
+                except Exception:
+                    raise InputError(f"--evidence {path}: it could not be read") from None
+                if kind == "error":
+                    message, code = value
+                    raise (UsageError if code == UsageError.exit_code else InputError)(message)
+                out.append(value)
+            return out
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop reading (the register failed, or the work is done)."""
+        for child in self._children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            if child.stdout is not None:
+                child.stdout.close()
+        self._children = []
+
+
+def _child_main(path: str) -> None:
+    """``python -m coa_audit.importers.collection FILE``: read, pickle to stdout."""
+    try:
+        result: tuple[str, object] = ("ok", read_collection_file(path))
+    except CoaError as exc:
+        result = ("error", (str(exc), exc.exit_code))
+    except Exception as exc:  # a bug: one line, like everywhere else
+        result = ("error", (f"--evidence {path}: internal error: {type(exc).__name__}", 3))
+    sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
+
+
+def _keys(values: list[str], norm) -> list[str]:  # norm: str -> str
+    """The normalised key of every value ("" for a blank), at C speed where it can be."""
+    if norm is _norm_serial:  # the common serial is upper-cased, nothing more
+        keys = list(map(str.upper, values))
+        for i in compress(range(len(values)), map(not_, map(str.isalnum, values))):
+            keys[i] = norm(values[i]) if values[i] else ""
+        return keys
+    return [norm(v) if v else "" for v in values]
+
+
+class _Index:
+    """key -> register row. A key is shared (ambiguous) when its first and last rows
+    differ; both tables are built by ``dict`` from ``zip`` (no per-row Python code)."""
+
+    def __init__(self, keys: list[str]) -> None:
+        n = len(keys)
+        self.last = dict(zip(keys, range(n), strict=True))
+        self.first = dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))
+        self.last.pop("", None)
+
+    def shared(self, key: str) -> bool:
+        return key in self.last and self.first[key] != self.last[key]
+
+
+def merge_collection(inv: Inventory, files: list[CollectedFile]) -> Collection:
+    """Merge the collected files onto ``inv`` (adds the derived columns) and list what did
+    not match either way."""
+    out = Collection()
+    n = len(inv)
+    blank = [""] * n
+    sc, hc = inv.mapping.get("serial_number"), inv.mapping.get("hostname")
+    serial_values = inv.column_values(sc) if sc is not None else blank
+    host_values = inv.column_values(hc) if hc is not None else blank
+    serials = _Index(_keys(serial_values, _norm_serial))
+    host_index: list[_Index] = []  # built on first need
+
+    def by_host(key: str) -> tuple[int | None, bool]:
+        if not host_index:
+            host_index.append(_Index(_keys(host_values, _norm_host)))
+        return host_index[0].last.get(key), host_index[0].shared(key)
+
+    fw_edition, fw_key, fw_source = [""] * n, [""] * n, [""] * n
+    matched: set[int] = set()
+    hostname_rows: set[int] = set()
+    for cf in files:
+        out.files.append(CollectionFile(cf.path, cf.sha256, len(cf.rows)))
+        label = Path(cf.path).name
+        keys = _keys(cf.serial, _norm_serial)
+        found = list(map(serials.last.get, keys))
+        firsts = list(map(serials.first.get, keys))
+        # register row -> collected row; the common case (a unique serial) in one pass
+        pairs = {
+            r: i
+            for i, (r, f) in enumerate(zip(found, firsts, strict=True))
+            if r is not None and r == f
+        }
+        slow = [
+            i for i, (r, f) in enumerate(zip(found, firsts, strict=True)) if r is None or r != f
+        ]
+        for i in slow:  # by host name, ambiguous, or not in the register
+            r, how, shared = found[i], "serial", serials.shared(keys[i])
+            if r is None and not shared and cf.host[i]:
+                how = "hostname"
+                r, shared = by_host(_norm_host(cf.host[i]))
+            if r is not None and shared:
+                shown = cf.serial[i] if how == "serial" else cf.host[i]
+                out.ambiguous.append(
+                    f"{label} row {cf.rows[i]}: {how} {shown!r} is on more than one register row"
+                )
+            elif r is None:
                 out.not_in_register.append(
                     {
                         "file": label,
-                        "row": str(col.row_numbers[i]),
-                        "hostname": host,
-                        "serial_number": serial,
-                        "manufacturer": f(i, "manufacturer"),
-                        "model": f(i, "model"),
-                        "firmware_key_description": f(i, "coa_edition"),
+                        "row": str(cf.rows[i]),
+                        "hostname": cf.host[i],
+                        "serial_number": cf.serial[i],
+                        "manufacturer": cf.manufacturer[i],
+                        "model": cf.model[i],
+                        "firmware_key_description": cf.description[i],
                     }
                 )
-                continue
-            r = rows[0]
-            if not seen[r]:
-                out.matched += 1
-                out.by_hostname += how == "hostname"
-            seen[r] = 1  # a later collection of the same PC wins
-            when = col.value(i, when_col)[:10] if when_col is not None else default_when
-            fw_edition[r] = f(i, "coa_edition")
-            fw_key[r] = f(i, "coa_key")
-            fw_source[r] = f"{label}, {when}"
-    out.not_collected = [r for r in range(n) if not seen[r]]
+            else:
+                pairs[r] = i
+                hostname_rows.add(r)
+        # a later collection of the same PC wins; the columns are built in one pass each
+        sources: dict[str, str] = {}
+        for r, i in pairs.items():
+            when = cf.when[i]
+            src = sources.get(when)
+            if src is None:
+                src = sources[when] = f"{label}, {when}"
+            fw_edition[r], fw_key[r], fw_source[r] = cf.description[i], cf.key[i], src
+        matched.update(pairs)
+    out.matched = len(matched)
+    out.by_hostname = len(hostname_rows & matched)
+    seen = matched
+    out.not_collected = [r for r in range(n) if r not in seen]
     inv.add_derived(COLLECTED_FIELDS, [fw_edition, fw_key, fw_source])
     return out
+
+
+if __name__ == "__main__":
+    # run from the module under its real name, so what is pickled names
+    # coa_audit.importers.collection, not __main__
+    from coa_audit.importers.collection import _child_main as child_main
+
+    child_main(sys.argv[1])

@@ -20,7 +20,7 @@ from coa_audit.core.errors import UsageError
 from coa_audit.core.history import Edit, History, MappingChange
 from coa_audit.core.model import ID_FIELDS, Inventory
 from coa_audit.core.policy import Policy, load_policy
-from coa_audit.importers.collection import merge_collection
+from coa_audit.importers.collection import PendingCollection, merge_collection
 from coa_audit.importers.headers import parse_overrides
 from coa_audit.importers.load import load_inventory
 from coa_audit.importers.xlsx_parts import SpecialCells, special_cells
@@ -341,8 +341,15 @@ def open_session(
         overrides = {**{h: f for f, h in saved.items()}, **overrides}
     read = (lambda done, total: progress("reading", done, total)) if progress else None
     check = (lambda done, total: progress("auditing", done, total)) if progress else None
+    # collection files are read in another process while the register loads here
+    pending = PendingCollection([Path(p) for p in evidence]) if evidence else None
     with _collector_paused():
-        inv = load_inventory(path, sheet=sheet, overrides=overrides, progress=read)
+        try:
+            inv = load_inventory(path, sheet=sheet, overrides=overrides, progress=read)
+        except BaseException:
+            if pending is not None:
+                pending.close()
+            raise
         if saved is not None:  # exactly the saved mapping: no other column is guessed
             forced = {
                 f: c for f, c in inv.mapping.items() if f in saved.keys() | set(overrides.values())
@@ -350,8 +357,8 @@ def open_session(
             inv.mapping = forced
         elif not maps:
             _note_saved_mapping(inv)
-        if evidence:  # firmware evidence collected from the PCs, merged by serial/host name
-            inv.collection = merge_collection(inv, [Path(p) for p in evidence])
+        if pending is not None:  # firmware evidence from the PCs, merged by serial/host name
+            inv.collection = merge_collection(inv, pending.result())
         session = Session(inv, policy, Audit(inv, policy, progress=check))
     return session
 
