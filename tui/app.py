@@ -264,7 +264,7 @@ class MainScreen(Screen[None]):
         text = Text()
         records = collection.not_in_register if collection else []
         text.append(f"Reported in, not in the register ({len(records)})", style="bold")
-        text.append("   (escape closes; f goes on to the next filter)\n\n")
+        text.append("   (escape closes; then f shows the next filter)\n\n")
         for rec in records:
             text.append(
                 f"{safe_text(rec['hostname']) or '-'}  serial "
