@@ -221,21 +221,51 @@ def _keys(values: list[str], norm) -> list[str]:  # norm: str -> str
         for i in compress(range(len(values)), map(not_, map(str.isalnum, values))):
             keys[i] = norm(values[i]) if values[i] else ""
         return keys
-    return [norm(v) if v else "" for v in values]
+    # host names: upper case at C speed; only names with a domain or spaces need more
+    keys = list(map(str.upper, values))
+    for i, v in enumerate(values):
+        if "." in v or v[:1].isspace() or v[-1:].isspace():
+            keys[i] = norm(v)
+    return keys
 
 
 class _Index:
-    """key -> register row. A key is shared (ambiguous) when its first and last rows
-    differ; both tables are built by ``dict`` from ``zip`` (no per-row Python code)."""
+    """key -> register row, from the keys' hashes sorted with numpy (no dict of a million
+    keys). A key held by two rows or more is shared (ambiguous); a hit is confirmed on the
+    key itself, so a hash collision never merges two devices."""
 
     def __init__(self, keys: list[str]) -> None:
-        n = len(keys)
-        self.last = dict(zip(keys, range(n), strict=True))
-        self.first = dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))
-        self.last.pop("", None)
+        import numpy as np
 
-    def shared(self, key: str) -> bool:
-        return key in self.last and self.first[key] != self.last[key]
+        self.keys = keys
+        hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+        order = np.argsort(hashes, kind="stable")
+        self.hashes, self.rows = hashes[order], order
+        runs = self.hashes[1:] == self.hashes[:-1]
+        self.shared_hashes = set(self.hashes[1:][runs].tolist())
+        self.blank = hash("")
+
+    def lookup(self, keys: list[str]) -> tuple[list[int | None], list[bool]]:
+        """(register row or None, shared?) for every key."""
+        import numpy as np
+
+        if not len(self.hashes):
+            return [None] * len(keys), [False] * len(keys)
+        wanted = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+        pos = np.minimum(np.searchsorted(self.hashes, wanted), len(self.hashes) - 1)
+        hit = (self.hashes[pos] == wanted) & (wanted != self.blank)
+        rows = self.rows[pos].tolist()
+        mine = self.keys
+        found = [
+            r if ok and mine[r] == k else None
+            for r, ok, k in zip(rows, hit.tolist(), keys, strict=True)
+        ]
+        shared_hashes = self.shared_hashes
+        if not shared_hashes:
+            return found, [False] * len(keys)
+        blank = self.blank
+        shared = [h in shared_hashes and h != blank for h in wanted.tolist()]
+        return found, shared
 
 
 def merge_collection(inv: Inventory, files: list[CollectedFile]) -> Collection:
@@ -250,11 +280,6 @@ def merge_collection(inv: Inventory, files: list[CollectedFile]) -> Collection:
     serials = _Index(_keys(serial_values, _norm_serial))
     host_index: list[_Index] = []  # built on first need
 
-    def by_host(key: str) -> tuple[int | None, bool]:
-        if not host_index:
-            host_index.append(_Index(_keys(host_values, _norm_host)))
-        return host_index[0].last.get(key), host_index[0].shared(key)
-
     fw_edition, fw_key, fw_source = [""] * n, [""] * n, [""] * n
     matched: set[int] = set()
     hostname_rows: set[int] = set()
@@ -262,22 +287,29 @@ def merge_collection(inv: Inventory, files: list[CollectedFile]) -> Collection:
         out.files.append(CollectionFile(cf.path, cf.sha256, len(cf.rows)))
         label = Path(cf.path).name
         keys = _keys(cf.serial, _norm_serial)
-        found = list(map(serials.last.get, keys))
-        firsts = list(map(serials.first.get, keys))
+        found, shared_keys = serials.lookup(keys)
         # register row -> collected row; the common case (a unique serial) in one pass
         pairs = {
             r: i
-            for i, (r, f) in enumerate(zip(found, firsts, strict=True))
-            if r is not None and r == f
+            for i, (r, sh) in enumerate(zip(found, shared_keys, strict=True))
+            if r is not None and not sh
         }
         slow = [
-            i for i, (r, f) in enumerate(zip(found, firsts, strict=True)) if r is None or r != f
+            i for i, (r, sh) in enumerate(zip(found, shared_keys, strict=True)) if r is None or sh
         ]
+        # rows no serial found: look them up by host name, all at once
+        by_name = [i for i in slow if found[i] is None and not shared_keys[i] and cf.host[i]]
+        host_hits: dict[int, tuple[int | None, bool]] = {}
+        if by_name:
+            if not host_index:
+                host_index.append(_Index(_keys(host_values, _norm_host)))
+            rows, shared_hosts = host_index[0].lookup([_norm_host(cf.host[i]) for i in by_name])
+            host_hits = dict(zip(by_name, zip(rows, shared_hosts, strict=True), strict=True))
         for i in slow:  # by host name, ambiguous, or not in the register
-            r, how, shared = found[i], "serial", serials.shared(keys[i])
-            if r is None and not shared and cf.host[i]:
+            r, how, shared = found[i], "serial", shared_keys[i]
+            if i in host_hits:
                 how = "hostname"
-                r, shared = by_host(_norm_host(cf.host[i]))
+                r, shared = host_hits[i]
             if r is not None and shared:
                 shown = cf.serial[i] if how == "serial" else cf.host[i]
                 out.ambiguous.append(

@@ -279,3 +279,27 @@ async def test_the_unmatched_lists_are_a_filter_away(tmp_path: Path) -> None:
         assert isinstance(app.screen, DetailScreen)
         text = str(app.screen.query_one("#detail-text").render())
         assert all(s in text for s in unregistered)
+
+
+def test_blank_and_shared_serials_fall_back_or_are_ambiguous(tmp_path: Path) -> None:
+    register = tmp_path / "r.csv"
+    register.write_text("Serial Number,Hostname\n,PC-A\n,PC-B\nDUP-1,PC-C\nDUP-1,PC-D\nU-1,PC-E\n")
+    collection = tmp_path / "c.csv"
+    collection.write_text(
+        "ComputerName,SerialNumber,OA3xOriginalProductKeyDescription\n"
+        f"pc-b.contoso.local,,{PRO}\n"  # no serial: found by host name
+        f"PC-C,dup-1,{PRO}\n"  # a serial two register rows share: ambiguous, never guessed
+        f"PC-E,u 1,{PRO}\n"  # another spacing and case
+    )
+    doc = run_cli("check", register, "--evidence", collection, "--format", "json", *NEVER).json()
+    col = doc["collection"]
+    assert col["matched"] == 2 and col["matched_by_hostname"] == 1
+    assert len(col["ambiguous"]) == 1 and "dup-1" in col["ambiguous"][0]
+    assert col["not_in_register"] == []
+    assert [d["status"] for d in doc["devices"]] == [
+        "blocked",
+        "review",
+        "blocked",
+        "blocked",
+        "eligible",
+    ]
