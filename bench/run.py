@@ -378,6 +378,8 @@ def main() -> None:
 
 
 def collection_file(register: Path, path: Path) -> Path:
+    from coa_audit.importers.collection import COLLECT_SCRIPT_HEADERS
+
     """What `coa-audit collect-script` gathers from every PC of ``register`` (one in ten a
     Home key), written as Windows PowerShell 5.1's Export-Csv writes it. Made once."""
     if path.exists():
@@ -389,19 +391,7 @@ def collection_file(register: Path, path: Path) -> Path:
         si, hi = head.index("Serial Number"), head.index("Hostname")
         mi, mo = head.index("Manufacturer"), head.index("Model")
         w = csv.writer(o, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        w.writerow(
-            [
-                "ComputerName",
-                "SerialNumber",
-                "Manufacturer",
-                "Model",
-                "OSCaption",
-                "OSBuild",
-                "OA3xOriginalProductKeyDescription",
-                "OA3xOriginalProductKey",
-                "CollectedAt",
-            ]
-        )
+        w.writerow(COLLECT_SCRIPT_HEADERS)
         for n, row in enumerate(rows):
             desc = "[4.0] Core OEM:DM" if n % 10 == 0 else "[4.0] Professional OEM:DM"
             w.writerow(

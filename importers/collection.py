@@ -40,6 +40,18 @@ COLLECTED_FIELDS = {
     "fw_key": "Firmware key (collected)",
     "fw_source": "Collected from",
 }
+# the columns `coa-audit collect-script` writes (data/collect-coa-evidence.ps1), in order
+COLLECT_SCRIPT_HEADERS = (
+    "ComputerName",
+    "SerialNumber",
+    "Manufacturer",
+    "Model",
+    "OSCaption",
+    "OSBuild",
+    "OA3xOriginalProductKeyDescription",
+    "OA3xOriginalProductKey",
+    "CollectedAt",
+)
 _WHEN_HEADERS = {"collected at", "collected", "collection date", "date", "timestamp", "scan date"}
 _ALNUM = re.compile(r"[^0-9A-Z]+")
 

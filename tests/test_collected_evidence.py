@@ -6,24 +6,15 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 from pathlib import Path
 
 import pytest
 
+from coa_audit.importers.collection import COLLECT_SCRIPT_HEADERS
 from tests.conftest import REPO, run_cli, settle
 
 FIXTURE = REPO / "tests" / "fixtures" / "exports" / "collect-script-ps51.csv"
-COLLECT_HEADERS = [
-    "ComputerName",
-    "SerialNumber",
-    "Manufacturer",
-    "Model",
-    "OSCaption",
-    "OSBuild",
-    "OA3xOriginalProductKeyDescription",
-    "OA3xOriginalProductKey",
-    "CollectedAt",
-]
 GENERIC = "W269N-WFGWX-YVC9B-4J6C9-T83GX"
 WHEN = "2026-11-28T09:00:00"
 KEYS = "BCDFGHJKMPQRTVWXY2346789"
@@ -108,7 +99,7 @@ def _fleet(tmp: Path) -> tuple[Path, Path, dict[str, str], set[str], list[str]]:
     rng.shuffle(rows)
     with open(collection, "w", newline="", encoding="utf-8-sig") as f:
         w = csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        w.writerow(COLLECT_HEADERS)
+        w.writerow(COLLECT_SCRIPT_HEADERS)
         w.writerows(rows)
     return register, collection, expected, not_collected, unregistered
 
@@ -253,6 +244,9 @@ def test_collect_script_is_written_and_refuses_to_overwrite(tmp_path: Path) -> N
     ):
         assert needle in text
     assert "OA3xOriginalProductKey " in text and "if ($IncludeKey)" in text
+    # the script's columns, in order, are the ones the benchmark and the tests write
+    props = re.findall(r"^\s{4}(\w+)\s+=", text, re.M)
+    assert tuple(props) == COLLECT_SCRIPT_HEADERS
     assert run_cli("collect-script", "--output", out).code == 2
     assert run_cli("collect-script").stdout.startswith("<#")
 
