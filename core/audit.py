@@ -241,6 +241,7 @@ class Audit:
         cache = self._local_cache
         evaluate = self._evaluate
         key_class = self._key_class
+        evidence_key_class = self._evidence_key_class
         serial_items = self._serial_items
         intern = self._tuple_cache.setdefault
         # per-row checks have a fast path for the common clean value (no call, no tuple)
@@ -259,7 +260,7 @@ class Audit:
             extra = ()
             if not key:
                 kc = key_none
-            elif (
+            elif (  # _evidence_key_class's test, inlined: it runs once per row
                 key_fast(key)
                 and key not in generic
                 and key.count("N") <= 1
@@ -272,7 +273,7 @@ class Audit:
             pair = by_lk.get(lk)
             if pair is None:
                 pair = by_lk[lk] = [None] * 16  # key class + 4 x firmware key class
-            fkc = key_class(fw_key)[0] if has_fw and fw_key else 0
+            fkc = evidence_key_class(fw_key) if has_fw and fw_key else 0
             slot = kc + 4 * fkc
             hit = pair[slot]
             if hit is None:
@@ -394,18 +395,30 @@ class Audit:
 
     def _row_evidence(self, row: int) -> _Evidence:
         f = self.inv.field
-        fw_key = f(row, "fw_key")
         return self._evidence(
             f(row, "coa_present"),
             f(row, "coa_edition"),
             self._row_key_class(row),
             f(row, "fw_edition"),
-            self._key_class(fw_key)[0] if fw_key else KEY_NONE,
+            self._evidence_key_class(f(row, "fw_key")),
         )
 
     def _row_key_class(self, row: int) -> int:
-        key = self.inv.field(row, "coa_key")
-        return self._key_class(key)[0] if key.strip() else KEY_NONE
+        return self._evidence_key_class(self.inv.field(row, "coa_key"))
+
+    def _evidence_key_class(self, key: str) -> int:
+        """What a key cell is worth as evidence; a clean key costs one regular expression
+        (placeholders repeat their groups, BBBBB-BBBBB-..., and take the slow path)."""
+        if not key or key.isspace():
+            return KEY_NONE
+        if (
+            KEY_PATTERN.match(key)
+            and key not in self.policy.generic_keys
+            and key.count("N") <= 1
+            and (key[0] != key[6] or key[1] != key[7])
+        ):
+            return KEY_GOOD
+        return self._key_class(key)[0]
 
     def _evidence(
         self, present: str, edition: str, kc: int, fw: str = "", fkc: int = KEY_NONE
@@ -747,8 +760,7 @@ class Audit:
     def _relocal(self, row: int) -> None:
         f = self.inv.field
         kc, key_items = self._key_class(f(row, "coa_key"))
-        fw_key = f(row, "fw_key")
-        fkc = self._key_class(fw_key)[0] if fw_key else KEY_NONE
+        fkc = self._evidence_key_class(f(row, "fw_key"))
         ck = (*(f(row, n) for n in _LOCAL_FIELDS), str(kc), str(fkc))
         hit = self._local_cache.get(ck)
         if hit is None:
@@ -879,8 +891,7 @@ class Audit:
         """The edition block of the JSON report for one row (shared between rows that
         record the same evidence: treat it as read-only)."""
         f = self.inv.field
-        fw_key = f(row, "fw_key")
-        fkc = self._key_class(fw_key)[0] if fw_key else KEY_NONE
+        fkc = self._evidence_key_class(f(row, "fw_key"))
         ck = (f(row, "coa_present"), f(row, "coa_edition"), f(row, "fw_edition"), fkc)
         hit = self._edition_cache.get(ck)
         return hit if hit is not None else self._edition_block(ck)
@@ -890,14 +901,14 @@ class Audit:
         treat them as read-only)."""
         cols = ("coa_present", "coa_edition", "fw_edition", "fw_key")
         present, edition, fw, fw_keys = (self._col(f) for f in cols)
-        key_class = self._key_class
+        key_class = self._evidence_key_class
         cache = self._edition_cache
         out: list[dict[str, Any]] = []
         append = out.append
         n = len(self.inv)
         if "fw_key" in self.inv.mapping and any(fw_keys):  # collected keys: part of the key
             keys: Iterator[tuple[str, str, str, int]] = (
-                (p, e, w, key_class(k)[0] if k else KEY_NONE)
+                (p, e, w, key_class(k))
                 for p, e, w, k in zip(present, edition, fw, fw_keys, strict=False)
             )
         else:  # the common case, built by zip in C

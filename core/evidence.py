@@ -77,7 +77,6 @@ class EvidenceWords:
         self._table = table
         self._longest = max((len(p) for p in table), default=1)
         self._cache: dict[str, EvidenceClass] = {}
-        self._not_base_cache: dict[str, Kind | None] = {}
 
     def classify(self, text: str) -> EvidenceClass:
         hit = self._cache.get(text)

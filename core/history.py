@@ -99,7 +99,3 @@ class History:
             if current != original:
                 out.append(replace(last[key], old=original, new=current))
         return out
-
-    @property
-    def edit_count(self) -> int:
-        return len(self.inv.edits)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["STATUSES", "Status"]
+__all__ = ["PROBLEM_LEVELS", "STATUSES", "Status"]
 
 
 class Status(IntEnum):
@@ -35,10 +35,6 @@ class Status(IntEnum):
         """The status a word names ("blocked" -> Status.BLOCKED)."""
         return _BY_WORD[word]
 
-    @property
-    def is_problem(self) -> bool:
-        return self in (Status.REVIEW, Status.BLOCKED)
-
 
 _WORDS = {
     Status.ELIGIBLE: "eligible",
@@ -59,4 +55,6 @@ _TONES = {
     Status.OUT_OF_SCOPE: "muted",
 }
 STATUSES: tuple[str, ...] = tuple(s.word for s in Status)
+# what "a device with problems" means everywhere: review or blocked (a non-PC is no problem)
+PROBLEM_LEVELS: tuple[int, ...] = (Status.REVIEW, Status.BLOCKED)
 _BY_WORD = {s.word: s for s in Status}

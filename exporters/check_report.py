@@ -14,7 +14,7 @@ import orjson
 from coa_audit.core.audit import Audit, Finding
 from coa_audit.core.codes import code_info
 from coa_audit.core.model import Inventory
-from coa_audit.core.status import STATUSES
+from coa_audit.core.status import PROBLEM_LEVELS, STATUSES
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.safety import neutralise_csv
 
@@ -133,7 +133,7 @@ def report_json(audit: Audit) -> bytes:
 
 
 def _problem_rows(audit: Audit) -> Iterator[int]:
-    return (r for r in range(len(audit.inv)) if audit.status_level(r) in (1, 2))
+    return (r for r in range(len(audit.inv)) if audit.status_level(r) in PROBLEM_LEVELS)
 
 
 def report_text(audit: Audit, width: int = 80) -> str:

@@ -24,7 +24,7 @@ from textual.strip import Strip
 
 from coa_audit.core.audit import Audit, mask_key
 from coa_audit.core.model import FIELD_LABELS
-from coa_audit.core.status import Status
+from coa_audit.core.status import PROBLEM_LEVELS, Status
 from coa_audit.core.text import safe_text
 
 __all__ = ["COLLECTION_FILTERS", "FILTERS", "Column", "Grid"]
@@ -33,7 +33,7 @@ FILTERS = ("all", "problems", "blocked", "review", "eligible", "not-pc")
 # with evidence collected from the PCs (--evidence): the two lists a register cannot give
 COLLECTION_FILTERS = ("not-collected", "not-in-register")
 
-_PROBLEM = re.compile(rb"[\x01\x02]")
+_PROBLEM = re.compile(b"[" + bytes(PROBLEM_LEVELS) + b"]")  # a problem row's status byte
 MAX_COL_WIDTH = 28
 # What an auditor reads first: identity, then the licence evidence, then the rest.
 DISPLAY_ORDER = (
@@ -203,7 +203,7 @@ class Grid(ScrollView, can_focus=True):
             view = array("I", [r for r in base if r in rows])  # PCs not in the register: a list
         else:
             want = {
-                "problems": (1, 2),
+                "problems": PROBLEM_LEVELS,
                 "blocked": (2,),
                 "review": (1,),
                 "eligible": (0,),
@@ -313,7 +313,7 @@ class Grid(ScrollView, can_focus=True):
             return False
         rng = range(start, len(view)) if direction > 0 else range(start, -1, -1)
         for pos in rng:
-            if status[view[pos]] in (1, 2):  # review or blocked; a non-PC is no problem
+            if status[view[pos]] in PROBLEM_LEVELS:
                 self.move_to(pos, self.cursor_col)
                 return True
         return False
