@@ -14,10 +14,13 @@ import pickle
 import re
 import subprocess
 import sys
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import not_
+from itertools import accumulate, chain, compress
+from operator import eq
 from pathlib import Path
+from typing import Any
 
 from coa_audit.core.errors import CoaError, InputError, UsageError
 from coa_audit.core.model import Inventory
@@ -53,17 +56,39 @@ COLLECT_SCRIPT_HEADERS = (
     "CollectedAt",
 )
 _WHEN_HEADERS = {"collected at", "collected", "collection date", "date", "timestamp", "scan date"}
-_ALNUM = re.compile(r"[^0-9A-Z]+")
+_NOT_KEY = re.compile(r"[^0-9A-Z\x00]+")  # a serial's key keeps letters and digits (upper case)
+_DOMAIN = re.compile(r"\.[^\x00]*")  # a host name's key drops its domain...
+_EDGES = re.compile(r"(?<![^\x00])\s+|(?<!\s)\s+(?![^\x00])")  # ...and edge spaces
+_SPACE = re.compile(r"\s")
+_REPEATED = re.compile(r"\x00([^\x00])\1{3,}(?=\x00)")  # "\x000000000\x00", "\x00XXXXXXXX\x00"
 
 
 def _norm_serial(value: str) -> str:
-    if value.isalnum():  # most serials: no spaces or punctuation to strip
-        return value.upper()
-    return _ALNUM.sub("", value.upper())
+    return _NOT_KEY.sub("", value.upper())
 
 
 def _norm_host(value: str) -> str:
-    return value.strip().split(".")[0].upper()
+    value = _DOMAIN.sub("", value.upper())
+    return _EDGES.sub("", value) if _SPACE.search(value) else value  # (a slow expression)
+
+
+def _keys(values: list[str], norm: Callable[[str], str]) -> list[str]:
+    """The key of every value ("" for a blank), as ``norm`` gives it, at C speed: the values
+    are joined once and the same regular expressions run over the whole text (values
+    already in key form come back as they are)."""
+    if not values:
+        return []
+    joined = "\x00".join(values)
+    if joined.count("\x00") != len(values) - 1:  # a NUL inside a value: one at a time
+        return list(map(norm, values))
+    done = norm(joined)  # both norms treat NUL as the end of a value
+    return values if done == joined else done.split("\x00")
+
+
+def _interned(values: list[str]) -> list[str]:
+    """Equal values as one object: pickled once, however many rows repeat them."""
+    seen: dict[str, str] = {}
+    return [seen.setdefault(v, v) for v in values]
 
 
 @dataclass
@@ -112,13 +137,15 @@ def _files(paths: list[Path]) -> list[Path]:
 
 @dataclass
 class CollectedFile:
-    """One collection file, reduced to what the merge needs (it crosses a process
-    boundary: plain lists only)."""
+    """One collection file, reduced to what the merge needs. It crosses a process boundary,
+    so it holds plain lists, with repeated values as one object (pickled once) and each
+    serial's key worked out where the file was read (on the other core)."""
 
     path: str
     sha256: str
-    rows: list[int]
+    rows: Sequence[int]
     serial: list[str]
+    serial_key: list[str]
     host: list[str]
     manufacturer: list[str]
     model: list[str]
@@ -148,17 +175,22 @@ def read_collection_file(path: str) -> CollectedFile:
         when = [v[:10] for v in col.columns[when_col]]
     else:
         when = [dt.date.fromtimestamp(Path(path).stat().st_mtime).isoformat()] * len(col)
+    serial = values("serial_number")
+    keys = _keys(serial, _norm_serial)
+    if keys is not serial:  # a key equal to its serial is the same object: pickled once
+        keys = [v if k == v else k for v, k in zip(serial, keys, strict=True)]
     return CollectedFile(
         path,
         col.source.sha256,
-        list(col.row_numbers),
-        values("serial_number"),
+        col.row_numbers,
+        serial,
+        keys,
         values("hostname"),
-        values("manufacturer"),
-        values("model"),
-        values("coa_edition"),
+        _interned(values("manufacturer")),
+        _interned(values("model")),
+        _interned(values("coa_edition")),
         values("coa_key"),
-        when,
+        _interned(when),
     )
 
 
@@ -226,18 +258,25 @@ def _child_main(path: str) -> None:
     sys.stdout.buffer.flush()
 
 
-def _keys(values: list[str], norm) -> list[str]:  # norm: str -> str
-    """The normalised key of every value ("" for a blank), at C speed where it can be."""
-    if norm is _norm_serial:  # the common serial is upper-cased, nothing more
-        keys = list(map(str.upper, values))
-        for i in compress(range(len(values)), map(not_, map(str.isalnum, values))):
-            keys[i] = norm(values[i]) if values[i] else ""
+def _without_placeholders(keys: list[str], placeholders: frozenset[str]) -> list[str]:
+    """``keys`` with those of serials that are no serial blanked, so they never match: a
+    firmware placeholder the policy lists ("To be filled by O.E.M."), one character
+    repeated ("0000000")."""
+    blank = set(compress(range(len(keys)), map(placeholders.__contains__, keys)))
+    joined = "\x00".join(keys)
+    if joined.count("\x00") == len(keys) - 1:
+        joined, seen, at = f"\x00{joined}\x00", 0, 0
+        for m in _REPEATED.finditer(joined):  # NULs counted up to each hit: its row
+            seen += joined.count("\x00", at, m.start() + 1)
+            at = m.start() + 1
+            blank.add(seen - 1)
+    else:
+        blank.update(i for i, k in enumerate(keys) if len(k) >= 4 and k.count(k[0]) == len(k))
+    if not blank:
         return keys
-    # host names: upper case at C speed; only names with a domain or spaces need more
-    keys = list(map(str.upper, values))
-    for i, v in enumerate(values):
-        if "." in v or v[:1].isspace() or v[-1:].isspace():
-            keys[i] = norm(v)
+    keys = list(keys)
+    for i in blank:
+        keys[i] = ""
     return keys
 
 
@@ -249,113 +288,158 @@ class _Index:
     def __init__(self, keys: list[str]) -> None:
         import numpy as np
 
-        self.keys = keys
         hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
         order = np.argsort(hashes, kind="stable")
-        self.hashes, self.rows = hashes[order], order
-        runs = self.hashes[1:] == self.hashes[:-1]
-        self.shared_hashes = set(self.hashes[1:][runs].tolist())
+        self.keys, self.hashes, self.rows = keys, hashes[order], order
+        same = self.hashes[1:] == self.hashes[:-1]
+        self.shared = np.zeros(len(keys), dtype=bool)  # at each sorted place
+        self.shared[1:] |= same
+        self.shared[:-1] |= same
         self.blank = hash("")
 
-    def lookup(self, keys: list[str]) -> tuple[list[int | None], list[bool]]:
-        """(register row or None, shared?) for every key."""
+    def lookup(self, keys: list[str]) -> tuple[Any, Any]:
+        """Arrays: the register row of every key (-1: none), and whether it is shared."""
         import numpy as np
 
-        if not len(self.hashes):
-            return [None] * len(keys), [False] * len(keys)
-        wanted = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
-        pos = np.minimum(np.searchsorted(self.hashes, wanted), len(self.hashes) - 1)
-        hit = (self.hashes[pos] == wanted) & (wanted != self.blank)
-        rows = self.rows[pos].tolist()
-        mine = self.keys
-        found = [
-            r if ok and mine[r] == k else None
-            for r, ok, k in zip(rows, hit.tolist(), keys, strict=True)
-        ]
-        shared_hashes = self.shared_hashes
-        if not shared_hashes:
-            return found, [False] * len(keys)
-        blank = self.blank
-        shared = [h in shared_hashes and h != blank for h in wanted.tolist()]
-        return found, shared
+        m = len(keys)
+        if not len(self.hashes) or not m:
+            return np.full(m, -1, dtype=np.int64), np.zeros(m, dtype=bool)
+        wanted = np.fromiter(map(hash, keys), dtype=np.int64, count=m)
+        order = np.argsort(wanted)  # sorted needles: a search twice as fast
+        at = np.empty(m, dtype=np.int64)
+        at[order] = np.searchsorted(self.hashes, wanted[order])
+        np.minimum(at, len(self.hashes) - 1, out=at)
+        rows = self.rows[at]
+        hit = (self.hashes[at] == wanted) & (wanted != self.blank)
+        idx = np.flatnonzero(hit)
+        mine = map(self.keys.__getitem__, rows[idx].tolist())
+        theirs = map(keys.__getitem__, idx.tolist())
+        hit[idx] = np.fromiter(map(eq, mine, theirs), dtype=bool, count=len(idx))
+        return np.where(hit, rows, -1), hit & self.shared[at]
 
 
-def merge_collection(inv: Inventory, files: list[CollectedFile]) -> Collection:
+def _joined(files: list[CollectedFile], name: str) -> list[str]:
+    if len(files) == 1:
+        return getattr(files[0], name)
+    return list(chain.from_iterable(getattr(f, name) for f in files))
+
+
+def merge_collection(
+    inv: Inventory, files: list[CollectedFile], placeholders: frozenset[str] = frozenset()
+) -> Collection:
     """Merge the collected files onto ``inv`` (adds the derived columns) and list what did
-    not match either way."""
+    not match either way. ``placeholders``: serials that are no serial (the policy's list),
+    which match nothing.
+
+    A PC is its register device when their serials agree; else, when one of the two serials
+    is blank, when their host names agree. A serial or host name on two register rows, a
+    serial two PCs report, a host name whose serials disagree: listed as ambiguous, never
+    guessed. A later row (or file) of the same PC wins."""
+    import numpy as np
+
     out = Collection()
     n = len(inv)
-    blank = [""] * n
     sc, hc = inv.mapping.get("serial_number"), inv.mapping.get("hostname")
+    blank = [""] * n
     serial_values = inv.column_values(sc) if sc is not None else blank
     host_values = inv.column_values(hc) if hc is not None else blank
-    serials = _Index(_keys(serial_values, _norm_serial))
-    host_index: list[_Index] = []  # built on first need
+    upper = frozenset(p.upper() for p in placeholders)
+    register_keys = _without_placeholders(_keys(serial_values, _norm_serial), upper)
+    register = _Index(register_keys)
 
-    fw_edition, fw_key, fw_source = [""] * n, [""] * n, [""] * n
-    matched: set[int] = set()
-    hostname_rows: set[int] = set()
-    for cf in files:
-        out.files.append(CollectionFile(cf.path, cf.sha256, len(cf.rows)))
-        label = Path(cf.path).name
-        keys = _keys(cf.serial, _norm_serial)
-        found, shared_keys = serials.lookup(keys)
-        # register row -> collected row; the common case (a unique serial) in one pass
-        pairs = {
-            r: i
-            for i, (r, sh) in enumerate(zip(found, shared_keys, strict=True))
-            if r is not None and not sh
-        }
-        slow = [
-            i for i, (r, sh) in enumerate(zip(found, shared_keys, strict=True)) if r is None or sh
-        ]
-        # rows no serial found: look them up by host name, all at once
-        by_name = [i for i in slow if found[i] is None and not shared_keys[i] and cf.host[i]]
-        host_hits: dict[int, tuple[int | None, bool]] = {}
-        if by_name:
-            if not host_index:
-                host_index.append(_Index(_keys(host_values, _norm_host)))
-            rows, shared_hosts = host_index[0].lookup([_norm_host(cf.host[i]) for i in by_name])
-            host_hits = dict(zip(by_name, zip(rows, shared_hosts, strict=True), strict=True))
-        for i in slow:  # by host name, ambiguous, or not in the register
-            r, how, shared = found[i], "serial", shared_keys[i]
-            if i in host_hits:
-                how = "hostname"
-                r, shared = host_hits[i]
-            if r is not None and shared:
-                shown = cf.serial[i] if how == "serial" else cf.host[i]
-                out.ambiguous.append(
-                    f"{label} row {cf.rows[i]}: {how} {shown!r} is on more than one register row"
-                )
-            elif r is None:
-                out.not_in_register.append(
-                    {
-                        "file": label,
-                        "row": str(cf.rows[i]),
-                        "hostname": cf.host[i],
-                        "serial_number": cf.serial[i],
-                        "manufacturer": cf.manufacturer[i],
-                        "model": cf.model[i],
-                        "firmware_key_description": cf.description[i],
-                    }
-                )
-            else:
-                pairs[r] = i
-                hostname_rows.add(r)
-        # a later collection of the same PC wins; the columns are built in one pass each
-        sources: dict[str, str] = {}
-        for r, i in pairs.items():
-            when = cf.when[i]
-            src = sources.get(when)
-            if src is None:
-                src = sources[when] = f"{label}, {when}"
-            fw_edition[r], fw_key[r], fw_source[r] = cf.description[i], cf.key[i], src
-        matched.update(pairs)
-    out.matched = len(matched)
-    out.by_hostname = len(hostname_rows & matched)
-    seen = matched
-    out.not_collected = [r for r in range(n) if r not in seen]
-    inv.add_derived(COLLECTED_FIELDS, [fw_edition, fw_key, fw_source])
+    # all files as one list of collected rows, in order
+    starts = list(accumulate((len(f.serial) for f in files), initial=0))
+    labels = [Path(f.path).name for f in files]
+    for f in files:
+        out.files.append(CollectionFile(f.path, f.sha256, len(f.serial)))
+    keys = _without_placeholders(_joined(files, "serial_key"), upper)
+    serial, host = _joined(files, "serial"), _joined(files, "host")
+
+    def where(i: int) -> tuple[str, int]:
+        f = bisect_right(starts, i) - 1
+        return labels[f], files[f].rows[i - starts[f]]
+
+    def ambiguous(i: int, why: str) -> None:
+        label, row = where(i)
+        out.ambiguous.append(f"{label} row {row}: {why}")
+
+    found, shared = register.lookup(keys)
+    for i in np.flatnonzero(shared).tolist():
+        ambiguous(i, f"serial_number {serial[i]!r} is on more than one register row")
+    by_serial = np.flatnonzero((found >= 0) & ~shared)
+    pos = np.full(n, -1, dtype=np.int64)  # register row -> collected row
+    np.maximum.at(pos, found[by_serial], by_serial)  # the last collection of a PC wins
+    # one device matched by two collected rows: the same PC again (same host name), or two
+    # PCs that share a serial (a placeholder the policy does not know): never guessed
+    if len(by_serial) > np.count_nonzero(pos >= 0):
+        devices = found[by_serial]
+        order = np.argsort(devices, kind="stable")
+        groups = np.split(by_serial[order], np.flatnonzero(np.diff(devices[order])) + 1)
+        for group in groups:
+            if len(group) > 1:
+                names = {_norm_host(host[i]) for i in group.tolist()}
+                if len(names) > 1:
+                    pos[found[group[0]]] = -1
+                    ambiguous(
+                        int(group[-1]),
+                        f"serial_number {serial[group[-1]]!r} was reported by {len(group)} "
+                        f"PCs ({', '.join(sorted(repr(h) for h in names))})",
+                    )
+
+    # no serial found: by host name, when one of the two serials is blank
+    rest = np.flatnonzero(found < 0).tolist()
+    named = [i for i in rest if host[i]]
+    names = dict(zip(named, _keys([host[i] for i in named], _norm_host), strict=True))
+    rows_of: dict[str, list[int]] = {}
+    if names:
+        register_hosts = _keys(host_values, _norm_host)
+        wanted = set(names.values()) - {""}
+        for r in compress(range(n), map(wanted.__contains__, register_hosts)):
+            rows_of.setdefault(register_hosts[r], []).append(r)
+    via_host: set[int] = set()
+    for i in rest:
+        rows = rows_of.get(names.get(i, ""), [])
+        if len(rows) > 1:
+            ambiguous(i, f"hostname {host[i]!r} is on more than one register row")
+        elif rows and register_keys[rows[0]] and keys[i]:
+            ambiguous(
+                i,
+                f"hostname {host[i]!r} is register row {inv.row_numbers[rows[0]]}, whose "
+                f"serial_number {serial_values[rows[0]]!r} is not the PC's {serial[i]!r}",
+            )
+        elif rows and (pos[rows[0]] < 0 or rows[0] in via_host):
+            pos[rows[0]] = i
+            via_host.add(rows[0])
+        elif not rows:
+            f = bisect_right(starts, i) - 1
+            j = i - starts[f]
+            out.not_in_register.append(
+                {
+                    "file": labels[f],
+                    "row": str(files[f].rows[j]),
+                    "hostname": host[i],
+                    "serial_number": serial[i],
+                    "manufacturer": files[f].manufacturer[j],
+                    "model": files[f].model[j],
+                    "firmware_key_description": files[f].description[j],
+                }
+            )
+        # else: a PC reported again without its serial, already matched by it
+
+    sources: list[str] = []
+    for label, f in zip(labels, files, strict=True):
+        named_source = {w: f"{label}, {w}" for w in set(f.when)}
+        sources.extend(map(named_source.__getitem__, f.when))
+    take = pos.tolist()  # -1 picks the "" appended to each list
+    columns = [
+        list(map([*_joined(files, name), ""].__getitem__, take)) for name in ("description", "key")
+    ]
+    columns.append(list(map([*sources, ""].__getitem__, take)))
+    matched = pos >= 0
+    out.matched = int(np.count_nonzero(matched))
+    out.by_hostname = len(via_host)
+    out.not_collected = np.flatnonzero(~matched).tolist()
+    inv.add_derived(COLLECTED_FIELDS, columns)
     return out
 
 

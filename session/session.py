@@ -358,7 +358,7 @@ def open_session(
         elif not maps:
             _note_saved_mapping(inv)
         if pending is not None:  # firmware evidence from the PCs, merged by serial/host name
-            inv.collection = merge_collection(inv, pending.result())
+            inv.collection = merge_collection(inv, pending.result(), policy.placeholder_serials)
         session = Session(inv, policy, Audit(inv, policy, progress=check))
     return session
 

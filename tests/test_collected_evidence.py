@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coa_audit.importers.collection import COLLECT_SCRIPT_HEADERS
 from tests.conftest import REPO, run_cli, settle
@@ -297,3 +299,57 @@ def test_blank_and_shared_serials_fall_back_or_are_ambiguous(tmp_path: Path) -> 
         "blocked",
         "eligible",
     ]
+
+
+def test_serials_that_are_no_serial_and_pcs_that_share_one_are_never_guessed(
+    tmp_path: Path,
+) -> None:
+    register = tmp_path / "r.csv"
+    register.write_text(
+        "Serial Number,Hostname\n"
+        "Default string,WB-1\n"  # a firmware placeholder the policy lists
+        "0000000,WB-2\n"  # one character repeated
+        "SHARED-9,LAB-1\n"  # one device, but two PCs report this serial
+        "AGAIN-1,DESK-1\n"  # one PC that ran the script twice: the later row wins
+        "REG-1,RENAMED\n"  # its host name now belongs to a PC with another serial
+    )
+    collection = tmp_path / "c.csv"
+    collection.write_text(
+        "ComputerName,SerialNumber,OA3xOriginalProductKeyDescription\n"
+        f"WB-9,default string,{PRO}\n"  # the placeholder alone: no device
+        f" wb-1.corp.example ,Default String,{PRO}\n"  # placeholder, found by host name
+        f"WB-2,00000 00,{CORE}\n"  # repeated character: by host name
+        f"LAB-1,shared-9,{PRO}\n"
+        f"LAB-7,SHARED 9,{PRO}\n"
+        f"DESK-1,again-1,{CORE}\n"
+        f"desk-1,AGAIN-1,{PRO}\n"
+        f"renamed,OTHER-1,{PRO}\n"
+    )
+    doc = run_cli("check", register, "--evidence", collection, "--format", "json", *NEVER).json()
+    col = doc["collection"]
+    status = {d["serial_number"]: d["status"] for d in doc["devices"]}
+    # WB-1 by host name (Pro), WB-2 by host name (Core), AGAIN-1 by serial (Pro, later row)
+    assert col["matched"] == 3 and col["matched_by_hostname"] == 2
+    assert status == {
+        "Default string": "review",  # the serial itself is a placeholder: a review finding
+        "0000000": "blocked",  # its firmware key is for Home (Core)
+        "SHARED-9": "blocked",  # no evidence: the two PCs are listed, neither is taken
+        "AGAIN-1": "eligible",
+        "REG-1": "blocked",
+    }
+    text = "\n".join(col["ambiguous"])
+    assert "'SHARED 9' was reported by 2 PCs ('LAB-1', 'LAB-7')" in text
+    assert "hostname 'renamed' is register row 6, whose serial_number 'REG-1'" in text
+    assert len(col["ambiguous"]) == 2
+    assert [r["hostname"] for r in col["not_in_register"]] == ["WB-9"]
+    assert sorted(col["not_collected"]) == [4, 6]
+
+
+@given(st.lists(st.text(alphabet=" .\t\x00-aAbB1éß\u00a0", max_size=8), max_size=12))
+def test_keys_at_c_speed_are_the_keys_of_each_value(values: list[str]) -> None:
+    """The merge normalises a whole column at once (one join, one regular expression); it
+    must give exactly what normalising each value alone gives, NULs and spaces included."""
+    from coa_audit.importers import collection as c
+
+    for norm in (c._norm_serial, c._norm_host):
+        assert c._keys(values, norm) == [norm(v) for v in values]
