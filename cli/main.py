@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, BinaryIO, NoReturn
@@ -267,7 +267,7 @@ def columns(
             out("")
             out(f"fields with no column: {', '.join(missing)}")
         if save:
-            path = save_mapping(inv.headers, session.mapping_by_header())
+            path = save_mapping(inv.source_headers, session.mapping_by_header())
             out("")
             out(f"saved this mapping for files with these headers: {safe_text(str(path))}")
 
@@ -299,11 +299,47 @@ def export(
         ),
     ] = None,
     customer: Annotated[str | None, typer.Option("--customer")] = None,
+    agreement_type: Annotated[
+        str | None,
+        typer.Option(
+            "--agreement-type",
+            help="EA, EAS, MPSA, CSP, Select Plus, Open Value; academic: EES, OVS-ES, School.",
+        ),
+    ] = None,
     agreement_number: Annotated[str | None, typer.Option("--agreement-number")] = None,
+    product: Annotated[
+        str | None,
+        typer.Option(
+            "--product", help='Edition and version installed ("Windows 11 Enterprise 24H2").'
+        ),
+    ] = None,
+    licences: Annotated[
+        str | None,
+        typer.Option(
+            "--licences", help="Upgrade licences purchased (warns if fewer than eligible)."
+        ),
+    ] = None,
+    order_reference: Annotated[
+        str | None, typer.Option("--order-ref", help="The OEM/LSP order or PO reference.")
+    ] = None,
     provider: Annotated[
         str | None, typer.Option("--provider", help="OEM or LSP doing the imaging.")
     ] = None,
     prepared_by: Annotated[str | None, typer.Option("--prepared-by")] = None,
+    signatory: Annotated[
+        str | None, typer.Option("--signatory", help="The customer's authorised signatory.")
+    ] = None,
+    signatory_title: Annotated[str | None, typer.Option("--signatory-title")] = None,
+    verifier: Annotated[
+        str | None, typer.Option("--verifier", help="The OEM/LSP's verifier.")
+    ] = None,
+    checklist_by: Annotated[
+        str | None,
+        typer.Option(
+            "--checklist-by",
+            help="One checklist per value of this field (location, for one per site).",
+        ),
+    ] = None,
     checklist: Annotated[
         str,
         typer.Option(
@@ -334,7 +370,11 @@ def export(
     evidence: EvidenceOpt = None,
 ) -> None:
     """Write the corrected inventory, the audit report and the certification checklist."""
+    import getpass
+
+    from coa_audit.core.policy import load_policy
     from coa_audit.core.text import safe_text
+    from coa_audit.exporters.checklist import check_header
     from coa_audit.exporters.export import ExportRequest, export_all, load_profile
     from coa_audit.importers.corrections import read_corrections
     from coa_audit.session.session import open_session
@@ -345,12 +385,21 @@ def export(
         header = load_profile(profile) if profile else {}
         for key, value in (
             ("customer", customer),
+            ("agreement_type", agreement_type),
             ("agreement_number", agreement_number),
+            ("product", product),
+            ("licences", licences),
+            ("order_reference", order_reference),
             ("provider", provider),
             ("prepared_by", prepared_by),
+            ("signatory", signatory),
+            ("signatory_title", signatory_title),
+            ("verifier", verifier),
         ):
             if value is not None:
                 header[key] = value
+        # the packet's details are checked before a large file is read
+        header = check_header(header, load_policy(policy, target, agreement))
         formats = [f.strip().lower() for f in checklist.split(",") if f.strip()]
         session = open_session(
             file,
@@ -390,13 +439,24 @@ def export(
                 header=header,
                 paper="Letter" if paper.lower() == "letter" else "A4",
                 json_report=json_report,
+                checklist_by=checklist_by,
+                edited_by=_user(getpass.getuser),
             ),
             session.mapping_changes,
+            baseline=session.baseline,
+            scans=session.scan_flags,
         )
         session.mark_exported(edits)
         session.close()
         for w in written:
             typer.echo(f"wrote {w.path} ({w.what}, {w.path.stat().st_size} bytes)", err=True)
+
+
+def _user(get: Callable[[], str]) -> str:
+    try:
+        return get()
+    except (OSError, KeyError):  # no user name (a container without /etc/passwd entry)
+        return ""
 
 
 @app.command("collect-script", epilog=EXIT_CODES_HELP)

@@ -123,7 +123,9 @@ class Summary:
     review: int
     blocked: int
     findings: dict[str, int] = field(default_factory=dict)
-    out_of_scope: int = 0  # rows that are not PCs: counted apart, never blocked
+    out_of_scope: int = 0  # rows that are not PCs (or taken out): counted apart
+    attested: int = 0  # of the eligible: by attestation after a physical check
+    removed: int = 0  # of the out of scope: taken out of the order during the walk
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +134,8 @@ class Summary:
             "review": self.review,
             "blocked": self.blocked,
             "out_of_scope": self.out_of_scope,
+            "eligible_by_attestation": self.attested,
+            "taken_out_of_order": self.removed,
             "findings": dict(self.findings),
         }
 
@@ -313,9 +317,11 @@ class Audit:
         for bit, fname, _code in _DUPS:
             self._build_index(bit, fname)
         status = bytearray(levels)
+        self._status = status
         for i in self._dup_rows():
             status[i] = self._status_of(i)
-        self._status = status
+        for i in self.walked_rows():
+            status[i] = self._status_of(i)
         self._recount()
         if progress is not None:
             progress(n, n)
@@ -354,13 +360,51 @@ class Audit:
         return (i for i in range(len(flags)) if flags[i])
 
     def _status_of(self, row: int) -> int:
-        """The row's status: its local level, raised by each duplicate it takes part in to
-        that code's severity (from findings.toml, like every other code)."""
+        """The row's status: ``_base_status``, then the walk: a device taken out of the order
+        is out of scope, and a REVIEW device accepted after a physical check is eligible (a
+        blocked one never is: it needs a data fix)."""
+        level = self._base_status(row)
+        if self._walk_cols:
+            f = self.inv.field
+            if f(row, "removed"):
+                return OUT_OF_SCOPE
+            if level == REVIEW and f(row, "attested"):
+                return ELIGIBLE
+        return level
+
+    def _base_status(self, row: int) -> int:
+        """The row's local level, raised by each duplicate it takes part in to that code's
+        severity (from findings.toml, like every other code)."""
         level = self._level[row]
         flags = self._dups[row]
         if level == OUT_OF_SCOPE or not flags:
             return level
         return max(level, *(lv for bit, lv in self._dup_levels if flags & bit))
+
+    @property
+    def _walk_cols(self) -> tuple[int, ...]:
+        m = self.inv.mapping
+        return tuple(m[f] for f in ("attested", "removed") if f in m)
+
+    def walked_rows(self) -> set[int]:
+        """Rows the walk accepted or took out (edits of its columns: a handful)."""
+        cols = self._walk_cols
+        return {r for (r, c), v in self.inv.edits.items() if c in cols and v} if cols else set()
+
+    def attested(self, row: int) -> str:
+        """Why (by whom, when) this device is eligible by attestation, or ""."""
+        if self._status[row] != ELIGIBLE or self._base_status(row) != REVIEW:
+            return ""
+        return self.inv.field(row, "attested")
+
+    def removed(self, row: int) -> str:
+        """Why (by whom, when) this device was taken out of the order, or ""."""
+        return self.inv.field(row, "removed")
+
+    def walk_counts(self) -> tuple[int, int]:
+        """(devices eligible by attestation, devices taken out of the order)."""
+        rows = self.walked_rows()
+        return sum(1 for r in rows if self.attested(r)), sum(1 for r in rows if self.removed(r))
 
     def _recount(self) -> None:
         counts: Counter[str] = Counter()
@@ -845,7 +889,10 @@ class Audit:
         return self._status[row]
 
     def has_findings(self, row: int) -> bool:
-        return bool(self._local[row]) or bool(self._dups[row])
+        if self._local[row] or self._dups[row]:
+            return True
+        # a clean device taken out of the order has one finding: its removal
+        return bool(self.inv.edits) and bool(self.removed(row))
 
     def codes(self, row: int) -> list[str]:
         return self._row_codes(row)
@@ -873,6 +920,11 @@ class Audit:
                 more = f" and {len(others) - 10} more" if len(others) > 10 else ""
                 detail = f"{shown} is also on row{'s' if len(others) > 1 else ''} {rows}{more}."
                 out.append(self._finding(code, detail, others))
+        if self._walk_cols:
+            if removed := self.removed(row):
+                out.insert(0, self._finding("REMOVED_FROM_ORDER", f"{_quote(removed, 200)}."))
+            elif attested := self.attested(row):
+                out.append(self._finding("ATTESTED", f"{_quote(attested, 200)}."))
         out.sort(key=lambda f: f.severity != "error")
         return out
 
@@ -885,7 +937,8 @@ class Audit:
     def summary(self) -> Summary:
         e, r, b, out = self._status_counts
         counts = {c: self._code_counts[c] for c in codes() if self._code_counts.get(c)}
-        return Summary(len(self.inv), e, r, b, counts, out)
+        attested, removed = self.walk_counts()
+        return Summary(len(self.inv), e, r, b, counts, out, attested, removed)
 
     def edition(self, row: int) -> dict[str, Any]:
         """The edition block of the JSON report for one row (shared between rows that
@@ -941,6 +994,11 @@ class Audit:
     def status_levels(self) -> bytes:
         """Every row's status level (0 eligible, 1 review, 2 blocked), as a snapshot."""
         return bytes(self._status)
+
+    def check_kind(self, row: int) -> str:
+        """The check on site that confirms this device: its firmware key read from the PC
+        ("key read") for OA3 evidence, else its label seen ("label sighted")."""
+        return "key read" if self.evidence_type(row).startswith("OA3") else "label sighted"
 
     def evidence_type(self, row: int) -> str:
         """What the file shows as this device's evidence, in the checklist's words."""

@@ -11,9 +11,9 @@ from typing import Literal
 
 __all__ = ["SEVERITY_LEVEL", "CodeInfo", "code_info", "codes"]
 
-Severity = Literal["error", "warning", "out-of-scope"]
+Severity = Literal["info", "error", "warning", "out-of-scope"]
 # "out-of-scope" outranks everything: a row that is not a PC is counted apart, never blocked.
-SEVERITY_LEVEL: dict[str, int] = {"warning": 1, "error": 2, "out-of-scope": 3}
+SEVERITY_LEVEL: dict[str, int] = {"info": 0, "warning": 1, "error": 2, "out-of-scope": 3}
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ class Edit:
     new: str
     origin: str = "screen"  # screen, corrections, journal
     time: float = 0.0
+    group: int = 0  # edits of one bulk action share a group: one undo step
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ class History:
         self.audit = audit
         self.undo_stack: list[Edit] = []
         self.redo_stack: list[Edit] = []
+        self._groups = 0
 
     @property
     def inv(self):  # -> Inventory
@@ -57,32 +59,44 @@ class History:
         old = self.inv.set_value(row, col, value)
         return self.audit.update(row, col, old)
 
-    def apply(self, row: int, col: int, value: str, origin: str = "screen") -> Edit | None:
+    def apply(
+        self, row: int, col: int, value: str, origin: str = "screen", group: int = 0
+    ) -> Edit | None:
         """Set one cell. Returns the edit, or None when the value did not change."""
         old = self.inv.value(row, col)
         if old == value:
             return None
-        edit = Edit(row, col, old, value, origin, time.time())
+        edit = Edit(row, col, old, value, origin, time.time(), group)
         self._set(row, col, value)
         self.undo_stack.append(edit)
         self.redo_stack.clear()
         return edit
 
-    def undo(self) -> Edit | None:
-        if not self.undo_stack:
-            return None
-        edit = self.undo_stack.pop()
-        self._set(edit.row, edit.col, edit.old)
-        self.redo_stack.append(edit)
-        return edit
+    def new_group(self) -> int:
+        """An id for the edits of one bulk action (never 0)."""
+        self._groups += 1
+        return self._groups
 
-    def redo(self) -> Edit | None:
-        if not self.redo_stack:
-            return None
-        edit = self.redo_stack.pop()
-        self._set(edit.row, edit.col, edit.new)
-        self.undo_stack.append(edit)
-        return edit
+    def _step(self, source: list[Edit], target: list[Edit], undo: bool) -> list[Edit]:
+        """Move the top edit (all of its group) from ``source`` to ``target``."""
+        if not source:
+            return []
+        moved = [source.pop()]
+        group = moved[0].group
+        while group and source and source[-1].group == group:
+            moved.append(source.pop())
+        for edit in moved:
+            self._set(edit.row, edit.col, edit.old if undo else edit.new)
+            target.append(edit)
+        return moved
+
+    def undo(self) -> list[Edit]:
+        """Undo the last step (a bulk action is one step); the edits undone, last first."""
+        return self._step(self.undo_stack, self.redo_stack, True)
+
+    def redo(self) -> list[Edit]:
+        """Redo the last undone step; the edits redone, in their first order."""
+        return self._step(self.redo_stack, self.undo_stack, False)
 
     def changes(self) -> list[Edit]:
         """The net change per edited cell, in the order the cells were first edited:

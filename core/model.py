@@ -59,7 +59,14 @@ FIELD_LABELS: dict[str, str] = {
     "fw_edition": "Firmware key description (collected)",
     "fw_key": "Firmware key (collected)",
     "fw_source": "Collected from",
+    # the walk through the fleet (session): never written to the file
+    "sighted": "Checked on site",
+    "attested": "Accepted (reason)",
+    "removed": "Taken out (reason)",
 }
+# The walk's columns: the session adds them to every inventory it opens; the marks are edits
+# of these columns (journaled, undoable), and the audit reads them.
+WALK_FIELDS: dict[str, str] = {f: FIELD_LABELS[f] for f in ("sighted", "attested", "removed")}
 
 # Fields that can carry licence evidence: a file with none of them mapped is said loudly.
 EVIDENCE_FIELDS: tuple[str, ...] = ("coa_present", "coa_edition", "coa_key", "fw_edition")
@@ -132,6 +139,16 @@ class Inventory:
             self.columns.append(values)
             self.headers.append(title)
             self.mapping[fname] = len(self.columns) - 1
+
+    @property
+    def source_mapping(self) -> dict[str, int]:
+        """The mapping of the file's own columns (no derived field)."""
+        return {f: c for f, c in self.mapping.items() if c < self.source_width}
+
+    @property
+    def source_headers(self) -> list[str]:
+        """The file's own headers (no derived column)."""
+        return self.headers[: self.source_width]
 
     def is_derived(self, col: int) -> bool:
         return col >= self.source_width

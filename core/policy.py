@@ -7,6 +7,7 @@ list replaces the shipped list).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class Policy:
     target: str
     agreement: str
     source: str = "built-in"
+    source_sha256: str = ""  # of the policy file, when one was given
     _cache: dict[tuple[str, str | None], Rating] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -255,10 +257,12 @@ def load_policy(
 ) -> Policy:
     """Load the shipped policy, merged with ``path`` when given."""
     data = tomllib.loads(default_policy_text())
-    source = "built-in"
+    source, digest = "built-in", ""
     if path is not None:
         try:
-            user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            raw = Path(path).read_bytes()
+            digest = hashlib.sha256(raw).hexdigest()
+            user = tomllib.loads(raw.decode("utf-8"))
         except FileNotFoundError:
             raise PolicyError(f"policy file not found: {path}") from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -273,4 +277,5 @@ def load_policy(
         target or meta.get("default_target", "windows-enterprise"),
         agreement or meta.get("default_agreement", "commercial"),
         source,
+        digest,
     )

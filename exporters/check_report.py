@@ -13,7 +13,7 @@ import orjson
 
 from coa_audit.core.audit import Audit, Finding
 from coa_audit.core.codes import code_info
-from coa_audit.core.model import Inventory
+from coa_audit.core.model import WALK_FIELDS, Inventory
 from coa_audit.core.status import PROBLEM_LEVELS, STATUSES
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.safety import neutralise_csv
@@ -51,6 +51,7 @@ def _devices(audit: Audit, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]
     editions = audit.edition_blocks()
     findings = audit.findings
     rows = inv.row_numbers
+    walked = audit.walked_rows()  # accepted devices: eligible, and their ATTESTED finding
     as_dict: dict[Finding, dict[str, Any]] = {}  # shared findings serialise once
 
     def finding_dicts(i: int) -> list[dict[str, Any]]:
@@ -72,7 +73,7 @@ def _devices(audit: Audit, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]
                 "serial_number": serials[i] if serials is not None else "",
                 "status": STATUSES[levels[i]],
                 "edition": editions[i],
-                "findings": finding_dicts(i) if levels[i] else [],
+                "findings": finding_dicts(i) if levels[i] or i in walked else [],
             }
             for i in range(start, min(start + chunk, n))
         ]
@@ -103,8 +104,9 @@ def _head(audit: Audit) -> dict[str, Any]:
             "target": audit.policy.target,
             "agreement": audit.policy.agreement,
             "source": audit.policy.source,
+            **({"sha256": audit.policy.source_sha256} if audit.policy.source_sha256 else {}),
         },
-        "mapping": {f: inv.headers[c] for f, c in inv.mapping.items()},
+        "mapping": {f: inv.headers[c] for f, c in inv.mapping.items() if f not in WALK_FIELDS},
         "summary": audit.summary().as_dict(),
         **({"collection": inv.collection.as_dict(inv)} if inv.collection is not None else {}),
     }

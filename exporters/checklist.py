@@ -5,40 +5,60 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coa_audit.core.audit import Audit
+from coa_audit.core.audit import Audit, mask_key
 from coa_audit.core.codes import code_info
 from coa_audit.core.editions import ParsedEdition
-from coa_audit.core.text import safe_text
+from coa_audit.core.errors import UsageError
+from coa_audit.core.history import Edit
+from coa_audit.core.model import NO_EVIDENCE_NOTICE
+from coa_audit.core.policy import Policy
+from coa_audit.core.text import fold_words, safe_text
 from coa_audit.exporters.atomic import atomic_writer
 
-__all__ = ["HEADER_FIELDS", "Checklist", "build_checklist", "write_md", "write_pdf", "write_xlsx"]
+__all__ = [
+    "HEADER_FIELDS",
+    "PROFILE_FIELDS",
+    "SIGNATURE_FIELDS",
+    "Checklist",
+    "build_checklist",
+    "check_header",
+    "write_md",
+    "write_pdf",
+    "write_xlsx",
+]
 
 HEADER_FIELDS: tuple[tuple[str, str], ...] = (
     ("customer", "Customer"),
+    ("agreement_type", "Agreement type"),
     ("agreement_number", "Agreement number"),
+    ("product", "Product being installed (edition and version)"),
+    ("licences", "Upgrade licences purchased"),
+    ("order_reference", "OEM/LSP order or PO reference"),
     ("provider", "Imaging provider (OEM / LSP)"),
-    ("target", "Target product"),
-    ("date", "Date"),
     ("prepared_by", "Prepared by"),
+    ("date", "Date"),
 )
-ELIGIBLE_HEADERS = (
-    "Row",
-    "Asset tag",
-    "Serial",
-    "Model",
-    "Evidence",
-    "Base edition",
-    "Label sighted",
+SIGNATURE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("signatory", "Customer's authorised signatory"),
+    ("signatory_title", "Signatory's title"),
+    ("verifier", "OEM/LSP verifier"),
 )
+PROFILE_FIELDS: tuple[str, ...] = tuple(k for k, _ in HEADER_FIELDS + SIGNATURE_FIELDS)
 EXCLUDED_HEADERS = ("Row", "Asset tag", "Serial", "Status", "Reason")
+REMOVED_HEADERS = ("Row", "Asset tag", "Serial", "Reason (by, when)")
 STATEMENT = (
-    "Each device in the table of eligible devices has a licence for a qualifying base "
-    "operating system, evidenced as listed (COA label, GML label or OA3 firmware key). Devices "
-    "in the table of excluded devices must not be imaged until the reason given is resolved."
+    "What is certified: the customer named above, not this tool, certifies that each device "
+    "in the table of eligible devices is licensed for a qualifying operating system, shown "
+    "by the evidence listed for it. This checklist accompanies the customer's signed "
+    "verification form for upgrade installation services; the form and this checklist go "
+    "together to the OEM or LSP doing the imaging. Devices in the table of excluded devices "
+    "are not certified and must not receive the Volume Licensing image until the reason "
+    "given is resolved."
 )
 
 
@@ -46,10 +66,63 @@ STATEMENT = (
 class Checklist:
     header: dict[str, str]
     counts: dict[str, int]
+    eligible_headers: tuple[str, ...] = ()
     eligible: list[tuple[str, ...]] = field(default_factory=list)
     excluded: list[tuple[str, ...]] = field(default_factory=list)
+    removed: list[tuple[str, ...]] = field(default_factory=list)
     # the files of evidence collected from the PCs: one sentence each (name, SHA-256, rows)
     sources: list[str] = field(default_factory=list)
+    provenance: list[tuple[str, str]] = field(default_factory=list)
+    edits: list[str] = field(default_factory=list)  # the edits that made devices eligible
+    warnings: list[str] = field(default_factory=list)
+    signature: dict[str, str] = field(default_factory=dict)
+    scans: list[str] = field(default_factory=list)  # codes scanned that named no device
+    part: str = ""  # "location: Berlin" for one of the checklists --checklist-by writes
+
+
+def check_header(header: dict[str, str], policy: Policy) -> dict[str, str]:
+    """The packet's details, checked: a known agreement type that fits the policy's
+    agreement, a whole number of licences. Raises UsageError naming the option."""
+    out = {k: " ".join(str(v).split()) for k, v in header.items() if str(v).strip()}
+    if "target" in out and "product" not in out:  # the name older profiles used
+        out["product"] = out.pop("target")
+    out.pop("target", None)
+    kind = out.get("agreement_type")
+    if kind:
+        types: dict[str, dict[str, object]] = policy.data.get("agreement_types", {})
+        wanted = fold_words(kind)
+        hit = next(
+            (
+                (code, entry)
+                for code, entry in types.items()
+                if wanted in (fold_words(code), fold_words(str(entry.get("name", ""))))
+            ),
+            None,
+        )
+        if hit is None:
+            raise UsageError(
+                f"--agreement-type {kind!r}: not a programme coa-audit knows; choose one of: "
+                + ", ".join(types)
+            )
+        code, entry = hit
+        academic = bool(entry.get("academic"))
+        if academic != (policy.agreement == "academic"):
+            raise UsageError(
+                f"--agreement-type {code} is {'an academic' if academic else 'a commercial'} "
+                f"programme but the audit uses the {policy.agreement} agreement: pass "
+                f"--agreement {'academic' if academic else 'commercial'}"
+            )
+        name = str(entry.get("name", code))
+        out["agreement_type"] = code if name == code else f"{code} ({name})"
+    if "licences" in out:
+        digits = re.sub(r"[\s,._'\u202f]", "", out["licences"])
+        if not digits.isdigit() or not digits.isascii():
+            raise UsageError(
+                f"--licences {out['licences']!r}: give the number of upgrade licences "
+                "purchased, a whole number"
+            )
+        out["licences"] = str(int(digits))
+    return out
 
 
 def _edition_name(audit: Audit, ed: ParsedEdition | None, text: str) -> str:
@@ -67,23 +140,89 @@ def _edition_name(audit: Audit, ed: ParsedEdition | None, text: str) -> str:
     return short
 
 
-def build_checklist(audit: Audit, header: dict[str, str]) -> Checklist:
+def _tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"coa-audit {version('coa-audit')}"
+    except PackageNotFoundError:
+        return "coa-audit (version unknown)"
+
+
+def _provenance(audit: Audit) -> list[tuple[str, str]]:
+    inv, pol = audit.inv, audit.policy
+    src = inv.source
+    mapping = "; ".join(
+        f"{f}: {inv.headers[c]}" for f, c in inv.mapping.items() if not inv.is_derived(c)
+    )
+    policy = (
+        "built-in" if pol.source == "built-in" else f"{pol.source} (SHA-256 {pol.source_sha256})"
+    )
+    return [
+        ("Source file", Path(src.path).name),
+        ("Source SHA-256", src.sha256),
+        ("Sheet", src.sheet or "(the file has one table)"),
+        ("Header row", str(src.header_row)),
+        ("Column mapping", mapping or "(none)"),
+        ("Policy", policy),
+        ("Target and agreement", f"{pol.target_label}; {pol.agreement} agreement"),
+        ("Tool", _tool_version()),
+        ("Generated", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+
+
+def _evidence_text(audit: Audit, row: int) -> str:
+    """Exactly what the file shows (the audit's words), with an OA3 key's last group."""
+    text = audit.evidence_type(row)
+    if text.startswith("OA3"):
+        f = audit.inv.field
+        key = f(row, "fw_key") if "collected" in text else f(row, "coa_key")
+        key = key.strip()
+        if len(key) >= 5:
+            text += f", key ending {key[-5:]}"
+    return text
+
+
+def build_checklist(
+    audit: Audit,
+    header: dict[str, str],
+    *,
+    changes: Sequence[Edit] = (),
+    baseline: bytes | None = None,
+    edited_by: str = "",
+    rows: Iterable[int] | None = None,
+    part: str = "",
+    scans: Sequence[tuple[str, str, str]] = (),
+) -> Checklist:
+    """The packet for ``rows`` (default: every device). ``baseline`` is each device's status
+    before any edit: a device eligible now but not then was made eligible by the edits listed
+    in ``changes``."""
     inv = audit.inv
-    s = audit.summary()
+    header = dict(header)
     full = {k: header.get(k, "") for k, _ in HEADER_FIELDS}
-    if not full["target"]:
-        full["target"] = f"{audit.policy.target_label} ({audit.policy.agreement} agreement)"
+    if not full["product"]:
+        full["product"] = f"{audit.policy.target_label} (version: ______)"
     if not full["date"]:
         full["date"] = dt.date.today().isoformat()
+    selected = range(len(inv)) if rows is None else list(rows)
+    levels = audit.status_view
+    count = Counter(levels[r] for r in selected)
+    walked = [r for r in selected if audit.removed(r)]
+    attested = [r for r in selected if audit.attested(r)]
     out = Checklist(
         full,
         {
-            "devices": s.devices,
-            "eligible": s.eligible,
-            "review": s.review,
-            "blocked": s.blocked,
-            "not_pc": s.out_of_scope,
+            "devices": len(selected),
+            "eligible": count[0],
+            "review": count[1],
+            "blocked": count[2],
+            "not_pc": count[3] - len(walked),
+            "removed": len(walked),
+            "attested": len(attested),
         },
+        signature={k: header.get(k, "") for k, _ in SIGNATURE_FIELDS},
+        part=part,
+        provenance=_provenance(audit),
     )
     if inv.collection is not None:
         out.sources = [
@@ -91,24 +230,67 @@ def build_checklist(audit: Audit, header: dict[str, str]) -> Checklist:
             f"{cf.rows} rows)."
             for cf in inv.collection.files
         ]
+    if full["licences"] and count[0] > int(full["licences"]):
+        out.warnings.append(
+            f"WARNING: {count[0]} devices are eligible but {full['licences']} upgrade licences "
+            "were purchased: image no more devices than there are licences, or buy more."
+        )
+    if not inv.evidence_mapped:
+        out.warnings.append(NO_EVIDENCE_NOTICE)
+    made = (
+        {e.row for e in changes if levels[e.row] == 0 and baseline[e.row] != 0}
+        if baseline is not None
+        else set()
+    )
+    image = "target_image" in inv.mapping
+    out.eligible_headers = (
+        "Row",
+        "Asset tag",
+        "Serial",
+        "Manufacturer",
+        "Model",
+        "Evidence",
+        "Edition on the evidence",
+        "Edition as read",
+        *(("Target image",) if image else ()),
+        "Check",
+        "Verified by",
+        "Note",
+    )
     f = inv.field
-    for r in range(len(inv)):
+    for r in selected:
         row = str(inv.row_numbers[r])
         tag, serial = f(r, "asset_tag"), f(r, "serial_number")
-        level = audit.status_level(r)
+        level = levels[r]
         if level == 3:
+            removed = audit.removed(r)
+            if removed:
+                out.removed.append((row, tag, serial, removed))
             continue  # not a PC: counted apart, never listed as excluded
         if level == 0:
             _has, ed, text = audit.evidence(r)
+            kind, _by, verified = f(r, "sighted").partition(" by ")
+            check = audit.check_kind(r)
+            box = "☑" if kind else "☐"
+            note = []
+            if r in made:
+                note.append("eligible after an edit (see the edits listed)")
+            if accepted := audit.attested(r):
+                note.append(f"accepted after a physical check: {accepted}")
             out.eligible.append(
                 (
                     row,
                     tag,
                     serial,
+                    f(r, "manufacturer"),
                     f(r, "model"),
-                    audit.evidence_type(r),
+                    _evidence_text(audit, r),
+                    " ".join(text.split()),
                     _edition_name(audit, ed, text),
-                    "",
+                    *((f(r, "target_image"),) if image else ()),
+                    f"{box} {'key read from firmware' if check == 'key read' else check}",
+                    verified,
+                    "; ".join(note),
                 )
             )
         else:
@@ -118,17 +300,70 @@ def build_checklist(audit: Audit, header: dict[str, str]) -> Checklist:
                 if title not in reasons:
                     reasons.append(title)
             out.excluded.append((row, tag, serial, audit.status(r), "; ".join(reasons)))
+    for code, outcome, by in scans:
+        what = "matched no device" if outcome == "unknown" else "matched several devices"
+        out.scans.append(f"{code!r} {what} (scanned by {by})")
+    key_col = inv.mapping.get("coa_key")
+    for e in changes:
+        if e.row not in made:
+            continue
+        old, new = (mask_key(v) if e.col == key_col and v else v for v in (e.old, e.new))
+        who = "corrections file" if e.origin == "corrections" else (edited_by or "the user")
+        when = dt.datetime.fromtimestamp(e.time).strftime("%Y-%m-%d %H:%M") if e.time else ""
+        out.edits.append(
+            f"Row {inv.row_numbers[e.row]} ({f(e.row, 'serial_number') or 'no serial'}), "
+            f"{inv.headers[e.col]}: {old!r} -> {new!r}, by {who}, {when}"
+        )
     return out
 
 
 # -- Markdown ---------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\|*_\[\]<>#`~])")
+_BLANK = "____________________"
 
 
-def _not_pc_sentence(counts: dict[str, int]) -> str:
-    n = counts.get("not_pc", 0)
-    return f" Rows that are not PCs, counted apart: {n}." if n else ""
+def _counts_sentence(c: dict[str, int]) -> str:
+    text = (
+        f"Devices audited: {c['devices']}. Eligible for imaging: {c['eligible']}"
+        + (
+            f" (of which {c['attested']} by attestation after a physical check)"
+            if c["attested"]
+            else ""
+        )
+        + f". Excluded: {c['review'] + c['blocked']} ({c['blocked']} blocked, "
+        f"{c['review']} under review)."
+    )
+    if c.get("not_pc"):
+        text += f" Rows that are not PCs, counted apart: {c['not_pc']}."
+    if c.get("removed"):
+        text += f" Taken out of the order: {c['removed']}."
+    return text
+
+
+def _title(cl: Checklist) -> str:
+    title = "Certification checklist: devices for Volume Licensing imaging"
+    return f"{title} ({cl.part})" if cl.part else title
+
+
+def _signature_blocks(cl: Checklist) -> list[tuple[str, list[tuple[str, str]]]]:
+    sig = cl.signature
+    return [
+        (
+            "Customer's authorised signatory",
+            [
+                ("Name", sig.get("signatory", "")),
+                ("Title", sig.get("signatory_title", "")),
+                ("Signature", ""),
+                ("Date", ""),
+            ],
+        ),
+        (
+            "OEM/LSP verifier"
+            + (f" ({cl.header['provider']})" if cl.header.get("provider") else ""),
+            [("Name", sig.get("verifier", "")), ("Signature", ""), ("Date", "")],
+        ),
+    ]
 
 
 def _md(text: str) -> str:
@@ -144,40 +379,40 @@ def _md_table(
     yield "| " + " | ".join(headers) + " |"
     yield "|" + "---|" * len(headers)
     for row in rows:
-        yield "| " + " | ".join(v if v == "☐" else _md(v) for v in row) + " |"
+        yield "| " + " | ".join(_md(v) for v in row) + " |"
     yield ""
 
 
 def write_md(cl: Checklist, target: Path) -> Path:
-    lines = ["# Certification checklist: devices for Volume Licensing imaging", ""]
+    lines = [f"# {_md(_title(cl))}", ""]
     for key, label in HEADER_FIELDS:
-        lines.append(f"- **{label}:** {_md(cl.header[key]) or '____________________'}")
-    c = cl.counts
-    lines += [
-        "",
-        f"Devices audited: {c['devices']}. Eligible for imaging: {c['eligible']}. "
-        f"Excluded: {c['review'] + c['blocked']} ({c['blocked']} blocked, "
-        f"{c['review']} under review).{_not_pc_sentence(c)}",
-        "",
-        *(f"{_md(s)}\n" for s in cl.sources),
-        STATEMENT,
-        "",
-        *_md_table(
-            f"Eligible devices ({len(cl.eligible)})",
-            ELIGIBLE_HEADERS,
-            ((*row[:-1], "☐") for row in cl.eligible),
-        ),
-        *_md_table(f"Excluded devices ({len(cl.excluded)})", EXCLUDED_HEADERS, cl.excluded),
-    ]
-    lines += [
-        "",
-        "## Signature",
-        "",
-        "Name: ______________________________  Title: ______________________________",
-        "",
-        "Signature: _________________________  Date: _______________",
-        "",
-    ]
+        lines.append(f"- **{label}:** {_md(cl.header[key]) or _BLANK}")
+    lines.append("")
+    lines += [f"**{_md(w)}**\n" for w in cl.warnings]
+    lines += [_counts_sentence(cl.counts), "", STATEMENT, ""]
+    lines += ["## Where this list came from", ""]
+    lines += [f"- **{label}:** {_md(value)}" for label, value in cl.provenance]
+    lines += [f"- {_md(s)}" for s in cl.sources]
+    lines.append("")
+    lines += _md_table(f"Eligible devices ({len(cl.eligible)})", cl.eligible_headers, cl.eligible)
+    if cl.edits:
+        lines += [f"## Edits that made devices eligible ({len(cl.edits)})", ""]
+        lines += [f"- {_md(e)}" for e in cl.edits]
+        lines.append("")
+    if cl.scans:
+        lines += [f"## Scanned codes that were not one device ({len(cl.scans)})", ""]
+        lines += [f"- {_md(x)}" for x in cl.scans]
+        lines.append("")
+    if cl.removed:
+        lines += _md_table(
+            f"Taken out of the order ({len(cl.removed)})", REMOVED_HEADERS, cl.removed
+        )
+    lines += _md_table(f"Excluded devices ({len(cl.excluded)})", EXCLUDED_HEADERS, cl.excluded)
+    lines += ["## Signatures", ""]
+    for title, fields in _signature_blocks(cl):
+        lines += [f"### {_md(title)}", ""]
+        lines += [f"- {label}: {_md(value) or _BLANK}" for label, value in fields]
+        lines.append("")
     data = "\n".join(lines).encode("utf-8")
     with atomic_writer(target) as f:
         f.write(data)
@@ -189,68 +424,95 @@ def write_md(cl: Checklist, target: Path) -> Path:
 
 def write_xlsx(cl: Checklist, target: Path) -> Path:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.properties import PageSetupProperties
 
     from coa_audit.exporters.xlsx_cells import BOLD, cell, row_cells
 
     wb = Workbook(write_only=True)
-    thin = Side(style="thin")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    footer = (
+        f"{cl.header.get('customer') or ''} - agreement {cl.header.get('agreement_number') or ''}"
+    )
 
-    def sheet(title: str, headers: tuple[str, ...], widths: list[int]):
+    def sheet(title: str, widths: list[int]):
         ws = wb.create_sheet(title)
         for i, w in enumerate(widths):
-            ws.column_dimensions[chr(65 + i)].width = w
+            ws.column_dimensions[get_column_letter(i + 1)].width = w
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = "9"  # A4; Letter printers scale to fit width
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         ws.print_options.gridLines = True
+        ws.oddHeader.left.text = footer.replace("&", "&&")
         ws.oddFooter.center.text = "Page &P of &N"
         return ws
 
-    ws = sheet("Checklist", ELIGIBLE_HEADERS, [8, 16, 18, 24, 18, 28, 14])
-    ws.append(
-        [
-            cell(
-                ws,
-                "Certification checklist: devices for Volume Licensing imaging",
-                Font(bold=True, size=14),
-            )
-        ]
-    )
+    wide = [8, 14, 16, 14, 20, 30, 24, 20]
+    if "Target image" in cl.eligible_headers:
+        wide.append(20)
+    ws = sheet("Checklist", [*wide, 22, 24, 36])
+    appended = 0
+
+    def add(values: list[object]) -> None:
+        nonlocal appended
+        ws.append(values)
+        appended += 1
+
+    add([cell(ws, _title(cl), Font(bold=True, size=14))])
     for key, label in HEADER_FIELDS:
-        ws.append([cell(ws, label, BOLD), cell(ws, cl.header[key] or "")])
+        add([cell(ws, label, BOLD), cell(ws, cl.header[key] or "")])
+    for w in cl.warnings:
+        add([cell(ws, w, Font(bold=True, color="C00000"))])
     c = cl.counts
-    ws.append([cell(ws, "Devices audited", BOLD), cell(ws, c["devices"])])
-    ws.append([cell(ws, "Eligible", BOLD), cell(ws, c["eligible"])])
-    ws.append([cell(ws, "Excluded", BOLD), cell(ws, c["review"] + c["blocked"])])
-    ws.append([cell(ws, "Not PCs (counted apart)", BOLD), cell(ws, c["not_pc"])])
+    for label, value in (
+        ("Devices audited", c["devices"]),
+        ("Eligible", c["eligible"]),
+        ("Eligible by attestation", c["attested"]),
+        ("Excluded", c["review"] + c["blocked"]),
+        ("Not PCs (counted apart)", c["not_pc"]),
+        ("Taken out of the order", c["removed"]),
+    ):
+        add([cell(ws, label, BOLD), cell(ws, value)])
+    add([cell(ws, STATEMENT)])
+    for label, value in cl.provenance:
+        add([cell(ws, label, BOLD), cell(ws, value)])
     for source in cl.sources:
-        ws.append([cell(ws, source)])
-    ws.append([cell(ws, STATEMENT)])
-    ws.append([])
-    # title, fields, 4 counts, collection files, statement, blank
-    header_row = len(HEADER_FIELDS) + 8 + len(cl.sources)
-    ws.append(row_cells(ws, list(ELIGIBLE_HEADERS), BOLD))
+        add([cell(ws, source)])
+    add([])
+    add(row_cells(ws, list(cl.eligible_headers), BOLD))
+    header_row = appended
     ws.print_title_rows = f"{header_row}:{header_row}"
     for row in cl.eligible:
-        cells = row_cells(ws, [int(row[0]), *row[1:-1]])
-        tick = cell(ws, "")
-        tick.border = box
-        tick.alignment = Alignment(horizontal="center")
-        ws.append([*cells, tick])
+        ws.append(row_cells(ws, [int(row[0]), *row[1:]]))
+    for title, items in (
+        (f"Edits that made devices eligible ({len(cl.edits)})", cl.edits),
+        (f"Scanned codes that were not one device ({len(cl.scans)})", cl.scans),
+    ):
+        if items:
+            ws.append([])
+            ws.append([cell(ws, title, BOLD)])
+            for item in items:
+                ws.append([cell(ws, item)])
     ws.append([])
-    ws.append([cell(ws, "Name:", BOLD), cell(ws, ""), cell(ws, "Title:", BOLD)])
-    ws.append([cell(ws, "Signature:", BOLD), cell(ws, ""), cell(ws, "Date:", BOLD)])
+    for title, fields in _signature_blocks(cl):
+        ws.append([cell(ws, title, BOLD)])
+        for label, value in fields:
+            ws.append([cell(ws, f"{label}:", BOLD), cell(ws, value)])
+        ws.append([])
 
-    ex = sheet("Excluded", EXCLUDED_HEADERS, [8, 16, 18, 10, 80])
+    ex = sheet("Excluded", [8, 16, 18, 10, 80])
     ex.append(row_cells(ex, list(EXCLUDED_HEADERS), BOLD))
     ex.print_title_rows = "1:1"
     for row in cl.excluded:
         ex.append(row_cells(ex, [int(row[0]), *row[1:]]))
+    if cl.removed:
+        out = sheet("Taken out", [8, 16, 18, 80])
+        out.append(row_cells(out, list(REMOVED_HEADERS), BOLD))
+        out.print_title_rows = "1:1"
+        for row in cl.removed:
+            out.append(row_cells(out, [int(row[0]), *row[1:]]))
     with atomic_writer(target) as f:
         wb.save(f)
     return target
@@ -278,7 +540,19 @@ def _unicode_font() -> tuple[Path, Path] | None:
 def write_pdf(cl: Checklist, target: Path, paper: str = "A4") -> Path:
     from fpdf import FPDF
 
+    running = (
+        f"{cl.header.get('customer') or 'Customer: ____'} - agreement "
+        f"{cl.header.get('agreement_number') or '____'}"
+    )
+
     class _PDF(FPDF):
+        def header(self) -> None:
+            """Every page: customer, agreement number, page x of y."""
+            self.set_font(family, size=8)
+            self.cell(self.epw * 0.7, 6, clean(running))
+            self.cell(0, 6, f"page {self.page_no()} of {{nb}}", align="R")
+            self.ln(7)
+
         def footer(self) -> None:
             self.set_y(-12)
             self.set_font(family, size=8)
@@ -302,47 +576,45 @@ def write_pdf(cl: Checklist, target: Path, paper: str = "A4") -> Path:
         family = "Helvetica"
 
         def clean(t: str) -> str:
-            return safe_text(t).encode("latin-1", "replace").decode("latin-1")
+            t = safe_text(t).replace("☐", "[ ]").replace("☑", "[x]")
+            return t.encode("latin-1", "replace").decode("latin-1")
 
     pdf.set_auto_page_break(auto=True, margin=16)
-    pdf.set_margins(12, 12, 12)
+    pdf.set_margins(12, 10, 12)
     pdf.add_page()
-    pdf.set_font(family, "B", 15)
-    pdf.cell(
-        0,
-        9,
-        "Certification checklist: devices for Volume Licensing imaging",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    pdf.set_font(family, size=10)
-    for key, label in HEADER_FIELDS:
-        value = cl.header[key]
-        pdf.set_font(family, "B", 10)
-        pdf.cell(62, 6, label + ":")
-        pdf.set_font(family, size=10)
-        pdf.cell(0, 6, clean(value) if value else "_" * 40, new_x="LMARGIN", new_y="NEXT")
-    c = cl.counts
+    pdf.set_font(family, "B", 14)
+    pdf.multi_cell(0, 8, clean(_title(cl)), new_x="LMARGIN", new_y="NEXT")
+
+    def pairs(items: Iterable[tuple[str, str]], blank: str = "_" * 40) -> None:
+        for label, value in items:
+            pdf.set_font(family, "B", 9)
+            pdf.cell(78, 5, clean(label) + ":")
+            pdf.set_font(family, size=9)
+            pdf.multi_cell(0, 5, clean(value) if value else blank, new_x="LMARGIN", new_y="NEXT")
+
+    def paragraph(text: str, bold: bool = False) -> None:
+        pdf.set_font(family, "B" if bold else "", 9)
+        pdf.multi_cell(0, 5, clean(text), new_x="LMARGIN", new_y="NEXT")
+
+    pairs((label, cl.header[key]) for key, label in HEADER_FIELDS)
     pdf.ln(2)
-    pdf.multi_cell(
-        0,
-        5,
-        f"Devices audited: {c['devices']}.  Eligible for imaging: "
-        f"{c['eligible']}.  Excluded: {c['review'] + c['blocked']} ({c['blocked']} "
-        f"blocked, {c['review']} under review).{_not_pc_sentence(c)}",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    for w in cl.warnings:
+        paragraph(w, bold=True)
+    paragraph(_counts_sentence(cl.counts))
     pdf.ln(1)
+    paragraph(STATEMENT)
+    pdf.ln(2)
+    pdf.set_font(family, "B", 11)
+    pdf.cell(0, 7, "Where this list came from", new_x="LMARGIN", new_y="NEXT")
+    pairs(cl.provenance)
     for source in cl.sources:
-        pdf.multi_cell(0, 5, clean(source), new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 5, STATEMENT, new_x="LMARGIN", new_y="NEXT")
+        paragraph(source)
     pdf.ln(3)
-    line_h = 5.0
+    line_h = 4.2
 
     def fit(text: str, width: float) -> str:
         """One line of ``text`` that fits ``width`` mm (measured only when it might not)."""
-        if len(text) * 1.9 <= width:  # no glyph of 8 pt text is wider than ~1.9 mm
+        if len(text) * 1.7 <= width:  # no glyph of 7 pt text is wider than ~1.7 mm
             return text
         while text and pdf.get_string_width(text + "…") > width - 1.5:
             text = text[: max(0, len(text) - max(1, len(text) // 8))]
@@ -353,48 +625,44 @@ def write_pdf(cl: Checklist, target: Path, paper: str = "A4") -> Path:
         headers: tuple[str, ...],
         rows: list[tuple[str, ...]],
         weights: tuple[int, ...],
-        tick: bool,
-        wrap: int | None,
+        wrap: tuple[int, ...] = (),
     ) -> None:
         """A bordered table drawn row by row (fpdf2's table() wraps every cell character
-        by character, minutes for 100,000 devices); headings repeat on every page, and only
-        the ``wrap`` column may take several lines."""
-        pdf.set_font(family, "B", 12)
+        by character, minutes for 100,000 devices); headings repeat on every page, and the
+        ``wrap`` columns (evidence, reasons: never cut) may take several lines."""
+        pdf.set_font(family, "B", 11)
         pdf.cell(0, 8, f"{title} ({len(rows)})", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(family, size=8)
+        pdf.set_font(family, size=7)
         if not rows:
             pdf.cell(0, 6, "None.", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(2)
             return
-        total = pdf.epw
-        widths = [total * w / sum(weights) for w in weights]
+        widths = [pdf.epw * w / sum(weights) for w in weights]
 
         def headings() -> None:
-            pdf.set_font(family, "B", 8)
+            pdf.set_font(family, "B", 7)
             pdf.set_fill_color(225, 232, 240)
             for h, w in zip(headers, widths, strict=True):
                 pdf.cell(w, line_h + 1, fit(h, w), border=1, fill=True)
             pdf.ln(line_h + 1)
-            pdf.set_font(family, size=8)
+            pdf.set_font(family, size=7)
 
         headings()
         for row in rows:
             cells = [clean(v) for v in row]
-            height = line_h
-            lines: list[str] = []
-            if wrap is not None and len(cells[wrap]) * 1.9 > widths[wrap] - 2:
-                lines = pdf.multi_cell(
-                    widths[wrap], line_h, cells[wrap], dry_run=True, output="LINES"
-                )
-                height = line_h * max(1, len(lines))
+            lines: dict[int, list[str]] = {}
+            for i in wrap:
+                if len(cells[i]) * 1.7 > widths[i] - 2:
+                    lines[i] = pdf.multi_cell(
+                        widths[i], line_h, cells[i], dry_run=True, output="LINES"
+                    )
+            height = line_h * max([1, *(len(v) for v in lines.values())])
             if pdf.will_page_break(height):
                 pdf.add_page()
                 headings()
             x, y = pdf.get_x(), pdf.get_y()
             for i, (text, w) in enumerate(zip(cells, widths, strict=True)):
-                if tick and i == len(cells) - 1:
-                    pdf.cell(w, height, "", border=1)
-                    pdf.rect(x + w / 2 - 1.6, y + height / 2 - 1.6, 3.2, 3.2)
-                elif lines and i == wrap:
+                if i in lines:
                     pdf.rect(x, y, w, height)
                     pdf.multi_cell(w, line_h, text, new_x="RIGHT", new_y="TOP")
                     pdf.set_xy(x + w, y)
@@ -404,21 +672,41 @@ def write_pdf(cl: Checklist, target: Path, paper: str = "A4") -> Path:
             pdf.ln(height)
         pdf.ln(4)
 
+    heads = cl.eligible_headers
+    weights = {"Row": 6, "Asset tag": 12, "Serial": 14, "Manufacturer": 12, "Model": 16}
+    weights |= {"Evidence": 24, "Edition on the evidence": 20, "Edition as read": 16}
+    weights |= {"Target image": 14, "Check": 16, "Verified by": 16, "Note": 20}
     table(
-        "Eligible devices", ELIGIBLE_HEADERS, cl.eligible, (10, 20, 24, 30, 24, 30, 14), True, None
+        "Eligible devices",
+        heads,
+        cl.eligible,
+        tuple(weights[h] for h in heads),
+        wrap=tuple(i for i, h in enumerate(heads) if h in ("Evidence", "Note", "Verified by")),
     )
-    table("Excluded devices", EXCLUDED_HEADERS, cl.excluded, (10, 20, 24, 14, 80), False, 4)
-    if pdf.will_page_break(40):
-        pdf.add_page()
-    pdf.set_font(family, "B", 12)
-    pdf.cell(0, 8, "Signature", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, size=10)
-    for line in (
-        "Name: ______________________________     Title: ______________________________",
-        "Signature: __________________________     Date: ____________________",
+    for title, items in (
+        (f"Edits that made devices eligible ({len(cl.edits)})", cl.edits),
+        (f"Scanned codes that were not one device ({len(cl.scans)})", cl.scans),
     ):
-        pdf.ln(4)
-        pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+        if items:
+            pdf.set_font(family, "B", 11)
+            pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+            for item in items:
+                paragraph(item)
+            pdf.ln(3)
+    if cl.removed:
+        table("Taken out of the order", REMOVED_HEADERS, cl.removed, (8, 16, 20, 80), wrap=(3,))
+    table("Excluded devices", EXCLUDED_HEADERS, cl.excluded, (8, 16, 20, 12, 80), wrap=(4,))
+    for title, fields in _signature_blocks(cl):
+        if pdf.will_page_break(8 + 9 * len(fields)):
+            pdf.add_page()
+        pdf.set_font(family, "B", 11)
+        pdf.cell(0, 8, clean(title), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, size=10)
+        for label, value in fields:
+            pdf.ln(2)
+            pdf.cell(30, 7, f"{label}:")
+            pdf.cell(0, 7, clean(value) if value else "_" * 45, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
     data = bytes(pdf.output())
     with atomic_writer(target) as f:
         f.write(data)

@@ -65,10 +65,13 @@ def write_corrected(inv: Inventory, target: Path, annotations: Annotations = Non
 
 
 def _edits_by_row(inv: Inventory) -> dict[int, dict[int, str]]:
-    """spreadsheet row -> {source column index: new text}"""
+    """spreadsheet row -> {source column index: new text}; the derived columns (collected
+    evidence, the walk's marks) are not the file's and are never written"""
     out: dict[int, dict[int, str]] = {}
+    width = inv.source_width
     for (row, col), value in inv.edits.items():
-        out.setdefault(inv.row_numbers[row], {})[col] = value
+        if col < width:
+            out.setdefault(inv.row_numbers[row], {})[col] = value
     return out
 
 
@@ -318,7 +321,7 @@ def _write_patched_package(
         for r, (status, findings) in enumerate(annotations):
             cells = edits.setdefault(inv.row_numbers[r], {})
             cells[a], cells[a + 1] = (status, False), (findings, False)
-    user_cells = {(first + c, inv.row_numbers[r]) for r, c in inv.edits}
+    user_cells = {(first + c, inv.row_numbers[r]) for r, c in inv.edits if c < inv.source_width}
     try:
         with zipfile.ZipFile(src) as zin:
             part = sheet_part(zin, inv.source.sheet or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,9 +11,10 @@ from pathlib import Path
 from coa_audit.core.audit import Audit
 from coa_audit.core.errors import UsageError
 from coa_audit.core.history import Edit, MappingChange
+from coa_audit.core.text import fold
 from coa_audit.exporters.atomic import OutputError, write_bytes_atomic
 from coa_audit.exporters.checklist import (
-    HEADER_FIELDS,
+    PROFILE_FIELDS,
     build_checklist,
     write_md,
     write_pdf,
@@ -33,6 +35,8 @@ class ExportRequest:
     header: dict[str, str] = field(default_factory=dict)
     paper: str = "A4"
     json_report: bool = False
+    checklist_by: str | None = None  # a field: one checklist per value (per site...)
+    edited_by: str = ""  # who made the screen's edits (the packet lists them)
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,8 @@ class Written:
 
 
 def load_profile(path: Path) -> dict[str, str]:
-    """The checklist header from a profile TOML (keys: customer, agreement_number, provider,
-    prepared_by, and optionally target and date)."""
+    """The packet's details from a profile TOML (the keys of PROFILE_FIELDS; "target" is
+    read as "product", the name older profiles used)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -51,7 +55,7 @@ def load_profile(path: Path) -> dict[str, str]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"profile file {path} cannot be read: {exc}") from None
     section = data.get("checklist", data)
-    known = {k for k, _ in HEADER_FIELDS}
+    known = {*PROFILE_FIELDS, "target"}
     unknown = sorted(k for k in section if k not in known and not isinstance(section[k], dict))
     if unknown:
         raise UsageError(
@@ -66,6 +70,8 @@ def export_all(
     changes: Sequence[Edit],
     req: ExportRequest,
     mapping_changes: Sequence[MappingChange] = (),
+    baseline: bytes | None = None,
+    scans: Sequence[tuple[str, str, str]] = (),
 ) -> list[Written]:
     inv = audit.inv
     src = Path(inv.source.path)
@@ -104,14 +110,52 @@ def export_all(
         write_bytes_atomic(path, report_json(audit))
         written.append(Written(path, "audit report (JSON)"))
     if req.checklist:
-        cl = build_checklist(audit, req.header)
-        writers = {
-            "xlsx": lambda p: write_xlsx(cl, p),
-            "md": lambda p: write_md(cl, p),
-            "pdf": lambda p: write_pdf(cl, p, req.paper),
-        }
-        for out in CHECKLISTS:
-            if out.key in req.checklist:
-                path = writers[out.key](out_dir / f"{stem}{out.suffix}")
-                written.append(Written(path, f"certification checklist ({out.key})"))
+        for part, rows, suffix in _parts(audit, req.checklist_by):
+            cl = build_checklist(
+                audit,
+                req.header,
+                changes=changes,
+                baseline=baseline,
+                edited_by=req.edited_by,
+                rows=rows,
+                part=part,
+                scans=scans,
+            )
+            writers = {
+                "xlsx": lambda p, cl=cl: write_xlsx(cl, p),
+                "md": lambda p, cl=cl: write_md(cl, p),
+                "pdf": lambda p, cl=cl: write_pdf(cl, p, req.paper),
+            }
+            for out in CHECKLISTS:
+                if out.key in req.checklist:
+                    name = out.suffix.replace(".checklist", f".checklist{suffix}")
+                    path = writers[out.key](out_dir / f"{stem}{name}")
+                    what = f"certification checklist ({out.key}{', ' + part if part else ''})"
+                    written.append(Written(path, what))
     return written
+
+
+def _parts(audit: Audit, by: str | None) -> list[tuple[str, list[int] | None, str]]:
+    """(title, rows, file name part) of each checklist: one for the fleet, or one per value
+    of the field ``by`` (so each site team gets the pages of its own walk)."""
+    if not by:
+        return [("", None, "")]
+    inv = audit.inv
+    fname = by.strip().lower().replace(" ", "_")
+    if fname not in inv.mapping:
+        mapped = ", ".join(sorted(inv.mapping))
+        raise UsageError(f"--checklist-by {by!r}: no column is mapped to it; mapped: {mapped}")
+    groups: dict[str, list[int]] = {}
+    for r in range(len(inv)):
+        groups.setdefault(" ".join(inv.field(r, fname).split()), []).append(r)
+    used: set[str] = set()
+    out = []
+    for value in sorted(groups, key=lambda v: (v == "", v.casefold())):
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", fold(value)).strip("-")[:40] or "none"
+        base, n = slug, 2
+        while slug.casefold() in used:  # "Köln" and "koln": two files, never one
+            slug, n = f"{base}-{n}", n + 1
+        used.add(slug.casefold())
+        shown = value or "(blank)"
+        out.append((f"{fname}: {shown}", groups[value], f".{slug}"))
+    return out

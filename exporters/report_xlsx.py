@@ -104,12 +104,15 @@ def write_audit_report(
     ws.append([])
     ws.append(row_cells(ws, ["Column mapping", "Source column"], BOLD))
     for fname, col in inv.mapping.items():
-        ws.append(row_cells(ws, [fname, f"{inv.letter(col)}: {inv.headers[col]}"]))
+        where = f"{inv.letter(col)}: " if not inv.is_derived(col) else "(not in the file) "
+        ws.append(row_cells(ws, [fname, f"{where}{inv.headers[col]}"]))
     ws.append([])
     ws.append(row_cells(ws, ["Status", "Devices"], BOLD))
     ws.append(row_cells(ws, ["devices", summary.devices]))
     for status in STATUSES:
         ws.append(row_cells(ws, [status, getattr(summary, status.replace("-", "_"))]))
+    ws.append(row_cells(ws, ["of the eligible: accepted after a physical check", summary.attested]))
+    ws.append(row_cells(ws, ["of the out-of-scope: taken out of the order", summary.removed]))
     ws.append([])
     ws.append(row_cells(ws, ["Finding code", "Count", "Severity", "Meaning"], BOLD))
     for code, count in sorted(summary.findings.items()):

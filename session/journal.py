@@ -50,7 +50,7 @@ def journal_path(source: str | Path) -> Path:
 class Op:
     """One journaled operation, validated."""
 
-    kind: str  # apply, undo, redo, remap
+    kind: str  # apply, undo, redo, remap, scan (new: the code, old: its outcome, header: by)
     id: int = 0
     row: int = 0  # spreadsheet row number
     col: int = 0
@@ -61,6 +61,7 @@ class Op:
     origin: str = "screen"
     time: float = 0.0
     mapping: tuple[tuple[str, str], ...] = ()  # remap: (field, header)
+    group: int = 0  # apply: edits of one bulk action (one undo step) share it
 
 
 @dataclass
@@ -154,9 +155,21 @@ def _op(entry: dict[str, Any]) -> Op:
             new=_text(entry["new"]),
             origin=_text(entry.get("origin", "screen")),
             time=_time(entry.get("time")),
+            group=_int(entry.get("g", 0), _MAX_ROW),
         )
     if kind in ("undo", "redo"):
         return Op(kind, id=_int(entry["id"], _MAX_ROW), time=_time(entry.get("time")))
+    if kind == "scan":  # a scanned code that named no device or several
+        outcome = _text(entry["outcome"])
+        if outcome not in ("unknown", "duplicate"):
+            raise ValueError(outcome)
+        return Op(
+            "scan",
+            new=_text(entry["code"]),
+            old=outcome,
+            header=_text(entry.get("by", "")),
+            time=_time(entry.get("time")),
+        )
     if kind == "remap":
         return Op("remap", mapping=_pairs(entry["mapping"]), time=_time(entry.get("time")))
     raise ValueError(kind)

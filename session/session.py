@@ -18,8 +18,9 @@ from xml.etree.ElementTree import ParseError
 from coa_audit.core.audit import Audit
 from coa_audit.core.errors import UsageError
 from coa_audit.core.history import Edit, History, MappingChange
-from coa_audit.core.model import ID_FIELDS, Inventory
+from coa_audit.core.model import ID_FIELDS, WALK_FIELDS, Inventory
 from coa_audit.core.policy import Policy, load_policy
+from coa_audit.core.status import Status
 from coa_audit.importers.collection import PendingCollection, merge_collection
 from coa_audit.importers.headers import parse_overrides
 from coa_audit.importers.load import load_inventory
@@ -29,6 +30,7 @@ from coa_audit.session.mappings import load_mapping_file, mapping_overrides, sav
 
 __all__ = ["MappingChange", "Restored", "Session", "open_session"]
 
+_WALK = "the walk's columns change by its own keys (sighted, accept, take out), not by typing"
 _DERIVED = (
     "this column was collected from the PCs, not read from the register: correct the "
     "collection file and run again"
@@ -59,6 +61,14 @@ class Session:
         self._exported: dict[tuple[int, int], str] = {}
         self._journal_ids: dict[int, int] = {}  # id(Edit) -> journal edit id
         self._special: SpecialCells | None = None
+        self.verifier = ""  # the name the walk's marks carry (asked once per session)
+        # scanned codes that named no device or several: (code, outcome, by whom and when)
+        self.scan_flags: list[tuple[str, str, str]] = []
+        # each device's status before any edit: the packet marks those an edit made eligible
+        self.baseline = audit.status_levels()
+        if "sighted" not in inventory.mapping:  # the walk's columns: empty until marked
+            blank = [""] * len(inventory)  # one list for the three: they change by edits only
+            inventory.add_derived(WALK_FIELDS, [blank] * len(WALK_FIELDS))
 
     # -- cells other parts of the workbook know about --------------------------------------
     def load_special_cells(self) -> SpecialCells | None:
@@ -120,37 +130,131 @@ class Session:
             "old": edit.old,
             "new": edit.new,
             "origin": edit.origin,
+            **({"g": edit.group} if edit.group else {}),
         }
 
     # -- changing the inventory ------------------------------------------------------------
     def apply(self, row: int, col: int, value: str, origin: str = "screen") -> Edit | None:
         """Set one cell (journaled, then applied). None when the value did not change."""
         if self.inventory.is_derived(col):
-            raise UsageError(_DERIVED)
+            raise UsageError(_WALK if self._walk_field(col) else _DERIVED)
         edit = self.history.apply(row, col, value, origin)
         if edit is not None and self.journal is not None:
             self._write([self._apply_entry(edit)])
         return edit
 
-    def undo(self) -> Edit | None:
-        edit = self.history.undo()
-        if edit is not None and self.journal is not None:
-            self._write([{"t": "undo", "id": self._journal_ids.get(id(edit), 0)}])
-        return edit
+    def apply_many(
+        self, cells: Sequence[tuple[int, int, str]], origin: str = "screen"
+    ) -> list[Edit]:
+        """Set many cells as one step (one undo, one journal write). Derived columns other
+        than the walk's are refused, like ``apply``."""
+        inv = self.inventory
+        if any(inv.is_derived(c) and not self._walk_field(c) for _r, c, _v in cells):
+            raise UsageError(_DERIVED)
+        group = self.history.new_group()
+        edits = [
+            e for r, c, v in cells if (e := self.history.apply(r, c, v, origin, group)) is not None
+        ]
+        if edits and self.journal is not None:
+            self._write([self._apply_entry(e) for e in edits])
+        return edits
 
-    def redo(self) -> Edit | None:
-        edit = self.history.redo()
-        if edit is not None and self.journal is not None:
-            self._write([{"t": "redo", "id": self._journal_ids.get(id(edit), 0)}])
-        return edit
+    def undo(self) -> list[Edit]:
+        """Undo the last step (a bulk action is one); the edits undone, last first."""
+        return self._journal_step("undo", self.history.undo())
+
+    def redo(self) -> list[Edit]:
+        return self._journal_step("redo", self.history.redo())
+
+    def _journal_step(self, kind: str, edits: list[Edit]) -> list[Edit]:
+        if edits and self.journal is not None:
+            self._write([{"t": kind, "id": self._journal_ids.get(id(e), 0)} for e in edits])
+        return edits
+
+    # -- the walk through the fleet --------------------------------------------------------
+    def _walk_field(self, col: int) -> str | None:
+        inv = self.inventory
+        return next((f for f in WALK_FIELDS if inv.mapping.get(f) == col), None)
+
+    def _stamp(self) -> str:
+        if not self.verifier.strip():
+            raise UsageError("the verifier's name is needed first: who is checking the devices")
+        return f"{' '.join(self.verifier.split())}, {time.strftime('%Y-%m-%d %H:%M')}"
+
+    def code_index(self) -> Callable[[str], list[int]]:
+        """A lookup from a scanned or typed code to the devices whose serial number or asset
+        tag it is (case, spaces and dashes ignored). Built now: call again after edits."""
+        from coa_audit.importers.collection import _keys, _norm_serial
+
+        inv = self.inventory
+        index: dict[str, list[int]] = {}
+        for fname in ("serial_number", "asset_tag"):
+            col = inv.mapping.get(fname)
+            if col is None:
+                continue
+            for r, k in enumerate(_keys(inv.column_values(col), _norm_serial)):
+                if k:
+                    rows = index.setdefault(k, [])
+                    if r not in rows:
+                        rows.append(r)
+        return lambda code: list(index.get(_norm_serial(code), [])) if _norm_serial(code) else []
+
+    def record_scan(self, code: str, outcome: str) -> None:
+        """A scanned code that named no device ("unknown") or several ("duplicate"): kept
+        for the packet, and journaled."""
+        stamp = self._stamp()
+        self.scan_flags.append((code, outcome, stamp))
+        self._write([{"t": "scan", "code": code, "outcome": outcome, "by": stamp}])
+
+    def sight(self, rows: Sequence[int]) -> list[Edit]:
+        """Mark devices checked on site ("label sighted" or "key read", by whom and when),
+        as one step. A device already marked keeps its first mark."""
+        col = self.inventory.mapping["sighted"]
+        stamp = self._stamp()
+        kind, marked = self.audit.check_kind, self.inventory.field
+        return self.apply_many(
+            [(r, col, f"{kind(r)} by {stamp}") for r in rows if not marked(r, "sighted")]
+        )
+
+    def attest(self, rows: Sequence[int], reason: str) -> list[Edit]:
+        """Accept REVIEW devices after a physical check, with a reason (one step). Blocked
+        and eligible devices are refused: a blocked one needs a data fix."""
+        reason = " ".join(reason.split())
+        if not reason:
+            raise UsageError("an acceptance needs a reason (what was checked, and how)")
+        levels = self.audit.status_view
+        wrong = [r for r in rows if levels[r] != Status.REVIEW]
+        if wrong:
+            word = self.audit.status(wrong[0])
+            raise UsageError(
+                f"row {self.inventory.row_numbers[wrong[0]]} is {word}: only a device under "
+                "review can be accepted"
+                + (" (a blocked device needs its data fixed)" if word == "blocked" else "")
+            )
+        col = self.inventory.mapping["attested"]
+        stamp = self._stamp()
+        return self.apply_many([(r, col, f"{reason} (by {stamp})") for r in rows])
+
+    def take_out(self, rows: Sequence[int], reason: str) -> list[Edit]:
+        """Take devices out of the imaging order, with a reason (one step)."""
+        reason = " ".join(reason.split())
+        if not reason:
+            raise UsageError("taking a device out of the order needs a reason")
+        col = self.inventory.mapping["removed"]
+        stamp = self._stamp()
+        return self.apply_many([(r, col, f"{reason} (by {stamp})") for r in rows])
 
     def mapping_by_header(self, mapping: dict[str, int] | None = None) -> dict[str, str]:
-        headers = self.inventory.headers
-        return {f: headers[c] for f, c in (mapping or self.inventory.mapping).items()}
+        """field -> header of the file's own columns (derived columns map themselves)."""
+        inv = self.inventory
+        return {
+            f: inv.headers[c] for f, c in (mapping or inv.mapping).items() if not inv.is_derived(c)
+        }
 
     def remap(self, mapping: dict[str, int], origin: str = "screen") -> bool:
         """Change which column is which field and audit again. False when nothing changed."""
-        if mapping == self.inventory.mapping:
+        inv = self.inventory
+        if {f: c for f, c in mapping.items() if c < inv.source_width} == inv.source_mapping:
             return False
         self._write([self._set_mapping(mapping, origin, time.time())])
         return True
@@ -158,7 +262,9 @@ class Session:
     def _set_mapping(self, mapping: dict[str, int], origin: str, when: float) -> dict[str, Any]:
         """Apply a mapping, audit again, record the change; returns its journal entry."""
         old = self.mapping_by_header()
-        self.inventory.mapping = dict(mapping)
+        inv = self.inventory
+        derived = {f: c for f, c in inv.mapping.items() if inv.is_derived(c)}
+        inv.mapping = {**derived, **mapping}
         self.audit.rerun()
         new = self.mapping_by_header()
         self.mapping_changes.append(MappingChange(when, old, new, origin))
@@ -210,6 +316,7 @@ class Session:
         out = Restored()
         placer = _Placer(self.inventory, same_file=log.sha256 == self.inventory.source.sha256)
         edits: dict[int, Edit] = {}
+        groups: dict[int, int] = {}  # the journal's bulk-action ids -> this history's
         entries: list[dict[str, Any]] = []
         history, inv = self.history, self.inventory
         total = len(log.ops)
@@ -223,7 +330,9 @@ class Session:
                     out.skipped.append(where)
                     continue
                 row, col = where
-                edit = history.apply(row, col, op.new, "journal")
+                if op.group and op.group not in groups:
+                    groups[op.group] = history.new_group()
+                edit = history.apply(row, col, op.new, "journal", groups.get(op.group, 0))
                 if edit is None:
                     continue
                 edits[op.id] = edit
@@ -235,9 +344,14 @@ class Session:
                 stack = history.undo_stack if op.kind == "undo" else history.redo_stack
                 if edit is None or not stack or stack[-1] is not edit:
                     continue  # the edit was not restored: neither is its undo or redo
-                (history.undo if op.kind == "undo" else history.redo)()
+                moved = (history.undo if op.kind == "undo" else history.redo)()
                 if self.journal is not None:
-                    entries.append({"t": op.kind, "id": self._journal_ids.get(id(edit), 0)})
+                    entries.extend(
+                        {"t": op.kind, "id": self._journal_ids.get(id(e), 0)} for e in moved
+                    )
+            elif op.kind == "scan":
+                self.scan_flags.append((op.new, op.old, op.header))
+                entries.append({"t": "scan", "code": op.new, "outcome": op.old, "by": op.header})
             elif op.kind == "remap":
                 mapping, missing = placer.mapping(op.mapping)
                 for header in missing:

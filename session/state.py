@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
@@ -71,27 +72,29 @@ def private_write(path: Path, data: bytes) -> None:
         raise
 
 
-def load_user_profile() -> dict[str, str]:
-    """The checklist details used last time (customer, agreement number, provider...)."""
+def load_user_profile() -> tuple[dict[str, str], str]:
+    """The packet's details used at the last export from the app, and the name of the file
+    they were used with ("" when unknown). They are offered, never applied unseen."""
     import tomllib
 
     try:
         data = tomllib.loads((config_dir() / "profile.toml").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    return {k: str(v) for k, v in data.get("checklist", {}).items() if isinstance(v, str)}
+        return {}, ""
+    section = data.get("checklist", {})
+    values = {k: str(v) for k, v in section.items() if isinstance(v, str) and k != "source"}
+    source = section.get("source", "")
+    return values, source if isinstance(source, str) else ""
 
 
-def save_user_profile(header: dict[str, str]) -> None:
-    """Remember the checklist details for the next export (best effort)."""
+def save_user_profile(header: dict[str, str], keys: Iterable[str], source: str) -> None:
+    """Remember the packet's details (the fields in ``keys``) and the file they were used
+    with, for the next export (best effort)."""
     import tomli_w
 
-    keep = {
-        k: v
-        for k, v in header.items()
-        if k in ("customer", "agreement_number", "provider", "prepared_by") and v
-    }
+    keep = {k: v for k, v in header.items() if k in set(keys) and k != "date" and v}
     if not keep:
         return
+    keep["source"] = source
     with contextlib.suppress(OSError):
         private_write(config_dir() / "profile.toml", tomli_w.dumps({"checklist": keep}).encode())

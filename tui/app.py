@@ -11,11 +11,11 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -29,8 +29,10 @@ from coa_audit.core.audit import Audit
 from coa_audit.core.codes import code_info
 from coa_audit.core.editions import suggestions
 from coa_audit.core.errors import CoaError
+from coa_audit.core.history import Edit
 from coa_audit.core.status import Status
 from coa_audit.core.text import safe_text
+from coa_audit.exporters.checklist import PROFILE_FIELDS, check_header
 from coa_audit.exporters.export import ExportRequest, Written, export_all
 from coa_audit.exporters.formats import INPUT_FORMATS
 from coa_audit.session.journal import JournalLog, SessionLog
@@ -46,7 +48,10 @@ from coa_audit.tui.screens import (
     HelpScreen,
     LoadingScreen,
     MappingScreen,
+    PromptScreen,
     RestoreScreen,
+    ScanResult,
+    ScanScreen,
 )
 
 __all__ = ["CoaAuditApp", "MainScreen", "run_app"]
@@ -58,6 +63,15 @@ TONE_STYLES = {
     "success": "bold green",
     "muted": "dim",
 }
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
 
 
 class LoadCancelled(Exception):
@@ -95,6 +109,15 @@ class MainScreen(Screen[None]):
         Binding("i", "details", "Findings in full", show=False, id="main.details"),
         Binding("v", "toggle_keys", "Show/mask keys", show=False, id="main.toggle_keys"),
         Binding("m", "mapping", "Columns", show=False, id="main.mapping"),
+        Binding("c", "sighted", "Checked", id="main.sighted"),
+        Binding("b", "scan", "Scan", id="main.scan"),
+        Binding("a", "accept", "Accept after check", show=False, id="main.accept"),
+        Binding("x", "take_out", "Take out of order", show=False, id="main.take_out"),
+        Binding("space", "select", "Select row", show=False, id="main.select"),
+        Binding("A", "select_all", "Select all shown", show=False, id="main.select_all"),
+        Binding(
+            "equals_sign", "set_field", "Set column on selected", show=False, id="main.set_field"
+        ),
         Binding("ctrl+s", "export", "Export", id="main.export"),
         Binding("question_mark,f1", "help", "Help", id="main.help"),
         Binding("q", "quit_guarded", "Quit", id="main.quit"),
@@ -121,6 +144,8 @@ class MainScreen(Screen[None]):
         self.editing: tuple[int, int] | None = None
         self.last_search = ""
         self.related_index = 0
+        self._scan_screen: ScanScreen | None = None  # open, or opening
+        self._scan_early: list[tuple[str, str | None]] | None = None  # keys before it opened
 
     def compose(self) -> ComposeResult:
         yield Static(id="summary")
@@ -177,13 +202,16 @@ class MainScreen(Screen[None]):
         for w, gap in ((words[0], "  "), (words[1], " "), (words[2], "  ")):
             text = Text()
             text.append(f"{s.devices} {w[0]}{gap}")
-            text.append(f"{s.eligible} {w[1]}{gap}", style="green")
+            accepted = f" ({s.attested} accepted)" if s.attested else ""
+            text.append(f"{s.eligible} {w[1]}{accepted}{gap}", style="green")
             text.append(f"{s.review} {w[2]}{gap}", style="yellow")
             text.append(f"{s.blocked} {w[3]}{gap}", style="bold red")
             if s.out_of_scope:
                 text.append(f"{s.out_of_scope} {w[6]}{gap}", style="dim")
             text.append(f"{edits} {w[4]}{gap}{w[5]}{grid.filter}{sort}")
             text.append(keys, style="bold")
+            if grid.selected:
+                text.append(f"{gap}{len(grid.selected)} selected", style="bold reverse")
             if not bar.size.width or text.cell_len <= bar.size.width:  # size: inside padding
                 break
         bar.update(text)
@@ -408,8 +436,15 @@ class MainScreen(Screen[None]):
                 "Nothing to " + ("undo" if op == self.session.undo else "redo") + ".", timeout=2
             )
             return
-        edit = op()
+        edits = op()
         self.app_.check_journal()
+        edit = edits[-1]  # the first edit of the step: where the user began it
+        hidden = sum(1 for e in edits if self.grid.position_of(e.row) is None)
+        if hidden:
+            what = "undone" if op == self.session.undo else "redone"
+            self.notify(
+                f"{len(edits)} edit(s) {what}; {hidden} on rows the filter hides.", timeout=4
+            )
         pos = self.grid.position_of(edit.row)
         col_pos = next((i for i, c in enumerate(self.grid.columns) if c.index == edit.col), None)
         if pos is not None and col_pos is not None:
@@ -422,16 +457,235 @@ class MainScreen(Screen[None]):
         self.query_one("#search").display = False
         self.grid.focus()
 
+    # -- the walk through the fleet ---------------------------------------------------------
+    def _targets(self) -> list[int]:
+        """The selected rows, else the row under the cursor."""
+        if self.grid.selected:
+            return sorted(self.grid.selected)
+        row = self.grid.current_row()
+        return [] if row is None else [row]
+
+    def _with_verifier(self, then: Callable[[], None]) -> None:
+        """Run ``then`` once the verifier's name is known (asked once per session)."""
+        if self.session.verifier:
+            then()
+            return
+
+        def got(name: str | None) -> None:
+            if name:
+                self.session.verifier = name
+                then()
+
+        self.app.push_screen(
+            PromptScreen(
+                "Who is checking the devices? Your name goes on every mark made in this "
+                "session (sighted, accepted, taken out).",
+                _user(),
+            ),
+            got,
+        )
+
+    def _walked(self, edits: list[Edit], what: str) -> None:
+        self.app_.check_journal()
+        self.grid.selected.clear()
+        self.notify(f"{len(edits)} device(s) {what}.", timeout=4)
+        self.after_change()
+
+    def action_sighted(self) -> None:
+        rows = self._targets()
+        if rows:
+            self._with_verifier(lambda: self._walked(self.session.sight(rows), "marked checked"))
+
+    def action_accept(self) -> None:
+        rows = self._targets()
+        levels = self.audit.status_view
+        wrong = [r for r in rows if levels[r] != Status.REVIEW]
+        if not rows or wrong:
+            word = self.audit.status(wrong[0]) if wrong else ""
+            self.notify(
+                "Only a device under REVIEW can be accepted after a physical check"
+                + (": a blocked device needs its data fixed." if word == "blocked" else "."),
+                severity="error",
+                timeout=6,
+            )
+            return
+
+        def reason(text: str | None) -> None:
+            if text:
+                self._walk_call(lambda: self.session.attest(rows, text), "accepted")
+
+        self._with_verifier(
+            lambda: self.app.push_screen(
+                PromptScreen(
+                    f"Accept {len(rows)} device(s) under review after a physical check. Why? "
+                    '(for example "label sighted: Windows 10 Pro", "OEM invoice 4471")'
+                ),
+                reason,
+            )
+        )
+
+    def action_take_out(self) -> None:
+        rows = self._targets()
+        if not rows:
+            return
+
+        def reason(text: str | None) -> None:
+            if text:
+                self._walk_call(lambda: self.session.take_out(rows, text), "taken out of the order")
+
+        self._with_verifier(
+            lambda: self.app.push_screen(
+                PromptScreen(f"Take {len(rows)} device(s) out of the imaging order. Why?"),
+                reason,
+            )
+        )
+
+    def _walk_call(self, call: Callable[[], list[Edit]], what: str) -> None:
+        try:
+            edits = call()
+        except CoaError as exc:
+            self.notify(safe_text(str(exc)), severity="error", timeout=8)
+            return
+        self._walked(edits, what)
+
+    def action_select(self) -> None:
+        row = self.grid.current_row()
+        if row is None:
+            return
+        self.grid.selected.symmetric_difference_update({row})
+        self.grid.action_move(1, 0)
+        self.grid.refresh()
+        self.refresh_status()
+
+    def action_select_all(self) -> None:
+        """Select every row the filter shows; again to clear the selection."""
+        shown = self.grid.view
+        if len(self.grid.selected) >= len(shown) and all(r in self.grid.selected for r in shown):
+            self.grid.selected.clear()
+        else:
+            self.grid.selected.update(shown)
+        self.grid.refresh()
+        self.refresh_status()
+
+    def action_set_field(self) -> None:
+        """Set the cursor's column to one value on every selected row (one undo step)."""
+        rows, col = sorted(self.grid.selected), self.grid.current_column()
+        if not rows or col is None:
+            self.notify("Select rows first: space selects one, A all the filter shows.")
+            return
+        if self.audit.inv.is_derived(col.index):
+            self.notify(
+                "This column is not the file's: it cannot be set.", severity="error", timeout=6
+            )
+            return
+
+        def value(text: str | None) -> None:
+            if text is None:
+                return
+            refused = [r for r in rows if self.session.cell_notice(r, col.index)[0] is not None]
+            cells = [(r, col.index, text) for r in rows if r not in set(refused)]
+            edits = self.session.apply_many(cells)
+            self.app_.check_journal()
+            self.grid.selected.clear()
+            note = f"; {len(refused)} refused (special cells)" if refused else ""
+            self.notify(f"{safe_text(col.title)} set on {len(edits)} row(s){note}.", timeout=5)
+            self.after_change()
+
+        self.app.push_screen(
+            PromptScreen(
+                f"Set {safe_text(col.title)} on {len(rows)} selected row(s) to:", required=False
+            ),
+            value,
+        )
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys a scanner sends right behind the key that opens scan mode arrive here before
+        the scan screen exists: they are kept for it, never run as commands."""
+        scan, early = self._scan_screen, self._scan_early
+        printable = event.character if event.is_printable else None
+        if scan is not None and scan.feed(event.key, printable):
+            event.stop()
+            event.prevent_default()
+        elif early is not None and (event.key == "enter" or printable):
+            early.append((event.key, printable))
+            event.stop()
+            event.prevent_default()
+        elif self.session.verifier and any(
+            b.action == "scan" for b in self._bindings.key_to_bindings.get(event.key, [])
+        ):
+            self._scan_early = []  # until the scan screen takes them
+
+    async def action_scan(self) -> None:
+        if self.session.verifier:  # awaited: a code scanned at once reaches the new screen
+            await self._scan()
+        else:
+            self._with_verifier(lambda: self.run_worker(self._scan()))
+
+    async def _scan(self) -> None:
+        inv, audit = self.audit.inv, self.audit
+
+        def mark(row: int) -> tuple[str, str, str]:
+            self.session.sight([row])
+            level = Status(audit.status_level(row))
+            about = ", ".join(
+                v
+                for v in (
+                    f"row {inv.row_numbers[row]}",
+                    inv.field(row, "serial_number"),
+                    inv.field(row, "asset_tag"),
+                    inv.field(row, "model"),
+                )
+                if v
+            )
+            return level.word, level.tone, about
+
+        def done(results: list[ScanResult] | None) -> None:
+            self._scan_screen = None
+            results = results or []
+            for r in results:
+                if r.outcome in ("unknown", "duplicate"):
+                    self.session.record_scan(r.code, r.outcome)
+            self.app_.check_journal()
+            found = [r for r in results if r.rows and r.outcome != "duplicate"]
+            if found:
+                pos = self.grid.position_of(found[-1].rows[0])
+                if pos is None:
+                    self.grid.set_filter("all")
+                    pos = self.grid.position_of(found[-1].rows[0])
+                if pos is not None:
+                    self.grid.move_to(pos, self.grid.cursor_col)
+            flagged = [r for r in results if r.outcome in ("unknown", "duplicate")]
+            checked = sum(1 for r in results if r.outcome == "sighted")
+            self.notify(
+                f"Scan: {checked} device(s) checked, {len(flagged)} code(s) flagged.", timeout=6
+            )
+            self.after_change()
+            if flagged:
+                text = Text("Scanned codes that were not one device\n\n", style="bold")
+                for r in flagged:
+                    what = (
+                        "matched no device"
+                        if r.outcome == "unknown"
+                        else ("is on rows " + ", ".join(str(inv.row_numbers[x]) for x in r.rows))
+                    )
+                    text.append(f"{safe_text(r.code)}: {what}\n")
+                self.app.push_screen(DetailScreen(text))
+
+        screen = ScanScreen(self.session.code_index(), mark)
+        screen.feed_early(self._scan_early or [])
+        self._scan_screen, self._scan_early = screen, None
+        await self.app.push_screen(screen, done)
+
     # -- mapping, export, help, quit --------------------------------------------------------
     def action_mapping(self) -> None:
         inv = self.audit.inv
-        letters = [inv.letter(c) for c in range(inv.width)]
+        letters = [inv.letter(c) for c in range(inv.source_width)]
 
         def done(mapping: dict[str, int] | None) -> None:
             if mapping is not None:
                 self.apply_mapping(mapping)
 
-        self.app.push_screen(MappingScreen(inv.headers, letters, inv.mapping), done)
+        self.app.push_screen(MappingScreen(inv.source_headers, letters, inv.source_mapping), done)
 
     def apply_mapping(
         self, mapping: dict[str, int], origin: str = "screen", save: bool = True
@@ -447,7 +701,7 @@ class MainScreen(Screen[None]):
         note = "Mapping changed: the inventory was audited again."
         if save:
             try:
-                path = save_mapping(self.audit.inv.headers, self.session.mapping_by_header())
+                path = save_mapping(self.audit.inv.source_headers, self.session.mapping_by_header())
                 note += f" Saved for files with these headers ({safe_text(path.name)})."
             except OSError as exc:
                 note += f" It could not be saved ({safe_text(str(exc))})."
@@ -602,12 +856,12 @@ class CoaAuditApp(App[None]):
         """A mapping the user saved for files with these headers is offered, never imposed."""
         assert self.session is not None and self.main is not None
         session = self.session
-        found = saved_mapping_for(session.inventory.headers)
+        found = saved_mapping_for(session.inventory.source_headers)
         if found is None:
             return
         path, saved = found
-        mapping = mapping_overrides(saved, session.inventory.headers)
-        if mapping == session.inventory.mapping:
+        mapping = mapping_overrides(saved, session.inventory.source_headers)
+        if mapping == session.inventory.source_mapping:
             return
 
         def answer(yes: bool | None) -> None:
@@ -777,8 +1031,17 @@ class CoaAuditApp(App[None]):
             self.push_screen(BusyScreen("Exporting…"))
             self.run_export(request)
 
+        remembered, remembered_from = load_user_profile()
         self.push_screen(
-            ExportScreen(str(Path(inv.source.path).parent), load_user_profile(), note), chosen
+            ExportScreen(
+                str(Path(inv.source.path).parent),
+                remembered,
+                remembered_from,
+                note,
+                source_name=Path(inv.source.path).name,
+                eligible=self.session.audit.summary().eligible,
+            ),
+            chosen,
         )
 
     class Exported(Message):
@@ -794,10 +1057,18 @@ class CoaAuditApp(App[None]):
     @work(thread=True, exclusive=True, group="export")
     def run_export(self, request: ExportRequest) -> None:
         assert self.session is not None and self.main is not None
-        edits = dict(self.session.inventory.edits)
+        session = self.session
+        edits = dict(session.inventory.edits)
         try:
+            request.header = check_header(request.header, session.policy)
+            request.edited_by = session.verifier or _user()
             written = export_all(
-                self.session.audit, self.session.changes(), request, self.session.mapping_changes
+                session.audit,
+                session.changes(),
+                request,
+                session.mapping_changes,
+                baseline=session.baseline,
+                scans=session.scan_flags,
             )
         except CoaError as exc:
             self.post_message(self.Exported(None, str(exc), edits))
@@ -807,7 +1078,16 @@ class CoaAuditApp(App[None]):
                 self.Exported(None, f"internal error: {type(exc).__name__}: {exc}", edits)
             )
             return
-        save_user_profile(request.header)
+        save_user_profile(request.header, PROFILE_FIELDS, Path(session.inventory.source.path).name)
+        licences = request.header.get("licences")
+        eligible = session.audit.summary().eligible
+        if licences and eligible > int(licences):
+            self.notify(
+                f"{eligible} devices are eligible but {licences} upgrade licences were "
+                "purchased: the packet says so.",
+                severity="warning",
+                timeout=12,
+            )
         self.post_message(self.Exported(written, None, edits))
 
     def on_coa_audit_app_exported(self, msg: Exported) -> None:

@@ -50,6 +50,9 @@ DISPLAY_ORDER = (
     "model",
     "location",
     "notes",
+    "sighted",  # the walk's columns (session): marks, by whom and when
+    "attested",
+    "removed",
 )
 STATUS_WIDTH = 8
 
@@ -62,11 +65,13 @@ class Column:
     width: int
 
 
-def _cell(text: str, width: int) -> str:
+def _cell(text: str, width: int, marker: str = "") -> str:
+    """``text`` in ``width`` cells; a ``marker`` (the edit star) always shows at its end."""
     text = safe_text(text)
-    if len(text) > width:
-        return text[: width - 1] + "…"
-    return text.ljust(width)
+    room = width - len(marker)
+    if len(text) > room:
+        text = text[: room - 1] + "…"
+    return (text + marker).ljust(width)
 
 
 class Grid(ScrollView, can_focus=True):
@@ -83,6 +88,7 @@ class Grid(ScrollView, can_focus=True):
         "grid--out-of-scope",
         "grid--edited",
         "grid--status-ok",
+        "grid--selected",
     }
     DEFAULT_CSS = """
     Grid {
@@ -98,6 +104,7 @@ class Grid(ScrollView, can_focus=True):
     Grid > .grid--out-of-scope { color: $text-muted; }
     Grid > .grid--edited { text-style: italic underline; color: #ffd75f; }
     Grid > .grid--status-ok { color: $success; }
+    Grid > .grid--selected { text-style: bold reverse; }
     """
 
     BINDINGS = [
@@ -130,6 +137,7 @@ class Grid(ScrollView, can_focus=True):
         self._order: Sequence[int] | None = None  # sorted row indices, None = source order
         self._view: Sequence[int] = range(len(audit.inv))
         self.columns: list[Column] = []
+        self.selected: set[int] = set()  # inventory rows chosen for a bulk action
         self.rebuild_columns()
 
     # -- data ------------------------------------------------------------------------------
@@ -157,7 +165,8 @@ class Grid(ScrollView, can_focus=True):
                 width = 29  # a whole 5x5 key, masked or not
             cols.append(Column(c, title, fname, width))
         self.columns = cols
-        self._left = max(4, len(str(inv.row_numbers[-1] if len(inv) else 1)) + 1)
+        # the row number, and a column before it for the selection mark
+        self._left = max(5, len(str(inv.row_numbers[-1] if len(inv) else 1)) + 2)
         self._update_size()
 
     def _update_size(self) -> None:
@@ -410,7 +419,11 @@ class Grid(ScrollView, can_focus=True):
         edited_style = self._style("grid--edited")
         left = [
             Segment(
-                str(inv.row_numbers[row]).rjust(self._left - 1) + " ",
+                "+" if row in self.selected else " ",
+                row_style + self._style("grid--selected") if row in self.selected else row_style,
+            ),
+            Segment(
+                str(inv.row_numbers[row]).rjust(self._left - 2) + " ",
                 row_style + self._style("grid--rownum"),
             ),
             Segment(
@@ -425,7 +438,7 @@ class Grid(ScrollView, can_focus=True):
             if col.field == "coa_key" and value and not self.reveal_keys:
                 value = mask_key(value)
             edited = bool(edits) and (row, col.index) in edits
-            text = _cell(value + ("*" if edited else ""), col.width)
+            text = _cell(value, col.width, "*" if edited else "")
             style = row_style + edited_style if edited else row_style
             if on_cursor and ci == self.cursor_col:
                 style = style + cursor_style

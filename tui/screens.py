@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -25,6 +27,9 @@ __all__ = [
     "HelpScreen",
     "LoadingScreen",
     "MappingScreen",
+    "PromptScreen",
+    "ScanResult",
+    "ScanScreen",
 ]
 
 
@@ -301,7 +306,9 @@ class MappingScreen(ModalScreen[dict[str, int] | None]):
 
 
 class ExportScreen(ModalScreen[ExportRequest | None]):
-    """Export with the defaults filled in: enter (or ctrl+s) writes, escape cancels."""
+    """Export with the defaults filled in: enter (or ctrl+s) writes, escape cancels. The
+    packet's details remembered from the last export are offered here, marked, never used
+    unseen; one remembered from another file says which."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="export.cancel"),
@@ -313,35 +320,74 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                                     border: round $accent; background: $surface; padding: 0 1; }
     ExportScreen Input { margin: 0 0 0 0; }
     ExportScreen .row { height: auto; }
+    ExportScreen .remembered { color: $warning; text-style: bold; }
     """
 
-    def __init__(self, out_dir: str, header: dict[str, str], note: str = "") -> None:
+    def __init__(
+        self,
+        out_dir: str,
+        remembered: dict[str, str],
+        remembered_from: str = "",
+        note: str = "",
+        *,
+        source_name: str = "",
+        eligible: int = 0,
+    ) -> None:
         super().__init__()
-        self.out_dir, self.header, self.note = out_dir, header, note
+        self.out_dir, self.remembered, self.note = out_dir, remembered, note
+        self.remembered_from, self.source_name, self.eligible = (
+            remembered_from,
+            source_name,
+            eligible,
+        )
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Checkbox
+
+        from coa_audit.exporters.checklist import HEADER_FIELDS, SIGNATURE_FIELDS
 
         with VerticalScroll():
             yield Static(
                 Text(
                     "Export: corrected inventory, audit report, checklist  "
-                    "(enter or ctrl+s exports, escape cancels)",
+                    "(ctrl+s exports, escape cancels)",
                     style="bold",
                 )
             )
             if self.note:
                 yield Static(plain(self.note))
+            other = self.remembered_from and self.remembered_from != self.source_name
+            if self.remembered:
+                where = (
+                    f" with another file ({self.remembered_from})"
+                    if other
+                    else " with this file"
+                    if self.remembered_from
+                    else ""
+                )
+                yield Static(
+                    plain(
+                        f"Details marked * were remembered from your last export{where}: "
+                        "check each one before exporting."
+                    ),
+                    classes="remembered",
+                )
             yield Label("Output folder")
             yield Input(self.out_dir, id="out_dir")
-            for key, label in (
-                ("customer", "Customer"),
-                ("agreement_number", "Agreement number"),
-                ("provider", "Imaging provider (OEM / LSP)"),
-                ("prepared_by", "Prepared by"),
-            ):
-                yield Label(label)
-                yield Input(self.header.get(key, ""), id=key)
+            for key, label in (*HEADER_FIELDS, *SIGNATURE_FIELDS):
+                if key == "date":
+                    continue
+                value = self.remembered.get(key, "")
+                if key == "licences":
+                    label += f" (eligible now: {self.eligible})"
+                if value:
+                    label = (
+                        f"* {label} (remembered{' from ' + self.remembered_from if other else ''})"
+                    )
+                yield Label(plain(label))
+                yield Input(value, id=key)
+            yield Label("One checklist per value of (a field, such as location; empty: one)")
+            yield Input("", id="checklist_by")
             for out in CHECKLISTS:
                 yield Checkbox(out.checkbox, True, id=out.key)
             yield Checkbox(
@@ -360,9 +406,12 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
 
         from textual.widgets import Checkbox
 
+        from coa_audit.exporters.checklist import HEADER_FIELDS, SIGNATURE_FIELDS
+
         header = {
             k: self.query_one(f"#{k}", Input).value.strip()
-            for k in ("customer", "agreement_number", "provider", "prepared_by")
+            for k, _ in (*HEADER_FIELDS, *SIGNATURE_FIELDS)
+            if k != "date"
         }
         formats = [o.key for o in CHECKLISTS if self.query_one(f"#{o.key}", Checkbox).value]
         self.dismiss(
@@ -371,8 +420,182 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                 checklist=formats,
                 annotate=self.query_one("#annotate", Checkbox).value,
                 header={k: v for k, v in header.items() if v},
+                checklist_by=self.query_one("#checklist_by", Input).value.strip() or None,
             )
         )
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """One line of text asked for: enter gives it, escape cancels. ``required`` refuses an
+    empty answer (a reason, a name) with a line saying so."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+    DEFAULT_CSS = """
+    PromptScreen { align: center middle; }
+    PromptScreen > Vertical { width: 90%; max-width: 76; height: auto; max-height: 100%;
+                              border: thick $accent; padding: 0 1; background: $surface; }
+    PromptScreen Static { width: 100%; height: auto; }
+    PromptScreen #prompt-error { color: $error; text-style: bold; }
+    """
+
+    def __init__(self, question: str, value: str = "", *, required: bool = True) -> None:
+        super().__init__()
+        self.question, self.value, self.required = question, value, required
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(plain(self.question), id="prompt-question")
+            yield Input(self.value, id="prompt-input")
+            yield Static("", id="prompt-error")
+            yield Static(Text("enter: save    escape: cancel", style="bold"))
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt-input", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        value = " ".join(event.value.split())
+        if self.required and not value:
+            self.query_one("#prompt-error", Static).update("An answer is needed (escape cancels).")
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass
+class ScanResult:
+    """What one code did in scan mode."""
+
+    code: str
+    outcome: str  # sighted, again, unknown, duplicate
+    rows: tuple[int, ...] = ()  # inventory rows the code named
+
+
+class ScanScreen(Screen[list[ScanResult]]):
+    """Scan mode: serial numbers or asset tags typed, or read by a USB barcode scanner (it
+    types the code and Enter), one after another. Each code finds its device, marks it
+    checked and shows its status in a band of colour wide enough to read at arm's length;
+    codes that match no device, or several, are flagged and listed. Escape leaves."""
+
+    BINDINGS = [Binding("escape", "leave", "Leave scan mode", id="scan.leave")]
+    AUTO_FOCUS = "#scan-input"  # a scanner types at once: no key may reach an unfocused screen
+    DEFAULT_CSS = """
+    ScanScreen { layout: vertical; background: $surface; }
+    ScanScreen #scan-title { height: 1; background: $panel; text-style: bold; padding: 0 1; }
+    ScanScreen #scan-input { margin: 1 1 0 1; }
+    ScanScreen #scan-band { height: 7; margin: 1 1; content-align: center middle;
+                            text-align: center; text-style: bold; border: heavy $panel; }
+    ScanScreen #scan-band.-success { background: $success 40%; border: heavy $success; }
+    ScanScreen #scan-band.-warning { background: $warning 40%; border: heavy $warning; }
+    ScanScreen #scan-band.-error { background: $error 40%; border: heavy $error; }
+    ScanScreen #scan-band.-muted { border: heavy $panel; }
+    ScanScreen #scan-log { height: 1fr; padding: 0 1; }
+    """
+
+    def __init__(
+        self,
+        lookup: Callable[[str], list[int]],
+        mark: Callable[[int], tuple[str, str, str]],
+    ) -> None:
+        """``lookup`` gives the rows a code names; ``mark`` marks a row checked and returns
+        (status word, tone, one line about the device)."""
+        super().__init__()
+        self.lookup, self.mark = lookup, mark
+        self.results: list[ScanResult] = []
+        self.seen: set[int] = set()
+        self._early: list[tuple[str, str | None]] = []  # keys typed before the box existed
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Text("Scan mode: scan or type a serial or asset tag, Enter. Escape leaves."),
+            id="scan-title",
+        )
+        yield Input(placeholder="serial number or asset tag", id="scan-input")
+        yield Static(Text("Waiting for the first code", style="bold"), id="scan-band")
+        yield Static("", id="scan-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#scan-input", Input).focus()
+        early, self._early = self._early, []
+        for key, character in early:
+            self.feed(key, character)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key that reached the screen, not the box (the box had no focus yet)."""
+        if self.focused is self.query_one("#scan-input", Input):
+            return  # the box had it already
+        if self.feed(event.key, event.character if event.is_printable else None):
+            event.stop()
+
+    def feed_early(self, keys: list[tuple[str, str | None]]) -> None:
+        """Keys typed before this screen was made: typed into the box once it exists."""
+        self._early.extend(keys)
+
+    def feed(self, key: str, character: str | None) -> bool:
+        """Type a key into the box: keys a scanner sent while this screen was still opening
+        reach the screen below, which hands them here. False: not a key for the box."""
+        if key != "enter" and not character:
+            return False
+        if not self.query("#scan-input"):  # not composed yet: on_mount types them
+            self._early.append((key, character))
+            return True
+        box = self.query_one("#scan-input", Input)
+        box.focus()
+        if key == "enter":
+            self.on_input_submitted(Input.Submitted(box, box.value))
+        else:
+            box.insert_text_at_cursor(character or "")
+        return True
+
+    def _band(self, headline: str, detail: str, tone: str) -> None:
+        band = self.query_one("#scan-band", Static)
+        for t in ("success", "warning", "error", "muted"):
+            band.set_class(t == tone, f"-{t}")
+        text = Text(" ".join(headline.upper()), style="bold", justify="center")
+        text.append("\n\n" + safe_text(detail), style="not bold")
+        band.update(text)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        box = self.query_one("#scan-input", Input)
+        code = " ".join(event.value.split())
+        box.value = ""
+        if not code:
+            return
+        rows = self.lookup(code)
+        if not rows:
+            result = ScanResult(code, "unknown")
+            self._band("unknown code", f"{code!r} is no serial number or asset tag here", "error")
+        elif len(rows) > 1:
+            result = ScanResult(code, "duplicate", tuple(rows))
+            self._band(
+                "several devices",
+                f"{code!r} is on {len(rows)} rows: check which device this is",
+                "error",
+            )
+        else:
+            row = rows[0]
+            again = row in self.seen
+            self.seen.add(row)
+            word, tone, about = self.mark(row)
+            result = ScanResult(code, "again" if again else "sighted", (row,))
+            self._band(word, ("scanned before: " if again else "") + about, tone)
+        self.results.append(result)
+        flagged = [r for r in self.results if r.outcome in ("unknown", "duplicate")]
+        done = sum(1 for r in self.results if r.outcome == "sighted")
+        log = Text(f"{done} device(s) checked in this scan", style="bold")
+        if flagged:
+            log.append(f"; {len(flagged)} code(s) flagged:", style="bold")
+            for r in flagged[-8:]:
+                what = "no device" if r.outcome == "unknown" else f"{len(r.rows)} devices"
+                log.append(f"\n  {safe_text(r.code)}: {what}")
+        self.query_one("#scan-log", Static).update(log)
+
+    def action_leave(self) -> None:
+        self.dismiss(self.results)

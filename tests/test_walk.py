@@ -1,0 +1,350 @@
+"""The certification packet and the walk through the fleet that fills it: what the packet
+says (headless, every header option, read back from md, xlsx and PDF), and the walk on
+screen (scan mode, checked on site, acceptance after a physical check, bulk actions with
+one undo), journaled and carried into the exported checklist."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from coa_audit.tui.app import CoaAuditApp
+from tests.conftest import SAMPLES, run_cli, settle
+
+FULL_HEADER = (
+    "--customer",
+    "Contoso Ltd",
+    "--agreement-type",
+    "ea",
+    "--agreement-number",
+    "EA-77",
+    "--product",
+    "Windows 11 Enterprise 24H2",
+    "--licences",
+    "1,000",
+    "--order-ref",
+    "PO-4471",
+    "--provider",
+    "Fabrikam Imaging",
+    "--prepared-by",
+    "A. Auditor",
+    "--signatory",
+    "Dana Signer",
+    "--signatory-title",
+    "CIO",
+    "--verifier",
+    "Vic Verifier",
+)
+EVIDENCE_WORDS = (
+    "COA label",
+    "GML label",
+    "OA3 firmware key",
+    "recorded as present, type not stated",
+    "product key recorded, type not stated",
+)
+
+
+def _oem(folder: Path) -> Path:
+    src = folder / "oem-fleet.xlsx"
+    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
+    return src
+
+
+def _eligible(src: Path) -> list[dict]:
+    doc = run_cli("check", src, "--format", "json", "--fail-on", "never").json()
+    return [d for d in doc["devices"] if d["status"] == "eligible"]
+
+
+def _md_eligible(md: str) -> list[list[str]]:
+    section = md.split("## Eligible devices")[1].split("\n## ")[0]
+    rows = [line.strip("| ").split(" | ") for line in section.splitlines() if line.startswith("|")]
+    return rows  # the heading row first
+
+
+def test_the_packet_holds_everything_a_signer_needs(tmp_path: Path) -> None:
+    src = _oem(tmp_path)
+    res = run_cli("export", src, *FULL_HEADER)
+    assert res.code == 0, res.stderr
+    sha = hashlib.sha256(src.read_bytes()).hexdigest()
+    eligible = _eligible(src)
+    md = (tmp_path / "oem-fleet.checklist.md").read_text()
+    xl = openpyxl.load_workbook(tmp_path / "oem-fleet.checklist.xlsx")
+    xl_text = "\n".join(
+        str(v) for ws in xl.worksheets for row in ws.iter_rows(values_only=True) for v in row if v
+    )
+    from pypdf import PdfReader
+
+    pdf = PdfReader(tmp_path / "oem-fleet.checklist.pdf")
+    pages = [p.extract_text() for p in pdf.pages]
+    pdf_text = re.sub(r"\s+", " ", "\n".join(pages))
+    for text in (md.replace("\\", ""), xl_text, pdf_text):
+        flat = re.sub(r"\s+", " ", text)
+        for needle in (
+            "not this tool, certifies",  # the statement: the customer certifies
+            "signed verification form",
+            "Customer's authorised signatory",
+            "Dana Signer",
+            "CIO",
+            "OEM/LSP verifier",
+            "Vic Verifier",
+            "EA (Enterprise Agreement)",
+            "EA-77",
+            "Windows 11 Enterprise 24H2",
+            "1000",
+            "PO-4471",
+            "oem-fleet.xlsx",
+            sha,
+            "built-in",
+            "coa-audit ",
+        ):
+            assert needle in flat, needle
+    # every page of the PDF repeats customer, agreement number and page x of y
+    for n, page in enumerate(pages, 1):
+        assert "Contoso Ltd - agreement EA-77" in page
+        assert f"page {n} of {len(pages)}" in page
+    # an exact evidence word for every eligible device, in the md and the xlsx
+    rows = _md_eligible(md)
+    head, body = rows[0], rows[2:]
+    assert [r[head.index("Serial")] for r in body] == [d["serial_number"] for d in eligible]
+    for r in body:
+        assert r[head.index("Evidence")].startswith(EVIDENCE_WORDS), r
+        assert r[head.index("Check")] in ("☐ label sighted", "☐ key read from firmware")
+    ws = xl["Checklist"]
+    values = list(ws.values)
+    start = next(i for i, v in enumerate(values) if v[0] == "Row")
+    xhead = values[start]
+    for v in values[start + 1 : start + 1 + len(eligible)]:
+        assert str(v[xhead.index("Evidence")]).startswith(EVIDENCE_WORDS)
+    assert ws.print_title_rows == f"${start + 1}:${start + 1}"
+    assert {"Manufacturer", "Model", "Edition on the evidence", "Edition as read"} <= set(xhead)
+
+
+def test_oa3_evidence_shows_the_key_tail_and_a_key_read_box(tmp_path: Path) -> None:
+    src = tmp_path / "oa3.csv"
+    src.write_text(
+        "Serial Number,COA Present,COA Edition,Product Key\n"
+        "S-1,OA3,Windows 11 Pro,JB7TK-VCXJ4-8C3MW-YK3DF-3V66T\n"
+        "S-2,COA label,Windows 10 Pro,\n"
+    )
+    assert run_cli("export", src, "--checklist", "md").code == 0
+    rows = _md_eligible((tmp_path / "oa3.checklist.md").read_text())
+    head = rows[0]
+    got = {r[head.index("Serial")]: r for r in rows[2:]}
+    assert got["S-1"][head.index("Evidence")] == "OA3 firmware key, key ending 3V66T"
+    assert got["S-1"][head.index("Check")] == "☐ key read from firmware"
+    assert got["S-2"][head.index("Evidence")] == "COA label"
+    assert got["S-2"][head.index("Edition on the evidence")] == "Windows 10 Pro"
+    assert "JB7TK" not in (tmp_path / "oa3.checklist.md").read_text()  # masked
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--agreement-type", "Handshake"), "not a programme coa-audit knows"),
+        (("--agreement-type", "EES"), "pass --agreement academic"),
+        (("--agreement-type", "MPSA", "--agreement", "academic"), "pass --agreement commercial"),
+        (("--licences", "a few"), "a whole number"),
+        (("--licences", "-3"), "a whole number"),
+    ],
+)
+def test_packet_details_are_checked_before_anything_is_read(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    src = _oem(tmp_path)
+    res = run_cli("export", src, *args)
+    assert res.code == 2
+    assert message in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "oem-fleet.checklist.md").exists()
+
+
+def test_academic_programme_with_academic_agreement(tmp_path: Path) -> None:
+    src = _oem(tmp_path)
+    args = ("--agreement-type", "ovs-es", "--agreement", "academic", "--checklist", "md")
+    assert run_cli("export", src, *args).code == 0
+    md = (tmp_path / "oem-fleet.checklist.md").read_text()
+    assert "OVS-ES (Open Value Subscription for Education Solutions)" in md
+
+
+def test_fewer_licences_than_eligible_devices_is_a_warning(tmp_path: Path) -> None:
+    src = _oem(tmp_path)
+    n = len(_eligible(src))
+    assert run_cli("export", src, "--licences", str(n - 1), "--checklist", "md,pdf").code == 0
+    md = (tmp_path / "oem-fleet.checklist.md").read_text()
+    assert f"WARNING: {n} devices are eligible but {n - 1} upgrade licences" in md
+    assert run_cli("export", src, "--licences", str(n), "--checklist", "md").code == 0
+    assert "WARNING" not in (tmp_path / "oem-fleet.checklist.md").read_text()
+
+
+def test_one_checklist_per_site(tmp_path: Path) -> None:
+    src = _oem(tmp_path)
+    res = run_cli("export", src, "--checklist", "md", "--checklist-by", "location")
+    assert res.code == 0, res.stderr
+    doc = run_cli("check", src, "--format", "json", "--fail-on", "never").json()
+    files = sorted(tmp_path.glob("oem-fleet.checklist.*.md"))
+    assert len(files) > 1 and not (tmp_path / "oem-fleet.checklist.md").exists()
+    listed: list[str] = []
+    for f in files:
+        text = f.read_text()
+        site = re.search(r"\(location: (.*)\)", text.splitlines()[0])
+        assert site is not None
+        listed += [r[2] for r in _md_eligible(text)[2:]]
+    eligible = [d["serial_number"] for d in doc["devices"] if d["status"] == "eligible"]
+    assert sorted(listed) == sorted(eligible)  # every eligible device, on exactly one list
+    bad = run_cli("export", src, "--checklist", "md", "--checklist-by", "colour")
+    assert bad.code == 2 and "no column is mapped" in bad.stderr
+
+
+def test_an_edit_that_makes_a_device_eligible_is_marked_and_listed(tmp_path: Path) -> None:
+    src = _oem(tmp_path)
+    fixes = tmp_path / "fix.csv"
+    # row 8 (5CG0000004) has no edition: the label, read again, says Pro
+    fixes.write_text("serial_number,field,value\n5CG0000004,coa_edition,Windows 10 Pro\n")
+    res = run_cli("export", src, "--corrections", fixes, "--checklist", "md")
+    assert res.code == 0, res.stderr
+    md = (tmp_path / "oem-fleet.checklist.md").read_text()
+    rows = _md_eligible(md)
+    row = next(r for r in rows[2:] if r[2] == "5CG0000004")
+    assert "eligible after an edit" in row[rows[0].index("Note")]
+    edits = md.split("## Edits that made devices eligible (1)")[1].split("\n## ")[0]
+    edits = edits.replace("\\", "")  # Markdown escapes, as a reader sees the text
+    assert "Row 8 (5CG0000004)" in edits and "'' -> 'Windows 10 Pro'" in edits
+    assert "corrections file" in edits
+
+
+async def test_the_walk_on_screen_fills_the_checklist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coa_audit.tui.screens import DetailScreen, PromptScreen, ScanScreen
+
+    src = _oem(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        session = app.session
+        assert session is not None
+        inv = session.inventory
+        # scan mode: the verifier's name first, then three devices and an unknown code
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press("ctrl+u", *"Ann Verifier", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ScanScreen)
+        for code in ("5CG0000001", "at-9000023", "mi30 9d6b79", "NOPE-404"):
+            await pilot.press(*code, "enter")
+            await pilot.pause()
+        band = str(app.screen.query_one("#scan-band").render())
+        assert "U N K N O W N" in band
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)  # the flagged codes, listed
+        assert "NOPE-404" in str(app.screen.query_one("#detail-text").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        sighted = {
+            inv.field(r, "serial_number") for r in range(len(inv)) if inv.field(r, "sighted")
+        }
+        assert sighted == {"5CG0000001", "5CG0000023", "MI309D6B79"}
+        # accept one REVIEW device after a physical check
+        await pilot.press("slash", *"5CG0000005", "enter")
+        await pilot.pause()
+        row = app.main.grid.current_row()
+        assert inv.field(row, "serial_number") == "5CG0000005"
+        assert app.session.audit.status(row) == "review"
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press(*"label sighted: Windows 10 Pro", "enter")
+        await pilot.pause()
+        assert app.session.audit.status(row) == "eligible"
+        assert app.session.audit.summary().attested == 1
+        # a blocked device cannot be accepted: it needs a data fix
+        await pilot.press("slash", *"5CG0000002", "enter", "a")
+        await pilot.pause()
+        assert not isinstance(app.screen, PromptScreen)
+        assert app.session.audit.status(app.main.grid.current_row()) == "blocked"
+        # bulk: every blocked device (the filter), Notes set at once, then one undo
+        while app.main.grid.filter != "blocked":
+            await pilot.press("f")
+        await pilot.pause()
+        shown = list(app.main.grid.view)
+        await pilot.press("A")
+        notes = next(i for i, c in enumerate(app.main.grid.columns) if c.field == "notes")
+        await pilot.press("home", *(["right"] * notes), "equals_sign")
+        await pilot.pause()
+        await pilot.press(*"recheck label", "enter")
+        await pilot.pause()
+        col = inv.mapping["notes"]
+        assert all(inv.value(r, col) == "recheck label" for r in shown)
+        await pilot.press("U")
+        await pilot.pause()
+        assert not any(inv.value(r, col) == "recheck label" for r in shown)
+        assert inv.field(row, "attested")  # the undo took the bulk step only
+        # export: the checklist shows the walk
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press(*"Contoso Ltd")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    md = (tmp_path / "oem-fleet.checklist.md").read_text()
+    rows = _md_eligible(md)
+    head = rows[0]
+    by_serial = {r[head.index("Serial")]: r for r in rows[2:]}
+    for serial in ("5CG0000001", "5CG0000023", "MI309D6B79"):
+        assert by_serial[serial][head.index("Check")] == "☑ label sighted"
+        assert by_serial[serial][head.index("Verified by")].startswith("Ann Verifier, 20")
+    accepted = by_serial["5CG0000005"][head.index("Note")]
+    assert "accepted after a physical check: label sighted: Windows 10 Pro (by Ann Verifier" in (
+        accepted
+    )
+    assert "(of which 1 by attestation after a physical check)" in md
+    assert "'NOPE-404' matched no device (scanned by Ann Verifier" in md
+    assert "recheck label" not in (tmp_path / "oem-fleet.audit.xlsx").read_bytes().decode("latin-1")
+
+
+def test_walk_marks_survive_a_crash_and_reach_a_headless_export(tmp_path: Path) -> None:
+    from coa_audit.session.session import open_session
+
+    src = _oem(tmp_path)
+    session = open_session(src)
+    session.start_journal()
+    session.verifier = "Ann Verifier"
+    inv = session.inventory
+    rows = {inv.field(r, "serial_number"): r for r in range(len(inv))}
+    session.sight([rows["5CG0000001"], rows["5CG0000023"]])
+    session.attest([rows["5CG0000005"]], "OEM invoice 4471")
+    session.take_out([rows["5CG0000029"]], "leaves with the Berlin office")
+    session.record_scan("NOPE-1", "unknown")
+    with pytest.raises(Exception, match="a blocked device needs its data fixed"):
+        session.attest([rows["5CG0000002"]], "looked fine")
+    assert session.journal is not None
+    session.journal.close()  # the app died here: no close, nothing exported
+
+    res = run_cli("export", src, "--resume", "--checklist", "md", "--json")
+    assert res.code == 0, res.stderr
+    assert "resumed 4 journaled edit(s)" in res.stderr
+    md = (tmp_path / "oem-fleet.checklist.md").read_text()
+    rows_md = _md_eligible(md)
+    head = rows_md[0]
+    by_serial = {r[head.index("Serial")]: r for r in rows_md[2:]}
+    assert by_serial["5CG0000001"][head.index("Check")] == "☑ label sighted"
+    assert "OEM invoice 4471" in by_serial["5CG0000005"][head.index("Note")]
+    assert "5CG0000029" not in by_serial
+    assert "## Taken out of the order (1)" in md and "leaves with the Berlin office" in md
+    assert "'NOPE-1' matched no device" in md
+    import json
+
+    doc = json.loads((tmp_path / "oem-fleet.audit.json").read_text())
+    assert doc["summary"]["eligible_by_attestation"] == 1
+    assert doc["summary"]["taken_out_of_order"] == 1
+    codes = {d["serial_number"]: [f["code"] for f in d["findings"]] for d in doc["devices"]}
+    assert "ATTESTED" in codes["5CG0000005"]
+    assert codes["5CG0000029"] == ["REMOVED_FROM_ORDER"]
+    # the walk's columns are never written into the user's workbook
+    wb = openpyxl.load_workbook(tmp_path / "oem-fleet.corrected.xlsx")
+    written = {str(v) for row in wb.active.iter_rows(values_only=True) for v in row if v}
+    assert not any("Ann Verifier" in v or "OEM invoice" in v for v in written)
