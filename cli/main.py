@@ -104,15 +104,19 @@ def _guard() -> Iterator[None]:
 def _progress():  # -> Callable | None
     if not sys.stderr.isatty():
         return None
-    last = [-1]
+    last: list[object] = [None, 0]  # (stage, percent), width of the line shown
 
     def show(stage: str, done: int, total: int) -> None:
         pct = int(done * 100 / total) if total else 100
-        if pct != last[0]:
-            last[0] = pct
-            sys.stderr.write(f"\r{stage}: {pct:3d}%   ")
+        if (stage, pct) != last[0]:
+            last[0] = (stage, pct)
+            line = f"{stage}: {pct:3d}%"
+            width = int(last[1])  # type: ignore[call-overload]
+            sys.stderr.write("\r" + line.ljust(width))
+            last[1] = len(line)
             if pct >= 100:
-                sys.stderr.write("\r" + " " * 20 + "\r")
+                sys.stderr.write("\r" + " " * len(line) + "\r")
+                last[1] = 0
             sys.stderr.flush()
 
     return show
@@ -333,6 +337,18 @@ def export(
     verifier: Annotated[
         str | None, typer.Option("--verifier", help="The OEM/LSP's verifier.")
     ] = None,
+    worklist: Annotated[
+        str | None,
+        typer.Option(
+            "--worklist",
+            help="Also write NAME.worklist.xlsx: the devices of these statuses (blocked,review) "
+            "with their findings and what to do.",
+        ),
+    ] = None,
+    worklist_by: Annotated[
+        str | None,
+        typer.Option("--by", help="Group the worklist by this field (location...)."),
+    ] = None,
     checklist_by: Annotated[
         str | None,
         typer.Option(
@@ -376,6 +392,7 @@ def export(
     from coa_audit.core.text import safe_text
     from coa_audit.exporters.checklist import check_header
     from coa_audit.exporters.export import ExportRequest, export_all, load_profile
+    from coa_audit.exporters.worklist import parse_statuses
     from coa_audit.importers.corrections import read_corrections
     from coa_audit.session.session import open_session
 
@@ -400,6 +417,9 @@ def export(
                 header[key] = value
         # the packet's details are checked before a large file is read
         header = check_header(header, load_policy(policy, target, agreement))
+        statuses = parse_statuses(worklist) if worklist is not None else None
+        if worklist_by and statuses is None:
+            raise UsageError("--by groups the worklist: give --worklist too")
         formats = [f.strip().lower() for f in checklist.split(",") if f.strip()]
         session = open_session(
             file,
@@ -441,10 +461,13 @@ def export(
                 json_report=json_report,
                 checklist_by=checklist_by,
                 edited_by=_user(getpass.getuser),
+                worklist=statuses,
+                worklist_by=worklist_by,
             ),
             session.mapping_changes,
             baseline=session.baseline,
             scans=session.scan_flags,
+            progress=_progress(),
         )
         session.mark_exported(edits)
         session.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,6 +193,7 @@ def build_checklist(
     rows: Iterable[int] | None = None,
     part: str = "",
     scans: Sequence[tuple[str, str, str]] = (),
+    tick: Callable[[int, int], None] | None = None,
 ) -> Checklist:
     """The packet for ``rows`` (default: every device). ``baseline`` is each device's status
     before any edit: a device eligible now but not then was made eligible by the edits listed
@@ -258,7 +259,10 @@ def build_checklist(
         "Note",
     )
     f = inv.field
-    for r in selected:
+    total = len(selected)
+    for i, r in enumerate(selected):
+        if tick is not None and i % 5000 == 0:
+            tick(i, total)
         row = str(inv.row_numbers[r])
         tag, serial = f(r, "asset_tag"), f(r, "serial_number")
         level = levels[r]
@@ -537,7 +541,12 @@ def _unicode_font() -> tuple[Path, Path] | None:
     return None
 
 
-def write_pdf(cl: Checklist, target: Path, paper: str = "A4") -> Path:
+def write_pdf(
+    cl: Checklist,
+    target: Path,
+    paper: str = "A4",
+    tick: Callable[[int, int], None] | None = None,
+) -> Path:
     from fpdf import FPDF
 
     running = (
@@ -648,7 +657,9 @@ def write_pdf(cl: Checklist, target: Path, paper: str = "A4") -> Path:
             pdf.set_font(family, size=7)
 
         headings()
-        for row in rows:
+        for i, row in enumerate(rows):
+            if tick is not None and i % 2000 == 0:
+                tick(i, len(rows))
             cells = [clean(v) for v in row]
             lines: dict[int, list[str]] = {}
             for i in wrap:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from coa_audit.core.audit import Audit
-from coa_audit.core.errors import UsageError
+from coa_audit.core.errors import CoaError, UsageError
 from coa_audit.core.history import Edit, MappingChange
 from coa_audit.core.text import fold
 from coa_audit.exporters.atomic import OutputError, write_bytes_atomic
@@ -23,8 +23,16 @@ from coa_audit.exporters.checklist import (
 from coa_audit.exporters.corrected import corrected_path, write_corrected
 from coa_audit.exporters.formats import CHECKLIST_FORMATS, CHECKLISTS, INPUT_FORMATS
 from coa_audit.exporters.report_xlsx import write_audit_report
+from coa_audit.exporters.worklist import group_field, write_worklist
 
-__all__ = ["CHECKLIST_FORMATS", "ExportRequest", "Written", "export_all", "load_profile"]
+__all__ = [
+    "CHECKLIST_FORMATS",
+    "Cancelled",
+    "ExportRequest",
+    "Written",
+    "export_all",
+    "load_profile",
+]
 
 
 @dataclass
@@ -36,6 +44,9 @@ class ExportRequest:
     paper: str = "A4"
     json_report: bool = False
     checklist_by: str | None = None  # a field: one checklist per value (per site...)
+    worklist: frozenset[str] | None = None  # statuses to list for the technicians
+    worklist_rows: Sequence[int] | None = None  # or exactly these rows (a filter on screen)
+    worklist_by: str | None = None  # group the worklist by this field
     edited_by: str = ""  # who made the screen's edits (the packet lists them)
 
 
@@ -72,7 +83,42 @@ def export_all(
     mapping_changes: Sequence[MappingChange] = (),
     baseline: bytes | None = None,
     scans: Sequence[tuple[str, str, str]] = (),
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Written]:
+    """Write every output the request asks for. ``progress(step, done, total)`` is called
+    along the way and may raise (``Cancelled``) to stop: each file is written whole or not
+    at all, and the error names the files already written."""
+    written: list[Written] = []
+    try:
+        _export(audit, changes, req, mapping_changes, baseline, scans, progress, written)
+    except Cancelled:
+        done = ", ".join(w.path.name for w in written) or "nothing"
+        raise Cancelled(f"export cancelled: {done} written before it stopped") from None
+    return written
+
+
+class Cancelled(CoaError):
+    """The user stopped an export."""
+
+    exit_code = 130
+
+
+def _export(
+    audit: Audit,
+    changes: Sequence[Edit],
+    req: ExportRequest,
+    mapping_changes: Sequence[MappingChange],
+    baseline: bytes | None,
+    scans: Sequence[tuple[str, str, str]],
+    progress: Callable[[str, int, int], None] | None,
+    written: list[Written],
+) -> None:
+    def step(what: str) -> Callable[[int, int], None] | None:
+        if progress is None:
+            return None
+        progress(what, 0, 1)
+        return lambda done, total: progress(what, done, total)
+
     inv = audit.inv
     src = Path(inv.source.path)
     out_dir = req.out_dir if req.out_dir is not None else src.parent
@@ -84,8 +130,12 @@ def export_all(
             f"--checklist: unknown format(s) {', '.join(bad)}; "
             f"choose from {', '.join(CHECKLIST_FORMATS)}"
         )
-    written: list[Written] = []
+    # every option is checked before the first file is written
+    parts = _parts(audit, req.checklist_by) if req.checklist else []
+    if req.worklist_by:
+        group_field(audit, req.worklist_by)
     target = corrected_path(inv, out_dir)
+    step("corrected inventory")
     annotations = None
     if req.annotate:
         annotations = [
@@ -100,17 +150,29 @@ def export_all(
     written.append(Written(target, note))
     stem = src.stem
     report = write_audit_report(
-        audit, changes, out_dir / f"{stem}.audit.xlsx", mapping_changes=mapping_changes
+        audit,
+        changes,
+        out_dir / f"{stem}.audit.xlsx",
+        mapping_changes=mapping_changes,
+        tick=step("audit report"),
     )
     written.append(Written(report, "audit report"))
     if req.json_report:
         from coa_audit.exporters.check_report import report_json
 
         path = out_dir / f"{stem}.audit.json"
+        step("audit report (JSON)")
         write_bytes_atomic(path, report_json(audit))
         written.append(Written(path, "audit report (JSON)"))
+    if req.worklist is not None or req.worklist_rows is not None:
+        path = out_dir / f"{stem}.worklist.xlsx"
+        step("worklist")
+        count = write_worklist(
+            audit, path, statuses=req.worklist, rows=req.worklist_rows, by=req.worklist_by
+        )
+        written.append(Written(path, f"worklist ({count} devices)"))
     if req.checklist:
-        for part, rows, suffix in _parts(audit, req.checklist_by):
+        for part, rows, suffix in parts:
             cl = build_checklist(
                 audit,
                 req.header,
@@ -120,19 +182,20 @@ def export_all(
                 rows=rows,
                 part=part,
                 scans=scans,
+                tick=step(f"checklist{' ' + part if part else ''}"),
             )
             writers = {
                 "xlsx": lambda p, cl=cl: write_xlsx(cl, p),
                 "md": lambda p, cl=cl: write_md(cl, p),
-                "pdf": lambda p, cl=cl: write_pdf(cl, p, req.paper),
+                "pdf": lambda p, cl=cl: write_pdf(cl, p, req.paper, step("checklist PDF")),
             }
             for out in CHECKLISTS:
                 if out.key in req.checklist:
+                    step(f"checklist ({out.key})")
                     name = out.suffix.replace(".checklist", f".checklist{suffix}")
                     path = writers[out.key](out_dir / f"{stem}{name}")
                     what = f"certification checklist ({out.key}{', ' + part if part else ''})"
                     written.append(Written(path, what))
-    return written
 
 
 def _parts(audit: Audit, by: str | None) -> list[tuple[str, list[int] | None, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from coa_audit.core.audit import Audit
@@ -76,7 +76,9 @@ def write_audit_report(
     target: Path,
     generated: dt.datetime | None = None,
     mapping_changes: Sequence[MappingChange] = (),
+    tick: Callable[[int, int], None] | None = None,
 ) -> Path:
+    """``tick(done, total)`` is called as the rows are written (it may raise to stop)."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
@@ -140,7 +142,10 @@ def write_audit_report(
     fs.freeze_panes = "A2"
     fs.append(row_cells(fs, headers, BOLD))
     count = 0
-    for r in range(len(inv)):
+    n = len(inv)
+    for r in range(n):
+        if tick is not None and r % 5000 == 0:
+            tick(r, n)
         if not audit.has_findings(r):
             continue
         tag, serial, status = (

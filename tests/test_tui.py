@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from coa_audit.core.model import CANONICAL_FIELDS
+from coa_audit.core.sample import SAMPLE_HEADERS
 from coa_audit.tui.app import CoaAuditApp, MainScreen
 from coa_audit.tui.grid import Grid
 from coa_audit.tui.screens import ConfirmScreen, ExportScreen, HelpScreen, MappingScreen
@@ -357,6 +358,43 @@ def test_snapshot_80x24(snap_compare, tmp_path: Path, monkeypatch: pytest.Monkey
 
     assert snap_compare(CoaAuditApp(Path("snap.csv")), terminal_size=(80, 24), run_before=ready)
     assert path.exists()
+
+
+@pytest.mark.parametrize("colours", ["256", "no-color"])
+def test_snapshot_every_state_80x24(
+    snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, colours: str
+) -> None:
+    """Every state a row can be in, at 80x24, in 256 colours and without colour: eligible,
+    review, blocked, not a PC, an edited cell, a selected row, the findings panel."""
+    write_csv(
+        tmp_path / "states.csv",
+        [
+            device(1),
+            device(2, COA_Present="No"),
+            device(3, COA_Edition="Windows 10 Enterprise"),
+            device(4, Asset_Type="Monitor"),
+            device(5),
+        ],
+        (*SAMPLE_HEADERS, "Asset Type"),
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    if colours == "no-color":
+        monkeypatch.setenv("NO_COLOR", "1")
+    else:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+
+    async def ready(pilot) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("G", "e", "ctrl+u", *"AT-00005-REPLACED", "enter")  # an edited cell
+        await pilot.press("g", "space")  # a selected row
+        await pilot.press("right_square_bracket")  # the blocked device and its findings
+        await pilot.pause()
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(CoaAuditApp(Path("states.csv")), terminal_size=(80, 24), run_before=ready)
 
 
 def test_snapshot_wide(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

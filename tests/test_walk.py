@@ -348,3 +348,68 @@ def test_walk_marks_survive_a_crash_and_reach_a_headless_export(tmp_path: Path) 
     wb = openpyxl.load_workbook(tmp_path / "oem-fleet.corrected.xlsx")
     written = {str(v) for row in wb.active.iter_rows(values_only=True) for v in row if v}
     assert not any("Ann Verifier" in v or "OEM invoice" in v for v in written)
+
+
+def test_worklist_lists_what_to_fix_grouped_by_site(tmp_path: Path) -> None:
+    src = _oem(tmp_path)
+    res = run_cli(
+        "export", src, "--checklist", "", "--worklist", "blocked,review", "--by", "location"
+    )
+    assert res.code == 0, res.stderr
+    doc = run_cli("check", src, "--format", "json", "--fail-on", "never").json()
+    wanted = {
+        (d["row"], f["code"])
+        for d in doc["devices"]
+        if d["status"] in ("blocked", "review")
+        for f in d["findings"]
+    }
+    ws = openpyxl.load_workbook(tmp_path / "oem-fleet.worklist.xlsx").active
+    rows = list(ws.values)
+    head, body = rows[0], rows[1:]
+    got = {(r[head.index("Row")], r[head.index("Finding")]) for r in body}
+    assert got == wanted
+    groups = [r[0] for r in body]
+    assert groups == sorted(groups, key=lambda g: (g == "(blank)", g.casefold()))
+    assert all(r[head.index("What to do")] for r in body)
+    assert ws.auto_filter.ref == f"A1:L{len(rows)}"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--worklist", "broken"), "choose statuses from"),
+        (("--by", "location"), "give --worklist too"),
+        (("--worklist", "blocked", "--by", "colour"), "--by 'colour': no column is mapped"),
+        (("--checklist-by", "colour"), "no column is mapped"),
+    ],
+)
+def test_worklist_and_split_options_write_nothing_when_wrong(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    src = _oem(tmp_path)
+    res = run_cli("export", src, *args)
+    assert res.code == 2 and message in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["oem-fleet.xlsx"]
+
+
+def test_a_cancelled_export_leaves_no_half_written_file(tmp_path: Path) -> None:
+    from coa_audit.exporters.export import Cancelled, ExportRequest, export_all
+    from coa_audit.session.session import open_session
+
+    src = _oem(tmp_path)
+    session = open_session(src)
+    steps: list[str] = []
+
+    def progress(step: str, done: int, total: int) -> None:
+        steps.append(step)
+        if step.startswith("checklist"):
+            raise Cancelled("stop")
+
+    with pytest.raises(Cancelled, match=r"export cancelled: oem-fleet\.corrected\.xlsx, "):
+        export_all(session.audit, [], ExportRequest(), progress=progress)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["oem-fleet.audit.xlsx", "oem-fleet.corrected.xlsx", "oem-fleet.xlsx"]
+    assert steps[0] == "corrected inventory" and "audit report" in steps
+    # both finished files are whole
+    openpyxl.load_workbook(tmp_path / "oem-fleet.audit.xlsx")
+    openpyxl.load_workbook(tmp_path / "oem-fleet.corrected.xlsx")

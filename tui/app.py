@@ -33,13 +33,13 @@ from coa_audit.core.history import Edit
 from coa_audit.core.status import Status
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.checklist import PROFILE_FIELDS, check_header
-from coa_audit.exporters.export import ExportRequest, Written, export_all
+from coa_audit.exporters.export import Cancelled, ExportRequest, Written, export_all
 from coa_audit.exporters.formats import INPUT_FORMATS
 from coa_audit.session.journal import JournalLog, SessionLog
 from coa_audit.session.mappings import mapping_overrides, save_mapping, saved_mapping_for
 from coa_audit.session.session import Restored, Session, open_session
 from coa_audit.session.state import load_user_profile, save_user_profile
-from coa_audit.tui.grid import COLLECTION_FILTERS, FILTERS, Grid
+from coa_audit.tui.grid import COLLECTION_FILTERS, FILTERS, TERMINAL_CSS, Grid
 from coa_audit.tui.screens import (
     BusyScreen,
     ConfirmScreen,
@@ -56,13 +56,37 @@ from coa_audit.tui.screens import (
 
 __all__ = ["CoaAuditApp", "MainScreen", "run_app"]
 
-# the colours of each status tone (core.status names the tone)
+# the colours of each status tone (core.status names the tone); without colour (NO_COLOR)
+# each tone keeps a text style of its own, never a grey that vanishes on black
 TONE_STYLES = {
     "error": "bold red",
     "warning": "bold yellow",
     "success": "bold green",
     "muted": "dim",
 }
+# a finding's mark and tone by severity: the mark says it without colour
+_SEVERITY_MARKS = {
+    "error": ("x ", "error"),
+    "warning": ("! ", "warning"),
+    "info": ("i ", "success"),
+    "out-of-scope": ("- ", "muted"),
+}
+MONO_STYLES = {
+    "error": "bold reverse",
+    "warning": "bold underline",
+    "success": "bold",
+    "muted": "italic",
+}
+
+
+def _colours() -> str | None:
+    """The terminal's colour system as Rich reads TERM and COLORTERM: truecolor, 256,
+    standard (16) or None."""
+    import io
+
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), force_terminal=True).color_system
 
 
 def _user() -> str:
@@ -96,7 +120,7 @@ class MainScreen(Screen[None]):
             id="main.prev_problem",
         ),
         Binding("f", "cycle_filter", "Filter", id="main.filter"),
-        Binding("slash", "search", "Search", id="main.search"),
+        Binding("slash", "search", "Search", show=False, id="main.search"),
         Binding("n", "search_next", "Next match", show=False, id="main.search_next"),
         Binding("N", "search_prev", "Previous match", show=False, id="main.search_prev"),
         Binding("s", "sort(False)", "Sort ascending", show=False, id="main.sort_ascending"),
@@ -109,6 +133,7 @@ class MainScreen(Screen[None]):
         Binding("i", "details", "Findings in full", show=False, id="main.details"),
         Binding("v", "toggle_keys", "Show/mask keys", show=False, id="main.toggle_keys"),
         Binding("m", "mapping", "Columns", show=False, id="main.mapping"),
+        Binding("I", "about", "File, policy and notices", show=False, id="main.about"),
         Binding("c", "sighted", "Checked", id="main.sighted"),
         Binding("b", "scan", "Scan", id="main.scan"),
         Binding("a", "accept", "Accept after check", show=False, id="main.accept"),
@@ -168,6 +193,14 @@ class MainScreen(Screen[None]):
         self.grid.focus()
         self.refresh_status()
         self.call_after_refresh(self.refresh_status)
+        notices = self.audit.inv.source.notices
+        pol = self.audit.policy
+        self.notify(
+            f"Target: {pol.target_label}; {pol.agreement} agreement."
+            + (f" {len(notices)} note(s) about reading the file." if notices else "")
+            + " I shows them.",
+            timeout=8,
+        )
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.refresh_status)
@@ -203,11 +236,15 @@ class MainScreen(Screen[None]):
             text = Text()
             text.append(f"{s.devices} {w[0]}{gap}")
             accepted = f" ({s.attested} accepted)" if s.attested else ""
-            text.append(f"{s.eligible} {w[1]}{accepted}{gap}", style="green")
-            text.append(f"{s.review} {w[2]}{gap}", style="yellow")
-            text.append(f"{s.blocked} {w[3]}{gap}", style="bold red")
+            text.append(f"{s.eligible} {w[1]}{accepted}", style=self.tone("success"))
+            text.append(gap)
+            text.append(f"{s.review} {w[2]}", style=self.tone("warning"))
+            text.append(gap)
+            text.append(f"{s.blocked} {w[3]}", style=self.tone("error"))
+            text.append(gap)
             if s.out_of_scope:
-                text.append(f"{s.out_of_scope} {w[6]}{gap}", style="dim")
+                text.append(f"{s.out_of_scope} {w[6]}", style=self.tone("muted"))
+                text.append(gap)
             text.append(f"{edits} {w[4]}{gap}{w[5]}{grid.filter}{sort}")
             text.append(keys, style="bold")
             if grid.selected:
@@ -235,17 +272,17 @@ class MainScreen(Screen[None]):
         inv = self.audit.inv
         text = Text()
         status = self.audit.status(row)
-        style = TONE_STYLES[Status.of(status).tone]
+        style = self.tone(Status.of(status).tone)
         text.append(f"Row {inv.row_numbers[row]}  ")
         text.append(status.upper(), style=style)
         tag, serial = inv.field(row, "asset_tag"), inv.field(row, "serial_number")
         text.append(f"  tag {safe_text(tag) or '-'}  serial {safe_text(serial) or '-'}\n")
         findings = self.audit.findings(row)
         if not findings:
-            text.append("No findings: this device can be certified.", style="green")
+            text.append("No findings: this device can be certified.", style=self.tone("success"))
         for f in findings:
-            mark = "x " if f.severity == "error" else "! "
-            text.append(mark + f.code, style="bold red" if f.severity == "error" else "bold yellow")
+            mark, tone = _SEVERITY_MARKS.get(f.severity, ("! ", "warning"))
+            text.append(mark + f.code, style=self.tone(tone))
             if f.column:
                 text.append(f" [{f.column}]")
             if f.related_rows:
@@ -259,6 +296,49 @@ class MainScreen(Screen[None]):
             text.no_wrap, text.overflow = True, "ellipsis"
         text.rstrip()
         return text
+
+    def tone(self, tone: str) -> str:
+        """The text style of a status tone, in colour or (NO_COLOR) without."""
+        return (MONO_STYLES if self.app.no_color else TONE_STYLES)[tone]
+
+    def about_text(self) -> Text:
+        """The file as read (sheet, header row, notices), the policy, target and agreement in
+        use, and the mapping: what `check` prints, on screen."""
+        inv, pol = self.audit.inv, self.audit.policy
+        src = inv.source
+        text = Text("This file and the rules in use\n\n", style="bold")
+        for label, value in (
+            ("File", Path(src.path).name),
+            ("Format", src.format),
+            ("Sheet", src.sheet or "(one table)"),
+            ("Header row", str(src.header_row)),
+            ("SHA-256", src.sha256),
+            ("Target", f"{pol.target_label} ({pol.target})"),
+            ("Agreement", pol.agreement),
+            (
+                "Policy",
+                pol.source + (f" (SHA-256 {pol.source_sha256})" if pol.source_sha256 else ""),
+            ),
+        ):
+            text.append(f"{label}: ", style="bold")
+            text.append(safe_text(value) + "\n")
+        notices = inv.notices()
+        text.append(f"\nNotes from reading the file ({len(notices)})\n", style="bold")
+        for n in notices or ["none"]:
+            text.append(f"- {safe_text(n)}\n")
+        text.append("\nColumn mapping\n", style="bold")
+        for fname, col in inv.source_mapping.items():
+            text.append(f"{fname}: {inv.letter(col)} {safe_text(inv.headers[col])}\n")
+        if inv.collection is not None:
+            text.append("\nEvidence collected from the PCs\n", style="bold")
+            for cf in inv.collection.files:
+                text.append(
+                    f"{safe_text(Path(cf.path).name)}: {cf.rows} rows, SHA-256 {cf.sha256}\n"
+                )
+        return text
+
+    def action_about(self) -> None:
+        self.app.push_screen(DetailScreen(self.about_text()))
 
     def action_details(self) -> None:
         row = self.grid.current_row()
@@ -385,13 +465,16 @@ class MainScreen(Screen[None]):
         name = title.title if title else "cell"
         label = Text()
         label.append(f"{safe_text(name)[:20]}: ")
-        style = TONE_STYLES[Status.of(status).tone]
+        style = self.tone(Status.of(status).tone)
         label.append(f"would be {status.upper()}", style=style)
         if codes:
             label.append(f" ({codes[0]}{', …' if len(codes) > 1 else ''})")
         _refused, warning = self.session.cell_notice(row, col)
         if warning:
             label.append(f"; {warning}", style="bold")
+        if self.query_one("#edit-input", Input).suggester is not None:
+            # the grey completion is only a suggestion: say which key takes it
+            label.append("\nEnter saves what is typed; → takes the grey text", style="italic")
         self.query_one("#edit-label", Label).update(label)
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -720,6 +803,7 @@ class MainScreen(Screen[None]):
 class CoaAuditApp(App[None]):
     TITLE = "coa-audit"
     ENABLE_COMMAND_PALETTE = True
+    CSS = TERMINAL_CSS
 
     class Progress(Message):
         def __init__(self, stage: str, done: int, total: int) -> None:
@@ -749,7 +833,10 @@ class CoaAuditApp(App[None]):
         mapping_file: str | Path | None = None,
         evidence: Sequence[str | Path] = (),
     ) -> None:
-        super().__init__()
+        # 16 colours: the terminal's own ANSI colours, sent as they are (converted to RGB
+        # and back they land on the wrong ones: review red, blocked magenta)
+        self.ansi16 = "NO_COLOR" not in os.environ and _colours() == "standard"
+        super().__init__(ansi_color=True if self.ansi16 else None)
         self.path = Path(path)
         self.options = dict(
             sheet=sheet,
@@ -764,6 +851,7 @@ class CoaAuditApp(App[None]):
         self.main: MainScreen | None = None
         self._journal_warned = False
         self._cancel = threading.Event()
+        self._export_cancel = threading.Event()
         self._last_progress = 0.0
         self.error: str | None = None
         self.error_code = 0  # the exit code that goes with ``error``
@@ -781,6 +869,10 @@ class CoaAuditApp(App[None]):
         values, which must never be read as markup."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
+    def action_help_quit(self) -> None:
+        """ctrl+c does not quit (it copies in a text box): say what does, in plain words."""
+        self.notify("Press q (or ctrl+q) to quit.", title="Do you want to quit?")
+
     def _fatal_error(self) -> None:
         """Textual's crash report shows local variables, which can hold product keys and
         whole rows: show the traceback without them."""
@@ -797,6 +889,8 @@ class CoaAuditApp(App[None]):
 
     # -- loading ---------------------------------------------------------------------------
     def on_mount(self) -> None:
+        if self.ansi16:
+            self.add_class("-ansi16")  # the grid tints in the terminal's own colours
         self.push_screen(LoadingScreen(safe_text(self.path.name)))
         self.load()
 
@@ -1028,7 +1122,8 @@ class CoaAuditApp(App[None]):
         def chosen(request: ExportRequest | None) -> None:
             if request is None:
                 return
-            self.push_screen(BusyScreen("Exporting…"))
+            self._export_cancel.clear()
+            self.push_screen(BusyScreen("Exporting…", cancel=self._export_cancel.set))
             self.run_export(request)
 
         remembered, remembered_from = load_user_profile()
@@ -1040,6 +1135,8 @@ class CoaAuditApp(App[None]):
                 note,
                 source_name=Path(inv.source.path).name,
                 eligible=self.session.audit.summary().eligible,
+                filter_name=self.main.grid.filter if self.main else "all",
+                filter_rows=self.main.grid.view if self.main else (),
             ),
             chosen,
         )
@@ -1054,11 +1151,30 @@ class CoaAuditApp(App[None]):
             self.written, self.error, self.edits = written, error, edits
             super().__init__()
 
+    class ExportProgress(Message):
+        def __init__(self, step: str, done: int, total: int) -> None:
+            self.step, self.done, self.total = step, done, total
+            super().__init__()
+
+    def on_coa_audit_app_export_progress(self, msg: ExportProgress) -> None:
+        if isinstance(self.screen, BusyScreen):
+            self.screen.progress(msg.done, msg.total, f"Writing the {msg.step}")
+
     @work(thread=True, exclusive=True, group="export")
     def run_export(self, request: ExportRequest) -> None:
         assert self.session is not None and self.main is not None
         session = self.session
         edits = dict(session.inventory.edits)
+        last = [0.0]
+
+        def progress(step: str, done: int, total: int) -> None:
+            if self._export_cancel.is_set():
+                raise Cancelled("cancelled")
+            now = time.monotonic()
+            if now - last[0] > 0.05 or done == 0:
+                last[0] = now
+                self.post_message(self.ExportProgress(step, done, total))
+
         try:
             request.header = check_header(request.header, session.policy)
             request.edited_by = session.verifier or _user()
@@ -1069,6 +1185,7 @@ class CoaAuditApp(App[None]):
                 session.mapping_changes,
                 baseline=session.baseline,
                 scans=session.scan_flags,
+                progress=progress,
             )
         except CoaError as exc:
             self.post_message(self.Exported(None, str(exc), edits))

@@ -74,6 +74,19 @@ def _cell(text: str, width: int, marker: str = "") -> str:
     return (text + marker).ljust(width)
 
 
+# Rules that depend on the terminal (set on the App): not scoped to the widget's own CSS.
+TERMINAL_CSS = """
+/* 16 colours (TERM=vt100, xterm): the terminal's own red and yellow, never a nearest match
+   that turns review red and blocked magenta */
+App.-ansi16 Grid > .grid--blocked { background: ansi_red; color: ansi_bright_white; }
+App.-ansi16 Grid > .grid--review { background: ansi_yellow; color: ansi_black; }
+App.-ansi16 Grid > .grid--edited { color: ansi_bright_yellow; }
+/* no colour: the status word says it all; blocked rows are bold too */
+App:nocolor Grid > .grid--blocked { text-style: bold; }
+App:nocolor Grid > .grid--edited { text-style: bold underline; }
+"""
+
+
 class Grid(ScrollView, can_focus=True):
     """Row numbers and status fixed at the left; mapped fields, then the other columns."""
 
@@ -317,15 +330,22 @@ class Grid(ScrollView, can_focus=True):
         if isinstance(view, range) and direction > 0:
             m = _PROBLEM.search(status, start)
             if m:
-                self.move_to(m.start(), self.cursor_col)
+                self.move_to(m.start(), self._finding_column(view[m.start()]))
                 return True
             return False
         rng = range(start, len(view)) if direction > 0 else range(start, -1, -1)
         for pos in rng:
             if status[view[pos]] in PROBLEM_LEVELS:
-                self.move_to(pos, self.cursor_col)
+                self.move_to(pos, self._finding_column(view[pos]))
                 return True
         return False
+
+    def _finding_column(self, row: int) -> int:
+        """The grid column of the cell the device's first finding names (else the cursor's
+        column): ] lands where the fix goes."""
+        findings = self.audit.findings(row)
+        col = self.inv.mapping.get(findings[0].field) if findings else None
+        return next((i for i, c in enumerate(self.columns) if c.index == col), self.cursor_col)
 
     def search(self, needle: str, direction: int = 1, include_current: bool = False) -> bool:
         """Put the cursor on the next cell (row order of the view, then column order) whose
@@ -402,7 +422,16 @@ class Grid(ScrollView, can_focus=True):
             Segment("Row".rjust(self._left - 1) + " ", style),
             Segment("Status".ljust(STATUS_WIDTH) + " ", style),
         ]
-        right = [Segment(_cell(c.title, c.width) + " ", style) for c in self.columns]
+        right = []
+        start = 0
+        for c in self.columns:
+            hidden = scroll_x - start  # a column half scrolled off: its title starts where
+            if 0 < hidden < c.width:  # it comes into view, so no column loses its header
+                text = " " * hidden + _cell(c.title, c.width - hidden)
+            else:
+                text = _cell(c.title, c.width)
+            right.append(Segment(text + " ", style))
+            start += c.width + 1
         return self._join(left, right, width, scroll_x, style)
 
     def _row_line(self, pos: int, width: int, scroll_x: int) -> Strip:
@@ -424,7 +453,10 @@ class Grid(ScrollView, can_focus=True):
             ),
             Segment(
                 str(inv.row_numbers[row]).rjust(self._left - 2) + " ",
-                row_style + self._style("grid--rownum"),
+                # 16 colours: the row's own colour (a muted grey is unreadable on yellow)
+                row_style
+                if self.app.has_class("-ansi16")
+                else row_style + self._style("grid--rownum"),
             ),
             Segment(
                 Status(level).label.ljust(STATUS_WIDTH) + " ",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -10,8 +10,9 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Label, OptionList, ProgressBar, Static
+from textual.widgets import Checkbox, Footer, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from coa_audit.core.model import CANONICAL_FIELDS, FIELD_LABELS
@@ -79,8 +80,10 @@ class LoadingScreen(Screen[None]):
 
 class BusyScreen(ModalScreen[None]):
     """Holds the keys while a background job (export, restore) runs on the data; it hides
-    the grid so nothing reads the data while the job changes it."""
+    the grid so nothing reads the data while the job changes it. With ``cancel``, Escape
+    asks the job to stop."""
 
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="busy.cancel")]
     DEFAULT_CSS = """
     BusyScreen { align: center middle; background: $background; }
     BusyScreen > Vertical { width: 60; height: auto; border: round $accent; padding: 1 2;
@@ -88,19 +91,29 @@ class BusyScreen(ModalScreen[None]):
     BusyScreen ProgressBar { display: none; }
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, cancel: Callable[[], None] | None = None) -> None:
         super().__init__()
-        self.text = text
+        self.text, self.cancel = text, cancel
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(plain(self.text))
+            yield Label(plain(self.text), id="busy-text")
+            yield Label("", id="busy-step")
             yield ProgressBar(total=100, show_eta=False)
+            if self.cancel is not None:
+                yield Label("escape: cancel (no file is left half written)")
 
-    def progress(self, done: int, total: int) -> None:
+    def progress(self, done: int, total: int, step: str = "") -> None:
         bar = self.query_one(ProgressBar)
         bar.display = True
         bar.update(total=max(total, 1), progress=done)
+        if step:
+            self.query_one("#busy-step", Label).update(plain(step))
+
+    def action_cancel(self) -> None:
+        if self.cancel is not None:
+            self.cancel()
+            self.query_one("#busy-step", Label).update("Cancelling…")
 
 
 class DetailScreen(ModalScreen[None]):
@@ -305,6 +318,16 @@ class MappingScreen(ModalScreen[dict[str, int] | None]):
         self.dismiss(None)
 
 
+class Tick(Checkbox):
+    """A checkbox whose state shows without colour: X when on, blank when off (Textual's
+    draws an X both ways and tells them apart by colour alone)."""
+
+    @property
+    def _button(self) -> Content:
+        self.BUTTON_INNER = "X" if self.value else " "
+        return super()._button
+
+
 class ExportScreen(ModalScreen[ExportRequest | None]):
     """Export with the defaults filled in: enter (or ctrl+s) writes, escape cancels. The
     packet's details remembered from the last export are offered here, marked, never used
@@ -332,8 +355,11 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         *,
         source_name: str = "",
         eligible: int = 0,
+        filter_name: str = "all",
+        filter_rows: Sequence[int] = (),
     ) -> None:
         super().__init__()
+        self.filter_name, self.filter_rows = filter_name, filter_rows
         self.out_dir, self.remembered, self.note = out_dir, remembered, note
         self.remembered_from, self.source_name, self.eligible = (
             remembered_from,
@@ -342,8 +368,6 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         )
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import Checkbox
-
         from coa_audit.exporters.checklist import HEADER_FIELDS, SIGNATURE_FIELDS
 
         with VerticalScroll():
@@ -389,10 +413,17 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             yield Label("One checklist per value of (a field, such as location; empty: one)")
             yield Input("", id="checklist_by")
             for out in CHECKLISTS:
-                yield Checkbox(out.checkbox, True, id=out.key)
-            yield Checkbox(
+                yield Tick(out.checkbox, True, id=out.key)
+            yield Tick(
                 "Add status and findings columns to the corrected inventory", False, id="annotate"
             )
+            yield Tick(
+                f"Worklist of the {len(self.filter_rows)} rows the filter shows "
+                f"({self.filter_name}), with findings and what to do",
+                False,
+                id="worklist",
+            )
+        yield Footer()  # this dialog's keys, not the screen's below
 
     def on_mount(self) -> None:
         self.query_one("#customer", Input).focus()
@@ -421,6 +452,9 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                 annotate=self.query_one("#annotate", Checkbox).value,
                 header={k: v for k, v in header.items() if v},
                 checklist_by=self.query_one("#checklist_by", Input).value.strip() or None,
+                worklist_rows=(
+                    list(self.filter_rows) if self.query_one("#worklist", Checkbox).value else None
+                ),
             )
         )
 

@@ -1,0 +1,139 @@
+"""What an SSH user at 80x24 sees: every state legible without colour and in 16 colours,
+keys that land where the fix goes, headers that survive scrolling, dialogs with their own
+keys, the file's notices on screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coa_audit.tui.app import CoaAuditApp
+from tests.conftest import SAMPLES, device, settle, write_csv
+
+
+def _oem(folder: Path) -> Path:
+    src = folder / "oem-fleet.xlsx"
+    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
+    return src
+
+
+async def test_without_colour_every_state_keeps_a_text_style(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = CoaAuditApp(_oem(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.no_color
+        bar = app.main.query_one("#summary").render()
+        spans = {bar.plain[s.start : s.end]: s.style for s in bar.spans}
+        blocked = next(v for k, v in spans.items() if k.endswith("blocked"))
+        review = next(v for k, v in spans.items() if k.endswith("review"))
+        assert blocked.reverse and review.underline
+        assert all(v.foreground is None and not v.dim for v in spans.values())
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        panel = app.main.query_one("#findings").render()
+        assert any(s.style.reverse for s in panel.spans)  # BLOCKED and its error codes
+        assert all(s.style.foreground is None and not s.style.dim for s in panel.spans)
+
+
+async def test_sixteen_colours_use_the_terminals_own_red_and_yellow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TERM", "vt100")
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    app = CoaAuditApp(_oem(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.ansi16 and app.has_class("-ansi16")
+        grid = app.main.grid
+        blocked, review = grid._style("grid--blocked"), grid._style("grid--review")
+        assert blocked.bgcolor is not None and blocked.bgcolor.number == 1  # ANSI red
+        assert review.bgcolor is not None and review.bgcolor.number == 3  # ANSI yellow
+        assert review.color is not None and review.color.number == 0  # black on yellow
+
+
+async def test_next_problem_lands_on_the_cell_the_finding_names(tmp_path: Path) -> None:
+    rows = [device(1), device(2, Product_Key="JB7TK-VCXJ4-8C3MW"), device(3, COA_Present="No")]
+    app = CoaAuditApp(write_csv(tmp_path / "p.csv", rows))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        grid = app.main.grid
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert grid.current_row() == 1 and grid.current_column().field == "coa_key"
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert grid.current_row() == 2 and grid.current_column().field == "coa_present"
+
+
+async def test_a_half_scrolled_column_keeps_its_title(tmp_path: Path) -> None:
+    app = CoaAuditApp(_oem(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        grid = app.main.grid
+        start = 0
+        for col in grid.columns:
+            if col.width >= 12:
+                break
+            start += col.width + 1
+        grid.scroll_to(x=start + 4, animate=False)
+        await pilot.pause()
+        header = "".join(seg.text for seg in grid.render_line(0))
+        assert col.title[:6] in header
+
+
+async def test_ctrl_c_says_how_to_quit_in_plain_words(tmp_path: Path) -> None:
+    app = CoaAuditApp(_oem(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert "Press q (or ctrl+q) to quit." in messages
+        assert not any("[b]" in m for m in messages)
+
+
+async def test_the_file_notices_target_and_agreement_are_on_screen(tmp_path: Path) -> None:
+    src = tmp_path / "latin.csv"
+    src.write_bytes("Serial Number;COA Edition\nS-1;Windows 10 Professionnel é\n".encode("cp1252"))
+    app = CoaAuditApp(src, target="windows-pro")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert any("Target:" in n.message for n in app._notifications)
+        await pilot.press("I")
+        await pilot.pause()
+        text = str(app.screen.query_one("#detail-text").render())
+        assert "Agreement: commercial" in text and "Target:" in text and "(windows-pro)" in text
+        notices = app.session.inventory.notices()
+        assert notices and all(n[:40] in text for n in notices)
+
+
+async def test_export_dialog_marks_remembered_details_and_has_its_own_keys(
+    tmp_path: Path,
+) -> None:
+    from textual.widgets import Footer, Label
+
+    from coa_audit.session.state import save_user_profile
+    from coa_audit.tui.screens import ExportScreen, Tick
+
+    save_user_profile({"customer": "Old Customer Ltd"}, ["customer"], "another-fleet.xlsx")
+    app = CoaAuditApp(_oem(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ExportScreen)
+        labels = [str(label.render()) for label in screen.query(Label)]
+        assert "* Customer (remembered from another-fleet.xlsx)" in labels
+        assert screen.query_one("#customer").value == "Old Customer Ltd"
+        assert screen.query(Footer)  # the dialog's keys, not the grid's
+        box = screen.query_one("#annotate", Tick)
+        off = str(box.render())
+        box.value = True
+        await pilot.pause()
+        assert "X" in str(box.render()) and "X" not in off  # on and off differ without colour
