@@ -931,7 +931,8 @@ class Audit:
     def _finding(self, code: str, detail: str, related: tuple[int, ...] = ()) -> Finding:
         info = code_info(code)
         col = self.inv.mapping.get(info.field)
-        letter = self.inv.letter(col) if col is not None else ""
+        # a derived column (collected evidence, the walk) has no letter in the file
+        letter = self.inv.letter(col) if col is not None and not self.inv.is_derived(col) else ""
         return Finding(code, info.severity, info.field, letter, f"{detail} {info.action}", related)
 
     def summary(self) -> Summary:

@@ -238,8 +238,14 @@ def build_checklist(
         )
     if not inv.evidence_mapped:
         out.warnings.append(NO_EVIDENCE_NOTICE)
+    # eligible now, not before, through a change of the file's own data (an acceptance
+    # after a physical check is printed as such, not as an edit)
     made = (
-        {e.row for e in changes if levels[e.row] == 0 and baseline[e.row] != 0}
+        {
+            e.row
+            for e in changes
+            if e.col < inv.source_width and levels[e.row] == 0 and baseline[e.row] != 0
+        }
         if baseline is not None
         else set()
     )
@@ -309,7 +315,7 @@ def build_checklist(
         out.scans.append(f"{code!r} {what} (scanned by {by})")
     key_col = inv.mapping.get("coa_key")
     for e in changes:
-        if e.row not in made:
+        if e.row not in made or e.col >= inv.source_width:
             continue
         old, new = (mask_key(v) if e.col == key_col and v else v for v in (e.old, e.new))
         who = "corrections file" if e.origin == "corrections" else (edited_by or "the user")

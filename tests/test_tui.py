@@ -344,12 +344,20 @@ async def test_unreadable_file_shows_the_error_and_stays_usable(tmp_path: Path) 
     assert app.return_code == 0
 
 
+def _pin_colours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Snapshots are taken as a 256-colour terminal shows them, whatever runs the tests."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
 def test_snapshot_80x24(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_csv(
         tmp_path / "snap.csv",
         [device(1), device(2, COA_Present="No"), device(3, COA_Edition="Windows 10 Enterprise")],
     )
     monkeypatch.chdir(tmp_path)
+    _pin_colours(monkeypatch)
 
     async def ready(pilot) -> None:
         await pilot.app.workers.wait_for_complete()
@@ -378,7 +386,7 @@ def test_snapshot_every_state_80x24(
         (*SAMPLE_HEADERS, "Asset Type"),
     )
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TERM", "xterm-256color")
+    _pin_colours(monkeypatch)
     if colours == "no-color":
         monkeypatch.setenv("NO_COLOR", "1")
     else:
@@ -408,6 +416,7 @@ def test_snapshot_wide(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyP
         ],
     )
     monkeypatch.chdir(tmp_path)
+    _pin_colours(monkeypatch)
 
     async def ready(pilot) -> None:
         await pilot.app.workers.wait_for_complete()

@@ -332,7 +332,9 @@ def test_walk_marks_survive_a_crash_and_reach_a_headless_export(tmp_path: Path) 
     head = rows_md[0]
     by_serial = {r[head.index("Serial")]: r for r in rows_md[2:]}
     assert by_serial["5CG0000001"][head.index("Check")] == "☑ label sighted"
-    assert "OEM invoice 4471" in by_serial["5CG0000005"][head.index("Note")]
+    note = by_serial["5CG0000005"][head.index("Note")]
+    assert "OEM invoice 4471" in note and "after an edit" not in note  # accepted, not edited
+    assert "## Edits that made devices eligible" not in md
     assert "5CG0000029" not in by_serial
     assert "## Taken out of the order (1)" in md and "leaves with the Berlin office" in md
     assert "'NOPE-1' matched no device" in md

@@ -79,6 +79,12 @@ MONO_STYLES = {
 }
 
 
+_VERIFIER_QUESTION = (
+    "Who is checking the devices? Your name goes on every mark made in this session "
+    "(sighted, accepted, taken out)."
+)
+
+
 def _colours() -> str | None:
     """The terminal's colour system as Rich reads TERM and COLORTERM: truecolor, 256,
     standard (16) or None."""
@@ -198,7 +204,7 @@ class MainScreen(Screen[None]):
         self.notify(
             f"Target: {pol.target_label}; {pol.agreement} agreement."
             + (f" {len(notices)} note(s) about reading the file." if notices else "")
-            + " I shows them.",
+            + " I shows the file, the policy and the notes.",
             timeout=8,
         )
 
@@ -248,7 +254,8 @@ class MainScreen(Screen[None]):
             text.append(f"{edits} {w[4]}{gap}{w[5]}{grid.filter}{sort}")
             text.append(keys, style="bold")
             if grid.selected:
-                text.append(f"{gap}{len(grid.selected)} selected", style="bold reverse")
+                word = "selected" if w is words[0] else "sel"
+                text.append(f"{gap}{len(grid.selected)} {word}", style="bold reverse")
             if not bar.size.width or text.cell_len <= bar.size.width:  # size: inside padding
                 break
         bar.update(text)
@@ -559,14 +566,7 @@ class MainScreen(Screen[None]):
                 self.session.verifier = name
                 then()
 
-        self.app.push_screen(
-            PromptScreen(
-                "Who is checking the devices? Your name goes on every mark made in this "
-                "session (sighted, accepted, taken out).",
-                _user(),
-            ),
-            got,
-        )
+        self.app.push_screen(PromptScreen(_VERIFIER_QUESTION, _user()), got)
 
     def _walked(self, edits: list[Edit], what: str) -> None:
         self.app_.check_journal()
@@ -702,7 +702,17 @@ class MainScreen(Screen[None]):
         if self.session.verifier:  # awaited: a code scanned at once reaches the new screen
             await self._scan()
         else:
-            self._with_verifier(lambda: self.run_worker(self._scan()))
+            self._ask_verifier_then_scan()
+
+    @work(exclusive=True, group="scan")
+    async def _ask_verifier_then_scan(self) -> None:
+        """The verifier's name, then scan mode: the name screen is gone (popped and
+        awaited) before the scan screen opens, so no key lands on a closing screen."""
+        name = await self.app.push_screen_wait(PromptScreen(_VERIFIER_QUESTION, _user()))
+        if not name:
+            return
+        self.session.verifier = name
+        await self._scan()
 
     async def _scan(self) -> None:
         inv, audit = self.audit.inv, self.audit

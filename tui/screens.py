@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import events
@@ -32,6 +33,16 @@ __all__ = [
     "ScanResult",
     "ScanScreen",
 ]
+
+
+def dismiss_once(screen: Screen[Any], result: Any) -> None:
+    """Dismiss ``screen`` once, and only while it is on top: an Enter typed fast (a barcode
+    scanner, a key held down) can reach a screen that is already closing, and a second
+    dismissal would close the screen below it."""
+    if getattr(screen, "_dismissed", False) or screen.app.screen is not screen:
+        return
+    screen._dismissed = True  # type: ignore[attr-defined]
+    screen.dismiss(result)
 
 
 def plain(text: str) -> Text:
@@ -445,7 +456,8 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             if k != "date"
         }
         formats = [o.key for o in CHECKLISTS if self.query_one(f"#{o.key}", Checkbox).value]
-        self.dismiss(
+        dismiss_once(
+            self,
             ExportRequest(
                 out_dir=Path(self.query_one("#out_dir", Input).value.strip() or "."),
                 checklist=formats,
@@ -455,7 +467,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                 worklist_rows=(
                     list(self.filter_rows) if self.query_one("#worklist", Checkbox).value else None
                 ),
-            )
+            ),
         )
 
     def action_cancel(self) -> None:
@@ -495,10 +507,27 @@ class PromptScreen(ModalScreen[str | None]):
         if self.required and not value:
             self.query_one("#prompt-error", Static).update("An answer is needed (escape cancels).")
             return
-        self.dismiss(value)
+        self._answer(value)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._answer(None)
+
+    def _answer(self, value: str | None) -> None:
+        dismiss_once(self, value)
+
+
+class ScanInput(Input):
+    """The scan box. Enter is taken in order with the characters (Input's own Enter is a
+    binding, run after every character already typed: two codes scanned close together
+    would run into one)."""
+
+    def _on_key(self, event: events.Key) -> None:
+        # Textual calls each class's handler in turn: Input's still types the characters
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            value, self.value = self.value, ""
+            self.post_message(self.Submitted(self, value))
 
 
 @dataclass
@@ -549,7 +578,7 @@ class ScanScreen(Screen[list[ScanResult]]):
             Text("Scan mode: scan or type a serial or asset tag, Enter. Escape leaves."),
             id="scan-title",
         )
-        yield Input(placeholder="serial number or asset tag", id="scan-input")
+        yield ScanInput(placeholder="serial number or asset tag", id="scan-input")
         yield Static(Text("Waiting for the first code", style="bold"), id="scan-band")
         yield Static("", id="scan-log")
         yield Footer()
@@ -582,7 +611,8 @@ class ScanScreen(Screen[list[ScanResult]]):
         box = self.query_one("#scan-input", Input)
         box.focus()
         if key == "enter":
-            self.on_input_submitted(Input.Submitted(box, box.value))
+            value, box.value = box.value, ""
+            self.on_input_submitted(Input.Submitted(box, value))
         else:
             box.insert_text_at_cursor(character or "")
         return True
@@ -597,9 +627,7 @@ class ScanScreen(Screen[list[ScanResult]]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        box = self.query_one("#scan-input", Input)
-        code = " ".join(event.value.split())
-        box.value = ""
+        code = " ".join(event.value.split())  # the box was emptied when Enter came
         if not code:
             return
         rows = self.lookup(code)
