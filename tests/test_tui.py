@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 from pathlib import Path
 
@@ -299,6 +300,16 @@ async def test_help_lists_every_binding(oem: Path) -> None:
             "main.mapping",
             "main.quit",
         } <= ids
+        assert {"main.sighted", "main.scan", "main.accept", "main.take_out"} <= ids
+        # at 80 columns a long action wraps in its own column: no id runs into it
+        await pilot.pause()
+        from rich.console import Console
+
+        out = Console(width=68, file=io.StringIO(), color_system=None)
+        out.print(app.screen.rows_renderable)
+        shown = out.file.getvalue()
+        assert "app.command_palette" in shown and "nameapp" not in shown
+        assert "every action by" in shown  # wrapped in its column, not cut
         commands = {c.title for c in app.get_system_commands(app.main)}
         assert {"Next problem", "Filter", "Edit", "Undo", "Export", "Columns"} <= commands
         await pilot.press("escape")

@@ -220,15 +220,23 @@ class HelpScreen(ModalScreen[None]):
         self.rows = list(rows)
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        text.append("coa-audit keys", style="bold")
-        text.append("   (escape closes; ctrl+p lists every action too)\n\n")
+        from rich.console import Group
+        from rich.table import Table
+
+        title = Text()
+        title.append("coa-audit keys", style="bold")
+        title.append("   (escape closes; ctrl+p lists every action too)\n")
+        # a table, so a long action wraps in its own column and the ids (for a keymap)
+        # never run into it; at 80 columns the ids give way first
+        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=True)
+        table.add_column("Key", style="bold", no_wrap=True, min_width=8)
+        table.add_column("Action", ratio=3, overflow="fold")
+        table.add_column("Binding id", style="italic", ratio=2, no_wrap=True, overflow="ellipsis")
         for key, description, ident in self.rows:
-            text.append(f"{key:<13}", style="bold")
-            text.append(f"{description:<30}")
-            text.append(f"{ident}\n", style="dim")
+            table.add_row(safe_text(key), safe_text(description), safe_text(ident))
+        self.rows_renderable = Group(title, table)
         with VerticalScroll():
-            yield Static(text)
+            yield Static(self.rows_renderable)
 
 
 class MappingScreen(ModalScreen[dict[str, int] | None]):
