@@ -40,6 +40,13 @@ CLEAN: dict[str, str] = {
 KEY_ALPHABET = "BCDFGHJKMPQRTVWXY2346789"
 
 
+def oem_copy(folder: Path) -> Path:
+    """The shipped OEM sample, copied where the test may write next to it."""
+    src = folder / "oem-fleet.xlsx"
+    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
+    return src
+
+
 def device(n: int, **changes: str) -> dict[str, str]:
     """A clean device with unique identifiers, then ``changes`` (header names with _ for spaces)."""
     row = dict(CLEAN)

@@ -19,7 +19,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from coa_audit.core.sample import SAMPLE_HEADERS
-from tests.conftest import SAMPLES, device, killed_session, run_cli, write_csv
+from tests.conftest import SAMPLES, device, killed_session, oem_copy, run_cli, write_csv
 
 HEADER_ARGS = (
     "--customer",
@@ -29,13 +29,6 @@ HEADER_ARGS = (
     "--provider",
     "Fabrikam Imaging",
 )
-
-
-def _oem_copy(folder: Path) -> Path:
-    """The shipped OEM sample, copied where the test may write next to it."""
-    src = folder / "oem-fleet.xlsx"
-    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
-    return src
 
 
 def _rich_workbook(path: Path) -> Path:
@@ -211,7 +204,7 @@ def test_csv_dialect_round_trip(tmp_path: Path, sample: str) -> None:
 
 
 def test_checklist_eligible_table_matches_check(tmp_path: Path) -> None:
-    src = _oem_copy(tmp_path)
+    src = oem_copy(tmp_path)
     res = run_cli(
         "export",
         src,
@@ -250,7 +243,7 @@ def test_pdf_text_holds_header_and_every_eligible_serial(
 ) -> None:
     from pypdf import PdfReader
 
-    src = _oem_copy(tmp_path)
+    src = oem_copy(tmp_path)
     assert (
         run_cli(
             "export",
@@ -341,7 +334,7 @@ def test_resume_applies_the_journal(tmp_path: Path) -> None:
 
 
 def test_annotate_adds_status_and_findings(tmp_path: Path) -> None:
-    src = _oem_copy(tmp_path)
+    src = oem_copy(tmp_path)
     assert run_cli("export", src, "--annotate", "--checklist", "").code == 0
     ws = openpyxl.load_workbook(tmp_path / "oem-fleet.corrected.xlsx")["Fleet"]
     # the sample's last column is O (Asset Type): the annotations go right of it

@@ -9,20 +9,14 @@ from pathlib import Path
 import pytest
 
 from coa_audit.tui.app import CoaAuditApp
-from tests.conftest import SAMPLES, device, settle, write_csv
-
-
-def _oem(folder: Path) -> Path:
-    src = folder / "oem-fleet.xlsx"
-    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
-    return src
+from tests.conftest import device, oem_copy, settle, write_csv
 
 
 async def test_without_colour_every_state_keeps_a_text_style(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    app = CoaAuditApp(_oem(tmp_path))
+    app = CoaAuditApp(oem_copy(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         assert app.no_color
@@ -45,7 +39,7 @@ async def test_sixteen_colours_use_the_terminals_own_red_and_yellow(
     monkeypatch.setenv("TERM", "vt100")
     monkeypatch.delenv("COLORTERM", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    app = CoaAuditApp(_oem(tmp_path))
+    app = CoaAuditApp(oem_copy(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         assert app.ansi16 and app.has_class("-ansi16")
@@ -71,7 +65,7 @@ async def test_next_problem_lands_on_the_cell_the_finding_names(tmp_path: Path) 
 
 
 async def test_a_half_scrolled_column_keeps_its_title(tmp_path: Path) -> None:
-    app = CoaAuditApp(_oem(tmp_path))
+    app = CoaAuditApp(oem_copy(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         grid = app.main.grid
@@ -87,7 +81,7 @@ async def test_a_half_scrolled_column_keeps_its_title(tmp_path: Path) -> None:
 
 
 async def test_ctrl_c_says_how_to_quit_in_plain_words(tmp_path: Path) -> None:
-    app = CoaAuditApp(_oem(tmp_path))
+    app = CoaAuditApp(oem_copy(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("ctrl+c")
@@ -121,7 +115,7 @@ async def test_export_dialog_marks_remembered_details_and_has_its_own_keys(
     from coa_audit.tui.screens import ExportScreen, Tick
 
     save_user_profile({"customer": "Old Customer Ltd"}, ["customer"], "another-fleet.xlsx")
-    app = CoaAuditApp(_oem(tmp_path))
+    app = CoaAuditApp(oem_copy(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("ctrl+s")

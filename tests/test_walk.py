@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from coa_audit.tui.app import CoaAuditApp
-from tests.conftest import SAMPLES, run_cli, settle
+from tests.conftest import oem_copy, run_cli, settle
 
 FULL_HEADER = (
     "--customer",
@@ -48,12 +48,6 @@ EVIDENCE_WORDS = (
 )
 
 
-def _oem(folder: Path) -> Path:
-    src = folder / "oem-fleet.xlsx"
-    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
-    return src
-
-
 def _eligible(src: Path) -> list[dict]:
     doc = run_cli("check", src, "--format", "json", "--fail-on", "never").json()
     return [d for d in doc["devices"] if d["status"] == "eligible"]
@@ -66,7 +60,7 @@ def _md_eligible(md: str) -> list[list[str]]:
 
 
 def test_the_packet_holds_everything_a_signer_needs(tmp_path: Path) -> None:
-    src = _oem(tmp_path)
+    src = oem_copy(tmp_path)
     res = run_cli("export", src, *FULL_HEADER)
     assert res.code == 0, res.stderr
     sha = hashlib.sha256(src.read_bytes()).hexdigest()
@@ -154,7 +148,7 @@ def test_oa3_evidence_shows_the_key_tail_and_a_key_read_box(tmp_path: Path) -> N
 def test_packet_details_are_checked_before_anything_is_read(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    src = _oem(tmp_path)
+    src = oem_copy(tmp_path)
     res = run_cli("export", src, *args)
     assert res.code == 2
     assert message in res.stderr and len(res.stderr.strip().splitlines()) == 1
@@ -162,7 +156,7 @@ def test_packet_details_are_checked_before_anything_is_read(
 
 
 def test_academic_programme_with_academic_agreement(tmp_path: Path) -> None:
-    src = _oem(tmp_path)
+    src = oem_copy(tmp_path)
     args = ("--agreement-type", "ovs-es", "--agreement", "academic", "--checklist", "md")
     assert run_cli("export", src, *args).code == 0
     md = (tmp_path / "oem-fleet.checklist.md").read_text()
@@ -170,7 +164,7 @@ def test_academic_programme_with_academic_agreement(tmp_path: Path) -> None:
 
 
 def test_fewer_licences_than_eligible_devices_is_a_warning(tmp_path: Path) -> None:
-    src = _oem(tmp_path)
+    src = oem_copy(tmp_path)
     n = len(_eligible(src))
     assert run_cli("export", src, "--licences", str(n - 1), "--checklist", "md,pdf").code == 0
     md = (tmp_path / "oem-fleet.checklist.md").read_text()
@@ -180,7 +174,7 @@ def test_fewer_licences_than_eligible_devices_is_a_warning(tmp_path: Path) -> No
 
 
 def test_one_checklist_per_site(tmp_path: Path) -> None:
-    src = _oem(tmp_path)
+    src = oem_copy(tmp_path)
     res = run_cli("export", src, "--checklist", "md", "--checklist-by", "location")
     assert res.code == 0, res.stderr
     doc = run_cli("check", src, "--format", "json", "--fail-on", "never").json()
@@ -199,7 +193,7 @@ def test_one_checklist_per_site(tmp_path: Path) -> None:
 
 
 def test_an_edit_that_makes_a_device_eligible_is_marked_and_listed(tmp_path: Path) -> None:
-    src = _oem(tmp_path)
+    src = oem_copy(tmp_path)
     fixes = tmp_path / "fix.csv"
     # row 8 (5CG0000004) has no edition: the label, read again, says Pro
     fixes.write_text("serial_number,field,value\n5CG0000004,coa_edition,Windows 10 Pro\n")
@@ -220,7 +214,7 @@ async def test_the_walk_on_screen_fills_the_checklist(
 ) -> None:
     from coa_audit.tui.screens import DetailScreen, PromptScreen, ScanScreen
 
-    src = _oem(tmp_path)
+    src = oem_copy(tmp_path)
     monkeypatch.chdir(tmp_path)
     app = CoaAuditApp(src)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -309,7 +303,7 @@ async def test_the_walk_on_screen_fills_the_checklist(
 def test_walk_marks_survive_a_crash_and_reach_a_headless_export(tmp_path: Path) -> None:
     from coa_audit.session.session import open_session
 
-    src = _oem(tmp_path)
+    src = oem_copy(tmp_path)
     session = open_session(src)
     session.start_journal()
     session.verifier = "Ann Verifier"
@@ -353,7 +347,7 @@ def test_walk_marks_survive_a_crash_and_reach_a_headless_export(tmp_path: Path) 
 
 
 def test_worklist_lists_what_to_fix_grouped_by_site(tmp_path: Path) -> None:
-    src = _oem(tmp_path)
+    src = oem_copy(tmp_path)
     res = run_cli(
         "export", src, "--checklist", "", "--worklist", "blocked,review", "--by", "location"
     )
@@ -388,7 +382,7 @@ def test_worklist_lists_what_to_fix_grouped_by_site(tmp_path: Path) -> None:
 def test_worklist_and_split_options_write_nothing_when_wrong(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    src = _oem(tmp_path)
+    src = oem_copy(tmp_path)
     res = run_cli("export", src, *args)
     assert res.code == 2 and message in res.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["oem-fleet.xlsx"]
@@ -398,7 +392,7 @@ def test_a_cancelled_export_leaves_no_half_written_file(tmp_path: Path) -> None:
     from coa_audit.exporters.export import Cancelled, ExportRequest, export_all
     from coa_audit.session.session import open_session
 
-    src = _oem(tmp_path)
+    src = oem_copy(tmp_path)
     session = open_session(src)
     steps: list[str] = []
 

@@ -593,43 +593,36 @@ class MainScreen(Screen[None]):
             )
             return
 
-        def reason(text: str | None) -> None:
-            if text:
-                self._walk_call(lambda: self.session.attest(rows, text), "accepted")
-
-        self._with_verifier(
-            lambda: self.app.push_screen(
-                PromptScreen(
-                    f"Accept {len(rows)} device(s) under review after a physical check. Why? "
-                    '(for example "label sighted: Windows 10 Pro", "OEM invoice 4471")'
-                ),
-                reason,
-            )
+        self._with_reason(
+            f"Accept {len(rows)} device(s) under review after a physical check. Why? "
+            '(for example "label sighted: Windows 10 Pro", "OEM invoice 4471")',
+            lambda why: self.session.attest(rows, why),
+            "accepted",
         )
 
     def action_take_out(self) -> None:
         rows = self._targets()
-        if not rows:
-            return
-
-        def reason(text: str | None) -> None:
-            if text:
-                self._walk_call(lambda: self.session.take_out(rows, text), "taken out of the order")
-
-        self._with_verifier(
-            lambda: self.app.push_screen(
-                PromptScreen(f"Take {len(rows)} device(s) out of the imaging order. Why?"),
-                reason,
+        if rows:
+            self._with_reason(
+                f"Take {len(rows)} device(s) out of the imaging order. Why?",
+                lambda why: self.session.take_out(rows, why),
+                "taken out of the order",
             )
-        )
 
-    def _walk_call(self, call: Callable[[], list[Edit]], what: str) -> None:
-        try:
-            edits = call()
-        except CoaError as exc:
-            self.notify(safe_text(str(exc)), severity="error", timeout=8)
-            return
-        self._walked(edits, what)
+    def _with_reason(self, question: str, call: Callable[[str], list[Edit]], what: str) -> None:
+        """Ask the verifier's name (once), then the reason, then make the marks."""
+
+        def answered(why: str | None) -> None:
+            if not why:
+                return
+            try:
+                edits = call(why)
+            except CoaError as exc:
+                self.notify(safe_text(str(exc)), severity="error", timeout=8)
+                return
+            self._walked(edits, what)
+
+        self._with_verifier(lambda: self.app.push_screen(PromptScreen(question), answered))
 
     def action_select(self) -> None:
         row = self.grid.current_row()
