@@ -43,6 +43,7 @@ class EvidenceWords:
     """The policy's evidence vocabulary and the reader that applies it."""
 
     def __init__(self, data: dict[str, Any]) -> None:
+        self._type_cache: dict[str, str | None] = {}
         symbols_yes = [w for w in data.get("yes", []) if not fold_words(w)]
         symbols_no = [w for w in data.get("no", []) if not fold_words(w)]
         self.symbols = {**{s: True for s in symbols_yes}, **{s: False for s in symbols_no}}
@@ -109,12 +110,18 @@ class EvidenceWords:
         return None
 
     def type_of(self, text: str) -> str | None:
-        """The evidence type a text names ("OA3 firmware key", ...), or None."""
+        """The evidence type a text names ("OA3 firmware key", ...), or None. Texts repeat
+        down a column: each distinct one is read once (up to a bound)."""
+        cache = self._type_cache
+        if text in cache:
+            return cache[text]
         tokens = tuple(fold_words(text).split())
-        for name, phrases in self.types:
-            if any(_has(tokens, p) for p in phrases):
-                return name
-        return None
+        found = next(
+            (name for name, phrases in self.types if any(_has(tokens, p) for p in phrases)), None
+        )
+        if len(cache) < 65536:
+            cache[text] = found
+        return found
 
     def _classify(self, text: str) -> EvidenceClass:
         raw = text.strip()

@@ -208,8 +208,11 @@ def build_checklist(
     selected = range(len(inv)) if rows is None else list(rows)
     levels = audit.status_view
     count = Counter(levels[r] for r in selected)
-    walked = [r for r in selected if audit.removed(r)]
-    attested = [r for r in selected if audit.attested(r)]
+    walked = audit.walked_rows()  # the few rows the walk accepted or took out
+    if rows is not None:
+        walked &= set(selected)
+    removed_rows = [r for r in walked if audit.removed(r)]
+    attested = [r for r in walked if audit.attested(r)]
     out = Checklist(
         full,
         {
@@ -217,8 +220,8 @@ def build_checklist(
             "eligible": count[0],
             "review": count[1],
             "blocked": count[2],
-            "not_pc": count[3] - len(walked),
-            "removed": len(walked),
+            "not_pc": count[3] - len(removed_rows),
+            "removed": len(removed_rows),
             "attested": len(attested),
         },
         signature={k: header.get(k, "") for k, _ in SIGNATURE_FIELDS},
@@ -273,19 +276,20 @@ def build_checklist(
         tag, serial = f(r, "asset_tag"), f(r, "serial_number")
         level = levels[r]
         if level == 3:
-            removed = audit.removed(r)
+            removed = audit.removed(r) if r in walked else ""
             if removed:
                 out.removed.append((row, tag, serial, removed))
             continue  # not a PC: counted apart, never listed as excluded
         if level == 0:
             _has, ed, text = audit.evidence(r)
             kind, _by, verified = f(r, "sighted").partition(" by ")
-            check = audit.check_kind(r)
+            evidence = _evidence_text(audit, r)
+            check = "key read" if evidence.startswith("OA3") else "label sighted"
             box = "☑" if kind else "☐"
             note = []
             if r in made:
                 note.append("eligible after an edit (see the edits listed)")
-            if accepted := audit.attested(r):
+            if r in walked and (accepted := audit.attested(r)):
                 note.append(f"accepted after a physical check: {accepted}")
             out.eligible.append(
                 (
@@ -294,7 +298,7 @@ def build_checklist(
                     serial,
                     f(r, "manufacturer"),
                     f(r, "model"),
-                    _evidence_text(audit, r),
+                    evidence,
                     " ".join(text.split()),
                     _edition_name(audit, ed, text),
                     *((f(r, "target_image"),) if image else ()),
@@ -565,7 +569,7 @@ def write_pdf(
             """Every page: customer, agreement number, page x of y."""
             self.set_font(family, size=8)
             self.cell(self.epw * 0.7, 6, clean(running))
-            self.cell(0, 6, f"page {self.page_no()} of {{nb}}", align="R")
+            self.cell(0, 6, f"page {self.page_no()} of {{total}}", align="R")
             self.ln(7)
 
         def footer(self) -> None:
@@ -574,11 +578,12 @@ def write_pdf(
             self.cell(
                 0,
                 8,
-                f"coa-audit certification checklist - page {self.page_no()} of {{nb}}",
+                f"coa-audit certification checklist - page {self.page_no()} of {{total}}",
                 align="C",
             )
 
     pdf = _PDF(orientation="landscape", unit="mm", format=paper.upper())
+    pdf.alias_nb_pages("{total}")  # wide enough for the page count of a million devices
     fonts = _unicode_font()
     if fonts is not None:
         pdf.add_font("DejaVu", "", str(fonts[0]))
@@ -601,9 +606,12 @@ def write_pdf(
     pdf.multi_cell(0, 8, clean(_title(cl)), new_x="LMARGIN", new_y="NEXT")
 
     def pairs(items: Iterable[tuple[str, str]], blank: str = "_" * 40) -> None:
+        items = list(items)
+        pdf.set_font(family, "B", 9)  # the labels' column: as wide as the widest label
+        width = min(pdf.epw / 2, 3 + max(pdf.get_string_width(clean(k) + ":") for k, _ in items))
         for label, value in items:
             pdf.set_font(family, "B", 9)
-            pdf.cell(78, 5, clean(label) + ":")
+            pdf.cell(width, 5, clean(label) + ":")
             pdf.set_font(family, size=9)
             pdf.multi_cell(0, 5, clean(value) if value else blank, new_x="LMARGIN", new_y="NEXT")
 
@@ -626,14 +634,33 @@ def write_pdf(
         paragraph(source)
     pdf.ln(3)
     line_h = 4.2
+    fitted: dict[tuple[str, float], str] = {}  # values repeat: each is measured once
+    wrapped: dict[tuple[str, float], list[str]] = {}
 
     def fit(text: str, width: float) -> str:
         """One line of ``text`` that fits ``width`` mm (measured only when it might not)."""
-        if len(text) * 1.7 <= width:  # no glyph of 7 pt text is wider than ~1.7 mm
+        if len(text) * 1.7 <= width - 1.5:  # no glyph of 7 pt text is wider than ~1.7 mm
             return text
-        while text and pdf.get_string_width(text + "…") > width - 1.5:
-            text = text[: max(0, len(text) - max(1, len(text) // 8))]
-        return text + "…"
+        hit = fitted.get((text, width))
+        if hit is None:
+            cut = text
+            while cut and pdf.get_string_width(cut + "…") > width - 1.5:
+                cut = cut[: max(0, len(cut) - max(1, len(cut) // 8))]
+            hit = fitted[(text, width)] = (
+                text if pdf.get_string_width(text) <= width - 1.5 else cut + "…"
+            )
+        return hit
+
+    def wrap_lines(text: str, width: float) -> list[str]:
+        """``text`` in lines that fit ``width`` mm, cut at spaces (never shortened)."""
+        if len(text) * 1.7 <= width - 1.5:
+            return [text]
+        hit = wrapped.get((text, width))
+        if hit is None:
+            hit = wrapped[(text, width)] = pdf.multi_cell(
+                width, line_h, text, dry_run=True, output="LINES"
+            )
+        return hit
 
     def table(
         title: str,
@@ -642,9 +669,9 @@ def write_pdf(
         weights: tuple[int, ...],
         wrap: tuple[int, ...] = (),
     ) -> None:
-        """A bordered table drawn row by row (fpdf2's table() wraps every cell character
-        by character, minutes for 100,000 devices); headings repeat on every page, and the
-        ``wrap`` columns (evidence, reasons: never cut) may take several lines."""
+        """A bordered table drawn with text and lines (fpdf2's table() and cell() cost
+        minutes for 100,000 devices); headings repeat on every page, and the ``wrap``
+        columns (evidence, reasons: never cut) may take several lines."""
         pdf.set_font(family, "B", 11)
         pdf.cell(0, 8, f"{title} ({len(rows)})", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, size=7)
@@ -653,52 +680,66 @@ def write_pdf(
             pdf.ln(2)
             return
         widths = [pdf.epw * w / sum(weights) for w in weights]
+        left = pdf.l_margin
+        edges = [left]
+        for w in widths:
+            edges.append(edges[-1] + w)
+        bottom = pdf.h - pdf.b_margin
+        pad, base = 0.8, 3.0  # text inset and baseline within a line
 
-        def headings() -> None:
+        def headings() -> float:
+            y = pdf.get_y()
             pdf.set_font(family, "B", 7)
             pdf.set_fill_color(225, 232, 240)
-            for h, w in zip(headers, widths, strict=True):
-                pdf.cell(w, line_h + 1, fit(h, w), border=1, fill=True)
-            pdf.ln(line_h + 1)
+            pdf.rect(left, y, edges[-1] - left, line_h + 1, style="DF")
+            for h, x, w in zip(headers, edges[:-1], widths, strict=True):
+                pdf.text(x + pad, y + base + 0.5, fit(h, w))
             pdf.set_font(family, size=7)
+            return y + line_h + 1
 
-        headings()
-        for i, row in enumerate(rows):
-            if tick is not None and i % 2000 == 0:
-                tick(i, len(rows))
+        def close_block(top: float, y: float) -> None:
+            """The vertical rules of the rows drawn on this page."""
+            for x in edges:
+                pdf.line(x, top, x, y)
+
+        top = pdf.get_y()
+        y = headings()
+        for n, row in enumerate(rows):
+            if tick is not None and n % 2000 == 0:
+                tick(n, len(rows))
             cells = [clean(v) for v in row]
-            lines: dict[int, list[str]] = {}
-            for i in wrap:
-                if len(cells[i]) * 1.7 > widths[i] - 2:
-                    lines[i] = pdf.multi_cell(
-                        widths[i], line_h, cells[i], dry_run=True, output="LINES"
-                    )
+            lines = {i: wrap_lines(cells[i], widths[i]) for i in wrap}
             height = line_h * max([1, *(len(v) for v in lines.values())])
-            if pdf.will_page_break(height):
+            if y + height > bottom:
+                close_block(top, y)
                 pdf.add_page()
-                headings()
-            x, y = pdf.get_x(), pdf.get_y()
-            for i, (text, w) in enumerate(zip(cells, widths, strict=True)):
+                top = pdf.get_y()
+                y = headings()
+            for i, (text, x, w) in enumerate(zip(cells, edges[:-1], widths, strict=True)):
                 if i in lines:
-                    pdf.rect(x, y, w, height)
-                    pdf.multi_cell(w, line_h, text, new_x="RIGHT", new_y="TOP")
-                    pdf.set_xy(x + w, y)
-                else:
-                    pdf.cell(w, height, fit(text, w), border=1)
-                x += w
-            pdf.ln(height)
+                    for k, line in enumerate(lines[i]):
+                        pdf.text(x + pad, y + base + k * line_h, line)
+                elif text:
+                    pdf.text(x + pad, y + base, fit(text, w))
+            y += height
+            pdf.line(left, y, edges[-1], y)
+        close_block(top, y)
+        pdf.set_y(y)
         pdf.ln(4)
 
     heads = cl.eligible_headers
-    weights = {"Row": 6, "Asset tag": 12, "Serial": 14, "Manufacturer": 12, "Model": 16}
-    weights |= {"Evidence": 24, "Edition on the evidence": 20, "Edition as read": 16}
-    weights |= {"Target image": 14, "Check": 16, "Verified by": 16, "Note": 20}
+    weights = {"Row": 6, "Asset tag": 14, "Serial": 16, "Manufacturer": 10, "Model": 12}
+    weights |= {"Evidence": 27, "Edition on the evidence": 16, "Edition as read": 15}
+    weights |= {"Target image": 11, "Check": 17, "Verified by": 13, "Note": 14}
+    # what the signer certifies is never cut short: these wrap instead
+    never_cut = ("Row", "Asset tag", "Serial", "Evidence", "Edition on the evidence")
+    never_cut += ("Edition as read", "Check")
     table(
         "Eligible devices",
         heads,
         cl.eligible,
         tuple(weights[h] for h in heads),
-        wrap=tuple(i for i, h in enumerate(heads) if h in ("Evidence", "Note", "Verified by")),
+        wrap=tuple(i for i, h in enumerate(heads) if h in (*never_cut, "Note", "Verified by")),
     )
     for title, items in (
         (f"Edits that made devices eligible ({len(cl.edits)})", cl.edits),
@@ -711,8 +752,14 @@ def write_pdf(
                 paragraph(item)
             pdf.ln(3)
     if cl.removed:
-        table("Taken out of the order", REMOVED_HEADERS, cl.removed, (8, 16, 20, 80), wrap=(3,))
-    table("Excluded devices", EXCLUDED_HEADERS, cl.excluded, (8, 16, 20, 12, 80), wrap=(4,))
+        table(
+            "Taken out of the order",
+            REMOVED_HEADERS,
+            cl.removed,
+            (8, 16, 20, 80),
+            wrap=(0, 1, 2, 3),
+        )
+    table("Excluded devices", EXCLUDED_HEADERS, cl.excluded, (8, 16, 20, 12, 80), wrap=(0, 1, 2, 4))
     for title, fields in _signature_blocks(cl):
         if pdf.will_page_break(8 + 9 * len(fields)):
             pdf.add_page()

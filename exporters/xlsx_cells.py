@@ -13,7 +13,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from coa_audit.exporters.safety import is_dangerous
+from coa_audit.exporters.safety import DANGEROUS_PREFIXES, is_dangerous
 
 __all__ = ["BOLD", "cell", "row_cells"]
 
@@ -34,5 +34,16 @@ def cell(ws: Any, value: object, font: Font | None = None) -> WriteOnlyCell:
     return c
 
 
-def row_cells(ws: Any, values: list[object], font: Font | None = None) -> list[WriteOnlyCell]:
-    return [cell(ws, v, font) for v in values]
+def row_cells(ws: Any, values: list[object], font: Font | None = None) -> list[object]:
+    """A row for ``ws.append``. Plain text and numbers go as they are (a cell object costs
+    about as much again to write); text a spreadsheet would evaluate, text with characters
+    XML cannot hold, over-long text and styled cells go as ``cell``."""
+    if font is not None:
+        return [cell(ws, v, font) for v in values]
+    return [
+        cell(ws, v)
+        if isinstance(v, str)
+        and (v.startswith(DANGEROUS_PREFIXES) or len(v) > 32767 or ILLEGAL_CHARACTERS_RE.search(v))
+        else v
+        for v in values
+    ]
