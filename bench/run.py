@@ -317,11 +317,14 @@ def main() -> None:
     # 5. one incremental edit at the large size
     results["5_incremental_edit"] = incremental_edit_ms(csv_large, 50 if args.smoke else 1000)
 
-    # 6. export with 100 edits vs copying the file
+    # 6. export with 100 edits vs check (the same reading and auditing)
     fix = corrections_file(xlsx, small, 100 if not args.smoke else 10)
     export = timed(
         [COA, "export", str(xlsx), "--corrections", str(fix), "--checklist", "", "--out-dir", out],
         rep_slow,
+    )
+    export_all = timed(  # every output: corrected file, report, three checklists
+        [COA, "export", str(xlsx), "--corrections", str(fix), "--out-dir", out], 1
     )
     copy = timed(["cp", str(xlsx), f"{out}/copy.xlsx"], rep)
     corrected_only = timed(
@@ -342,6 +345,10 @@ def main() -> None:
     )
     results["6_export"] = {
         "export_command": export,
+        "export_default": export_all,
+        "check": check,
+        "ratio_export_to_check": export["seconds"] / check["seconds"],
+        "ratio_default_export_to_check": export_all["seconds"] / check["seconds"],
         "cp": copy,
         "load_and_write_corrected": corrected_only,
         "load_only": load_only,
@@ -454,8 +461,14 @@ def table(r: dict[str, Any]) -> str:
     lines += [
         f"| 5. incremental re-audit of one edit, {n:,} rows | {f5['median_ms']:.3f} ms (max "
         f"{f5['max_ms']:.2f}) | | | < 5 ms |",
-        f"| 6. export {s:,}-row xlsx, 100 edits | {f6['export_command']['seconds']:.2f} s | cp "
-        f"{f6['cp']['seconds']:.3f} s | {f6['ratio_export_to_cp']:.0f}x | <= 3x |",
+        f"| 6. export {s:,}-row xlsx, 100 edits, no checklist | "
+        f"{f6['export_command']['seconds']:.2f} s | check {f6['check']['seconds']:.2f} s | "
+        f"{f6['ratio_export_to_check']:.2f}x | <= 1.5x |",
+        f"| 6. export {s:,}-row xlsx, 100 edits, every output | "
+        f"{f6['export_default']['seconds']:.2f} s | check {f6['check']['seconds']:.2f} s | "
+        f"{f6['ratio_default_export_to_check']:.1f}x | <= 4x |",
+        f"| 6. peak RSS, every output | {f6['export_default']['max_rss_mib']:.0f} MiB | | | "
+        "<= 550 MiB |",
         f"| 6. of which writing the corrected xlsx | {f6['write_corrected_s']:.2f} s | | | |",
     ]
     f7 = r.get("7_evidence_merge")
