@@ -234,9 +234,10 @@ def build_checklist(
             f"{cf.rows} rows)."
             for cf in inv.collection.files
         ]
-    if full["licences"] and count[0] > int(full["licences"]):
+    fleet = count[0] if rows is None else audit.summary().eligible  # licences cover the order
+    if full["licences"] and fleet > int(full["licences"]):
         out.warnings.append(
-            f"WARNING: {count[0]} devices are eligible but {full['licences']} upgrade licences "
+            f"WARNING: {fleet} devices are eligible but {full['licences']} upgrade licences "
             "were purchased: image no more devices than there are licences, or buy more."
         )
     if not inv.evidence_mapped:
@@ -252,6 +253,8 @@ def build_checklist(
         if baseline is not None
         else set()
     )
+    if rows is not None:
+        made &= set(selected)  # this part's devices only
     image = "target_image" in inv.mapping
     out.eligible_headers = (
         "Row",

@@ -175,7 +175,9 @@ def test_fewer_licences_than_eligible_devices_is_a_warning(tmp_path: Path) -> No
 
 def test_one_checklist_per_site(tmp_path: Path) -> None:
     src = oem_copy(tmp_path)
-    res = run_cli("export", src, "--checklist", "md", "--checklist-by", "location")
+    res = run_cli(
+        "export", src, "--checklist", "md", "--checklist-by", "location", "--licences", "10"
+    )
     assert res.code == 0, res.stderr
     doc = run_cli("check", src, "--format", "json", "--fail-on", "never").json()
     files = sorted(tmp_path.glob("oem-fleet.checklist.*.md"))
@@ -188,6 +190,9 @@ def test_one_checklist_per_site(tmp_path: Path) -> None:
         listed += [r[2] for r in _md_eligible(text)[2:]]
     eligible = [d["serial_number"] for d in doc["devices"] if d["status"] == "eligible"]
     assert sorted(listed) == sorted(eligible)  # every eligible device, on exactly one list
+    # the licences cover the whole order: each site's pages say how many the fleet needs
+    warning = f"WARNING: {len(eligible)} devices are eligible but 10 upgrade licences"
+    assert all(warning in f.read_text() for f in files)
     bad = run_cli("export", src, "--checklist", "md", "--checklist-by", "colour")
     assert bad.code == 2 and "no column is mapped" in bad.stderr
 
