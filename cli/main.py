@@ -263,10 +263,10 @@ def columns(
         out("")
         out(f"{'column':<7} {'source header':<32} field")
         fields = {c: f for f, c in inv.mapping.items()}
-        for c, h in enumerate(inv.headers):
+        for c, h in enumerate(inv.source_headers):
             field = fields.get(c, "(unmapped, carried through)")
             out(f"{inv.letter(c):<7} {safe_text(h)[:32]:<32} {field}")
-        missing = [f for f in CANONICAL_FIELDS if f not in inv.mapping]
+        missing = [f for f in CANONICAL_FIELDS if f not in inv.source_mapping]
         if missing:
             out("")
             out(f"fields with no column: {', '.join(missing)}")

@@ -113,7 +113,7 @@ def _find_col(name: str, inv: Inventory) -> int:
         if name not in inv.mapping:
             raise CorrectionsError(f"field {name!r} has no column in the inventory")
         return inv.mapping[name]
-    for c, h in enumerate(inv.headers):
+    for c, h in enumerate(inv.source_headers):  # the file's own columns only
         if h == name or norm_header(h) == norm_header(name):
             return c
     raise CorrectionsError(f"unknown field {name!r} (a canonical field or a source header)")

@@ -479,11 +479,11 @@ def open_session(
 
 def _note_saved_mapping(inv: Inventory) -> None:
     """Headless runs never apply a saved mapping by themselves: they say it exists."""
-    found = saved_mapping_for(inv.headers)
+    found = saved_mapping_for(inv.source_headers)
     if found is None:
         return
     path, saved = found
-    if mapping_overrides(saved, inv.headers) != inv.mapping:
+    if mapping_overrides(saved, inv.source_headers) != inv.source_mapping:
         inv.source.notices.append(
             f"a column mapping saved for these headers differs from the one read now: pass "
             f"--mapping {path} to use it"

@@ -169,6 +169,8 @@ def test_map_override_and_columns(tmp_path: Path) -> None:
     res = run_cli("columns", path, "--map", "Lic=coa_edition")
     assert "(unmapped" in res.stdout and "serial_number" in res.stdout  # field with no column
     assert all(h in res.stdout for h in headers)
+    # the walk's columns are the session's, not the file's: never listed as its columns
+    assert "Checked on site" not in res.stdout and "sighted" not in res.stdout
 
 
 def test_policy_show_and_init(tmp_path: Path) -> None:
