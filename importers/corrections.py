@@ -113,7 +113,8 @@ def _find_col(name: str, inv: Inventory) -> int:
         if name not in inv.mapping:
             raise CorrectionsError(f"field {name!r} has no column in the inventory")
         return inv.mapping[name]
-    for c, h in enumerate(inv.source_headers):  # the file's own columns only
+    # every column: a derived one (collected, the walk's) is refused when applied, by name
+    for c, h in enumerate(inv.headers):
         if h == name or norm_header(h) == norm_header(name):
             return c
     raise CorrectionsError(f"unknown field {name!r} (a canonical field or a source header)")
