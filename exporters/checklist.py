@@ -537,18 +537,27 @@ def write_xlsx(cl: Checklist, target: Path) -> Path:
 
 # -- PDF --------------------------------------------------------------------------------------
 
-_FONT_DIRS = (
-    "/usr/share/fonts/truetype/dejavu",
-    "/usr/share/fonts/dejavu",
-    "/usr/local/share/fonts",
-    "/Library/Fonts",
-    "C:/Windows/Fonts",
+# Unicode TrueType fonts to embed, in order: (regular, bold) by folder. Without one the PDF
+# falls back to a core font, which holds Latin-1 only.
+_FONTS = (
+    ("/usr/share/fonts/truetype/dejavu", "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
+    ("/usr/share/fonts/dejavu", "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
+    ("/usr/local/share/fonts", "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
+    ("/Library/Fonts", "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
+    ("C:/Windows/Fonts", "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
+    (
+        "/usr/share/fonts/truetype/liberation",
+        "LiberationSans-Regular.ttf",
+        "LiberationSans-Bold.ttf",
+    ),
+    ("C:/Windows/Fonts", "arial.ttf", "arialbd.ttf"),
+    ("/System/Library/Fonts/Supplemental", "Arial.ttf", "Arial Bold.ttf"),
 )
 
 
 def _unicode_font() -> tuple[Path, Path] | None:
-    for d in _FONT_DIRS:
-        regular, bold = Path(d) / "DejaVuSans.ttf", Path(d) / "DejaVuSans-Bold.ttf"
+    for folder, regular_name, bold_name in _FONTS:
+        regular, bold = Path(folder) / regular_name, Path(folder) / bold_name
         if regular.exists() and bold.exists():
             return regular, bold
     return None
@@ -637,6 +646,7 @@ def write_pdf(
         paragraph(source)
     pdf.ln(3)
     line_h = 4.2
+    more = "…" if fonts is not None else "..."  # a core font has no ellipsis character
     fitted: dict[tuple[str, float], str] = {}  # values repeat: each is measured once
     wrapped: dict[tuple[str, float], list[str]] = {}
 
@@ -647,10 +657,10 @@ def write_pdf(
         hit = fitted.get((text, width))
         if hit is None:
             cut = text
-            while cut and pdf.get_string_width(cut + "…") > width - 1.5:
+            while cut and pdf.get_string_width(cut + more) > width - 1.5:
                 cut = cut[: max(0, len(cut) - max(1, len(cut) // 8))]
             hit = fitted[(text, width)] = (
-                text if pdf.get_string_width(text) <= width - 1.5 else cut + "…"
+                text if pdf.get_string_width(text) <= width - 1.5 else cut + more
             )
         return hit
 

@@ -414,3 +414,24 @@ def test_a_cancelled_export_leaves_no_half_written_file(tmp_path: Path) -> None:
     # both finished files are whole
     openpyxl.load_workbook(tmp_path / "oem-fleet.audit.xlsx")
     openpyxl.load_workbook(tmp_path / "oem-fleet.corrected.xlsx")
+
+
+def test_the_pdf_is_written_without_a_unicode_font(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine with none of the fonts looked for (a bare Windows or macOS image): the
+    packet falls back to a core font (Latin-1), with ASCII boxes and ellipses, and every
+    eligible serial is still in it."""
+    from pypdf import PdfReader
+
+    from coa_audit.exporters import checklist
+
+    monkeypatch.setattr(checklist, "_unicode_font", lambda: None)
+    src = oem_copy(tmp_path)
+    res = run_cli("export", src, "--checklist", "pdf", "--customer", "Zürich ☃ Ltd")
+    assert res.code == 0, res.stderr
+    text = "\n".join(
+        p.extract_text() for p in PdfReader(tmp_path / "oem-fleet.checklist.pdf").pages
+    )
+    assert "Zürich ? Ltd" in text and "[ ] label sighted" in text
+    assert all(d["serial_number"] in text for d in _eligible(src))
