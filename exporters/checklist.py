@@ -619,6 +619,8 @@ def write_pdf(
 
     def pairs(items: Iterable[tuple[str, str]], blank: str = "_" * 40) -> None:
         items = list(items)
+        if not items:
+            return
         pdf.set_font(family, "B", 9)  # the labels' column: as wide as the widest label
         width = min(pdf.epw / 2, 3 + max(pdf.get_string_width(clean(k) + ":") for k, _ in items))
         for label, value in items:
@@ -647,33 +649,65 @@ def write_pdf(
     pdf.ln(3)
     line_h = 4.2
     more = "…" if fonts is not None else "..."  # a core font has no ellipsis character
-    fitted: dict[tuple[str, float], str] = {}  # values repeat: each is measured once
-    wrapped: dict[tuple[str, float], list[str]] = {}
+    glyphs: dict[tuple[str, str], float] = {}  # (style, character) -> width in mm
+
+    def width_of(text: str) -> float:
+        """The width of ``text`` in the current font, from each character's width measured
+        once (fpdf2 measures a string in about 10 us; values here are mostly distinct)."""
+        style = pdf.font_style
+        total = 0.0
+        for ch in text:
+            w = glyphs.get((style, ch))
+            if w is None:
+                w = glyphs[(style, ch)] = pdf.get_string_width(ch)
+            total += w
+        return total
+
+    def fitting(text: str, room: float) -> int:
+        """How many leading characters of ``text`` fit ``room`` mm (one pass: a hostile
+        32,000-character cell costs no more than its length)."""
+        style, total = pdf.font_style, 0.0
+        for n, ch in enumerate(text):
+            w = glyphs.get((style, ch))
+            if w is None:
+                w = glyphs[(style, ch)] = pdf.get_string_width(ch)
+            total += w
+            if total > room:
+                return n
+        return len(text)
 
     def fit(text: str, width: float) -> str:
-        """One line of ``text`` that fits ``width`` mm (measured only when it might not)."""
-        if len(text) * 1.7 <= width - 1.5:  # no glyph of 7 pt text is wider than ~1.7 mm
+        """One line of ``text`` that fits ``width`` mm, cut with an ellipsis if it must be."""
+        room = width - 1.6
+        if width_of(text) <= room:
             return text
-        hit = fitted.get((text, width))
-        if hit is None:
-            cut = text
-            while cut and pdf.get_string_width(cut + more) > width - 1.5:
-                cut = cut[: max(0, len(cut) - max(1, len(cut) // 8))]
-            hit = fitted[(text, width)] = (
-                text if pdf.get_string_width(text) <= width - 1.5 else cut + more
-            )
-        return hit
+        return text[: fitting(text, room - width_of(more))] + more
 
-    def wrap_lines(text: str, width: float) -> list[str]:
-        """``text`` in lines that fit ``width`` mm, cut at spaces (never shortened)."""
-        if len(text) * 1.7 <= width - 1.5:
+    def wrap_lines(text: str, width: float, limit: int) -> list[str]:
+        """``text`` in lines that fit ``width`` mm, broken at spaces, a long word broken
+        where it must be; up to ``limit`` + 1 lines (the caller marks a cut)."""
+        room = width - 1.6
+        if fitting(text, room) == len(text):
             return [text]
-        hit = wrapped.get((text, width))
-        if hit is None:
-            hit = wrapped[(text, width)] = pdf.multi_cell(
-                width, line_h, text, dry_run=True, output="LINES"
-            )
-        return hit
+        lines: list[str] = []
+        line = ""
+        for word in text.split(" "):
+            if len(lines) > limit:
+                break
+            candidate = f"{line} {word}" if line else word
+            if fitting(candidate, room) == len(candidate):
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            # a word wider than the column, broken where it must be
+            while len(lines) <= limit and (n := fitting(word, room)) < len(word):
+                lines.append(word[: max(1, n)])
+                word = word[max(1, n) :]
+            line = word
+        if line:
+            lines.append(line)
+        return lines or [""]
 
     def table(
         title: str,
@@ -698,6 +732,7 @@ def write_pdf(
         for w in widths:
             edges.append(edges[-1] + w)
         bottom = pdf.h - pdf.b_margin
+        max_lines = max(1, int((bottom - pdf.t_margin - 20) / line_h))
         pad, base = 0.8, 3.0  # text inset and baseline within a line
 
         def headings() -> float:
@@ -721,7 +756,13 @@ def write_pdf(
             if tick is not None and n % 2000 == 0:
                 tick(n, len(rows))
             cells = [clean(v) for v in row]
-            lines = {i: wrap_lines(cells[i], widths[i]) for i in wrap}
+            lines = {i: wrap_lines(cells[i], widths[i], max_lines) for i in wrap}
+            for i, cell_lines in lines.items():  # a row never taller than a page
+                if len(cell_lines) > max_lines:
+                    lines[i] = [
+                        *cell_lines[: max_lines - 1],
+                        fit(cell_lines[max_lines - 1] + more, widths[i]),
+                    ]
             height = line_h * max([1, *(len(v) for v in lines.values())])
             if y + height > bottom:
                 close_block(top, y)
@@ -741,7 +782,7 @@ def write_pdf(
         pdf.ln(4)
 
     heads = cl.eligible_headers
-    weights = {"Row": 6, "Asset tag": 14, "Serial": 16, "Manufacturer": 10, "Model": 12}
+    weights = {"Row": 7, "Asset tag": 14, "Serial": 16, "Manufacturer": 10, "Model": 12}
     weights |= {"Evidence": 27, "Edition on the evidence": 16, "Edition as read": 15}
     weights |= {"Target image": 11, "Check": 17, "Verified by": 13, "Note": 14}
     # what the signer certifies is never cut short: these wrap instead

@@ -435,3 +435,22 @@ def test_the_pdf_is_written_without_a_unicode_font(
     )
     assert "Zürich ? Ltd" in text and "[ ] label sighted" in text
     assert all(d["serial_number"] in text for d in _eligible(src))
+
+
+def test_a_hostile_cell_cannot_stretch_a_pdf_row_past_a_page(tmp_path: Path) -> None:
+    """32,000 characters in a serial and a model: the row wraps up to a page and is marked
+    cut there; the export ends (a character-by-character measure would be quadratic)."""
+    from pypdf import PdfReader
+
+    src = tmp_path / "long.csv"
+    src.write_text(
+        "Serial Number,Model,COA Present,COA Edition\n"
+        f"{'S' * 32000},{'Model ' * 5000},COA label,Windows 10 Pro\n"
+        "S-2,EliteBook,COA label,Windows 10 Pro\n"
+    )
+    res = run_cli("export", src, "--checklist", "pdf")
+    assert res.code == 0, res.stderr
+    pages = [p.extract_text() for p in PdfReader(tmp_path / "long.checklist.pdf").pages]
+    assert len(pages) < 10
+    text = "\n".join(pages)
+    assert "S-2" in text and "S" * 10 in text and "…" in text
