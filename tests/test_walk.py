@@ -96,6 +96,10 @@ def test_the_packet_holds_everything_a_signer_needs(tmp_path: Path) -> None:
             "coa-audit ",
         ):
             assert needle in flat, needle
+    # the PDF too names an evidence word for every eligible device (wrapped lines joined)
+    words = sum(pdf_text.count(w) for w in EVIDENCE_WORDS if w != "OA3 firmware key")
+    words += pdf_text.count("OA3 firmware key, key ending")
+    assert words >= len(eligible)
     # every page of the PDF repeats customer, agreement number and page x of y
     for n, page in enumerate(pages, 1):
         assert "Contoso Ltd - agreement EA-77" in page
