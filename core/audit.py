@@ -67,6 +67,12 @@ def _new_codes(items: tuple[Item, ...], more: tuple[Item, ...]) -> tuple[Item, .
     return tuple(m for m in more if m[0] not in have) if have else more
 
 
+def check_kind_of(evidence: str) -> str:
+    """The check on site that confirms evidence of this kind (``Audit.evidence_type``'s
+    words): its firmware key read from the PC ("key read") for OA3, else its label seen."""
+    return "key read" if evidence.startswith("OA3") else "label sighted"
+
+
 def mask_key(key: str) -> str:
     """Show only the last group of a product key: XXXXX-XXXXX-XXXXX-XXXXX-3V66T."""
     key = key.strip()
@@ -997,9 +1003,8 @@ class Audit:
         return bytes(self._status)
 
     def check_kind(self, row: int) -> str:
-        """The check on site that confirms this device: its firmware key read from the PC
-        ("key read") for OA3 evidence, else its label seen ("label sighted")."""
-        return "key read" if self.evidence_type(row).startswith("OA3") else "label sighted"
+        """The check on site that confirms this device (see ``check_kind_of``)."""
+        return check_kind_of(self.evidence_type(row))
 
     def evidence_type(self, row: int) -> str:
         """What the file shows as this device's evidence, in the checklist's words."""

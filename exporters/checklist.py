@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coa_audit.core.audit import Audit, mask_key
+from coa_audit.core.audit import Audit, check_kind_of, mask_key
 from coa_audit.core.codes import code_info
 from coa_audit.core.editions import ParsedEdition
 from coa_audit.core.errors import UsageError
@@ -287,7 +287,7 @@ def build_checklist(
             _has, ed, text = audit.evidence(r)
             kind, _by, verified = f(r, "sighted").partition(" by ")
             evidence = _evidence_text(audit, r)
-            check = "key read" if evidence.startswith("OA3") else "label sighted"
+            check = check_kind_of(evidence)
             box = "☑" if kind else "☐"
             note = []
             if r in made:

@@ -21,7 +21,12 @@ from coa_audit.core.history import Edit, History, MappingChange
 from coa_audit.core.model import ID_FIELDS, WALK_FIELDS, Inventory
 from coa_audit.core.policy import Policy, load_policy
 from coa_audit.core.status import Status
-from coa_audit.importers.collection import PendingCollection, merge_collection
+from coa_audit.importers.collection import (
+    PendingCollection,
+    merge_collection,
+    serial_key,
+    serial_keys,
+)
 from coa_audit.importers.headers import parse_overrides
 from coa_audit.importers.load import load_inventory
 from coa_audit.importers.xlsx_parts import SpecialCells, special_cells
@@ -184,20 +189,23 @@ class Session:
     def code_index(self) -> Callable[[str], list[int]]:
         """A lookup from a scanned or typed code to the devices whose serial number or asset
         tag it is (case, spaces and dashes ignored). Built now: call again after edits."""
-        from coa_audit.importers.collection import _keys, _norm_serial
-
         inv = self.inventory
         index: dict[str, list[int]] = {}
         for fname in ("serial_number", "asset_tag"):
             col = inv.mapping.get(fname)
             if col is None:
                 continue
-            for r, k in enumerate(_keys(inv.column_values(col), _norm_serial)):
+            for r, k in enumerate(serial_keys(inv.column_values(col))):
                 if k:
                     rows = index.setdefault(k, [])
                     if r not in rows:
                         rows.append(r)
-        return lambda code: list(index.get(_norm_serial(code), [])) if _norm_serial(code) else []
+
+        def lookup(code: str) -> list[int]:
+            key = serial_key(code)
+            return list(index.get(key, [])) if key else []
+
+        return lookup
 
     def record_scan(self, code: str, outcome: str) -> None:
         """A scanned code that named no device ("unknown") or several ("duplicate"): kept

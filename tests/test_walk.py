@@ -458,3 +458,30 @@ def test_a_hostile_cell_cannot_stretch_a_pdf_row_past_a_page(tmp_path: Path) -> 
     assert len(pages) < 10
     text = "\n".join(pages)
     assert "S-2" in text and "S" * 10 in text and "…" in text
+
+
+async def test_the_verifier_is_asked_once_then_every_mark_carries_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coa_audit.tui.screens import PromptScreen
+
+    monkeypatch.chdir(tmp_path)
+    app = CoaAuditApp(oem_copy(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        inv = app.session.inventory
+        await pilot.press("slash", *"5CG0000005", "enter", "a")  # a REVIEW device
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)  # first: who is checking
+        await pilot.press("ctrl+u", *"Bo Checker", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)  # then: why
+        await pilot.press(*"OEM invoice 4471", "enter")
+        await pilot.pause()
+        row = app.main.grid.current_row()
+        assert inv.field(row, "attested").startswith("OEM invoice 4471 (by Bo Checker, ")
+        await pilot.press("c")  # no second question
+        await pilot.pause()
+        assert not isinstance(app.screen, PromptScreen)
+        assert inv.field(row, "sighted").startswith("label sighted by Bo Checker, ")

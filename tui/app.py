@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 
 from rich.text import Text
@@ -555,18 +555,27 @@ class MainScreen(Screen[None]):
         row = self.grid.current_row()
         return [] if row is None else [row]
 
-    def _with_verifier(self, then: Callable[[], None]) -> None:
-        """Run ``then`` once the verifier's name is known (asked once per session)."""
+    def _with_verifier(self, then: Callable[[], Awaitable[None] | None]) -> None:
+        """Run ``then`` once the verifier's name is known (asked once per session); it may
+        be a coroutine function (scan mode opens a screen)."""
         if self.session.verifier:
-            then()
+            result = then()
+            if result is not None:
+                self.run_worker(result, exclusive=True, group="walk")
             return
+        self._ask_verifier(then)
 
-        def got(name: str | None) -> None:
-            if name:
-                self.session.verifier = name
-                then()
-
-        self.app.push_screen(PromptScreen(_VERIFIER_QUESTION, _user()), got)
+    @work(exclusive=True, group="walk")
+    async def _ask_verifier(self, then: Callable[[], Awaitable[None] | None]) -> None:
+        """The verifier's name, then ``then``: the name screen is gone (popped and awaited)
+        before anything else opens, so no key lands on a closing screen."""
+        name = await self.app.push_screen_wait(PromptScreen(_VERIFIER_QUESTION, _user()))
+        if not name:
+            return
+        self.session.verifier = name
+        result = then()
+        if result is not None:
+            await result
 
     def _walked(self, edits: list[Edit], what: str) -> None:
         self.app_.check_journal()
@@ -622,7 +631,10 @@ class MainScreen(Screen[None]):
                 return
             self._walked(edits, what)
 
-        self._with_verifier(lambda: self.app.push_screen(PromptScreen(question), answered))
+        async def ask() -> None:
+            answered(await self.app.push_screen_wait(PromptScreen(question)))
+
+        self._with_verifier(ask)
 
     def action_select(self) -> None:
         row = self.grid.current_row()
@@ -695,17 +707,7 @@ class MainScreen(Screen[None]):
         if self.session.verifier:  # awaited: a code scanned at once reaches the new screen
             await self._scan()
         else:
-            self._ask_verifier_then_scan()
-
-    @work(exclusive=True, group="scan")
-    async def _ask_verifier_then_scan(self) -> None:
-        """The verifier's name, then scan mode: the name screen is gone (popped and
-        awaited) before the scan screen opens, so no key lands on a closing screen."""
-        name = await self.app.push_screen_wait(PromptScreen(_VERIFIER_QUESTION, _user()))
-        if not name:
-            return
-        self.session.verifier = name
-        await self._scan()
+            self._with_verifier(self._scan)
 
     async def _scan(self) -> None:
         inv, audit = self.audit.inv, self.audit
