@@ -463,6 +463,7 @@ def export(
                 edited_by=_user(getpass.getuser),
                 worklist=statuses,
                 worklist_by=worklist_by,
+                side_by_side=True,
             ),
             session.mapping_changes,
             baseline=session.baseline,

@@ -651,21 +651,32 @@ def write_pdf(
     more = "…" if fonts is not None else "..."  # a core font has no ellipsis character
     glyphs: dict[tuple[str, str], float] = {}  # (style, character) -> width in mm
 
+    widths_seen: dict[tuple[str, str], float] = {}  # (style, text): makes, models, editions
+
     def width_of(text: str) -> float:
         """The width of ``text`` in the current font, from each character's width measured
         once (fpdf2 measures a string in about 10 us; values here are mostly distinct)."""
         style = pdf.font_style
+        total = widths_seen.get((style, text))
+        if total is not None:
+            return total
         total = 0.0
         for ch in text:
             w = glyphs.get((style, ch))
             if w is None:
                 w = glyphs[(style, ch)] = pdf.get_string_width(ch)
             total += w
+        if len(text) <= 200:
+            if len(widths_seen) > 100_000:  # bounded: a fleet of distinct values
+                widths_seen.clear()
+            widths_seen[(style, text)] = total
         return total
 
     def fitting(text: str, room: float) -> int:
         """How many leading characters of ``text`` fit ``room`` mm (one pass: a hostile
         32,000-character cell costs no more than its length)."""
+        if len(text) <= 200 and width_of(text) <= room:
+            return len(text)
         style, total = pdf.font_style, 0.0
         for n, ch in enumerate(text):
             w = glyphs.get((style, ch))

@@ -395,3 +395,87 @@ def test_non_patchable_formats_become_xlsx_and_say_so(tmp_path: Path) -> None:
     doc = run_cli("check", out, "--format", "json").json()
     assert [d["status"] for d in doc["devices"]] == ["eligible", "blocked"]
     assert openpyxl.load_workbook(out).sheetnames == ["Devices"]
+
+
+def test_export_on_two_cores_writes_what_one_process_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command splits the files between itself and a forked child; every file is the
+    one a plain one-by-one export writes."""
+    from coa_audit.exporters import side_by_side
+    from coa_audit.exporters.export import ExportRequest, export_all
+    from coa_audit.session.session import open_session
+
+    src = oem_copy(tmp_path)
+    fix = _corrections(tmp_path / "fix.csv", [("6", "", "COA Present", "GML")])
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(side_by_side.os, "fork", counted_fork)
+    two = tmp_path / "two"
+    two.mkdir()
+    res = run_cli("export", src, "--corrections", fix, "--out-dir", two, "--json")
+    assert res.code == 0, res.stderr
+    assert len(forks) == 1  # really written side by side
+
+    one = tmp_path / "one"
+    one.mkdir()
+    session = open_session(src)
+    from coa_audit.importers.corrections import read_corrections
+
+    for c in read_corrections(fix, session.inventory):
+        session.apply(c.row, c.col, c.value, origin="corrections")
+    export_all(
+        session.audit,
+        session.changes(),
+        ExportRequest(out_dir=one, json_report=True, edited_by="x"),
+        baseline=session.baseline,
+    )
+    session.close()
+    names = sorted(p.name for p in one.iterdir())
+    assert names == sorted(p.name for p in two.iterdir())
+    assert len(names) == 6 and not [n for n in names if n.endswith(".tmp")]
+    stem = src.stem
+    corrected = f"{stem}.corrected.xlsx"
+    assert (one / corrected).read_bytes() == (two / corrected).read_bytes()
+    for name in (f"{stem}.audit.xlsx", f"{stem}.checklist.xlsx"):
+        a, b = openpyxl.load_workbook(one / name), openpyxl.load_workbook(two / name)
+        assert a.sheetnames == b.sheetnames
+        for ws in a.worksheets:
+            rows_a = [r for r in ws.values if not str(r[0]).startswith("Generated")]
+            rows_b = [r for r in b[ws.title].values if not str(r[0]).startswith("Generated")]
+            assert rows_a == rows_b, ws.title
+
+    def md_lines(folder: Path) -> list[str]:
+        text = (folder / f"{stem}.checklist.md").read_text(encoding="utf-8")
+        return [line for line in text.splitlines() if "Generated" not in line]
+
+    assert md_lines(one) == md_lines(two)
+    from pypdf import PdfReader
+
+    assert len(PdfReader(one / f"{stem}.checklist.pdf").pages) == len(
+        PdfReader(two / f"{stem}.checklist.pdf").pages
+    )
+
+
+def test_a_file_the_other_core_cannot_write_fails_the_export_in_one_line(
+    tmp_path: Path,
+) -> None:
+    src = oem_copy(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / f"{src.stem}.checklist.pdf").mkdir()  # the PDF (the child's file) cannot land
+    res = run_cli("export", src, "--out-dir", out)
+    assert res.code == 4, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "checklist.pdf" in lines[0], res.stderr
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    # what the parent wrote is whole
+    wb = openpyxl.load_workbook(out / f"{src.stem}.corrected.xlsx")
+    assert wb.sheetnames
