@@ -77,8 +77,16 @@ class FailOn(StrEnum):
     never = "never"
 
 
+MAX_MESSAGE = 600  # one line a terminal can show: quoted file names and headers are cut
+
+
 def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"coa-audit: {message}", err=True)
+    from coa_audit.core.text import safe_text
+
+    line = " ".join(safe_text(message).split())  # no escape reaches the terminal
+    if len(line) > MAX_MESSAGE:
+        line = line[: MAX_MESSAGE - 1] + "…"
+    typer.echo(f"coa-audit: {line}", err=True)
     raise typer.Exit(code)
 
 
@@ -99,6 +107,19 @@ def _guard() -> Iterator[None]:
         raise typer.Exit(EXIT_OK) from None
     except Exception as exc:  # a bug: say so in one line, never with local variables
         _fail(f"internal error: {type(exc).__name__}: {exc} (please report this)", EXIT_INTERNAL)
+
+
+def _never_over(output: Path, inputs: list[Path]) -> None:
+    """An output never replaces one of the run's own inputs (the inventory above all)."""
+    import os
+
+    for src in inputs:
+        try:
+            same = output.exists() and os.path.samefile(output, src)
+        except OSError:
+            same = False
+        if same:
+            raise UsageError(f"--output {output} is an input of this run: choose another file name")
 
 
 def _progress():  # -> Callable | None
@@ -187,6 +208,8 @@ def check(
     from coa_audit.session.session import open_session
 
     with _guard():
+        if output is not None:
+            _never_over(output, [file, *(evidence or ()), *([policy] if policy else [])])
         session = open_session(
             file,
             sheet=sheet,
@@ -592,11 +615,16 @@ def sample(
         int, typer.Option("--rows", min=1, max=5_000_000, help="Number of devices.")
     ] = 500,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same file).")] = 1,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the file when it exists.")
+    ] = False,
 ) -> None:
     """Write a realistic synthetic inventory with a known mix of problems."""
     from coa_audit.exporters.sample_writer import write_sample
 
     with _guard():
+        if path.exists() and not force:
+            raise UsageError(f"{path} exists: give --force to replace it, or another name")
         write_sample(path, rows, seed)
         typer.echo(f"wrote {path} ({rows} devices)", err=True)
 

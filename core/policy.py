@@ -18,6 +18,7 @@ from typing import Any, Literal
 from coa_audit.core.editions import ParsedEdition
 from coa_audit.core.errors import UsageError
 from coa_audit.core.evidence import EvidenceWords
+from coa_audit.core.files import read_small
 from coa_audit.core.text import fold_words
 
 __all__ = [
@@ -260,7 +261,7 @@ def load_policy(
     source, digest = "built-in", ""
     if path is not None:
         try:
-            raw = Path(path).read_bytes()
+            raw = read_small(Path(path), "policy file", error=PolicyError)
             digest = hashlib.sha256(raw).hexdigest()
             user = tomllib.loads(raw.decode("utf-8"))
         except FileNotFoundError:

@@ -11,8 +11,11 @@
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import csv
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -25,12 +28,21 @@ from coa_audit.core.model import Inventory, column_letter
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.atomic import OutputError, atomic_writer
 from coa_audit.exporters.formats import INPUT_FORMATS
-from coa_audit.importers.xlsx_parts import SpecialCells, sheet_part, special_cells
+from coa_audit.importers.xlsx_parts import (
+    CellAt,
+    RowAt,
+    SheetScan,
+    SpecialCells,
+    scan_sheet,
+    sheet_part,
+    special_from,
+    well_formed,
+)
 
 __all__ = ["corrected_path", "write_corrected"]
 
 _NUMBER = re.compile(r"^-?(?:0|[1-9]\d{0,14})(?:\.\d+)?$")
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\r\x0e-\x1f\ufffe\uffff]")  # CR: XML drops it
 
 
 def corrected_path(inv: Inventory, out_dir: Path | None = None) -> Path:
@@ -92,9 +104,29 @@ def _write_csv(inv: Inventory, src: Path, target: Path, annotations: Annotations
         for r, (status, findings) in enumerate(annotations):
             extra[inv.row_numbers[r]] = [status, findings]
     out_encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+    lead = b""  # the byte-order mark, written once: never one per record
+    if bom and encoding in ("utf-8-sig", "utf-8"):
+        lead = codecs.BOM_UTF8
+    elif encoding in ("utf-16", "utf-32"):
+        with open(src, "rb") as f:
+            head = f.read(4)
+        for mark, name in (
+            (codecs.BOM_UTF32_LE, "utf-32-le"),
+            (codecs.BOM_UTF32_BE, "utf-32-be"),
+            (codecs.BOM_UTF16_LE, "utf-16-le"),
+            (codecs.BOM_UTF16_BE, "utf-16-be"),
+        ):
+            if head.startswith(mark) and name.startswith(encoding):
+                lead, out_encoding = mark, name
+                break
+        else:
+            lead, out_encoding = codecs.BOM_UTF16_LE, f"{encoding}-le"
+    if annotations is not None:
+        with open(src, encoding=encoding, newline="") as f:
+            # after the widest record: a cell right of the headers keeps its text
+            width = max([width, *(len(rec) for rec in csv.reader(f, delimiter=delimiter))])
     with open(src, encoding=encoding, newline="") as f, atomic_writer(target) as out:
-        if bom and encoding in ("utf-8-sig", "utf-8"):
-            out.write(b"\xef\xbb\xbf")
+        out.write(lead)
         pulled: list[str] = []
 
         def feed() -> Iterator[str]:
@@ -129,7 +161,13 @@ def _write_csv(inv: Inventory, src: Path, target: Path, annotations: Annotations
 # -- xlsx / xlsm: patch the package -----------------------------------------------------------
 
 
+_ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+
 def _xml_text(value: str) -> str:
+    """Text for a cell: "_x0041_" typed by the user stays that text (its "_" written as
+    "_x005F_", the format's own escape), characters XML cannot hold become "_xHHHH_"."""
+    value = _ESCAPE_LIKE.sub("_x005F_", value)
     value = _XML_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
     return escape(value)
 
@@ -146,99 +184,77 @@ def _cell_xml(prefix: str, ref: str, style: str | None, value: str, numeric: boo
     ).encode()
 
 
-_COL_RE = re.compile(rb'\br="([A-Z]+)(\d+)"')
+Change = dict[int, tuple[str, bool | None]]  # absolute column -> (text, numeric or undecided)
 
 
-def _col_index(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ch - 64)
-    return n - 1
+def _is_number(cell: CellAt, value: str, numeric: bool | None) -> bool:
+    """Whether the new value goes in as a number: as the caller decided, else a number-shaped
+    value replacing a number or a formula's result, text otherwise."""
+    if numeric is not None:
+        return numeric
+    if not _NUMBER.match(value):
+        return False
+    if cell.formula:
+        return True
+    return cell.type in (None, "n") and cell.has_value
 
 
-def _patch_sheet(xml: bytes, edits: dict[int, dict[int, tuple[str, bool | None]]]) -> bytes:
-    """Rewrite only the cells named in ``edits`` (row -> {absolute col: (text, numeric)})."""
-    m = re.search(rb"<(\w+:)?sheetData\b[^>]*?(/?)>", xml)
-    if m is None:
-        raise OutputError("the worksheet has no sheetData element")
-    prefix = (m.group(1) or b"").decode()
-    p = re.escape(m.group(1) or b"")
-    if m.group(2) == b"/":  # <sheetData/>: an empty sheet
-        xml = (
-            xml[: m.start()] + f"<{prefix}sheetData></{prefix}sheetData>".encode() + xml[m.end() :]
+def _patch_sheet(xml: bytes, edits: dict[int, Change], scan: SheetScan | None = None) -> bytes:
+    """Rewrite only the cells named in ``edits`` (row -> {absolute col: (text, numeric)}),
+    splicing bytes at offsets found by a real XML tokenizer; every other byte stays."""
+    try:
+        if scan is None:
+            scan = scan_sheet(xml, edits)
+    except ValueError as exc:
+        raise OutputError(f"cannot patch the worksheet: {exc}") from None
+    if scan.data_start < 0:
+        raise OutputError("cannot patch the worksheet: it has no sheetData element")
+    clash = sorted(scan.duplicate_rows & edits.keys())
+    if clash:
+        raise OutputError(
+            f"cannot patch the worksheet: row {clash[0]} appears twice in it; "
+            "open and save the file in Excel first"
         )
-        m = re.search(rb"<" + p + rb"sheetData\b[^>]*>", xml)
-        assert m is not None
-    body_start = m.end()
-    end = xml.index(b"</" + (m.group(1) or b"") + b"sheetData>", body_start)
-    body = xml[body_start:end]
-    row_re = re.compile(
-        rb"<" + p + rb"row\b[^>]*?\br=\"(\d+)\"[^>]*?(?:/>|>.*?</" + p + rb"row>)", re.S
-    )
-    cell_re = re.compile(rb"<" + p + rb"c\b[^>]*?(?:/>|>.*?</" + p + rb"c>)", re.S)
-    out = io.BytesIO()
-    pending = dict(sorted(edits.items()))
-    if len(pending) > 2000:  # most rows change (--annotate): one pass over every row
-        pos = _patch_all_rows(body, pending, out, prefix, row_re, cell_re)
-    else:  # a few edits: jump straight to each edited row (rows are in ascending order)
-        pos = 0
-        for rnum, change in pending.items():
-            direct = re.compile(
-                rb"<"
-                + p
-                + rb"row\b[^>]*?\br=\""
-                + str(rnum).encode()
-                + rb"\"[^>]*?(?:/>|>.*?</"
-                + p
-                + rb"row>)",
-                re.S,
-            )
-            rm = direct.search(body, pos)
-            if rm is not None:
-                out.write(body[pos : rm.start()])
-                out.write(_patch_row(rm.group(0), rnum, change, prefix, cell_re))
-                pos = rm.end()
-                continue
-            # a row that does not exist yet goes before the first row numbered above it
-            after = next((m for m in row_re.finditer(body, pos) if int(m.group(1)) > rnum), None)
-            at = after.start() if after is not None else len(body)
-            out.write(body[pos:at])
-            out.write(_new_row(prefix, rnum, change))
-            pos = at
-        pending = {}
-    out.write(body[pos:])
-    for new_row, change in pending.items():
-        out.write(_new_row(prefix, new_row, change))
-    return xml[:body_start] + out.getvalue() + xml[end:]
-
-
-def _patch_all_rows(
-    body: bytes,
-    pending: dict[int, dict[int, tuple[str, bool | None]]],
-    out: io.BytesIO,
-    prefix: str,
-    row_re: re.Pattern[bytes],
-    cell_re: re.Pattern[bytes],
-) -> int:
-    """Walk every row; rows named in ``pending`` are patched (and popped), missing ones
-    inserted in order. Returns the position in ``body`` written up to."""
-    pos = 0
-    for rm in row_re.finditer(body):
-        rnum = int(rm.group(1))
-        for new_row in [r for r in pending if r < rnum]:
-            out.write(body[pos : rm.start()])
-            pos = rm.start()
-            out.write(_new_row(prefix, new_row, pending.pop(new_row)))
-        change = pending.pop(rnum, None)
-        if change is None:
+    splices: list[tuple[int, int, int, bytes]] = []  # (start, order, end, new bytes)
+    found = {row.number: row for row in scan.rows}
+    numbers = [n for n, _at in scan.row_starts]
+    ascending = all(a < b for a, b in itertools.pairwise(numbers))
+    pending_new: dict[int, list[bytes]] = {}  # insertion offset -> new rows, in order
+    for order, (rnum, change) in enumerate(sorted(edits.items())):
+        row = found.get(rnum)
+        if row is None:
+            if ascending:
+                i = bisect.bisect_right(numbers, rnum)
+                at = scan.row_starts[i][1] if i < len(numbers) else None
+            else:
+                at = next((s for n, s in scan.row_starts if n > rnum), None)
+            key = at if at is not None else -1
+            pending_new.setdefault(key, []).append(_new_row(scan.prefix, rnum, change))
             continue
-        out.write(body[pos : rm.start()])
-        out.write(_patch_row(rm.group(0), rnum, change, prefix, cell_re))
-        pos = rm.end()
-    return pos
+        splices.extend(_patch_row(xml, row, change, order))
+    tail = b"".join(pending_new.pop(-1, []))
+    for at, rows in pending_new.items():
+        splices.append((at, -1, at, b"".join(rows)))
+    if scan.data_close is None:  # <sheetData/>: it gets content
+        open_tag = re.sub(rb"\s*/>$", b">", xml[scan.data_start : scan.data_end])
+        close = f"</{scan.prefix}sheetData>".encode()
+        splices.append((scan.data_start, -2, scan.data_end, open_tag + tail + close))
+    elif tail:
+        splices.append((scan.data_close, 1 << 40, scan.data_close, tail))
+    splices.sort(key=lambda s: (s[0], s[1]))
+    out: list[bytes] = []
+    pos = 0
+    for start, _order, end, data in splices:
+        if start < pos:
+            raise OutputError("cannot patch the worksheet: two edits overlap (please report)")
+        out.append(xml[pos:start])
+        out.append(data)
+        pos = end
+    out.append(xml[pos:])
+    return b"".join(out)
 
 
-def _new_row(prefix: str, rnum: int, change: dict[int, tuple[str, bool | None]]) -> bytes:
+def _new_row(prefix: str, rnum: int, change: Change) -> bytes:
     cells = b"".join(
         _cell_xml(prefix, f"{column_letter(c)}{rnum}", None, v, bool(num))
         for c, (v, num) in sorted(change.items())
@@ -247,55 +263,36 @@ def _new_row(prefix: str, rnum: int, change: dict[int, tuple[str, bool | None]])
 
 
 def _patch_row(
-    row_xml: bytes,
-    rnum: int,
-    change: dict[int, tuple[str, bool | None]],
-    prefix: str,
-    cell_re: re.Pattern[bytes],
-) -> bytes:
-    if row_xml.endswith(b"/>"):
-        open_tag = row_xml[:-2] + b">"
-        inner = b""
-        close = f"</{prefix}row>".encode()
-    else:
-        gt = row_xml.index(b">") + 1
-        open_tag = row_xml[:gt]
-        close_at = row_xml.rindex(b"</")
-        inner = row_xml[gt:close_at]
-        close = row_xml[close_at:]
-    pending = dict(sorted(change.items()))
-    out = io.BytesIO()
-    pos = 0
-    for cm in cell_re.finditer(inner):
-        cell = cm.group(0)
-        ref = _COL_RE.search(cell[: cell.index(b">") + 1])
-        if ref is None:
+    xml: bytes, row: RowAt, change: Change, order: int
+) -> list[tuple[int, int, int, bytes]]:
+    """The splices that put ``change`` into an existing row."""
+    prefix, rnum = row.prefix, row.number
+    if row.close is None:  # <row r="5"/>: write it again with its cells
+        open_tag = re.sub(rb"\s*/>$", b">", xml[row.start : row.open_end])
+        cells = b"".join(
+            _cell_xml(prefix, f"{column_letter(c)}{rnum}", None, v, bool(num))
+            for c, (v, num) in sorted(change.items())
+        )
+        return [(row.start, order, row.end, open_tag + cells + f"</{prefix}row>".encode())]
+    by_col: dict[int, CellAt] = {}
+    for cell in row.cells:
+        if cell.col in by_col and cell.col in change:
+            raise OutputError(
+                f"cannot patch the worksheet: cell {column_letter(cell.col)}{rnum} appears "
+                "twice in it; open and save the file in Excel first"
+            )
+        by_col.setdefault(cell.col, cell)
+    out: list[tuple[int, int, int, bytes]] = []
+    for c, (value, num) in sorted(change.items()):
+        ref = f"{column_letter(c)}{rnum}"
+        cell = by_col.get(c)
+        if cell is not None:
+            new = _cell_xml(prefix, ref, cell.style, value, _is_number(cell, value, num))
+            out.append((cell.start, order, cell.end, new))
             continue
-        col = _col_index(ref.group(1))
-        for c in [c for c in pending if c < col]:
-            out.write(inner[pos : cm.start()])
-            pos = cm.start()
-            value, num = pending.pop(c)
-            out.write(_cell_xml(prefix, f"{column_letter(c)}{rnum}", None, value, bool(num)))
-        if col in pending:
-            value, num = pending.pop(col)
-            out.write(inner[pos : cm.start()])
-            style_m = re.search(rb'\bs="(\d+)"', cell[: cell.index(b">") + 1])
-            style = style_m.group(1).decode() if style_m else None
-            if num is None:  # keep the cell's type: a number stays a number
-                head = cell[: cell.index(b">") + 1]
-                was_number = b' t="' not in head or b' t="n"' in head
-                num = (
-                    was_number
-                    and b"<" + prefix.encode() + b"v>" in cell
-                    and bool(_NUMBER.match(value))
-                )
-            out.write(_cell_xml(prefix, f"{column_letter(col)}{rnum}", style, value, num))
-            pos = cm.end()
-    out.write(inner[pos:])
-    for c, (value, num) in pending.items():
-        out.write(_cell_xml(prefix, f"{column_letter(c)}{rnum}", None, value, bool(num)))
-    return open_tag + out.getvalue() + close
+        after = next((x.start for x in row.cells if x.col > c), row.close)
+        out.append((after, order, after, _cell_xml(prefix, ref, None, value, bool(num))))
+    return out
 
 
 def _write_patched_package(
@@ -314,35 +311,55 @@ def _write_patched_package(
             if col in numeric_cols and _NUMBER.match(value) and not value.startswith("0"):
                 numeric = True
             edits[rnum][first + col] = (value, numeric)
-    if annotations is not None:
-        a = first + inv.source_width
-        head = edits.setdefault(inv.source.header_row, {})
-        head[a], head[a + 1] = (ANNOTATION_HEADERS[0], False), (ANNOTATION_HEADERS[1], False)
-        for r, (status, findings) in enumerate(annotations):
-            cells = edits.setdefault(inv.row_numbers[r], {})
-            cells[a], cells[a + 1] = (status, False), (findings, False)
     user_cells = {(first + c, inv.row_numbers[r]) for r, c in inv.edits if c < inv.source_width}
     try:
         with zipfile.ZipFile(src) as zin:
             part = sheet_part(zin, inv.source.sheet or "")
             if part is None:
-                raise OutputError(f"sheet {inv.source.sheet!r} not found in {src}")
+                raise OutputError(
+                    f"sheet {inv.source.sheet!r} not found in {src}: this package is not one "
+                    "the export can patch"
+                )
             sheet_xml = zin.read(part)
-            special = special_cells(str(src), inv.source.sheet or "", sheet_xml)
+            if annotations is not None:
+                # after every cell present, so no cell that holds anything is overwritten
+                a = max(first + inv.source_width, scan_sheet(sheet_xml, widest=True).max_col + 1)
+                head = edits.setdefault(inv.source.header_row, {})
+                head[a] = (ANNOTATION_HEADERS[0], False)
+                head[a + 1] = (ANNOTATION_HEADERS[1], False)
+                for r, (status, findings) in enumerate(annotations):
+                    cells = edits.setdefault(inv.row_numbers[r], {})
+                    cells[a], cells[a + 1] = (status, False), (findings, False)
+            scan = scan_sheet(sheet_xml, edits)
+            special = special_from(zin, part, scan)
             _refuse_inconsistent(special, user_cells)
             replaced = sorted(cell for cell in user_cells if special.replaces_formula(*cell))
             drop_chain = bool(replaced) and special.calc_chain
+            patched: dict[str, bytes] = {}
+            if edits:
+                patched[part] = _patch_sheet(sheet_xml, edits, scan)
+            if drop_chain:
+                for name, pattern in _CHAIN_REFERRERS.items():
+                    if name in zin.NameToInfo:
+                        patched[name] = pattern.sub(b"", zin.read(name))
+            for name, data in patched.items():
+                broken = well_formed(data)
+                if broken is not None:  # never write a package a reader would refuse
+                    raise OutputError(
+                        f"cannot patch {src}: the patched part {name} would not be "
+                        f"well-formed XML ({broken}); nothing was written"
+                    )
             with atomic_writer(target) as f, zipfile.ZipFile(f, "w") as zout:
                 for info in zin.infolist():
                     if drop_chain and info.filename.lower() == "xl/calcchain.xml":
                         continue  # Excel rebuilds it; a stale entry makes it repair the file
-                    data = sheet_xml if info.filename == part else zin.read(info)
-                    if info.filename == part and edits:
-                        data = _patch_sheet(data, edits)
-                    elif drop_chain and info.filename in _CHAIN_REFERRERS:
-                        data = _CHAIN_REFERRERS[info.filename].sub(b"", data)
+                    data = patched.get(info.filename)
+                    if data is None:
+                        data = sheet_xml if info.filename == part else zin.read(info)
                     zout.writestr(info, data, compress_type=info.compress_type)
-    except (zipfile.BadZipFile, KeyError, ValueError, ParseError) as exc:
+    except ValueError as exc:
+        raise OutputError(f"cannot patch {src}: {safe_text(str(exc))[:200]}") from None
+    except (zipfile.BadZipFile, KeyError, ParseError) as exc:
         raise OutputError(f"cannot patch {src}: {safe_text(str(exc))[:200]}") from None
     if not replaced:
         return []

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from coa_audit.core.errors import CoaError, InputError, UsageError
+from coa_audit.core.files import not_regular
 from coa_audit.core.model import Inventory
 from coa_audit.importers.headers import norm_header
 from coa_audit.importers.load import load_inventory
@@ -141,10 +142,12 @@ def _files(paths: list[Path]) -> list[Path]:
             if not found:
                 raise UsageError(f"--evidence {p}: the folder holds no csv or xlsx file")
             out.extend(found)
-        elif p.exists():
-            out.append(p)
         else:
-            raise InputError(f"--evidence {p}: no such file")
+            out.append(p)
+    for p in out:
+        why = not_regular(p)
+        if why is not None:
+            raise InputError(f"--evidence {p}: {why}")
     return out
 
 

@@ -8,14 +8,19 @@ unknown row, field or an ambiguous match is an error naming the line.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from coa_audit.core.errors import UsageError
+from coa_audit.core.files import read_small
 from coa_audit.core.model import CANONICAL_FIELDS, Inventory
 from coa_audit.importers.headers import norm_header
 
 __all__ = ["Correction", "CorrectionsError", "read_corrections"]
+
+
+MAX_VALUE = 32_767  # the most text one spreadsheet cell holds
 
 
 class CorrectionsError(UsageError):
@@ -35,15 +40,13 @@ def _norm(v: str) -> str:
 
 
 def read_corrections(path: Path, inv: Inventory) -> list[Correction]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CorrectionsError(f"corrections file {path}: {exc.strerror or exc}") from None
+    raw = read_small(path, "corrections file", error=CorrectionsError)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
-    reader = csv.DictReader(text.splitlines(), skipinitialspace=False)
+    # a file object, not split lines: a quoted newline or U+2028 stays inside its value
+    reader = csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=False)
     cols = {norm_header(h): h for h in (reader.fieldnames or [])}
     keys = [k for k in ("row", "serial number", "asset tag") if k in cols]
     if "field" not in cols or "value" not in cols or not keys:
@@ -61,15 +64,33 @@ def read_corrections(path: Path, inv: Inventory) -> list[Correction]:
             by[fname] = index
     out: list[Correction] = []
     errors: list[str] = []
-    for rec in reader:
+    records = iter(reader)
+    while True:
+        try:
+            rec = next(records)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a value beyond the field limit, a NUL...
+            errors.append(f"line {reader.line_num}: cannot be read as CSV ({exc})")
+            break
         line = reader.line_num
         try:
             row = _find_row(rec, cols, inv, by)
             col = _find_col(rec[cols["field"]] or "", inv)
+            value = rec[cols["value"]]
+            if value is None:
+                raise CorrectionsError(
+                    "has no value column; to blank a cell write an empty value (a trailing comma)"
+                )
+            if len(value) > MAX_VALUE:
+                raise CorrectionsError(
+                    f"the value is {len(value):,} characters long; a spreadsheet cell holds "
+                    f"at most {MAX_VALUE:,}"
+                )
         except CorrectionsError as exc:
             errors.append(f"line {line}: {exc}")
             continue
-        out.append(Correction(line, row, col, rec[cols["value"]] or ""))
+        out.append(Correction(line, row, col, value))
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise CorrectionsError(f"corrections file {path}, {errors[0]}{more}; nothing was written")
@@ -84,7 +105,7 @@ def _find_row(
 ) -> int:
     if "row" in cols and (rec.get(cols["row"]) or "").strip():
         text = (rec[cols["row"]] or "").strip()
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise CorrectionsError(f"row {text!r} is not a row number")
         row = inv.row_of(int(text))
         if row is None:

@@ -18,6 +18,7 @@ from itertools import islice
 from pathlib import Path
 
 from coa_audit.core.errors import InputError, UsageError
+from coa_audit.core.files import not_regular
 from coa_audit.core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
 from coa_audit.core.text import fold_words
 from coa_audit.importers.cells import ColumnBuilder, cell_text
@@ -64,6 +65,9 @@ def sha256_of(path: Path) -> str:
 def detect_format(path: Path) -> str:
     """The format by content first (zip, OLE, text), the extension deciding within a kind."""
     ext = path.suffix.lower().lstrip(".")
+    why = not_regular(path)
+    if why is not None and why.startswith("is not a regular"):
+        raise InputError(f"{path} {why}")  # a FIFO would block the open below for ever
     try:
         with open(path, "rb") as f:
             magic = f.read(8)

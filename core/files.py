@@ -1,0 +1,57 @@
+"""Reading the small files a run is given besides the inventory (policy, corrections,
+mapping, profile): only regular files, and never more than a bound, so a FIFO or
+/dev/zero named by mistake is refused at once instead of hanging or filling memory."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from coa_audit.core.errors import CoaError, UsageError
+
+__all__ = ["AUX_LIMIT", "not_regular", "read_small"]
+
+AUX_LIMIT = 64 * 1024**2  # far above any real policy, mapping, profile or corrections file
+
+
+def not_regular(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a file (None when it is a regular file). ``stat``
+    never blocks, unlike opening a FIFO."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except PermissionError:
+        return "permission denied (check the file's permissions)"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a pipe, device or socket): save it to a file first"
+    return None
+
+
+def read_small(
+    path: Path, what: str, limit: int = AUX_LIMIT, error: type[CoaError] = UsageError
+) -> bytes:
+    """The bytes of the regular file ``path``, refused in one line when it is something
+    else or larger than ``limit``. ``what`` names it in the message ("policy file")."""
+    why = not_regular(path)
+    if why is not None:
+        raise error(f"{what} {path}: {why}")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise error(f"{what} {path}: cannot be read ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # swapped since the check
+            raise error(f"{what} {path}: is not a regular file")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise error(
+            f"{what} {path} is larger than {limit // 1024**2} MiB: that is not a {what}; "
+            "check the path"
+        )
+    return data

@@ -1,0 +1,165 @@
+"""Every file written is exactly right: text files keep their encoding and every cell that
+holds something (issue: every file written is exactly right)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import device, run_cli, write_csv
+
+HEAD = ["Asset Tag", "Serial Number", "Manufacturer", "Model", "COA Present", "COA Edition"]
+
+
+def _rows(n: int) -> list[list[str]]:
+    return [[d[h] for h in HEAD] for d in (device(i) for i in range(1, n + 1))]
+
+
+@pytest.mark.parametrize(
+    ("codec", "bom"),
+    [("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE)],
+)
+def test_a_utf16_csv_keeps_one_byte_order_mark(tmp_path: Path, codec: str, bom: bytes) -> None:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([HEAD, *_rows(4)])
+    src = tmp_path / "inv.csv"
+    src.write_bytes(bom + out.getvalue().encode(codec))
+    fix = tmp_path / "fix.csv"
+    fix.write_text("row,field,value\n3,COA Present,No\n", encoding="utf-8")
+    res = run_cli("export", src, "--corrections", fix, "--checklist", "")
+    assert res.code == 0, res.stderr
+    data = (tmp_path / "inv.corrected.csv").read_bytes()
+    assert data.startswith(bom)
+    text = data[len(bom) :].decode(codec)
+    assert "\ufeff" not in text  # never a mark at the start of each record
+    want = out.getvalue().replace("AT-00002,5CG0000002,HP,EliteBook 840 G9,Yes", "x", 1)
+    assert text.replace("AT-00002,5CG0000002,HP,EliteBook 840 G9,No", "x", 1) == want
+    # re-auditing the copy reads the asset tags as they are
+    doc = run_cli(
+        "check", tmp_path / "inv.corrected.csv", "--format", "json", "--fail-on", "never"
+    ).json()
+    tags = sorted(d["asset_tag"] for d in doc["devices"])
+    assert tags == [f"AT-{i:05d}" for i in range(1, 5)]
+
+
+def test_annotate_never_writes_over_a_cell_right_of_the_headers(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "inv.csv", [device(1), device(2)])
+    lines = src.read_text(encoding="utf-8").splitlines()
+    lines[1] += ",kept by the user,and this"  # cells past the last header
+    src.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    res = run_cli("export", src, "--annotate", "--checklist", "")
+    assert res.code == 0, res.stderr
+    got = list(csv.reader(io.StringIO((tmp_path / "inv.corrected.csv").read_text())))
+    width = len(got[0]) - 2
+    assert got[0][width:] == ["coa-audit status", "coa-audit findings"]
+    assert "kept by the user" in got[1] and "and this" in got[1]
+    assert got[1].index("and this") < width  # the annotations sit right of them
+    assert got[1][width] in ("eligible", "review", "blocked")
+
+
+def test_corrections_keep_quoted_newlines_and_line_separators(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "inv.csv", [device(1), device(2)])
+    fix = tmp_path / "fix.csv"
+    value = 'label "worn"\nre-checked\u2028by J.'
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(
+        [["row", "field", "value"], ["2", "Notes", value], ["3", "COA Present", "No"]]
+    )
+    fix.write_text(out.getvalue(), encoding="utf-8")
+    res = run_cli("export", src, "--corrections", fix, "--checklist", "")
+    assert res.code == 0, res.stderr
+    got = list(csv.reader(io.StringIO((tmp_path / "inv.corrected.csv").read_text(), newline="")))
+    notes = got[0].index("Notes")
+    assert got[1][notes] == value
+    assert got[2][got[0].index("COA Present")] == "No"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("2,COA Present", "has no value column"),
+        ("\u00b2,COA Present,No", "is not a row number"),
+        ("2,Notes," + "x" * 40_000, "at most 32,767"),
+        ('2,Notes,"' + "x" * 200_000 + '"', "at most 32,767"),
+    ],
+    ids=["no value column", "superscript row", "long value", "beyond the csv field limit"],
+)
+def test_corrections_lines_that_cannot_be_applied_are_one_clear_error(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    src = write_csv(tmp_path / "inv.csv", [device(1)])
+    fix = tmp_path / "fix.csv"
+    fix.write_text(f"row,field,value\n{line}\n", encoding="utf-8")
+    res = run_cli("export", src, "--corrections", fix, "--checklist", "")
+    assert res.code == 2, res.stderr
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and message in err and "line 2" in err
+    assert len(err) <= 700
+    assert not (tmp_path / "inv.corrected.csv").exists()
+
+
+def test_check_never_writes_its_report_over_the_inventory(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "inv.csv", [device(1)])
+    before = src.read_bytes()
+    res = run_cli("check", src, "-o", src)
+    assert res.code == 2 and "input of this run" in res.stderr
+    assert src.read_bytes() == before
+
+
+def test_sample_needs_force_to_replace_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "inv.csv"
+    path.write_text("mine\n")
+    res = run_cli("sample", path, "--rows", "5")
+    assert res.code == 2 and "--force" in res.stderr
+    assert path.read_text() == "mine\n"
+    assert run_cli("sample", path, "--rows", "5", "--force").code == 0
+    assert path.read_text() != "mine\n"
+
+
+def _fifo(tmp_path: Path) -> Path:
+    import os
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    return fifo
+
+
+@pytest.mark.parametrize("which", ["source", "corrections", "policy", "mapping", "evidence"])
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
+def test_pipes_and_devices_are_refused_at_once(tmp_path: Path, which: str, kind: str) -> None:
+    special = _fifo(tmp_path) if kind == "fifo" else Path("/dev/zero")
+    src = write_csv(tmp_path / "inv.csv", [device(1)])
+    args: list[str | Path] = {
+        "source": ["check", special],
+        "corrections": ["export", src, "--corrections", special],
+        "policy": ["check", src, "--policy", special],
+        "mapping": ["check", src, "--mapping", special],
+        "evidence": ["check", src, "--evidence", special],
+    }[which]
+    import signal
+
+    def hung(*_: object) -> None:
+        raise TimeoutError("the command hung on a pipe or device")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)  # a hang is the defect: fail instead of waiting for ever
+    try:
+        res = run_cli(*args)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert res.code in (2, 3), res.stderr
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and "not a regular file" in err
+
+
+def test_terminal_escapes_in_a_file_name_never_reach_the_terminal(tmp_path: Path) -> None:
+    name = tmp_path / "evil\x1b[2J\x1b]0;owned\x07.csv"
+    res = run_cli("check", name)
+    assert res.code == 3
+    assert "\x1b" not in res.stderr and "\x07" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
