@@ -31,7 +31,7 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES_HELP = (
     "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on; "
     "2 usage or configuration error; 3 input file unreadable; 4 output could not be written; "
-    "70 internal error (a bug: please report it); 130 interrupted."
+    "70 internal error (a bug: please report it); 130 interrupted (Ctrl-C, SIGTERM, SIGHUP)."
 )
 
 app = typer.Typer(
@@ -90,9 +90,21 @@ def _fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: temporary files removed, one line
+
+
 @contextlib.contextmanager
 def _guard() -> Iterator[None]:
-    """Turn every failure into one line on stderr and its documented exit code."""
+    """Turn every failure into one line on stderr and its documented exit code. SIGTERM and
+    SIGHUP stop a headless command the way Ctrl-C does."""
+    import signal
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            previous[sig] = signal.signal(sig, _interrupt)
     try:
         yield
     except typer.Exit:
@@ -100,6 +112,8 @@ def _guard() -> Iterator[None]:
     except CoaError as exc:  # each error type carries its documented exit code
         _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
+        # writers cut short complain when collected ("Exception ignored in..."): not news
+        sys.unraisablehook = lambda _info: None
         _fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
         with contextlib.suppress(Exception):
@@ -107,6 +121,9 @@ def _guard() -> Iterator[None]:
         raise typer.Exit(EXIT_OK) from None
     except Exception as exc:  # a bug: say so in one line, never with local variables
         _fail(f"internal error: {type(exc).__name__}: {exc} (please report this)", EXIT_INTERNAL)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _never_over(output: Path, inputs: list[Path]) -> None:

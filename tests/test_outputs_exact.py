@@ -163,3 +163,34 @@ def test_terminal_escapes_in_a_file_name_never_reach_the_terminal(tmp_path: Path
     assert res.code == 3
     assert "\x1b" not in res.stderr and "\x07" not in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_signal_during_the_export_is_one_line_and_leaves_no_partial_file(
+    tmp_path: Path, signame: str
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    src = tmp_path / "fleet.csv"
+    subprocess.run([coa, "sample", str(src), "--rows", "40000"], check=True, capture_output=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.Popen(
+        [coa, "export", str(src), "--out-dir", str(out)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not list(out.iterdir()) and time.monotonic() < deadline:  # writing has begun
+        time.sleep(0.02)
+    proc.send_signal(getattr(signal, signame))
+    _, err = proc.communicate(timeout=60)
+    lines = err.decode().strip().splitlines()
+    assert proc.returncode == 130, err
+    assert lines == ["coa-audit: interrupted"] or (len(lines) == 1 and "cancelled" in lines[0]), err
+    time.sleep(0.2)  # the forked writer has ended with its parent
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
