@@ -95,13 +95,14 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 
 @contextlib.contextmanager
-def _guard() -> Iterator[None]:
+def _guard(signals: bool = True) -> Iterator[None]:
     """Turn every failure into one line on stderr and its documented exit code. SIGTERM and
-    SIGHUP stop a headless command the way Ctrl-C does."""
+    SIGHUP stop a headless command the way Ctrl-C does (``signals``; the app keeps their
+    default: its journal already holds every edit)."""
     import signal
 
     previous = {}
-    for name in ("SIGTERM", "SIGHUP"):
+    for name in ("SIGTERM", "SIGHUP") if signals else ():
         sig = getattr(signal, name, None)
         if sig is not None:
             previous[sig] = signal.signal(sig, _interrupt)
@@ -658,7 +659,7 @@ def tui(
     evidence: EvidenceOpt = None,
 ) -> None:
     """Open the full-screen auditor on an inventory."""
-    with _guard():
+    with _guard(signals=False):
         load_policy(policy, target, agreement)  # usage errors before the screen opens
         from coa_audit.importers.headers import parse_overrides
 

@@ -23,6 +23,7 @@ from coa_audit.core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
 from coa_audit.core.text import fold_words
 from coa_audit.importers.cells import ColumnBuilder, cell_text
 from coa_audit.importers.headers import HEADER_SCAN_ROWS, find_header, map_headers
+from coa_audit.importers.xlsx_parts import sheet_bounds_problem
 
 __all__ = [
     "SPREADSHEET_FORMATS",
@@ -176,6 +177,23 @@ def _open_workbook(path: Path, fmt: str):  # -> CalamineWorkbook
         raise _calamine_error(path, fmt, exc) from None
 
 
+def _sheet(wb, name: str, path: Path, fmt: str):  # -> CalamineSheet
+    """The sheet from the reader, once it is known that reading it cannot exhaust memory:
+    the reader allocates the whole rectangle its cells span, and every reuse of a shared
+    text, so a tiny hostile file could ask for gigabytes (or abort the process)."""
+    if fmt in ("xlsx", "xlsm"):
+        try:
+            problem = sheet_bounds_problem(str(path), name)
+        except Exception:
+            problem = None
+        if problem is not None:
+            raise InputError(f"{path}: {problem}")
+    try:
+        return wb.get_sheet_by_name(name)
+    except Exception as exc:
+        raise _calamine_error(path, fmt, exc) from None
+
+
 def list_sheets(path: Path) -> list[SheetInfo]:
     fmt = detect_format(path)
     if fmt == "csv":
@@ -184,7 +202,7 @@ def list_sheets(path: Path) -> list[SheetInfo]:
     out = []
     for meta in wb.sheets_metadata:
         try:
-            sheet = wb.get_sheet_by_name(meta.name)
+            sheet = _sheet(wb, meta.name, path, fmt)
             rows, cols = sheet.height, sheet.width
         except Exception:
             rows = cols = 0
@@ -197,8 +215,8 @@ def list_sheets(path: Path) -> list[SheetInfo]:
 
 def _sheet_rows(wb, name: str, path: Path, fmt: str) -> tuple[Iterator[list[object]], int, int]:
     """(row iterator from absolute row 0, absolute first column, total rows)."""
+    sheet = _sheet(wb, name, path, fmt)
     try:
-        sheet = wb.get_sheet_by_name(name)
         start = sheet.start
         first_col = start[1] if start else 0
         return iter(sheet.iter_rows()), first_col, sheet.height + (start[0] if start else 0)

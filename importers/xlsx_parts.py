@@ -4,6 +4,7 @@ formats of a few cells (python-calamine gives values, not formats)."""
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -20,6 +21,7 @@ __all__ = [
     "SpecialCells",
     "cell_formats",
     "scan_sheet",
+    "sheet_bounds_problem",
     "sheet_part",
     "special_cells",
     "special_from",
@@ -588,3 +590,83 @@ def _scan_plain(xml: bytes, want: set[int], widest: bool) -> SheetScan | None:
                 (_col(rng.group(1)), int(rng.group(2)), _col(rng.group(3)), int(rng.group(4)))
             )
     return scan
+
+
+# -- what reading a sheet would allocate, before the reader allocates it ----------------------
+
+AREA_LIMIT = 30_000_000  # cells: beyond this a sheet must be about as full as it is wide
+AREA_PER_CELL = 16  # a sheet may span at most this many cells per cell it really holds
+TEXT_LIMIT = 1024**3  # characters of shared text the cells may ask for, all told
+SI_LIMIT = 1024**2  # bytes of one shared string item (Excel's own limit is 32,767 characters)
+
+_REF_ROW = re.compile(rb' r="[A-Za-z]{0,3}\$?(\d{1,9})"')
+_REF_COL = re.compile(rb'c r="([A-Za-z]{1,3})\d')
+
+
+def sheet_bounds_problem(path: str, sheet: str) -> str | None:
+    """Why reading ``sheet`` would ask the reader for far more memory than the file holds
+    (None when it would not): a cell placed far from the others (the reader allocates the
+    whole rectangle between them), or shared text that cells reuse over and over."""
+    with zipfile.ZipFile(path) as z:
+        part = sheet_part(z, sheet)
+        if part is None:
+            return None
+        xml = z.read(part)
+        strings = _member(z, "xl/sharedStrings.xml")
+        sst = z.read(strings) if strings is not None else b""
+    # bounds from two quick passes (how many letters and digits references have at most),
+    # exact positions only when those bounds could be too large
+    letters = 1
+    if re.search(rb' r="[A-Za-z]{2}', xml):
+        letters = 3 if re.search(rb' r="[A-Za-z]{3}', xml) else 2
+    cols = (26, 702, MAX_COL)[letters - 1]
+    last = xml.rfind(b' r="')
+    m = _REF_ROW.search(xml, max(last - 1, 0)) if last >= 0 else None
+    digits = len(m.group(1)) if m else 1
+    rows = MAX_ROW + 1
+    if not re.search(rb' r="[A-Za-z]{0,3}\$?\d{%d}' % (digits + 1), xml):
+        rows = min(10**digits - 1, MAX_ROW)
+    # rows without a number follow on from the one before (a closing "</x:row>" counts
+    # too: a bound, never short)
+    unnumbered = xml.count(b"<row>") if xml.find(b"<row>") >= 0 else 0
+    if b":" in xml[:512] and xml.find(b":row>") >= 0:
+        unnumbered += xml.count(b":row>")
+    rows += unnumbered
+    if rows * cols <= AREA_LIMIT:
+        cells = 1
+    else:
+        cols = max((_col(x.upper()) for x in set(_REF_COL.findall(xml))), default=0) + 1
+        rows = max(map(int, _REF_ROW.findall(xml)), default=1)
+        rows += unnumbered
+        cells = max(xml.count(b'c r="'), 1)  # cells without a reference make this stricter
+    area = rows * cols
+    if area > AREA_LIMIT and area > AREA_PER_CELL * cells:
+        return (
+            f"sheet {sheet!r} spans {rows:,} rows by {cols:,} columns "
+            f"({area:,} cells) but holds about {cells:,}: reading it would take far more "
+            "memory than the file holds (damaged or hostile); copy the data to a new sheet"
+        )
+    # each cell that names a shared text gets its own copy from the reader: a small file
+    # can ask for gigabytes by naming one long text many times
+    if len(sst) > SI_LIMIT or len(sst) * (len(xml) // 16) > TEXT_LIMIT:
+        starts = [m.start() for m in re.finditer(rb"<(?:\w+:)?si[\s>]", sst)] + [len(sst)]
+        sizes = [b - a for a, b in itertools.pairwise(starts)]
+        widest = max(sizes, default=0)
+        if widest > SI_LIMIT:
+            return (
+                f"one shared text in {path} is {widest:,} bytes long, more than a "
+                "spreadsheet cell can hold (32,767 characters): damaged or hostile"
+            )
+        if xml.count(b't="s"') * widest > TEXT_LIMIT:
+            asked = sum(
+                sizes[i]
+                for i in map(int, re.findall(rb't="s"[^>]*>\s*<(?:\w+:)?v>(\d{1,9})<', xml))
+                if i < len(sizes)
+            )
+            if asked > TEXT_LIMIT:
+                return (
+                    f"sheet {sheet!r} repeats shared text {asked // 1024**2:,} MiB in all: "
+                    "reading it would take far more memory than the file holds "
+                    "(damaged or hostile)"
+                )
+    return None

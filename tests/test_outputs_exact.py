@@ -194,3 +194,64 @@ def test_a_signal_during_the_export_is_one_line_and_leaves_no_partial_file(
     assert lines == ["coa-audit: interrupted"] or (len(lines) == 1 and "cancelled" in lines[0]), err
     time.sleep(0.2)  # the forked writer has ended with its parent
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def _hostile(tmp_path: Path, kind: str) -> Path:
+    from tests.xlsx_craft import HEADERS, Sheet, device_row, package
+
+    rows = [HEADERS, device_row(1)]
+    xml = Sheet(rows).xml()
+    if kind == "XFD1048576":
+        far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    elif kind == "ZZ200000":
+        far = b'<row r="200000"><c r="ZZ200000"><v>1</v></c></row>'
+    elif kind == "lower-case far cell":
+        far = b'<row r="3"><c r="xfd3"><v>1</v></c></row><row r="900000"><c r="b900000"/></row>'
+    else:  # shared text used over and over: 20 MiB by 60 cells, 900 KiB by 1,500
+        uses = 60 if kind == "shared text" else 1500
+        far = b"".join(
+            f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>'.encode()
+            for r in range(3, 3 + uses)
+        )
+    xml = xml.replace(b"</sheetData>", far + b"</sheetData>")
+    sst = None
+    if kind in ("shared text", "repeated text"):
+        size = 20 * 1024**2 if kind == "shared text" else 900 * 1024
+        sst = (
+            b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b"<si><t>" + b"A" * size + b"</t></si></sst>"
+        )
+    return package(tmp_path / f"{kind.replace(' ', '-')}.xlsx", xml, shared_strings=sst)
+
+
+@pytest.mark.parametrize(
+    "kind", ["XFD1048576", "ZZ200000", "lower-case far cell", "shared text", "repeated text"]
+)
+@pytest.mark.parametrize("command", ["check", "columns", "export"])
+def test_tiny_hostile_workbooks_are_refused_within_3_gib(
+    tmp_path: Path, kind: str, command: str
+) -> None:
+    """Under a 3 GiB address-space limit each is refused in one line, well within a minute,
+    instead of aborting the process or taking gigabytes."""
+    import resource
+    import subprocess
+    import sys
+    import time
+
+    src = _hostile(tmp_path, kind)
+    assert src.stat().st_size < 100_000
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    start = time.monotonic()
+    proc = subprocess.run(
+        [coa, command, str(src)], capture_output=True, timeout=60, preexec_fn=limit
+    )
+    took = time.monotonic() - start
+    err = proc.stderr.decode()
+    assert proc.returncode == 3, err[-500:]
+    assert len(err.strip().splitlines()) == 1, err[-500:]
+    assert "hostile" in err
+    assert took < 60

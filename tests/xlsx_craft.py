@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+from coa_audit.core.model import column_letter
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -20,15 +22,6 @@ HEADERS = ["Asset Tag", "Serial Number", "Manufacturer", "Model", "COA Present",
 
 def device_row(n: int) -> list[str]:
     return [f"AT-{n:04d}", f"SN{n:06d}", "HP", "EliteBook 840", "Yes", "Windows 11 Pro"]
-
-
-def col_letter(c: int) -> str:
-    s = ""
-    c += 1
-    while c:
-        c, r = divmod(c - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 @dataclass
@@ -65,7 +58,7 @@ class Sheet:
                 attrs += ' spans="1:8" t:note="a>b, \'c\'"'  # ">" is legal in a value
             cells = []
             for c, text in enumerate(values):
-                ref = "" if r in self.no_cell_ref else f' r="{col_letter(c)}{r}"'
+                ref = "" if r in self.no_cell_ref else f' r="{column_letter(c)}{r}"'
                 body = f"<![CDATA[{text}]]>" if (r, c) in self.cdata else escape(text)
                 cells.append(f'<{p}c{ref} t="inlineStr"><{p}is><{p}t>{body}</{p}t></{p}is></{p}c>')
             if self.shared_formula and r == 1:
@@ -98,6 +91,7 @@ def package(
     strict: bool = False,
     target: str = "worksheets/sheet1.xml",
     member: str = "xl/worksheets/sheet1.xml",
+    shared_strings: bytes | None = None,
 ) -> Path:
     """Write a minimal xlsx holding one sheet "Fleet"."""
     main, rel = (STRICT_MAIN, STRICT_REL) if strict else (MAIN, REL)
@@ -128,7 +122,12 @@ def package(
     book_rels = (
         f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG_REL}">'
         f'<Relationship Id="rId1" Type="{rel}/worksheet" Target={quoteattr(target)}/>'
-        "</Relationships>"
+        + (
+            f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+            if shared_strings is not None
+            else ""
+        )
+        + "</Relationships>"
     )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -137,5 +136,7 @@ def package(
         z.writestr("xl/workbook.xml", book)
         z.writestr("xl/_rels/workbook.xml.rels", book_rels)
         z.writestr(member, xml)
+        if shared_strings is not None:
+            z.writestr("xl/sharedStrings.xml", shared_strings)
     path.write_bytes(buf.getvalue())
     return path
