@@ -201,6 +201,15 @@ MappingOpt = Annotated[
 ]
 
 
+ShowKeysOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-keys",
+        help="Show full product keys in the report (masked by default, wherever they sit).",
+    ),
+]
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 def check(
     file: FileArg,
@@ -219,10 +228,12 @@ def check(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
     ] = None,
+    show_keys: ShowKeysOpt = False,
 ) -> None:
     """Audit an inventory and report every device that cannot be certified."""
     from coa_audit.exporters.atomic import atomic_writer
     from coa_audit.exporters.check_report import report_csv, report_text, write_report_json
+    from coa_audit.exporters.safety import keys_shown
     from coa_audit.session.session import open_session
 
     with _guard():
@@ -249,12 +260,13 @@ def check(
             else:
                 out.write(report_text(audit).encode("utf-8"))
 
-        if output is not None:
-            with atomic_writer(output) as f:
-                write(f)
-        else:
-            write(sys.stdout.buffer)
-            sys.stdout.flush()
+        with keys_shown(show_keys):
+            if output is not None:
+                with atomic_writer(output) as f:
+                    write(f)
+            else:
+                write(sys.stdout.buffer)
+                sys.stdout.flush()
         summary = audit.summary()
         if fail_on is FailOn.error and summary.blocked:
             raise typer.Exit(EXIT_FINDINGS)
@@ -425,6 +437,7 @@ def export(
     map_: MapOpt = None,
     mapping: MappingOpt = None,
     evidence: EvidenceOpt = None,
+    show_keys: ShowKeysOpt = False,
 ) -> None:
     """Write the corrected inventory, the audit report and the certification checklist."""
     import getpass
@@ -433,6 +446,7 @@ def export(
     from coa_audit.core.text import safe_text
     from coa_audit.exporters.checklist import check_header
     from coa_audit.exporters.export import ExportRequest, export_all, load_profile
+    from coa_audit.exporters.safety import keys_shown
     from coa_audit.exporters.worklist import parse_statuses
     from coa_audit.importers.corrections import read_corrections
     from coa_audit.session.session import open_session
@@ -490,27 +504,28 @@ def export(
             for c in read_corrections(corrections, inv):
                 session.apply(c.row, c.col, c.value, origin="corrections")
         edits = dict(inv.edits)
-        written = export_all(
-            session.audit,
-            session.changes(),
-            ExportRequest(
-                out_dir=out_dir,
-                checklist=formats,
-                annotate=annotate,
-                header=header,
-                paper="Letter" if paper.lower() == "letter" else "A4",
-                json_report=json_report,
-                checklist_by=checklist_by,
-                edited_by=_user(getpass.getuser),
-                worklist=statuses,
-                worklist_by=worklist_by,
-                side_by_side=True,
-            ),
-            session.mapping_changes,
-            baseline=session.baseline,
-            scans=session.scan_flags,
-            progress=_progress(),
-        )
+        with keys_shown(show_keys):
+            written = export_all(
+                session.audit,
+                session.changes(),
+                ExportRequest(
+                    out_dir=out_dir,
+                    checklist=formats,
+                    annotate=annotate,
+                    header=header,
+                    paper="Letter" if paper.lower() == "letter" else "A4",
+                    json_report=json_report,
+                    checklist_by=checklist_by,
+                    edited_by=_user(getpass.getuser),
+                    worklist=statuses,
+                    worklist_by=worklist_by,
+                    side_by_side=True,
+                ),
+                session.mapping_changes,
+                baseline=session.baseline,
+                scans=session.scan_flags,
+                progress=_progress(),
+            )
         session.mark_exported(edits)
         session.close()
         for w in written:

@@ -26,7 +26,7 @@ from coa_audit.core.model import Inventory
 from coa_audit.core.policy import KEY_PATTERN, Policy
 from coa_audit.core.status import STATUSES, Status
 
-__all__ = ["Audit", "Finding", "Summary", "mask_key"]
+__all__ = ["Audit", "Finding", "Summary", "holds_key", "mask_key", "mask_keys"]
 
 ELIGIBLE, REVIEW, BLOCKED, OUT_OF_SCOPE = (int(s) for s in Status)
 # What the key cell holds, as far as evidence goes.
@@ -83,8 +83,27 @@ def mask_key(key: str) -> str:
     return head + tail
 
 
+# A product key by its shape, wherever it sits: five groups of five letters and digits
+# (dashes or spaces between them), or the 25 characters written together.
+_KEY_SHAPE = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]{5}(?:[- ][A-Za-z0-9]{5}){4}|[A-Za-z0-9]{25})(?![A-Za-z0-9])"
+)
+
+
+def mask_keys(text: str) -> str:
+    """``text`` with every product-key-shaped run masked as ``mask_key`` masks a key."""
+    if len(text) < 25 or _KEY_SHAPE.search(text) is None:
+        return text
+    return _KEY_SHAPE.sub(lambda m: mask_key(m.group()), text)
+
+
+def holds_key(texts: list[str]) -> bool:
+    """Whether any of ``texts`` holds a key-shaped run (one pass over them all)."""
+    return _KEY_SHAPE.search("\n".join(texts)) is not None
+
+
 def _quote(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
+    text = mask_keys(" ".join(text.split()))  # a finding never carries a full key
     return f"'{text[: limit - 1]}…'" if len(text) > limit else f"'{text}'"
 
 

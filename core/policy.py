@@ -239,6 +239,65 @@ class Policy:
         return self.version_order.index(version)
 
 
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _type_problem(base: object, over: object, where: str) -> str | None:
+    """Where ``over`` (the user's policy) gives a value of another kind than the shipped
+    policy has at the same place, in words; None when every value fits."""
+    if isinstance(base, dict):
+        if not isinstance(over, dict):
+            return f"{where} must be {_kind(base)}, not {_kind(over)}"
+        if where.endswith("editions"):  # each entry is a table like the shipped ones
+            sample: dict[str, object] = {}  # every key any shipped entry has
+            for entry in base.values():
+                for key, value in entry.items() if isinstance(entry, dict) else ():
+                    had = sample.get(key)
+                    both = isinstance(had, list) and isinstance(value, list)
+                    sample[key] = [*had, *value] if both else had or value
+            for name, entry in over.items():
+                problem = _type_problem(sample, entry, f"{where}.{name}")
+                if problem:
+                    return problem
+            return None
+        for key, value in over.items():
+            if key in base:
+                problem = _type_problem(base[key], value, f"{where}.{key}" if where else key)
+                if problem:
+                    return problem
+        return None
+    if isinstance(base, list):
+        if not isinstance(over, list):
+            return f"{where} must be {_kind(base)}, not {_kind(over)}"
+        kinds = {_kind(b) for b in base}
+        tables: dict[str, object] = {}
+        for b in base:
+            for key, value in b.items() if isinstance(b, dict) else ():
+                tables.setdefault(key, value)
+        for i, item in enumerate(over):
+            if kinds and _kind(item) not in kinds:
+                return f"{where} must hold {' or '.join(sorted(kinds))}, not {_kind(item)}"
+            if isinstance(item, dict) and tables:
+                problem = _type_problem(tables, item, f"{where}[{i}]")
+                if problem:
+                    return problem
+        return None
+    if _kind(base) != _kind(over):
+        return f"{where} must be {_kind(base)}, not {_kind(over)}"
+    return None
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in over.items():
@@ -270,6 +329,9 @@ def load_policy(
             raise PolicyError(f"cannot read policy file {path}: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise PolicyError(f"policy file {path} is not valid TOML: {exc}") from None
+        problem = _type_problem(data, user, "")
+        if problem:
+            raise PolicyError(f"policy file {path}: {problem}; see `coa-audit policy show`")
         data = _merge(data, user)
         source = str(path)
     meta = data.get("policy", {})

@@ -6,14 +6,16 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["fold", "fold_words", "safe_text"]
+__all__ = ["fold", "fold_words", "safe_field", "safe_text"]
 
 # C0 controls (tab and newline included: a cell is one line), DEL, C1 controls, the
 # bidirectional marks, overrides and isolates that can reorder what a reader sees, line and
 # paragraph separators, and invisible format characters (zero-width spaces and joiners, word
-# joiner, BOM, interlinear annotations).
+# joiner, BOM, interlinear annotations), and lone surrogates (a file name that is not
+# UTF-8 arrives with its bytes escaped as surrogates, which no terminal or JSON can hold).
 _UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+    "\ud800-\udfff]"
 )
 
 
@@ -25,6 +27,12 @@ def _picture(m: re.Match[str]) -> str:
     if code == 0x7F:
         return "\u2421"  # ␡
     return "\ufffd"
+
+
+def safe_field(text: str) -> str:
+    """``safe_text`` for a field of a CSV report: tab, CR and LF stay (quoting carries them
+    and they are the user's text); escapes and every other control become pictures."""
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in "\t\r\n" else _picture(m), text)
 
 
 def safe_text(text: str) -> str:

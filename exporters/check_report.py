@@ -15,8 +15,8 @@ from coa_audit.core.audit import Audit, Finding
 from coa_audit.core.codes import code_info
 from coa_audit.core.model import WALK_FIELDS, Inventory
 from coa_audit.core.status import PROBLEM_LEVELS, STATUSES
-from coa_audit.core.text import safe_text
-from coa_audit.exporters.safety import neutralise_csv
+from coa_audit.core.text import safe_field, safe_text
+from coa_audit.exporters.safety import neutralise_csv, shown, shown_column
 
 __all__ = [
     "SCHEMA",
@@ -45,10 +45,21 @@ def _devices(audit: Audit, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]
     inv = audit.inv
     n = len(inv)
     tag_col, serial_col = inv.mapping.get("asset_tag"), inv.mapping.get("serial_number")
-    tags = inv.column_values(tag_col) if tag_col is not None else None
-    serials = inv.column_values(serial_col) if serial_col is not None else None
+    tags = shown_column(inv.column_values(tag_col)) if tag_col is not None else None
+    serials = shown_column(inv.column_values(serial_col)) if serial_col is not None else None
     levels = audit.status_levels()
     editions = audit.edition_blocks()
+    masked: dict[int, dict[str, Any]] = {}  # the blocks are shared: each masked once
+
+    def edition(block: dict[str, Any]) -> dict[str, Any]:
+        text = block.get("text")
+        if not isinstance(text, str) or shown(text) == text:
+            return block
+        got = masked.get(id(block))
+        if got is None:
+            got = masked[id(block)] = {**block, "text": shown(text)}
+        return got
+
     findings = audit.findings
     rows = inv.row_numbers
     walked = audit.walked_rows()  # accepted devices: eligible, and their ATTESTED finding
@@ -72,7 +83,7 @@ def _devices(audit: Audit, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]
                 "asset_tag": tags[i] if tags is not None else "",
                 "serial_number": serials[i] if serials is not None else "",
                 "status": STATUSES[levels[i]],
-                "edition": editions[i],
+                "edition": edition(editions[i]),
                 "findings": finding_dicts(i) if levels[i] or i in walked else [],
             }
             for i in range(start, min(start + chunk, n))
@@ -86,30 +97,44 @@ def report_dict(audit: Audit) -> dict[str, Any]:
     return doc
 
 
+def _json_safe(value: Any) -> Any:
+    """File names as JSON can hold them: bytes that are not UTF-8 (escaped as surrogates by
+    the operating system layer) become U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def _head(audit: Audit) -> dict[str, Any]:
     inv = audit.inv
     src = inv.source
-    return {
-        "schema": SCHEMA,
-        "tool": {"name": "coa-audit", "version": _version()},
-        "source": {
-            "path": src.path,
-            "sha256": src.sha256,
-            "sheet": src.sheet,
-            "header_row": src.header_row,
-            "format": src.format,
-            "notices": inv.notices(),
-        },
-        "policy": {
-            "target": audit.policy.target,
-            "agreement": audit.policy.agreement,
-            "source": audit.policy.source,
-            **({"sha256": audit.policy.source_sha256} if audit.policy.source_sha256 else {}),
-        },
-        "mapping": {f: inv.headers[c] for f, c in inv.mapping.items() if f not in WALK_FIELDS},
-        "summary": audit.summary().as_dict(),
-        **({"collection": inv.collection.as_dict(inv)} if inv.collection is not None else {}),
-    }
+    return _json_safe(
+        {
+            "schema": SCHEMA,
+            "tool": {"name": "coa-audit", "version": _version()},
+            "source": {
+                "path": src.path,
+                "sha256": src.sha256,
+                "sheet": src.sheet,
+                "header_row": src.header_row,
+                "format": src.format,
+                "notices": inv.notices(),
+            },
+            "policy": {
+                "target": audit.policy.target,
+                "agreement": audit.policy.agreement,
+                "source": audit.policy.source,
+                **({"sha256": audit.policy.source_sha256} if audit.policy.source_sha256 else {}),
+            },
+            "mapping": {f: inv.headers[c] for f, c in inv.mapping.items() if f not in WALK_FIELDS},
+            "summary": audit.summary().as_dict(),
+            **({"collection": inv.collection.as_dict(inv)} if inv.collection is not None else {}),
+        }
+    )
 
 
 def write_report_json(audit: Audit, out: BinaryIO) -> None:
@@ -165,8 +190,8 @@ def report_text(audit: Audit, width: int = 80) -> str:
         w(f"\nproblem devices ({len(problems)})\n")
         wrap = textwrap.TextWrapper(width=width, initial_indent="    ", subsequent_indent="      ")
         for r in problems:
-            tag = safe_text(inv.field(r, "asset_tag")) or "-"
-            serial = safe_text(inv.field(r, "serial_number")) or "-"
+            tag = safe_text(shown(inv.field(r, "asset_tag"))) or "-"
+            serial = safe_text(shown(inv.field(r, "serial_number"))) or "-"
             status = audit.status(r).upper()
             line = f"row {inv.row_numbers[r]:<6} {status:<8} tag {tag}  serial {serial}"
             w(line[:width] + "\n")
@@ -190,13 +215,16 @@ def _collection_text(inv: Inventory, w: Callable[[str], object], width: int) -> 
         w(f"  ambiguous: {safe_text(note)}\n"[: width + 1])
     w(f"\nin the register, not seen in the collection ({len(c.not_collected)})\n")
     for r in c.not_collected:
-        tag = safe_text(inv.field(r, "asset_tag")) or "-"
-        serial = safe_text(inv.field(r, "serial_number")) or "-"
-        host = safe_text(inv.field(r, "hostname")) or "-"
+        tag = safe_text(shown(inv.field(r, "asset_tag"))) or "-"
+        serial = safe_text(shown(inv.field(r, "serial_number"))) or "-"
+        host = safe_text(shown(inv.field(r, "hostname"))) or "-"
         w(f"    row {inv.row_numbers[r]:<6} tag {tag}  serial {serial}  host {host}"[:width] + "\n")
     w(f"\nreported in, not in the register ({len(c.not_in_register)})\n")
     for rec in c.not_in_register:
-        host, serial = safe_text(rec["hostname"]) or "-", safe_text(rec["serial_number"]) or "-"
+        host, serial = (
+            safe_text(shown(rec["hostname"])) or "-",
+            safe_text(shown(rec["serial_number"])) or "-",
+        )
         line = (
             f"    {host}  serial {serial}"
             f"  {safe_text(rec['manufacturer'])} {safe_text(rec['model'])}"
@@ -214,8 +242,9 @@ def report_csv(audit: Audit) -> str:
         ["row", "asset_tag", "serial_number", "status", "code", "severity", "column", "message"]
     )
     for r in _problem_rows(audit):
-        tag = neutralise_csv(inv.field(r, "asset_tag"))
-        serial = neutralise_csv(inv.field(r, "serial_number"))
+        # no control character (a terminal escape) in a report meant for people and pipes
+        tag = neutralise_csv(safe_field(shown(inv.field(r, "asset_tag"))))
+        serial = neutralise_csv(safe_field(shown(inv.field(r, "serial_number"))))
         status = audit.status(r)
         for f in audit.findings(r):
             writer.writerow(
@@ -227,7 +256,7 @@ def report_csv(audit: Audit) -> str:
                     f.code,
                     f.severity,
                     f.column,
-                    neutralise_csv(f.message),
+                    neutralise_csv(safe_field(f.message)),
                 ]
             )
     return out.getvalue()

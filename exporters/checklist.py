@@ -19,6 +19,7 @@ from coa_audit.core.model import NO_EVIDENCE_NOTICE
 from coa_audit.core.policy import Policy
 from coa_audit.core.text import fold_words, safe_text
 from coa_audit.exporters.atomic import atomic_writer
+from coa_audit.exporters.safety import shown
 
 __all__ = [
     "HEADER_FIELDS",
@@ -384,7 +385,7 @@ def _signature_blocks(cl: Checklist) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def _md(text: str) -> str:
-    text = " ".join(safe_text(text).split())
+    text = " ".join(safe_text(shown(text)).split())
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
@@ -603,12 +604,12 @@ def write_pdf(
         family = "DejaVu"
 
         def clean(t: str) -> str:
-            return safe_text(t)
+            return safe_text(shown(t))
     else:  # core font: Latin-1 only
         family = "Helvetica"
 
         def clean(t: str) -> str:
-            t = safe_text(t).replace("☐", "[ ]").replace("☑", "[x]")
+            t = safe_text(shown(t)).replace("☐", "[ ]").replace("☑", "[x]")
             return t.encode("latin-1", "replace").decode("latin-1")
 
     pdf.set_auto_page_break(auto=True, margin=16)

@@ -152,7 +152,15 @@ def _write_csv(inv: Inventory, src: Path, target: Path, annotations: Annotations
                 buf = io.StringIO()
                 csv.writer(buf, delimiter=delimiter, lineterminator=line_ending).writerow(fields)
                 raw = buf.getvalue()
-            out.write(raw.encode(out_encoding, errors="strict"))
+            try:
+                out.write(raw.encode(out_encoding, errors="strict"))
+            except UnicodeEncodeError as exc:
+                bad = raw[exc.start]
+                raise OutputError(
+                    f"cannot write {target}: line {line} holds {bad!r} (U+{ord(bad):04X}), "
+                    f"which the file's encoding ({encoding}) cannot store; save the inventory "
+                    "as UTF-8 (CSV UTF-8) and export again, or type another character"
+                ) from None
             line = reader.line_num + 1
         if pulled:
             out.write("".join(pulled).encode(out_encoding))
@@ -330,7 +338,9 @@ def _write_patched_package(
                 for r, (status, findings) in enumerate(annotations):
                     cells = edits.setdefault(inv.row_numbers[r], {})
                     cells[a], cells[a + 1] = (status, False), (findings, False)
-            scan = scan_sheet(sheet_xml, edits)
+            # rows that only get the annotations (right of every cell) need no cells read
+            user_rows = {r for _c, r in user_cells}
+            scan = scan_sheet(sheet_xml, user_rows, located=edits.keys())
             special = special_from(zin, part, scan)
             _refuse_inconsistent(special, user_cells)
             replaced = sorted(cell for cell in user_cells if special.replaces_formula(*cell))

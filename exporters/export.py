@@ -124,8 +124,12 @@ def _export(
     inv = audit.inv
     src = Path(inv.source.path)
     out_dir = req.out_dir if req.out_dir is not None else src.parent
-    if not out_dir.is_dir():
-        raise OutputError(f"output folder {out_dir} does not exist")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"--out-dir {out_dir} is a file, not a folder: name a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)  # a missing folder is created
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder {out_dir}: {exc.strerror}") from None
     bad = [f for f in req.checklist if f not in CHECKLIST_FORMATS]
     if bad:
         raise UsageError(

@@ -13,7 +13,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from coa_audit.exporters.safety import DANGEROUS_PREFIXES, is_dangerous
+from coa_audit.exporters.safety import DANGEROUS_PREFIXES, is_dangerous, shown
 
 __all__ = ["BOLD", "cell", "row_cells"]
 
@@ -22,7 +22,7 @@ BOLD = Font(bold=True)
 
 def cell(ws: Any, value: object, font: Font | None = None) -> WriteOnlyCell:
     if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)[:32767]
+        text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", shown(value))[:32767]
         c = WriteOnlyCell(ws, value=text)
         c.data_type = "s"  # never a formula, whatever the text starts with
         if is_dangerous(text):
@@ -40,6 +40,7 @@ def row_cells(ws: Any, values: list[object], font: Font | None = None) -> list[o
     XML cannot hold, over-long text and styled cells go as ``cell``."""
     if font is not None:
         return [cell(ws, v, font) for v in values]
+    values = [shown(v) if isinstance(v, str) else v for v in values]
     return [
         cell(ws, v)
         if isinstance(v, str)

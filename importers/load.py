@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+from coa_audit.core.audit import mask_keys
 from coa_audit.core.errors import InputError, UsageError
 from coa_audit.core.files import not_regular
 from coa_audit.core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
@@ -150,9 +151,13 @@ def check_zip_bomb(path: Path) -> None:
             )
 
 
+_QUOTED = re.compile(r"""(["'`]).*?\1|«.*?»""")
+
+
 def _calamine_error(path: Path, fmt: str, exc: BaseException) -> InputError:
     name = type(exc).__name__
-    msg = " ".join(str(exc).split())[:160]
+    # the reader's own words may quote a cell (a product key...): quoted parts are left out
+    msg = mask_keys(_QUOTED.sub("…", " ".join(str(exc).split())))[:160]
     if name == "PasswordError" or "password" in msg.lower():
         return InputError(f"{path} is password protected: save an unprotected copy and audit that")
     if "limit" in msg.lower():

@@ -346,7 +346,11 @@ def _cell_ref(ref: str) -> tuple[int, int] | None:
 
 
 def scan_sheet(
-    xml: bytes, wanted: Iterable[int] = (), widest: bool = False, tokenizer: bool = False
+    xml: bytes,
+    wanted: Iterable[int] = (),
+    widest: bool = False,
+    tokenizer: bool = False,
+    located: Iterable[int] = (),
 ) -> SheetScan:
     """Tokenize a worksheet part once. Rows without ``r`` follow the previous row and cells
     without ``r`` the previous cell, as the format says; ``wanted`` rows keep their cells;
@@ -357,12 +361,14 @@ def scan_sheet(
     instruction, so every "<" opens a tag; every row and cell with its reference first; no
     extension list inside the data) is read by a byte-level lexer that is exact under those
     conditions and about four times faster; any other part goes through expat
-    (``tokenizer``: always)."""
+    (``tokenizer``: always). ``located`` rows are found without their cells (enough to add
+    cells right of every cell, as ``--annotate`` does)."""
     if xml.startswith((b"\xff\xfe", b"\xfe\xff")) or _NOT_UTF8.match(xml[:300]):
         raise ValueError("the worksheet part is not stored as UTF-8")
     want = set(wanted)
+    rows_wanted = want | set(located)
     if not tokenizer:
-        plain = _scan_plain(xml, want, widest)
+        plain = _scan_plain(xml, want, widest, rows_wanted)
         if plain is not None:
             return plain
     scan = SheetScan()
@@ -373,6 +379,7 @@ def scan_sheet(
     seen_rows: set[int] = set()
     open_row: list[RowAt] = []  # the wanted row being read (0 or 1)
     open_cell: list[CellAt] = []
+    cells_of: list[bool] = []  # whether the open row keeps its cells
 
     def split(name: str) -> tuple[str, str]:
         got = names.get(name)
@@ -404,7 +411,7 @@ def scan_sheet(
             state["col"] = col
             if col > state["max_col"]:
                 state["max_col"] = col
-            if open_row:
+            if open_row and cells_of[-1]:
                 cell = CellAt(col, parser.CurrentByteIndex, style=attrs.get("s"))
                 cell.type = attrs.get("t")
                 open_row[0].cells.append(cell)
@@ -435,10 +442,11 @@ def scan_sheet(
             seen_rows.add(number)
             at = parser.CurrentByteIndex
             scan.row_starts.append((number, at))
-            if number in want:
+            if number in rows_wanted:
                 row = RowAt(number, at, _tag_end(xml, at)[0], prefix=prefix)
                 scan.rows.append(row)
                 open_row.append(row)
+                cells_of.append(number in want)
         elif depth == 2 and scan.data_start < 0:  # sheetData itself
             at = parser.CurrentByteIndex
             scan.prefix = prefix
@@ -452,6 +460,7 @@ def scan_sheet(
             open_cell.pop().end = _element_end(xml, parser.CurrentByteIndex, name)[0]
         elif open_row and depth == 3 and bare == "row":
             row = open_row.pop()
+            cells_of.pop()
             row.end, row.close = _element_end(xml, parser.CurrentByteIndex, name)
         elif depth == 2 and bare == "sheetData" and scan.data_end < 0:
             scan.data_end, scan.data_close = _element_end(xml, parser.CurrentByteIndex, name)
@@ -488,9 +497,13 @@ def _attrs(tag: bytes) -> dict[str, str]:
     }
 
 
-def _scan_plain(xml: bytes, want: set[int], widest: bool) -> SheetScan | None:
+def _scan_plain(
+    xml: bytes, want: set[int], widest: bool, rows_wanted: set[int] | None = None
+) -> SheetScan | None:
     """The scan of a part as spreadsheet programs write it, or None when the part is not
     plain enough for this lexer (then expat reads it)."""
+    if rows_wanted is None:
+        rows_wanted = want
     head = 3 if xml.startswith(codecs.BOM_UTF8) else 0
     if b"<!" in xml or xml.find(b"<?", head + 1) != -1:
         return None
@@ -517,6 +530,7 @@ def _scan_plain(xml: bytes, want: set[int], widest: bool) -> SheetScan | None:
     if re.compile(rb"<" + ep + rb"(?:row|c)(?:[\t\r\n/>]| (?!r=\"))").search(xml, lo, hi):
         return None
     seen: set[int] = set()
+    cell_refs = re.compile(re.escape(cell) + rb' r="([^"]*)"')
     end_row, end_cell = b"</" + p + b"row>", b"</" + p + b"c>"
     for rm in re.compile(re.escape(row) + rb' r="([^"]*)"').finditer(xml, lo, hi):
         text = rm.group(1)
@@ -527,7 +541,7 @@ def _scan_plain(xml: bytes, want: set[int], widest: bool) -> SheetScan | None:
             scan.duplicate_rows.add(number)
         seen.add(number)
         scan.row_starts.append((number, at))
-        if number not in want:
+        if number not in rows_wanted:
             continue
         open_end, empty = _tag_end(xml, at)
         r = RowAt(number, at, open_end, prefix=scan.prefix)
@@ -538,7 +552,8 @@ def _scan_plain(xml: bytes, want: set[int], widest: bool) -> SheetScan | None:
             if close < 0:
                 return None
             r.close, r.end = close, close + len(end_row)
-            for cm in re.compile(re.escape(cell) + rb' r="([^"]*)"').finditer(xml, open_end, close):
+            found = cell_refs.finditer(xml, open_end, close) if number in want else ()
+            for cm in found:
                 ref = _CELL_COL.match(cm.group(1))
                 if ref is None or int(ref.group(2)) != number:
                     return None

@@ -255,3 +255,130 @@ def test_tiny_hostile_workbooks_are_refused_within_3_gib(
     assert len(err.strip().splitlines()) == 1, err[-500:]
     assert "hostile" in err
     assert took < 60
+
+
+KEY = "JB7TK-VCXJ4-8C3MW-YK3DF-8R2QG"
+
+
+@pytest.mark.parametrize(
+    "wording",
+    [KEY, KEY.replace("-", ""), KEY.replace("-", " "), KEY.lower(), f"key:{KEY}."],
+    ids=["dashes", "together", "spaces", "lower case", "inside text"],
+)
+def test_product_keys_are_masked_by_shape_in_every_report(tmp_path: Path, wording: str) -> None:
+    """A key typed into the edition, serial or notes column is masked in the check report,
+    the audit workbook and every checklist, unless --show-keys; the corrected inventory
+    keeps the user's own values."""
+    from pypdf import PdfReader
+
+    src = write_csv(
+        tmp_path / "inv.csv",
+        [
+            device(1, COA_Edition=wording),
+            device(2, Serial_Number=wording),
+            device(3, Notes=wording, COA_Present="No"),
+        ],
+    )
+    bare = KEY.replace("-", "").upper()
+
+    def leaks(text: str) -> bool:
+        squeezed = "".join(ch for ch in text.upper() if ch.isalnum())
+        return bare in squeezed
+
+    res = run_cli("check", src, "--format", "json", "--fail-on", "never")
+    assert res.code == 0 and not leaks(res.stdout), res.stdout[:300]
+    for fmt in ("text", "csv"):
+        out = run_cli("check", src, "--format", fmt, "--fail-on", "never").stdout
+        assert not leaks(out), fmt
+    fix = tmp_path / "fix.csv"
+    fix.write_text(f"row,field,value\n4,Notes,{wording} re-read\n", encoding="utf-8")
+    res = run_cli(
+        "export", src, "--corrections", fix, "--json", "--worklist", "eligible,review,blocked"
+    )
+    assert res.code == 0, res.stderr
+    import openpyxl
+
+    for name in ("inv.audit.xlsx", "inv.checklist.xlsx", "inv.worklist.xlsx"):
+        wb = openpyxl.load_workbook(tmp_path / name)
+        text = " ".join(str(v) for ws in wb.worksheets for row in ws.values for v in row if v)
+        assert not leaks(text), name
+    assert not leaks((tmp_path / "inv.checklist.md").read_text(encoding="utf-8"))
+    assert not leaks((tmp_path / "inv.audit.json").read_text(encoding="utf-8"))
+    pdf = " ".join(p.extract_text() for p in PdfReader(tmp_path / "inv.checklist.pdf").pages)
+    assert not leaks(pdf)
+    assert leaks((tmp_path / "inv.corrected.csv").read_text(encoding="utf-8"))  # user data
+    shown = run_cli("check", src, "--format", "json", "--fail-on", "never", "--show-keys")
+    assert leaks(shown.stdout)
+
+
+@pytest.mark.parametrize(
+    ("policy", "where"),
+    [
+        ("[policy]\ndefault_target = 5\n", "policy.default_target must be text"),
+        ("[editions.pro]\nverdict = 3\n", "editions.pro.verdict must be text"),
+        ('[editions.pro]\noverride = "x"\n', "editions.pro.override must be a list"),
+        ("[editions.pro]\noverride = [{ version = 2 }]\n", "override[0].version must be text"),
+        ('agreements = "x"\n', "agreements must be a table"),
+    ],
+)
+def test_a_policy_value_of_the_wrong_kind_is_one_line(
+    tmp_path: Path, policy: str, where: str
+) -> None:
+    src = write_csv(tmp_path / "inv.csv", [device(1)])
+    pol = tmp_path / "policy.toml"
+    pol.write_text(policy, encoding="utf-8")
+    res = run_cli("check", src, "--policy", pol)
+    assert res.code == 2, res.stderr
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and where in err, err
+
+
+def test_a_file_name_that_is_not_utf8_reports_as_json(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    good = write_csv(tmp_path / "inv.csv", [device(1)])
+    odd = os.path.join(os.fsencode(tmp_path), b"inv-\xff.csv")
+    os.rename(good, odd)
+    coa = os.fsencode(Path(sys.executable).parent / "coa-audit")
+    proc = subprocess.run([coa, b"check", odd, b"--format", b"json"], capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["source"]["path"].endswith("inv-\ufffd.csv")
+    err = subprocess.run([coa, b"check", odd + b".missing"], capture_output=True).stderr
+    assert len(err.decode().strip().splitlines()) == 1 and b"Traceback" not in err
+
+
+def test_out_dir_is_created_or_refused_in_one_line(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "inv.csv", [device(1)])
+    new = tmp_path / "new" / "folder"
+    res = run_cli("export", src, "--checklist", "", "--out-dir", new)
+    assert res.code == 0 and (new / "inv.corrected.csv").exists(), res.stderr
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    res = run_cli("export", src, "--checklist", "", "--out-dir", afile)
+    assert res.code == 4 and "is a file, not a folder" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_a_character_the_csv_encoding_cannot_hold_is_one_line(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "inv.csv", [device(1), device(2)], encoding="cp1252")
+    src.write_bytes(src.read_bytes().replace(b"London", b"K\xf6ln"))  # cp1252, not UTF-8
+    fix = tmp_path / "fix.csv"
+    fix.write_text("row,field,value\n3,Notes,\u0141\u00f3d\u017a\n", encoding="utf-8")
+    res = run_cli("export", src, "--corrections", fix, "--checklist", "")
+    assert res.code == 4, res.stderr
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and "line 3" in err and "cp1252" in err, err
+    assert not (tmp_path / "inv.corrected.csv").exists()
+
+
+def test_check_csv_never_passes_terminal_escapes(tmp_path: Path) -> None:
+    src = write_csv(
+        tmp_path / "inv.csv", [device(1, Asset_Tag="\x1b]0;owned\x07AT", COA_Present="No")]
+    )
+    res = run_cli("check", src, "--format", "csv", "--fail-on", "never")
+    assert res.code == 0 and "\x1b" not in res.stdout and "\x07" not in res.stdout
+    assert "AT" in res.stdout

@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from coa_audit.core.audit import Audit, mask_key
+from coa_audit.core.audit import Audit, mask_key, mask_keys
 from coa_audit.core.model import FIELD_LABELS
 from coa_audit.core.status import PROBLEM_LEVELS, Status
 from coa_audit.core.text import safe_text
@@ -467,8 +467,8 @@ class Grid(ScrollView, can_focus=True):
         edits = inv.edits
         for ci, col in enumerate(self.columns):
             value = inv.value(row, col.index)
-            if col.field == "coa_key" and value and not self.reveal_keys:
-                value = mask_key(value)
+            if value and not self.reveal_keys:  # keys masked wherever they sit
+                value = mask_key(value) if col.field == "coa_key" else mask_keys(value)
             edited = bool(edits) and (row, col.index) in edits
             text = _cell(value, col.width, "*" if edited else "")
             style = row_style + edited_style if edited else row_style
