@@ -18,7 +18,7 @@ import io
 import itertools
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 from xml.sax.saxutils import escape
@@ -406,28 +406,72 @@ def _refuse_inconsistent(special: SpecialCells, cells: set[tuple[int, int]]) -> 
 # -- xls / xlsb / ods: a new workbook ---------------------------------------------------------
 
 
+def _typed_cells(inv: Inventory) -> Callable[[int, int], object] | None:
+    """(inventory row, column) -> the source's own value with its type (number, date,
+    true/false, text) as the reader gives it, or None when the source cannot be read again."""
+    from coa_audit.importers.load import typed_sheet
+
+    got = typed_sheet(Path(inv.source.path), inv.source.format, inv.source.sheet or "")
+    if got is None:
+        return None
+    grid, (row0, col0) = got
+    first = inv.source.first_col
+    numbers = inv.row_numbers
+
+    def value(r: int, c: int) -> object:
+        i, j = numbers[r] - 1 - row0, first + c - col0
+        if 0 <= i < len(grid) and 0 <= j < len(grid[i]):
+            return grid[i][j]
+        return ""
+
+    return value
+
+
 def _write_new_xlsx(inv: Inventory, target: Path, annotations: Annotations) -> None:
+    """xls, xlsb and ods become a new xlsx: every value keeps its type (numbers stay
+    numbers, dates dates); an edited cell holds what was typed (a number typed into a
+    column of numbers is a number)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(inv.source.sheet or "Inventory")
 
-    def clean(v: str) -> str:
-        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", v)
-
-    from openpyxl.cell import WriteOnlyCell
-
     def text_cell(v: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(ws, value=clean(v))
+        cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", v))
         cell.data_type = "s"  # text stays text, even when it starts with "="
         return cell
 
+    def out(v: object) -> object:
+        if isinstance(v, str):
+            return text_cell(v) if v else None
+        if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+            return int(v)
+        return v
+
+    typed = _typed_cells(inv)
+    numeric_cols = {c for c, rows in inv.numeric.items() if rows}
+    edits = inv.edits
     extra_head = list(ANNOTATION_HEADERS) if annotations is not None else []
     ws.append([text_cell(h) for h in [*inv.headers[: inv.source_width], *extra_head]])
     for r in range(len(inv)):
-        extra = list(annotations[r]) if annotations is not None else []
-        values = (inv.value(r, c) for c in range(inv.source_width))
-        ws.append([text_cell(v) for v in [*values, *extra]])
+        row: list[object] = []
+        for c in range(inv.source_width):
+            if (r, c) in edits or typed is None:
+                text = inv.value(r, c)
+                was = typed(r, c) if typed is not None else None
+                number = c in numeric_cols or (
+                    isinstance(was, int | float) and not isinstance(was, bool)
+                )
+                if number and _NUMBER.match(text) and not text.startswith("0"):
+                    row.append(float(text) if "." in text else int(text))
+                else:
+                    row.append(text_cell(text) if text else None)
+            else:
+                row.append(out(typed(r, c)))
+        if annotations is not None:
+            row += [text_cell(v) for v in annotations[r]]
+        ws.append(row)
     with atomic_writer(target) as f:
         wb.save(f)

@@ -199,6 +199,20 @@ def _sheet(wb, name: str, path: Path, fmt: str):  # -> CalamineSheet
         raise _calamine_error(path, fmt, exc) from None
 
 
+def typed_sheet(
+    path: Path, fmt: str, name: str
+) -> tuple[list[list[object]], tuple[int, int]] | None:
+    """The values of sheet ``name`` with their types (numbers, dates, true/false, text) and
+    the absolute (row, column) of the first one, for writing a spreadsheet again; None when
+    the file cannot be read again as it was."""
+    try:
+        sheet = _sheet(_open_workbook(path, fmt), name, path, fmt)
+        start = sheet.start or (0, 0)
+        return sheet.to_python(skip_empty_area=False), (start[0], start[1])
+    except Exception:
+        return None
+
+
 def list_sheets(path: Path) -> list[SheetInfo]:
     fmt = detect_format(path)
     if fmt == "csv":

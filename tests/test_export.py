@@ -342,19 +342,27 @@ def test_annotate_adds_status_and_findings(tmp_path: Path) -> None:
     assert ws["P6"].value == "blocked" and ws["Q6"].value.startswith("COA_MISSING")
 
 
-def _minimal_ods(path: Path, rows: list[list[str]]) -> Path:
-    """A bare OpenDocument spreadsheet, enough for python-calamine."""
+def _ods_cell(v: str | tuple[str, str]) -> str:
+    """A text cell, or ("float", "12.5") / ("date", "2023-03-01") for a typed one."""
     from xml.sax.saxutils import escape
 
-    body = "".join(
-        "<table:table-row>"
-        + "".join(
-            f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p>'
-            "</table:table-cell>"
-            for v in r
+    if isinstance(v, tuple):
+        kind, value = v
+        attr = "office:date-value" if kind == "date" else "office:value"
+        return (
+            f'<table:table-cell office:value-type="{kind}" {attr}="{value}">'
+            f"<text:p>{escape(value)}</text:p></table:table-cell>"
         )
-        + "</table:table-row>"
-        for r in rows
+    return (
+        f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p>'
+        "</table:table-cell>"
+    )
+
+
+def _minimal_ods(path: Path, rows: list[list[str | tuple[str, str]]]) -> Path:
+    """A bare OpenDocument spreadsheet, enough for python-calamine."""
+    body = "".join(
+        "<table:table-row>" + "".join(_ods_cell(v) for v in r) + "</table:table-row>" for r in rows
     )
     content = (
         '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
@@ -395,6 +403,34 @@ def test_non_patchable_formats_become_xlsx_and_say_so(tmp_path: Path) -> None:
     doc = run_cli("check", out, "--format", "json").json()
     assert [d["status"] for d in doc["devices"]] == ["eligible", "blocked"]
     assert openpyxl.load_workbook(out).sheetnames == ["Devices"]
+
+
+def test_formats_written_anew_keep_numbers_and_dates(tmp_path: Path) -> None:
+    """An ods (like xls and xlsb) becomes a new xlsx: its numbers stay numbers and its dates
+    dates, not text; an edited cell holds what was typed."""
+    import datetime
+
+    heads = [*SAMPLE_HEADERS, "Cost"]
+    rows: list[list[str | tuple[str, str]]] = [list(heads)]
+    for i in (1, 2):
+        d = device(i)
+        row: list[str | tuple[str, str]] = [d[h] for h in SAMPLE_HEADERS]
+        row[SAMPLE_HEADERS.index("Purchase Date")] = ("date", "2023-03-0" + str(i))
+        rows.append([*row, ("float", f"{1000 + i}.5")])
+    src = _minimal_ods(tmp_path / "fleet.ods", rows)
+    fixes = _corrections(
+        tmp_path / "f.csv", [("3", "", "coa_present", "No"), ("2", "", "Cost", "99")]
+    )
+    res = run_cli("export", src, "--corrections", fixes, "--checklist", "")
+    assert res.code == 0, res.stderr
+    ws = openpyxl.load_workbook(tmp_path / "fleet.corrected.xlsx").active
+    got = {h: [ws.cell(r, c + 1) for r in (2, 3)] for c, h in enumerate(heads)}
+    assert [c.value for c in got["Cost"]] == [99, 1002.5]
+    assert all(c.data_type == "n" for c in got["Cost"])
+    dates = [c.value for c in got["Purchase Date"]]
+    assert dates == [datetime.datetime(2023, 3, 1), datetime.datetime(2023, 3, 2)]
+    assert [c.value for c in got["COA Present"]] == ["Yes", "No"]
+    assert got["Asset Tag"][0].value == device(1)["Asset Tag"]
 
 
 def test_export_on_two_cores_writes_what_one_process_writes(

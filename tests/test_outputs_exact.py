@@ -382,3 +382,13 @@ def test_check_csv_never_passes_terminal_escapes(tmp_path: Path) -> None:
     res = run_cli("check", src, "--format", "csv", "--fail-on", "never")
     assert res.code == 0 and "\x1b" not in res.stdout and "\x07" not in res.stdout
     assert "AT" in res.stdout
+
+
+def test_a_bad_map_never_echoes_a_huge_header(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "inv.csv", [device(1)])
+    text = src.read_text(encoding="utf-8")
+    src.write_text("H" * 1_200_000 + "," + text, encoding="utf-8")
+    res = run_cli("check", src, "--map", "Nope=serial_number")
+    assert res.code in (2, 3), res.stderr[:300]
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and len(err) <= 700
