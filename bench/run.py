@@ -376,6 +376,31 @@ def main() -> None:
         "check": check_csv,
         "ratio_to_check": merged["seconds"] / check_csv["seconds"],
     }
+    # 8. --annotate (a status and the findings on every row) against a plain export
+    annotate_rows = 1000 if args.smoke else 200_000
+    xlsx_annotate = ensure(cache / f"fleet-{annotate_rows}.xlsx", annotate_rows)
+    plain = timed(
+        [COA, "export", str(xlsx_annotate), "--checklist", "", "--out-dir", out], rep_slow
+    )
+    annotated = timed(
+        [
+            COA,
+            "export",
+            str(xlsx_annotate),
+            "--checklist",
+            "",
+            "--annotate",
+            "--out-dir",
+            out,
+        ],
+        rep_slow,
+    )
+    results["8_annotate"] = {
+        "rows": annotate_rows,
+        "export": plain,
+        "export_annotate": annotated,
+        "ratio_to_export": annotated["seconds"] / plain["seconds"],
+    }
     shutil.rmtree(out, ignore_errors=True)
 
     target = args.output or (HERE / ("results.smoke.json" if args.smoke else "results.json"))
@@ -477,6 +502,13 @@ def table(r: dict[str, Any]) -> str:
             f"| 7. check {n:,}-row csv with a {n:,}-row collection (--evidence) | "
             f"{f7['check_with_evidence']['seconds']:.2f} s | check alone "
             f"{f7['check']['seconds']:.2f} s | {f7['ratio_to_check']:.2f}x | <= 1.3x |"
+        )
+    f8 = r.get("8_annotate")
+    if f8:
+        lines.append(
+            f"| 8. export --annotate, {f8['rows']:,}-row xlsx | "
+            f"{f8['export_annotate']['seconds']:.2f} s | export "
+            f"{f8['export']['seconds']:.2f} s | {f8['ratio_to_export']:.2f}x | <= 2x |"
         )
     m = r["machine"]
     lines.append(
