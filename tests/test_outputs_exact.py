@@ -392,3 +392,16 @@ def test_a_bad_map_never_echoes_a_huge_header(tmp_path: Path) -> None:
     assert res.code in (2, 3), res.stderr[:300]
     err = res.stderr.strip()
     assert len(err.splitlines()) == 1 and len(err) <= 700
+
+
+def test_the_readers_own_error_never_quotes_a_cell(tmp_path: Path) -> None:
+    from tests.xlsx_craft import HEADERS, Sheet, device_row, package
+
+    bad = f'<row r="3"><c r="A3" t="e"><v>{KEY}</v></c></row></sheetData>'.encode()
+    xml = Sheet([HEADERS, device_row(1)]).xml().replace(b"</sheetData>", bad)
+    src = package(tmp_path / "inv.xlsx", xml)
+    res = run_cli("check", src)
+    assert res.code == 3, res.stderr
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and "cannot be read as xlsx" in err
+    assert KEY not in err and KEY.replace("-", "") not in err.replace("-", "")
