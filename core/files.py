@@ -10,7 +10,7 @@ from pathlib import Path
 
 from coa_audit.core.errors import CoaError, UsageError
 
-__all__ = ["AUX_LIMIT", "not_regular", "read_small"]
+__all__ = ["AUX_LIMIT", "not_regular", "read_small", "read_small_text", "utf8_text"]
 
 AUX_LIMIT = 64 * 1024**2  # far above any real policy, mapping, profile or corrections file
 
@@ -55,3 +55,22 @@ def read_small(
             "check the path"
         )
     return data
+
+
+def read_small_text(path: Path, what: str, error: type[CoaError] = UsageError) -> str:
+    """``read_small`` decoded as UTF-8 (see ``utf8_text``)."""
+    return utf8_text(read_small(path, what, error=error), path, what, error)
+
+
+def utf8_text(data: bytes, path: Path, what: str, error: type[CoaError] = UsageError) -> str:
+    """``data`` decoded as UTF-8 (a BOM allowed); bytes that are not UTF-8 are named by
+    line and column, with what to do."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise error(
+            f"{what} {path}, line {line}, column {col}: the byte 0x{data[exc.start]:02X} is "
+            "not UTF-8 text; save the file as UTF-8"
+        ) from None

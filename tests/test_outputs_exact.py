@@ -405,3 +405,14 @@ def test_the_readers_own_error_never_quotes_a_cell(tmp_path: Path) -> None:
     err = res.stderr.strip()
     assert len(err.splitlines()) == 1 and "cannot be read as xlsx" in err
     assert KEY not in err and KEY.replace("-", "") not in err.replace("-", "")
+
+
+@pytest.mark.parametrize("option", ["--policy", "--mapping"])
+def test_an_auxiliary_file_that_is_not_utf8_is_named_by_line(tmp_path: Path, option: str) -> None:
+    src = write_csv(tmp_path / "inv.csv", [device(1)])
+    aux = tmp_path / "aux.toml"
+    aux.write_bytes(b"# notes\n# caf\xe9 in Latin-1\n")
+    res = run_cli("check", src, option, aux)
+    assert res.code == 2, res.stderr
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and "line 2, column 6" in err and "UTF-8" in err, err
