@@ -20,6 +20,7 @@ __all__ = [
     "SheetScan",
     "SpecialCells",
     "cell_formats",
+    "ods_bounds_problem",
     "scan_sheet",
     "sheet_bounds_problem",
     "sheet_part",
@@ -657,9 +658,9 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
     area = rows * cols
     if area > AREA_LIMIT and area > AREA_PER_CELL * cells:
         return (
-            f"sheet {sheet!r} spans {rows:,} rows by {cols:,} columns "
-            f"({area:,} cells) but holds about {cells:,}: reading it would take far more "
-            "memory than the file holds (damaged or hostile); copy the data to a new sheet"
+            f"sheet {sheet!r} asks for more cells than coa-audit will allocate: it spans "
+            f"{rows:,} rows by {cols:,} columns ({area:,} cells) but holds about {cells:,} "
+            "(damaged or hostile); copy the data to a new sheet"
         )
     # each cell that names a shared text gets its own copy from the reader: a small file
     # can ask for gigabytes by naming one long text many times
@@ -684,4 +685,65 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
                     "reading it would take far more memory than the file holds "
                     "(damaged or hostile)"
                 )
+    return None
+
+
+_ODS_TABLE = re.compile(rb"<table:table\b[^>]*?table:name=\"([^\"]*)\"[^>]*>")
+_ODS_ROW = re.compile(rb"<table:table-row\b([^>]*?)(/?)>")
+_ODS_REPEAT_ROWS = re.compile(rb'table:number-rows-repeated="(\d{1,9})"')
+_ODS_REPEAT_COLS = re.compile(rb'table:number-columns-repeated="(\d{1,9})"')
+_ODS_TRAILING_EMPTY = re.compile(
+    rb'<table:(?:covered-)?table-cell\b[^>]*?table:number-columns-repeated="(\d{1,9})"'
+    rb"[^>]*?/>\s*$"
+)
+
+
+def ods_bounds_problem(path: str) -> str | None:
+    """The span check of ``sheet_bounds_problem`` for every table of an OpenDocument
+    spreadsheet (the reader builds them all when it opens the file), whose rows and cells
+    can say "repeat me a million times": the reader allocates every cell up to the last one
+    that holds something (empty repeats at the end of a row or a table are not allocated,
+    so LibreOffice's usual padding is no problem)."""
+    with zipfile.ZipFile(path) as z:
+        name = _member(z, "content.xml")
+        if name is None:
+            return None
+        xml = z.read(name)
+    for start in _ODS_TABLE.finditer(xml):
+        end = xml.find(b"</table:table>", start.end())
+        end = len(xml) if end < 0 else end
+        problem = _ods_table_problem(xml, start.end(), end, start.group(1).decode(errors="replace"))
+        if problem:
+            return problem
+    return None
+
+
+def _ods_table_problem(xml: bytes, pos: int, end: int, sheet: str) -> str | None:
+    rows = used_rows = widest = cells = 0
+    for m in _ODS_ROW.finditer(xml, pos, end):
+        repeat = _ODS_REPEAT_ROWS.search(m.group(1))
+        count = int(repeat.group(1)) if repeat else 1
+        width = valued = 0
+        if not m.group(2):  # a row with cells
+            close = xml.find(b"</table:table-row>", m.end(), end)
+            body = xml[m.end() : close if close >= 0 else end]
+            n = body.count(b"<table:table-cell") + body.count(b"<table:covered-table-cell")
+            width = n + sum(int(x) - 1 for x in _ODS_REPEAT_COLS.findall(body))
+            trailing = _ODS_TRAILING_EMPTY.search(body)
+            if trailing:
+                width -= int(trailing.group(1))
+            valued = body.count(b"office:value-type") + body.count(b"<text:p")
+            cells += valued * count
+            if valued:
+                widest = max(widest, width)
+        rows += count
+        if valued:
+            used_rows = rows
+    area = used_rows * widest
+    if area > AREA_LIMIT and area > AREA_PER_CELL * max(cells, 1):
+        return (
+            f"sheet {sheet!r} asks for more cells than coa-audit will allocate: it spans "
+            f"{used_rows:,} rows by {widest:,} columns ({area:,} cells) but holds about "
+            f"{cells:,} (damaged or hostile); copy the data to a new sheet"
+        )
     return None

@@ -416,3 +416,68 @@ def test_an_auxiliary_file_that_is_not_utf8_is_named_by_line(tmp_path: Path, opt
     assert res.code == 2, res.stderr
     err = res.stderr.strip()
     assert len(err.splitlines()) == 1 and "line 2, column 6" in err and "UTF-8" in err, err
+
+
+def _ods_with(tmp_path: Path, name: str, extra_rows: bytes, pad: bool = False) -> Path:
+    import zipfile
+
+    from tests.test_export import _minimal_ods
+
+    rows = [HEAD, *_rows(3)]
+    src = _minimal_ods(tmp_path / name, rows)
+    with zipfile.ZipFile(src) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    content = parts["content.xml"]
+    if pad:  # what LibreOffice writes: each row padded to 1,024 columns, then empty rows
+        content = content.replace(
+            b"</table:table-row>",
+            b'<table:table-cell table:number-columns-repeated="1018"/></table:table-row>',
+        )
+    parts["content.xml"] = content.replace(b"</table:table>", extra_rows + b"</table:table>")
+    with zipfile.ZipFile(src, "w") as z:
+        z.writestr("mimetype", parts.pop("mimetype"), compress_type=zipfile.ZIP_STORED)
+        for n, d in parts.items():
+            z.writestr(n, d)
+    return src
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols"), [(9_000, 9_990), (1_048_000, 16_000)], ids=["90M cells", "whole sheet"]
+)
+def test_an_ods_that_repeats_empty_cells_far_out_is_refused_within_3_gib(
+    tmp_path: Path, rows: int, cols: int
+) -> None:
+    import resource
+    import subprocess
+    import sys
+
+    far = (
+        f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell '
+        f'table:number-columns-repeated="{cols}"/></table:table-row><table:table-row>'
+        f'<table:table-cell table:number-columns-repeated="{cols}"/><table:table-cell '
+        'office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
+        "</table:table-row>"
+    ).encode()
+    src = _ods_with(tmp_path, "far.ods", far)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    proc = subprocess.run(
+        [coa, "check", str(src)], capture_output=True, timeout=60, preexec_fn=limit
+    )
+    err = proc.stderr.decode()
+    assert proc.returncode == 3, err[-400:]
+    assert len(err.strip().splitlines()) == 1 and "hostile" in err
+
+
+def test_libreoffice_padding_in_an_ods_is_read(tmp_path: Path) -> None:
+    tail = (
+        b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+        b'table:number-columns-repeated="1024"/></table:table-row>'
+    )
+    src = _ods_with(tmp_path, "padded.ods", tail, pad=True)
+    res = run_cli("check", src, "--format", "json", "--fail-on", "never")
+    assert res.code == 0, res.stderr
+    assert res.json()["summary"]["devices"] == 3
