@@ -24,7 +24,11 @@ from coa_audit.core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
 from coa_audit.core.text import fold_words
 from coa_audit.importers.cells import ColumnBuilder, cell_text
 from coa_audit.importers.headers import HEADER_SCAN_ROWS, find_header, map_headers
-from coa_audit.importers.xlsx_parts import ods_bounds_problem, sheet_bounds_problem
+from coa_audit.importers.xlsx_parts import (
+    ods_bounds_problem,
+    sheet_bounds_problem,
+    xlsb_bounds_problem,
+)
 
 __all__ = [
     "SPREADSHEET_FORMATS",
@@ -176,9 +180,9 @@ def _open_workbook(path: Path, fmt: str):  # -> CalamineWorkbook
 
     if fmt in ("xlsx", "xlsm", "xlsb", "ods"):
         check_zip_bomb(path)
-    if fmt == "ods":  # the reader builds every table as it opens the file
+    if fmt in ("ods", "xlsb"):  # every table, before the reader builds any
         try:
-            problem = ods_bounds_problem(str(path))
+            problem = (ods_bounds_problem if fmt == "ods" else xlsb_bounds_problem)(str(path))
         except Exception:
             problem = None
         if problem is not None:

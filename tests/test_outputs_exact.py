@@ -481,3 +481,62 @@ def test_libreoffice_padding_in_an_ods_is_read(tmp_path: Path) -> None:
     res = run_cli("check", src, "--format", "json", "--fail-on", "never")
     assert res.code == 0, res.stderr
     assert res.json()["summary"]["devices"] == 3
+
+
+def _xlsb_with_far_cell(src: Path, target: Path, row: int, col: int) -> Path:
+    """A corpus xlsb with a number at A1 and another at (row, col) in its first sheet: binary
+    records (a row header, then a cell) put before the end of the sheet data."""
+    import struct
+    import zipfile
+
+    def varint(v: int) -> bytes:
+        out = bytearray()
+        while True:
+            b, v = v & 0x7F, v >> 7
+            out.append(b | (0x80 if v else 0))
+            if not v:
+                return bytes(out)
+
+    def rec(kind: int, payload: bytes) -> bytes:
+        return varint(kind) + varint(len(payload)) + payload
+
+    def cells(r: int, c: int) -> bytes:
+        header = struct.pack("<IIH3sI", r, 0, 0, b"\0\0\0", 0)
+        return rec(0, header) + rec(5, struct.pack("<I4sd", c, b"\0\0\0\0", 1.0))
+
+    with zipfile.ZipFile(src) as z:
+        infos = [(i, z.read(i)) for i in z.infolist()]
+    out = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED)
+    for info, data in infos:
+        if info.filename == "xl/worksheets/sheet1.bin":
+            end = data.index(b"\x92\x01\x00")  # BrtEndSheetData
+            data = data[:end] + cells(0, 0) + cells(row, col) + data[end:]
+        out.writestr(info, data)
+    out.close()
+    return target
+
+
+def test_an_xlsb_with_a_far_cell_is_refused_within_3_gib(tmp_path: Path) -> None:
+    import resource
+    import subprocess
+    import sys
+
+    from tests.test_corpus import CORPUS
+
+    base = CORPUS / "issue127.xlsb"
+    if not base.exists():
+        pytest.skip("shared corpus not present")
+    far = _xlsb_with_far_cell(base, tmp_path / "far.xlsb", 200_000, 700)
+    near = _xlsb_with_far_cell(base, tmp_path / "near.xlsb", 20, 5)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    for path, refused in ((far, True), (near, False)):
+        proc = subprocess.run(
+            [coa, "check", str(path)], capture_output=True, timeout=60, preexec_fn=limit
+        )
+        err = proc.stderr.decode()
+        assert proc.returncode == 3 and len(err.strip().splitlines()) == 1, err[-300:]
+        assert ("more cells than coa-audit will allocate" in err) == refused, err
