@@ -24,11 +24,7 @@ from coa_audit.core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
 from coa_audit.core.text import fold_words
 from coa_audit.importers.cells import ColumnBuilder, cell_text
 from coa_audit.importers.headers import HEADER_SCAN_ROWS, find_header, map_headers
-from coa_audit.importers.xlsx_parts import (
-    ods_bounds_problem,
-    sheet_bounds_problem,
-    xlsb_bounds_problem,
-)
+from coa_audit.importers.xlsx_parts import ods_bounds_problem, sheet_bounds_problem
 
 __all__ = [
     "SPREADSHEET_FORMATS",
@@ -175,6 +171,48 @@ def _calamine_error(path: Path, fmt: str, exc: BaseException) -> InputError:
     )
 
 
+PROBE_LIMIT = 2 * 1024**3  # address space for reading a binary workbook once, apart
+PROBE_SECONDS = 60
+
+_PROBE = """
+import resource, sys
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+import python_calamine
+wb = python_calamine.CalamineWorkbook.from_path(sys.argv[1])
+for name in wb.sheet_names:
+    try:
+        wb.get_sheet_by_name(name)
+    except Exception:
+        pass
+"""
+
+
+def _probe(path: Path, fmt: str) -> str | None:
+    """Read every sheet of a binary workbook once in a separate process with bounded
+    memory, and say so when that read cannot finish: the reader allocates the rectangle
+    between a sheet's outermost cells, and one cell far out in a small xlsb asks for
+    gigabytes (the reader then aborts the whole process). Walking the records in Python
+    instead costs six times the read itself."""
+    import subprocess
+    import sys
+
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _PROBE, str(path), str(PROBE_LIMIT)],
+            capture_output=True,
+            timeout=PROBE_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        return f"reading it takes over {PROBE_SECONDS} s (damaged or hostile)"
+    if proc.returncode < 0 or b"memory allocation" in proc.stderr:
+        return (
+            f"a sheet of this {fmt} asks for more cells than coa-audit will allocate "
+            "(damaged or hostile); copy the data to a new workbook"
+        )
+    return None
+
+
 def _open_workbook(path: Path, fmt: str):  # -> CalamineWorkbook
     import python_calamine
 
@@ -182,7 +220,7 @@ def _open_workbook(path: Path, fmt: str):  # -> CalamineWorkbook
         check_zip_bomb(path)
     if fmt in ("ods", "xlsb"):  # every table, before the reader builds any
         try:
-            problem = (ods_bounds_problem if fmt == "ods" else xlsb_bounds_problem)(str(path))
+            problem = ods_bounds_problem(str(path)) if fmt == "ods" else _probe(path, fmt)
         except Exception:
             problem = None
         if problem is not None:

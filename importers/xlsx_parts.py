@@ -28,7 +28,6 @@ __all__ = [
     "special_from",
     "table_totals_rows",
     "well_formed",
-    "xlsb_bounds_problem",
 ]
 
 # the relationships namespace of Transitional and of Strict Open XML
@@ -746,72 +745,5 @@ def _ods_table_problem(xml: bytes, pos: int, end: int, sheet: str) -> str | None
             f"sheet {sheet!r} asks for more cells than coa-audit will allocate: it spans "
             f"{used_rows:,} rows by {widest:,} columns ({area:,} cells) but holds about "
             f"{cells:,} (damaged or hostile); copy the data to a new sheet"
-        )
-    return None
-
-
-_XLSB_CELLS = frozenset({*range(1, 19), 62})  # BrtCell*, BrtFmla*, BrtShort*, BrtCellRString
-
-
-def xlsb_bounds_problem(path: str) -> str | None:
-    """The span check of ``sheet_bounds_problem`` for every worksheet of an xlsb (a stream
-    of binary records: a row header names the row, each cell its column), run before the
-    reader allocates the rectangle between the outermost cells."""
-    with zipfile.ZipFile(path) as z:
-        parts = [
-            n
-            for n in z.namelist()
-            if n.lower().startswith("xl/worksheets/") and n.lower().endswith(".bin")
-        ]
-        for name in parts:
-            problem = _xlsb_sheet_problem(z.read(name), name)
-            if problem:
-                return problem
-    return None
-
-
-def _xlsb_sheet_problem(data: bytes, name: str) -> str | None:
-    n = len(data)
-    i = 0
-    row = -1
-    lo_row = lo_col = 1 << 32
-    hi_row = hi_col = -1
-    cells = 0
-    while i < n:
-        kind = data[i]
-        i += 1
-        if kind & 0x80:
-            if i >= n:
-                break
-            kind = (kind & 0x7F) | ((data[i] & 0x7F) << 7)
-            i += 1
-        size = shift = 0
-        for _ in range(4):
-            if i >= n:
-                return None  # truncated: the reader says so
-            b = data[i]
-            i += 1
-            size |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        if size >= 4 and i + 4 <= n:
-            if kind == 0:  # BrtRowHdr
-                row = int.from_bytes(data[i : i + 4], "little")
-            elif kind in _XLSB_CELLS and row >= 0:
-                col = int.from_bytes(data[i : i + 4], "little")
-                cells += 1
-                lo_row, hi_row = min(lo_row, row), max(hi_row, row)
-                lo_col, hi_col = min(lo_col, col), max(hi_col, col)
-        i += size
-    if cells == 0:
-        return None
-    rows, cols = hi_row - lo_row + 1, hi_col - lo_col + 1
-    area = rows * cols
-    if area > AREA_LIMIT and area > AREA_PER_CELL * cells:
-        return (
-            f"worksheet {name} asks for more cells than coa-audit will allocate: it spans "
-            f"{rows:,} rows by {cols:,} columns ({area:,} cells) but holds {cells:,} "
-            "(damaged or hostile); copy the data to a new sheet"
         )
     return None
