@@ -243,6 +243,32 @@ def test_a_sheet_that_is_not_well_formed_is_refused_and_nothing_is_written(
     assert not _corrected(src).exists()
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b'<row r="3">', b'<row r="3" spans="1:6" spans="1:6">'),  # a duplicate attribute
+        (b"</worksheet>", b"</worksheet><x/>"),  # junk after the document element
+    ],
+    ids=["duplicate attribute", "junk after the root"],
+)
+def test_a_patched_part_that_would_not_parse_is_never_written(
+    tmp_path: Path, old: bytes, new: bytes
+) -> None:
+    """Flaws the reader reads past: the export's own parse of the patched part refuses."""
+    src = package(tmp_path / "inv.xlsx", Sheet([HEADERS, device_row(1), device_row(2)]))
+    good = zipfile.ZipFile(src).read("xl/worksheets/sheet1.xml")
+    assert old in good
+    package(src, good.replace(old, new, 1))
+    assert run_cli("check", src, "--fail-on", "never").code == 0  # the reader takes it
+    before = src.read_bytes()
+    res = _export(src, [(2, 4, "No")])
+    assert res.code == 4, res.stderr
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and "would not be well-formed" in err, err
+    assert not _corrected(src).exists() and src.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
 _VALUE = st.one_of(
     st.sampled_from(["No", "Windows 10 Home", "<b>&amp;", "]]>", "ID_x0041_B", "  spaced  "]),
     st.text(
