@@ -207,14 +207,10 @@ def _is_number(cell: CellAt, value: str, numeric: bool | None) -> bool:
     return cell.type in (None, "n") and cell.has_value
 
 
-def _patch_sheet(xml: bytes, edits: dict[int, Change], scan: SheetScan | None = None) -> bytes:
+def _patch_sheet(xml: bytes, edits: dict[int, Change], scan: SheetScan) -> bytes:
     """Rewrite only the cells named in ``edits`` (row -> {absolute col: (text, numeric)}),
-    splicing bytes at offsets found by a real XML tokenizer; every other byte stays."""
-    try:
-        if scan is None:
-            scan = scan_sheet(xml, edits)
-    except ValueError as exc:
-        raise OutputError(f"cannot patch the worksheet: {exc}") from None
+    splicing bytes at ``scan``'s offsets (found by a real XML tokenizer, the edited rows'
+    cells included); every other byte stays."""
     if scan.data_start < 0:
         raise OutputError("cannot patch the worksheet: it has no sheetData element")
     clash = sorted(scan.duplicate_rows & edits.keys())

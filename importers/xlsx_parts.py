@@ -242,14 +242,14 @@ class SpecialCells:
         return (col, row) in self.formulas
 
 
-def special_cells(path: str, sheet: str, xml: bytes | None = None) -> SpecialCells:
+def special_cells(path: str, sheet: str) -> SpecialCells:
     """Formulas, merged ranges, table header and totals rows of ``sheet``, and whether the
-    package keeps a calculation chain (``xml``: the sheet part, when already read)."""
+    package keeps a calculation chain."""
     with zipfile.ZipFile(path) as z:
         part = sheet_part(z, sheet)
         if part is None:
             return SpecialCells()
-        return special_from(z, part, scan_sheet(xml if xml is not None else z.read(part)))
+        return special_from(z, part, scan_sheet(z.read(part)))
 
 
 def special_from(z: zipfile.ZipFile, part: str, scan: SheetScan) -> SpecialCells:
@@ -629,7 +629,12 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
             return None
         xml = z.read(part)
         strings = _member(z, "xl/sharedStrings.xml")
-        sst = z.read(strings) if strings is not None else b""
+        size = z.getinfo(strings).file_size if strings is not None else 0
+        # each cell that names a shared text gets its own copy from the reader: a small
+        # file can ask for gigabytes by naming one long text many times (the part is read
+        # only when its size says that could happen)
+        risky = size > SI_LIMIT or size * (len(xml) // 16) > TEXT_LIMIT
+        sst = z.read(strings) if risky and strings is not None else b""
     # bounds from two quick passes (how many letters and digits references have at most),
     # exact positions only when those bounds could be too large
     letters = 1
@@ -662,9 +667,7 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
             f"{rows:,} rows by {cols:,} columns ({area:,} cells) but holds about {cells:,} "
             "(damaged or hostile); copy the data to a new sheet"
         )
-    # each cell that names a shared text gets its own copy from the reader: a small file
-    # can ask for gigabytes by naming one long text many times
-    if len(sst) > SI_LIMIT or len(sst) * (len(xml) // 16) > TEXT_LIMIT:
+    if sst:
         starts = [m.start() for m in re.finditer(rb"<(?:\w+:)?si[\s>]", sst)] + [len(sst)]
         sizes = [b - a for a, b in itertools.pairwise(starts)]
         widest = max(sizes, default=0)
