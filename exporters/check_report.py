@@ -52,12 +52,11 @@ def _devices(audit: Audit, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]
     masked: dict[int, dict[str, Any]] = {}  # the blocks are shared: each masked once
 
     def edition(block: dict[str, Any]) -> dict[str, Any]:
-        text = block.get("text")
-        if not isinstance(text, str) or shown(text) == text:
-            return block
         got = masked.get(id(block))
         if got is None:
-            got = masked[id(block)] = {**block, "text": shown(text)}
+            text = block.get("text")
+            safe = shown(text) if isinstance(text, str) else text
+            got = masked[id(block)] = block if safe == text else {**block, "text": safe}
         return got
 
     findings = audit.findings

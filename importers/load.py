@@ -213,18 +213,40 @@ def _probe(path: Path, fmt: str) -> str | None:
     return None
 
 
+_BOUNDED: set[tuple[str, int, int, str]] = set()  # (path, mtime, size, sheet) found safe
+
+
+def _bounded(path: Path, sheet: str, check: Callable[[], str | None]) -> None:
+    """Refuse ``path`` in one line when ``check`` says reading it would exhaust memory (a
+    check that fails on a damaged package leaves it to the reader to say what is wrong).
+    A file found safe is not checked again in this process while its size and time stay:
+    `columns` and an export read the same sheet more than once."""
+    try:
+        st = path.stat()
+        key: tuple[str, int, int, str] | None = (str(path), st.st_mtime_ns, st.st_size, sheet)
+    except OSError:
+        key = None
+    if key in _BOUNDED:
+        return
+    try:
+        problem = check()
+    except Exception:
+        problem = None
+    if problem is not None:
+        raise InputError(f"{path}: {problem}")
+    if key is not None:
+        _BOUNDED.add(key)
+
+
 def _open_workbook(path: Path, fmt: str):  # -> CalamineWorkbook
     import python_calamine
 
     if fmt in ("xlsx", "xlsm", "xlsb", "ods"):
         check_zip_bomb(path)
-    if fmt in ("ods", "xlsb"):  # every table, before the reader builds any
-        try:
-            problem = ods_bounds_problem(str(path)) if fmt == "ods" else _probe(path, fmt)
-        except Exception:
-            problem = None
-        if problem is not None:
-            raise InputError(f"{path}: {problem}")
+    if fmt == "ods":  # every table, before the reader builds any
+        _bounded(path, "", lambda: ods_bounds_problem(str(path)))
+    elif fmt == "xlsb":
+        _bounded(path, "", lambda: _probe(path, fmt))
     try:
         return python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:
@@ -236,12 +258,7 @@ def _sheet(wb, name: str, path: Path, fmt: str):  # -> CalamineSheet
     the reader allocates the whole rectangle its cells span, and every reuse of a shared
     text, so a tiny hostile file could ask for gigabytes (or abort the process)."""
     if fmt in ("xlsx", "xlsm"):
-        try:
-            problem = sheet_bounds_problem(str(path), name)
-        except Exception:
-            problem = None
-        if problem is not None:
-            raise InputError(f"{path}: {problem}")
+        _bounded(path, name, lambda: sheet_bounds_problem(str(path), name))
     try:
         return wb.get_sheet_by_name(name)
     except Exception as exc:
