@@ -111,7 +111,7 @@ def _quote(text: str, limit: int = 60) -> str:
 class _Evidence:
     """What the evidence cells of one device say."""
 
-    state: str  # present, absent, none, key_only, unknown, not_base
+    state: str  # present, absent, none, key_only, unknown, not_base, denied
     edition: ParsedEdition | None
     text: str  # the text the edition was read from
     cell: str  # the cell the state was read from ("" when no cell says it)
@@ -119,6 +119,7 @@ class _Evidence:
     source: str = "register"  # register, firmware (collected), both
     conflict: str | None = None  # register and collected firmware disagree
     firmware_generic: bool = False  # the collected firmware key is generic: no evidence
+    why: str = ""  # for "unknown": what in the cell was not understood
 
 
 @dataclass(frozen=True, slots=True)
@@ -529,6 +530,10 @@ class Audit:
     def _register_evidence(self, present: str, edition: str, kc: int) -> _Evidence:
         words = self.policy.evidence
         pc = words.classify(present)
+        if pc.kind == "denied":
+            return _Evidence("denied", None, edition, present, None)
+        if edition.strip() and words.denies(edition):
+            return _Evidence("denied", None, edition, edition, None)
         ed = None if is_blank(edition) else parse_edition(edition)
         text = edition
         edition_absent = False
@@ -544,10 +549,15 @@ class Audit:
             and self.policy.rate(ed).verdict == "qualifies"
         ):
             ed = _doubted(edition)  # "no Windows 10 Pro label", "Windows 10 Pro?": not read
-        if pc.kind == "unknown" and ed is None and not words.doubtful(present):
-            guess = parse_edition(present)  # the COA column holds the edition itself
-            if guess.edition not in (None, "unreadable"):
-                ed, text = guess, present
+        if pc.kind == "unknown" and not words.doubtful(present):
+            # the COA column holds an edition itself ("Windows 10 Pro", "[4.0] Professional
+            # OEM:DM"), read whole; beside an edition column it must name the same edition
+            guess = parse_edition(present)
+            if guess.edition not in (None, "unreadable") and (
+                ed is None or ed.edition == guess.edition
+            ):
+                if ed is None:
+                    ed, text = guess, present
                 pc = EvidenceClass("present", words.type_of(present))
         ed_not_base = words.not_base(edition) if ed is not None and text == edition else None
         kind = pc.kind
@@ -558,7 +568,7 @@ class Audit:
         if ed_not_base is not None:
             return _Evidence("not_base", ed, text, edition, ed_not_base)
         if kind == "unknown":
-            return _Evidence("unknown", ed, text, present, None)
+            return _Evidence("unknown", ed, text, present, None, why=pc.why)
         if kind == "present":
             return _Evidence("present", ed, text, present, None)
         # the COA column is blank or missing: the edition or the key must carry the evidence
@@ -590,8 +600,14 @@ class Audit:
             items.append(("EVIDENCE_CONFLICT", ev.conflict))
         ed, ed_text = ev.edition, ev.text
         os_ed = None if is_blank(os_text) else parse_edition(os_text)
-        if ev.state in ("absent", "none", "key_only"):
-            if ev.state == "absent":
+        if ev.state in ("absent", "none", "key_only", "denied"):
+            if ev.state == "denied":
+                column = "COA column" if ev.cell == present else "COA edition column"
+                detail = (
+                    f"The {column} says {_quote(ev.cell)}: words that deny the licence itself "
+                    "(unlicensed, counterfeit, pirated, an activation hack) are no evidence."
+                )
+            elif ev.state == "absent":
                 if ed is not None or kc == KEY_GOOD:
                     what = "an edition" if ed is not None else "a product key"
                     items.append(
@@ -623,10 +639,11 @@ class Audit:
             items.append(("COA_MISSING", detail))
         else:
             if ev.state == "unknown":
+                why = f": {ev.why}" if ev.why else ""
                 items.append(
                     (
                         "EVIDENCE_UNKNOWN",
-                        f"coa-audit does not understand the COA column {_quote(ev.cell)}.",
+                        f"coa-audit does not understand the COA column {_quote(ev.cell)}{why}.",
                     )
                 )
             elif ev.state == "not_base":
@@ -958,7 +975,9 @@ class Audit:
         col = self.inv.mapping.get(info.field)
         # a derived column (collected evidence, the walk) has no letter in the file
         letter = self.inv.letter(col) if col is not None and not self.inv.is_derived(col) else ""
-        return Finding(code, info.severity, info.field, letter, f"{detail} {info.action}", related)
+        # a finding never carries a full key, whatever part of the cell it quotes
+        message = mask_keys(f"{detail} {info.action}")
+        return Finding(code, info.severity, info.field, letter, message, related)
 
     def summary(self) -> Summary:
         e, r, b, out = self._status_counts

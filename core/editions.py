@@ -1,8 +1,13 @@
 """Read free-text Windows edition names into (family, version, edition, variant).
 
-The engine is small on purpose: the words it knows live in ``data/editions.toml``.
-Parsing is pure and cached per distinct text, so a million rows that repeat a few dozen
-edition strings cost a few dozen parses.
+A cell is read whole (RULES §2, §7): it is split into words, the grammar consumes every word
+(an edition phrase, a version, a release or build, or a word of the closed harmless lists), and
+the reading is accepted only when nothing is left over. Words left over are kept in
+``ParsedEdition.unread`` and quoted in the note; the edition is then "unreadable" (review).
+
+The engine is small on purpose: the words it knows live in ``data/editions.toml``. Parsing is
+pure and cached per distinct text, so a million rows that repeat a few dozen edition strings
+cost a few dozen parses.
 """
 
 from __future__ import annotations
@@ -12,10 +17,18 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from coa_audit.core.text import fold
 
-__all__ = ["ParsedEdition", "is_blank", "parse_edition", "suggestions"]
+__all__ = [
+    "ParsedEdition",
+    "is_blank",
+    "parse_edition",
+    "quote_words",
+    "stray_symbols",
+    "suggestions",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,13 +40,19 @@ class ParsedEdition:
     version: str | None  # "7", "8.1", "10", "11", "xp", ...
     edition: str | None  # policy id: "pro", "home", "enterprise", ... ; None when blank
     variant: str | None  # "n", "kn", "s mode", ...
-    note: str | None = None  # why the text is ambiguous, when it is
+    note: str | None = None  # why the text is ambiguous or not read, when it is
     release: str | None = None  # LTSC/LTSB release year ("2019"), compared before versions
+    unread: tuple[str, ...] = ()  # words the grammar could not place, as written
 
     @property
     def key(self) -> str:
         """The policy id this text is rated by ("unreadable" when nothing was read)."""
         return self.edition or "unreadable"
+
+
+def quote_words(words: tuple[str, ...] | list[str]) -> str:
+    """Words not understood, as a message quotes them: 'label damaged'."""
+    return "'" + " ".join(words) + "'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,34 +65,80 @@ class _Rule:
     note: str | None
 
 
+def _phrases(items: list[str]) -> list[tuple[str, ...]]:
+    return [tuple(p.split()) for p in items if p.split()]
+
+
 class _Tables:
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.blank = frozenset(data["blank"])
         self.rewrites = [(re.compile(r["pattern"]), r["to"]) for r in data["rewrite"]]
         self.synonyms: dict[str, str] = data["synonyms"]
         dg = data["downgrade"]
-        self.base_after: list[str] = dg["base_after"]
-        self.base_before: list[str] = dg["base_before"]
+        self.base_after = frozenset(_phrases(dg["base_after"]))
+        self.base_before = frozenset(_phrases(dg["base_before"]))
+        self.upgrade = frozenset(_phrases(data["clauses"]["upgrade"]))
         self.versions: dict[str, str] = data["versions"]
         self.win11_build: int = data["builds"]["windows11_min_build"]
         self.bare_version: dict[str, str] = data["bare_version"]
+        self.legacy_versions = frozenset(data["legacy"]["versions"])
+        self.legacy_edition: str = data["legacy"]["edition"]
+        self.version_editions: dict[str, str] = data["version_editions"]
         self.suggestions: dict[str, list[str]] = data.get("suggestions", {})
         ctx = data["context"]
         self.needs_context = frozenset(ctx["needs_windows_context"])
-        self.other_products = tuple(tuple(p.split()) for p in ctx["other_products"])
+        self.other_products = tuple(_phrases(ctx["other_products"]))
         self.edition_ids = frozenset(i.lower() for i in ctx["edition_ids"])
+        # an edition ID written whole ("ProfessionalN") -> its words ("professional n")
+        self.id_words = {
+            i.lower(): re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", i).lower()
+            for i in ctx["edition_ids"]
+        }
+        self.id_words["iotenterprise"] = "iot enterprise"
+        self.id_words["iotenterprises"] = "iot enterprise s"
         self.ltsc_releases: dict[str, str] = data["ltsc_releases"]
         self.rules = [
             _Rule(
-                all=tuple(tuple(p.split()) for p in r.get("all", [])),
-                any=tuple(tuple(p.split()) for p in r.get("any", [])),
-                none=tuple(tuple(p.split()) for p in r.get("none", [])),
+                all=tuple(_phrases(r.get("all", []))),
+                any=tuple(_phrases(r.get("any", []))),
+                none=tuple(_phrases(r.get("none", []))),
                 family=r["family"],
                 edition=r["edition"],
                 note=r.get("note"),
             )
             for r in data["rule"]
         ]
+        grammar = data["grammar"]
+        self.separators = frozenset(grammar["separators"])
+        self.release_patterns = re.compile(
+            "|".join(f"(?:{p})" for p in grammar["release_patterns"])
+        )
+        heads = data["heads"]
+        self.head_words = frozenset(_phrases(heads["words"]))
+        self.head_combos = frozenset(frozenset(c) for c in heads["combos"])
+        self.lenient = frozenset(data["lenient"]["families"])
+        # phrase -> category; edition words (named by the rules) win over the harmless lists
+        table: dict[tuple[str, ...], str] = {}
+        for category in ("filler", "maker", "release", "language", "channel", "architecture"):
+            for p in _phrases(grammar[category]):
+                table[p] = category
+        for p in _phrases(grammar["product"]):
+            table[p] = "product"
+        for y in self.ltsc_releases:
+            table[(y,)] = "release"
+        for v in self.versions:
+            table[(v,)] = "version"
+        for rule in self.rules:
+            for p in (*rule.all, *rule.any, *rule.none):
+                table[p] = "edition"
+        for p in self.head_words:
+            table[p] = "edition"
+        for p in _phrases(["n", "kn", "g", "gn", "s mode", "in s mode", "premium", "basic"]):
+            table[p] = "edition"
+        for p in self.base_after | self.base_before | self.upgrade:
+            table[p] = "clause"
+        self.table = table
+        self.longest = max(len(p) for p in table)
 
 
 @lru_cache(maxsize=1)
@@ -84,27 +149,36 @@ def _tables() -> _Tables:
     return _Tables(tomllib.loads(raw))
 
 
-_MARKS = re.compile(r"®|™|\(r\)|\(tm\)|\bmicrosoft\b", re.IGNORECASE)
+_MARKS = re.compile(r"®|™|©|\((?:r|tm|c)\)|\bmicrosoft\b", re.IGNORECASE)
 _IOT = re.compile(r"(?<![a-z])iot", re.IGNORECASE)  # "IoT" is one word, not "Io T"
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 # Letters and a Windows version run together ("Win10Pro", "W7P", "Win8.1"): split them. Other
 # letter-digit runs stay whole, so a model name ("G7", "T480s", "840G7") is never a version.
 _WIN_PREFIX = re.compile(r"(?<![a-z])(windows|wind|win|w)(?=(?:xp|vista|\d))")
 _VERSION_TAIL = re.compile(r"(?<![a-z0-9.])(xp|vista|7|8\.1|8|10|11)(?=[a-z])")
 _NON_WORD = re.compile(r"[^a-z0-9.]+|(?<!\d)\.|\.(?!\d)")
-_BUILD = re.compile(r"^(?:10\.0\.)?(\d{5})$")
+_BUILD = re.compile(r"^(?:10\.0\.)?(\d{5})(?:\.\d+)?$")
+_KERNEL = re.compile(r"^(\d{1,2}\.\d)\.\d{4,5}(?:\.\d+)?$")
 # An OA3 key description as Windows reports it: "[4.0] Professional OEM:DM", "[TH] Core OEM:DM"
-_OA3 = re.compile(r"^\s*\[[^\]]{1,12}\]\s*[A-Za-z]")
+_OA3 = re.compile(r"^\s*\[[^\]]{1,12}\]\s*(?=[A-Za-z])")
 _CHANNEL = re.compile(r"\b(?:OEM|Retail|Volume):[A-Za-z_]+", re.IGNORECASE)
-_EDITION_ID = re.compile(r"^[A-Za-z]+$")
+_RAW_SPLIT = re.compile(r"[^\w.]+|(?<!\d)\.|\.(?!\d)")
+
+
+def _split_ids(text: str, t: _Tables) -> str:
+    """Split Windows edition IDs written whole ("ProfessionalN", "CoreSingleLanguage") into
+    their words; nothing else written in camelCase is split ("ProBook" stays one word)."""
+    parts = _RAW_SPLIT.split(text)
+    if not any(p.lower() in t.id_words for p in parts):
+        return text
+    return " ".join(t.id_words.get(p.lower(), p) for p in parts)
 
 
 def normalise(text: str) -> str:
-    """Lower-case, accents folded, Windows versions split from the words around them, marks
-    and punctuation dropped."""
-    text = _IOT.sub(" iot ", _MARKS.sub(" ", text))
-    text = fold(_CAMEL.sub(" ", text))
-    text = _WIN_PREFIX.sub("windows ", text)
+    """Lower-case, accents folded, edition IDs and Windows versions split from the words
+    around them, marks and punctuation dropped."""
+    t = _tables()
+    text = _split_ids(_IOT.sub(" iot ", _MARKS.sub(" ", text)), t)
+    text = _WIN_PREFIX.sub("windows ", fold(text))
     text = _VERSION_TAIL.sub(r"\1 ", text)
     return " ".join(_NON_WORD.sub(" ", text).split())
 
@@ -122,74 +196,95 @@ def _has(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     return any(tokens[i : i + n] == phrase for i in range(len(tokens) - n + 1))
 
 
-def _base_part(norm: str, t: _Tables) -> str:
-    """For "Windows 10 Pro (downgrade from Windows 11 Pro)" keep the base licence part."""
-    for marker in t.base_after:
-        head, sep, tail = norm.partition(f" {marker} ")
-        if sep and tail:
-            return tail
-    for marker in t.base_before:
-        head, sep, _tail = norm.partition(f" {marker} ")
-        if sep and head:
-            return head
-    return norm
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """One run of words read by the grammar."""
+
+    words: tuple[str, ...]  # the words that name something (product, version, edition)
+    unread: tuple[str, ...]  # the words nothing consumed
+    versions: frozenset[str]  # distinct versions named (a build >= 22000 names 11)
+    heads: frozenset[str]  # edition words
 
 
-def _version(tokens: tuple[str, ...], t: _Tables) -> str | None:
-    version = None
-    for tok in tokens:
-        build = _BUILD.match(tok)
-        if build and int(build.group(1)) >= t.win11_build:
-            return "11"
-        if version is None and tok in t.versions:
-            version = t.versions[tok]
-    return version
+def _consume(tokens: tuple[str, ...], t: _Tables) -> list[tuple[str, tuple[str, ...]]]:
+    """Longest-match the tokens against the grammar: (category, phrase) for each run, with
+    category "unread" for a word nothing consumes."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    i, n, table = 0, len(tokens), t.table
+    while i < n:
+        for size in range(min(t.longest, n - i), 0, -1):
+            cat = table.get(tokens[i : i + size])
+            if cat is not None:
+                out.append((cat, tokens[i : i + size]))
+                i += size
+                break
+        else:
+            tok = tokens[i]
+            out.append(("release" if t.release_patterns.match(tok) else "unread", (tok,)))
+            i += 1
+    return out
+
+
+def _read(runs: list[tuple[str, tuple[str, ...]]], t: _Tables) -> _Reading:
+    words: list[str] = []
+    unread: list[str] = []
+    versions: set[str] = set()
+    heads: set[str] = set()
+    for cat, phrase in runs:
+        if cat == "unread":
+            unread.extend(phrase)
+            continue
+        if cat in ("product", "version", "edition", "release"):
+            words.extend(phrase)
+        if cat == "version":
+            versions.add(t.versions[phrase[0]])
+        elif cat == "release" and len(phrase) == 1:
+            tok = phrase[0]
+            build = _BUILD.match(tok)
+            kernel = _KERNEL.match(tok)
+            if build and int(build.group(1)) >= t.win11_build:
+                versions.add("11")
+            elif kernel and kernel.group(1) in t.versions:
+                versions.add(t.versions[kernel.group(1)])
+        elif cat == "edition" and phrase in t.head_words:
+            heads.add(" ".join(phrase))
+    if "11" in versions and "10" in versions:
+        versions.discard("10")  # "Windows 10 Pro 10.0.22631": the registry's name for 11
+    return _Reading(tuple(words), tuple(unread), frozenset(versions), frozenset(heads))
+
+
+def _windows_context(text: str, tokens: tuple[str, ...], version: str | None, t: _Tables) -> bool:
+    """Does the text say it is about Windows? A Windows word (Win, W10...), XP or Vista, an OA3
+    key description ("[4.0] Professional OEM:DM"), a licence channel, or a Windows edition ID
+    written whole ("ProfessionalN"). A bare number is not Windows context ("Professional 7")."""
+    if "windows" in tokens or version in ("xp", "vista"):
+        return True
+    if _OA3.match(text) or _CHANNEL.search(text):
+        return True
+    stripped = text.strip()
+    return stripped.isalpha() and stripped.lower() in t.edition_ids
+
+
+def _unreadable(text: str, note: str, unread: tuple[str, ...] = ()) -> ParsedEdition:
+    return ParsedEdition(text, None, None, "unreadable", None, note, None, unread)
 
 
 _VARIANTS = (("kn",), ("n",), ("s", "mode"), ("g",))
 
 
-def _windows_context(text: str, tokens: tuple[str, ...], version: str | None, t: _Tables) -> bool:
-    """Does the text say it is about Windows? A Windows word or version, an OA3 key
-    description ("[4.0] Professional OEM:DM"), a licence channel, or a Windows edition ID
-    ("ProfessionalN", as Intune and the registry write it)."""
-    if "windows" in tokens or version is not None:
-        return True
-    if _OA3.match(text) or _CHANNEL.search(text):
-        return True
-    stripped = text.strip()
-    return bool(_EDITION_ID.match(stripped)) and stripped.lower() in t.edition_ids
-
-
-def _release(tokens: tuple[str, ...], t: _Tables) -> str | None:
-    if "ltsc" not in tokens:
-        return None
-    return next((tok for tok in tokens if tok in t.ltsc_releases), None)
-
-
-@lru_cache(maxsize=65536)
-def parse_edition(text: str) -> ParsedEdition:
-    """Parse one edition text. Blank-like text gives ``edition=None``."""
-    t = _tables()
-    norm = normalise(text)
-    if not text.strip() or norm in t.blank:
-        return ParsedEdition(text, None, None, None, None)
-    norm = _base_part(norm, t)
-    for pattern, repl in t.rewrites:
-        norm = pattern.sub(repl, norm)
-    words: list[str] = []
-    for tok in norm.split():
-        words.extend(t.synonyms.get(tok, tok).split())
-    tokens = tuple(words)
-    version = _version(tokens, t)
-    release = _release(tokens, t)
-    if release is not None and version is None:
-        version = t.ltsc_releases[release]
+def _classify(text: str, reading: _Reading, t: _Tables) -> ParsedEdition:
+    """The edition one reading names (its words all understood, or a lenient family)."""
+    tokens = reading.words
+    if len(reading.versions) > 1:
+        named = ", ".join(sorted(reading.versions))
+        return _unreadable(text, f"it names more than one Windows version ({named})")
+    version = next(iter(reading.versions), None)
+    release = None
+    if "ltsc" in tokens:
+        release = next((tok for tok in tokens if tok in t.ltsc_releases), None)
+        if release is not None and version is None:
+            version = t.ltsc_releases[release]
     variant = next((" ".join(v) for v in _VARIANTS if _has(tokens, v)), None)
-    if "windows" not in tokens and any(_has(tokens, p) for p in t.other_products):
-        return ParsedEdition(
-            text, None, None, "unreadable", None, "the text names a product that is not Windows"
-        )
     for rule in t.rules:
         if rule.none and any(_has(tokens, p) for p in rule.none):
             continue
@@ -198,24 +293,112 @@ def parse_edition(text: str) -> ParsedEdition:
         if rule.any and not any(_has(tokens, p) for p in rule.any):
             continue
         family = rule.family
+        if reading.unread and family not in t.lenient:
+            break  # words left over: the Windows reading is not accepted (below)
         if rule.edition == "virtual-machine":
-            return ParsedEdition(text, family, None, rule.edition, None)
-        if rule.edition in t.needs_context and not _windows_context(text, tokens, version, t):
+            return ParsedEdition(text, family, None, rule.edition, None, unread=reading.unread)
+        if family in t.lenient:
             return ParsedEdition(
-                text,
-                None,
-                None,
-                "unreadable",
-                None,
-                "no Windows word or version: it may name another product",
+                text, family, version, rule.edition, variant, rule.note, release, reading.unread
             )
-        return ParsedEdition(text, family, version, rule.edition, variant, rule.note, release)
+        if version in t.legacy_versions:
+            return ParsedEdition(text, "windows", version, t.legacy_edition, variant)
+        if len(reading.heads) > 1 and reading.heads not in t.head_combos:
+            named = ", ".join(sorted(reading.heads))
+            return _unreadable(text, f"it names editions that do not go together ({named})")
+        if rule.edition in t.needs_context and not _windows_context(text, tokens, version, t):
+            return _unreadable(text, "no Windows word: it may name another product")
+        edition = t.version_editions.get(f"{rule.edition}@{version}", rule.edition)
+        return ParsedEdition(text, family, version, edition, variant, rule.note, release)
+    if reading.unread:
+        raw = tuple(reading.unread)
+        note = f"the words {quote_words(raw)} were not understood"
+        if "windows" not in tokens and any(_has(raw, p) for p in t.other_products):
+            note += "; they name another product or hardware, not a Windows edition"
+        return _unreadable(text, note, raw)
+    if version in t.legacy_versions:
+        return ParsedEdition(text, "windows", version, t.legacy_edition, variant)
     if version is not None and ("windows" in tokens or version in {"xp", "vista"}):
         edition = t.bare_version.get(version, "unspecified")
         return ParsedEdition(text, "windows", version, edition, variant)
     if version is not None and "nt" in tokens:
         return ParsedEdition(text, "windows", version, "unspecified", variant)
-    return ParsedEdition(text, None, version, "unreadable", None)
+    return _unreadable(text, "it names no edition")
+
+
+def _split_clause(
+    runs: list[tuple[str, tuple[str, ...]]], t: _Tables
+) -> tuple[str, list[tuple[str, tuple[str, ...]]], list[tuple[str, tuple[str, ...]]]] | None:
+    """(kind, base side, other side) of the first clause marker: "after" when the base is
+    named after the marker ("downgrade from"), else "before"; "upgrade" likewise before."""
+    for i, (cat, phrase) in enumerate(runs):
+        if cat != "clause":
+            continue
+        left, right = runs[:i], runs[i + 1 :]
+        if phrase in t.upgrade:
+            return "upgrade", left, right
+        if not right:  # "Windows 10 Pro (Windows 11 Pro downgrade)": the base is just before
+            starts = [j for j, (_c, p) in enumerate(left) if p == ("windows",)]
+            if len(starts) < 2:
+                return "before", left, []
+            return "before", left[starts[-1] :], left[: starts[-1]]
+        if phrase in t.base_after:
+            return "after", right, left
+        return "before", left, right
+    return None
+
+
+@lru_cache(maxsize=65536)
+def parse_edition(text: str) -> ParsedEdition:
+    """Parse one edition text, read whole. Blank-like text gives ``edition=None``."""
+    t = _tables()
+    oa3 = _OA3.match(text)  # "[4.0] Professional OEM:DM": the bracket is Windows' own tag
+    body = text[oa3.end() :] if oa3 else text
+    norm = normalise(body)
+    stray = tuple(dict.fromkeys(ch for ch in _MARKS.sub(" ", body) if _stray(ch, t)))
+    if not text.strip() or (norm in t.blank and not stray):
+        return ParsedEdition(text, None, None, None, None)
+    for pattern, repl in t.rewrites:
+        norm = pattern.sub(repl, norm)
+    words: list[str] = []
+    for tok in norm.split():
+        words.extend(t.synonyms.get(tok, tok).split())
+    runs = _consume(tuple(words), t)
+    runs += [("unread", (ch,)) for ch in stray]
+    clause = _split_clause(runs, t)
+    if clause is None:
+        return _classify(text, _read(runs, t), t)
+    kind, base_runs, other_runs = clause
+    base, other = _read(base_runs, t), _read(other_runs, t)
+    if base.unread or other.unread:
+        unread = base.unread + other.unread
+        return _unreadable(text, f"the words {quote_words(unread)} were not understood", unread)
+    parsed = _classify(text, base, t)
+    if not other.words:
+        return parsed
+    # the other side must name a Windows edition or version of its own, read whole
+    second = _classify(text, other, t) if other.heads or "windows" in other.words else None
+    if second is None and not other.versions:
+        return _unreadable(text, "the clause names no Windows edition or version")
+    if second is not None and second.edition == "unreadable":
+        return second
+    if kind == "upgrade" and second is not None and second.edition != parsed.edition:
+        return _unreadable(
+            text, "it was upgraded from or to another edition: find the base licence's label"
+        )
+    return parsed
+
+
+def stray_symbols(text: str) -> str:
+    """The characters of ``text`` that are neither letters, digits, spaces, word separators
+    nor trademark signs ("?" in "Yes?"), each once, in order."""
+    t = _tables()
+    return "".join(dict.fromkeys(ch for ch in _MARKS.sub(" ", text) if _stray(ch, t)))
+
+
+def _stray(ch: str, t: _Tables) -> bool:
+    """A character that is neither a letter, a digit, a space nor a word separator ("?")."""
+    return not ch.isalnum() and not ch.isspace() and ch not in t.separators
 
 
 def suggestions(field: str) -> list[str]:

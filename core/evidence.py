@@ -11,21 +11,22 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from coa_audit.core.editions import stray_symbols
 from coa_audit.core.text import fold_words
 
 __all__ = ["EvidenceClass", "EvidenceWords"]
 
-Kind = Literal["blank", "present", "absent", "unknown", "volume", "digital"]
+Kind = Literal["blank", "present", "absent", "unknown", "volume", "digital", "denied"]
 
 
 @dataclass(frozen=True, slots=True)
 class EvidenceClass:
     kind: Kind
     type: str | None = None  # "COA label", "GML label", "OA3 firmware key", ... when named
+    why: str = ""  # for "unknown": what was not understood, in words a message can quote
 
 
 _BLANK = EvidenceClass("blank")
-_UNKNOWN = EvidenceClass("unknown")
 
 
 def _phrases(words: list[str]) -> list[tuple[str, ...]]:
@@ -52,6 +53,8 @@ class EvidenceWords:
         not_base = data.get("not_base", {})
         self.pkid = re.compile(data.get("pkid_pattern", r"(?!)"))
         self._negations = frozenset(fold_words(w) for w in data.get("negations", []))
+        self._denial = _phrases(data.get("denial", []))
+        self._denial_padded = tuple(f" {' '.join(p)} " for p in self._denial)
         self._doubt = frozenset(fold_words(w) for w in data.get("doubt", []))
         self.volume = _phrases(not_base.get("volume", []))
         self.digital = _phrases(not_base.get("digital", []))
@@ -95,6 +98,15 @@ class EvidenceWords:
         tokens = fold_words(text).split()
         return any(t in self._negations or t in self._doubt for t in tokens)
 
+    def denies(self, text: str) -> bool:
+        """True when the text denies the licence itself ("unlicensed", "counterfeit COA",
+        "activated with KMSpico"): no evidence at all, whatever else it names."""
+        norm = fold_words(text)
+        if not norm:
+            return False
+        padded = f" {norm} "
+        return any(p in padded for p in self._denial_padded)
+
     def not_base(self, text: str) -> Kind | None:
         """ "volume" or "digital" when the text names a licence that is never a base licence."""
         tokens = tuple(fold_words(text).split())
@@ -133,8 +145,13 @@ class EvidenceWords:
         if not norm:
             symbol = self.symbols.get(raw)
             if symbol is None:
-                return _UNKNOWN
+                return EvidenceClass("unknown", why=f"the symbol {_q(raw)}")
             return EvidenceClass("present") if symbol else EvidenceClass("absent")
+        if self.denies(raw):
+            return EvidenceClass("denied", self.type_of(raw))
+        stray = stray_symbols(raw)
+        if stray:  # "Yes?", "OK?", "COA*": a doubt or a mark the tool cannot place
+            return EvidenceClass("unknown", why=f"{_q(stray)}, which doubts or qualifies it")
         if norm in self.no:
             return EvidenceClass("absent")
         tokens = tuple(norm.split())
@@ -143,26 +160,46 @@ class EvidenceWords:
             return EvidenceClass(kind, self.type_of(raw))
         if norm in self.yes:
             return EvidenceClass("present")
-        tags: set[str] = set()
-        found_type: str | None = None
+        # read the whole cell: every word must be a yes-word, noun, negation or evidence type
+        runs: list[tuple[str, str | None]] = []  # (tag, type name) per phrase, in order
+        unread: list[str] = []
         i, n, table = 0, len(tokens), self._table
         while i < n:
             for size in range(min(self._longest, n - i), 0, -1):
                 hit = table.get(tokens[i : i + size])
                 if hit is not None:
-                    tag, name = hit
-                    tags.add(tag)
-                    if name is not None and found_type is None:
-                        found_type = name
+                    runs.append(hit)
                     i += size
                     break
             else:
-                return _UNKNOWN  # a word the tool does not know: never evidence
-        if "neg" in tags:
-            # "not checked", "no - yes": a negated or contradicted check says nothing
-            return _UNKNOWN if "yes" in tags else EvidenceClass("absent")
+                unread.append(tokens[i])  # a word the tool does not know: never evidence
+                i += 1
+        if unread:
+            doubt = [w for w in unread if w in self._doubt]
+            what = "doubts it" if doubt else "were not understood"
+            return EvidenceClass("unknown", why=f"the words {_q(' '.join(unread))} {what}")
+        tags = [tag for tag, _ in runs]
+        negs = [k for k, tag in enumerate(tags) if tag == "neg"]
+        if negs:
+            # "not checked", "no - yes": a negated or contradicted check says nothing;
+            # "not missing", "no, not removed": a double negative is not read either
+            if "yes" in tags or len(negs) > 1:
+                return EvidenceClass("unknown", why="it says both yes and no")
+            # "OA3 (no sticker)", "GML label, no COA": evidence named on both sides of the
+            # negation is a mixed cell, not an absent one
+            # ("no sticker, OA3": two kinds of evidence named around one negation, likewise)
+            before = any(name for _t, name in runs[: negs[0]])
+            after = any(name for _t, name in runs[negs[0] + 1 :])
+            if (before and after) or len({name for _t, name in runs if name}) > 1:
+                return EvidenceClass("unknown", why="it names evidence and denies evidence")
+            return EvidenceClass("absent")
+        found_type = next((name for _t, name in runs if name is not None), None)
         if found_type is not None:
             return EvidenceClass("present", self.type_of(raw) or found_type)
         if "yes" in tags:
             return EvidenceClass("present")
-        return _UNKNOWN
+        return EvidenceClass("unknown", why="it names no evidence")
+
+
+def _q(text: str) -> str:
+    return f"'{text}'"

@@ -43,11 +43,16 @@ def safe_text(text: str) -> str:
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
+# Letters that Unicode does not decompose into a base letter and a mark (Polish ł, Danish ø...)
+_LETTERS = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ı": "i", "þ": "th"})
+
+
 def fold(text: str) -> str:
-    """Lower case with accents removed ("Éducation" -> "education", "ß" -> "ss")."""
+    """Lower case with accents removed ("Éducation" -> "education", "ß" -> "ss",
+    "Fałsz" -> "falsz")."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LETTERS))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
