@@ -80,6 +80,7 @@ class _Tables:
         self.upgrade = frozenset(_phrases(data["clauses"]["upgrade"]))
         self.versions: dict[str, str] = data["versions"]
         self.win11_build: int = data["builds"]["windows11_min_build"]
+        self.kernel_versions = frozenset(data["builds"]["kernel_versions"])
         self.bare_version: dict[str, str] = data["bare_version"]
         self.legacy_versions = frozenset(data["legacy"]["versions"])
         self.legacy_edition: str = data["legacy"]["edition"]
@@ -89,13 +90,8 @@ class _Tables:
         self.needs_context = frozenset(ctx["needs_windows_context"])
         self.other_products = tuple(_phrases(ctx["other_products"]))
         self.edition_ids = frozenset(i.lower() for i in ctx["edition_ids"])
-        # an edition ID written whole ("ProfessionalN") -> its words ("professional n")
-        self.id_words = {
-            i.lower(): re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", i).lower()
-            for i in ctx["edition_ids"]
-        }
-        self.id_words["iotenterprise"] = "iot enterprise"
-        self.id_words["iotenterprises"] = "iot enterprise s"
+        # edition IDs whose words are not their camelCase parts ("EnterpriseS": LTSC)
+        self.id_words = {k.lower(): v for k, v in data["edition_id_words"].items()}
         self.ltsc_releases: dict[str, str] = data["ltsc_releases"]
         self.rules = [
             _Rule(
@@ -133,7 +129,9 @@ class _Tables:
                 table[p] = "edition"
         for p in self.head_words:
             table[p] = "edition"
-        for p in _phrases(["n", "kn", "g", "gn", "s mode", "in s mode", "premium", "basic"]):
+        for p in _phrases(
+            ["n", "kn", "k", "g", "gn", "s mode", "in s mode", "premium", "basic", "connected"]
+        ):
             table[p] = "edition"
         for p in self.base_after | self.base_before | self.upgrade:
             table[p] = "clause"
@@ -156,7 +154,7 @@ _IOT = re.compile(r"(?<![a-z])iot", re.IGNORECASE)  # "IoT" is one word, not "Io
 _WIN_PREFIX = re.compile(r"(?<![a-z])(windows|wind|win|w)(?=(?:xp|vista|\d))")
 _VERSION_TAIL = re.compile(r"(?<![a-z0-9.])(xp|vista|7|8\.1|8|10|11)(?=[a-z])")
 _NON_WORD = re.compile(r"[^a-z0-9.]+|(?<!\d)\.|\.(?!\d)")
-_BUILD = re.compile(r"^(?:10\.0\.)?(\d{5})(?:\.\d+)?$")
+_BUILD = re.compile(r"^(?:build)?(?:10\.0\.)?(\d{5})(?:\.\d+)?$")
 _KERNEL = re.compile(r"^(\d{1,2}\.\d)\.\d{4,5}(?:\.\d+)?$")
 # An OA3 key description as Windows reports it: "[4.0] Professional OEM:DM", "[TH] Core OEM:DM"
 _OA3 = re.compile(r"^\s*\[[^\]]{1,12}\]\s*(?=[A-Za-z])")
@@ -164,13 +162,33 @@ _CHANNEL = re.compile(r"\b(?:OEM|Retail|Volume):[A-Za-z_]+", re.IGNORECASE)
 _RAW_SPLIT = re.compile(r"[^\w.]+|(?<!\d)\.|\.(?!\d)")
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def _folded_words(text: str) -> list[str]:
+    text = _WIN_PREFIX.sub("windows ", fold(text))
+    return _NON_WORD.sub(" ", _VERSION_TAIL.sub(r"\1 ", text)).split()
+
+
 def _split_ids(text: str, t: _Tables) -> str:
-    """Split Windows edition IDs written whole ("ProfessionalN", "CoreSingleLanguage") into
-    their words; nothing else written in camelCase is split ("ProBook" stays one word)."""
+    """Split words written together in camelCase when every part is a word the grammar knows
+    ("ProfessionalN", "ServerStandardEval", "windows10MobileEnterprise"), and the edition IDs
+    whose parts say something else ("EnterpriseS" is Enterprise LTSC); anything else stays
+    one word, so "ProBook", "ThinPro" and "ProDesk" are never read as Pro."""
     parts = _RAW_SPLIT.split(text)
-    if not any(p.lower() in t.id_words for p in parts):
-        return text
-    return " ".join(t.id_words.get(p.lower(), p) for p in parts)
+    out: list[str] = []
+    changed = False
+    for part in parts:
+        words = t.id_words.get(part.lower())
+        if words is None and _CAMEL.search(part) and (fold(part),) not in t.table:
+            pieces = _CAMEL.sub(" ", part)
+            folded = [w for f in _folded_words(pieces) for w in t.synonyms.get(f, f).split()]
+            runs = _consume(tuple(folded), t)
+            if all(cat != "unread" for cat, _ in runs):
+                words = pieces
+        changed |= words is not None
+        out.append(part if words is None else words)
+    return " ".join(out) if changed else text
 
 
 def normalise(text: str) -> str:
@@ -229,6 +247,7 @@ def _read(runs: list[tuple[str, tuple[str, ...]]], t: _Tables) -> _Reading:
     words: list[str] = []
     unread: list[str] = []
     versions: set[str] = set()
+    kernels: set[str] = set()  # "6.3": a version only when no version word is named
     heads: set[str] = set()
     for cat, phrase in runs:
         if cat == "unread":
@@ -237,7 +256,8 @@ def _read(runs: list[tuple[str, tuple[str, ...]]], t: _Tables) -> _Reading:
         if cat in ("product", "version", "edition", "release"):
             words.extend(phrase)
         if cat == "version":
-            versions.add(t.versions[phrase[0]])
+            tok = phrase[0]
+            (kernels if tok in t.kernel_versions else versions).add(t.versions[tok])
         elif cat == "release" and len(phrase) == 1:
             tok = phrase[0]
             build = _BUILD.match(tok)
@@ -248,6 +268,7 @@ def _read(runs: list[tuple[str, tuple[str, ...]]], t: _Tables) -> _Reading:
                 versions.add(t.versions[kernel.group(1)])
         elif cat == "edition" and phrase in t.head_words:
             heads.add(" ".join(phrase))
+    versions = versions or kernels
     if "11" in versions and "10" in versions:
         versions.discard("10")  # "Windows 10 Pro 10.0.22631": the registry's name for 11
     return _Reading(tuple(words), tuple(unread), frozenset(versions), frozenset(heads))
