@@ -105,9 +105,8 @@ class Policy:
                 "is sold only under academic agreements (EES, OVS-ES, School)"
             )
         self.evidence = EvidenceWords(self.data.get("evidence", {}))
-        self.generic_keys = frozenset(
-            k.upper() for k in self.data.get("keys", {}).get("generic", [])
-        )
+        generic = self.data.get("keys", {}).get("generic", [])
+        self.generic_keys = frozenset(self.key_norm(k) for k in generic)  # XXXXX-XXXXX-...
         self.placeholder_serials = frozenset(
             _alnum(s) for s in self.data.get("serials", {}).get("placeholders", [])
         )
@@ -173,22 +172,31 @@ class Policy:
 
     # -- keys, serials, evidence -----------------------------------------------------------
     @staticmethod
+    def key_norm(key: str) -> str:
+        """A key as keys are compared: upper case, spaces and dashes set aside, and 25
+        characters written back as five dashed groups (the form a clean key already has)."""
+        k = key.strip().upper().replace("-", "").replace(" ", "")
+        if len(k) != 25:
+            return k
+        return f"{k[:5]}-{k[5:10]}-{k[10:15]}-{k[15:20]}-{k[20:]}"
+
+    @staticmethod
     def key_well_formed(key: str) -> bool:
-        if not KEY_PATTERN.match(key):  # the common case first: a clean upper-case key
-            key = key.strip().upper()
-            if not KEY_PATTERN.match(key):
-                return False
-        return key.count("N") <= 1
+        """25 characters of the key alphabet with at most one N, in five groups of five or
+        written together (case, spaces and dashes set aside)."""
+        k = Policy.key_norm(key)
+        return bool(KEY_PATTERN.match(k)) and k.count("N") <= 1
 
     def key_generic(self, key: str) -> bool:
-        return key in self.generic_keys or key.strip().upper() in self.generic_keys
+        return self.key_norm(key) in self.generic_keys
 
     @staticmethod
     def key_placeholder(key: str) -> bool:
-        """A key that stands for no key: one character repeated (BBBBB-BBBBB-...), or a key
-        masked by the tool that exported it (XXXXX-XXXXX-XXXXX-XXXXX-3V66T)."""
-        k = key.strip().upper()
-        return len(k) >= 20 and k.count(k[0]) >= 20
+        """A key that stands for no key: one character 20 times or more in a key-length value
+        (BBBBB-BBBBB-..., 00000-00000-..., a key masked by the tool that exported it,
+        XXXXX-XXXXX-XXXXX-XXXXX-3V66T or *****-*****-...-3V66T)."""
+        k = Policy.key_norm(key)
+        return 20 <= len(k) <= 29 and max(map(k.count, set(k))) >= 20
 
     def serial_placeholder(self, serial: str) -> bool:
         low = serial.lower()

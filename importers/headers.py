@@ -16,7 +16,7 @@ from importlib import resources
 from coa_audit.core.editions import is_blank, parse_edition
 from coa_audit.core.errors import UsageError
 from coa_audit.core.model import CANONICAL_FIELDS
-from coa_audit.core.policy import KEY_PATTERN
+from coa_audit.core.policy import Policy
 from coa_audit.core.text import fold_words
 
 __all__ = [
@@ -126,7 +126,7 @@ def _edition_score(value: str) -> float:
 
 
 def _key_score(value: str) -> float:
-    return 1.0 if KEY_PATTERN.match(value.strip().upper()) else 0.0
+    return 1.0 if Policy.key_well_formed(value) else 0.0
 
 
 def _serial_score(value: str) -> float:

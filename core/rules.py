@@ -1,0 +1,562 @@
+"""The audit's rules: one function for each finding code, declared once.
+
+Every finding code of ``data/findings.toml`` is decided by exactly one method of ``Rules``
+(``RULE_OF`` says which). The audit engine (``core.audit``) calls these methods in its full
+run, in its incremental update and in any fast path; a fast path is only a cached form of the
+same call (per distinct combination of repeated text), never a second copy of a rule. Each rule
+that runs once per row (``key``, ``serial``) begins with its own test for the common clean
+value, so the engine has nothing to inline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from coa_audit.core.codes import code_info
+from coa_audit.core.editions import ParsedEdition, is_blank, parse_edition
+from coa_audit.core.evidence import EvidenceClass
+from coa_audit.core.policy import Policy
+from coa_audit.core.status import Status
+
+__all__ = [
+    "KEY_GOOD",
+    "KEY_NONE",
+    "KEY_PROVES_NOTHING",
+    "KEY_UNREADABLE",
+    "RULE_OF",
+    "DeviceEvidence",
+    "Item",
+    "Rules",
+    "check_kind_of",
+    "holds_key",
+    "mask_key",
+    "mask_keys",
+    "quote",
+]
+
+ELIGIBLE, REVIEW, BLOCKED, OUT_OF_SCOPE = (int(s) for s in Status)
+_KEY_CHARS = "BCDFGHJKMPQRTVWXY2346789N-"  # KEY_PATTERN's characters
+# What the key cell holds, as far as evidence goes.
+KEY_NONE, KEY_GOOD, KEY_PROVES_NOTHING, KEY_UNREADABLE = 0, 1, 2, 3
+
+Item = tuple[str, str]  # (code, detail sentence)
+
+# Which rule decides each finding code (a test holds this to data/findings.toml).
+RULE_OF: dict[str, str] = {
+    "NOT_A_PC": "device",
+    "COA_MISSING": "device",
+    "EVIDENCE_UNKNOWN": "device",
+    "EVIDENCE_NOT_BASE": "device",
+    "EVIDENCE_CONFLICT": "device",
+    "EDITION_NOT_QUALIFYING": "device",
+    "EDITION_UNKNOWN": "device",
+    "EDITION_REVIEW": "device",
+    "OS_EVIDENCE_MISMATCH": "device",
+    "IMAGE_NOT_COVERED": "device",
+    "DEVICE_OUT_OF_SCOPE": "device",  # by maker, model or OS; by its serial in ``serial``
+    "KEY_MALFORMED": "key",
+    "KEY_PLACEHOLDER": "key",
+    "KEY_GENERIC": "key",
+    "SERIAL_MISSING": "serial",
+    "SERIAL_PLACEHOLDER": "serial",
+    "SERIAL_NUMERIC": "serial",
+    "SERIAL_DUPLICATE": "dup_key",
+    "KEY_DUPLICATE": "dup_key",
+    "ASSET_TAG_DUPLICATE": "dup_key",
+    "ATTESTED": "walk",  # core.audit.Audit._status_of: the walk's marks, read after the verdict
+    "REMOVED_FROM_ORDER": "walk",
+}
+
+_SCIENTIFIC = re.compile(r"^\s*\d(?:[.,]\d+)?E\+\d+\s*$", re.IGNORECASE)
+
+
+def _alnum_lower(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _doubted(text: str) -> ParsedEdition:
+    return ParsedEdition(text, None, None, "unreadable", None, "it negates or doubts what it names")
+
+
+def check_kind_of(evidence: str) -> str:
+    """The check on site that confirms evidence of this kind (``Audit.evidence_type``'s
+    words): its firmware key read from the PC ("key read") for OA3, else its label seen."""
+    return "key read" if evidence.startswith("OA3") else "label sighted"
+
+
+def mask_key(key: str) -> str:
+    """Show only the last group of a product key: XXXXX-XXXXX-XXXXX-XXXXX-3V66T."""
+    key = key.strip()
+    if len(key) <= 5:
+        return "X" * len(key)
+    tail = key[-5:]
+    head = "".join("-" if ch == "-" else "X" for ch in key[:-5])
+    return head + tail
+
+
+# A product key by its shape, wherever it sits: five groups of five letters and digits
+# (dashes or spaces between them), or the 25 characters written together.
+_KEY_SHAPE = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]{5}(?:[- ][A-Za-z0-9]{5}){4}|[A-Za-z0-9]{25})(?![A-Za-z0-9])"
+)
+
+
+def mask_keys(text: str) -> str:
+    """``text`` with every product-key-shaped run masked as ``mask_key`` masks a key."""
+    if len(text) < 25 or _KEY_SHAPE.search(text) is None:
+        return text
+    return _KEY_SHAPE.sub(lambda m: mask_key(m.group()), text)
+
+
+def holds_key(texts: list[str]) -> bool:
+    """Whether any of ``texts`` holds a key-shaped run (one pass over them all)."""
+    return _KEY_SHAPE.search("\n".join(texts)) is not None
+
+
+def quote(text: str, limit: int = 60) -> str:
+    text = mask_keys(" ".join(text.split()))  # a finding never carries a full key
+    return f"'{text[: limit - 1]}…'" if len(text) > limit else f"'{text}'"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvidence:
+    """What the evidence cells of one device say."""
+
+    state: str  # present, absent, none, key_only, unknown, not_base, denied
+    edition: ParsedEdition | None
+    text: str  # the text the edition was read from
+    cell: str  # the cell the state was read from ("" when no cell says it)
+    not_base: str | None  # "volume" or "digital" when state is not_base
+    source: str = "register"  # register, firmware (collected), both
+    conflict: str | None = None  # register and collected firmware disagree
+    firmware_generic: bool = False  # the collected firmware key is generic: no evidence
+    why: str = ""  # for "unknown": what in the cell was not understood
+
+
+class Rules:
+    """Every rule of the audit under one policy."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.key = self._key_rule()
+        self._serial_rules: dict[str, Callable[[str, bool], tuple[Item, ...]]] = {}
+
+    def device(self, ck: tuple[str, ...]) -> tuple[tuple[Item, ...], int]:
+        """Every row-local finding that depends on repeated text only (evidence, edition,
+        OS, image, maker, model, asset type, and the key cells' classes): the engine caches
+        the answer per distinct combination ``ck``."""
+        present, edition, os_text, image, licensed, maker, model, asset_type, fw, kc, fkc = ck
+        if asset_type and self.policy.not_a_pc(asset_type):
+            detail = f"The asset type says {quote(asset_type)}: this row is not a computer."
+            return (("NOT_A_PC", detail),), OUT_OF_SCOPE
+        items = self._local_items(
+            present, edition, os_text, image, licensed, maker, model, int(kc), fw, int(fkc)
+        )
+        level = max((code_info(c).level for c, _ in items), default=0)
+        return tuple(items), level
+
+    def key_class(self, key: str) -> int:
+        """What a key cell is worth as evidence (``key``'s first answer)."""
+        return self.key(key)[0]
+
+    def evidence(
+        self, present: str, edition: str, kc: int, fw: str = "", fkc: int = KEY_NONE
+    ) -> DeviceEvidence:
+        """Read the evidence of one device (RULES §2: fail closed): the register's cells,
+        then the firmware key description collected from the PC, if any."""
+        ev = self._register_evidence(present, edition, kc)
+        if not fw.strip() or is_blank(fw):
+            return ev
+        words = self.policy.evidence
+        if fkc == KEY_PROVES_NOTHING:  # a generic or placeholder key in firmware: nothing
+            return replace(ev, firmware_generic=True)
+        fw_ed = parse_edition(fw)
+        if (
+            fw_ed.edition in (None, "unreadable")
+            or words.not_base(fw) is not None
+            or words.doubtful(fw)
+        ):
+            return ev  # not read: the register alone speaks (and says what it says)
+        said = f"the firmware key collected from the PC says {quote(fw)}"
+        if ev.state in ("none", "key_only", "absent"):
+            conflict = (
+                f"The COA column says {quote(ev.cell)} but {said}."
+                if ev.state == "absent"
+                else None
+            )
+            return DeviceEvidence("present", fw_ed, fw, fw, None, "firmware", conflict)
+        if ev.edition is not None and ev.edition.edition not in ("unreadable", None):
+            ours = self.policy.rate(ev.edition).verdict
+            theirs = self.policy.rate(fw_ed).verdict
+            if (ours == "qualifies") != (theirs == "qualifies"):
+                conflict = f"The register says {quote(ev.text)} but {said}."
+                return replace(ev, source="both", conflict=conflict)
+            return replace(ev, source="both")
+        if ev.state == "present":  # the register says present but names no edition
+            return DeviceEvidence("present", fw_ed, fw, ev.cell, None, "both")
+        return ev
+
+    def _register_evidence(self, present: str, edition: str, kc: int) -> DeviceEvidence:
+        words = self.policy.evidence
+        pc = words.classify(present)
+        if pc.kind == "denied":
+            return DeviceEvidence("denied", None, edition, present, None)
+        if edition.strip() and words.denies(edition):
+            return DeviceEvidence("denied", None, edition, edition, None)
+        ed = None if is_blank(edition) else parse_edition(edition)
+        text = edition
+        edition_absent = False
+        if (
+            ed is not None
+            and ed.edition == "unreadable"
+            and words.classify(edition).kind == "absent"
+        ):
+            ed, edition_absent = None, True  # "missing", "no label" in the edition column
+        if (
+            ed is not None
+            and words.doubtful(edition)
+            and self.policy.rate(ed).verdict == "qualifies"
+        ):
+            ed = _doubted(edition)  # "no Windows 10 Pro label", "Windows 10 Pro?": not read
+        if pc.kind == "unknown" and not words.doubtful(present):
+            # the COA column holds an edition itself ("Windows 10 Pro", "[4.0] Professional
+            # OEM:DM"), read whole; beside an edition column it must name the same edition
+            guess = parse_edition(present)
+            if guess.edition not in (None, "unreadable") and (
+                ed is None or ed.edition == guess.edition
+            ):
+                if ed is None:
+                    ed, text = guess, present
+                pc = EvidenceClass("present", words.type_of(present))
+        ed_not_base = words.not_base(edition) if ed is not None and text == edition else None
+        kind = pc.kind
+        if kind in ("volume", "digital"):
+            return DeviceEvidence("not_base", ed, text, present, kind)
+        if kind == "absent":
+            return DeviceEvidence("absent", ed, text, present, None)
+        if ed_not_base is not None:
+            return DeviceEvidence("not_base", ed, text, edition, ed_not_base)
+        if kind == "unknown":
+            return DeviceEvidence("unknown", ed, text, present, None, why=pc.why)
+        if kind == "present":
+            return DeviceEvidence("present", ed, text, present, None)
+        # the COA column is blank or missing: the edition or the key must carry the evidence
+        if ed is not None or kc in (KEY_GOOD, KEY_UNREADABLE):
+            return DeviceEvidence("present", ed, text, "", None)
+        if edition_absent:
+            return DeviceEvidence("absent", None, text, edition, None)
+        if kc == KEY_PROVES_NOTHING:
+            return DeviceEvidence("key_only", None, text, "", None)
+        return DeviceEvidence("none", None, text, "", None)
+
+    def _local_items(
+        self,
+        present: str,
+        edition: str,
+        os_text: str,
+        image: str,
+        licensed: str,
+        maker: str,
+        model: str,
+        kc: int,
+        fw: str = "",
+        fkc: int = KEY_NONE,
+    ) -> list[Item]:
+        items: list[Item] = []
+        pol = self.policy
+        ev = self.evidence(present, edition, kc, fw, fkc)
+        if ev.conflict:
+            items.append(("EVIDENCE_CONFLICT", ev.conflict))
+        ed, ed_text = ev.edition, ev.text
+        os_ed = None if is_blank(os_text) else parse_edition(os_text)
+        if ev.state in ("absent", "none", "key_only", "denied"):
+            if ev.state == "denied":
+                column = "COA column" if ev.cell == present else "COA edition column"
+                detail = (
+                    f"The {column} says {quote(ev.cell)}: words that deny the licence itself "
+                    "(unlicensed, counterfeit, pirated, an activation hack) are no evidence."
+                )
+            elif ev.state == "absent":
+                if ed is not None or kc == KEY_GOOD:
+                    what = "an edition" if ed is not None else "a product key"
+                    items.append(
+                        (
+                            "EVIDENCE_CONFLICT",
+                            f"The COA column says {quote(ev.cell)} but {what} is recorded.",
+                        )
+                    )
+                column = "COA column" if ev.cell == present else "COA edition column"
+                detail = f"The {column} says {quote(ev.cell)}."
+            elif ev.state == "key_only":
+                detail = (
+                    "The only evidence recorded is a generic, placeholder or masked product key,"
+                    " which proves nothing about this device."
+                )
+            else:
+                detail = "No COA, edition or product key is recorded for this device."
+            if ev.firmware_generic:
+                detail += (
+                    " The firmware key collected from the PC is a published generic key, which "
+                    "proves nothing."
+                )
+            if os_ed is not None and pol.rate(os_ed).verdict == "qualifies":
+                detail += (
+                    f" The current OS column says {quote(os_text)}: the installed OS is not "
+                    "evidence, but this device may well carry such a licence; look for its "
+                    "label or firmware key."
+                )
+            items.append(("COA_MISSING", detail))
+        else:
+            if ev.state == "unknown":
+                why = f": {ev.why}" if ev.why else ""
+                items.append(
+                    (
+                        "EVIDENCE_UNKNOWN",
+                        f"coa-audit does not understand the COA column {quote(ev.cell)}{why}.",
+                    )
+                )
+            elif ev.state == "not_base":
+                what = (
+                    "a Volume Licensing channel or key"
+                    if ev.not_base == "volume"
+                    else "a digital licence"
+                )
+                items.append(("EVIDENCE_NOT_BASE", f"{quote(ev.cell)} names {what}."))
+            if ed is None or ed.edition == "unreadable":
+                if ev.state == "present":
+                    if ed is None:
+                        detail = "The edition on the licence evidence is blank."
+                    else:
+                        detail = f"coa-audit cannot read the edition {quote(ed_text)}"
+                        detail += f" ({ed.note})." if ed.note else "."
+                    if os_ed is not None:
+                        detail += (
+                            f" The current OS column says {quote(os_text)}, but the installed "
+                            "OS is a hint, not evidence of a licence."
+                        )
+                    items.append(("EDITION_UNKNOWN", detail))
+            else:
+                rating = pol.rate(ed)
+                what = f"{quote(ed_text)} reads as {self.describe(ed)}"
+                if rating.verdict == "not-qualifying":
+                    items.append(("EDITION_NOT_QUALIFYING", f"{what}: {rating.reason}"))
+                elif rating.verdict == "review":
+                    items.append(("EDITION_REVIEW", f"{what}: {rating.reason}"))
+            if ed is not None and os_ed is not None:
+                mismatch = self._os_mismatch(ed, os_ed)
+                if mismatch:
+                    items.append(("OS_EVIDENCE_MISMATCH", mismatch))
+        if image.strip() and not is_blank(image):
+            uncovered = self._image_not_covered(image, licensed)
+            if uncovered:
+                items.append(("IMAGE_NOT_COVERED", uncovered))
+        scope = pol.out_of_scope(maker, model)
+        if scope:
+            items.append(("DEVICE_OUT_OF_SCOPE", f"The maker/model says this is {scope}."))
+        return items
+
+    def describe(self, ed: ParsedEdition) -> str:
+        entry = self.policy.data.get("editions", {}).get(ed.key, {})
+        label = str(entry.get("label", ed.key)).split(" (")[0]
+        if (
+            ed.version
+            and ed.family == "windows"
+            and not label.startswith(("Windows 7", "Windows 1"))
+        ):
+            label = f"{label}, version {ed.version}"
+        return label
+
+    def _os_mismatch(self, ed: ParsedEdition, os_ed: ParsedEdition) -> str | None:
+        tiers = self.policy.data.get("os_mismatch", {})
+        consumer, business = set(tiers.get("consumer", [])), set(tiers.get("business", []))
+        a, b = ed.edition, os_ed.edition
+        if (a in consumer and b in business) or (a in business and b in consumer):
+            return (
+                f"The installed OS reads as {self.describe(os_ed)} but the licence evidence "
+                f"reads as {self.describe(ed)}."
+            )
+        return None
+
+    def _image_not_covered(self, image: str, licensed: str) -> str | None:
+        pol = self.policy
+        img = parse_edition(image)
+        if img.edition in (None, "unreadable", "unspecified", "ambiguous"):
+            return None
+        lic = None if is_blank(licensed) else parse_edition(licensed)
+        if lic is None or lic.edition in (None, "unreadable", "unspecified", "ambiguous"):
+            lic_edition, lic_version = pol.licensed_edition, None
+            lic_name = pol.target_label.replace(" upgrade", "")
+        else:
+            lic_edition, lic_version = lic.edition or "", lic.version
+            lic_name = quote(licensed)
+        img_key = f"{img.edition}@{img.version}"
+        if img_key in pol.never_images:
+            return f"Image {quote(image)} is never a downgrade target (rule D3)."
+        ri, rl = pol.version_rank(img.version), pol.version_rank(lic_version)
+        lic_release = lic.release if lic is not None else None
+        if img.release and lic_release and int(img.release) > int(lic_release):
+            return (
+                f"Image {quote(image)} is a newer LTSC release than the licensed {lic_name} "
+                "(rule D1)."
+            )
+        if ri is not None and rl is not None and ri > rl:
+            return (
+                f"Image {quote(image)} is a newer version than the licensed {lic_name} (rule D1)."
+            )
+        covers = pol.covers.get(
+            lic_edition, {"same_version": [lic_edition], "earlier_versions": []}
+        )
+        same = covers.get("same_version", [])
+        earlier = covers.get("earlier_versions", [])
+        if ri is not None and rl is not None:
+            allowed = same if ri == rl else earlier
+        else:
+            allowed = [*same, *earlier]
+        if img.edition not in allowed:
+            return (
+                f"Image {quote(image)} is not the licensed {lic_name} edition nor a lower "
+                "edition of an earlier version (rule D2)."
+            )
+        return None
+
+    def _key_rule(self) -> Callable[[str], tuple[int, tuple[Item, ...]]]:
+        generic, slow = self.policy.generic_keys, self._key
+        none, good = (KEY_NONE, ()), (KEY_GOOD, ())
+
+        def key(key: str) -> tuple[int, tuple[Item, ...]]:
+            """KEY_PLACEHOLDER, KEY_MALFORMED, KEY_GENERIC (RULES §5): what a key cell is
+            worth as evidence, and its findings. Keys are compared normalised: case, spaces
+            and dashes never make two keys differ, nor a generic key look like a device's."""
+            if not key:
+                return none
+            # the common clean value, decided at C speed: a 5x5 key of the key alphabet in
+            # upper case with dashes (KEY_PATTERN, without the regular expression's cost),
+            # not a published key, at most one N, and too many distinct characters in its
+            # first two groups to be a placeholder (a character 20 times in 25 leaves at most
+            # 5 others there: 7 distinct with the dash)
+            if (
+                len(key) == 29
+                and not key.strip(_KEY_CHARS)
+                and key.count("-") == 4
+                and key[5] == key[11] == key[17] == key[23] == "-"
+                and key not in generic
+                and key.count("N") <= 1
+                and len(set(key[:11])) > 7
+            ):
+                return good
+            return slow(key)
+
+        return key
+
+    def _key(self, key: str) -> tuple[int, tuple[Item, ...]]:
+        pol = self.policy
+        if not key.strip():
+            return KEY_NONE, ()
+        if pol.key_placeholder(key):
+            return KEY_PROVES_NOTHING, (
+                ("KEY_PLACEHOLDER", f"The product key {mask_key(key)} stands for no key."),
+            )
+        if not pol.key_well_formed(key):
+            # words with no digit may say "no key" ("N/A", "none", "not found"); a truncated
+            # key has digits and is read as a key
+            if not any(ch.isdigit() for ch in key) and (
+                is_blank(key) or pol.evidence.classify(key).kind == "absent"
+            ):
+                return KEY_NONE, ()
+            return KEY_UNREADABLE, (
+                ("KEY_MALFORMED", f"The product key {mask_key(key)} is not a valid key format."),
+            )
+        if pol.key_generic(key):
+            return KEY_PROVES_NOTHING, (
+                (
+                    "KEY_GENERIC",
+                    f"The key ending {pol.key_norm(key)[-5:]} is a published generic key.",
+                ),
+            )
+        return KEY_GOOD, ()
+
+    def serial(self, serial: str, was_number: bool = False, header: str = "") -> tuple[Item, ...]:
+        """SERIAL_MISSING, SERIAL_PLACEHOLDER, SERIAL_NUMERIC, and DEVICE_OUT_OF_SCOPE for a
+        serial a virtual machine reports (RULES §6). ``header`` is the serial column's name
+        (a serial equal to it is a placeholder)."""
+        return self.serial_rule(header)(serial, was_number)
+
+    def serial_rule(self, header: str) -> Callable[[str, bool], tuple[Item, ...]]:
+        """``serial`` for one serial column (its name read once)."""
+        rule = self._serial_rules.get(header)
+        if rule is None:
+            rule = self._serial_rules[header] = self._make_serial_rule(header)
+        return rule
+
+    def _make_serial_rule(self, header: str) -> Callable[[str, bool], tuple[Item, ...]]:
+        # the column's own name ("SerialNumber" under "Serial Number") is a placeholder too
+        placeholders = self.policy.placeholder_serials | {_alnum_lower(header)}
+        vm_prefixes, slow = self.policy.virtual_serials, self._serial
+
+        def serial(serial: str, was_number: bool) -> tuple[Item, ...]:
+            # the common clean value: letters and digits only, no placeholder, not one
+            # character repeated, no virtual machine's prefix, not stored as a number
+            if serial.isalnum() and not was_number:
+                low = serial.lower()
+                if (
+                    low not in placeholders
+                    and (low[0] != low[-1] or low.count(low[0]) != len(low))
+                    and not low.startswith(vm_prefixes)
+                ):
+                    return ()
+            return slow(serial, was_number, header)
+
+        return serial
+
+    def _serial(self, serial: str, was_number: bool, header: str) -> tuple[Item, ...]:
+        pol = self.policy
+        if not serial.strip():
+            return (("SERIAL_MISSING", "The serial number is blank."),)
+        why = pol.serial_not_hardware(serial, header)
+        if why:
+            return (("SERIAL_PLACEHOLDER", f"The serial {quote(serial)} {why}."),)
+        if pol.virtual_serial(serial):
+            return (
+                (
+                    "DEVICE_OUT_OF_SCOPE",
+                    f"The serial {quote(serial)} is one a virtual machine reports.",
+                ),
+            )
+        if was_number:
+            return (("SERIAL_NUMERIC", f"The serial {quote(serial)} is stored as a number."),)
+        if _SCIENTIFIC.match(serial):
+            return (
+                (
+                    "SERIAL_NUMERIC",
+                    f"The serial {quote(serial)} is in scientific notation: a spreadsheet turned "
+                    "it into a number and its digits are lost.",
+                ),
+            )
+        return ()
+
+    def norm_id(self, fname: str, value: str) -> str:
+        """The form in which a field's values are compared for duplicates: keys without
+        case, spaces or dashes; serials and asset tags without case or surrounding space."""
+        if fname == "coa_key":
+            return self.policy.key_norm(value)
+        return value.strip().upper()
+
+    def dup_key(self, bit: int, value: str, serial_header: str = "") -> str | None:
+        if not value or value.isspace():
+            return None
+        pol = self.policy
+        # placeholders, product IDs, generic and masked keys are shared by nature: they are
+        # findings of their own, never duplicates
+        if bit == 1 and pol.serial_not_hardware(value, serial_header):
+            return None
+        if bit == 2:
+            if (
+                not pol.key_well_formed(value)
+                or pol.key_generic(value)
+                or pol.key_placeholder(value)
+            ):
+                return None
+            return pol.key_norm(value)
+        return value.strip().upper()
