@@ -84,6 +84,15 @@ class Finding:
     message: str
     related_rows: tuple[int, ...] = ()
 
+    @property
+    def detail(self) -> str:
+        """The message without the code's standard action: what was found on this row, with
+        the words that were not understood where that is the finding."""
+        action = code_info(self.code).action
+        if action and self.message.endswith(action):
+            return self.message[: -len(action)].rstrip()
+        return self.message
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -153,7 +153,9 @@ _IOT = re.compile(r"(?<![a-z])iot", re.IGNORECASE)  # "IoT" is one word, not "Io
 # letter-digit runs stay whole, so a model name ("G7", "T480s", "840G7") is never a version.
 _WIN_PREFIX = re.compile(r"(?<![a-z])(windows|wind|win|w)(?=(?:xp|vista|\d))")
 _VERSION_TAIL = re.compile(r"(?<![a-z0-9.])(xp|vista|7|8\.1|8|10|11)(?=[a-z])")
-_NON_WORD = re.compile(r"[^a-z0-9.]+|(?<!\d)\.|\.(?!\d)")
+# Word breaks: anything but letters, digits and a dot between digits. Letters of any script
+# stay words ("专业版", "повреждена"): a word the grammar does not know is never dropped.
+_NON_WORD = re.compile(r"[^\w.]+|_+|(?<!\d)\.|\.(?!\d)")
 _BUILD = re.compile(r"^(?:build)?(?:10\.0\.)?(\d{5})(?:\.\d+)?$")
 _KERNEL = re.compile(r"^(\d{1,2}\.\d)\.\d{4,5}(?:\.\d+)?$")
 # An OA3 key description as Windows reports it: "[4.0] Professional OEM:DM", "[TH] Core OEM:DM"
@@ -248,6 +250,7 @@ def _read(runs: list[tuple[str, tuple[str, ...]]], t: _Tables) -> _Reading:
     unread: list[str] = []
     versions: set[str] = set()
     kernels: set[str] = set()  # "6.3": a version only when no version word is named
+    build11 = False  # a build number >= 22000: Windows 11 whatever the version word says
     heads: set[str] = set()
     for cat, phrase in runs:
         if cat == "unread":
@@ -263,14 +266,14 @@ def _read(runs: list[tuple[str, tuple[str, ...]]], t: _Tables) -> _Reading:
             build = _BUILD.match(tok)
             kernel = _KERNEL.match(tok)
             if build and int(build.group(1)) >= t.win11_build:
-                versions.add("11")
+                build11 = True
             elif kernel and kernel.group(1) in t.versions:
                 versions.add(t.versions[kernel.group(1)])
         elif cat == "edition" and phrase in t.head_words:
             heads.add(" ".join(phrase))
     versions = versions or kernels
-    if "11" in versions and "10" in versions:
-        versions.discard("10")  # "Windows 10 Pro 10.0.22631": the registry's name for 11
+    if build11 and versions <= {"10", "11"}:  # "Windows 10 Pro 10.0.22631": the registry's 11
+        versions = {"11"}
     return _Reading(tuple(words), tuple(unread), frozenset(versions), frozenset(heads))
 
 
@@ -291,6 +294,8 @@ def _unreadable(text: str, note: str, unread: tuple[str, ...] = ()) -> ParsedEdi
 
 
 _VARIANTS = (("kn",), ("n",), ("s", "mode"), ("g",))
+# Categories of words that say nothing about which edition a cell names.
+_HARMLESS = frozenset({"filler", "maker", "language", "channel", "architecture"})
 
 
 def _classify(text: str, reading: _Reading, t: _Tables) -> ParsedEdition:
@@ -358,7 +363,8 @@ def _split_clause(
         left, right = runs[:i], runs[i + 1 :]
         if phrase in t.upgrade:
             return "upgrade", left, right
-        if not right:  # "Windows 10 Pro (Windows 11 Pro downgrade)": the base is just before
+        if all(cat in _HARMLESS for cat, _ in right):
+            # "Windows 10 Pro (Windows 11 Pro downgrade [available])": the base is just before
             starts = [j for j, (_c, p) in enumerate(left) if p == ("windows",)]
             if len(starts) < 2:
                 return "before", left, []
@@ -397,8 +403,11 @@ def parse_edition(text: str) -> ParsedEdition:
     parsed = _classify(text, base, t)
     if not other.words:
         return parsed
-    # the other side must name a Windows edition or version of its own, read whole
-    second = _classify(text, other, t) if other.heads or "windows" in other.words else None
+    # the other side must name a Windows edition or version of its own, read whole ("upgraded
+    # to Pro": the Windows word of the base side names it too)
+    if "windows" in base.words and "windows" not in other.words:
+        other = replace(other, words=("windows", *other.words))
+    second = _classify(text, other, t) if other.heads else None
     if second is None and not other.versions:
         return _unreadable(text, "the clause names no Windows edition or version")
     if second is not None and second.edition == "unreadable":

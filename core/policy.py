@@ -114,6 +114,8 @@ class Policy:
         self.product_id = re.compile(serials.get("product_id_pattern", r"(?!)"))
         scope = self.data.get("scope", {})
         self.apple_makers = frozenset(fold_words(w) for w in scope.get("apple_makers", []))
+        self.apple_models = re.compile(scope.get("apple_model_pattern", r"(?!)"))
+        self.not_pc_os = _word_starts(scope.get("not_pc_os", []))
         self.virtual_makers = frozenset(fold_words(w) for w in scope.get("virtual_makers", []))
         self.virtual_models = _word_starts(scope.get("virtual_models", []))
         self.virtual_serials = tuple(
@@ -223,13 +225,17 @@ class Policy:
 
     def out_of_scope(self, manufacturer: str, model: str) -> str | None:
         maker = fold_words(manufacturer)
-        if maker in self.apple_makers:
+        if maker in self.apple_makers or self.apple_models.search(fold_words(model)):
             return "Apple hardware"
         if maker in self.virtual_makers or self.virtual_models.search(fold_words(model)):
             return "a virtual machine"
         if self.virtual_models.search(maker):
             return "a virtual machine"
         return None
+
+    def mobile_os(self, os_text: str) -> bool:
+        """True when an OS cell names a phone or tablet OS (iOS, iPadOS, Android...)."""
+        return bool(os_text) and self.not_pc_os.search(fold_words(os_text)) is not None
 
     def not_a_pc(self, asset_type: str) -> bool:
         """True when an asset type / category cell names something other than a computer."""

@@ -151,6 +151,9 @@ class Rules:
         if asset_type and self.policy.not_a_pc(asset_type):
             detail = f"The asset type says {quote(asset_type)}: this row is not a computer."
             return (("NOT_A_PC", detail),), OUT_OF_SCOPE
+        if os_text and self.policy.mobile_os(os_text):
+            detail = f"The OS column says {quote(os_text)}: a phone or tablet, not a PC."
+            return (("NOT_A_PC", detail),), OUT_OF_SCOPE
         items = self._local_items(
             present, edition, os_text, image, licensed, maker, model, int(kc), fw, int(fkc)
         )

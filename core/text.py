@@ -40,7 +40,9 @@ def safe_text(text: str) -> str:
     return _UNSAFE.sub(_picture, text) if _UNSAFE.search(text) else text
 
 
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Word breaks once folded: anything but letters and digits. Letters of other scripts stay
+# words ("Yes 损坏" is two words, never "yes").
+_NON_ALNUM = re.compile(r"[\W_]+")
 
 
 # Letters that Unicode does not decompose into a base letter and a mark (Polish ł, Danish ø...)

@@ -63,6 +63,10 @@ STATEMENT = (
 )
 
 
+# Findings whose own words (the text not understood) the excluded list repeats.
+_QUOTED = frozenset({"EVIDENCE_UNKNOWN", "EDITION_UNKNOWN"})
+
+
 @dataclass
 class Checklist:
     header: dict[str, str]
@@ -315,6 +319,8 @@ def build_checklist(
             reasons = []
             for finding in audit.findings(r):
                 title = code_info(finding.code).title
+                if finding.code in _QUOTED:  # say which words were not understood
+                    title = f"{title}: {finding.detail}"
                 if title not in reasons:
                     reasons.append(title)
             out.excluded.append((row, tag, serial, audit.status(r), "; ".join(reasons)))

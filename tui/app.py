@@ -26,7 +26,6 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, Static
 
 from coa_audit.core.audit import Audit
-from coa_audit.core.codes import code_info
 from coa_audit.core.editions import suggestions
 from coa_audit.core.errors import CoaError
 from coa_audit.core.history import Edit
@@ -295,7 +294,7 @@ class MainScreen(Screen[None]):
             if f.related_rows:
                 rows = ", ".join(map(str, f.related_rows[:5]))
                 text.append(f" (d: go to row {rows})", style="bold")
-            message = f.message if not compact else f.message[: -len(code_info(f.code).action)]
+            message = f.detail if compact else f.message
             text.append(": " + safe_text(message.strip()))
             text.append("\n")
         if compact:
