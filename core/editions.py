@@ -401,6 +401,8 @@ def parse_edition(text: str) -> ParsedEdition:
         unread = base.unread + other.unread
         return _unreadable(text, f"the words {quote_words(unread)} were not understood", unread)
     parsed = _classify(text, base, t)
+    if kind == "upgrade" and not other.words:  # "Windows 10 Pro (upgraded)": from what?
+        return _unreadable(text, "it was upgraded from an edition it does not name")
     if not other.words:
         return parsed
     # the other side must name a Windows edition or version of its own, read whole ("upgraded
