@@ -13,7 +13,7 @@ Detailed findings (messages, related rows) are built on demand for one row at a 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import repeat
@@ -137,7 +137,9 @@ class _ValueIndex:
 
     __slots__ = ("hashes", "norm", "overlay", "rows")
 
-    def __init__(self, values: list[str], norm: Callable[[str], str], key: bool) -> None:
+    def __init__(
+        self, values: list[str], norm: Callable[[str], str], irregular: Iterable[int] = ()
+    ) -> None:
         import numpy as np
 
         self.norm = norm  # ``Rules.norm_id`` for the field
@@ -147,10 +149,8 @@ class _ValueIndex:
         hashes = np.fromiter(
             map(hash, map(str.upper, map(str.strip, values))), dtype=np.int64, count=len(values)
         )
-        if key:  # the few keys not written as five dashed groups: hash their normal form
-            for i, v in enumerate(values):
-                if v and (len(v) != 29 or " " in v):
-                    hashes[i] = hash(norm(v))
+        for i in irregular:  # keys not written as five dashed groups: their normal form
+            hashes[i] = hash(norm(values[i]))
         order = np.argsort(hashes, kind="stable")
         self.rows = order.astype(np.uint32)
         self.hashes = hashes[order]
@@ -172,9 +172,12 @@ class _ValueIndex:
             end = start + 1
             while end < len(hashes) and hashes[end] == hashes[start]:
                 end += 1
-            groups: dict[str, list[int]] = {}
+            same: dict[str, list[int]] = {}  # rows by the value as written
             for r in rows[start:end].tolist():
-                groups.setdefault(self.norm(values[r]), []).append(r)
+                same.setdefault(values[r], []).append(r)
+            groups: dict[str, list[int]] = {}  # then by its normal form (one call a value)
+            for raw, members in same.items():
+                groups.setdefault(self.norm(raw), []).extend(members)
             for key, members in groups.items():
                 if key and len(members) > 1:
                     yield key, sorted(members)
@@ -203,6 +206,8 @@ class Audit:
         self.inv = inventory
         self.policy = policy
         self.rules = Rules(policy)
+        self._walk_seen: tuple[int, int] = (0, -1)
+        self._walk: tuple[int, ...] = ()
         self._local_cache: dict[tuple[str, ...], tuple[tuple[Item, ...], int]] = {}
         self._tuple_cache: dict[tuple[Item, ...], tuple[Item, ...]] = {(): ()}
         self._edition_cache: dict[tuple[str, str, str, int], dict[str, Any]] = {}
@@ -233,8 +238,15 @@ class Audit:
         rules = self.rules
         # every finding comes from one rule (core.rules); the loop caches the row-local rule
         # per distinct combination and calls the per-row rules, which have their own fast path
-        device_rule, key_rule, key_class = rules.device, rules.key, rules.key_class
-        serial_rule = rules.serial_rule(header)
+        device_rule, key_class = rules.device, rules.key_class
+        # the per-row rules over whole columns (one pass each, same rules as for one value)
+        key_results: Iterable[tuple[int, tuple[Item, ...]]] = repeat((KEY_NONE, ()))
+        self._irregular_keys: list[int] = []
+        if "coa_key" in inv.mapping:
+            key_results, self._irregular_keys = rules.key_column(keys)
+        serial_results = rules.serials(
+            serials if serial_col is not None else [""] * n, numeric_serials, header
+        )
         intern = self._tuple_cache.setdefault
         by_lk: dict[tuple[str, ...], list[tuple[tuple[Item, ...], int] | None]] = {}
         out_of_scope = OUT_OF_SCOPE
@@ -243,11 +255,10 @@ class Audit:
         # first real column (or n) ends the loop.
         fw_keys = self._col("fw_key")
         has_fw = "fw_key" in inv.mapping
-        rows = zip(zip(*local_cols, strict=False), keys, serials, fw_keys, strict=False)
-        for i, (lk, key, serial, fw_key) in enumerate(rows):
+        rows = zip(zip(*local_cols, strict=False), key_results, fw_keys, strict=False)
+        for i, (lk, (kc, extra), fw_key) in enumerate(rows):
             if i >= n:
                 break
-            kc, extra = key_rule(key)
             pair = by_lk.get(lk)
             if pair is None:
                 pair = by_lk[lk] = [None] * 16  # key class + 4 x firmware key class
@@ -265,7 +276,7 @@ class Audit:
                 local[i] = items
                 levels[i] = level
                 continue
-            s_items = serial_rule(serial, bool(numeric_serials) and i in numeric_serials)
+            s_items = serial_results[i]
             if extra or s_items:
                 more = _new_codes(items, extra + s_items)
                 if more:
@@ -301,7 +312,8 @@ class Audit:
         the few values that are shared)."""
         col = self.inv.mapping.get(fname)
         values = [] if col is None else self.inv.column_values(col)
-        index = _ValueIndex(values, partial(self.rules.norm_id, fname), fname == "coa_key")
+        irregular = self._irregular_keys if fname == "coa_key" else ()
+        index = _ValueIndex(values, partial(self.rules.norm_id, fname), irregular)
         self._index[fname] = index
         flags = self._dups
         for key, rows in index.shared(values):
@@ -338,8 +350,14 @@ class Audit:
 
     @property
     def _walk_cols(self) -> tuple[int, ...]:
+        """The walk's columns (attested, removed) as mapped now; read once per mapping (the
+        session adds them after the first run, a remap replaces the mapping)."""
         m = self.inv.mapping
-        return tuple(m[f] for f in ("attested", "removed") if f in m)
+        seen = (id(m), len(m))
+        if self._walk_seen != seen:
+            self._walk_seen = seen
+            self._walk = tuple(m[f] for f in ("attested", "removed") if f in m)
+        return self._walk
 
     def walked_rows(self) -> set[int]:
         """Rows the walk accepted or took out (edits of its columns: a handful)."""

@@ -194,11 +194,12 @@ class Policy:
 
     @staticmethod
     def key_placeholder(key: str) -> bool:
-        """A key that stands for no key: one character 20 times or more in a key-length value
-        (BBBBB-BBBBB-..., 00000-00000-..., a key masked by the tool that exported it,
-        XXXXX-XXXXX-XXXXX-XXXXX-3V66T or *****-*****-...-3V66T)."""
+        """A key that stands for no key: a key-length value whose first or last character
+        stands 20 times or more, one character repeated (BBBBB-BBBBB-..., 00000-...) or a key
+        masked from either end by the tool that exported it (XXXXX-XXXXX-XXXXX-XXXXX-3V66T,
+        3V66T-XXXXX-..., *****-*****-...-3V66T)."""
         k = Policy.key_norm(key)
-        return 20 <= len(k) <= 29 and max(map(k.count, set(k))) >= 20
+        return 20 <= len(k) <= 29 and max(k.count(k[0]), k.count(k[-1])) >= 20
 
     def serial_placeholder(self, serial: str) -> bool:
         low = serial.lower()

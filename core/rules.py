@@ -11,13 +11,14 @@ value, so the engine has nothing to inline.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from coa_audit.core.codes import code_info
 from coa_audit.core.editions import ParsedEdition, is_blank, parse_edition
 from coa_audit.core.evidence import EvidenceClass
-from coa_audit.core.policy import Policy
+from coa_audit.core.policy import KEY_PATTERN, Policy
 from coa_audit.core.status import Status
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
 ]
 
 ELIGIBLE, REVIEW, BLOCKED, OUT_OF_SCOPE = (int(s) for s in Status)
-_KEY_CHARS = "BCDFGHJKMPQRTVWXY2346789N-"  # KEY_PATTERN's characters
 # What the key cell holds, as far as evidence goes.
 KEY_NONE, KEY_GOOD, KEY_PROVES_NOTHING, KEY_UNREADABLE = 0, 1, 2, 3
 
@@ -140,8 +140,6 @@ class Rules:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.key = self._key_rule()
-        self._serial_rules: dict[str, Callable[[str, bool], tuple[Item, ...]]] = {}
 
     def device(self, ck: tuple[str, ...]) -> tuple[tuple[Item, ...], int]:
         """Every row-local finding that depends on repeated text only (evidence, edition,
@@ -424,34 +422,47 @@ class Rules:
             )
         return None
 
-    def _key_rule(self) -> Callable[[str], tuple[int, tuple[Item, ...]]]:
-        generic, slow = self.policy.generic_keys, self._key
-        none, good = (KEY_NONE, ()), (KEY_GOOD, ())
+    def key(self, key: str) -> tuple[int, tuple[Item, ...]]:
+        """KEY_PLACEHOLDER, KEY_MALFORMED, KEY_GENERIC (RULES §5): what a key cell is worth as
+        evidence, and its findings (``keys`` for one value)."""
+        return self.keys([key])[0]
 
-        def key(key: str) -> tuple[int, tuple[Item, ...]]:
-            """KEY_PLACEHOLDER, KEY_MALFORMED, KEY_GENERIC (RULES §5): what a key cell is
-            worth as evidence, and its findings. Keys are compared normalised: case, spaces
-            and dashes never make two keys differ, nor a generic key look like a device's."""
-            if not key:
-                return none
-            # the common clean value, decided at C speed: a 5x5 key of the key alphabet in
-            # upper case with dashes (KEY_PATTERN, without the regular expression's cost),
-            # not a published key, at most one N, and too many distinct characters in its
-            # first two groups to be a placeholder (a character 20 times in 25 leaves at most
-            # 5 others there: 7 distinct with the dash)
+    def keys(self, values: Sequence[str]) -> list[tuple[int, tuple[Item, ...]]]:
+        """``key`` for every value of a key column, in order (see ``key_column``)."""
+        return self.key_column(values)[0]
+
+    def key_column(
+        self, values: Sequence[str]
+    ) -> tuple[list[tuple[int, tuple[Item, ...]]], list[int]]:
+        """``key`` for every value of a key column, in order, and the rows whose value is not
+        written as the common clean value (the rows a duplicate index must normalise). Keys
+        are compared normalised:
+        case, spaces and dashes never make two keys differ, nor a generic key look like a
+        device's own. The common clean value is decided in one pass: a 5x5 key of the key
+        alphabet in upper case with dashes, not a published key, at most one N, and neither
+        its first nor its last character 20 times (``Policy.key_placeholder``); every other
+        value takes the full rule."""
+        generic, clean = self.policy.generic_keys, KEY_PATTERN.match
+        good = (KEY_GOOD, ())
+        out: list[Any] = [
+            good
             if (
-                len(key) == 29
-                and not key.strip(_KEY_CHARS)
-                and key.count("-") == 4
-                and key[5] == key[11] == key[17] == key[23] == "-"
-                and key not in generic
-                and key.count("N") <= 1
-                and len(set(key[:11])) > 7
-            ):
-                return good
-            return slow(key)
-
-        return key
+                clean(k)
+                and k not in generic
+                and k.count("N") <= 1
+                # a placeholder repeats a character 20 times, masking from either end
+                and k.count(k[0]) < 20
+                and k.count(k[-1]) < 20
+            )
+            else None
+            for k in values
+        ]
+        slow, irregular = self._key, []
+        for i, got in enumerate(out):
+            if got is None:
+                out[i] = slow(values[i])
+                irregular.append(i)
+        return out, irregular
 
     def _key(self, key: str) -> tuple[int, tuple[Item, ...]]:
         pol = self.policy
@@ -482,36 +493,42 @@ class Rules:
 
     def serial(self, serial: str, was_number: bool = False, header: str = "") -> tuple[Item, ...]:
         """SERIAL_MISSING, SERIAL_PLACEHOLDER, SERIAL_NUMERIC, and DEVICE_OUT_OF_SCOPE for a
-        serial a virtual machine reports (RULES §6). ``header`` is the serial column's name
-        (a serial equal to it is a placeholder)."""
-        return self.serial_rule(header)(serial, was_number)
+        serial a virtual machine reports (RULES §6); ``serials`` for one value. ``header`` is
+        the serial column's name (a serial equal to it is a placeholder)."""
+        return self.serials([serial], {0} if was_number else None, header)[0]
 
-    def serial_rule(self, header: str) -> Callable[[str, bool], tuple[Item, ...]]:
-        """``serial`` for one serial column (its name read once)."""
-        rule = self._serial_rules.get(header)
-        if rule is None:
-            rule = self._serial_rules[header] = self._make_serial_rule(header)
-        return rule
-
-    def _make_serial_rule(self, header: str) -> Callable[[str, bool], tuple[Item, ...]]:
+    def serials(
+        self, values: Sequence[str], numeric: set[int] | None = None, header: str = ""
+    ) -> list[tuple[Item, ...]]:
+        """``serial`` for every value of a serial column, in order (``numeric``: the rows the
+        file stored as numbers). The common clean value is decided in one pass: letters and
+        digits only, no placeholder or the column's own name, not one character repeated,
+        not a virtual machine's prefix (by its first three characters), not a number; every
+        other value takes the full rule."""
         # the column's own name ("SerialNumber" under "Serial Number") is a placeholder too
         placeholders = self.policy.placeholder_serials | {_alnum_lower(header)}
-        vm_prefixes, slow = self.policy.virtual_serials, self._serial
-
-        def serial(serial: str, was_number: bool) -> tuple[Item, ...]:
-            # the common clean value: letters and digits only, no placeholder, not one
-            # character repeated, no virtual machine's prefix, not stored as a number
-            if serial.isalnum() and not was_number:
-                low = serial.lower()
-                if (
-                    low not in placeholders
-                    and (low[0] != low[-1] or low.count(low[0]) != len(low))
-                    and not low.startswith(vm_prefixes)
-                ):
-                    return ()
-            return slow(serial, was_number, header)
-
-        return serial
+        vm_prefixes = self.policy.virtual_serials
+        vm_starts = frozenset(p[:3] for p in vm_prefixes)
+        if any(len(p) < 3 for p in vm_prefixes):  # a prefix shorter than the test: none clean
+            vm_starts = frozenset(low[:3] for low in map(str.lower, values))
+        out: list[Any] = [
+            ()
+            if (
+                v.isalnum()
+                and (low := v.lower()) not in placeholders
+                and (low[0] != low[-1] or low.count(low[0]) != len(low))
+                and low[:3] not in vm_starts
+            )
+            else None
+            for v in values
+        ]
+        for i in numeric or ():
+            out[i] = None  # stored as a number: the full rule says so
+        slow, numeric = self._serial, numeric or set()
+        for i, got in enumerate(out):
+            if got is None:
+                out[i] = slow(values[i], i in numeric, header)
+        return out
 
     def _serial(self, serial: str, was_number: bool, header: str) -> tuple[Item, ...]:
         pol = self.policy
