@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from coa_audit.core.text import fold
+from coa_audit.core.text import as_written, fold
 
 __all__ = [
     "ParsedEdition",
@@ -338,7 +338,7 @@ def _classify(text: str, reading: _Reading, t: _Tables) -> ParsedEdition:
         return ParsedEdition(text, family, version, edition, variant, rule.note, release)
     if reading.unread:
         raw = tuple(reading.unread)
-        note = f"the words {quote_words(raw)} were not understood"
+        note = f"the words {quote_words(as_written(text, raw))} were not understood"
         if "windows" not in tokens and any(_has(raw, p) for p in t.other_products):
             note += "; they name another product or hardware, not a Windows edition"
         return _unreadable(text, note, raw)
@@ -399,7 +399,8 @@ def parse_edition(text: str) -> ParsedEdition:
     base, other = _read(base_runs, t), _read(other_runs, t)
     if base.unread or other.unread:
         unread = base.unread + other.unread
-        return _unreadable(text, f"the words {quote_words(unread)} were not understood", unread)
+        said = quote_words(as_written(text, unread))
+        return _unreadable(text, f"the words {said} were not understood", unread)
     parsed = _classify(text, base, t)
     if kind == "upgrade" and not other.words:  # "Windows 10 Pro (upgraded)": from what?
         return _unreadable(text, "it was upgraded from an edition it does not name")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from coa_audit.core.editions import stray_symbols
-from coa_audit.core.text import fold_words
+from coa_audit.core.text import as_written, fold_words
 
 __all__ = ["EvidenceClass", "EvidenceWords"]
 
@@ -177,7 +177,8 @@ class EvidenceWords:
         if unread:
             doubt = [w for w in unread if w in self._doubt]
             what = "doubts it" if doubt else "were not understood"
-            return EvidenceClass("unknown", why=f"the words {_q(' '.join(unread))} {what}")
+            said = " ".join(as_written(raw, unread))
+            return EvidenceClass("unknown", why=f"the words {_q(said)} {what}")
         tags = [tag for tag, _ in runs]
         negs = [k for k, tag in enumerate(tags) if tag == "neg"]
         if negs:

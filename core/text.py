@@ -6,7 +6,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["fold", "fold_words", "safe_field", "safe_text"]
+__all__ = ["as_written", "fold", "fold_words", "safe_field", "safe_text"]
 
 # C0 controls (tab and newline included: a cell is one line), DEL, C1 controls, the
 # bidirectional marks, overrides and isolates that can reorder what a reader sees, line and
@@ -63,3 +63,16 @@ def fold_words(text: str) -> str:
     """Accents folded, lower case, every run of punctuation one space: the form in which
     evidence words and headers are compared ("Numéro de série" -> "numero de serie")."""
     return " ".join(_NON_ALNUM.sub(" ", fold(text)).split())
+
+
+_RAW_WORDS = re.compile(r"[^\W_]+")
+
+
+def as_written(text: str, words: list[str] | tuple[str, ...]) -> list[str]:
+    """``words`` (folded, as a reader compared them) as ``text`` writes them, so a message
+    quotes "Beschädigt" and "64ビット", not "beschadigt" and "64ヒット"; a word the text does not
+    hold as one run is given as it is."""
+    written: dict[str, str] = {}
+    for raw in _RAW_WORDS.findall(text):
+        written.setdefault(fold(raw), raw)
+    return [written.get(w, w) for w in words]

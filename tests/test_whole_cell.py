@@ -79,11 +79,11 @@ NOTES = {
     "Windows 10 Pro - sticker beschadigd": "'sticker beschadigd'",
     "Windows 10 Pro (naklejka uszkodzona)": "'naklejka uszkodzona'",
     "Windows 11 Pro (etiqueta danificada)": "'etiqueta danificada'",
-    "Windows 10 Pro (Etikett beschädigt)": "'etikett beschadigt'",
-    "Windows 11 Pro — étiquette illisible": "'etiquette illisible'",
+    "Windows 10 Pro (Etikett beschädigt)": "'Etikett beschädigt'",
+    "Windows 11 Pro — étiquette illisible": "'étiquette illisible'",
     "Windows 10 Pro; pendiente de verificar": "verificar'",
     "per user: Windows 10 Pro": "'user'",
-    "WINDOWS 10 PRO TO BE CONFIRMED": "'to be confirmed'",
+    "WINDOWS 10 PRO TO BE CONFIRMED": "'TO BE CONFIRMED'",
 }
 
 
@@ -399,8 +399,8 @@ def test_the_words_not_understood_reach_the_packet_and_the_audit_workbook(tmp_pa
     md = (tmp_path / "notes.checklist.md").read_text(encoding="utf-8")
     excluded = md.split("## Excluded devices")[1]
     assert "'damaged' were not understood" in excluded
-    assert "'beschadigt' were not understood" in excluded
+    assert "'beschädigt' were not understood" in excluded
     book = openpyxl.load_workbook(tmp_path / "notes.audit.xlsx")
     messages = " ".join(str(c.value) for row in book["Findings"].iter_rows() for c in row)
     assert "'damaged' were not understood" in messages
-    assert "'beschadigt' were not understood" in messages
+    assert "'beschädigt' were not understood" in messages
