@@ -29,7 +29,6 @@ from coa_audit.core.rules import (
     DeviceEvidence,
     Item,
     Rules,
-    check_kind_of,
     holds_key,
     mask_key,
     mask_keys,
@@ -41,7 +40,6 @@ __all__ = [
     "Audit",
     "Finding",
     "Summary",
-    "check_kind_of",
     "holds_key",
     "mask_key",
     "mask_keys",
@@ -330,13 +328,27 @@ class Audit:
         """The row's status: ``_base_status``, then the walk: a device taken out of the order
         is out of scope, and a REVIEW device accepted after a physical check is eligible (a
         blocked one never is: it needs a data fix)."""
+        if not self._walk_cols:
+            return self._base_status(row)
+        f = self.inv.field
+        if f(row, "removed"):
+            return OUT_OF_SCOPE
+        level = self._checked_status(row)
+        if level == REVIEW and f(row, "attested"):
+            return ELIGIBLE
+        return level
+
+    def _checked_status(self, row: int) -> int:
+        """``_base_status`` raised by the label the verifier confirmed on site: found missing
+        it blocks, found different it is a review."""
         level = self._base_status(row)
-        if self._walk_cols:
-            f = self.inv.field
-            if f(row, "removed"):
-                return OUT_OF_SCOPE
-            if level == REVIEW and f(row, "attested"):
-                return ELIGIBLE
+        if level == OUT_OF_SCOPE or not self._walk_cols:
+            return level
+        label = self.inv.field(row, "label")
+        if label.startswith("missing"):
+            return max(level, BLOCKED)
+        if label.startswith("differs"):
+            return max(level, REVIEW)
         return level
 
     def _base_status(self, row: int) -> int:
@@ -350,13 +362,14 @@ class Audit:
 
     @property
     def _walk_cols(self) -> tuple[int, ...]:
-        """The walk's columns (attested, removed) as mapped now; read once per mapping (the
-        session adds them after the first run, a remap replaces the mapping)."""
+        """The walk's columns that change a status (attested, removed, label) as mapped now;
+        read once per mapping (the session adds them after the first run, a remap replaces
+        the mapping)."""
         m = self.inv.mapping
         seen = (id(m), len(m))
         if self._walk_seen != seen:
             self._walk_seen = seen
-            self._walk = tuple(m[f] for f in ("attested", "removed") if f in m)
+            self._walk = tuple(m[f] for f in ("attested", "removed", "label") if f in m)
         return self._walk
 
     def walked_rows(self) -> set[int]:
@@ -366,7 +379,7 @@ class Audit:
 
     def attested(self, row: int) -> str:
         """Why (by whom, when) this device is eligible by attestation, or ""."""
-        if self._status[row] != ELIGIBLE or self._base_status(row) != REVIEW:
+        if self._status[row] != ELIGIBLE or self._checked_status(row) != REVIEW:
             return ""
         return self.inv.field(row, "attested")
 
@@ -543,8 +556,11 @@ class Audit:
     def has_findings(self, row: int) -> bool:
         if self._local[row] or self._dups[row]:
             return True
-        # a clean device taken out of the order has one finding: its removal
-        return bool(self.inv.edits) and bool(self.removed(row))
+        # a clean device taken out of the order, or whose label was found wrong, has one
+        f = self.inv.field
+        return bool(self.inv.edits) and bool(
+            self.removed(row) or f(row, "label").startswith(("missing", "differs"))
+        )
 
     def codes(self, row: int) -> list[str]:
         return self._row_codes(row)
@@ -575,8 +591,14 @@ class Audit:
         if self._walk_cols:
             if removed := self.removed(row):
                 out.insert(0, self._finding("REMOVED_FROM_ORDER", f"{quote(removed, 200)}."))
-            elif attested := self.attested(row):
-                out.append(self._finding("ATTESTED", f"{quote(attested, 200)}."))
+            else:
+                label = inv.field(row, "label")
+                if label.startswith("missing"):
+                    out.append(self._finding("LABEL_MISSING", f"{quote(label, 200)}."))
+                elif label.startswith("differs"):
+                    out.append(self._finding("LABEL_DIFFERS", f"{quote(label, 200)}."))
+                if attested := self.attested(row):
+                    out.append(self._finding("ATTESTED", f"{quote(attested, 200)}."))
         out.sort(key=lambda f: f.severity != "error")
         return out
 
@@ -649,10 +671,6 @@ class Audit:
     def status_levels(self) -> bytes:
         """Every row's status level (0 eligible, 1 review, 2 blocked), as a snapshot."""
         return bytes(self._status)
-
-    def check_kind(self, row: int) -> str:
-        """The check on site that confirms this device (see ``check_kind_of``)."""
-        return check_kind_of(self.evidence_type(row))
 
     def evidence_type(self, row: int) -> str:
         """What the file shows as this device's evidence, in the checklist's words."""

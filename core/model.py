@@ -60,13 +60,21 @@ FIELD_LABELS: dict[str, str] = {
     "fw_key": "Firmware key (collected)",
     "fw_source": "Collected from",
     # the walk through the fleet (session): never written to the file
-    "sighted": "Checked on site",
+    "sighted": "Present on site",
     "attested": "Accepted (reason)",
     "removed": "Taken out (reason)",
+    "label": "Label confirmed",
 }
 # The walk's columns: the session adds them to every inventory it opens; the marks are edits
 # of these columns (journaled, undoable), and the audit reads them.
-WALK_FIELDS: dict[str, str] = {f: FIELD_LABELS[f] for f in ("sighted", "attested", "removed")}
+# Three facts are kept apart and never printed for one another: a device *present* (scanned
+# or marked: by whom, when), its *label* confirmed by a person who looked at it (as expected,
+# differs, missing), and a firmware key *collected* (only from --evidence collection data).
+WALK_FIELDS: dict[str, str] = {
+    f: FIELD_LABELS[f] for f in ("sighted", "attested", "removed", "label")
+}
+# What a label confirmation says (the start of the walk's "label" value).
+LABEL_OUTCOMES = ("as expected", "differs", "missing")
 
 # Fields that can carry licence evidence: a file with none of them mapped is said loudly.
 EVIDENCE_FIELDS: tuple[str, ...] = ("coa_present", "coa_edition", "coa_key", "fw_edition")

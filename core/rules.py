@@ -30,7 +30,6 @@ __all__ = [
     "DeviceEvidence",
     "Item",
     "Rules",
-    "check_kind_of",
     "holds_key",
     "mask_key",
     "mask_keys",
@@ -67,6 +66,8 @@ RULE_OF: dict[str, str] = {
     "ASSET_TAG_DUPLICATE": "dup_key",
     "ATTESTED": "walk",  # core.audit.Audit._status_of: the walk's marks, read after the verdict
     "REMOVED_FROM_ORDER": "walk",
+    "LABEL_DIFFERS": "walk",  # the label a verifier confirmed on site
+    "LABEL_MISSING": "walk",
 }
 
 _SCIENTIFIC = re.compile(r"^\s*\d(?:[.,]\d+)?E\+\d+\s*$", re.IGNORECASE)
@@ -78,12 +79,6 @@ def _alnum_lower(text: str) -> str:
 
 def _doubted(text: str) -> ParsedEdition:
     return ParsedEdition(text, None, None, "unreadable", None, "it negates or doubts what it names")
-
-
-def check_kind_of(evidence: str) -> str:
-    """The check on site that confirms evidence of this kind (``Audit.evidence_type``'s
-    words): its firmware key read from the PC ("key read") for OA3, else its label seen."""
-    return "key read" if evidence.startswith("OA3") else "label sighted"
 
 
 def mask_key(key: str) -> str:

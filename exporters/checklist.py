@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coa_audit.core.audit import Audit, check_kind_of, mask_key
+from coa_audit.core.audit import Audit, mask_key
 from coa_audit.core.codes import code_info
 from coa_audit.core.editions import ParsedEdition
 from coa_audit.core.errors import UsageError
@@ -176,6 +176,36 @@ def _provenance(audit: Audit) -> list[tuple[str, str]]:
     ]
 
 
+def _checks(f: Callable[[int, str], str], row: int) -> tuple[str, str]:
+    """(what was checked on site, by whom and when): three facts kept apart, each printed
+    only when it happened. A device present (scanned or marked) is not a label seen; a label
+    is confirmed only by a person who looked at it; a firmware key is collected only when
+    collection data (--evidence) says so, naming its file."""
+    facts: list[str] = []
+    who: list[str] = []
+    present = f(row, "sighted")
+    if present:
+        what, _sep, by = present.partition(" by ")
+        # an older mark ("label sighted by ...") said more than a mark checks: presence only
+        facts.append("☑ present (scanned)" if what == "present (scanned)" else "☑ present")
+        who.append(f"present: {by}")
+    else:
+        facts.append("☐ presence not checked")
+    label = f(row, "label")
+    if label:
+        what, _sep, by = label.rpartition(" (by ")
+        facts.append(f"☑ label {what}")
+        who.append(f"label: {by.rstrip(')')}")
+    else:
+        facts.append("☐ label not confirmed")
+    source = f(row, "fw_source")
+    if source and f(row, "fw_key"):
+        facts.append(f"☑ firmware key collected ({source})")
+    elif source and f(row, "fw_edition"):
+        facts.append(f"☑ firmware key description collected ({source})")
+    return "; ".join(facts), "; ".join(who)
+
+
 def _evidence_text(audit: Audit, row: int) -> str:
     """Exactly what the file shows (the audit's words), with an OA3 key's last group."""
     text = audit.evidence_type(row)
@@ -290,10 +320,8 @@ def build_checklist(
             continue  # not a PC: counted apart, never listed as excluded
         if level == 0:
             _has, ed, text = audit.evidence(r)
-            kind, _by, verified = f(r, "sighted").partition(" by ")
             evidence = _evidence_text(audit, r)
-            check = check_kind_of(evidence)
-            box = "☑" if kind else "☐"
+            check, verified = _checks(f, r)
             note = []
             if r in made:
                 note.append("eligible after an edit (see the edits listed)")
@@ -310,7 +338,7 @@ def build_checklist(
                     " ".join(text.split()),
                     _edition_name(audit, ed, text),
                     *((f(r, "target_image"),) if image else ()),
-                    f"{box} {'key read from firmware' if check == 'key read' else check}",
+                    check,
                     verified,
                     "; ".join(note),
                 )

@@ -18,7 +18,7 @@ from xml.etree.ElementTree import ParseError
 from coa_audit.core.audit import Audit
 from coa_audit.core.errors import UsageError
 from coa_audit.core.history import Edit, History, MappingChange
-from coa_audit.core.model import ID_FIELDS, WALK_FIELDS, Inventory
+from coa_audit.core.model import ID_FIELDS, LABEL_OUTCOMES, WALK_FIELDS, Inventory
 from coa_audit.core.policy import Policy, load_policy
 from coa_audit.core.status import Status
 from coa_audit.importers.collection import (
@@ -35,7 +35,9 @@ from coa_audit.session.mappings import load_mapping_file, mapping_overrides, sav
 
 __all__ = ["MappingChange", "Restored", "Session", "open_session"]
 
-_WALK = "the walk's columns change by its own keys (sighted, accept, take out), not by typing"
+_WALK = (
+    "the walk's columns change by its own keys (present, label, accept, take out), not by typing"
+)
 _DERIVED = (
     "this column was collected from the PCs, not read from the register: correct the "
     "collection file and run again"
@@ -71,9 +73,10 @@ class Session:
         self.scan_flags: list[tuple[str, str, str]] = []
         # each device's status before any edit: the packet marks those an edit made eligible
         self.baseline = audit.status_levels()
-        if "sighted" not in inventory.mapping:  # the walk's columns: empty until marked
-            blank = [""] * len(inventory)  # one list for the three: they change by edits only
-            inventory.add_derived(WALK_FIELDS, [blank] * len(WALK_FIELDS))
+        missing = {f: t for f, t in WALK_FIELDS.items() if f not in inventory.mapping}
+        if missing:  # the walk's columns: empty until marked
+            blank = [""] * len(inventory)  # one list for them all: they change by edits only
+            inventory.add_derived(missing, [blank] * len(missing))
 
     # -- cells other parts of the workbook know about --------------------------------------
     def load_special_cells(self) -> SpecialCells | None:
@@ -214,15 +217,31 @@ class Session:
         self.scan_flags.append((code, outcome, stamp))
         self._write([{"t": "scan", "code": code, "outcome": outcome, "by": stamp}])
 
-    def sight(self, rows: Sequence[int]) -> list[Edit]:
-        """Mark devices checked on site ("label sighted" or "key read", by whom and when),
-        as one step. A device already marked keeps its first mark."""
+    def sight(self, rows: Sequence[int], scanned: bool = False) -> list[Edit]:
+        """Mark devices present on site (scanned, or marked by hand: by whom and when), as
+        one step. Presence is all it says: a label is confirmed with ``confirm_label``. A
+        device already marked keeps its first mark."""
         col = self.inventory.mapping["sighted"]
-        stamp = self._stamp()
-        kind, marked = self.audit.check_kind, self.inventory.field
+        what = "present (scanned)" if scanned else "present"
+        stamp, marked = self._stamp(), self.inventory.field
         return self.apply_many(
-            [(r, col, f"{kind(r)} by {stamp}") for r in rows if not marked(r, "sighted")]
+            [(r, col, f"{what} by {stamp}") for r in rows if not marked(r, "sighted")]
         )
+
+    def confirm_label(self, rows: Sequence[int], outcome: str, says: str = "") -> list[Edit]:
+        """Record what a verifier saw on the device's label after looking at it: "as
+        expected" (what the register says), "differs" (with what the label says), or
+        "missing" (no label). One step; a later confirmation replaces an earlier one. A label
+        that differs makes the device a review, a missing one blocks it."""
+        if outcome not in LABEL_OUTCOMES:
+            raise UsageError(f"a label is {', '.join(LABEL_OUTCOMES)}; not {outcome!r}")
+        says = " ".join(says.split())
+        if outcome == "differs" and not says:
+            raise UsageError("a label that differs needs what it says (its edition, or key end)")
+        col = self.inventory.mapping["label"]
+        stamp = self._stamp()
+        what = f"differs: {says}" if outcome == "differs" else outcome
+        return self.apply_many([(r, col, f"{what} (by {stamp})") for r in rows])
 
     def attest(self, rows: Sequence[int], reason: str) -> list[Edit]:
         """Accept REVIEW devices after a physical check, with a reason (one step). Blocked

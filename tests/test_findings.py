@@ -53,7 +53,7 @@ FIRING: dict[str, tuple[list[dict[str, str]], list[str]]] = {
 
 # codes only the walk through the fleet gives (a verifier's acceptance or removal on
 # screen): they fire in tests/test_walk.py, through the app and the exported packet
-WALK_CODES = {"ATTESTED", "REMOVED_FROM_ORDER"}
+WALK_CODES = {"ATTESTED", "REMOVED_FROM_ORDER", "LABEL_DIFFERS", "LABEL_MISSING"}
 
 
 def test_every_code_has_a_firing_case() -> None:

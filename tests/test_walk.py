@@ -110,7 +110,8 @@ def test_the_packet_holds_everything_a_signer_needs(tmp_path: Path) -> None:
     assert [r[head.index("Serial")] for r in body] == [d["serial_number"] for d in eligible]
     for r in body:
         assert r[head.index("Evidence")].startswith(EVIDENCE_WORDS), r
-        assert r[head.index("Check")] in ("☐ label sighted", "☐ key read from firmware")
+        # nothing was checked on site: the packet says so, and claims no label, no key read
+        assert r[head.index("Check")] == "☐ presence not checked; ☐ label not confirmed"
     ws = xl["Checklist"]
     values = list(ws.values)
     start = next(i for i, v in enumerate(values) if v[0] == "Row")
@@ -133,7 +134,9 @@ def test_oa3_evidence_shows_the_key_tail_and_a_key_read_box(tmp_path: Path) -> N
     head = rows[0]
     got = {r[head.index("Serial")]: r for r in rows[2:]}
     assert got["S-1"][head.index("Evidence")] == "OA3 firmware key, key ending 3V66T"
-    assert got["S-1"][head.index("Check")] == "☐ key read from firmware"
+    # an OA3 key in the register is no firmware key read: only collection data says that
+    assert got["S-1"][head.index("Check")] == "☐ presence not checked; ☐ label not confirmed"
+    assert "firmware key collected" not in (tmp_path / "oa3.checklist.md").read_text()
     assert got["S-2"][head.index("Evidence")] == "COA label"
     assert got["S-2"][head.index("Edition on the evidence")] == "Windows 10 Pro"
     assert "JB7TK" not in (tmp_path / "oa3.checklist.md").read_text()  # masked
@@ -298,8 +301,10 @@ async def test_the_walk_on_screen_fills_the_checklist(
     head = rows[0]
     by_serial = {r[head.index("Serial")]: r for r in rows[2:]}
     for serial in ("5CG0000001", "5CG0000023", "MI309D6B79"):
-        assert by_serial[serial][head.index("Check")] == "☑ label sighted"
-        assert by_serial[serial][head.index("Verified by")].startswith("Ann Verifier, 20")
+        # scanned, and the next code scanned at once: present, the label not confirmed
+        check = by_serial[serial][head.index("Check")]
+        assert check == "☑ present (scanned); ☐ label not confirmed"
+        assert by_serial[serial][head.index("Verified by")].startswith("present: Ann Verifier, 20")
     accepted = by_serial["5CG0000005"][head.index("Note")]
     assert "accepted after a physical check: label sighted: Windows 10 Pro (by Ann Verifier" in (
         accepted
@@ -334,7 +339,7 @@ def test_walk_marks_survive_a_crash_and_reach_a_headless_export(tmp_path: Path) 
     rows_md = _md_eligible(md)
     head = rows_md[0]
     by_serial = {r[head.index("Serial")]: r for r in rows_md[2:]}
-    assert by_serial["5CG0000001"][head.index("Check")] == "☑ label sighted"
+    assert by_serial["5CG0000001"][head.index("Check")] == "☑ present; ☐ label not confirmed"
     note = by_serial["5CG0000005"][head.index("Note")]
     assert "OEM invoice 4471" in note and "after an edit" not in note  # accepted, not edited
     assert "## Edits that made devices eligible" not in md
@@ -437,7 +442,7 @@ def test_the_pdf_is_written_without_a_unicode_font(
     text = "\n".join(
         p.extract_text() for p in PdfReader(tmp_path / "oem-fleet.checklist.pdf").pages
     )
-    assert "Zürich ? Ltd" in text and "[ ] label sighted" in text
+    assert "Zürich ? Ltd" in text and "[ ] presence not" in text
     assert all(d["serial_number"] in text for d in _eligible(src))
 
 
@@ -484,4 +489,63 @@ async def test_the_verifier_is_asked_once_then_every_mark_carries_the_name(
         await pilot.press("c")  # no second question
         await pilot.pause()
         assert not isinstance(app.screen, PromptScreen)
-        assert inv.field(row, "sighted").startswith("label sighted by Bo Checker, ")
+        assert inv.field(row, "sighted").startswith("present by Bo Checker, ")
+
+
+async def test_a_scan_is_a_device_present_and_its_label_is_told_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scan mode at 80x24: a scan marks a device present, nothing more; one entry after it
+    tells the label (Enter: as expected, x: none, d: differs and what it says); scanning the
+    next device at once leaves the label unconfirmed. The packet prints each fact apart."""
+    from coa_audit.tui.screens import ScanScreen
+
+    src = oem_copy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    present_only, expected, missing, differs = [d["serial_number"] for d in _eligible(src)][:4]
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        inv = app.session.inventory
+        row = {inv.field(r, "serial_number"): r for r in range(len(inv))}
+        await pilot.press("b")
+        await pilot.pause()
+        await pilot.press("ctrl+u", *"Ann Verifier", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ScanScreen)
+        # a scanner's burst: two codes one after the other, no label told for the first
+        await pilot.press(*present_only, "enter", *expected, "enter", "enter")
+        await pilot.press(*missing, "enter", "x", "enter")
+        await pilot.press(*differs, "enter", "d", "enter", *"Windows 10 Home", "enter")
+        await pilot.pause()
+        band = str(app.screen.query_one("#scan-band").render())
+        assert "label differs: Windows 10 Home" in band
+        await pilot.press("escape")
+        await pilot.pause()
+        audit = app.session.audit
+        assert audit.status(row[present_only]) == "eligible"
+        assert audit.status(row[expected]) == "eligible"
+        assert audit.status(row[missing]) == "blocked"
+        assert "LABEL_MISSING" in {f.code for f in audit.findings(row[missing])}
+        assert audit.status(row[differs]) == "review"
+        assert "LABEL_DIFFERS" in {f.code for f in audit.findings(row[differs])}
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press(*"Contoso Ltd")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    md = (tmp_path / "oem-fleet.checklist.md").read_text()
+    assert "label sighted" not in md and "key read from firmware" not in md
+    rows = _md_eligible(md)
+    head = rows[0]
+    by_serial = {r[head.index("Serial")]: r for r in rows[2:]}
+    check, who = head.index("Check"), head.index("Verified by")
+    assert by_serial[present_only][check] == "☑ present (scanned); ☐ label not confirmed"
+    assert by_serial[expected][check] == "☑ present (scanned); ☑ label as expected"
+    assert re.fullmatch(
+        r"present: Ann Verifier, 20\S+ \S+; label: Ann Verifier, 20\S+ \S+",
+        by_serial[expected][who],
+    )
+    assert missing not in by_serial and differs not in by_serial
+    excluded = md.split("## Excluded devices")[1].split("\n## ")[0]
+    assert "No label on the device" in excluded and "Label differs from the register" in excluded

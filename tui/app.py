@@ -80,7 +80,7 @@ MONO_STYLES = {
 
 _VERIFIER_QUESTION = (
     "Who is checking the devices? Your name goes on every mark made in this session "
-    "(sighted, accepted, taken out)."
+    "(present, label, accepted, taken out)."
 )
 
 
@@ -139,7 +139,7 @@ class MainScreen(Screen[None]):
         Binding("v", "toggle_keys", "Show/mask keys", show=False, id="main.toggle_keys"),
         Binding("m", "mapping", "Columns", show=False, id="main.mapping"),
         Binding("I", "about", "File, policy and notices", show=False, id="main.about"),
-        Binding("c", "sighted", "Checked", id="main.sighted"),
+        Binding("c", "sighted", "Present", id="main.sighted"),
         Binding("b", "scan", "Scan", id="main.scan"),
         Binding("a", "accept", "Accept after check", show=False, id="main.accept"),
         Binding("x", "take_out", "Take out of order", show=False, id="main.take_out"),
@@ -585,7 +585,7 @@ class MainScreen(Screen[None]):
     def action_sighted(self) -> None:
         rows = self._targets()
         if rows:
-            self._with_verifier(lambda: self._walked(self.session.sight(rows), "marked checked"))
+            self._with_verifier(lambda: self._walked(self.session.sight(rows), "marked present"))
 
     def action_accept(self) -> None:
         rows = self._targets()
@@ -712,7 +712,14 @@ class MainScreen(Screen[None]):
         inv, audit = self.audit.inv, self.audit
 
         def mark(row: int) -> tuple[str, str, str]:
-            self.session.sight([row])
+            self.session.sight([row], scanned=True)
+            return told(row)
+
+        def confirm(row: int, outcome: str, says: str) -> tuple[str, str, str]:
+            self.session.confirm_label([row], outcome, says)
+            return told(row)
+
+        def told(row: int) -> tuple[str, str, str]:
             level = Status(audit.status_level(row))
             about = ", ".join(
                 v
@@ -742,9 +749,9 @@ class MainScreen(Screen[None]):
                 if pos is not None:
                     self.grid.move_to(pos, self.grid.cursor_col)
             flagged = [r for r in results if r.outcome in ("unknown", "duplicate")]
-            checked = sum(1 for r in results if r.outcome == "sighted")
+            present = sum(1 for r in results if r.outcome == "sighted")
             self.notify(
-                f"Scan: {checked} device(s) checked, {len(flagged)} code(s) flagged.", timeout=6
+                f"Scan: {present} device(s) present, {len(flagged)} code(s) flagged.", timeout=6
             )
             self.after_change()
             if flagged:
@@ -758,7 +765,7 @@ class MainScreen(Screen[None]):
                     text.append(f"{safe_text(r.code)}: {what}\n")
                 self.app.push_screen(DetailScreen(text))
 
-        screen = ScanScreen(self.session.code_index(), mark)
+        screen = ScanScreen(self.session.code_index(), mark, confirm)
         screen.feed_early(self._scan_early or [])
         self._scan_screen, self._scan_early = screen, None
         await self.app.push_screen(screen, done)

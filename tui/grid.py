@@ -51,6 +51,7 @@ DISPLAY_ORDER = (
     "location",
     "notes",
     "sighted",  # the walk's columns (session): marks, by whom and when
+    "label",
     "attested",
     "removed",
 )

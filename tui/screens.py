@@ -572,13 +572,23 @@ class ScanScreen(Screen[list[ScanResult]]):
         self,
         lookup: Callable[[str], list[int]],
         mark: Callable[[int], tuple[str, str, str]],
+        confirm: Callable[[int, str, str], tuple[str, str, str]] | None = None,
     ) -> None:
-        """``lookup`` gives the rows a code names; ``mark`` marks a row checked and returns
-        (status word, tone, one line about the device)."""
+        """``lookup`` gives the rows a code names; ``mark`` marks a row present and returns
+        (status word, tone, one line about the device); ``confirm`` records what the label of
+        a row says ("as expected", "differs" with its words, "missing") and returns the same.
+
+        A scan says a device is on the floor, nothing more. Right after it, one entry tells
+        what its label shows: Enter alone (as expected), ``d`` Enter then the label's words
+        (differs), ``x`` Enter (no label). A scanner's burst is always a whole code and
+        Enter, so scanning the next device simply leaves the label unconfirmed."""
         super().__init__()
-        self.lookup, self.mark = lookup, mark
+        self.lookup, self.mark, self.confirm = lookup, mark, confirm
         self.results: list[ScanResult] = []
         self.seen: set[int] = set()
+        self.pending: int | None = None  # the device just scanned, its label not yet told
+        self.asking: int | None = None  # the device whose label's words are being typed
+        self.labels = 0  # labels confirmed in this scan
         self._early: list[tuple[str, str | None]] = []  # keys typed before the box existed
 
     def compose(self) -> ComposeResult:
@@ -633,11 +643,39 @@ class ScanScreen(Screen[list[ScanResult]]):
         text.append("\n\n" + safe_text(detail), style="not bold")
         band.update(text)
 
+    def _label(self, row: int, outcome: str, says: str = "") -> None:
+        assert self.confirm is not None
+        word, tone, about = self.confirm(row, outcome, says)
+        self.labels += 1
+        told = f"label {outcome}" + (f": {says}" if says else "")
+        self._band(word, f"{told} - {about}", tone)
+        self.pending = self.asking = None
+        self._log()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         code = " ".join(event.value.split())  # the box was emptied when Enter came
+        if self.asking is not None:  # the words of a label that differs
+            if code:
+                self._label(self.asking, "differs", code)
+            else:
+                self.asking = None
+                self._band("label not told", "nothing typed: the label is not confirmed", "muted")
+            return
+        if self.pending is not None and self.confirm is not None:
+            if not code:
+                self._label(self.pending, "as expected")
+                return
+            if code.lower() == "x":
+                self._label(self.pending, "missing")
+                return
+            if code.lower() == "d":
+                self.asking = self.pending
+                self._band("label differs", "type what the label says, then Enter", "warning")
+                return
         if not code:
             return
+        self.pending = None
         rows = self.lookup(code)
         if not rows:
             result = ScanResult(code, "unknown")
@@ -655,11 +693,21 @@ class ScanScreen(Screen[list[ScanResult]]):
             self.seen.add(row)
             word, tone, about = self.mark(row)
             result = ScanResult(code, "again" if again else "sighted", (row,))
-            self._band(word, ("scanned before: " if again else "") + about, tone)
+            ask = ""
+            if self.confirm is not None:
+                self.pending = row
+                ask = "\nLabel? Enter: as expected | d Enter: differs | x Enter: no label"
+            self._band(word, ("scanned before: " if again else "") + about + ask, tone)
         self.results.append(result)
+        self._log()
+
+    def _log(self) -> None:
         flagged = [r for r in self.results if r.outcome in ("unknown", "duplicate")]
         done = sum(1 for r in self.results if r.outcome == "sighted")
-        log = Text(f"{done} device(s) checked in this scan", style="bold")
+        log = Text(
+            f"{done} device(s) present, {self.labels} label(s) confirmed in this scan",
+            style="bold",
+        )
         if flagged:
             log.append(f"; {len(flagged)} code(s) flagged:", style="bold")
             for r in flagged[-8:]:
