@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, BinaryIO, NoReturn
@@ -440,7 +440,6 @@ def export(
     show_keys: ShowKeysOpt = False,
 ) -> None:
     """Write the corrected inventory, the audit report and the certification checklist."""
-    import getpass
 
     from coa_audit.core.policy import load_policy
     from coa_audit.core.text import safe_text
@@ -516,7 +515,7 @@ def export(
                     paper="Letter" if paper.lower() == "letter" else "A4",
                     json_report=json_report,
                     checklist_by=checklist_by,
-                    edited_by=_user(getpass.getuser),
+                    edited_by="",  # never the login name: the packet says "the user"
                     worklist=statuses,
                     worklist_by=worklist_by,
                     side_by_side=True,
@@ -530,13 +529,6 @@ def export(
         session.close()
         for w in written:
             typer.echo(f"wrote {w.path} ({w.what}, {w.path.stat().st_size} bytes)", err=True)
-
-
-def _user(get: Callable[[], str]) -> str:
-    try:
-        return get()
-    except (OSError, KeyError):  # no user name (a container without /etc/passwd entry)
-        return ""
 
 
 @app.command("collect-script", epilog=EXIT_CODES_HELP)

@@ -60,13 +60,20 @@ class History:
         return self.audit.update(row, col, old)
 
     def apply(
-        self, row: int, col: int, value: str, origin: str = "screen", group: int = 0
+        self,
+        row: int,
+        col: int,
+        value: str,
+        origin: str = "screen",
+        group: int = 0,
+        when: float | None = None,
     ) -> Edit | None:
-        """Set one cell. Returns the edit, or None when the value did not change."""
+        """Set one cell. Returns the edit, or None when the value did not change. ``when``:
+        the time the edit was made, when that was earlier (a restored edit keeps its own)."""
         old = self.inv.value(row, col)
         if old == value:
             return None
-        edit = Edit(row, col, old, value, origin, time.time(), group)
+        edit = Edit(row, col, old, value, origin, when or time.time(), group)
         self._set(row, col, value)
         self.undo_stack.append(edit)
         self.redo_stack.clear()

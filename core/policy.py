@@ -11,6 +11,7 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +44,17 @@ def default_policy_text() -> str:
     return (
         resources.files("coa_audit.core").joinpath("data/policy.toml").read_text(encoding="utf-8")
     )
+
+
+@lru_cache(maxsize=1)
+def builtin_sha256() -> str:
+    """SHA-256 of the shipped policy file, as installed."""
+    return hashlib.sha256(
+        resources.files("coa_audit.core").joinpath("data/policy.toml").read_bytes()
+    ).hexdigest()
+
+
+_BUILTIN_VERSION = str(tomllib.loads(default_policy_text())["policy"].get("version", ""))
 
 
 def _alnum(text: str) -> str:
@@ -139,6 +151,20 @@ class Policy:
     @property
     def name(self) -> str:
         return str(self.data.get("policy", {}).get("name", "policy"))
+
+    @property
+    def version(self) -> str:
+        return str(self.data.get("policy", {}).get("version", ""))
+
+    @property
+    def provenance(self) -> str:
+        """The policy as a packet names it: its version and SHA-256 always, the built-in one
+        included (a policy file: its own SHA-256 and the built-in text it was merged over)."""
+        builtin = f"built-in policy version {_BUILTIN_VERSION} (SHA-256 {builtin_sha256()})"
+        if self.source == "built-in":
+            return builtin[0].upper() + builtin[1:]
+        version = f", version {self.version}" if self.version != _BUILTIN_VERSION else ""
+        return f"{self.source}{version} (SHA-256 {self.source_sha256}), merged over the {builtin}"
 
     def rate(self, parsed: ParsedEdition) -> Rating:
         """The verdict and its reason for one parsed edition under this target/agreement."""

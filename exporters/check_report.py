@@ -14,6 +14,7 @@ import orjson
 from coa_audit.core.audit import Audit, Finding
 from coa_audit.core.codes import code_info
 from coa_audit.core.model import WALK_FIELDS, Inventory
+from coa_audit.core.policy import builtin_sha256
 from coa_audit.core.status import PROBLEM_LEVELS, STATUSES
 from coa_audit.core.text import safe_field, safe_text
 from coa_audit.exporters.safety import neutralise_csv, shown, shown_column
@@ -128,6 +129,8 @@ def _head(audit: Audit) -> dict[str, Any]:
                 "agreement": audit.policy.agreement,
                 "source": audit.policy.source,
                 **({"sha256": audit.policy.source_sha256} if audit.policy.source_sha256 else {}),
+                "version": audit.policy.version,
+                "builtin_sha256": builtin_sha256(),
             },
             "mapping": {f: inv.headers[c] for f, c in inv.mapping.items() if f not in WALK_FIELDS},
             "summary": audit.summary().as_dict(),

@@ -55,8 +55,9 @@ REMOVED_HEADERS = ("Row", "Asset tag", "Serial", "Reason (by, when)")
 STATEMENT = (
     "What is certified: the customer named above, not this tool, certifies that each device "
     "in the table of eligible devices is licensed for a qualifying operating system, shown "
-    "by the evidence listed for it. This checklist accompanies the customer's signed "
-    "verification form for upgrade installation services; the form and this checklist go "
+    "by the evidence listed for it. This checklist accompanies the customer's signed form "
+    '"Microsoft Customer License Verification for Upgrade Installation Services for Microsoft '
+    'Windows Operating System Software by Third Parties"; the form and this checklist go '
     "together to the OEM or LSP doing the imaging. Devices in the table of excluded devices "
     "are not certified and must not receive the Volume Licensing image until the reason "
     "given is resolved."
@@ -160,16 +161,13 @@ def _provenance(audit: Audit) -> list[tuple[str, str]]:
     mapping = "; ".join(
         f"{f}: {inv.headers[c]}" for f, c in inv.mapping.items() if not inv.is_derived(c)
     )
-    policy = (
-        "built-in" if pol.source == "built-in" else f"{pol.source} (SHA-256 {pol.source_sha256})"
-    )
     return [
         ("Source file", Path(src.path).name),
         ("Source SHA-256", src.sha256),
         ("Sheet", src.sheet or "(the file has one table)"),
         ("Header row", str(src.header_row)),
         ("Column mapping", mapping or "(none)"),
-        ("Policy", policy),
+        ("Policy", pol.provenance),
         ("Target and agreement", f"{pol.target_label}; {pol.agreement} agreement"),
         ("Tool", _tool_version()),
         ("Generated", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),

@@ -97,7 +97,7 @@ def write_audit_report(
         ("Source SHA-256", src.sha256),
         ("Sheet", src.sheet or ""),
         ("Header row", src.header_row),
-        ("Policy", f"{audit.policy.name} ({audit.policy.source})"),
+        ("Policy", f"{audit.policy.name}: {audit.policy.provenance}"),
         ("Target", f"{audit.policy.target} - {audit.policy.target_label}"),
         ("Agreement", audit.policy.agreement),
         ("Generated", generated.isoformat(timespec="seconds")),

@@ -138,6 +138,7 @@ class Session:
             "old": edit.old,
             "new": edit.new,
             "origin": edit.origin,
+            "time": edit.time,  # when the edit was made (a restore keeps it)
             **({"g": edit.group} if edit.group else {}),
         }
 
@@ -359,7 +360,9 @@ class Session:
                 row, col = where
                 if op.group and op.group not in groups:
                     groups[op.group] = history.new_group()
-                edit = history.apply(row, col, op.new, "journal", groups.get(op.group, 0))
+                edit = history.apply(
+                    row, col, op.new, "journal", groups.get(op.group, 0), when=op.time or None
+                )
                 if edit is None:
                     continue
                 edits[op.id] = edit

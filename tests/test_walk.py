@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from coa_audit.core.policy import builtin_sha256
 from coa_audit.tui.app import CoaAuditApp
 from tests.conftest import oem_copy, run_cli, settle
 
@@ -79,7 +80,9 @@ def test_the_packet_holds_everything_a_signer_needs(tmp_path: Path) -> None:
         flat = re.sub(r"\s+", " ", text)
         for needle in (
             "not this tool, certifies",  # the statement: the customer certifies
-            "signed verification form",
+            # the form the packet accompanies, by its title
+            "Microsoft Customer License Verification for Upgrade Installation Services for "
+            "Microsoft Windows Operating System Software by Third Parties",
             "Customer's authorised signatory",
             "Dana Signer",
             "CIO",
@@ -92,7 +95,8 @@ def test_the_packet_holds_everything_a_signer_needs(tmp_path: Path) -> None:
             "PO-4471",
             "oem-fleet.xlsx",
             sha,
-            "built-in",
+            # the policy with its version and SHA-256, built in as it is here
+            f"Built-in policy version 2026.12 (SHA-256 {builtin_sha256()})",
             "coa-audit ",
         ):
             assert needle in flat, needle
@@ -549,3 +553,45 @@ async def test_a_scan_is_a_device_present_and_its_label_is_told_apart(
     assert missing not in by_serial and differs not in by_serial
     excluded = md.split("## Excluded devices")[1].split("\n## ")[0]
     assert "No label on the device" in excluded and "Label differs from the register" in excluded
+
+
+def test_a_restored_edit_keeps_its_time_and_never_names_the_login(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Provenance that is true: an edit journaled on one day and exported after a restore on
+    another carries the day it was made; the person is never the machine's login name."""
+    import datetime as dt
+    import getpass
+    import json
+
+    from coa_audit.session.session import open_session
+
+    src = oem_copy(tmp_path)
+    session = open_session(src)
+    session.start_journal()
+    inv = session.inventory
+    row = next(r for r in range(len(inv)) if inv.field(r, "serial_number") == "5CG0000004")
+    session.apply(row, inv.headers.index("COA Edition"), "Windows 10 Pro")
+    assert session.journal is not None
+    session.journal.close()  # the app died: nothing exported
+    # the edit was made a day before the restore: its journal line says so
+    made = (
+        json.loads(
+            next(x for x in session.journal.path.read_text().splitlines() if '"apply"' in x)
+        )["time"]
+        - 86_400
+    )
+    lines = [
+        json.dumps({**json.loads(x), "time": made}) if '"apply"' in x else x
+        for x in session.journal.path.read_text().splitlines()
+    ]
+    session.journal.path.write_text("\n".join(lines) + "\n")
+    res = run_cli("export", src, "--resume", "--checklist", "md")
+    assert res.code == 0, res.stderr
+    md = (tmp_path / "oem-fleet.checklist.md").read_text().replace("\\", "")
+    assert "## Edits that made devices eligible (1)" in md, (res.stderr, md[-1500:])
+    edits = md.split("## Edits that made devices eligible (1)")[1].split("\n## ")[0]
+    stamp = dt.datetime.fromtimestamp(made).strftime("%Y-%m-%d %H:%M")
+    assert f"'' -> 'Windows 10 Pro', by the user, {stamp}" in edits
+    login = getpass.getuser()
+    assert f"by {login}," not in edits

@@ -1188,7 +1188,7 @@ class CoaAuditApp(App[None]):
 
         try:
             request.header = check_header(request.header, session.policy)
-            request.edited_by = session.verifier or _user()
+            request.edited_by = session.verifier  # the name given, never the login name
             written = export_all(
                 session.audit,
                 session.changes(),
