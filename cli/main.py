@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, BinaryIO, NoReturn
+from typing import Annotated, Any, BinaryIO, NoReturn
 
 import typer
 
@@ -192,6 +192,13 @@ EvidenceOpt = Annotated[
         help="A file (or folder of files) of firmware evidence collected from the PCs (coa-audit collect-script, Export-Csv, wmic, Intune...), merged by serial number, else host name. Repeatable.",
     ),
 ]
+WalkOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--walk",
+        help="A walk file an export wrote (NAME.walk.csv): its marks (present, label, accepted, taken out) and scanned codes are put back on their devices first.",
+    ),
+]
 MappingOpt = Annotated[
     Path | None,
     typer.Option(
@@ -220,6 +227,7 @@ def check(
     map_: MapOpt = None,
     mapping: MappingOpt = None,
     evidence: EvidenceOpt = None,
+    walk: WalkOpt = None,
     format_: Annotated[Format, typer.Option("--format", help="text, json or csv.")] = Format.text,
     fail_on: Annotated[
         FailOn,
@@ -250,6 +258,7 @@ def check(
             evidence=evidence or (),
             progress=_progress(),
         )
+        _load_walk(session, walk)
         audit = session.audit
 
         def write(out: BinaryIO) -> None:
@@ -437,6 +446,7 @@ def export(
     map_: MapOpt = None,
     mapping: MappingOpt = None,
     evidence: EvidenceOpt = None,
+    walk: WalkOpt = None,
     show_keys: ShowKeysOpt = False,
 ) -> None:
     """Write the corrected inventory, the audit report and the certification checklist."""
@@ -487,6 +497,7 @@ def export(
             progress=_progress(),
         )
         inv = session.inventory
+        _load_walk(session, walk)
         if resume:
             pending, log = session.pending()
             if log.skipped:
@@ -664,6 +675,7 @@ def tui(
     map_: MapOpt = None,
     mapping: MappingOpt = None,
     evidence: EvidenceOpt = None,
+    walk: WalkOpt = None,
 ) -> None:
     """Open the full-screen auditor on an inventory."""
     with _guard(signals=False):
@@ -684,9 +696,18 @@ def tui(
             maps=map_ or (),
             mapping_file=mapping,
             evidence=evidence or (),
+            walk=walk,
         )
         if error:
             _fail(*error)
+
+
+def _load_walk(session: Any, walk: Path | None) -> None:
+    """Put a walk file's marks back (``--walk``); say on stderr what found no device."""
+    if walk is None:
+        return
+    for line in session.load_walk(walk):
+        typer.echo(f"warning: {line}", err=True)
 
 
 def main() -> None:

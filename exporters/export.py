@@ -26,6 +26,7 @@ from coa_audit.exporters.corrected import corrected_path, write_corrected
 from coa_audit.exporters.formats import CHECKLIST_FORMATS, CHECKLISTS, INPUT_FORMATS
 from coa_audit.exporters.report_xlsx import write_audit_report
 from coa_audit.exporters.side_by_side import Job, run_jobs
+from coa_audit.exporters.walk_file import walk_csv
 from coa_audit.exporters.worklist import group_field, write_worklist
 
 __all__ = [
@@ -241,6 +242,17 @@ def _export(
             if out.key in req.checklist:
                 cost = {"xlsx": 7.0, "md": 1.7, "pdf": 16.0}.get(out.key, 2.0) + 1.6
                 job(cost * share, lambda step, i=index, k=out.key: checklist(i, k, step))
+
+    walk = walk_csv(audit, list(scans))
+    if walk is not None:  # the walk outlives the export: a file of its own, beside the rest
+
+        def walk_file(step: Callable[[str], Tick | None]) -> list[Written]:
+            path = out_dir / f"{stem}.walk.csv"
+            step("walk")
+            write_bytes_atomic(path, walk)
+            return [Written(path, "the walk (load it again with --walk)")]
+
+        job(0.1, walk_file)
 
     results: dict[int, list[Written]] = {}
 

@@ -244,6 +244,58 @@ class Session:
         what = f"differs: {says}" if outcome == "differs" else outcome
         return self.apply_many([(r, col, f"{what} (by {stamp})") for r in rows])
 
+    def load_walk(self, path: str | Path) -> list[str]:
+        """Put the marks of a walk file (``exporters.walk_file``) back on their devices, as
+        one step, journaled: each device found by its serial number, else asset tag, else
+        host name (by row number only when the line names none of them). A mark the device
+        already holds stays as it is; scanned codes join the packet's list. Returns one line
+        for each mark that found no device or several (never placed elsewhere)."""
+        from coa_audit.exporters.walk_file import WALK_MARKS
+        from coa_audit.importers.collection import serial_key
+        from coa_audit.importers.walk_file import read_walk
+
+        walk = read_walk(Path(path))
+        inv = self.inventory
+        lookup = self.code_index()
+        hosts: dict[str, list[int]] = {}
+        host_col = inv.mapping.get("hostname")
+        if host_col is not None:
+            for r, v in enumerate(inv.column_values(host_col)):
+                if key := serial_key(v):
+                    hosts.setdefault(key, []).append(r)
+        cells: list[tuple[int, int, str]] = []
+        missed: list[str] = []
+        for m in walk.marks:
+            rows: list[int] = []
+            for value, find in (
+                (m.serial_number, lookup),
+                (m.asset_tag, lookup),
+                (m.hostname, lambda v: hosts.get(serial_key(v), [])),
+            ):
+                if value and not rows:
+                    rows = find(value)
+            if not (m.serial_number or m.asset_tag or m.hostname) and m.row.isdigit():
+                found = inv.row_of(int(m.row))
+                rows = [found] if found is not None else []
+            who = m.serial_number or m.asset_tag or m.hostname or f"row {m.row}"
+            if len(rows) != 1:
+                what = "no device" if not rows else f"{len(rows)} devices"
+                missed.append(
+                    f"walk line {m.line}: {who!r} names {what}; its {m.mark} mark is not placed"
+                )
+                continue
+            col = inv.mapping[WALK_MARKS[m.mark]]
+            if inv.value(rows[0], col) != m.value:
+                cells.append((rows[0], col, m.value))
+        if cells:
+            self.apply_many(cells, origin="walk file")
+        new_scans = [s for s in walk.scans if s not in self.scan_flags]
+        for code, outcome, by in new_scans:
+            self.scan_flags.append((code, outcome, by))
+        if new_scans:
+            self._write([{"t": "scan", "code": c, "outcome": o, "by": b} for c, o, b in new_scans])
+        return missed
+
     def attest(self, rows: Sequence[int], reason: str) -> list[Edit]:
         """Accept REVIEW devices after a physical check, with a reason (one step). Blocked
         and eligible devices are refused: a blocked one needs a data fix."""

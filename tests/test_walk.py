@@ -595,3 +595,104 @@ def test_a_restored_edit_keeps_its_time_and_never_names_the_login(
     assert f"'' -> 'Windows 10 Pro', by the user, {stamp}" in edits
     login = getpass.getuser()
     assert f"by {login}," not in edits
+
+
+async def test_the_walk_outlives_the_export_and_comes_back_with_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Walk ten devices in scan mode at 80x24 (labels as expected, one that differs, one
+    missing, an unknown and a repeated scan), export, quit; then, with no journal, export
+    again from the walk file alone: the two packets carry the same marks, times and names."""
+    from coa_audit.tui.screens import ScanScreen
+
+    src = oem_copy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    serials = [d["serial_number"] for d in _eligible(src)][:10]
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        await pilot.press("ctrl+u", *"Ann Verifier", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ScanScreen)
+        for serial in serials[:7]:
+            await pilot.press(*serial, "enter", "enter")  # the label as expected
+        await pilot.press(*serials[7], "enter", "d", "enter", *"Windows 10 Home", "enter")
+        await pilot.press(*serials[8], "enter", "x", "enter")
+        await pilot.press(*serials[9], "enter")  # present, the label not told
+        await pilot.press(*"NOPE-404", "enter", *serials[0], "enter")  # unknown, repeated
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("escape")  # the list of flagged codes
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press(*"Contoso Ltd")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    walk = tmp_path / "oem-fleet.walk.csv"
+    assert walk.exists()
+    first = (tmp_path / "oem-fleet.checklist.md").read_text()
+    text = walk.read_text(encoding="utf-8-sig")
+    assert text.count("\nmark,") == 10 + 9  # ten present, nine labels told
+    assert "scan," in text and "NOPE-404" in text
+    # a second technician, another machine: no journal, only the walk file
+    monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(tmp_path / "other-state"))
+    again = tmp_path / "again"
+    res = run_cli(
+        "export",
+        src,
+        "--walk",
+        walk,
+        "--out-dir",
+        again,
+        "--customer",
+        "Contoso Ltd",
+        "--checklist",
+        "md",
+    )
+    assert res.code == 0, res.stderr
+    second = (again / "oem-fleet.checklist.md").read_text()
+
+    def marks(md: str) -> dict[str, tuple[str, str]]:
+        rows = _md_eligible(md)
+        head = rows[0]
+        body = [r + [""] * (len(head) - len(r)) for r in rows[2:]]  # empty last cells
+        return {
+            r[head.index("Serial")]: (r[head.index("Check")], r[head.index("Verified by")])
+            for r in body
+        }
+
+    assert marks(first) == marks(second)
+    assert marks(first)[serials[0]][0] == "☑ present (scanned); ☑ label as expected"
+    assert marks(first)[serials[9]][0] == "☑ present (scanned); ☐ label not confirmed"
+    for md in (first, second):
+        excluded = md.split("## Excluded devices")[1].split("\n## ")[0]
+        assert serials[7] in excluded and serials[8] in excluded
+        assert "'NOPE-404' matched no device (scanned by Ann Verifier" in md
+    # check reads the walk too: the missing label blocks, the differing one is a review
+    doc = run_cli("check", src, "--walk", walk, "--format", "json", "--fail-on", "never").json()
+    status = {d["serial_number"]: d["status"] for d in doc["devices"]}
+    assert (status[serials[7]], status[serials[8]], status[serials[0]]) == (
+        "review",
+        "blocked",
+        "eligible",
+    )
+
+
+def test_a_walk_file_changed_by_hand_or_naming_no_device_says_so(tmp_path: Path) -> None:
+    src = oem_copy(tmp_path)
+    bad = tmp_path / "bad.walk.csv"
+    bad.write_text("serial,mark\n1,2\n")
+    res = run_cli("check", src, "--walk", bad)
+    assert res.code == 2 and "not a walk file" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    stray = tmp_path / "stray.walk.csv"
+    stray.write_text(
+        "kind,row,serial_number,asset_tag,hostname,mark,value,by\n"
+        'mark,3,NO-SUCH-SERIAL,,,present,"present by Ann, 2026-12-04 10:00",\n'
+    )
+    res = run_cli("check", src, "--walk", stray, "--fail-on", "never")
+    assert res.code == 0
+    assert "walk line 2: 'NO-SUCH-SERIAL' names no device" in res.stderr

@@ -843,6 +843,7 @@ class CoaAuditApp(App[None]):
         maps: Sequence[str] = (),
         mapping_file: str | Path | None = None,
         evidence: Sequence[str | Path] = (),
+        walk: str | Path | None = None,
     ) -> None:
         # 16 colours: the terminal's own ANSI colours, sent as they are (converted to RGB
         # and back they land on the wrong ones: review red, blocked magenta)
@@ -858,6 +859,8 @@ class CoaAuditApp(App[None]):
             mapping_file=mapping_file,
             evidence=tuple(evidence),
         )
+        self.walk = Path(walk) if walk is not None else None  # a walk file to put back
+        self.walk_missed: list[str] = []
         self.session: Session | None = None
         self.main: MainScreen | None = None
         self._journal_warned = False
@@ -920,6 +923,8 @@ class CoaAuditApp(App[None]):
     def load(self) -> None:
         try:
             session = open_session(self.path, progress=self._progress, **self.options)  # type: ignore[arg-type]
+            if self.walk is not None:
+                self.walk_missed = session.load_walk(self.walk)
         except LoadCancelled:
             self.post_message(self.Failed(None))
             return
@@ -952,6 +957,15 @@ class CoaAuditApp(App[None]):
         self.check_journal()
         self._warn_other_editors(log)
         self.load_special_cells()
+        if self.walk is not None:
+            placed = len(msg.session.changes())
+            missed = "; ".join(self.walk_missed[:3]) + (" ..." if len(self.walk_missed) > 3 else "")
+            self.notify(
+                f"Walk {self.walk.name}: {placed} mark(s) put back"
+                + (f"; {len(self.walk_missed)} not placed: {missed}" if self.walk_missed else "."),
+                severity="warning" if self.walk_missed else "information",
+                timeout=10,
+            )
         if pending:
             self._offer_restore(pending[0], log)
         elif not self.options["maps"] and not self.options["mapping_file"]:
