@@ -780,14 +780,18 @@ def write_pdf(
         pad, base = 0.8, 3.0  # text inset and baseline within a line
 
         def headings() -> float:
+            """The heading row, each heading whole (wrapped, never cut: "Manufacturer")."""
             y = pdf.get_y()
             pdf.set_font(family, "B", 7)
+            parts = [wrap_lines(h, w, 3) for h, w in zip(headers, widths, strict=True)]
+            height = line_h * max(len(p) for p in parts) + 1
             pdf.set_fill_color(225, 232, 240)
-            pdf.rect(left, y, edges[-1] - left, line_h + 1, style="DF")
-            for h, x, w in zip(headers, edges[:-1], widths, strict=True):
-                pdf.text(x + pad, y + base + 0.5, fit(h, w))
+            pdf.rect(left, y, edges[-1] - left, height, style="DF")
+            for lines, x in zip(parts, edges[:-1], strict=True):
+                for k, line in enumerate(lines):
+                    pdf.text(x + pad, y + base + 0.5 + k * line_h, line)
             pdf.set_font(family, size=7)
-            return y + line_h + 1
+            return y + height
 
         def close_block(top: float, y: float) -> None:
             """The vertical rules of the rows drawn on this page."""
@@ -826,12 +830,13 @@ def write_pdf(
         pdf.ln(4)
 
     heads = cl.eligible_headers
-    weights = {"Row": 7, "Asset tag": 14, "Serial": 16, "Manufacturer": 10, "Model": 12}
-    weights |= {"Evidence": 27, "Edition on the evidence": 16, "Edition as read": 15}
+    weights = {"Row": 7, "Asset tag": 14, "Serial": 16, "Manufacturer": 12, "Model": 12}
+    weights |= {"Evidence": 25, "Edition on the evidence": 16, "Edition as read": 15}
     weights |= {"Target image": 11, "Check": 17, "Verified by": 13, "Note": 14}
     # what the signer certifies is never cut short: these wrap instead
-    never_cut = ("Row", "Asset tag", "Serial", "Evidence", "Edition on the evidence")
-    never_cut += ("Edition as read", "Check")
+    # (an identifier, the evidence, an edition, the target: an OEM must tell 10 from 11)
+    never_cut = ("Row", "Asset tag", "Serial", "Manufacturer", "Model", "Evidence")
+    never_cut += ("Edition on the evidence", "Edition as read", "Target image", "Check")
     table(
         "Eligible devices",
         heads,

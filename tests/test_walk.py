@@ -696,3 +696,38 @@ def test_a_walk_file_changed_by_hand_or_naming_no_device_says_so(tmp_path: Path)
     res = run_cli("check", src, "--walk", stray, "--fail-on", "never")
     assert res.code == 0
     assert "walk line 2: 'NO-SUCH-SERIAL' names no device" in res.stderr
+
+
+def test_the_pdf_never_cuts_a_target_an_edition_or_an_identifier(tmp_path: Path) -> None:
+    """An OEM must tell Windows 10 from 11: every target image, edition, model and serial
+    of an eligible device is in the PDF whole (wrapped, never cut), headings too."""
+    from pypdf import PdfReader
+
+    from tests.conftest import device, write_csv
+
+    targets = [
+        "Windows 11 Enterprise LTSC 2024",
+        "Windows 10 Enterprise LTSC 2021",
+        "Windows 11 Enterprise 24H2",
+        "Windows 10 Enterprise 22H2",
+    ]
+    rows = [
+        device(
+            i + 1,
+            Target_Image=t,
+            Licensed_Product="Windows 11 Enterprise",
+            Model="EliteBook 840 G9 Notebook PC",
+            Serial_Number=f"5CG{i:07d}XYZLONG",
+        )
+        for i, t in enumerate(targets)
+    ]
+    src = write_csv(tmp_path / "targets.csv", rows)
+    assert run_cli("export", src, "--checklist", "pdf").code == 0
+    pages = PdfReader(tmp_path / "targets.checklist.pdf").pages
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in pages))
+    for t in targets:
+        assert t in text, t
+    assert "EliteBook 840 G9 Notebook PC" in text and "Manufacturer" in text
+    squeezed = text.replace(" ", "")  # a word longer than its column wraps inside itself
+    assert all(f"5CG{i:07d}XYZLONG" in squeezed for i in range(len(targets)))
+    assert "Windows 1…" not in text and "Windows …" not in text
