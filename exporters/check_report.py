@@ -181,7 +181,9 @@ def report_text(audit: Audit, width: int = 80) -> str:
         f"({safe_text(audit.policy.source)})\n\n"
     )
     w(f"devices {s.devices}   eligible {s.eligible}   review {s.review}   blocked {s.blocked}")
-    w(f"   not PCs {s.out_of_scope}\n" if s.out_of_scope else "\n")
+    not_pc = s.out_of_scope - s.removed  # devices taken out of the order are not "not PCs"
+    w(f"   not PCs {not_pc}" if not_pc else "")
+    w(f"   taken out {s.removed}\n" if s.removed else "\n")
     if s.findings:
         w("\nfindings by code\n")
         for code, count in sorted(s.findings.items(), key=lambda kv: (-kv[1], kv[0])):

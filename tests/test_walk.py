@@ -731,3 +731,20 @@ def test_the_pdf_never_cuts_a_target_an_edition_or_an_identifier(tmp_path: Path)
     squeezed = text.replace(" ", "")  # a word longer than its column wraps inside itself
     assert all(f"5CG{i:07d}XYZLONG" in squeezed for i in range(len(targets)))
     assert "Windows 1…" not in text and "Windows …" not in text
+
+
+def test_taken_out_is_counted_as_taken_out_never_as_not_a_pc(tmp_path: Path) -> None:
+    from tests.conftest import device, write_csv
+
+    src = write_csv(tmp_path / "out.csv", [device(1), device(2), device(3)])
+    walk = tmp_path / "out.walk.csv"
+    walk.write_text(
+        "kind,row,serial_number,asset_tag,hostname,mark,value,by\n"
+        'mark,2,5CG0000001,,,taken out,"leaves with Berlin (by Ann, 2026-12-04 10:00)",\n'
+    )
+    res = run_cli("check", src, "--walk", walk, "--fail-on", "never")
+    assert res.code == 0, res.stderr
+    assert "taken out 1" in res.stdout and "not PCs" not in res.stdout
+    doc = run_cli("check", src, "--walk", walk, "--format", "json", "--fail-on", "never").json()
+    assert doc["summary"]["taken_out_of_order"] == 1
+    assert doc["devices"][0]["status"] == "out-of-scope"

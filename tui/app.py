@@ -231,10 +231,11 @@ class MainScreen(Screen[None]):
         keys = "  keys shown" if grid.reveal_keys else ""
         edits = self.session.edit_count
         words = (
-            ("devices", "eligible", "review", "blocked", "edits", "filter: ", "non-PC"),
-            ("devices", "eligible", "review", "blocked", "edits", "filter: ", "nonPC"),
-            ("dev", "ok", "rev", "blk", "ed", "f:", "nonPC"),
+            ("devices", "eligible", "review", "blocked", "edits", "filter: ", "non-PC", "out"),
+            ("devices", "eligible", "review", "blocked", "edits", "filter: ", "nonPC", "out"),
+            ("dev", "ok", "rev", "blk", "ed", "f:", "nonPC", "out"),
         )
+        not_pc = s.out_of_scope - s.removed  # taken out of the order is not "not a PC"
         # the long words when they fit (two spaces apart, then one), short ones on a narrow
         # terminal
         for w, gap in ((words[0], "  "), (words[1], " "), (words[2], "  ")):
@@ -247,8 +248,11 @@ class MainScreen(Screen[None]):
             text.append(gap)
             text.append(f"{s.blocked} {w[3]}", style=self.tone("error"))
             text.append(gap)
-            if s.out_of_scope:
-                text.append(f"{s.out_of_scope} {w[6]}", style=self.tone("muted"))
+            if not_pc:
+                text.append(f"{not_pc} {w[6]}", style=self.tone("muted"))
+                text.append(gap)
+            if s.removed:
+                text.append(f"{s.removed} {w[7]}", style=self.tone("muted"))
                 text.append(gap)
             text.append(f"{edits} {w[4]}{gap}{w[5]}{grid.filter}{sort}")
             text.append(keys, style="bold")
