@@ -748,3 +748,37 @@ def test_taken_out_is_counted_as_taken_out_never_as_not_a_pc(tmp_path: Path) -> 
     doc = run_cli("check", src, "--walk", walk, "--format", "json", "--fail-on", "never").json()
     assert doc["summary"]["taken_out_of_order"] == 1
     assert doc["devices"][0]["status"] == "out-of-scope"
+
+
+async def test_the_name_prompt_never_takes_a_scan_and_is_asked_once_per_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scanner's burst right after b lands in the name prompt: a device's code is refused
+    as a name; the name given is remembered, so the next session opens scan mode at once."""
+    from coa_audit.tui.screens import PromptScreen, ScanScreen
+
+    src = oem_copy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"5CG0000001", "enter")  # the scanner, not the technician
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        assert "not a name" in str(app.screen.query_one("#prompt-question").render())
+        assert app.session.verifier == ""
+        await pilot.press(*"Ann Verifier", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ScanScreen)
+        assert app.session.verifier == "Ann Verifier"
+    again = CoaAuditApp(src)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await settle(again, pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(again.screen, ScanScreen)  # no question this time
+        assert again.session.verifier == "Ann Verifier"

@@ -37,7 +37,12 @@ from coa_audit.exporters.formats import INPUT_FORMATS
 from coa_audit.session.journal import JournalLog, SessionLog
 from coa_audit.session.mappings import mapping_overrides, save_mapping, saved_mapping_for
 from coa_audit.session.session import Restored, Session, open_session
-from coa_audit.session.state import load_user_profile, save_user_profile
+from coa_audit.session.state import (
+    load_user_profile,
+    load_verifier,
+    save_user_profile,
+    save_verifier,
+)
 from coa_audit.tui.grid import COLLECTION_FILTERS, FILTERS, TERMINAL_CSS, Grid
 from coa_audit.tui.screens import (
     BusyScreen,
@@ -92,15 +97,6 @@ def _colours() -> str | None:
     from rich.console import Console
 
     return Console(file=io.StringIO(), force_terminal=True).color_system
-
-
-def _user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return ""
 
 
 class LoadCancelled(Exception):
@@ -572,10 +568,20 @@ class MainScreen(Screen[None]):
     async def _ask_verifier(self, then: Callable[[], Awaitable[None] | None]) -> None:
         """The verifier's name, then ``then``: the name screen is gone (popped and awaited)
         before anything else opens, so no key lands on a closing screen."""
-        name = await self.app.push_screen_wait(PromptScreen(_VERIFIER_QUESTION, _user()))
-        if not name:
-            return
+        question = _VERIFIER_QUESTION
+        while True:
+            name = await self.app.push_screen_wait(PromptScreen(question, ""))
+            if not name:
+                return
+            if not self.session.code_index()(name):
+                break
+            # a scanner's burst reached the prompt: a device's code is no one's name
+            question = (
+                f"{safe_text(name)!r} is a device's serial number or asset tag, not a name. "
+                + _VERIFIER_QUESTION
+            )
         self.session.verifier = name
+        save_verifier(name)
         result = then()
         if result is not None:
             await result
@@ -955,6 +961,7 @@ class CoaAuditApp(App[None]):
 
     def on_coa_audit_app_loaded(self, msg: Loaded) -> None:
         self.session = msg.session
+        msg.session.verifier = msg.session.verifier or load_verifier()  # asked once per folder
         self.main = MainScreen(msg.session)
         self.switch_screen(self.main)
         pending, log = msg.session.pending()
