@@ -453,7 +453,7 @@ def export(
 
     from coa_audit.core.policy import load_policy
     from coa_audit.core.text import safe_text
-    from coa_audit.exporters.checklist import check_header
+    from coa_audit.exporters.checklist import check_header, licences_warning
     from coa_audit.exporters.export import ExportRequest, export_all, load_profile
     from coa_audit.exporters.safety import keys_shown
     from coa_audit.exporters.worklist import parse_statuses
@@ -540,6 +540,8 @@ def export(
         session.close()
         for w in written:
             typer.echo(f"wrote {w.path} ({w.what}, {w.path.stat().st_size} bytes)", err=True)
+        if formats and (too_many := licences_warning(session.audit, header)):
+            typer.echo(too_many, err=True)
 
 
 @app.command("collect-script", epilog=EXIT_CODES_HELP)

@@ -174,6 +174,19 @@ def _provenance(audit: Audit) -> list[tuple[str, str]]:
     ]
 
 
+def licences_warning(audit: Audit, header: dict[str, str]) -> str:
+    """The warning when more devices are eligible than upgrade licences were purchased (the
+    packet prints it; the command and the screen say it too), or ""."""
+    bought = header.get("licences", "")
+    eligible = audit.summary().eligible  # the licences cover the whole order
+    if not bought.isdigit() or eligible <= int(bought):
+        return ""
+    return (
+        f"WARNING: {eligible} devices are eligible but {bought} upgrade licences were "
+        "purchased: image no more devices than there are licences, or buy more."
+    )
+
+
 def _checks(f: Callable[[int, str], str], row: int) -> tuple[str, str]:
     """(what was checked on site, by whom and when): three facts kept apart, each printed
     only when it happened. A device present (scanned or marked) is not a label seen; a label
@@ -267,12 +280,9 @@ def build_checklist(
             f"{cf.rows} rows)."
             for cf in inv.collection.files
         ]
-    fleet = count[0] if rows is None else audit.summary().eligible  # licences cover the order
-    if full["licences"] and fleet > int(full["licences"]):
-        out.warnings.append(
-            f"WARNING: {fleet} devices are eligible but {full['licences']} upgrade licences "
-            "were purchased: image no more devices than there are licences, or buy more."
-        )
+    too_many = licences_warning(audit, full)
+    if too_many:
+        out.warnings.append(too_many)
     if not inv.evidence_mapped:
         out.warnings.append(NO_EVIDENCE_NOTICE)
     # eligible now, not before, through a change of the file's own data (an acceptance

@@ -782,3 +782,16 @@ async def test_the_name_prompt_never_takes_a_scan_and_is_asked_once_per_folder(
         await pilot.pause()
         assert isinstance(again.screen, ScanScreen)  # no question this time
         assert again.session.verifier == "Ann Verifier"
+
+
+def test_more_eligible_devices_than_licences_is_said_by_the_command_too(tmp_path: Path) -> None:
+    from tests.conftest import device, write_csv
+
+    src = write_csv(tmp_path / "lic.csv", [device(1), device(2), device(3)])
+    res = run_cli("export", src, "--licences", "2", "--checklist", "md")
+    assert res.code == 0, res.stderr
+    warning = "WARNING: 3 devices are eligible but 2 upgrade licences were purchased"
+    assert warning in res.stderr
+    assert warning in (tmp_path / "lic.checklist.md").read_text()
+    quiet = run_cli("export", src, "--licences", "3", "--checklist", "md")
+    assert quiet.code == 0 and "WARNING" not in quiet.stderr

@@ -31,7 +31,7 @@ from coa_audit.core.errors import CoaError
 from coa_audit.core.history import Edit
 from coa_audit.core.status import Status
 from coa_audit.core.text import safe_text
-from coa_audit.exporters.checklist import PROFILE_FIELDS, check_header
+from coa_audit.exporters.checklist import PROFILE_FIELDS, check_header, licences_warning
 from coa_audit.exporters.export import Cancelled, ExportRequest, Written, export_all
 from coa_audit.exporters.formats import INPUT_FORMATS
 from coa_audit.session.journal import JournalLog, SessionLog
@@ -1232,15 +1232,9 @@ class CoaAuditApp(App[None]):
             )
             return
         save_user_profile(request.header, PROFILE_FIELDS, Path(session.inventory.source.path).name)
-        licences = request.header.get("licences")
-        eligible = session.audit.summary().eligible
-        if licences and eligible > int(licences):
-            self.notify(
-                f"{eligible} devices are eligible but {licences} upgrade licences were "
-                "purchased: the packet says so.",
-                severity="warning",
-                timeout=12,
-            )
+        too_many = licences_warning(session.audit, request.header)  # the packet's own words
+        if too_many:
+            self.notify(too_many, severity="warning", timeout=12)
         self.post_message(self.Exported(written, None, edits))
 
     def on_coa_audit_app_exported(self, msg: Exported) -> None:
