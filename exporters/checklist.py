@@ -174,6 +174,45 @@ def _provenance(audit: Audit) -> list[tuple[str, str]]:
     ]
 
 
+def _edits_that_made_eligible(
+    audit: Audit,
+    changes: Sequence[Edit],
+    baseline: bytes | None,
+    levels: bytes | memoryview,
+) -> list[tuple[int, Edit, str]]:
+    """(device, edit, why) for every device eligible now but not at ``baseline`` through
+    an edit of the file's own data: its own edits, and edits of another row whose old
+    serial, key or asset tag it shared (the duplicate that edit ended)."""
+    if baseline is None:
+        return []
+    inv = audit.inv
+    newly = {r for r in range(len(inv)) if levels[r] == 0 and baseline[r] != 0}
+    if not newly:
+        return []
+    ids = {
+        inv.mapping[f]: f for f in ("serial_number", "coa_key", "asset_tag") if f in inv.mapping
+    }
+    norm = audit.rules.norm_id
+    holders: dict[tuple[str, str], list[int]] = {}
+    for r in newly:
+        for fname in ids.values():
+            if value := norm(fname, inv.field(r, fname)):
+                holders.setdefault((fname, value), []).append(r)
+    out: list[tuple[int, Edit, str]] = []
+    for e in changes:
+        if e.col >= inv.source_width:
+            continue
+        if e.row in newly:
+            out.append((e.row, e, ""))
+        fname = ids.get(e.col)
+        if fname is not None and (old := norm(fname, e.old)):
+            for r in holders.get((fname, old), []):
+                if r != e.row:
+                    why = f" (this ended row {inv.row_numbers[r]}'s duplicate)"
+                    out.append((r, e, why))
+    return out
+
+
 def licences_warning(audit: Audit, header: dict[str, str]) -> str:
     """The warning when more devices are eligible than upgrade licences were purchased (the
     packet prints it; the command and the screen say it too), or ""."""
@@ -286,18 +325,14 @@ def build_checklist(
     if not inv.evidence_mapped:
         out.warnings.append(NO_EVIDENCE_NOTICE)
     # eligible now, not before, through a change of the file's own data (an acceptance
-    # after a physical check is printed as such, not as an edit)
-    made = (
-        {
-            e.row
-            for e in changes
-            if e.col < inv.source_width and levels[e.row] == 0 and baseline[e.row] != 0
-        }
-        if baseline is not None
-        else set()
-    )
+    # after a physical check is printed as such, not as an edit): the device's own edit, or
+    # one on another row that cleared what held it back (a serial fixed on row 8 that ended
+    # row 7's duplicate)
+    causes = _edits_that_made_eligible(audit, changes, baseline, levels)
+    made = {r for r, _e, _why in causes}
     if rows is not None:
         made &= set(selected)  # this part's devices only
+        causes = [c for c in causes if c[0] in made]
     image = "target_image" in inv.mapping
     out.eligible_headers = (
         "Row",
@@ -364,15 +399,21 @@ def build_checklist(
         what = "matched no device" if outcome == "unknown" else "matched several devices"
         out.scans.append(f"{code!r} {what} (scanned by {by})")
     key_col = inv.mapping.get("coa_key")
-    for e in changes:
-        if e.row not in made or e.col >= inv.source_width:
+    whys: dict[int, list[str]] = {}  # each edit once, with every duplicate it ended
+    for _row, e, why in causes:
+        whys.setdefault(id(e), []).append(why)
+    listed: set[int] = set()
+    for _row, e, _why in causes:
+        if id(e) in listed:
             continue
+        listed.add(id(e))
+        why = "".join(w for w in whys[id(e)] if w)
         old, new = (mask_key(v) if e.col == key_col and v else v for v in (e.old, e.new))
         who = "corrections file" if e.origin == "corrections" else (edited_by or "the user")
         when = dt.datetime.fromtimestamp(e.time).strftime("%Y-%m-%d %H:%M") if e.time else ""
         out.edits.append(
             f"Row {inv.row_numbers[e.row]} ({f(e.row, 'serial_number') or 'no serial'}), "
-            f"{inv.headers[e.col]}: {old!r} -> {new!r}, by {who}, {when}"
+            f"{inv.headers[e.col]}: {old!r} -> {new!r}, by {who}, {when}{why}"
         )
     return out
 

@@ -795,3 +795,24 @@ def test_more_eligible_devices_than_licences_is_said_by_the_command_too(tmp_path
     assert warning in (tmp_path / "lic.checklist.md").read_text()
     quiet = run_cli("export", src, "--licences", "3", "--checklist", "md")
     assert quiet.code == 0 and "WARNING" not in quiet.stderr
+
+
+def test_an_edit_on_one_row_that_made_another_eligible_is_listed(tmp_path: Path) -> None:
+    """A serial fixed on one row ends another row's duplicate: the packet lists that edit
+    among the edits that made devices eligible, naming the row it cleared."""
+    from tests.conftest import device, write_csv
+
+    rows = [device(1), device(2, Serial_Number="5CG0000001"), device(3)]
+    src = write_csv(tmp_path / "dup.csv", rows)
+    fixes = tmp_path / "fixes.csv"
+    fixes.write_text("row,field,value\n3,serial_number,5CG0000002\n")
+    res = run_cli("export", src, "--corrections", fixes, "--checklist", "md")
+    assert res.code == 0, res.stderr
+    md = (tmp_path / "dup.checklist.md").read_text().replace("\\", "")
+    edits = md.split("## Edits that made devices eligible (1)")[1].split("\n## ")[0]
+    assert "Row 3 (5CG0000002), Serial Number: '5CG0000001' -> '5CG0000002'" in edits
+    assert "(this ended row 2's duplicate)" in edits
+    eligible = _md_eligible(md)
+    head = eligible[0]
+    notes = {r[head.index("Serial")]: r for r in eligible[2:]}
+    assert "eligible after an edit" in " ".join(notes["5CG0000001"])
