@@ -816,3 +816,32 @@ def test_an_edit_on_one_row_that_made_another_eligible_is_listed(tmp_path: Path)
     head = eligible[0]
     notes = {r[head.index("Serial")]: r for r in eligible[2:]}
     assert "eligible after an edit" in " ".join(notes["5CG0000001"])
+
+
+async def test_the_grid_names_an_acceptance_and_a_removal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On screen a device accepted after a physical check reads "accepted", not a plain
+    "ok", and one taken out of the order "taken out", not "not PC"."""
+    src = oem_copy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        session = app.session
+        session.verifier = "Ann Verifier"
+        inv = session.inventory
+        rows = {inv.field(r, "serial_number"): r for r in range(len(inv))}
+        session.attest([rows["5CG0000005"]], "OEM invoice 4471")
+        session.take_out([rows["5CG0000001"]], "leaves with Berlin")
+        app.main.after_change()
+        for serial in ("5CG0000005", "5CG0000001"):
+            await pilot.press("slash", *serial, "enter")
+            await pilot.pause()
+        screen = app.export_screenshot()
+        await pilot.press("slash", *"5CG0000005", "enter")
+        await pilot.pause()
+        screen += app.export_screenshot()
+    text = re.sub(r"<[^>]+>", "", screen).replace("&#160;", " ")
+    # the grid's status column, then the asset tag column beside it
+    assert re.search(r"accepted\s+AT-", text) and re.search(r"taken out\s+AT-", text)

@@ -55,7 +55,7 @@ DISPLAY_ORDER = (
     "attested",
     "removed",
 )
-STATUS_WIDTH = 8
+STATUS_WIDTH = 9  # "taken out"
 
 
 @dataclass(frozen=True)
@@ -406,6 +406,17 @@ class Grid(ScrollView, can_focus=True):
         partial = name in ("grid--cursor-row", "grid--edited", "grid--rownum", "grid--status-ok")
         return self.get_component_rich_style(name, partial=partial)
 
+    def _status_label(self, row: int, level: int) -> str:
+        """The status as the grid shows it; the walk's own outcomes by their names: a device
+        accepted after a physical check is "accepted", one taken out of the order "taken
+        out" (never "ok" or "not PC")."""
+        if self.audit.inv.edits and level in (Status.ELIGIBLE, Status.OUT_OF_SCOPE):
+            if level == Status.ELIGIBLE and self.audit.attested(row):
+                return "accepted"
+            if level == Status.OUT_OF_SCOPE and self.audit.removed(row):
+                return "taken out"
+        return Status(level).label
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         scroll_x, scroll_y = self.scroll_offset
@@ -460,7 +471,7 @@ class Grid(ScrollView, can_focus=True):
                 else row_style + self._style("grid--rownum"),
             ),
             Segment(
-                Status(level).label.ljust(STATUS_WIDTH) + " ",
+                self._status_label(row, level).ljust(STATUS_WIDTH) + " ",
                 row_style + self._style("grid--status-ok") if level == 0 else row_style,
             ),
         ]
