@@ -635,12 +635,14 @@ class ScanScreen(Screen[list[ScanResult]]):
             box.insert_text_at_cursor(character or "")
         return True
 
-    def _band(self, headline: str, detail: str, tone: str) -> None:
+    def _band(self, headline: str, detail: str, tone: str, ask: str = "") -> None:
         band = self.query_one("#scan-band", Static)
         for t in ("success", "warning", "error", "muted"):
             band.set_class(t == tone, f"-{t}")
         text = Text(" ".join(headline.upper()), style="bold", justify="center")
-        text.append("\n\n" + safe_text(detail), style="not bold")
+        text.append("\n\n" + safe_text(detail), style="not bold")  # the file's words: plain
+        if ask:
+            text.append("\n" + ask, style="bold")
         band.update(text)
 
     def _label(self, row: int, outcome: str, says: str = "") -> None:
@@ -696,8 +698,8 @@ class ScanScreen(Screen[list[ScanResult]]):
             ask = ""
             if self.confirm is not None:
                 self.pending = row
-                ask = "\nLabel? Enter: as expected | d Enter: differs | x Enter: no label"
-            self._band(word, ("scanned before: " if again else "") + about + ask, tone)
+                ask = "Label? Enter: as expected | d Enter: differs | x Enter: no label"
+            self._band(word, ("scanned before: " if again else "") + about, tone, ask)
         self.results.append(result)
         self._log()
 
