@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -52,6 +53,15 @@ EVIDENCE_WORDS = (
 def _eligible(src: Path) -> list[dict]:
     doc = run_cli("check", src, "--format", "json", "--fail-on", "never").json()
     return [d for d in doc["devices"] if d["status"] == "eligible"]
+
+
+async def _export_on_screen(app: CoaAuditApp, pilot: Any, customer: str) -> None:
+    """ctrl+s, the customer's name in the first field, ctrl+s again: every output written."""
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    await pilot.press(*customer)
+    await pilot.press("ctrl+s")
+    await settle(app, pilot)
 
 
 def _md_eligible(md: str) -> list[list[str]]:
@@ -295,11 +305,7 @@ async def test_the_walk_on_screen_fills_the_checklist(
         assert not any(inv.value(r, col) == "recheck label" for r in shown)
         assert inv.field(row, "attested")  # the undo took the bulk step only
         # export: the checklist shows the walk
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press(*"Contoso Ltd")
-        await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await _export_on_screen(app, pilot, "Contoso Ltd")
     md = (tmp_path / "oem-fleet.checklist.md").read_text()
     rows = _md_eligible(md)
     head = rows[0]
@@ -533,11 +539,7 @@ async def test_a_scan_is_a_device_present_and_its_label_is_told_apart(
         assert "LABEL_MISSING" in {f.code for f in audit.findings(row[missing])}
         assert audit.status(row[differs]) == "review"
         assert "LABEL_DIFFERS" in {f.code for f in audit.findings(row[differs])}
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press(*"Contoso Ltd")
-        await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await _export_on_screen(app, pilot, "Contoso Ltd")
     md = (tmp_path / "oem-fleet.checklist.md").read_text()
     assert "label sighted" not in md and "key read from firmware" not in md
     rows = _md_eligible(md)
@@ -626,11 +628,7 @@ async def test_the_walk_outlives_the_export_and_comes_back_with_walk(
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("escape")  # the list of flagged codes
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press(*"Contoso Ltd")
-        await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await _export_on_screen(app, pilot, "Contoso Ltd")
     walk = tmp_path / "oem-fleet.walk.csv"
     assert walk.exists()
     first = (tmp_path / "oem-fleet.checklist.md").read_text()
