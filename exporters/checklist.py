@@ -189,9 +189,7 @@ def _edits_that_made_eligible(
     newly = {r for r in range(len(inv)) if levels[r] == 0 and baseline[r] != 0}
     if not newly:
         return []
-    ids = {
-        inv.mapping[f]: f for f in ("serial_number", "coa_key", "asset_tag") if f in inv.mapping
-    }
+    ids = {inv.mapping[f]: f for f in ("serial_number", "coa_key", "asset_tag") if f in inv.mapping}
     norm = audit.rules.norm_id
     holders: dict[tuple[str, str], list[int]] = {}
     for r in newly:
