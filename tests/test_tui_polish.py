@@ -131,3 +131,29 @@ async def test_export_dialog_marks_remembered_details_and_has_its_own_keys(
         box.value = True
         await pilot.pause()
         assert "X" in str(box.render()) and "X" not in off  # on and off differ without colour
+
+
+async def test_a_half_scrolled_column_shows_its_value_from_the_start(tmp_path: Path) -> None:
+    """After a horizontal scroll the leftmost, half-hidden column shows the start of each
+    value ("Windows 11 E…", never "0 Enterprise"), like its heading, and an edit's star."""
+    from coa_audit.tui.grid import STATUS_WIDTH
+
+    src = write_csv(tmp_path / "scroll.csv", [device(1), device(2)])
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        grid = app.main.grid
+        inv = app.session.inventory
+        ci = next(i for i, c in enumerate(grid.columns) if c.field == "target_image")
+        col = grid.columns[ci]
+        app.session.apply(0, col.index, "Windows 11 Enterprise LTSC 2024")
+        start = sum(c.width + 1 for c in grid.columns[:ci])
+        grid.scroll_to(start + 3, 0, animate=False, immediate=True)
+        await pilot.pause()
+        row = grid.render_line(1)  # the first device, under the heading
+        text = "".join(seg.text for seg in row)
+        left = grid._left + STATUS_WIDTH + 1  # selection mark, row number, status
+        visible = text[left : left + col.width - 3]  # what is left of the column in view
+        assert visible.startswith("Windows"), text
+        assert visible.rstrip().endswith("*"), text  # the edit's star still shows
+        assert inv.value(0, col.index) == "Windows 11 Enterprise LTSC 2024"

@@ -70,6 +70,8 @@ def _cell(text: str, width: int, marker: str = "") -> str:
     """``text`` in ``width`` cells; a ``marker`` (the edit star) always shows at its end."""
     text = safe_text(text)
     room = width - len(marker)
+    if room <= 0:  # a sliver of a column: the star wins it
+        return marker[:width].ljust(width)
     if len(text) > room:
         text = text[: room - 1] + "…"
     return (text + marker).ljust(width)
@@ -477,12 +479,18 @@ class Grid(ScrollView, can_focus=True):
         ]
         right = []
         edits = inv.edits
+        start = 0
         for ci, col in enumerate(self.columns):
             value = inv.value(row, col.index)
             if value and not self.reveal_keys:  # keys masked wherever they sit
                 value = mask_key(value) if col.field == "coa_key" else mask_keys(value)
             edited = bool(edits) and (row, col.index) in edits
-            text = _cell(value, col.width, "*" if edited else "")
+            hidden = scroll_x - start  # a column half scrolled off shows its value from the
+            if 0 < hidden < col.width:  # start where it comes into view (and its "*")
+                text = " " * hidden + _cell(value, col.width - hidden, "*" if edited else "")
+            else:
+                text = _cell(value, col.width, "*" if edited else "")
+            start += col.width + 1
             style = row_style + edited_style if edited else row_style
             if on_cursor and ci == self.cursor_col:
                 style = style + cursor_style
