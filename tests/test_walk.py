@@ -843,3 +843,36 @@ async def test_the_grid_names_an_acceptance_and_a_removal(
     text = re.sub(r"<[^>]+>", "", screen).replace("&#160;", " ")
     # the grid's status column, then the asset tag column beside it
     assert re.search(r"accepted\s+AT-", text) and re.search(r"taken out\s+AT-", text)
+
+
+async def test_scan_feedback_says_why_names_both_rows_and_flags_a_repeat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 80x24: a blocked device's band gives the reason and the action; a serial on two
+    rows names both rows; a device scanned twice is flagged; the recent scans are listed."""
+    from coa_audit.core.codes import code_info
+    from coa_audit.tui.screens import ScanScreen
+
+    src = oem_copy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.session.verifier = "Ann Verifier"
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, ScanScreen)
+        await pilot.press(*"5CG0000002", "enter")  # blocked: no licence evidence
+        await pilot.pause()
+        band = str(app.screen.query_one("#scan-band").render())
+        assert "B L O C K E D" in band
+        assert code_info("COA_MISSING").title in band
+        await pilot.press(*"5CG0000099", "enter")  # one serial on rows 16 and 17
+        await pilot.pause()
+        band = str(app.screen.query_one("#scan-band").render())
+        assert "rows 16, 17" in band
+        await pilot.press(*"5CG0000002", "enter")  # again
+        await pilot.pause()
+        log = str(app.screen.query_one("#scan-log").render())
+        assert "5CG0000002: SCANNED AGAIN" in log and "5CG0000099: on rows 16, 17" in log
+        assert "2 code(s) flagged" in log

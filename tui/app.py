@@ -26,6 +26,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, Static
 
 from coa_audit.core.audit import Audit
+from coa_audit.core.codes import code_info
 from coa_audit.core.editions import suggestions
 from coa_audit.core.errors import CoaError
 from coa_audit.core.history import Edit
@@ -741,6 +742,11 @@ class MainScreen(Screen[None]):
                 )
                 if v
             )
+            if level in (Status.REVIEW, Status.BLOCKED):  # why, and what to do, at arm's length
+                first = next(iter(audit.findings(row)), None)
+                if first is not None:
+                    info = code_info(first.code)
+                    about += f"\n{info.title}: {info.action}"
             return level.word, level.tone, about
 
         def done(results: list[ScanResult] | None) -> None:
@@ -776,6 +782,7 @@ class MainScreen(Screen[None]):
                 self.app.push_screen(DetailScreen(text))
 
         screen = ScanScreen(self.session.code_index(), mark, confirm)
+        screen.row_names = lambda rows: [str(inv.row_numbers[r]) for r in rows]
         screen.feed_early(self._scan_early or [])
         self._scan_screen, self._scan_early = screen, None
         await self.app.push_screen(screen, done)

@@ -559,7 +559,7 @@ class ScanScreen(Screen[list[ScanResult]]):
     ScanScreen { layout: vertical; background: $surface; }
     ScanScreen #scan-title { height: 1; background: $panel; text-style: bold; padding: 0 1; }
     ScanScreen #scan-input { margin: 1 1 0 1; }
-    ScanScreen #scan-band { height: 7; margin: 1 1; content-align: center middle;
+    ScanScreen #scan-band { height: 9; margin: 1 1; content-align: center middle;
                             text-align: center; text-style: bold; border: heavy $panel; }
     ScanScreen #scan-band.-success { background: $success 40%; border: heavy $success; }
     ScanScreen #scan-band.-warning { background: $warning 40%; border: heavy $warning; }
@@ -584,6 +584,9 @@ class ScanScreen(Screen[list[ScanResult]]):
         Enter, so scanning the next device simply leaves the label unconfirmed."""
         super().__init__()
         self.lookup, self.mark, self.confirm = lookup, mark, confirm
+        self.row_names: Callable[[Sequence[int]], list[str]] = lambda rows: [
+            str(r) for r in rows
+        ]  # spreadsheet row numbers of inventory rows (set by the app)
         self.results: list[ScanResult] = []
         self.seen: set[int] = set()
         self.pending: int | None = None  # the device just scanned, its label not yet told
@@ -640,7 +643,8 @@ class ScanScreen(Screen[list[ScanResult]]):
         for t in ("success", "warning", "error", "muted"):
             band.set_class(t == tone, f"-{t}")
         text = Text(" ".join(headline.upper()), style="bold", justify="center")
-        text.append("\n\n" + safe_text(detail), style="not bold")  # the file's words: plain
+        # the file's words as plain text, one line of the band per line of the detail
+        text.append("\n\n" + "\n".join(map(safe_text, detail.split("\n"))), style="not bold")
         if ask:
             text.append("\n" + ask, style="bold")
         band.update(text)
@@ -686,7 +690,8 @@ class ScanScreen(Screen[list[ScanResult]]):
             result = ScanResult(code, "duplicate", tuple(rows))
             self._band(
                 "several devices",
-                f"{code!r} is on {len(rows)} rows: check which device this is",
+                f"{code!r} is on rows {', '.join(self.row_names(rows))}: check which device "
+                "this is",
                 "error",
             )
         else:
@@ -704,17 +709,17 @@ class ScanScreen(Screen[list[ScanResult]]):
         self._log()
 
     def _log(self) -> None:
-        flagged = [r for r in self.results if r.outcome in ("unknown", "duplicate")]
+        flagged = [r for r in self.results if r.outcome in ("unknown", "duplicate", "again")]
         done = sum(1 for r in self.results if r.outcome == "sighted")
         log = Text(
-            f"{done} device(s) present, {self.labels} label(s) confirmed in this scan",
+            f"{done} device(s) present, {self.labels} label(s) confirmed, "
+            f"{len(flagged)} code(s) flagged in this scan. Recent scans:",
             style="bold",
         )
-        if flagged:
-            log.append(f"; {len(flagged)} code(s) flagged:", style="bold")
-            for r in flagged[-8:]:
-                what = "no device" if r.outcome == "unknown" else f"{len(r.rows)} devices"
-                log.append(f"\n  {safe_text(r.code)}: {what}")
+        words = {"sighted": "present", "again": "SCANNED AGAIN", "unknown": "NO DEVICE"}
+        for r in self.results[-6:][::-1]:  # the latest first
+            what = words.get(r.outcome) or "on rows " + ", ".join(self.row_names(r.rows))
+            log.append(f"\n  {safe_text(r.code)}: {what}")
         self.query_one("#scan-log", Static).update(log)
 
     def action_leave(self) -> None:
