@@ -28,16 +28,20 @@ EXIT_OUTPUT = OutputError.exit_code  # 4
 EXIT_INTERNAL = CoaError.exit_code  # 70: anything that is not a CoaError is a bug
 EXIT_INTERRUPTED = 130
 
-EXIT_CODES_HELP = (
-    "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on; "
+_EXIT_REST = (
     "2 usage or configuration error; 3 input file unreadable; 4 output could not be written; "
     "70 internal error (a bug: please report it); 130 interrupted (Ctrl-C, SIGTERM, SIGHUP)."
 )
+# `check` alone takes --fail-on: only its help speaks of it
+CHECK_EXIT_HELP = (
+    "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on; " + _EXIT_REST
+)
+EXIT_CODES_HELP = "Exit codes: 0 done; " + _EXIT_REST
 
 app = typer.Typer(
     name="coa-audit",
     help="Audit fleet inventories for qualifying Windows base licences (COA, GML, OA3) before "
-    "a Volume Licensing imaging order.\n\n" + EXIT_CODES_HELP,
+    "a Volume Licensing imaging order.\n\n" + CHECK_EXIT_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -217,7 +221,7 @@ ShowKeysOpt = Annotated[
 ]
 
 
-@app.command(epilog=EXIT_CODES_HELP)
+@app.command(epilog=CHECK_EXIT_HELP)
 def check(
     file: FileArg,
     sheet: SheetOpt = None,
@@ -604,18 +608,26 @@ def policy_show(
             }
             sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
             return
-        combos = [k for k in rows[0] if "/" in k] if rows else []
+        # a target/agreement pair the tool refuses (Education under commercial) has no column
+        combos = [
+            k for k in (rows[0] if rows else {}) if "/" in k and k != "windows-education/commercial"
+        ]
         short = {"qualifies": "yes", "review": "review", "not-qualifying": "no"}
-        typer.echo(f"policy: {pol.name} ({pol.source})")
+        typer.echo(f"policy: {pol.name}: {pol.provenance}")
         typer.echo(f"active: {pol.target} / {pol.agreement}")
         typer.echo("")
-        heads = [
-            c.replace("windows-", "").replace("commercial", "com").replace("academic", "acad")
-            for c in combos
-        ]
-        typer.echo(f"{'edition':<26}" + "".join(f"{h:>12}" for h in heads))
+        words = {"windows-": "", "enterprise": "ent", "education": "edu", "commercial": "com"}
+        words["academic"] = "acad"
+        heads = []
+        for c in combos:
+            for long, brief in words.items():
+                c = c.replace(long, brief)
+            heads.append(c)
+        width = max((len(h) for h in heads), default=8) + 2  # columns never run together
+        typer.echo(f"{'edition':<26}" + "".join(f"{h:>{width}}" for h in heads))
         for row in rows:
-            typer.echo(f"{row['edition']:<26}" + "".join(f"{short[row[c]]:>12}" for c in combos))
+            cells = "".join(f"{short[row[c]]:>{width}}" for c in combos)
+            typer.echo(f"{row['edition']:<26}{cells}")
         typer.echo("")
         typer.echo(
             f"generic keys: {len(pol.generic_keys)}   placeholder serials: "

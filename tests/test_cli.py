@@ -175,7 +175,7 @@ def test_map_override_and_columns(tmp_path: Path) -> None:
 
 def test_policy_show_and_init(tmp_path: Path) -> None:
     res = run_cli("policy", "show")
-    assert res.code == 0 and "home" in res.stdout and "enterprise/com" in res.stdout
+    assert res.code == 0 and "home" in res.stdout and "ent/com" in res.stdout
     doc = json.loads(run_cli("policy", "show", "--format", "json").stdout)
     home = next(e for e in doc["editions"] if e["edition"] == "home")
     assert home["windows-enterprise/commercial"] == "not-qualifying"
@@ -273,3 +273,21 @@ def test_a_bug_raising_valueerror_is_an_internal_error_not_a_usage_error(
     monkeypatch.setattr(session, "open_session", boom)
     res = run_cli("check", write_csv(tmp_path / "i.csv", [device(1)]))
     assert res.code == 70 and "internal error" in res.stderr
+
+
+def test_policy_show_fits_80_columns_and_lists_only_pairs_that_run() -> None:
+    res = run_cli("policy", "show")
+    assert res.code == 0
+    lines = res.stdout.splitlines()
+    head = next(line for line in lines if line.startswith("edition"))
+    assert "edu/com" not in head and "edu/acad" in head  # Education under commercial is refused
+    table = lines[lines.index(head) : lines.index(head) + 10]
+    assert all(len(line) <= 80 for line in table)
+    assert all("  " in line[26:] for line in table[1:])  # columns never run together
+    assert "SHA-256" in res.stdout
+
+
+def test_only_check_speaks_of_fail_on_in_its_help() -> None:
+    assert "--fail-on" in run_cli("check", "--help").stdout
+    for command in ("export", "tui", "sample"):
+        assert "fail-on" not in run_cli(command, "--help").stdout, command
