@@ -6,7 +6,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["as_written", "fold", "fold_words", "safe_field", "safe_text"]
+__all__ = ["as_written", "fold", "fold_words", "plural", "safe_field", "safe_text"]
 
 # C0 controls (tab and newline included: a cell is one line), DEL, C1 controls, the
 # bidirectional marks, overrides and isolates that can reorder what a reader sees, line and
@@ -76,3 +76,8 @@ def as_written(text: str, words: list[str] | tuple[str, ...]) -> list[str]:
     for raw in _RAW_WORDS.findall(text):
         written.setdefault(fold(raw), raw)
     return [written.get(w, w) for w in words]
+
+
+def plural(count: int, word: str, words: str = "") -> str:
+    """ "1 device", "2 devices" (``words`` for an irregular plural)."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"

@@ -875,4 +875,4 @@ async def test_scan_feedback_says_why_names_both_rows_and_flags_a_repeat(
         await pilot.pause()
         log = str(app.screen.query_one("#scan-log").render())
         assert "5CG0000002: SCANNED AGAIN" in log and "5CG0000099: on rows 16, 17" in log
-        assert "2 code(s) flagged" in log
+        assert "2 codes flagged" in log and "1 device present," in log  # plurals

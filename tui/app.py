@@ -31,7 +31,7 @@ from coa_audit.core.editions import suggestions
 from coa_audit.core.errors import CoaError
 from coa_audit.core.history import Edit
 from coa_audit.core.status import Status
-from coa_audit.core.text import safe_text
+from coa_audit.core.text import plural, safe_text
 from coa_audit.exporters.checklist import PROFILE_FIELDS, check_header, licences_warning
 from coa_audit.exporters.export import Cancelled, ExportRequest, Written, export_all
 from coa_audit.exporters.formats import INPUT_FORMATS
@@ -199,7 +199,7 @@ class MainScreen(Screen[None]):
         pol = self.audit.policy
         self.notify(
             f"Target: {pol.target_label}; {pol.agreement} agreement."
-            + (f" {len(notices)} note(s) about reading the file." if notices else "")
+            + (f" {plural(len(notices), 'note')} about reading the file." if notices else "")
             + " I shows the file, the policy and the notes.",
             timeout=8,
         )
@@ -533,7 +533,8 @@ class MainScreen(Screen[None]):
         if hidden:
             what = "undone" if op == self.session.undo else "redone"
             self.notify(
-                f"{len(edits)} edit(s) {what}; {hidden} on rows the filter hides.", timeout=4
+                f"{plural(len(edits), 'edit')} {what}; {hidden} on rows the filter hides.",
+                timeout=4,
             )
         pos = self.grid.position_of(edit.row)
         col_pos = next((i for i, c in enumerate(self.grid.columns) if c.index == edit.col), None)
@@ -590,7 +591,7 @@ class MainScreen(Screen[None]):
     def _walked(self, edits: list[Edit], what: str) -> None:
         self.app_.check_journal()
         self.grid.selected.clear()
-        self.notify(f"{len(edits)} device(s) {what}.", timeout=4)
+        self.notify(f"{plural(len(edits), 'device')} {what}.", timeout=4)
         self.after_change()
 
     def action_sighted(self) -> None:
@@ -613,7 +614,7 @@ class MainScreen(Screen[None]):
             return
 
         self._with_reason(
-            f"Accept {len(rows)} device(s) under review after a physical check. Why? "
+            f"Accept {plural(len(rows), 'device')} under review after a physical check. Why? "
             '(for example "label sighted: Windows 10 Pro", "OEM invoice 4471")',
             lambda why: self.session.attest(rows, why),
             "accepted",
@@ -623,7 +624,7 @@ class MainScreen(Screen[None]):
         rows = self._targets()
         if rows:
             self._with_reason(
-                f"Take {len(rows)} device(s) out of the imaging order. Why?",
+                f"Take {plural(len(rows), 'device')} out of the imaging order. Why?",
                 lambda why: self.session.take_out(rows, why),
                 "taken out of the order",
             )
@@ -686,7 +687,9 @@ class MainScreen(Screen[None]):
             self.app_.check_journal()
             self.grid.selected.clear()
             note = f"; {len(refused)} refused (special cells)" if refused else ""
-            self.notify(f"{safe_text(col.title)} set on {len(edits)} row(s){note}.", timeout=5)
+            self.notify(
+                f"{safe_text(col.title)} set on {plural(len(edits), 'row')}{note}.", timeout=5
+            )
             self.after_change()
 
         self.app.push_screen(
@@ -767,7 +770,9 @@ class MainScreen(Screen[None]):
             flagged = [r for r in results if r.outcome in ("unknown", "duplicate")]
             present = sum(1 for r in results if r.outcome == "sighted")
             self.notify(
-                f"Scan: {present} device(s) present, {len(flagged)} code(s) flagged.", timeout=6
+                f"Scan: {plural(present, 'device')} present, "
+                f"{plural(len(flagged), 'code')} flagged.",
+                timeout=6,
             )
             self.after_change()
             if flagged:
@@ -979,7 +984,7 @@ class CoaAuditApp(App[None]):
             placed = len(msg.session.changes())
             missed = "; ".join(self.walk_missed[:3]) + (" ..." if len(self.walk_missed) > 3 else "")
             self.notify(
-                f"Walk {self.walk.name}: {placed} mark(s) put back"
+                f"Walk {self.walk.name}: {plural(placed, 'mark')} put back"
                 + (f"; {len(self.walk_missed)} not placed: {missed}" if self.walk_missed else "."),
                 severity="warning" if self.walk_missed else "information",
                 timeout=10,
@@ -1041,7 +1046,7 @@ class CoaAuditApp(App[None]):
             elif choice == "discard":
                 self.session.discard(earlier)
                 self.check_journal()
-                self.notify(f"Discarded {count} edit(s) of the earlier session.", timeout=5)
+                self.notify(f"Discarded {plural(count, 'edit')} of the earlier session.", timeout=5)
             else:
                 self.notify(
                     "The earlier edits are kept: you will be asked again next time.", timeout=5
@@ -1094,7 +1099,7 @@ class CoaAuditApp(App[None]):
         if msg.result is None:
             self.notify(msg.error or "restore failed", severity="error", timeout=10)
             return
-        note = f"Restored {msg.result.applied} edit(s)."
+        note = f"Restored {plural(msg.result.applied, 'edit')}."
         if msg.result.skipped:
             shown = "; ".join(msg.result.skipped[:3])
             more = f" and {len(msg.result.skipped) - 3} more" if len(msg.result.skipped) > 3 else ""

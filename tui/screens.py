@@ -17,7 +17,7 @@ from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Progress
 from textual.widgets.option_list import Option
 
 from coa_audit.core.model import CANONICAL_FIELDS, FIELD_LABELS
-from coa_audit.core.text import safe_text
+from coa_audit.core.text import plural, safe_text
 from coa_audit.exporters.export import ExportRequest
 from coa_audit.exporters.formats import CHECKLISTS
 
@@ -712,8 +712,8 @@ class ScanScreen(Screen[list[ScanResult]]):
         flagged = [r for r in self.results if r.outcome in ("unknown", "duplicate", "again")]
         done = sum(1 for r in self.results if r.outcome == "sighted")
         log = Text(
-            f"{done} device(s) present, {self.labels} label(s) confirmed, "
-            f"{len(flagged)} code(s) flagged in this scan. Recent scans:",
+            f"{plural(done, 'device')} present, {plural(self.labels, 'label')} confirmed, "
+            f"{plural(len(flagged), 'code')} flagged in this scan. Recent scans:",
             style="bold",
         )
         words = {"sighted": "present", "again": "SCANNED AGAIN", "unknown": "NO DEVICE"}
