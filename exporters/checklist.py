@@ -224,7 +224,7 @@ def licences_warning(audit: Audit, header: dict[str, str]) -> str:
     )
 
 
-def _checks(f: Callable[[int, str], str], row: int) -> tuple[str, str]:
+def _checks(f: Callable[[int, str], str], row: int, accepted: str = "") -> tuple[str, str]:
     """(what was checked on site, by whom and when): three facts kept apart, each printed
     only when it happened. A device present (scanned or marked) is not a label seen; a label
     is confirmed only by a person who looked at it; a firmware key is collected only when
@@ -237,7 +237,11 @@ def _checks(f: Callable[[int, str], str], row: int) -> tuple[str, str]:
         # an older mark ("label sighted by ...") said more than a mark checks: presence only
         facts.append("☑ present (scanned)" if what == "present (scanned)" else "☑ present")
         who.append(f"present: {by}")
-    else:
+    if accepted:  # accepted after a physical check: the box, the name and the note agree
+        what, _sep, by = accepted.rpartition(" (by ")
+        facts.append("☑ accepted after a physical check")
+        who.append(f"accepted: {by.rstrip(')')}")
+    elif not present:
         facts.append("☐ presence not checked")
     label = f(row, "label")
     if label:
@@ -362,11 +366,12 @@ def build_checklist(
         if level == 0:
             _has, ed, text = audit.evidence(r)
             evidence = _evidence_text(audit, r)
-            check, verified = _checks(f, r)
+            accepted = audit.attested(r) if r in walked else ""
+            check, verified = _checks(f, r, accepted)
             note = []
             if r in made:
                 note.append("eligible after an edit (see the edits listed)")
-            if r in walked and (accepted := audit.attested(r)):
+            if accepted:
                 note.append(f"accepted after a physical check: {accepted}")
             out.eligible.append(
                 (

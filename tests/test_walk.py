@@ -315,6 +315,9 @@ async def test_the_walk_on_screen_fills_the_checklist(
         check = by_serial[serial][head.index("Check")]
         assert check == "☑ present (scanned); ☐ label not confirmed"
         assert by_serial[serial][head.index("Verified by")].startswith("present: Ann Verifier, 20")
+    # an accepted device reads the same in its box, its verifier and its note
+    assert "☑ accepted after a physical check" in by_serial["5CG0000005"][head.index("Check")]
+    assert "accepted: Ann Verifier, 20" in by_serial["5CG0000005"][head.index("Verified by")]
     accepted = by_serial["5CG0000005"][head.index("Note")]
     assert "accepted after a physical check: label sighted: Windows 10 Pro (by Ann Verifier" in (
         accepted
