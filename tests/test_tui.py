@@ -94,6 +94,8 @@ async def test_jump_to_problem_edit_undo_redo(oem: Path) -> None:
         await pilot.press("U")
         assert screen.audit.status(row) == "blocked" and inv.edits == {}
         assert "0 edits" in summary_text(screen)
+        said = [n.message for n in app._notifications]  # undo says what it undid
+        assert any("Undone: row 6, COA Present is 'No' again" in m for m in said), said
         await pilot.press("ctrl+y")
         assert screen.audit.status(row) == "review" and len(inv.edits) == 1
         await pilot.press("ctrl+z")

@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, Static
 
-from coa_audit.core.audit import Audit
+from coa_audit.core.audit import Audit, mask_keys
 from coa_audit.core.codes import code_info
 from coa_audit.core.editions import suggestions
 from coa_audit.core.errors import CoaError
@@ -530,12 +530,19 @@ class MainScreen(Screen[None]):
         self.app_.check_journal()
         edit = edits[-1]  # the first edit of the step: where the user began it
         hidden = sum(1 for e in edits if self.grid.position_of(e.row) is None)
+        undone = op == self.session.undo
+        inv = self.audit.inv
+        # say what the step did: the cell, and the value it holds now
+        value = edit.old if undone else edit.new
+        said = (
+            f"{'Undone' if undone else 'Redone'}: row {inv.row_numbers[edit.row]}, "
+            f"{safe_text(inv.headers[edit.col])} is {safe_text(mask_keys(value))!r} again"
+            if len(edits) == 1
+            else f"{'Undone' if undone else 'Redone'}: {plural(len(edits), 'edit')} of one step"
+        )
         if hidden:
-            what = "undone" if op == self.session.undo else "redone"
-            self.notify(
-                f"{plural(len(edits), 'edit')} {what}; {hidden} on rows the filter hides.",
-                timeout=4,
-            )
+            said += f"; {hidden} on rows the filter hides"
+        self.notify(said + ".", timeout=4)
         pos = self.grid.position_of(edit.row)
         col_pos = next((i for i, c in enumerate(self.grid.columns) if c.index == edit.col), None)
         if pos is not None and col_pos is not None:
