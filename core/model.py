@@ -75,6 +75,16 @@ WALK_FIELDS: dict[str, str] = {
 }
 # What a label confirmation says (the start of the walk's "label" value).
 LABEL_OUTCOMES = ("as expected", "differs", "missing")
+# The walk as a file of its own (exporters.walk_file writes it, importers.walk_file reads it):
+# its columns, and the walk's fields by the word the file uses for each.
+WALK_FILE_COLUMNS = ("kind", "row", "serial_number", "asset_tag", "hostname", "mark", "value", "by")
+WALK_MARKS: dict[str, str] = {
+    "present": "sighted",
+    "label": "label",
+    "accepted": "attested",
+    "taken out": "removed",
+}
+assert set(WALK_MARKS.values()) == set(WALK_FIELDS), "every walk field has its word in the file"
 
 # Fields that can carry licence evidence: a file with none of them mapped is said loudly.
 EVIDENCE_FIELDS: tuple[str, ...] = ("coa_present", "coa_edition", "coa_key", "fw_edition")

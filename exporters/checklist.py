@@ -238,7 +238,7 @@ def _checks(f: Callable[[int, str], str], row: int, accepted: str = "") -> tuple
         facts.append("☑ present (scanned)" if what == "present (scanned)" else "☑ present")
         who.append(f"present: {by}")
     if accepted:  # accepted after a physical check: the box, the name and the note agree
-        what, _sep, by = accepted.rpartition(" (by ")
+        by = accepted.rpartition(" (by ")[2]
         facts.append("☑ accepted after a physical check")
         who.append(f"accepted: {by.rstrip(')')}")
     elif not present:

@@ -13,19 +13,9 @@ import csv
 import io
 
 from coa_audit.core.audit import Audit
-from coa_audit.core.model import WALK_FIELDS
+from coa_audit.core.model import WALK_FILE_COLUMNS, WALK_MARKS
 
-__all__ = ["WALK_COLUMNS", "WALK_MARKS", "walk_csv"]
-
-# The file's columns, and the walk's fields by the word the file uses for them.
-WALK_COLUMNS = ("kind", "row", "serial_number", "asset_tag", "hostname", "mark", "value", "by")
-WALK_MARKS: dict[str, str] = {
-    "present": "sighted",
-    "label": "label",
-    "accepted": "attested",
-    "taken out": "removed",
-}
-assert set(WALK_MARKS.values()) == set(WALK_FIELDS)
+__all__ = ["walk_csv"]
 
 
 def walk_csv(audit: Audit, scans: list[tuple[str, str, str]]) -> bytes | None:
@@ -37,7 +27,7 @@ def walk_csv(audit: Audit, scans: list[tuple[str, str, str]]) -> bytes | None:
         return None
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(WALK_COLUMNS)
+    w.writerow(WALK_FILE_COLUMNS)
     f = inv.field
     for r in marked:
         ids = [str(inv.row_numbers[r]), f(r, "serial_number"), f(r, "asset_tag"), f(r, "hostname")]

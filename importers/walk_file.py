@@ -9,11 +9,11 @@ from pathlib import Path
 
 from coa_audit.core.errors import UsageError
 from coa_audit.core.files import read_small_text
+from coa_audit.core.model import WALK_FILE_COLUMNS, WALK_MARKS
 
 __all__ = ["WalkFile", "WalkMark", "read_walk"]
 
-_COLUMNS = ("kind", "row", "serial_number", "asset_tag", "hostname", "mark", "value", "by")
-_MARKS = ("present", "label", "accepted", "taken out")
+_COLUMNS = WALK_FILE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def read_walk(path: Path) -> WalkFile:
         kind, row, serial, tag, host, mark, value, by = cells
         if kind == "scan":
             out.scans.append((_text(value), mark, _text(by)))
-        elif kind == "mark" and mark in _MARKS and value.strip():
+        elif kind == "mark" and mark in WALK_MARKS and value.strip():
             out.marks.append(WalkMark(n, row, serial, tag, host, mark, _text(value)))
         else:
             raise UsageError(

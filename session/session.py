@@ -18,7 +18,7 @@ from xml.etree.ElementTree import ParseError
 from coa_audit.core.audit import Audit
 from coa_audit.core.errors import UsageError
 from coa_audit.core.history import Edit, History, MappingChange
-from coa_audit.core.model import ID_FIELDS, LABEL_OUTCOMES, WALK_FIELDS, Inventory
+from coa_audit.core.model import ID_FIELDS, LABEL_OUTCOMES, WALK_FIELDS, WALK_MARKS, Inventory
 from coa_audit.core.policy import Policy, load_policy
 from coa_audit.core.status import Status
 from coa_audit.importers.collection import (
@@ -250,7 +250,6 @@ class Session:
         host name (by row number only when the line names none of them). A mark the device
         already holds stays as it is; scanned codes join the packet's list. Returns one line
         for each mark that found no device or several (never placed elsewhere)."""
-        from coa_audit.exporters.walk_file import WALK_MARKS
         from coa_audit.importers.collection import serial_key
         from coa_audit.importers.walk_file import read_walk
 
