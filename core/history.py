@@ -50,12 +50,14 @@ class History:
         self.undo_stack: list[Edit] = []
         self.redo_stack: list[Edit] = []
         self._groups = 0
+        self.version = 0  # grows with every change of a cell: what was computed is stale
 
     @property
     def inv(self):  # -> Inventory
         return self.audit.inv
 
     def _set(self, row: int, col: int, value: str) -> set[int]:
+        self.version += 1
         old = self.inv.set_value(row, col, value)
         return self.audit.update(row, col, old)
 

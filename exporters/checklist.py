@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ __all__ = [
     "Checklist",
     "build_checklist",
     "check_header",
+    "printed_header",
     "write_md",
     "write_pdf",
     "write_xlsx",
@@ -287,11 +288,7 @@ def build_checklist(
     in ``changes``."""
     inv = audit.inv
     header = dict(header)
-    full = {k: header.get(k, "") for k, _ in HEADER_FIELDS}
-    if not full["product"]:
-        full["product"] = f"{audit.policy.target_label} (version: ______)"
-    if not full["date"]:
-        full["date"] = dt.date.today().isoformat()
+    full = filled_header(header, audit.policy.target_label)
     selected = range(len(inv)) if rows is None else list(rows)
     levels = audit.status_view
     count = Counter(levels[r] for r in selected)
@@ -443,6 +440,26 @@ def _counts_sentence(c: dict[str, int]) -> str:
     if c.get("removed"):
         text += f" Taken out of the order: {c['removed']}."
     return text
+
+
+def filled_header(header: Mapping[str, str], target_label: str) -> dict[str, str]:
+    """The packet's header fields as the packet prints them: the product defaults to the
+    policy's target (its version left to fill in), the date to today."""
+    full = {k: header.get(k, "") for k, _ in HEADER_FIELDS}
+    if not full["product"]:
+        full["product"] = f"{target_label} (version: ______)"
+    if not full["date"]:
+        full["date"] = dt.date.today().isoformat()
+    return full
+
+
+def printed_header(header: Mapping[str, str], target_label: str) -> list[tuple[str, str]]:
+    """Every header and signature line as the packet will print it (a blank as the line
+    to fill in by hand): what the export dialog shows for review before writing."""
+    full = filled_header(header, target_label)
+    lines = [(label, full[key] or _BLANK) for key, label in HEADER_FIELDS]
+    lines += [(label, header.get(key, "") or _BLANK) for key, label in SIGNATURE_FIELDS]
+    return lines
 
 
 def _title(cl: Checklist) -> str:

@@ -359,6 +359,27 @@ class Session:
     def edit_count(self) -> int:
         return len(self.inventory.edits)
 
+    def unexported(self) -> tuple[int, int]:
+        """What no exported file holds yet: (edited cells of the register, walk marks).
+        A walk mark is a device marked present, a label confirmed, a device accepted or
+        taken out; exporting writes them to the walk file next to the outputs."""
+        walk = {self.inventory.mapping.get(f) for f in WALK_FIELDS}
+        cells = marks = 0
+        for key, value in self.inventory.edits.items():
+            if self._exported.get(key) == value:
+                continue
+            if key[1] in walk:
+                marks += 1
+            else:
+                cells += 1
+        for key in self._exported.keys() - self.inventory.edits.keys():
+            # an exported edit since undone: the exported files differ from the screen
+            if key[1] in walk:
+                marks += 1
+            else:
+                cells += 1
+        return cells, marks
+
     def changes(self) -> list[Edit]:
         return self.history.changes()
 

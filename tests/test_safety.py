@@ -294,7 +294,9 @@ async def test_full_session_never_touches_the_source(tmp_path: Path) -> None:
         await settle(app, pilot)
         await pilot.press("right_square_bracket", "e", "ctrl+u", *"GML", "enter")
         await pilot.press("ctrl+s")
-        await pilot.press("enter")
+        await pilot.press("enter")  # the form
+        await pilot.pause()
+        await pilot.press("enter")  # the header as printed, reviewed
         await settle(app, pilot)
         await pilot.press("q")
         await pilot.pause()

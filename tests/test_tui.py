@@ -8,12 +8,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from coa_audit.core.model import CANONICAL_FIELDS
 from coa_audit.core.sample import SAMPLE_HEADERS
 from coa_audit.tui.app import CoaAuditApp, MainScreen
 from coa_audit.tui.grid import Grid
-from coa_audit.tui.screens import ConfirmScreen, ExportScreen, HelpScreen, MappingScreen
+from coa_audit.tui.screens import (
+    ConfirmScreen,
+    ExportScreen,
+    HelpScreen,
+    MappingScreen,
+    ReviewScreen,
+)
 from tests.conftest import SAMPLES, device, killed_session, run_cli, settle, write_csv
 
 
@@ -269,8 +276,30 @@ async def test_export_writes_corrected_file_and_leaves_source(oem: Path) -> None
         screen.commit(1, app.session.inventory.mapping["coa_present"], "GML")
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, ExportScreen)
-        assert app.screen.query_one("#out_dir").value == str(oem.parent)  # defaults filled in
-        await pilot.press(*"Contoso", "enter")
+        dialog = app.screen
+        assert dialog.query_one("#out_dir").value == str(oem.parent)  # defaults filled in
+        # focus starts on the first field shown, and the focused field shows without colour
+        # (a heavy frame; the others keep the thin one)
+        assert app.focused is dialog.query_one("#out_dir")
+        assert dialog.query_one("#out_dir").styles.border.top[0] == "heavy"
+        assert dialog.query_one("#customer").styles.border.top[0] != "heavy"
+        await pilot.press("tab", *"Contoso", "enter")
+        await pilot.pause()
+        # a review step shows the header as it will be printed; nothing written yet
+        assert isinstance(app.screen, ReviewScreen)
+        shown = str(app.screen.query_one(Static).render())
+        assert "Customer: Contoso" in shown
+        target = app.session.policy.target_label
+        assert f"Product being installed (edition and version): {target}" in shown
+        assert "(version: ______)" in shown and "Agreement number: ____" in shown
+        assert not oem.with_name("oem-fleet.checklist.pdf").exists()
+        await pilot.press("escape")  # back to the form, as typed
+        await pilot.pause()
+        assert app.screen is dialog and dialog.query_one("#customer").value == "Contoso"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, MainScreen)
         assert not app.dirty
@@ -303,17 +332,25 @@ async def test_help_lists_every_binding(oem: Path) -> None:
             "main.quit",
         } <= ids
         assert {"main.sighted", "main.scan", "main.accept", "main.take_out"} <= ids
-        # at 80 columns a long action wraps in its own column: no id runs into it
+        # at 80 columns a long action wraps in its own column; actions in words, no
+        # internal names (binding ids, action names) on screen
         await pilot.pause()
         from rich.console import Console
 
         out = Console(width=68, file=io.StringIO(), color_system=None)
         out.print(app.screen.rows_renderable)
         shown = out.file.getvalue()
-        assert "app.command_palette" in shown and "nameapp" not in shown
-        assert "every action by" in shown  # wrapped in its column, not cut
-        commands = {c.title for c in app.get_system_commands(app.main)}
-        assert {"Next problem", "Filter", "Edit", "Undo", "Export", "Columns"} <= commands
+        assert "main." not in shown and "grid." not in shown and "app." not in shown
+        assert "_" not in shown, "an action's internal name reached the help"
+        assert "Next device with a finding" in shown
+        assert "Select or unselect this row, then move down one" in shown  # says it moves
+        assert "find any action by its" in shown and "words" in shown  # wrapped, not cut
+        commands = {c.title: c.help for c in app.get_system_commands(app.main)}
+        assert {"Next device with a finding", "Edit this cell", "Undo the last change"} <= set(
+            commands
+        )
+        assert commands["Undo the last change"] == "key: U, ^z"
+        assert not any("." in h for h in commands.values()), "an id reached the palette"
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
 
@@ -532,7 +569,7 @@ async def test_restore_question_is_whole_at_80x24_and_escape_keeps_the_edits(
             await settle(app, pilot)
             assert isinstance(app.screen, ConfirmScreen)
             shown = _screen_text(app)
-            assert "This file has 2 unsaved edit(s) from an earlier session" in shown
+            assert "This file has 2 unsaved edits from an earlier session" in shown
             assert "Restore them?" in shown and "escape: later" in shown
             await pilot.press(answer)
             await settle(app, pilot)

@@ -97,7 +97,10 @@ async def test_the_file_notices_target_and_agreement_are_on_screen(tmp_path: Pat
     app = CoaAuditApp(src, target="windows-pro")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert any("Target:" in n.message for n in app._notifications)
+        # on the findings panel's edge, covering nothing (no toast over the findings)
+        title = str(app.main.query_one("#findings").border_title)
+        assert "Target: Windows Pro upgrade (commercial agreement)" in title and "1 note" in title
+        assert not any("Target:" in n.message for n in app._notifications)
         await pilot.press("I")
         await pilot.pause()
         text = str(app.screen.query_one("#detail-text").render())
@@ -157,3 +160,96 @@ async def test_a_half_scrolled_column_shows_its_value_from_the_start(tmp_path: P
         assert visible.startswith("Windows"), text
         assert visible.rstrip().endswith("*"), text  # the edit's star still shows
         assert inv.value(0, col.index) == "Windows 11 Enterprise LTSC 2024"
+
+
+async def test_restore_counts_what_the_question_counted(tmp_path: Path) -> None:
+    """One cell edited twice and another edited once: the question, the restore note and
+    the status bar all say 2 (never "2 unsaved" then "Restored 3")."""
+    from tests.conftest import killed_session
+
+    src = write_csv(tmp_path / "fleet.csv", [device(1), device(2), device(3)])
+    killed_session(src, (0, "Notes", "one"), (0, "Notes", "uno"), (1, "Notes", "two"))
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert "has 2 unsaved edits from an earlier session" in app.screen.question
+        await pilot.press("y")
+        await settle(app, pilot)
+        messages = [n.message for n in app._notifications]
+        assert "Restored 2 edits." in messages, messages
+        assert "2 edits" in str(app.main.query_one("#summary").render())
+
+
+async def test_go_to_a_row_by_its_number_or_by_a_serial(tmp_path: Path) -> None:
+    """: (or ctrl+g) asks for a sheet row number or a serial or asset tag; the cursor goes
+    there, showing every row if the filter hid it; a code on two rows names both."""
+    src = write_csv(
+        tmp_path / "fleet.csv",
+        [device(1), device(2, COA_Present="No"), device(3), device(4, Serial_Number="5CG0000003")],
+    )
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        grid = app.main.grid
+        await pilot.press("colon", *"3", "enter")  # the sheet's row 3: the second device
+        await pilot.pause()
+        assert app.session.inventory.row_numbers[grid.current_row()] == 3
+        # a filter that hides the device: the grid shows every row to reach it
+        while grid.filter != "blocked":
+            await pilot.press("f")
+        await pilot.press("ctrl+g", *"at-00001", "enter")  # an asset tag, any case
+        await pilot.pause()
+        assert grid.filter == "all" and grid.current_row() == 0
+        await pilot.press("colon", *"5cg 0000003", "enter")  # spaces and case as scan ignores
+        await pilot.pause()
+        assert grid.current_row() == 2
+        assert any("is on rows 4, 5" in n.message for n in app._notifications)
+        await pilot.press("colon", *"999", "enter")
+        await pilot.pause()
+        assert grid.current_row() == 2
+        assert any("No row 999" in n.message for n in app._notifications)
+
+
+async def test_search_says_which_match_of_how_many(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "fleet.csv", [device(i) for i in range(1, 8)])
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"at-0000", "enter")
+        await pilot.pause()
+        assert any("at-0000: match 1 of 7 rows" in n.message for n in app._notifications)
+        app.clear_notifications()
+        await pilot.press("n", "n")
+        await pilot.pause()
+        assert any("match 3 of 7 rows" in n.message for n in app._notifications)
+        # an edit changes what matches: counted again
+        await pilot.press("e", "ctrl+u", *"X-1", "enter")
+        app.clear_notifications()
+        await pilot.press("N")
+        await pilot.pause()
+        assert any("match 2 of 6 rows" in n.message for n in app._notifications)
+
+
+async def test_quit_names_walk_marks_not_yet_exported(tmp_path: Path) -> None:
+    """A device marked present is a walk mark: quit says so apart from edited cells, and
+    says where an export would put the walk."""
+    from coa_audit.tui.screens import ConfirmScreen
+
+    src = oem_copy(tmp_path)
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.session.verifier = "Ann Verifier"
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question.startswith("1 walk mark (present, label")
+        assert "not exported yet" in app.screen.question
+        assert "walk.csv" in app.screen.detail
+        await pilot.press("n")
+        await pilot.press("e", "ctrl+u", *"fixed", "enter")
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.screen.question.startswith("1 edited cell and 1 walk mark")

@@ -15,6 +15,7 @@ import pytest
 
 from coa_audit.core.policy import builtin_sha256
 from coa_audit.tui.app import CoaAuditApp
+from coa_audit.tui.screens import ReviewScreen
 from tests.conftest import oem_copy, run_cli, settle
 
 FULL_HEADER = (
@@ -56,11 +57,15 @@ def _eligible(src: Path) -> list[dict]:
 
 
 async def _export_on_screen(app: CoaAuditApp, pilot: Any, customer: str) -> None:
-    """ctrl+s, the customer's name in the first field, ctrl+s again: every output written."""
+    """ctrl+s, the customer's name in its field (after the output folder), ctrl+s again,
+    then enter once the header is reviewed: every output written."""
     await pilot.press("ctrl+s")
     await pilot.pause()
-    await pilot.press(*customer)
+    await pilot.press("tab", *customer)
     await pilot.press("ctrl+s")
+    await pilot.pause()
+    assert isinstance(app.screen, ReviewScreen)
+    await pilot.press("enter")
     await settle(app, pilot)
 
 
@@ -666,6 +671,21 @@ async def test_the_walk_outlives_the_export_and_comes_back_with_walk(
         }
 
     assert marks(first) == marks(second)
+    # reopened on screen with the walk file (still no journal): the marks are back, and the
+    # packet exported from there carries them as the first did
+    third = tmp_path / "third"
+    app = CoaAuditApp(src, walk=walk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.session.unexported() == (0, 19)  # walk marks on screen, not yet exported
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.screen.query_one("#out_dir").value = str(third)
+        await pilot.press("tab", *"Contoso Ltd", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+    assert marks((third / "oem-fleet.checklist.md").read_text()) == marks(first)
     assert marks(first)[serials[0]][0] == "☑ present (scanned); ☑ label as expected"
     assert marks(first)[serials[9]][0] == "☑ present (scanned); ☐ label not confirmed"
     for md in (first, second):

@@ -7,6 +7,7 @@ incrementally) and is appended to the edit journal before the screen updates.
 
 from __future__ import annotations
 
+import bisect
 import os
 import socket
 import threading
@@ -112,43 +113,191 @@ class NoEvidenceBanner(Static):
 
 
 class MainScreen(Screen[None]):
+    # description: the footer's word; tooltip: what help and the command palette say
     BINDINGS = [
-        Binding("right_square_bracket", "next_problem", "Next problem", id="main.next_problem"),
+        Binding(
+            "right_square_bracket",
+            "next_problem",
+            "Next problem",
+            tooltip="Next device with a finding",
+            id="main.next_problem",
+        ),
         Binding(
             "left_square_bracket",
             "prev_problem",
             "Prev problem",
             show=False,
+            tooltip="Previous device with a finding",
             id="main.prev_problem",
         ),
-        Binding("f", "cycle_filter", "Filter", id="main.filter"),
-        Binding("slash", "search", "Search", show=False, id="main.search"),
+        Binding(
+            "f",
+            "cycle_filter",
+            "Filter",
+            tooltip="Show all devices, then only problems, blocked, review... in turn",
+            id="main.filter",
+        ),
+        Binding(
+            "slash", "search", "Search", show=False, tooltip="Search every column", id="main.search"
+        ),
+        Binding(
+            "colon,ctrl+g",
+            "goto",
+            "Go to",
+            show=False,
+            tooltip="Go to a row: its number in the sheet, or a serial or asset tag",
+            id="main.goto",
+        ),
         Binding("n", "search_next", "Next match", show=False, id="main.search_next"),
         Binding("N", "search_prev", "Previous match", show=False, id="main.search_prev"),
-        Binding("s", "sort(False)", "Sort ascending", show=False, id="main.sort_ascending"),
-        Binding("S", "sort(True)", "Sort descending", show=False, id="main.sort_descending"),
-        Binding("o", "original_order", "Original order", show=False, id="main.original_order"),
-        Binding("e,enter", "edit", "Edit", id="main.edit"),
-        Binding("U,ctrl+z", "undo", "Undo", show=False, id="main.undo"),
-        Binding("R,ctrl+y", "redo", "Redo", show=False, id="main.redo"),
-        Binding("d", "jump_related", "Go to duplicate", show=False, id="main.jump_related"),
-        Binding("i", "details", "Findings in full", show=False, id="main.details"),
-        Binding("v", "toggle_keys", "Show/mask keys", show=False, id="main.toggle_keys"),
-        Binding("m", "mapping", "Columns", show=False, id="main.mapping"),
-        Binding("I", "about", "File, policy and notices", show=False, id="main.about"),
-        Binding("c", "sighted", "Present", id="main.sighted"),
-        Binding("b", "scan", "Scan", id="main.scan"),
-        Binding("a", "accept", "Accept after check", show=False, id="main.accept"),
-        Binding("x", "take_out", "Take out of order", show=False, id="main.take_out"),
-        Binding("space", "select", "Select row", show=False, id="main.select"),
-        Binding("A", "select_all", "Select all shown", show=False, id="main.select_all"),
         Binding(
-            "equals_sign", "set_field", "Set column on selected", show=False, id="main.set_field"
+            "s",
+            "sort(False)",
+            "Sort ascending",
+            show=False,
+            tooltip="Sort by this column, A to Z",
+            id="main.sort_ascending",
         ),
-        Binding("ctrl+s", "export", "Export", id="main.export"),
-        Binding("question_mark,f1", "help", "Help", id="main.help"),
-        Binding("q", "quit_guarded", "Quit", id="main.quit"),
-        Binding("escape", "close_bars", "Close", show=False, id="main.close_bars"),
+        Binding(
+            "S",
+            "sort(True)",
+            "Sort descending",
+            show=False,
+            tooltip="Sort by this column, Z to A",
+            id="main.sort_descending",
+        ),
+        Binding(
+            "o",
+            "original_order",
+            "Original order",
+            show=False,
+            tooltip="Back to the file's row order",
+            id="main.original_order",
+        ),
+        Binding("e,enter", "edit", "Edit", tooltip="Edit this cell", id="main.edit"),
+        Binding(
+            "U,ctrl+z", "undo", "Undo", show=False, tooltip="Undo the last change", id="main.undo"
+        ),
+        Binding(
+            "R,ctrl+y", "redo", "Redo", show=False, tooltip="Redo what was undone", id="main.redo"
+        ),
+        Binding(
+            "d",
+            "jump_related",
+            "Go to duplicate",
+            show=False,
+            tooltip="Go to the other device with the same serial, key or tag",
+            id="main.jump_related",
+        ),
+        Binding(
+            "i",
+            "details",
+            "Findings in full",
+            show=False,
+            tooltip="This device's findings in full, with what to do",
+            id="main.details",
+        ),
+        Binding(
+            "v",
+            "toggle_keys",
+            "Show/mask keys",
+            show=False,
+            tooltip="Show product keys in full, or masked again",
+            id="main.toggle_keys",
+        ),
+        Binding(
+            "m",
+            "mapping",
+            "Columns",
+            show=False,
+            tooltip="Which column is which field: see and change it",
+            id="main.mapping",
+        ),
+        Binding(
+            "I",
+            "about",
+            "File, policy and notices",
+            show=False,
+            tooltip="The file as read, the policy and target, notes about reading it",
+            id="main.about",
+        ),
+        Binding(
+            "c",
+            "sighted",
+            "Present",
+            tooltip="Mark this device (or the selected) present on site",
+            id="main.sighted",
+        ),
+        Binding(
+            "b",
+            "scan",
+            "Scan",
+            tooltip="Scan mode: scan serials or tags, then confirm each label",
+            id="main.scan",
+        ),
+        Binding(
+            "a",
+            "accept",
+            "Accept after check",
+            show=False,
+            tooltip="Accept a device to review after checking it (a reason is asked)",
+            id="main.accept",
+        ),
+        Binding(
+            "x",
+            "take_out",
+            "Take out of order",
+            show=False,
+            tooltip="Take this device out of the imaging order (a reason is asked)",
+            id="main.take_out",
+        ),
+        Binding(
+            "space",
+            "select",
+            "Select row",
+            show=False,
+            tooltip="Select or unselect this row, then move down one",
+            id="main.select",
+        ),
+        Binding(
+            "A",
+            "select_all",
+            "Select all shown",
+            show=False,
+            tooltip="Select every row the filter shows (again: select none)",
+            id="main.select_all",
+        ),
+        Binding(
+            "equals_sign",
+            "set_field",
+            "Set column on selected",
+            show=False,
+            tooltip="Set this column to one value on every selected row",
+            id="main.set_field",
+        ),
+        Binding(
+            "ctrl+s",
+            "export",
+            "Export",
+            tooltip="Export: corrected inventory, audit report, checklist",
+            id="main.export",
+        ),
+        Binding("question_mark,f1", "help", "Help", tooltip="These keys", id="main.help"),
+        Binding(
+            "q",
+            "quit_guarded",
+            "Quit",
+            tooltip="Quit (asks when something is not exported)",
+            id="main.quit",
+        ),
+        Binding(
+            "escape",
+            "close_bars",
+            "Close",
+            show=False,
+            tooltip="Close the edit or search bar",
+            id="main.close_bars",
+        ),
     ]
     DEFAULT_CSS = """
     MainScreen { layout: vertical; }
@@ -156,7 +305,8 @@ class MainScreen(Screen[None]):
     #no-evidence { height: auto; max-height: 3; background: $error; color: $text;
         text-style: bold; padding: 0 1; display: none; }
     #grid { height: 1fr; }
-    #findings { height: 7; border-top: solid $accent; padding: 0 1; }
+    #findings { height: 7; border-top: solid $accent; padding: 0 1;
+        border-title-align: left; border-title-color: $text; }
     #editbar { height: 3; display: none; }
     #editbar Label { width: auto; max-width: 50%; padding: 1 1 0 1; }
     #editbar Input { width: 1fr; }
@@ -170,6 +320,7 @@ class MainScreen(Screen[None]):
         self.history = session.history
         self.editing: tuple[int, int] | None = None
         self.last_search = ""
+        self._matches: tuple[tuple[object, ...], list[int]] | None = None  # search's count
         self.related_index = 0
         self._scan_screen: ScanScreen | None = None  # open, or opening
         self._scan_early: list[tuple[str, str | None]] | None = None  # keys before it opened
@@ -195,13 +346,17 @@ class MainScreen(Screen[None]):
         self.grid.focus()
         self.refresh_status()
         self.call_after_refresh(self.refresh_status)
-        notices = self.audit.inv.source.notices
+
+    def show_target(self) -> None:
+        """The target, the agreement and the notes about the file, on the findings panel's
+        top edge: always there, covering nothing (a toast at open hid the findings)."""
+        notices = self.audit.inv.notices()
         pol = self.audit.policy
-        self.notify(
-            f"Target: {pol.target_label}; {pol.agreement} agreement."
-            + (f" {plural(len(notices), 'note')} about reading the file." if notices else "")
-            + " I shows the file, the policy and the notes.",
-            timeout=8,
+        panel = self.query_one("#findings", Static)
+        panel.border_title = Text(
+            f" Target: {pol.target_label} ({pol.agreement} agreement). I: file, policy"
+            + (f", {plural(len(notices), 'note')} " if notices else " "),
+            style="bold" if notices else "",
         )
 
     def on_resize(self) -> None:
@@ -259,6 +414,7 @@ class MainScreen(Screen[None]):
             if not bar.size.width or text.cell_len <= bar.size.width:  # size: inside padding
                 break
         bar.update(text)
+        self.show_target()
         self.refresh_findings()
 
     def refresh_findings(self) -> None:
@@ -424,6 +580,49 @@ class MainScreen(Screen[None]):
             self.related_index = keep
             self.refresh_status()
 
+    def action_goto(self) -> None:
+        """A row by its number in the sheet, or a device by its serial or asset tag (as scan
+        mode finds it): the cursor goes there, showing every row if the filter hid it."""
+        lookup = self.session.code_index()
+        inv = self.audit.inv
+
+        def go(answer: str | None) -> None:
+            if not answer:
+                return
+            rows = lookup(answer)
+            if not rows and answer.isdigit():
+                index = inv.row_of(int(answer))
+                rows = [index] if index is not None else []
+            if not rows:
+                self.notify(
+                    f"No row {safe_text(answer)} and no device with that serial or asset tag.",
+                    severity="warning",
+                    timeout=5,
+                )
+                return
+            pos = self.grid.position_of(rows[0])
+            if pos is None:
+                self.grid.set_filter("all")
+                pos = self.grid.position_of(rows[0])
+            if pos is not None:
+                self.grid.move_to(pos, self.grid.cursor_col)
+                self.refresh_status()
+            if len(rows) > 1:
+                self.notify(
+                    f"{safe_text(answer)} is on rows "
+                    + ", ".join(str(inv.row_numbers[r]) for r in rows)
+                    + ": this is the first.",
+                    severity="warning",
+                    timeout=8,
+                )
+
+        self.app.push_screen(
+            PromptScreen(
+                "Go to: a row number of the sheet, or a serial number or asset tag", enter="go"
+            ),
+            go,
+        )
+
     # -- search ----------------------------------------------------------------------------
     def action_search(self) -> None:
         box = self.query_one("#search", Input)
@@ -437,6 +636,19 @@ class MainScreen(Screen[None]):
             return
         if not self.grid.search(self.last_search, direction, include_current):
             self.notify(f"Not found: {safe_text(self.last_search)}", timeout=3)
+            return
+        grid = self.grid
+        key = (self.last_search.lower(), id(grid.view), len(grid.view), self.history.version)
+        if self._matches is None or self._matches[0] != key:
+            self._matches = (key, grid.matching_positions(self.last_search))
+        hits = self._matches[1]
+        at = bisect.bisect_left(hits, grid.cursor_row) + 1
+        where = f"match {at} of {len(hits)}" if at <= len(hits) else f"{len(hits)}"
+        self.notify(
+            f"{safe_text(self.last_search)}: {where} {'row' if len(hits) == 1 else 'rows'} "
+            "(n next, N previous)",
+            timeout=3,
+        )
 
     def action_search_next(self) -> None:
         self._find(1)
@@ -1030,7 +1242,7 @@ class CoaAuditApp(App[None]):
         count = earlier.net_cells()
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(earlier.last_time))
         question = (
-            f"This file has {count} unsaved edit(s) from an earlier session (last change "
+            f"This file has {plural(count, 'unsaved edit')} from an earlier session (last change "
             f"{when}). Restore them?"
         )
         detail = ""
@@ -1106,7 +1318,8 @@ class CoaAuditApp(App[None]):
         if msg.result is None:
             self.notify(msg.error or "restore failed", severity="error", timeout=10)
             return
-        note = f"Restored {plural(msg.result.applied, 'edit')}."
+        # the cells that differ from the file, as the question counted them and the bar shows
+        note = f"Restored {plural(self.main.session.edit_count, 'edit')}."
         if msg.result.skipped:
             shown = "; ".join(msg.result.skipped[:3])
             more = f" and {len(msg.result.skipped) - 3} more" if len(msg.result.skipped) > 3 else ""
@@ -1192,6 +1405,7 @@ class CoaAuditApp(App[None]):
                 eligible=self.session.audit.summary().eligible,
                 filter_name=self.main.grid.filter if self.main else "all",
                 filter_rows=self.main.grid.view if self.main else (),
+                target_label=self.session.audit.policy.target_label,
             ),
             chosen,
         )
@@ -1281,7 +1495,21 @@ class CoaAuditApp(App[None]):
                 self.session.close()
             self.exit()
             return
-        count = len(self.session.inventory.edits) if self.session else 0
+        cells, marks = self.session.unexported() if self.session else (0, 0)
+        what = (
+            " and ".join(
+                part
+                for part in (
+                    plural(cells, "edited cell") if cells else "",
+                    plural(marks, "walk mark") + " (present, label, accepted, taken out)"
+                    if marks
+                    else "",
+                )
+                if part
+            )
+            or "A change"
+        )
+        verb = "is" if cells + marks == 1 or not (cells or marks) else "are"
 
         def answer(yes: bool | None) -> None:
             if yes:
@@ -1291,12 +1519,17 @@ class CoaAuditApp(App[None]):
 
         self.push_screen(
             ConfirmScreen(
-                f"{count} edited cell(s) were not exported (ctrl+s). Quit anyway?",
+                f"{what} {verb} not exported yet (ctrl+s exports). Quit anyway?",
                 (
-                    "The edit journal could not be written: these edits will be LOST."
+                    "The edit journal could not be written: these will be LOST."
                     if unprotected
-                    else "The edits stay in the edit journal: opening this file again offers "
-                    "to restore them."
+                    else "They stay in the edit journal: opening this file again offers to "
+                    "restore them."
+                    + (
+                        " Exporting writes the walk to NAME.walk.csv beside the outputs."
+                        if marks
+                        else ""
+                    )
                 ),
             ),
             answer,
@@ -1315,8 +1548,10 @@ class CoaAuditApp(App[None]):
         rows = []
         for b, _target in self._all_bindings():
             keys = ", ".join(self.get_key_display(Binding(k, "")) for k in b.key.split(","))
-            rows.append((keys, b.description, b.id or b.action))
-        rows.append(("ctrl+p", "Command palette: every action by name", "app.command_palette"))
+            rows.append((keys, b.tooltip or b.description, b.id or b.action))
+        rows.append(
+            ("ctrl+p", "Command palette: find any action by its words", "app.command_palette")
+        )
         return rows
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -1332,7 +1567,7 @@ class CoaAuditApp(App[None]):
             async def run(action: str = b.action, where: str = target) -> None:
                 await self.run_action(action, main.grid if where == "grid" else main)
 
-            yield SystemCommand(b.description, f"{keys}   ({b.id})", run)
+            yield SystemCommand(b.tooltip or b.description, f"key: {keys}", run)
 
 
 def run_app(path: str | Path, **options: object) -> tuple[str, int] | None:

@@ -402,6 +402,26 @@ class Grid(ScrollView, can_focus=True):
                         return True
         return False
 
+    def matching_positions(self, needle: str) -> list[int]:
+        """The view positions of every row with a cell containing ``needle`` (as search
+        finds them), in view order: search says "match 3 of 17 rows" from these."""
+        needle = needle.lower()
+        view = self._view
+        if not needle or not view:
+            return []
+        cols = [self.inv.column_values(c.index) for c in self.columns]
+        hits: list[int] = []
+        chunk = 4096
+        for s in range(0, len(view), chunk):
+            rows = view[s : s + chunk]
+            hit_cols = [
+                col for col in cols if needle in "\x00".join([col[r] for r in rows]).lower()
+            ]
+            for p, r in enumerate(rows, s):
+                if any(needle in col[r].lower() for col in hit_cols):
+                    hits.append(p)
+        return hits
+
     # -- rendering -------------------------------------------------------------------------
     def _style(self, name: str) -> Style:
         # overlays (cursor row, edited, row number) must not repaint the row's tint

@@ -226,14 +226,13 @@ class HelpScreen(ModalScreen[None]):
         title = Text()
         title.append("coa-audit keys", style="bold")
         title.append("   (escape closes; ctrl+p lists every action too)\n")
-        # a table, so a long action wraps in its own column and the ids (for a keymap)
-        # never run into it; at 80 columns the ids give way first
+        # a table, so a long action wraps in its own column; actions in words (the bindings'
+        # ids are internal names, kept in self.rows for the tests only)
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=True)
         table.add_column("Key", style="bold", no_wrap=True, min_width=8)
-        table.add_column("Action", ratio=3, overflow="fold")
-        table.add_column("Binding id", style="italic", ratio=2, no_wrap=True, overflow="ellipsis")
-        for key, description, ident in self.rows:
-            table.add_row(safe_text(key), safe_text(description), safe_text(ident))
+        table.add_column("What it does", overflow="fold")
+        for key, words, _ident in self.rows:
+            table.add_row(safe_text(key), safe_text(words))
         self.rows_renderable = Group(title, table)
         with VerticalScroll():
             yield Static(self.rows_renderable)
@@ -361,6 +360,9 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
     ExportScreen > VerticalScroll { width: 90%; max-width: 90; height: 90%; max-height: 30;
                                     border: round $accent; background: $surface; padding: 0 1; }
     ExportScreen Input { margin: 0 0 0 0; }
+    /* the field being typed in shows without colour: a heavy frame instead of the thin one */
+    ExportScreen Input:focus { border: heavy $accent; }
+    ExportScreen Tick:focus > .toggle--label { text-style: bold reverse; }
     ExportScreen .row { height: auto; }
     ExportScreen .remembered { color: $warning; text-style: bold; }
     """
@@ -376,9 +378,11 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         eligible: int = 0,
         filter_name: str = "all",
         filter_rows: Sequence[int] = (),
+        target_label: str = "",
     ) -> None:
         super().__init__()
         self.filter_name, self.filter_rows = filter_name, filter_rows
+        self.target_label = target_label
         self.out_dir, self.remembered, self.note = out_dir, remembered, note
         self.remembered_from, self.source_name, self.eligible = (
             remembered_from,
@@ -445,13 +449,28 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         yield Footer()  # this dialog's keys, not the screen's below
 
     def on_mount(self) -> None:
-        self.query_one("#customer", Input).focus()
+        self.query_one("#out_dir", Input).focus()  # the first field shown
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_submit()
 
     def action_submit(self) -> None:
+        """Show the packet's header as it will be printed; write only once it is confirmed
+        (escape goes back to the form, every field as typed)."""
+        request = self.request()
+        if not request.checklist:
+            dismiss_once(self, request)  # no packet: no header to review
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                dismiss_once(self, request)
+
+        self.app.push_screen(ReviewScreen(request, self.target_label), confirmed)
+
+    def request(self) -> ExportRequest:
+        """The request the form's fields make."""
         from pathlib import Path
 
         from textual.widgets import Checkbox
@@ -464,22 +483,55 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             if k != "date"
         }
         formats = [o.key for o in CHECKLISTS if self.query_one(f"#{o.key}", Checkbox).value]
-        dismiss_once(
-            self,
-            ExportRequest(
-                out_dir=Path(self.query_one("#out_dir", Input).value.strip() or "."),
-                checklist=formats,
-                annotate=self.query_one("#annotate", Checkbox).value,
-                header={k: v for k, v in header.items() if v},
-                checklist_by=self.query_one("#checklist_by", Input).value.strip() or None,
-                worklist_rows=(
-                    list(self.filter_rows) if self.query_one("#worklist", Checkbox).value else None
-                ),
+        return ExportRequest(
+            out_dir=Path(self.query_one("#out_dir", Input).value.strip() or "."),
+            checklist=formats,
+            annotate=self.query_one("#annotate", Checkbox).value,
+            header={k: v for k, v in header.items() if v},
+            checklist_by=self.query_one("#checklist_by", Input).value.strip() or None,
+            worklist_rows=(
+                list(self.filter_rows) if self.query_one("#worklist", Checkbox).value else None
             ),
         )
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ReviewScreen(ModalScreen[bool]):
+    """The packet's header and signature lines exactly as they will be printed, and where
+    the files go: enter (or y) writes, escape goes back to the form."""
+
+    BINDINGS = [
+        Binding("enter,y", "answer(True)", "Write", id="review.write"),
+        Binding("escape,n", "answer(False)", "Back to the form", id="review.back"),
+    ]
+    DEFAULT_CSS = """
+    ReviewScreen { align: center middle; }
+    ReviewScreen > VerticalScroll { width: 90%; max-width: 90; height: auto; max-height: 90%;
+                                    border: heavy $accent; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, request: ExportRequest, target_label: str) -> None:
+        super().__init__()
+        self.request, self.target_label = request, target_label
+
+    def compose(self) -> ComposeResult:
+        from coa_audit.exporters.checklist import printed_header
+
+        text = Text("The packet will print this header. Write it?\n", style="bold")
+        for label, value in printed_header(self.request.header, self.target_label):
+            text.append(f"{label}: ", style="bold")
+            text.append(safe_text(value) + "\n")
+        text.append("\nInto: ", style="bold")
+        text.append(safe_text(str(self.request.out_dir)) + "\n")
+        text.append("\nenter: write the files    escape: back to the form", style="bold")
+        with VerticalScroll():
+            yield Static(text)
+        yield Footer()  # this step's keys, not the form's
+
+    def action_answer(self, yes: bool) -> None:
+        dismiss_once(self, yes)
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -495,16 +547,18 @@ class PromptScreen(ModalScreen[str | None]):
     PromptScreen #prompt-error { color: $error; text-style: bold; }
     """
 
-    def __init__(self, question: str, value: str = "", *, required: bool = True) -> None:
+    def __init__(
+        self, question: str, value: str = "", *, required: bool = True, enter: str = "save"
+    ) -> None:
         super().__init__()
-        self.question, self.value, self.required = question, value, required
+        self.question, self.value, self.required, self.enter = question, value, required, enter
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(plain(self.question), id="prompt-question")
             yield Input(self.value, id="prompt-input")
             yield Static("", id="prompt-error")
-            yield Static(Text("enter: save    escape: cancel", style="bold"))
+            yield Static(Text(f"enter: {self.enter}    escape: cancel", style="bold"))
 
     def on_mount(self) -> None:
         self.query_one("#prompt-input", Input).focus()
@@ -596,7 +650,7 @@ class ScanScreen(Screen[list[ScanResult]]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            Text("Scan mode: scan or type a serial or asset tag, Enter. Escape leaves."),
+            Text("Scan: a serial or asset tag, Enter. Escape leaves, on the last device's row."),
             id="scan-title",
         )
         yield ScanInput(placeholder="serial number or asset tag", id="scan-input")
