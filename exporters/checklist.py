@@ -798,9 +798,11 @@ def write_pdf(
             return text
         return text[: fitting(text, room - width_of(more))] + more
 
-    def wrap_lines(text: str, width: float, limit: int) -> list[str]:
+    def wrap_lines(text: str, width: float, limit: int, hyphen: str = "") -> list[str]:
         """``text`` in lines that fit ``width`` mm, broken at spaces, a long word broken
-        where it must be; up to ``limit`` + 1 lines (the caller marks a cut)."""
+        where it must be (ending in ``hyphen``: headings only, never a serial or a key,
+        where a dash would read as part of the value); up to ``limit`` + 1 lines (the
+        caller marks a cut)."""
         room = width - 1.6
         if fitting(text, room) == len(text):
             return [text]
@@ -817,8 +819,9 @@ def write_pdf(
                 lines.append(line)
             # a word wider than the column, broken where it must be
             while len(lines) <= limit and (n := fitting(word, room)) < len(word):
-                lines.append(word[: max(1, n)])
-                word = word[max(1, n) :]
+                n = max(1, n - 1 if hyphen and n > 2 else n)
+                lines.append(word[:n] + (hyphen if n < len(word) else ""))
+                word = word[n:]
             line = word
         if line:
             lines.append(line)
@@ -854,7 +857,7 @@ def write_pdf(
             """The heading row, each heading whole (wrapped, never cut: "Manufacturer")."""
             y = pdf.get_y()
             pdf.set_font(family, "B", 7)
-            parts = [wrap_lines(h, w, 3) for h, w in zip(headers, widths, strict=True)]
+            parts = [wrap_lines(h, w, 3, "-") for h, w in zip(headers, widths, strict=True)]
             height = line_h * max(len(p) for p in parts) + 1
             pdf.set_fill_color(225, 232, 240)
             pdf.rect(left, y, edges[-1] - left, height, style="DF")

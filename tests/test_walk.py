@@ -899,3 +899,28 @@ async def test_scan_feedback_says_why_names_both_rows_and_flags_a_repeat(
         log = str(app.screen.query_one("#scan-log").render())
         assert "5CG0000002: SCANNED AGAIN" in log and "5CG0000099: on rows 16, 17" in log
         assert "2 codes flagged" in log and "1 device present," in log  # plurals
+
+
+def test_a_heading_broken_in_the_pdf_is_marked_and_a_value_never_is(tmp_path: Path) -> None:
+    """A heading wider than its column breaks with a hyphen ("Manufactu-" "rer"), so it
+    reads as one word; a serial broken the same way would gain a character that is not
+    in it, so values break bare."""
+    import re
+
+    from pypdf import PdfReader
+
+    src = tmp_path / "long.csv"
+    serial = "S" + "0123456789" * 6
+    src.write_text(
+        "Serial Number,Manufacturer,COA Present,COA Edition\n"
+        f"{serial},HP,COA label,Windows 10 Pro\n"
+    )
+    res = run_cli("export", src, "--checklist", "pdf")
+    assert res.code == 0, res.stderr
+    text = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "long.checklist.pdf").pages)
+    words = text.split()
+    pieces = [w for w in words if w.startswith("Manufactu")]
+    assert pieces, text
+    assert all(re.fullmatch(r"Manufacturer\W?|Manufactu\w*-", w) for w in pieces), pieces
+    assert serial in "".join(words)  # whole, across its lines
+    assert not re.search(r"S0123[0-9]*-", text), "a dash was put into the serial"
