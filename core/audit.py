@@ -223,6 +223,13 @@ class Audit:
         """Audit every row (after load, or after the column mapping changed)."""
         inv = self.inv
         n = len(inv)
+        unmapped = set() if inv.evidence_mapped else {"evidence"}
+        if "serial_number" not in inv.mapping:
+            unmapped.add("serial_number")
+        if self.rules.unmapped != unmapped:
+            self.rules.unmapped = frozenset(unmapped)
+            self._local_cache.clear()
+            self._finding_cache.clear()
         local_cols = [self._col(f) for f in _LOCAL_FIELDS]
         keys = self._col("coa_key")
         serials = self._col("serial_number")

@@ -18,6 +18,7 @@ __all__ = [
     "FIELD_LABELS",
     "ID_FIELDS",
     "NO_EVIDENCE_NOTICE",
+    "NO_SERIAL_NOTICE",
     "Inventory",
     "SourceInfo",
     "column_letter",
@@ -88,6 +89,20 @@ assert set(WALK_MARKS.values()) == set(WALK_FIELDS), "every walk field has its w
 
 # Fields that can carry licence evidence: a file with none of them mapped is said loudly.
 EVIDENCE_FIELDS: tuple[str, ...] = ("coa_present", "coa_edition", "coa_key", "fw_edition")
+NO_SERIAL_NOTICE = (
+    "NO SERIAL NUMBER COLUMN FOUND: no column was recognised as the hardware serial number, "
+    "so no device can be told apart from another or found by a scan; every device says so "
+    "once (SERIAL_MISSING). If the file has such a column, map it (coa-audit columns FILE "
+    'shows the headers; then --map "Header=serial_number", or m on screen)'
+)
+
+
+def _candidates(names: list[str] | None) -> str:
+    if not names:
+        return "."
+    return ". Best candidates: " + ", ".join(names) + "."
+
+
 NO_EVIDENCE_NOTICE = (
     "NO LICENCE EVIDENCE COLUMN FOUND: no column was recognised as COA present, COA edition, "
     "product key or OA3 key description, so every device is blocked with COA_MISSING. If the "
@@ -121,6 +136,11 @@ class SourceInfo:
     first_col: int = 0  # absolute 0-based column of the first source column
     notices: list[str] = field(default_factory=list)
     csv: dict[str, object] | None = None  # dialect of a CSV source (delimiter, encoding...)
+    # how the reader mapped a field its header alone did not name: field -> (column, why)
+    mapped_by: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # the best columns for a field the verdict needs when none was mapped: "serial_number" or
+    # "evidence" -> ["'Header' (column C)", ...], said in the notice
+    candidates: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Inventory:
@@ -142,6 +162,9 @@ class Inventory:
         self.columns = columns
         self.row_numbers = row_numbers
         self.mapping = dict(mapping)
+        why = getattr(mapping, "why", None)  # importers.headers.HeaderMap
+        if isinstance(why, dict):
+            source.mapped_by = {f: (mapping[f], w) for f, w in why.items() if f in mapping}
         self.numeric = numeric or {}
         self.edits: dict[tuple[int, int], str] = {}
         self.source_width = len(headers)  # columns past this are derived, not in the file
@@ -223,8 +246,20 @@ class Inventory:
     def notices(self) -> list[str]:
         """What the reader noticed about the file, and, while no evidence column is mapped
         (the mapping can change on screen), the loud notice saying so."""
-        extra = [] if self.evidence_mapped else [NO_EVIDENCE_NOTICE]
+        extra = []
+        if not self.evidence_mapped:
+            extra.append(NO_EVIDENCE_NOTICE + _candidates(self.source.candidates.get("evidence")))
+        if "serial_number" not in self.mapping:
+            extra.append(
+                NO_SERIAL_NOTICE + _candidates(self.source.candidates.get("serial_number"))
+            )
         return [*extra, *self.source.notices]
+
+    def mapped_by(self, fname: str) -> str:
+        """How the reader took ``fname``'s column when its header alone did not say ("by
+        values: ..."), while the column is still the one it took; else empty."""
+        col, why = self.source.mapped_by.get(fname, (-1, ""))
+        return why if self.mapping.get(fname) == col else ""
 
     def letter(self, col: int) -> str:
         return column_letter(self.source.first_col + col)

@@ -130,11 +130,20 @@ class DeviceEvidence:
     why: str = ""  # for "unknown": what in the cell was not understood
 
 
+_SERIAL_UNMAPPED: Item = (
+    "SERIAL_MISSING",
+    "No column of the file is mapped to the serial number: see the file's notice.",
+)
+
+
 class Rules:
     """Every rule of the audit under one policy."""
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        # fields the verdict needs that no column is mapped to (the engine sets it on every
+        # run): a row then says "no column is mapped to ..." instead of "... is blank"
+        self.unmapped: frozenset[str] = frozenset()
 
     def device(self, ck: tuple[str, ...]) -> tuple[tuple[Item, ...], int]:
         """Every row-local finding that depends on repeated text only (evidence, edition,
@@ -289,6 +298,11 @@ class Rules:
                 detail = (
                     "The only evidence recorded is a generic, placeholder or masked product key,"
                     " which proves nothing about this device."
+                )
+            elif "evidence" in self.unmapped:
+                detail = (
+                    "No column of the file is mapped to licence evidence (COA, COA edition, "
+                    "product key, OA3 description): see the file's notice."
                 )
             else:
                 detail = "No COA, edition or product key is recorded for this device."
@@ -528,6 +542,8 @@ class Rules:
     def _serial(self, serial: str, was_number: bool, header: str) -> tuple[Item, ...]:
         pol = self.policy
         if not serial.strip():
+            if "serial_number" in self.unmapped:
+                return (_SERIAL_UNMAPPED,)
             return (("SERIAL_MISSING", "The serial number is blank."),)
         why = pol.serial_not_hardware(serial, header)
         if why:

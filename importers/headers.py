@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from coa_audit.core.editions import is_blank, parse_edition
 from coa_audit.core.errors import UsageError
@@ -21,6 +23,10 @@ from coa_audit.core.text import fold_words
 
 __all__ = [
     "HEADER_SCAN_ROWS",
+    "HeaderHit",
+    "HeaderMap",
+    "classify",
+    "field_candidates",
     "find_header",
     "map_headers",
     "norm_header",
@@ -45,9 +51,20 @@ _TABLE_PREFIX = re.compile(r"^(?:tbl|tsys|v_|sms_|dbo\.)[\w.]*?\.(?=\w)", re.IGN
 _PRODUCT_ID = re.compile(r"^\d{5}-\d{5}-\d{5}-[A-Za-z]{2}\d{3}$")
 
 
+# Cyrillic and Greek letters that look like Latin ones: a header copied from a translated UI
+# can carry one (Snipe-IT's French "Сatégorie" starts with a Cyrillic С)
+_LOOKALIKES = str.maketrans(
+    "АВСЕНІЈКМОРЅТХУаеіјорсхуѕΑΒΕΗΙΚΜΝΟΡΤΧΥΖ",
+    "ABCEHIJKMOPSTXYaeijopcxysABEHIKMNOPTXYZ",
+)
+
+
 def norm_header(text: str) -> str:
     """The form headers are compared in: accents folded, camelCase split, lower case,
-    punctuation as spaces, a ConfigMgr trailing 0 and an SSRS report prefix dropped."""
+    punctuation as spaces, a ConfigMgr trailing 0 and an SSRS report prefix dropped,
+    Latin look-alike letters of other scripts read as Latin."""
+    if not text.isascii():
+        text = text.translate(_LOOKALIKES)
     words = fold_words(_CAMEL.sub(" ", text.replace("_", " ")))
     words = _SSRS.sub("", words)
     return " ".join(_TRAILING_ZERO.sub("", w) for w in words.split())
@@ -107,16 +124,148 @@ def _aliases() -> _Aliases:
     return _Aliases(tomllib.loads(raw))
 
 
+# -- headers by meaning (data/header_words.toml) -----------------------------------------------
+
+_BRACKETS = re.compile(r"[(\[{]([^)\]}]*)[)\]}]")
+MIN_MEANING = 8  # a one-word phrase with one unknown word beside it, at least
+
+
+class _Vocabulary:
+    """Each field's phrases per language, its qualifiers and the phrases that rule it out;
+    see data/header_words.toml for how a header is scored."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.head_first = frozenset(k for k, v in data["languages"].items() if v == "first")
+        self.filler = frozenset(norm_header(w) for w in data["filler"])
+        self.phrases: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        self.qualifiers: dict[str, frozenset[str]] = {}
+        self.refuse: dict[str, tuple[str, ...]] = {}
+        self.words_of: dict[str, set[str]] = {}  # a phrase word -> the fields it names
+        for fname, spec in data["fields"].items():
+            if fname not in CANONICAL_FIELDS:
+                raise ValueError(f"header_words.toml: unknown field {fname!r}")
+            for lang in data["languages"]:
+                for phrase in spec.get(lang, []):
+                    words = tuple(norm_header(phrase).split())
+                    if (fname, lang) not in self.phrases.get(words, []):
+                        self.phrases.setdefault(words, []).append((fname, lang))
+                    for w in words:
+                        self.words_of.setdefault(w, set()).add(fname)
+            self.qualifiers[fname] = frozenset(
+                w for q in spec.get("qualifiers", []) for w in norm_header(q).split()
+            )
+            self.refuse[fname] = tuple(f" {norm_header(r)} " for r in spec.get("refuse", []))
+        self.max_len = max(len(p) for p in self.phrases)
+
+    def scores(self, words: Sequence[str], notes: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """field -> (best score, the phrase found) for one header's words."""
+        best: dict[str, tuple[int, str]] = {}
+        n = len(words)
+        for i in range(n):
+            for j in range(i + 1, min(n, i + self.max_len) + 1):
+                hits = self.phrases.get(tuple(words[i:j]))
+                if not hits:
+                    continue
+                rest = [*words[:i], *words[j:]]
+                for fname, lang in hits:
+                    score = 10 * (j - i)
+                    if (i == 0) if lang in self.head_first else (j == n):
+                        score += 1
+                    quals = self.qualifiers[fname]
+                    for w in rest:
+                        if w in self.filler:
+                            continue
+                        if w in quals:
+                            score += 1
+                        elif self.words_of.get(w, set()) - {fname}:
+                            score -= 4
+                        else:
+                            score -= 2
+                    if score > best.get(fname, (-99, ""))[0]:
+                        best[fname] = (score, " ".join(words[i:j]))
+        if best:
+            whole = f" {' '.join([*words, *notes])} "
+            for fname in list(best):
+                if any(r in whole for r in self.refuse[fname]):
+                    del best[fname]
+        return best
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> _Vocabulary:
+    raw = (
+        resources.files("coa_audit.importers")
+        .joinpath("data/header_words.toml")
+        .read_text(encoding="utf-8")
+    )
+    return _Vocabulary(tomllib.loads(raw))
+
+
+@dataclass(frozen=True)
+class HeaderHit:
+    """What one header names: the field, how strongly, and how it was read."""
+
+    field: str
+    score: float  # an exact alias: 1000 less its rank; by meaning: the phrase's score
+    how: str  # "alias" or "meaning"
+    phrase: str = ""
+
+
+@lru_cache(maxsize=65536)
+def classify(header: str) -> HeaderHit | None:
+    """The field ``header`` names, by exact alias first, else by meaning; None when it names
+    none, or two equally (never guessed)."""
+    aliases = _aliases()
+    hit = aliases.lookup(header)
+    if hit is not None:
+        return HeaderHit(hit[0], 1000.0 - hit[1], "alias")
+    text = header.strip()
+    table = _TABLE_PREFIX.match(text)
+    if table is not None:
+        text = text[table.end() :]
+    notes = " ".join(_BRACKETS.findall(text))
+    main = norm_header(_BRACKETS.sub(" ", text))
+    if not main or main in aliases.ignore:
+        return None
+    vocab = _vocabulary()
+    words = main.split()
+    if not any(w in vocab.words_of for w in words):
+        return None  # most data cells: no word of any field
+    ranked = sorted(
+        vocab.scores(words, norm_header(notes).split()).items(),
+        key=lambda kv: kv[1][0],
+        reverse=True,
+    )
+    if not ranked or ranked[0][1][0] < MIN_MEANING:
+        return None
+    if len(ranked) > 1 and ranked[1][1][0] == ranked[0][1][0]:
+        return None  # two fields equally: not guessed
+    fname, (score, phrase) = ranked[0]
+    return HeaderHit(fname, float(score), "meaning", phrase)
+
+
 def _field_for(header: str) -> str | None:
-    hit = _aliases().lookup(header)
-    return hit[0] if hit else None
+    hit = classify(header)
+    return hit.field if hit else None
 
 
 # -- what the values say ---------------------------------------------------------------------
 
+_BUILD = re.compile(r"^\d+(?:\.\d+){1,3}$|^\d{4,5}$|^\d{2}h\d$", re.IGNORECASE)
+_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_SERIALISH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{1,48}$")
+_OA3 = re.compile(r"^\s*\[\d+\.\d+\]\s*\S", re.IGNORECASE)
+_SOFTWARE = re.compile(
+    r"\b(?:microsoft|office|365|apps?|adobe|acrobat|windows|visio|project|teams|antivirus|"
+    r"defender|sophos|edition|license|licence|pro|enterprise)\b",
+    re.IGNORECASE,
+)
+
 
 def _edition_score(value: str) -> float:
-    """2 for an edition name, 1 for a version alone, 0 otherwise (builds, "Windows", bits)."""
+    """2 for an edition name, 1 for a version alone, -1 for a build number, 0 otherwise."""
+    if _BUILD.match(value.strip()):
+        return -1.0
     ed = parse_edition(value)
     if ed.edition in (None, "unreadable"):
         ed = parse_edition(f"Windows {value}")  # SkuFamily "Professional", GLPI "Famille"
@@ -125,43 +274,116 @@ def _edition_score(value: str) -> float:
     return 1.0 if ed.edition == "unspecified" else 2.0
 
 
+def _evidence_edition_score(value: str) -> float:
+    """An edition on a licence: never drops a column (the audit reads what is there)."""
+    return max(0.0, _edition_score(value))
+
+
 def _key_score(value: str) -> float:
+    if _PRODUCT_ID.match(value.strip()):
+        return -1.0
     return 1.0 if Policy.key_well_formed(value) else 0.0
 
 
 def _serial_score(value: str) -> float:
-    return -1.0 if _PRODUCT_ID.match(value.strip()) else 0.0
+    v = value.strip()
+    if _PRODUCT_ID.match(v) or Policy.key_well_formed(v):
+        return -1.0
+    return 1.0 if _SERIALISH.match(v) and any(c.isdigit() for c in v) else 0.0
 
 
-_SCORERS: dict[str, Callable[[str], float]] = {
-    "current_os": _edition_score,
-    "coa_edition": _edition_score,
-    "coa_key": _key_score,
-    "serial_number": _serial_score,
+def _host_score(value: str) -> float:
+    v = value.strip()
+    if len(v.split()) > 1 or _PRODUCT_ID.match(v) or Policy.key_well_formed(v):
+        return -1.0  # "P2000301 - Dell Inc. Latitude 5440": a display name
+    return 1.0 if _HOST.match(v) else 0.0
+
+
+def _tag_score(value: str) -> float:
+    v = value.strip()
+    if _PRODUCT_ID.match(v) or Policy.key_well_formed(v):
+        return -1.0
+    return 1.0 if len(v.split()) == 1 else 0.0
+
+
+_PICTURE = re.compile(r"^(?:https?://|www\.)|\.(?:jpe?g|png|gif|bmp|webp|svg|tiff?)$", re.I)
+
+
+def _image_score(value: str) -> float:
+    """A target image, not a photo of the asset (Snipe-IT's "Image" column)."""
+    return -1.0 if _PICTURE.search(value.strip()) else 0.0
+
+
+def _location_score(value: str) -> float:
+    return -1.0 if _SOFTWARE.search(value) else 0.0  # "Microsoft 365 Apps for business"
+
+
+# field -> (a value's score, what a fitting value is, for "by values" and notices)
+_SCORERS: dict[str, tuple[Callable[[str], float], str]] = {
+    "current_os": (_edition_score, "operating system names"),
+    "coa_edition": (_evidence_edition_score, "edition names"),
+    "coa_key": (_key_score, "5x5 product keys"),
+    "serial_number": (_serial_score, "serial numbers"),
+    "hostname": (_host_score, "host names"),
+    "asset_tag": (_tag_score, "asset tags"),
+    "location": (_location_score, "places"),
+    "target_image": (_image_score, "Windows images"),
 }
+# fields whose column is dropped when most of its values are another field's shape (the
+# others keep their column: the audit says what each cell is, row by row)
+_DROPPABLE = frozenset({"current_os", "hostname", "location", "asset_tag", "target_image"})
+
+
+def _values(col: int, rows: Sequence[Sequence[object]]) -> list[str]:
+    out = []
+    for r in rows:
+        if col < len(r):
+            v = r[col]
+            v = v if isinstance(v, str) else ("" if v is None else str(v))
+            if v.strip() and not is_blank(v):
+                out.append(v)
+    return out
 
 
 def _value_score(fname: str, col: int, rows: Sequence[Sequence[object]]) -> float:
     scorer = _SCORERS.get(fname)
     if scorer is None:
         return 0.0
-    values = [r[col] for r in rows if col < len(r) and isinstance(r[col], str)]
-    values = [v for v in values if v.strip() and not is_blank(v)]
+    values = _values(col, rows)
     if not values:
         return 0.0
-    return sum(map(scorer, values)) / len(values)
+    return sum(map(scorer[0], values)) / len(values)
+
+
+def _misfits(fname: str, values: Sequence[str]) -> int:
+    scorer = _SCORERS.get(fname)
+    return 0 if scorer is None else sum(1 for v in values if scorer[0](v) < 0)
+
+
+class HeaderMap(dict[str, int]):
+    """Canonical field -> column, with ``why``: for each field not taken by an exact alias,
+    how it was read ("by meaning: ...", "by values: ...")."""
+
+    def __init__(self, mapping: dict[str, int], why: dict[str, str] | None = None) -> None:
+        super().__init__(mapping)
+        self.why: dict[str, str] = dict(why or {})
 
 
 def map_headers(
     headers: Sequence[str],
     overrides: dict[str, str] | None = None,
     rows: Sequence[Sequence[object]] = (),
-) -> dict[str, int]:
+) -> HeaderMap:
     """Canonical field -> column index. ``overrides`` (header or column letter -> field, or
-    "-" to unmap) win over aliases. Where several columns could take a field, the values in
-    ``rows`` (the first rows below the header) decide, then the stronger alias, then the
-    first column."""
+    "-" to unmap) win over everything. Each header names a field by exact alias or by
+    meaning; where several columns could take a field, the values in ``rows`` (the first
+    rows below the header) decide: an empty column never wins over a full one, a column
+    whose values are mostly another field's shape loses, then the better-fitting values,
+    then the stronger header, then the first column. Fields the headers leave open are
+    then taken by values alone where the values cannot be anything else (5x5 keys, OA3
+    key descriptions)."""
     mapping: dict[str, int] = {}
+    why: dict[str, str] = {}
     overrides = overrides or {}
     forced: dict[int, str | None] = {}
     for key, fname in overrides.items():
@@ -171,29 +393,177 @@ def map_headers(
         forced[col] = None if fname in ("-", "", "none") else fname
     for fname in {f for f in forced.values() if f}:
         mapping[fname] = next(c for c, f in forced.items() if f == fname)
-    candidates: dict[str, list[tuple[float, int, int]]] = {}
-    aliases = _aliases()
+    candidates: dict[str, list[tuple[int, HeaderHit]]] = {}
+    moved: dict[int, str] = {}  # columns a header gave one field and their values another
     for col, header in enumerate(headers):
         if col in forced:
             continue
-        hit = aliases.lookup(str(header))
-        if hit is None or hit[0] in mapping:
+        hit = classify(str(header))
+        if hit is None or hit.field in mapping:
             continue
-        fname, rank = hit
-        candidates.setdefault(fname, []).append((0.0, rank, col))
+        if hit.field in ("coa_edition", "coa_present") and "coa_key" not in mapping:
+            # "Windows licence" holds the key in some tools (OCS): 5x5 keys decide
+            values = _values(col, rows)
+            keys = sum(1 for v in values if Policy.key_well_formed(v))
+            if len(values) >= 2 and keys * 5 >= len(values) * 4:
+                hit = HeaderHit("coa_key", hit.score, hit.how, hit.phrase)
+                moved[col] = f"by values: {keys} of {len(values)} values are 5x5 product keys"
+        candidates.setdefault(hit.field, []).append((col, hit))
     for fname, cands in candidates.items():
-        if len(cands) > 1 or fname == "coa_key":
-            cands = [(-_value_score(fname, col, rows), rank, col) for _s, rank, col in cands]
-        best = min(cands)
-        if fname == "coa_key" and best[0] == 0.0 and _looks_like_product_ids(best[2], rows):
-            continue  # a "key" column of Windows product IDs carries no key
-        mapping[fname] = best[2]
-    return {f: mapping[f] for f in CANONICAL_FIELDS if f in mapping}
+        chosen = _choose(fname, cands, headers, rows)
+        if chosen is None:
+            continue
+        col, reason = chosen
+        mapping[fname] = col
+        if reason:
+            why[fname] = reason
+        if col in moved:
+            why[fname] = "; ".join(r for r in (moved[col], why.get(fname, "")) if r)
+    _by_values(headers, rows, mapping, why, set(forced))
+    return HeaderMap({f: mapping[f] for f in CANONICAL_FIELDS if f in mapping}, why)
 
 
-def _looks_like_product_ids(col: int, rows: Sequence[Sequence[object]]) -> bool:
-    values = [r[col] for r in rows if col < len(r) and isinstance(r[col], str) and r[col].strip()]
-    return bool(values) and all(_PRODUCT_ID.match(v.strip()) for v in values)
+def _choose(
+    fname: str,
+    cands: list[tuple[int, HeaderHit]],
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+) -> tuple[int, str] | None:
+    """The column that takes ``fname`` among the columns whose header names it, and why
+    (empty when its header alone said so)."""
+    scored = []
+    for col, hit in cands:
+        values = _values(col, rows)
+        misfit = _misfits(fname, values)
+        if values and fname in _DROPPABLE and misfit * 2 > len(values):
+            continue  # mostly another field's shape ("Office": Microsoft 365 Apps)
+        fit = (
+            sum(map(_SCORERS[fname][0], values)) / len(values)
+            if values and fname in _SCORERS
+            else 0.0
+        )
+        scored.append(((bool(values), fit, hit.score, -col), col, hit, values))
+    if not scored:
+        return None
+    if fname == "coa_key":
+        scored = [
+            s for s in scored if s[3] and not all(_PRODUCT_ID.match(v.strip()) for v in s[3])
+        ] or [s for s in scored if not s[3]]
+        if not scored:
+            return None  # a "key" column of Windows product IDs carries no key
+    scored.sort(reverse=True)
+    _key, col, hit, _vals = scored[0]
+    by_header = max(scored, key=lambda s: (s[2].score, s[0][3]))
+    reasons = []
+    if hit.how == "meaning":
+        reasons.append(f"by meaning: the words {hit.phrase!r}")
+    if by_header[1] != col or len(cands) > len(scored):
+        losers = [headers[c] for c, _h in cands if c != col]
+        what = _SCORERS.get(fname, (None, "values"))[1]
+        if not scored[0][3]:
+            reasons.append("by values: the other columns were empty")
+        else:
+            reasons.append(
+                f"by values: its values look like {what}, those of "
+                + ", ".join(repr(str(h)) for h in losers)
+                + " do not"
+                + ("" if by_header[3] or by_header[1] == col else " (or are empty)")
+            )
+    return col, "; ".join(reasons)
+
+
+def _by_values(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    mapping: dict[str, int],
+    why: dict[str, str],
+    forced: set[int],
+) -> None:
+    """Fields no header named, taken by a column whose header names nothing and whose
+    values can be nothing else: 5x5 product keys, OA3 key descriptions ("[4.0] Professional
+    OEM:DM"). An edition name could be the installed OS or the licence: never guessed."""
+    taken = set(mapping.values()) | forced
+    tests: tuple[tuple[str, Callable[[str], bool], str], ...] = (
+        ("coa_key", Policy.key_well_formed, "5x5 product keys"),
+        ("coa_edition", lambda v: bool(_OA3.match(v)), "OA3 key descriptions"),
+    )
+    for fname, test, what in tests:
+        if fname in mapping:
+            continue
+        for col, header in enumerate(headers):
+            if col in taken or classify(str(header)) is not None:
+                continue
+            values = _values(col, rows)
+            fits = sum(1 for v in values if test(v))
+            if len(values) >= 2 and fits * 5 >= len(values) * 4:
+                mapping[fname] = col
+                taken.add(col)
+                why[fname] = f"by values: {fits} of {len(values)} values are {what}"
+                break
+
+
+_EVIDENCE_FIELDS = ("coa_present", "coa_edition", "coa_key")
+_EVIDENCE_WORDS = frozenset(
+    [
+        "yes",
+        "no",
+        "y",
+        "n",
+        "ja",
+        "nein",
+        "oui",
+        "non",
+        "si",
+        "sim",
+        "nao",
+        "tak",
+        "nie",
+        "coa",
+        "gml",
+        "oa3",
+        "label",
+        "sticker",
+        "present",
+        "missing",
+    ]
+)
+
+
+def field_candidates(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], mapping: dict[str, int]
+) -> dict[str, list[int]]:
+    """For the serial number and the licence evidence, when no column is mapped to them,
+    the unmapped columns most like them (up to three, best first): by a header that names
+    the field but was ruled out or scored too low, then by values of the field's shape."""
+    taken = set(mapping.values())
+    out: dict[str, list[int]] = {}
+    vocab = _vocabulary()
+    needs: list[tuple[str, tuple[str, ...], Callable[[str], float]]] = []
+    if "serial_number" not in mapping:
+        needs.append(("serial_number", ("serial_number",), _serial_score))
+    if not any(f in mapping for f in _EVIDENCE_FIELDS):
+
+        def evidence(v: str) -> float:
+            if Policy.key_well_formed(v) or _OA3.match(v) or _edition_score(v) > 0:
+                return 1.0
+            return 1.0 if set(norm_header(v).split()) & _EVIDENCE_WORDS else 0.0
+
+        needs.append(("evidence", _EVIDENCE_FIELDS, evidence))
+    for need, fields, score in needs:
+        ranked = []
+        for col, header in enumerate(headers):
+            if col in taken:
+                continue
+            words = norm_header(_BRACKETS.sub(" ", str(header))).split()
+            named = any(f in fields for w in words for f in vocab.words_of.get(w, ()))
+            values = _values(col, rows)
+            fit = sum(1 for v in values if score(v) > 0) / len(values) if values else 0.0
+            if named or fit >= 0.5:
+                ranked.append((named, fit, -col))
+        ranked.sort(reverse=True)
+        if ranked:
+            out[need] = [-c for _n, _f, c in ranked[:3]]
+    return out
 
 
 def _find_column(headers: Sequence[str], key: str) -> int | None:

@@ -12,7 +12,7 @@ import threading
 import zipfile
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -23,7 +23,12 @@ from coa_audit.core.files import not_regular
 from coa_audit.core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
 from coa_audit.core.text import fold_words
 from coa_audit.importers.cells import ColumnBuilder, cell_text
-from coa_audit.importers.headers import HEADER_SCAN_ROWS, find_header, map_headers
+from coa_audit.importers.headers import (
+    HEADER_SCAN_ROWS,
+    field_candidates,
+    find_header,
+    map_headers,
+)
 from coa_audit.importers.xlsx_parts import ods_bounds_problem, sheet_bounds_problem
 
 __all__ = [
@@ -400,6 +405,7 @@ def _load_spreadsheet(
             progress(rownum, total)
     _drop_totals_row(builder, numbers, notices)
     src = SourceInfo(str(path), fmt, name, hrow + 1, "", first_col, notices)
+    src.candidates = _candidates(headers, sample, mapping, first_col)
     if fmt in ("xlsx", "xlsm") and any(builder.numeric.values()):
         _apply_number_formats(path, name, first_col, builder, numbers)
     return Inventory(src, headers, builder.columns, numbers, mapping, builder.numeric)
@@ -502,6 +508,17 @@ def _map(
             f"--map names a column {exc.args[0]!r} that {path.name} does not have; its headers "
             f"are: {', '.join(repr(h) for h in headers)}"
         ) from None
+
+
+def _candidates(
+    headers: list[str], sample: Sequence[Sequence[object]], mapping: dict[str, int], first_col: int
+) -> dict[str, list[str]]:
+    """The best columns for the serial number and the evidence when none was mapped (the
+    notice names them)."""
+    out = {}
+    for need, cols in field_candidates(headers, sample, mapping).items():
+        out[need] = [f"{headers[c]!r} (column {column_letter(first_col + c)})" for c in cols]
+    return out
 
 
 class MappingError(UsageError):
@@ -661,6 +678,7 @@ def _load_csv(path: Path, overrides: dict[str, str] | None, progress: Progress |
         "line_ending": _line_ending(sample),
     }
     src = SourceInfo(str(path), "csv", None, starts[hrow], "", 0, notices, dialect)
+    src.candidates = _candidates(headers, head[hrow + 1 :], mapping, 0)
     return Inventory(src, headers, builder.columns, numbers, mapping, {})
 
 

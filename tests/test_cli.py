@@ -140,9 +140,9 @@ def test_output_file_is_written(tmp_path: Path) -> None:
 
 
 def test_map_override_and_columns(tmp_path: Path) -> None:
-    headers = ["Tag", "Box serial", "Lic"]
+    headers = ["Tag", "Kiste", "Lic"]  # "Kiste" (a box) and "Lic" name no field
     path = tmp_path / "odd.csv"
-    path.write_text("Tag,Box serial,Lic\nT1,S1,Windows 10 Pro\nT2,S2,Windows 10 Home\n")
+    path.write_text("Tag,Kiste,Lic\nT1,S1,Windows 10 Pro\nT2,S2,Windows 10 Home\n")
     res = run_cli("check", path, "--format", "json", "--fail-on", "never")
     assert res.code == 3 and "--map" in res.stderr  # one alias only: not a header row
     res = run_cli(
@@ -153,19 +153,19 @@ def test_map_override_and_columns(tmp_path: Path) -> None:
         "--fail-on",
         "never",
         "--map",
-        "Box serial=serial_number",
+        "Kiste=serial_number",
         "--map",
         "Lic=coa_edition",
     )
     doc = res.json()
     assert doc["mapping"] == {
         "asset_tag": "Tag",
-        "serial_number": "Box serial",
+        "serial_number": "Kiste",
         "coa_edition": "Lic",
     }
     assert [d["status"] for d in doc["devices"]] == ["eligible", "blocked"]
-    res = run_cli("columns", path, "--map", "Box serial=serial_number")
-    assert "Box serial" in res.stdout and "serial_number" in res.stdout
+    res = run_cli("columns", path, "--map", "Kiste=serial_number")
+    assert "Kiste" in res.stdout and "serial_number" in res.stdout
     res = run_cli("columns", path, "--map", "Lic=coa_edition")
     assert "(unmapped" in res.stdout and "serial_number" in res.stdout  # field with no column
     assert all(h in res.stdout for h in headers)
