@@ -302,6 +302,7 @@ def columns(
     ] = False,
 ) -> None:
     """Show the header row found, how each column maps to a field, and what stayed unmapped."""
+    from coa_audit.core.errors import NoHeaderRow
     from coa_audit.core.model import CANONICAL_FIELDS
     from coa_audit.core.text import safe_text
     from coa_audit.importers.load import list_sheets
@@ -309,10 +310,14 @@ def columns(
     from coa_audit.session.session import open_session
 
     with _guard():
-        session = open_session(file, sheet=sheet, maps=map_ or (), mapping_file=mapping)
+        out = typer.echo
+        try:
+            session = open_session(file, sheet=sheet, maps=map_ or (), mapping_file=mapping)
+        except NoHeaderRow as exc:  # never refuse to show a file: its likeliest header rows
+            _show_header_candidates(exc)
+            return
         inv = session.inventory
         src = inv.source
-        out = typer.echo
         out(f"file: {safe_text(src.path)} ({src.format})")
         if src.sheet is not None:
             sheets = list_sheets(file)
@@ -331,7 +336,11 @@ def columns(
         fields = {c: f for f, c in inv.mapping.items()}
         for c, h in enumerate(inv.source_headers):
             field = fields.get(c, "(unmapped, carried through)")
-            out(f"{inv.letter(c):<7} {safe_text(h)[:32]:<32} {field}")
+            why = inv.mapped_by(field) if c in fields else ""
+            out(
+                f"{inv.letter(c):<7} {safe_text(h)[:32]:<32} {field}"
+                + (f"  ({why})" if why else "")
+            )
         missing = [f for f in CANONICAL_FIELDS if f not in inv.source_mapping]
         if missing:
             out("")
@@ -340,6 +349,28 @@ def columns(
             path = save_mapping(inv.source_headers, session.mapping_by_header())
             out("")
             out(f"saved this mapping for files with these headers: {safe_text(str(path))}")
+
+
+def _show_header_candidates(exc: Exception) -> None:
+    """`columns` on a file where no row looks like a header: the rows most like one, each
+    cell with its column letter, and how to name the fields with --map."""
+    from coa_audit.core.model import column_letter
+    from coa_audit.core.text import safe_text
+
+    out = typer.echo
+    out("no header row was recognised: no row names a serial number, asset tag or licence")
+    out("evidence in words this tool knows. The rows most like a header:")
+    for sheet, number, cells in getattr(exc, "candidates", []):
+        where = f"sheet {safe_text(sheet)}, " if sheet else ""
+        out("")
+        out(f"{where}row {number}:")
+        for i, cell in enumerate(cells):
+            if str(cell).strip():
+                out(f"  {column_letter(i):<4} {safe_text(str(cell))[:60]}")
+    out("")
+    out('name the columns with --map "Header=field" (fields: serial_number, asset_tag,')
+    out("hostname, coa_present, coa_edition, coa_key, current_os, ...); two mapped columns,")
+    out('one of them identifying a device, make a header row, e.g. --map "Seriennr=serial_number"')
 
 
 @app.command(epilog=EXIT_CODES_HELP)

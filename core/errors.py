@@ -24,6 +24,16 @@ class InputError(CoaError):
     exit_code = 3
 
 
+class NoHeaderRow(InputError):
+    """No row of the file looks like an inventory's header. ``candidates`` are the rows
+    most like one, best first: (sheet or None, 1-based row number, its cells), so that
+    `columns` can still show the file and say what to pass to --map."""
+
+    def __init__(self, message: str, candidates: list[tuple[str | None, int, list[str]]]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
 class OutputError(CoaError):
     """An output could not be written; the message says which file and why (exit 4)."""
 

@@ -28,6 +28,7 @@ __all__ = [
     "classify",
     "field_candidates",
     "find_header",
+    "header_candidates",
     "map_headers",
     "norm_header",
     "parse_overrides",
@@ -59,6 +60,7 @@ _LOOKALIKES = str.maketrans(
 )
 
 
+@lru_cache(maxsize=65536)
 def norm_header(text: str) -> str:
     """The form headers are compared in: accents folded, camelCase split, lower case,
     punctuation as spaces, a ConfigMgr trailing 0 and an SSRS report prefix dropped,
@@ -136,7 +138,7 @@ class _Vocabulary:
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.head_first = frozenset(k for k, v in data["languages"].items() if v == "first")
-        self.filler = frozenset(norm_header(w) for w in data["filler"])
+        self.filler = frozenset(fold_words(w) for w in data["filler"])
         self.phrases: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         self.qualifiers: dict[str, frozenset[str]] = {}
         self.refuse: dict[str, tuple[str, ...]] = {}
@@ -146,19 +148,22 @@ class _Vocabulary:
                 raise ValueError(f"header_words.toml: unknown field {fname!r}")
             for lang in data["languages"]:
                 for phrase in spec.get(lang, []):
-                    words = tuple(norm_header(phrase).split())
+                    words = tuple(fold_words(phrase).split())
                     if (fname, lang) not in self.phrases.get(words, []):
                         self.phrases.setdefault(words, []).append((fname, lang))
                     for w in words:
                         self.words_of.setdefault(w, set()).add(fname)
             self.qualifiers[fname] = frozenset(
-                w for q in spec.get("qualifiers", []) for w in norm_header(q).split()
+                w for q in spec.get("qualifiers", []) for w in fold_words(q).split()
             )
-            self.refuse[fname] = tuple(f" {norm_header(r)} " for r in spec.get("refuse", []))
+            self.refuse[fname] = tuple(f" {fold_words(r)} " for r in spec.get("refuse", []))
         self.max_len = max(len(p) for p in self.phrases)
 
-    def scores(self, words: Sequence[str], notes: Sequence[str]) -> dict[str, tuple[int, str]]:
-        """field -> (best score, the phrase found) for one header's words."""
+    def scores(
+        self, words: Sequence[str], notes: Sequence[str], refuse: bool = True
+    ) -> dict[str, tuple[int, str]]:
+        """field -> (best score, the phrase found) for one header's words (``refuse``: a
+        field whose refusing phrases the header holds is ruled out)."""
         best: dict[str, tuple[int, str]] = {}
         n = len(words)
         for i in range(n):
@@ -175,15 +180,18 @@ class _Vocabulary:
                     for w in rest:
                         if w in self.filler:
                             continue
+                        named = self.words_of.get(w, set())
                         if w in quals:
                             score += 1
-                        elif self.words_of.get(w, set()) - {fname}:
+                        elif fname in named:
+                            continue  # another word of the same field ("OEM Manufacturer")
+                        elif named:
                             score -= 4
                         else:
                             score -= 2
                     if score > best.get(fname, (-99, ""))[0]:
                         best[fname] = (score, " ".join(words[i:j]))
-        if best:
+        if best and refuse:
             whole = f" {' '.join([*words, *notes])} "
             for fname in list(best):
                 if any(r in whole for r in self.refuse[fname]):
@@ -256,16 +264,28 @@ _HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _SERIALISH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{1,48}$")
 _OA3 = re.compile(r"^\s*\[\d+\.\d+\]\s*\S", re.IGNORECASE)
 _SOFTWARE = re.compile(
-    r"\b(?:microsoft|office|365|apps?|adobe|acrobat|windows|visio|project|teams|antivirus|"
-    r"defender|sophos|edition|license|licence|pro|enterprise)\b",
+    r"\b(?:microsoft|365|adobe|acrobat|visio|antivirus|sophos|defender|apps for)\b"
+    r"|\boffice\s+(?:20\d\d|professional|standard|home|pro|plus|ltsc)\b"
+    r"|\bwindows\s+\d|\b(?:enterprise|professional)\s+edition\b",
     re.IGNORECASE,
 )
 
 
+# a value with none of these can name no edition (parse_edition costs ~0.2 ms a value)
+_EDITION_HINTS = re.compile(
+    r"win|pro|home|enter|educ|server|core|famil|ultimate|business|starter|vista|ltsc|iot|"
+    r"hogar|casa|thuis|domow|famiglia|\bxp\b",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=16384)
 def _edition_score(value: str) -> float:
     """2 for an edition name, 1 for a version alone, -1 for a build number, 0 otherwise."""
     if _BUILD.match(value.strip()):
         return -1.0
+    if not _EDITION_HINTS.search(value):
+        return 0.0
     ed = parse_edition(value)
     if ed.edition in (None, "unreadable"):
         ed = parse_edition(f"Windows {value}")  # SkuFamily "Professional", GLPI "Famille"
@@ -285,9 +305,17 @@ def _key_score(value: str) -> float:
     return 1.0 if Policy.key_well_formed(value) else 0.0
 
 
+# identifiers that are no hardware serial: GUIDs, hashes, MAC addresses
+_GUID = re.compile(
+    r"^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$"
+    r"|^[0-9a-f]{32,}$|^(?:[0-9a-f]{2}[:-]){5}[0-9a-f]{2}\b",
+    re.I,
+)
+
+
 def _serial_score(value: str) -> float:
     v = value.strip()
-    if _PRODUCT_ID.match(v) or Policy.key_well_formed(v):
+    if _PRODUCT_ID.match(v) or Policy.key_well_formed(v) or _GUID.match(v) or _BUILD.match(v):
         return -1.0
     return 1.0 if _SERIALISH.match(v) and any(c.isdigit() for c in v) else 0.0
 
@@ -334,30 +362,27 @@ _SCORERS: dict[str, tuple[Callable[[str], float], str]] = {
 _DROPPABLE = frozenset({"current_os", "hostname", "location", "asset_tag", "target_image"})
 
 
+VALUES_LOOKED_AT = 20  # the first filled values of a column decide for it
+# values that cannot be a blank marker ("N/A", "unknown", "-"): letters and digits mixed
+# with a dash, as serials, tags and host names are
+_NO_BLANK = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9-]+$")
+
+
 def _values(col: int, rows: Sequence[Sequence[object]]) -> list[str]:
-    out = []
+    out: list[str] = []
     for r in rows:
+        if len(out) >= VALUES_LOOKED_AT:
+            break
         if col < len(r):
             v = r[col]
             v = v if isinstance(v, str) else ("" if v is None else str(v))
-            if v.strip() and not is_blank(v):
-                out.append(v)
+            # a blank marker is short: a long value is not read for one (is_blank is slow)
+            if not v.strip():
+                continue
+            if len(v) <= 20 and _NO_BLANK.match(v) is None and is_blank(v):
+                continue
+            out.append(v)
     return out
-
-
-def _value_score(fname: str, col: int, rows: Sequence[Sequence[object]]) -> float:
-    scorer = _SCORERS.get(fname)
-    if scorer is None:
-        return 0.0
-    values = _values(col, rows)
-    if not values:
-        return 0.0
-    return sum(map(scorer[0], values)) / len(values)
-
-
-def _misfits(fname: str, values: Sequence[str]) -> int:
-    scorer = _SCORERS.get(fname)
-    return 0 if scorer is None else sum(1 for v in values if scorer[0](v) < 0)
 
 
 class HeaderMap(dict[str, int]):
@@ -432,16 +457,13 @@ def _choose(
     """The column that takes ``fname`` among the columns whose header names it, and why
     (empty when its header alone said so)."""
     scored = []
+    scorer = _SCORERS.get(fname)
     for col, hit in cands:
         values = _values(col, rows)
-        misfit = _misfits(fname, values)
-        if values and fname in _DROPPABLE and misfit * 2 > len(values):
+        each = [scorer[0](v) for v in values] if scorer is not None else []
+        if values and fname in _DROPPABLE and sum(1 for x in each if x < 0) * 2 > len(values):
             continue  # mostly another field's shape ("Office": Microsoft 365 Apps)
-        fit = (
-            sum(map(_SCORERS[fname][0], values)) / len(values)
-            if values and fname in _SCORERS
-            else 0.0
-        )
+        fit = sum(each) / len(each) if each else 0.0
         scored.append(((bool(values), fit, hit.score, -col), col, hit, values))
     if not scored:
         return None
@@ -453,22 +475,26 @@ def _choose(
             return None  # a "key" column of Windows product IDs carries no key
     scored.sort(reverse=True)
     _key, col, hit, _vals = scored[0]
-    by_header = max(scored, key=lambda s: (s[2].score, s[0][3]))
     reasons = []
     if hit.how == "meaning":
         reasons.append(f"by meaning: the words {hit.phrase!r}")
-    if by_header[1] != col or len(cands) > len(scored):
-        losers = [headers[c] for c, _h in cands if c != col]
+    # the values changed the outcome when a column with a stronger header lost to this one
+    stronger = [(c, h) for c, h in cands if (h.score, -c) > (hit.score, -col)]
+    if stronger:
+        kept = {c: v for _k, c, _h, v in scored}
+        empty = [headers[c] for c, _h in stronger if c in kept and not kept[c]]
+        unlike = [headers[c] for c, _h in stronger if c not in kept or kept[c]]
         what = _SCORERS.get(fname, (None, "values"))[1]
-        if not scored[0][3]:
-            reasons.append("by values: the other columns were empty")
-        else:
-            reasons.append(
-                f"by values: its values look like {what}, those of "
-                + ", ".join(repr(str(h)) for h in losers)
+        parts = []
+        if unlike:
+            parts.append(
+                f"its values look like {what}, those of "
+                + ", ".join(repr(str(h)) for h in unlike)
                 + " do not"
-                + ("" if by_header[3] or by_header[1] == col else " (or are empty)")
             )
+        if empty:
+            parts.append(", ".join(repr(str(h)) for h in empty) + " is empty")
+        reasons.append("by values: " + "; ".join(parts))
     return col, "; ".join(reasons)
 
 
@@ -555,7 +581,7 @@ def field_candidates(
             if col in taken:
                 continue
             words = norm_header(_BRACKETS.sub(" ", str(header))).split()
-            named = any(f in fields for w in words for f in vocab.words_of.get(w, ()))
+            named = any(f in fields for f in vocab.scores(words, (), refuse=False))
             values = _values(col, rows)
             fit = sum(1 for v in values if score(v) > 0) / len(values) if values else 0.0
             if named or fit >= 0.5:
@@ -599,6 +625,32 @@ def find_header(
         elif score == 1 and lone is None and len(cells) >= 3 and mapped[0] == "serial_number":
             lone = (i, score)  # an Autopilot CSV: one serial column beside hashes and IDs
     return best or lone
+
+
+_NUMBERISH = re.compile(r"^[\d\s.,:/%+-]+$")
+
+
+def header_candidates(rows: Sequence[Sequence[str]], limit: int = 3) -> list[int]:
+    """When no row is an inventory's header: the rows most like one (best first). A header
+    is a row of several short text cells, none of them a number or a date, above rows with
+    values; a cell that names a field (even weakly) counts three times."""
+    ranked = []
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        cells = [c.strip() for c in row if isinstance(c, str) and c.strip()]
+        if len(cells) < 2:
+            continue
+        texts = [c for c in cells if len(c) <= 60 and not _NUMBERISH.match(c)]
+        named = sum(1 for c in texts if _named_weakly(c))
+        below = sum(1 for r in rows[i + 1 : i + 4] if sum(1 for c in r if str(c).strip()) >= 2)
+        score = len(texts) + 3 * named + (2 if below else 0) - (len(cells) - len(texts))
+        ranked.append((score, -i))
+    ranked.sort(reverse=True)
+    return [-i for _s, i in ranked[:limit]]
+
+
+def _named_weakly(cell: str) -> bool:
+    words = norm_header(_BRACKETS.sub(" ", cell)).split()
+    return bool(words) and bool(_vocabulary().scores(words, (), refuse=False))
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, str]:

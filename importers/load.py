@@ -18,7 +18,7 @@ from itertools import islice
 from pathlib import Path
 
 from coa_audit.core.audit import mask_keys
-from coa_audit.core.errors import InputError, UsageError
+from coa_audit.core.errors import InputError, NoHeaderRow, UsageError
 from coa_audit.core.files import not_regular
 from coa_audit.core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
 from coa_audit.core.text import fold_words
@@ -27,6 +27,7 @@ from coa_audit.importers.headers import (
     HEADER_SCAN_ROWS,
     field_candidates,
     find_header,
+    header_candidates,
     map_headers,
 )
 from coa_audit.importers.xlsx_parts import ods_bounds_problem, sheet_bounds_problem
@@ -355,18 +356,22 @@ def _load_spreadsheet(
         if hidden:
             notices.append(f"hidden sheet(s) not considered: {', '.join(hidden)} (use --sheet)")
     best = None
+    heads: list[tuple[str, list[list[str]]]] = []
     for name in candidates:
         it, first_col, total = _sheet_rows(wb, name, path, fmt)
         head = list(islice(it, HEADER_SCAN_ROWS))
         found = _headed(head, overrides)
         if found and (best is None or found[1] > best[1]):
             best = (name, found[1], found[0], it, head, first_col, total)
+        if best is None and len(heads) < 20:  # for the candidates, should none be found
+            heads.append((name, [[cell_text(v) for v in r] for r in head]))
     if best is None:
         where = f"sheet {sheet!r}" if sheet else "any visible sheet"
-        raise InputError(
+        raise _no_header(
             f"{path}: no header row found in {where} (looked for headers such as "
-            "Serial Number, Asset Tag, COA Edition in the first "
-            f"{HEADER_SCAN_ROWS} rows); use --sheet or --map"
+            f"Serial Number, Asset Tag, COA Edition in the first {HEADER_SCAN_ROWS} rows)",
+            "use --sheet or --map",
+            heads,
         )
     name, _score, hrow, it, head, first_col, total = best
     headers = _headers_from(head[hrow], first_col)
@@ -521,6 +526,34 @@ def _candidates(
     return out
 
 
+def _no_header(
+    what: str,
+    todo: str,
+    heads: list[tuple[str | None, list[list[str]]]],
+    numbers: Sequence[int] | None = None,
+) -> NoHeaderRow:
+    """The refusal when no header row is found, naming the row most like one (and keeping
+    the best few for `columns` to show)."""
+    found: list[tuple[int, str | None, int, list[str]]] = []
+    for sheet, rows in heads:
+        for rank, i in enumerate(header_candidates(rows)):
+            number = numbers[i] if numbers is not None and i < len(numbers) else i + 1
+            cells = [str(c) for c in rows[i]]
+            while cells and not cells[-1].strip():
+                cells.pop()
+            found.append((rank, sheet, number, cells))
+    found.sort(key=lambda f: f[0])
+    candidates = [(s, n, cells) for _r, s, n, cells in found[:3]]
+    hint = ""
+    if candidates:
+        sheet, number, cells = candidates[0]
+        filled = [c for c in cells if c.strip()]
+        shown = ", ".join(repr(c) for c in filled[:4]) + (", ..." if len(filled) > 4 else "")
+        where = f"sheet {sheet!r} " if sheet else ""
+        hint = f"; the row most like a header is {where}row {number} ({shown})"
+    return NoHeaderRow(f"{what}{hint}; {todo} (coa-audit columns FILE shows it)", candidates)
+
+
 class MappingError(UsageError):
     """A --map override does not fit the file (a usage error, exit 2)."""
 
@@ -643,10 +676,12 @@ def _load_csv(path: Path, overrides: dict[str, str] | None, progress: Progress |
             head[0] = []
         found = find_header(head, overrides)
         if found is None:
-            raise InputError(
+            raise _no_header(
                 f"{path}: no header row found (looked for headers such as Serial "
-                f"Number, Asset Tag, COA Edition in the first {HEADER_SCAN_ROWS} "
-                "records); check the delimiter or use --map"
+                f"Number, Asset Tag, COA Edition in the first {HEADER_SCAN_ROWS} records)",
+                "check the delimiter or use --map",
+                [(None, head)],
+                starts,
             )
         hrow = found[0]
         headers = _headers_from(list(head[hrow]), 0)
