@@ -103,11 +103,17 @@ def write_audit_report(
         ("Generated", generated.isoformat(timespec="seconds")),
     ):
         ws.append(row_cells(ws, [key, value]))
+    notices = inv.notices()
+    if notices:  # what the file lacks or how it was read, said before the figures
+        ws.append([])
+        ws.append(row_cells(ws, ["Notes from reading the file"], BOLD))
+        for n in notices:
+            ws.append(row_cells(ws, ["", n]))
     ws.append([])
-    ws.append(row_cells(ws, ["Column mapping", "Source column"], BOLD))
+    ws.append(row_cells(ws, ["Column mapping", "Source column", "How it was read"], BOLD))
     for fname, col in inv.mapping.items():
         where = f"{inv.letter(col)}: " if not inv.is_derived(col) else "(not in the file) "
-        ws.append(row_cells(ws, [fname, f"{where}{inv.headers[col]}"]))
+        ws.append(row_cells(ws, [fname, f"{where}{inv.headers[col]}", inv.mapped_by(fname)]))
     ws.append([])
     ws.append(row_cells(ws, ["Status", "Devices"], BOLD))
     ws.append(row_cells(ws, ["devices", summary.devices]))

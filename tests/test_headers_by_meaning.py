@@ -452,3 +452,29 @@ def test_a_phone_or_tablet_os_is_no_pc(tmp_path: Path, os_name: str) -> None:
         [["iPhone", "F2LXK9", os_name, ""], ["PC-1", "5CG1", "Windows 11 Pro", "Yes"]],
     )
     assert _check(src)["devices"][0]["status"] == "out-of-scope"
+
+
+async def test_the_missing_serial_is_said_in_the_report_and_on_screen(tmp_path: Path) -> None:
+    import openpyxl
+
+    from coa_audit.tui.app import CoaAuditApp
+    from tests.conftest import settle
+
+    src = _csv(
+        tmp_path / "f.csv",
+        ["Hostname", "Asset Tag", "COA", "Chassis"],
+        [["PC-1", "AT-1", "Yes", "5CG1111111"], ["PC-2", "AT-2", "Yes", "5CG1111112"]],
+    )
+    res = run_cli("export", src, "--checklist", "")
+    assert res.code == 0, res.stderr
+    ws = openpyxl.load_workbook(tmp_path / "f.audit.xlsx")["Summary"]
+    cells = [str(c) for row in ws.iter_rows(values_only=True) for c in row if c]
+    assert sum("NO SERIAL NUMBER COLUMN FOUND" in c for c in cells) == 1
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert "1 note" in str(app.main.query_one("#findings").border_title)
+        await pilot.press("I")
+        await pilot.pause()
+        shown = str(app.screen.query_one("#detail-text").render())
+        assert "NO SERIAL NUMBER COLUMN FOUND" in shown and "'Chassis' (column D)" in shown
