@@ -224,19 +224,25 @@ def classify(header: str) -> HeaderHit | None:
     """The field ``header`` names, by exact alias first, else by meaning; None when it names
     none, or two equally (never guessed)."""
     aliases = _aliases()
-    hit = aliases.lookup(header)
-    if hit is not None:
-        return HeaderHit(hit[0], 1000.0 - hit[1], "alias")
     text = header.strip()
     table = _TABLE_PREFIX.match(text)
     if table is not None:
         text = text[table.end() :]
     notes = " ".join(_BRACKETS.findall(text))
     main = norm_header(_BRACKETS.sub(" ", text))
-    if not main or main in aliases.ignore:
-        return None
     vocab = _vocabulary()
     words = main.split()
+    hit = aliases.lookup(header)
+    if hit is not None:
+        # the whole header an alias: taken; an alias found under a note or an item name
+        # still yields to the field's refusals ("Edition (installed)", "Lizenz (OS)")
+        whole = f" {' '.join([*words, *norm_header(notes).split()])} "
+        if norm_header(text) in aliases.table or not any(
+            r in whole for r in vocab.refuse.get(hit[0], ())
+        ):
+            return HeaderHit(hit[0], 1000.0 - hit[1], "alias")
+    if not main or main in aliases.ignore:
+        return None
     if not any(w in vocab.words_of for w in words):
         return None  # most data cells: no word of any field
     ranked = sorted(

@@ -214,6 +214,18 @@ REFUSED: dict[str, list[str]] = {
         "Licence count",
         "Edición instalada",
         "Licencja docelowa",
+        "Edition (installed)",
+        "Licence (OS)",
+        "Lizenz (installiert)",
+        "Licencia instalada",
+        "License state",
+        "Licencja systemu operacyjnego",
+        "Édition de Windows",
+        "Edición de Windows",
+        "Edizione di Windows",
+        "Windows editie",
+        "Edycja Windows",
+        "Edição do Windows",
     ],
     "coa_key": [
         "BitLocker recovery key",
@@ -478,3 +490,23 @@ async def test_the_missing_serial_is_said_in_the_report_and_on_screen(tmp_path: 
         await pilot.pause()
         shown = str(app.screen.query_one("#detail-text").render())
         assert "NO SERIAL NUMBER COLUMN FOUND" in shown and "'Chassis' (column D)" in shown
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Edition (installed)", "Lizenz (installiert)", "Licencia instalada", "Édition de Windows",
+     "Windows licence installed", "Licence (OS)", "Edycja systemu"],
+)  # fmt: skip
+def test_the_installed_os_under_a_licence_word_never_makes_a_device_eligible(
+    tmp_path: Path, header: str
+) -> None:
+    """Fail closed: a column that says it holds the installed OS is no evidence, however
+    licence-like its words; every device stays blocked and the file says so loudly."""
+    src = _csv(
+        tmp_path / "f.csv",
+        ["Serial Number", "Hostname", header],
+        [["5CG1", "PC-1", "Windows 11 Pro"], ["5CG2", "PC-2", "Windows 10 Pro"]],
+    )
+    doc = _check(src)
+    assert {d["status"] for d in doc["devices"]} == {"blocked"}
+    assert any("NO LICENCE EVIDENCE" in n for n in doc["source"]["notices"])
