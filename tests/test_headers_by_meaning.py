@@ -235,6 +235,16 @@ REFUSED: dict[str, list[str]] = {
         "Clé de récupération",
     ],
     "target_image": ["Bild", "Foto", "Zdjęcie"],  # a photo of the asset (Snipe-IT)
+    # a name of something else: the customer's, a folder's, a printer's
+    "hostname": [
+        "Customer Name",
+        "Folder name",
+        "Printer name",
+        "Nombre del cliente",
+        "Nom du client",
+        "User name",
+        "Nazwa użytkownika",
+    ],
 }
 
 
