@@ -250,10 +250,14 @@ REFUSED: dict[str, list[str]] = {
 
 @pytest.mark.parametrize(("field", "header"), [(f, h) for f, hs in REFUSED.items() for h in hs])
 def test_a_qualifier_rules_a_field_out(tmp_path: Path, field: str, header: str) -> None:
+    """Beside columns that leave ``field`` open (so nothing else takes it), with values
+    that could be of the field's shape."""
+    first = "Serial Number" if field == "hostname" else "Hostname"
+    value = {"hostname": "ACME", "target_image": "Windows 11 Enterprise"}.get(field, "PC-1")
     src = _csv(
         tmp_path / "f.csv",
-        ["Hostname", "Asset Tag", header],
-        [["PC-1", "AT-1", "00330-80000-00000-AA142"], ["PC-2", "AT-2", "x.jpg"]],
+        [first, "Asset Tag", header],
+        [["5CG1", "AT-1", value], ["5CG2", "AT-2", _SAMPLE.get(field, value)]],
     )
     assert _check(src)["mapping"].get(field) != header
 
