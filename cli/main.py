@@ -7,6 +7,7 @@ command does, when it runs.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
@@ -145,7 +146,10 @@ def _never_over(output: Path, inputs: list[Path]) -> None:
 
 
 def _progress():  # -> Callable | None
-    if not sys.stderr.isatty():
+    from coa_audit.cli.supervise import STDERR_TTY
+
+    # under the supervisor stderr is a pipe to the terminal (cli.supervise)
+    if not (sys.stderr.isatty() or os.environ.get(STDERR_TTY)):
         return None
     last: list[object] = [None, 0]  # (stage, percent), width of the line shown
 
@@ -756,11 +760,19 @@ def _load_walk(session: Any, walk: Path | None) -> None:
 
 
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.stderr.write("coa-audit: interrupted\n")
-        sys.exit(EXIT_INTERRUPTED)
+    """The program: every command runs in a child whose memory is bounded, under a small
+    supervisor that turns a reader's abort into the one-line refusal (cli.supervise)."""
+    from coa_audit.cli.supervise import supervised
+
+    def run() -> int:
+        try:
+            app()
+        except KeyboardInterrupt:
+            sys.stderr.write("coa-audit: interrupted\n")
+            return EXIT_INTERRUPTED
+        return 0
+
+    sys.exit(supervised(run))
 
 
 if __name__ == "__main__":

@@ -196,6 +196,14 @@ def test_a_signal_during_the_export_is_one_line_and_leaves_no_partial_file(
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
+_WRITTEN_OTHERWISE = {
+    "single quotes": b"<row r='1048576'><c r='XFD1048576'><v>1</v></c></row>",
+    "tab before r": b'<row\tr="1048576"><c\tr="XFD1048576"><v>1</v></c></row>',
+    "newline before r": b'<row\nr="1048576"><c\nr="XFD1048576"><v>1</v></c></row>',
+    "spaces around =": b'<row r = "1048576"><c r = "XFD1048576"><v>1</v></c></row>',
+}
+
+
 def _hostile(tmp_path: Path, kind: str) -> Path:
     from tests.xlsx_craft import HEADERS, Sheet, device_row, package
 
@@ -203,6 +211,8 @@ def _hostile(tmp_path: Path, kind: str) -> Path:
     xml = Sheet(rows).xml()
     if kind == "XFD1048576":
         far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    elif kind in _WRITTEN_OTHERWISE:  # the same far cell, written in ways a reader accepts
+        far = _WRITTEN_OTHERWISE[kind]
     elif kind == "ZZ200000":
         far = b'<row r="200000"><c r="ZZ200000"><v>1</v></c></row>'
     elif kind == "lower-case far cell":
@@ -221,11 +231,20 @@ def _hostile(tmp_path: Path, kind: str) -> Path:
             b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
             b"<si><t>" + b"A" * size + b"</t></si></sst>"
         )
-    return package(tmp_path / f"{kind.replace(' ', '-')}.xlsx", xml, shared_strings=sst)
+    name = "".join(c if c.isalnum() else "-" for c in kind)
+    return package(tmp_path / f"{name}.xlsx", xml, shared_strings=sst)
 
 
 @pytest.mark.parametrize(
-    "kind", ["XFD1048576", "ZZ200000", "lower-case far cell", "shared text", "repeated text"]
+    "kind",
+    [
+        "XFD1048576",
+        "ZZ200000",
+        "lower-case far cell",
+        "shared text",
+        "repeated text",
+        *_WRITTEN_OTHERWISE,
+    ],
 )
 @pytest.mark.parametrize("command", ["check", "columns", "export"])
 def test_tiny_hostile_workbooks_are_refused_within_3_gib(
@@ -540,3 +559,49 @@ def test_an_xlsb_with_a_far_cell_is_refused_within_3_gib(tmp_path: Path) -> None
         err = proc.stderr.decode()
         assert proc.returncode == 3 and len(err.strip().splitlines()) == 1, err[-300:]
         assert ("more cells than coa-audit will allocate" in err) == refused, err
+
+
+def test_a_hostile_file_in_the_app_ends_in_a_message_and_a_sane_terminal(
+    tmp_path: Path,
+) -> None:
+    """`coa-audit tui` on a file whose reader aborts: the supervisor leaves the alternate
+    screen, puts the terminal's modes back and says why in one line, exit 3."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    src = _hostile(tmp_path, "single quotes")
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
+    proc = subprocess.Popen(
+        [coa, "tui", str(src)], stdin=slave, stdout=slave, stderr=slave, env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    out = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                out += os.read(master, 65536)
+            except OSError:
+                break
+        elif proc.poll() is not None:
+            break
+    assert proc.wait(timeout=10) == 3
+    after = termios.tcgetattr(slave)
+    os.close(master)
+    os.close(slave)
+    text = out.decode(errors="replace")
+    tail = text[text.rfind("\x1b[?1049l") :]  # after leaving the alternate screen
+    assert "\x1b[?1049l" in text and "\x1b[?25h" in tail
+    message = " ".join(tail.split("\x1b[0m", 1)[-1].split())
+    assert message.startswith("coa-audit: single-quotes.xlsx:") and "hostile" in message
+    assert "memory allocation" not in tail
+    assert after[3] == before[3], "the terminal's local modes (echo, canonical) came back"

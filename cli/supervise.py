@@ -1,0 +1,249 @@
+"""A small supervisor: the command runs in a child process whose address space is bounded,
+so no file can take the program down with it.
+
+The readers (python-calamine for xlsx/xlsb/xls/ods) allocate what a file's headers claim.
+Predicting that from the file is a race against every way of writing it; instead the work
+runs in a forked child under ``RLIMIT_AS``. An allocation past the bound fails at once (a
+Rust reader then aborts), and whatever ends the child abnormally (an abort, a signal, the
+kernel's out-of-memory killer) reaches the parent, which restores the terminal (the app
+may have left it in raw mode on the alternate screen) and says in one line what happened,
+with exit code 3. A child that ends normally passes its exit code through unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+__all__ = ["STDERR_TTY", "memory_bound", "supervised"]
+
+EXIT_INPUT = 3
+_ENV_LIMIT = "COA_AUDIT_MEMORY_LIMIT_MB"
+_CHILD = "COA_AUDIT_SUPERVISED"  # set in the child: never supervise twice
+# what a program on the alternate screen may have switched on: leave it, show the cursor,
+# stop mouse and paste reporting, reset colours
+_TERMINAL_RESET = (
+    "\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l"
+    "\x1b[?2004l\x1b[?1004l\x1b[?7h\x1b[0m"
+)
+
+
+STDERR_TTY = "COA_AUDIT_STDERR_TTY"  # the child's stderr is a pipe to a terminal
+_DYING = re.compile(rb"memory allocation of \d+ bytes failed|thread '.*' panicked at")
+
+
+class _Relay:
+    """Copies the child's stderr to ours as it comes, until a reader starts dying: from
+    there on nothing is copied (the parent says what happened in one line)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.dying = fd, False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        pending = b""  # the start of a line not yet ended: it may be a dying reader's
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            if self.dying:
+                continue
+            text = pending + chunk
+            cut = max(text.rfind(b"\n"), text.rfind(b"\r"))
+            ready, pending = (text[: cut + 1], text[cut + 1 :]) if cut >= 0 else (b"", text)
+            if pending.startswith(b"\r") or (cut >= 0 and text[cut : cut + 1] == b"\r"):
+                ready, pending = ready + pending, b""  # a progress line: shown at once
+            self._write(ready)
+        if not self.dying:
+            self._write(pending)
+
+    def _write(self, data: bytes) -> None:
+        found = _DYING.search(data)
+        if found:
+            self.dying = True
+            data = data[: found.start()]
+        if data:
+            with contextlib.suppress(OSError):
+                os.write(2, data)
+
+    def finish(self) -> None:
+        """Wait (briefly: a grandchild may hold the pipe open) for the last output."""
+        self.thread.join(timeout=2)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+def memory_bound() -> int | None:
+    """Bytes of address space the work may use: the machine's memory (more could only
+    swap), or ``COA_AUDIT_MEMORY_LIMIT_MB``; never above a limit already set."""
+    try:
+        import resource
+    except ImportError:  # not a POSIX system
+        return None
+    wanted: int | None = None
+    text = os.environ.get(_ENV_LIMIT, "").strip()
+    if text:
+        with contextlib.suppress(ValueError):
+            wanted = int(text) * 1024 * 1024
+    if wanted is None:
+        try:
+            wanted = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            return None
+    wanted = max(wanted, 512 * 1024 * 1024)  # the program itself needs room
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        wanted = min(wanted, soft)
+    return wanted
+
+
+def _input_file(argv: Sequence[str]) -> str:
+    """The file the command was reading: the first argument naming an existing file."""
+    for arg in argv[1:]:
+        if not arg.startswith("-") and os.path.isfile(arg):
+            return Path(arg).name
+    return "the input file"
+
+
+def _restore(saved: list[object] | None) -> None:
+    """Put the terminal back as it was before the child took it."""
+    if saved is not None:
+        with contextlib.suppress(Exception):
+            import termios
+
+            termios.tcsetattr(sys.stdin.fileno(), termios.TCSANOW, saved)
+    if sys.stdout.isatty():
+        with contextlib.suppress(OSError):
+            os.write(sys.stdout.fileno(), _TERMINAL_RESET.encode())
+
+
+def _why(status: int, bound: int | None) -> str:
+    sig = os.WTERMSIG(status)
+    gib = f"{bound / 1024**3:.1f} GiB" if bound else "the memory available"
+    if sig in (signal.SIGABRT, signal.SIGKILL):
+        return (
+            f"reading it needed more memory than its data can explain (over {gib}): the "
+            "file claims a far larger sheet than it holds, so it is damaged or hostile; "
+            "open it in the program that made it and save it again"
+        )
+    name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else sig
+    return (
+        f"the reader stopped on it ({name}): the file is damaged or hostile; open it in "
+        "the program that made it and save it again"
+    )
+
+
+_SI_KERNEL = 0x80  # si_code of a signal the kernel sent (the terminal's Ctrl-C)
+
+
+def _wait(pid: int) -> int:
+    """The child's wait status; meanwhile a termination signal sent to the parent alone
+    is passed on to the child."""
+    watched = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD]
+    if hasattr(signal, "SIGQUIT"):
+        watched.append(signal.SIGQUIT)
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return 70 << 8
+        if done:
+            return status
+        info = signal.sigtimedwait(watched, 0.5)
+        if info is None or info.si_signo == signal.SIGCHLD:
+            continue
+        if info.si_code != _SI_KERNEL:  # the terminal's signals reached the child already
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, info.si_signo)
+
+
+def supervised(run: Callable[[], int | None], argv: Sequence[str] | None = None) -> int:
+    """Run ``run`` in a bounded child and return its exit code, or 3 with one line on
+    stderr when the child ends abnormally. Without fork (Windows) or when already
+    supervised, ``run`` runs here."""
+    argv = list(sys.argv if argv is None else argv)
+    if not hasattr(os, "fork") or os.environ.get(_CHILD):
+        return run() or 0
+    bound = memory_bound()
+    saved = None
+    if sys.stdin.isatty():
+        with contextlib.suppress(Exception):
+            import termios
+
+            saved = termios.tcgetattr(sys.stdin.fileno())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # a headless command's stderr passes through the parent, which holds back what a
+    # dying reader prints ("memory allocation of 549755813888 bytes failed" and its
+    # backtrace) so that the refusal is one line; the app draws on stderr: left alone
+    relay = None if (len(argv) > 1 and argv[1] == "tui") else os.pipe()
+    tty = sys.stderr.isatty()
+    # the parent takes its signals one by one (below); the child gets the mask back
+    watched = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD}
+    if hasattr(signal, "SIGQUIT"):
+        watched.add(signal.SIGQUIT)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
+    pid = os.fork()
+    if pid == 0:  # the child: bounded, does the work, never returns
+        code = 70
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            os.environ[_CHILD] = "1"
+            os.environ["RUST_BACKTRACE"] = "0"
+            if relay is not None:
+                os.close(relay[0])
+                os.dup2(relay[1], 2)
+                os.close(relay[1])
+                if tty:
+                    os.environ[STDERR_TTY] = "1"
+            if bound is not None:
+                import resource
+
+                hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+                resource.setrlimit(resource.RLIMIT_AS, (bound, hard))
+            code = run() or 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                sys.stderr.write(
+                    f"coa-audit: internal error: {type(exc).__name__} (please report this)\n"
+                )
+            code = 70
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+    relayed = None
+    if relay is not None:
+        os.close(relay[1])
+        relayed = _Relay(relay[0])
+    # the parent: a signal from the terminal reached the whole process group, the child
+    # too; one sent to the parent alone (kill, a CI runner, systemd) is passed on
+    try:
+        status = _wait(pid)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if relayed is not None:
+            relayed.finish()
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    sig = os.WTERMSIG(status)
+    if sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        _restore(saved)
+        sys.stderr.write("coa-audit: interrupted\n")
+        return 130
+    _restore(saved)
+    sys.stderr.write(f"coa-audit: {_input_file(argv)}: {_why(status, bound)}\n")
+    return EXIT_INPUT
