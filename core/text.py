@@ -29,6 +29,40 @@ def _picture(m: re.Match[str]) -> str:
     return "\ufffd"
 
 
+_EDIT_CODE = re.compile(r"⟦U\+([0-9A-F]{4,6})⟧")
+_PICTURED = re.compile("[␀-␟␡]")
+
+
+def _edit_picture(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "␡"
+    return f"⟦U+{code:04X}⟧"  # ⟦U+202E⟧: a bidi override, a zero-width space...
+
+
+def editable(text: str) -> str:
+    """``text`` as an input box may show it: every control, escape and invisible character
+    as a visible stand-in that ``from_editable`` turns back, so that a cell holding OSC 52
+    or ESC[2J is shown, never run, and an edit keeps the user's other bytes."""
+    return _UNSAFE.sub(_edit_picture, text) if _UNSAFE.search(text) else text
+
+
+def from_editable(text: str) -> str:
+    """The inverse of ``editable``: what an input box held, as the bytes to store."""
+    if _PICTURED.search(text):
+
+        def back(m: re.Match[str]) -> str:
+            code = ord(m.group())
+            return "\x7f" if code == 0x2421 else chr(code - 0x2400)
+
+        text = _PICTURED.sub(back, text)
+    if "⟦" in text:
+        text = _EDIT_CODE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return text
+
+
 def safe_field(text: str) -> str:
     """``safe_text`` for a field of a CSV report: tab, CR and LF stay (quoting carries them
     and they are the user's text); escapes and every other control become pictures."""

@@ -253,3 +253,32 @@ async def test_quit_names_walk_marks_not_yet_exported(tmp_path: Path) -> None:
         await pilot.press("q")
         await pilot.pause()
         assert app.screen.question.startswith("1 edited cell and 1 walk mark")
+
+
+async def test_escapes_in_a_cell_never_reach_the_terminal_through_the_edit_box(
+    tmp_path: Path,
+) -> None:
+    """A notes cell holding OSC 52 (set the clipboard), OSC 0 (the window title) and
+    ESC[2J (clear the screen): the edit box shows stand-ins, and an edit keeps the
+    user's bytes in the corrected file."""
+    from textual.widgets import Input
+
+    hostile = "a\x1b]52;c;SGVsbG8=\x07b\x1b]0;owned\x07c\x1b[2Jd\u202e"
+    src = write_csv(tmp_path / "fleet.csv", [device(1, Notes=hostile), device(2)])
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        grid = app.main.grid
+        notes = next(i for i, c in enumerate(grid.columns) if c.field == "notes")
+        grid.move_to(0, notes)
+        await pilot.press("e")
+        await pilot.pause()
+        box = app.main.query_one("#edit-input", Input)
+        assert "\x1b" not in box.value and "\x07" not in box.value and "\u202e" not in box.value
+        assert "␛]52;c;SGVsbG8=␇" in box.value and "⟦U+202E⟧" in box.value
+        screen = app.export_screenshot()
+        assert "\x1b]52" not in screen and "\x1b[2J" not in screen
+        await pilot.press("end", "X", "enter")
+        await pilot.pause()
+        inv = app.session.inventory
+        assert inv.value(0, inv.mapping["notes"]) == hostile + "X"

@@ -32,7 +32,7 @@ from coa_audit.core.editions import suggestions
 from coa_audit.core.errors import CoaError
 from coa_audit.core.history import Edit
 from coa_audit.core.status import Status
-from coa_audit.core.text import plural, safe_text
+from coa_audit.core.text import editable, from_editable, plural, safe_text
 from coa_audit.exporters.checklist import PROFILE_FIELDS, check_header, licences_warning
 from coa_audit.exporters.export import Cancelled, ExportRequest, Written, export_all
 from coa_audit.exporters.formats import INPUT_FORMATS
@@ -627,7 +627,7 @@ class MainScreen(Screen[None]):
     def action_search(self) -> None:
         box = self.query_one("#search", Input)
         box.display = True
-        box.value = self.last_search
+        box.value = editable(self.last_search)
         box.focus()
 
     def _find(self, direction: int, include_current: bool = False) -> None:
@@ -669,7 +669,9 @@ class MainScreen(Screen[None]):
         box = self.query_one("#edit-input", Input)
         field = col.field or ""
         box.suggester = SuggestFromList(suggestions(field), case_sensitive=False) if field else None
-        box.value = self.audit.inv.value(row, col.index)
+        # a cell's escapes and controls shown as stand-ins, never sent to the terminal;
+        # from_editable gives the user's bytes back when the edit is saved
+        box.value = editable(self.audit.inv.value(row, col.index))
         self.query_one("#editbar").display = True
         self._preview(box.value)
         box.focus()
@@ -679,7 +681,7 @@ class MainScreen(Screen[None]):
         if self.editing is None:
             return
         row, col = self.editing
-        status, codes = self.audit.preview(row, col, value)
+        status, codes = self.audit.preview(row, col, from_editable(value))
         title = self.grid.current_column()
         name = title.title if title else "cell"
         label = Text()
@@ -705,9 +707,9 @@ class MainScreen(Screen[None]):
         if event.input.id == "edit-input" and self.editing is not None:
             row, col = self.editing
             self.action_close_bars()
-            self.commit(row, col, event.value)
+            self.commit(row, col, from_editable(event.value))
         elif event.input.id == "search":
-            self.last_search = event.value
+            self.last_search = from_editable(event.value)
             self.action_close_bars()
             if event.value:
                 self._find(1, include_current=True)

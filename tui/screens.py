@@ -17,7 +17,7 @@ from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Progress
 from textual.widgets.option_list import Option
 
 from coa_audit.core.model import CANONICAL_FIELDS, FIELD_LABELS
-from coa_audit.core.text import plural, safe_text
+from coa_audit.core.text import editable, from_editable, plural, safe_text
 from coa_audit.exporters.export import ExportRequest
 from coa_audit.exporters.formats import CHECKLISTS
 
@@ -420,7 +420,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                     classes="remembered",
                 )
             yield Label("Output folder")
-            yield Input(self.out_dir, id="out_dir")
+            yield Input(editable(self.out_dir), id="out_dir")
             for key, label in (*HEADER_FIELDS, *SIGNATURE_FIELDS):
                 if key == "date":
                     continue
@@ -432,7 +432,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                         f"* {label} (remembered{' from ' + self.remembered_from if other else ''})"
                     )
                 yield Label(plain(label))
-                yield Input(value, id=key)
+                yield Input(editable(value), id=key)
             yield Label("One checklist per value of (a field, such as location; empty: one)")
             yield Input("", id="checklist_by")
             for out in CHECKLISTS:
@@ -478,7 +478,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         from coa_audit.exporters.checklist import HEADER_FIELDS, SIGNATURE_FIELDS
 
         header = {
-            k: self.query_one(f"#{k}", Input).value.strip()
+            k: from_editable(self.query_one(f"#{k}", Input).value.strip())
             for k, _ in (*HEADER_FIELDS, *SIGNATURE_FIELDS)
             if k != "date"
         }
@@ -556,7 +556,7 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(plain(self.question), id="prompt-question")
-            yield Input(self.value, id="prompt-input")
+            yield Input(editable(self.value), id="prompt-input")
             yield Static("", id="prompt-error")
             yield Static(Text(f"enter: {self.enter}    escape: cancel", style="bold"))
 
@@ -565,7 +565,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        value = " ".join(event.value.split())
+        value = " ".join(from_editable(event.value).split())
         if self.required and not value:
             self.query_one("#prompt-error", Static).update("An answer is needed (escape cancels).")
             return
