@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import shutil
+import tempfile
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,8 +105,7 @@ def export_all(
     try:
         _export(audit, changes, req, mapping_changes, baseline, scans, progress, written)
     except Cancelled:
-        done = ", ".join(w.path.name for w in written) or "nothing"
-        raise Cancelled(f"export cancelled: {done} written before it stopped") from None
+        raise Cancelled("export cancelled: no file was written") from None
     return written
 
 
@@ -141,6 +144,64 @@ def _export(
     parts = _parts(audit, req.checklist_by) if req.checklist else []
     if req.worklist_by:
         group_field(audit, req.worklist_by)
+    final_dir = out_dir
+    with _staged(final_dir) as out_dir:
+        _write_all(
+            audit, changes, req, mapping_changes, baseline, scans, progress, written, out_dir,
+            parts,
+        )  # fmt: skip
+        _publish(written, out_dir, final_dir)
+
+
+@contextlib.contextmanager
+def _staged(final_dir: Path) -> Iterator[Path]:
+    """A hidden folder inside the output folder (same file system: a rename moves a file
+    whole) where every output of the run is written; removed with whatever is left in it,
+    so a refused, failed or cancelled export leaves no file behind."""
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=".coa-audit-export-", dir=final_dir))
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write in the output folder {final_dir}: {exc.strerror}"
+        ) from None
+    try:
+        yield stage
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _publish(written: list[Written], stage: Path, final_dir: Path) -> None:
+    """Every output written: move each into the output folder (renames, a moment), and
+    name them there. Nothing appears before every file of the run was written whole."""
+    moved = []
+    for i, w in enumerate(written):
+        target = final_dir / w.path.relative_to(stage)
+        try:
+            os.replace(w.path, target)
+        except OSError as exc:
+            raise OutputError(
+                f"{target}: could not be put in place ({exc.strerror}); "
+                f"{len(moved)} of {len(written)} outputs were: "
+                + (", ".join(m.name for m in moved) or "none")
+            ) from None
+        moved.append(target)
+        written[i] = Written(target, w.what)
+
+
+def _write_all(
+    audit: Audit,
+    changes: Sequence[Edit],
+    req: ExportRequest,
+    mapping_changes: Sequence[MappingChange],
+    baseline: bytes | None,
+    scans: Sequence[tuple[str, str, str]],
+    progress: Callable[[str, int, int], None] | None,
+    written: list[Written],
+    out_dir: Path,
+    parts: list[tuple[str, list[int] | None, str]],
+) -> None:
+    inv = audit.inv
+    src = Path(inv.source.path)
     stem = src.stem
     jobs: list[Job] = []
 

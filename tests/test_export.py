@@ -525,3 +525,29 @@ def test_a_file_the_other_core_cannot_write_fails_the_export_in_one_line(
     # what the parent wrote is whole
     wb = openpyxl.load_workbook(out / f"{src.stem}.corrected.xlsx")
     assert wb.sheetnames
+
+
+@pytest.mark.parametrize("via", ["in process", "the program"])
+def test_a_refused_export_leaves_no_file_at_all(tmp_path: Path, via: str) -> None:
+    """The corrected CSV cannot hold a character its encoding lacks: the export is refused
+    and none of its outputs appears, not the checklist another process was writing side by
+    side, nor the folder the outputs are written in before they are put in place."""
+    import subprocess
+    import sys
+
+    src = write_csv(
+        tmp_path / "inv.csv", [device(1, Notes="Büro"), device(2)], encoding="cp1252"
+    )  # read as Windows-1252, so written back in it
+    fixes = _corrections(tmp_path / "fix.csv", [("2", "", "notes", "snow ☃")])
+    before = sorted(os.listdir(tmp_path))
+    args = ["export", str(src), "--corrections", str(fixes)]
+    if via == "in process":
+        res = run_cli(*args)
+        code, err = res.code, res.stderr
+    else:
+        coa = str(Path(sys.executable).parent / "coa-audit")
+        proc = subprocess.run([coa, *args], capture_output=True, text=True, timeout=120)
+        code, err = proc.returncode, proc.stderr
+    assert code == 4, err
+    assert "cannot store" in err and len(err.strip().splitlines()) == 1
+    assert sorted(os.listdir(tmp_path)) == before
