@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coa_audit.session.state import private_append, state_dir
+from coa_audit.session.state import NotPrivate, not_private, private_append, state_dir
 
 __all__ = ["Journal", "JournalLog", "Op", "SessionLog"]
 
@@ -232,8 +232,23 @@ class Journal:
         self.sha256 = sha256
         self.sid = uuid.uuid4().hex[:16]
         self.error: str | None = None
+        self.warning: str | None = None  # said once on screen: a journal not private
         self._fd: int | None = None
         self._next_id = 1
+        why = not_private(self.path)
+        if why:  # not ours: never read (it could hold another's edits) nor written
+            self._own_file(why)
+
+    def _own_file(self, why: str) -> None:
+        """Use the user's own journal beside a file another user owns or that cannot be
+        made private, and say so (edits written there would be readable by others)."""
+        shared = self.path
+        uid = os.getuid() if hasattr(os, "getuid") else 0
+        self.path = shared.with_name(f"{shared.stem}.u{uid}{shared.suffix}")
+        self.warning = (
+            f"the edit journal {shared} is not private ({why}): edits are NOT protected "
+            f"there, so they go to a new private file, {self.path.name}"
+        )
 
     def probe(self) -> bool:
         """Check, without writing an entry, that the journal folder can be written; False,
@@ -265,7 +280,13 @@ class Journal:
             return False
         try:
             if self._fd is None:
-                self._fd = private_append(self.path)
+                try:
+                    self._fd = private_append(self.path)
+                except NotPrivate as exc:
+                    if self.warning is not None:
+                        raise  # the user's own file is not private either: unprotected
+                    self._own_file(str(exc).split(": ", 1)[-1])
+                    self._fd = private_append(self.path)
                 self._append([self._stamp({"t": "open", **self._opening()})], True)
             self._append([self._stamp(e) for e in entries], sync)
             return True

@@ -118,6 +118,11 @@ class Session:
         """Why edits are not protected by the journal, or None."""
         return self.journal.error if self.journal is not None else None
 
+    @property
+    def journal_warning(self) -> str | None:
+        """A journal file that was not private and was left alone for a new one, or None."""
+        return self.journal.warning if self.journal is not None else None
+
     def _write(self, entries: list[dict[str, Any]], sync: bool = True) -> None:
         if self.journal is not None:
             self.journal.write(entries, sync)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -45,13 +46,48 @@ def _private_folder(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
 
 
+class NotPrivate(OSError):
+    """A file that holds secrets is not the user's own, or others could read it."""
+
+
+def not_private(path: Path) -> str | None:
+    """Why ``path`` (if it exists) cannot hold the user's secrets: another user owns it, or
+    it is not a regular file; None when it is the user's own (or absent)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if not stat.S_ISREG(st.st_mode):
+        return "it is not a regular file"
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        return f"another user (uid {st.st_uid}) owns it"
+    return None
+
+
 def private_append(path: Path) -> int:
-    """A file descriptor appending to ``path``, created readable by its owner only (an
-    existing file is made so too: journals hold full product keys)."""
+    """A file descriptor appending to ``path``, created readable by its owner only. An
+    existing file must be the user's own and is made private; one another user owns (a
+    shared or pre-created state folder) or that cannot be made private raises
+    ``NotPrivate``: journals hold full product keys."""
     _private_folder(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
-    with contextlib.suppress(OSError):  # a file we do not own keeps its mode
-        os.fchmod(fd, PRIVATE_FILE)
+    why = not_private(path)
+    if why:
+        raise NotPrivate(f"{path}: {why}")
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, PRIVATE_FILE)
+    try:
+        st = os.fstat(fd)
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            raise NotPrivate(f"{path}: another user (uid {st.st_uid}) owns it")
+        if stat.S_IMODE(st.st_mode) & 0o077:
+            os.fchmod(fd, PRIVATE_FILE)
+            if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+                raise NotPrivate(f"{path}: it cannot be made readable by its owner only")
+    except OSError:
+        os.close(fd)
+        raise
     return fd
 
 

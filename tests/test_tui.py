@@ -638,3 +638,43 @@ async def test_a_mapping_set_on_screen_is_offered_for_the_next_file(tmp_path: Pa
         assert inv.mapping["coa_edition"] == 2
         assert app2.session.audit.summary().eligible == 1
         assert app2.session.mapping_changes[-1].origin == "saved mapping"
+
+
+async def test_a_journal_another_user_owns_is_never_written_nor_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shared or pre-created state folder holds the journal file, world-writable and
+    owned by someone else (what another user could plant to read the keys, or to offer
+    edits of their own): the app says so on screen, neither reads nor appends to it, and
+    writes the edits (full keys) to a new file readable by the user only."""
+    import os
+    import stat
+
+    from coa_audit.session.journal import journal_path
+
+    state = tmp_path / "shared-state"
+    monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(state))
+    src = write_csv(tmp_path / "fleet.csv", [device(1, COA_Present="No"), device(2)])
+    planted = journal_path(src)
+    planted.parent.mkdir(parents=True)
+    planted.write_text('{"sid": "x", "time": 1, "t": "open", "source": "y"}\n')
+    os.chmod(planted, 0o666)
+    if os.getuid() == 0:
+        os.chown(planted, 4242, 4242)  # another user's file
+    else:
+        monkeypatch.setattr(os, "getuid", lambda: os.stat(planted).st_uid + 1)
+    before = planted.read_bytes()
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        assert not isinstance(app.screen, ConfirmScreen)  # its "edits" are not offered
+        key_col = app.session.inventory.mapping["coa_key"]
+        screen.commit(0, key_col, "VK7JG-NPHTM-C97JM-9MPGT-3V66T")
+        await pilot.pause()
+        notes = " ".join(n.message for n in app._notifications)
+        assert "NOT protected there" in notes and "new private file" in notes
+        assert app.session.journal_error is None
+    assert planted.read_bytes() == before  # not one byte appended
+    own = [p for p in planted.parent.iterdir() if p != planted and p.suffix == ".jsonl"]
+    assert len(own) == 1 and "VK7JG-NPHTM-C97JM-9MPGT-3V66T" in own[0].read_text()
+    assert stat.S_IMODE(own[0].stat().st_mode) == 0o600

@@ -1107,6 +1107,7 @@ class CoaAuditApp(App[None]):
         self.session: Session | None = None
         self.main: MainScreen | None = None
         self._journal_warned = False
+        self._journal_private_said = False
         self._cancel = threading.Event()
         self._export_cancel = threading.Event()
         self._last_progress = 0.0
@@ -1341,6 +1342,12 @@ class CoaAuditApp(App[None]):
         """Say once, loudly, when edits stop being protected by the journal."""
         if self.session is None or self._journal_warned:
             return
+        warning = self.session.journal_warning
+        if warning and not self._journal_private_said:
+            self._journal_private_said = True
+            self.notify(
+                safe_text(warning[0].upper() + warning[1:]) + ".", severity="error", timeout=30
+            )
         error = self.session.journal_error
         if error:
             self._journal_warned = True
