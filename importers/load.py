@@ -50,6 +50,12 @@ MAX_UNCOMPRESSED = 4 * 1024**3
 MAX_RATIO = 250
 MAX_MEMBERS = 20_000
 MAX_CSV_FIELD = 16 * 1024**2
+# a spreadsheet has at most 16,384 columns: a text line with more separators is no register
+# (a 16 MB header of 8 million fields took minutes and gigabytes to split)
+MAX_COLUMNS = 16_384
+# the sheets looked at for the device list when none is named (--sheet reads any): a
+# workbook of thousands of sheets cost time in the square of their number
+MAX_SHEETS_LOOKED_AT = 64
 
 Progress = Callable[[int, int], None]
 
@@ -304,7 +310,10 @@ def list_sheets(path: Path) -> list[SheetInfo]:
         return [SheetInfo("", True, 0, 0)]
     wb = _open_workbook(path, fmt)
     out = []
-    for meta in wb.sheets_metadata:
+    for n, meta in enumerate(wb.sheets_metadata):
+        if n >= MAX_SHEETS_LOOKED_AT:  # named, not measured: each costs a look at the file
+            out.append(SheetInfo(meta.name, str(meta.visible).endswith("Visible"), 0, 0))
+            continue
         try:
             sheet = _sheet(wb, meta.name, path, fmt)
             rows, cols = sheet.height, sheet.width
@@ -350,11 +359,22 @@ def _load_spreadsheet(
                 f"{', '.join(repr(n) for n in names)}"
             )
         candidates = [sheet]
+        hidden: list[str] = []
     else:
         candidates = [m.name for m in metas if str(m.visible).endswith("Visible")]
         hidden = [m.name for m in metas if not str(m.visible).endswith("Visible")]
         if hidden:
-            notices.append(f"hidden sheet(s) not considered: {', '.join(hidden)} (use --sheet)")
+            shown = ", ".join(hidden[:10]) + (
+                f" and {len(hidden) - 10} more" if len(hidden) > 10 else ""
+            )
+            notices.append(f"hidden sheet(s) not considered: {shown} (use --sheet)")
+        if len(candidates) > MAX_SHEETS_LOOKED_AT:
+            notices.append(
+                f"the workbook has {len(candidates):,} visible sheets: the first "
+                f"{MAX_SHEETS_LOOKED_AT} were looked at for the device list (name another "
+                "with --sheet)"
+            )
+            candidates = candidates[:MAX_SHEETS_LOOKED_AT]
     best = None
     heads: list[tuple[str, list[list[str]]]] = []
     for name in candidates:
@@ -367,6 +387,8 @@ def _load_spreadsheet(
             heads.append((name, [[cell_text(v) for v in r] for r in head]))
     if best is None:
         where = f"sheet {sheet!r}" if sheet else "any visible sheet"
+        if sheet is None and len(metas) > len(candidates) + len(hidden):
+            where = f"the first {len(candidates)} of {len(metas):,} sheets"
         raise _no_header(
             f"{path}: no header row found in {where} (looked for headers such as "
             f"Serial Number, Asset Tag, COA Edition in the first {HEADER_SCAN_ROWS} rows)",
@@ -661,7 +683,7 @@ def _load_csv(path: Path, overrides: dict[str, str] | None, progress: Progress |
             notices.append("NUL characters in the file were ignored")
         delim = _sniff_delimiter(sample)
         f.seek(0)
-        text = _NulStripper(f)
+        text = _NulStripper(f, delim, path)
         reader = csv.reader(text, delimiter=delim)
         starts: list[int] = []
         head: list[list[str]] = []
@@ -718,16 +740,26 @@ def _load_csv(path: Path, overrides: dict[str, str] | None, progress: Progress |
 
 
 class _NulStripper:
-    """A line iterator over a text file that drops NUL characters (csv refuses them)."""
+    """A line iterator over a text file that drops NUL characters (csv refuses them) and
+    refuses a line of more separators than a spreadsheet has columns, before the csv
+    module splits it."""
 
-    def __init__(self, f: io.TextIOBase) -> None:
+    def __init__(self, f: io.TextIOBase, delim: str = ",", path: Path | None = None) -> None:
         self.f = f
         self.chars = 0
+        self.delim, self.path, self.lines = delim, path, 0
 
     def __iter__(self) -> Iterator[str]:
         after_cr = False
         for line in self.f:
             self.chars += len(line)
+            self.lines += 1
+            if len(line) > MAX_COLUMNS and line.count(self.delim) >= MAX_COLUMNS:
+                raise InputError(
+                    f"{self.path or 'the file'}: line {self.lines} has over {MAX_COLUMNS:,} "
+                    f"fields ({self.delim!r}-separated), more than a spreadsheet holds: it is "
+                    "no inventory (damaged or hostile)"
+                )
             if after_cr and line == "\r\n":
                 after_cr = False
                 continue  # wmic through cmd ends lines in CR CR LF: one line end, not two

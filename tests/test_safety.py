@@ -495,3 +495,45 @@ async def test_two_app_sessions_one_quits_clean_the_killed_ones_edits_restore(
             await pilot.pause()
     # the first session was killed on leaving the block: its edit restores
     await _restores_the_gml_edit(src)
+
+
+def test_a_csv_line_of_millions_of_fields_is_refused_at_once(tmp_path: Path) -> None:
+    """A 16 MB header of 8 million fields (it took minutes and gigabytes to split):
+    refused in one line before the csv module splits it."""
+    src = tmp_path / "wide.csv"
+    src.write_text(",".join(["a"] * 8_000_000) + "\nS1,Windows 11 Pro\n")
+    res = run_cli("check", src)
+    assert res.code == 3
+    assert "line 1 has over 16,384 fields" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    # a wide but real register (a few hundred columns) is read
+    ok = tmp_path / "ok.csv"
+    ok.write_text(
+        ",".join(["Serial Number", "COA Edition", *[f"c{i}" for i in range(500)]])
+        + "\n"
+        + ",".join(["S1", "Windows 11 Pro", *["x"] * 500])
+        + "\n"
+    )
+    assert run_cli("check", ok, "--fail-on", "never").code == 0
+
+
+def test_thousands_of_sheets_are_looked_at_in_bounded_time(tmp_path: Path) -> None:
+    """2,000 sheets before the device list: the first 64 visible ones are looked at (the
+    error says so and points to --sheet, which reads any); `columns` lists every name."""
+    from openpyxl import Workbook
+
+    src = tmp_path / "many.xlsx"
+    wb = Workbook(write_only=True)
+    for i in range(2000):
+        ws = wb.create_sheet(f"S{i}")
+        ws.append(["note"])
+    ws = wb.create_sheet("Fleet")
+    ws.append(["Serial Number", "COA Edition"])
+    ws.append(["SN1", "Windows 11 Pro"])
+    wb.save(src)
+    res = run_cli("check", src)
+    assert res.code == 3 and "the first 64 of 2,001 sheets" in res.stderr
+    named = run_cli("check", src, "--sheet", "Fleet", "--format", "json", "--fail-on", "never")
+    assert named.code == 0 and named.json()["devices"][0]["status"] == "eligible"
+    cols = run_cli("columns", src, "--sheet", "Fleet")
+    assert cols.code == 0 and "S1999" in cols.stdout and "Fleet" in cols.stdout
