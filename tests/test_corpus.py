@@ -42,3 +42,33 @@ def test_dos_file_is_refused_quickly_in_a_real_process() -> None:
     p = subprocess.run([exe, "check", path], capture_output=True, text=True, timeout=30)
     assert p.returncode == 3
     assert "more cells" in p.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "columns", "export"])
+def test_an_xls_whose_dimensions_lie_is_refused_by_the_bound(tmp_path: Path, command: str) -> None:
+    """A real .xls whose DIMENSIONS records claim 4 billion rows by 65,535 columns: the
+    reader asks for it and dies under the supervisor's memory bound; the program says so
+    in one line, exit 3 (nothing predicted the reader: it was never checked before)."""
+    import struct
+
+    source = CORPUS / "xls_formula.xls"
+    if not source.exists():
+        pytest.skip(f"{source} not present (shared/ sits beside the checkout)")
+    data = bytearray(source.read_bytes())
+    at = data.find(b"\x00\x02\x0e\x00")  # DIMENSIONS: id 0x0200, 14 bytes
+    assert at > 0
+    while at > 0:
+        struct.pack_into("<IIHH", data, at + 4, 0, 0xFFFFFFF0, 0, 0xFFFF)
+        at = data.find(b"\x00\x02\x0e\x00", at + 1)
+    liar = tmp_path / "liar.xls"
+    liar.write_bytes(bytes(data))
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    env = {"COA_AUDIT_MEMORY_LIMIT_MB": "2048", "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [coa, command, str(liar)], capture_output=True, text=True, timeout=120, env=env,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr[-500:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "damaged or hostile" in lines[0], proc.stderr[-500:]
+    assert not [p.name for p in tmp_path.iterdir() if p.name != "liar.xls"]
