@@ -18,6 +18,7 @@ import typer
 
 from coa_audit.core.errors import CoaError, InputError, OutputError, UsageError
 from coa_audit.core.policy import default_policy_text, load_policy
+from coa_audit.core.text import safe_text
 from coa_audit.exporters.atomic import write_bytes_atomic
 from coa_audit.exporters.formats import CHECKLIST_FORMATS
 
@@ -578,7 +579,10 @@ def export(
         session.mark_exported(edits)
         session.close()
         for w in written:
-            typer.echo(f"wrote {w.path} ({w.what}, {w.path.stat().st_size} bytes)", err=True)
+            typer.echo(
+                f"wrote {safe_text(str(w.path))} ({w.what}, {w.path.stat().st_size} bytes)",
+                err=True,
+            )
         if formats and (too_many := licences_warning(session.audit, header)):
             typer.echo(too_many, err=True)
 
@@ -607,7 +611,7 @@ def collect_script(
         if output.exists() and not force:
             raise UsageError(f"{output} exists; use --force to overwrite it")
         write_bytes_atomic(output, text.replace("\n", "\r\n").encode("utf-8-sig"))
-        typer.echo(f"wrote {output}", err=True)
+        typer.echo(f"wrote {safe_text(str(output))}", err=True)
 
 
 @app.command()
@@ -690,7 +694,7 @@ def policy_init(
             "# pass this file with --policy. Not legal advice: your agreement's terms win.\n\n"
         )
         write_bytes_atomic(path, (header + tomli_w.dumps(data)).encode("utf-8"))
-        typer.echo(f"wrote {path}", err=True)
+        typer.echo(f"wrote {safe_text(str(path))}", err=True)
 
 
 @app.command()
@@ -711,7 +715,7 @@ def sample(
         if path.exists() and not force:
             raise UsageError(f"{path} exists: give --force to replace it, or another name")
         write_sample(path, rows, seed)
-        typer.echo(f"wrote {path} ({rows} devices)", err=True)
+        typer.echo(f"wrote {safe_text(str(path))} ({rows} devices)", err=True)
 
 
 @app.command(epilog=EXIT_CODES_HELP)

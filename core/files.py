@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from coa_audit.core.errors import CoaError, UsageError
 
@@ -73,4 +74,18 @@ def utf8_text(data: bytes, path: Path, what: str, error: type[CoaError] = UsageE
         raise error(
             f"{what} {path}, line {line}, column {col}: the byte 0x{data[exc.start]:02X} is "
             "not UTF-8 text; save the file as UTF-8"
+        ) from None
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads`` for a file the user names (a policy, a mapping, a profile): a
+    document nested deeper than Python's recursion allows is a TOML error like any other
+    (one line, exit 2), not a crash."""
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise tomllib.TOMLDecodeError(
+            "it is nested too deep (tables or arrays inside one another thousands of times)"
         ) from None

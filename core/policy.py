@@ -19,7 +19,7 @@ from typing import Any, Literal
 from coa_audit.core.editions import ParsedEdition
 from coa_audit.core.errors import UsageError
 from coa_audit.core.evidence import EvidenceWords
-from coa_audit.core.files import read_small, utf8_text
+from coa_audit.core.files import parse_toml, read_small, utf8_text
 from coa_audit.core.text import fold_words
 
 __all__ = [
@@ -363,7 +363,7 @@ def load_policy(
         try:
             raw = read_small(Path(path), "policy file", error=PolicyError)
             digest = hashlib.sha256(raw).hexdigest()
-            user = tomllib.loads(utf8_text(raw, Path(path), "policy file", error=PolicyError))
+            user = parse_toml(utf8_text(raw, Path(path), "policy file", error=PolicyError))
         except FileNotFoundError:
             raise PolicyError(f"policy file not found: {path}") from None
         except (OSError, UnicodeDecodeError) as exc:

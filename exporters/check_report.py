@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -139,10 +140,24 @@ def _head(audit: Audit) -> dict[str, Any]:
     )
 
 
+# C1 controls (U+009B is a one-byte CSI), bidirectional overrides and isolates, line and
+# paragraph separators, as UTF-8: written as \uXXXX escapes, the same text to a JSON reader
+# and nothing a terminal acts on when the report is printed
+_UNSAFE_JSON = re.compile(
+    rb"\xc2[\x80-\x9f]|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]|\xd8\x9c"
+)
+
+
+def _escaped(data: bytes) -> bytes:
+    if _UNSAFE_JSON.search(data) is None:
+        return data
+    return _UNSAFE_JSON.sub(lambda m: b"\\u%04x" % ord(m.group().decode("utf-8")), data)
+
+
 def write_report_json(audit: Audit, out: BinaryIO) -> None:
     """One compact JSON document (pipe it through `jq .` to read it), written in chunks:
     the devices of a million-row fleet never sit in memory as one list."""
-    head = orjson.dumps(_head(audit))
+    head = _escaped(orjson.dumps(_head(audit)))
     out.write(head[:-1] + b',"devices":[')
     first = True
     for part in _devices(audit):
@@ -150,7 +165,7 @@ def write_report_json(audit: Audit, out: BinaryIO) -> None:
             continue
         if not first:
             out.write(b",")
-        out.write(orjson.dumps(part)[1:-1])
+        out.write(_escaped(orjson.dumps(part))[1:-1])
         first = False
     out.write(b"]}\n")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from coa_audit.core.audit import Audit
 from coa_audit.core.errors import CoaError, UsageError
-from coa_audit.core.files import read_small_text
+from coa_audit.core.files import parse_toml, read_small_text
 from coa_audit.core.history import Edit, MappingChange
 from coa_audit.core.text import fold
 from coa_audit.exporters.atomic import OutputError, write_bytes_atomic
@@ -73,7 +73,7 @@ def load_profile(path: Path) -> dict[str, str]:
     """The packet's details from a profile TOML (the keys of PROFILE_FIELDS; "target" is
     read as "product", the name older profiles used)."""
     try:
-        data = tomllib.loads(read_small_text(path, "profile file"))
+        data = parse_toml(read_small_text(path, "profile file"))
     except FileNotFoundError:
         raise UsageError(f"profile file not found: {path}") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -15,7 +15,7 @@ from pathlib import Path
 import tomli_w
 
 from coa_audit.core.errors import UsageError
-from coa_audit.core.files import read_small_text
+from coa_audit.core.files import parse_toml, read_small_text
 from coa_audit.core.model import CANONICAL_FIELDS
 from coa_audit.importers.headers import norm_header
 from coa_audit.session.state import config_dir, private_write
@@ -44,7 +44,7 @@ def save_mapping(headers: Sequence[str], mapping: dict[str, str]) -> Path:
 def load_mapping_file(path: Path) -> dict[str, str]:
     """field -> source header from a saved mapping file; UsageError when it is not one."""
     try:
-        data = tomllib.loads(read_small_text(Path(path), "--mapping"))
+        data = parse_toml(read_small_text(Path(path), "--mapping"))
     except FileNotFoundError:
         raise UsageError(f"--mapping: {path} does not exist") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -111,10 +111,11 @@ def private_write(path: Path, data: bytes) -> None:
 def load_user_profile() -> tuple[dict[str, str], str]:
     """The packet's details used at the last export from the app, and the name of the file
     they were used with ("" when unknown). They are offered, never applied unseen."""
-    import tomllib
 
     try:
-        data = tomllib.loads((config_dir() / "profile.toml").read_text(encoding="utf-8"))
+        from coa_audit.core.files import parse_toml
+
+        data = parse_toml((config_dir() / "profile.toml").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}, ""
     section = data.get("checklist", {})

@@ -605,3 +605,39 @@ def test_a_hostile_file_in_the_app_ends_in_a_message_and_a_sane_terminal(
     assert message.startswith("coa-audit: single-quotes.xlsx:") and "hostile" in message
     assert "memory allocation" not in tail
     assert after[3] == before[3], "the terminal's local modes (echo, canonical) came back"
+
+
+def test_a_file_name_with_escapes_is_shown_inert_in_every_line_and_report(
+    tmp_path: Path,
+) -> None:
+    """ESC, BEL, a C1 CSI (U+009B) and a right-to-left override in the file name: the
+    "wrote" lines show stand-ins, and the JSON report escapes them (a JSON reader gets the
+    same name back)."""
+    from tests.conftest import SAMPLES
+
+    name = "fleet\x07\x1b]2;pwn\x07\u009b2J\u202eslx.csv"
+    src = tmp_path / name
+    src.write_bytes((SAMPLES / "reseller-export.csv").read_bytes())
+    res = run_cli("export", src, "--checklist", "md")
+    assert res.code == 0, res.stderr
+    for bad in ("\x1b", "\x07", "\u009b", "\u202e"):
+        assert bad not in res.stderr
+    assert res.stderr.count("wrote ") == 3  # one line each: corrected, report, checklist
+    out = run_cli("check", src, "--format", "json", "--fail-on", "never")
+    raw = out.stdout.encode("utf-8")
+    assert b"\xc2\x9b" not in raw and "\u202e".encode() not in raw and b"\x1b" not in raw
+    assert out.json()["source"]["path"].endswith(name)
+
+
+@pytest.mark.parametrize("option", ["--policy", "--mapping", "--profile"])
+def test_a_toml_nested_thousands_deep_is_a_usage_error(tmp_path: Path, option: str) -> None:
+    """Inline tables inside one another 40,000 times (Python's parser recurses): one line,
+    exit 2, whatever file it is given as."""
+    from tests.conftest import SAMPLES
+
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "{ y = " * 40_000 + "1" + " }" * 40_000 + "\n")
+    more = ["export", "--out-dir", tmp_path] if option == "--profile" else ["check"]
+    res = run_cli(more[0], SAMPLES / "oem-fleet.xlsx", option, deep, *more[1:])
+    assert res.code == 2, res.stderr[-300:]
+    assert "nested too deep" in res.stderr and len(res.stderr.strip().splitlines()) == 1
