@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coa_audit.core.model import FIELD_LABELS, ID_FIELDS
 from coa_audit.session.state import NotPrivate, not_private, private_append, state_dir
 
 __all__ = ["Journal", "JournalLog", "Op", "SessionLog"]
@@ -141,6 +142,13 @@ def _pairs(v: Any) -> tuple[tuple[str, str], ...]:
     return tuple((_text(k), _text(x)) for k, x in v.items())
 
 
+def _id_pairs(v: Any) -> tuple[tuple[str, str], ...]:
+    pairs = _pairs(v)
+    if any(f not in ID_FIELDS for f, _x in pairs):
+        raise ValueError("an identifier that is no serial, asset tag or host name")
+    return pairs
+
+
 def _op(entry: dict[str, Any]) -> Op:
     kind = entry["t"]
     if kind == "apply":
@@ -150,7 +158,7 @@ def _op(entry: dict[str, Any]) -> Op:
             row=_int(entry["row"], _MAX_ROW),
             col=_int(entry["col"], _MAX_COL),
             header=_text(entry.get("header", "")),
-            ids=_pairs(entry.get("ids", {})),
+            ids=_id_pairs(entry.get("ids", {})),
             old=_text(entry["old"]),
             new=_text(entry["new"]),
             origin=_text(entry.get("origin", "screen")),
@@ -170,8 +178,12 @@ def _op(entry: dict[str, Any]) -> Op:
             header=_text(entry.get("by", "")),
             time=_time(entry.get("time")),
         )
-    if kind == "remap":
-        return Op("remap", mapping=_pairs(entry["mapping"]), time=_time(entry.get("time")))
+    if kind == "remap":  # validated as strictly as --map: only fields that exist
+        mapping = _pairs(entry["mapping"])
+        unknown = [f for f, _h in mapping if f not in FIELD_LABELS]
+        if unknown:
+            raise ValueError(f"unknown field {unknown[0]!r}")
+        return Op("remap", mapping=mapping, time=_time(entry.get("time")))
     raise ValueError(kind)
 
 

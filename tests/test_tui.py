@@ -678,3 +678,28 @@ async def test_a_journal_another_user_owns_is_never_written_nor_read(
     own = [p for p in planted.parent.iterdir() if p != planted and p.suffix == ".jsonl"]
     assert len(own) == 1 and "VK7JG-NPHTM-C97JM-9MPGT-3V66T" in own[0].read_text()
     assert stat.S_IMODE(own[0].stat().st_mode) == 0o600
+
+
+async def test_a_tampered_journal_line_is_skipped_not_applied(tmp_path: Path) -> None:
+    """A journal line remapping a column to a field that does not exist (or naming a
+    device by an identifier that is none) is validated as strictly as --map: skipped and
+    counted, never applied, never printed in the packet's column mapping."""
+    import json as _json
+
+    src = write_csv(tmp_path / "fleet.csv", [device(1), device(2)])
+    session = killed_session(src, (0, "Notes", "one"))
+    path = session.journal.path
+    sid = _json.loads(path.read_text().splitlines()[0])["sid"]
+    with open(path, "a") as f:
+        f.write(_json.dumps({"sid": sid, "time": 2, "t": "remap",
+                             "mapping": {"no_such_field": "Notes"}}) + "\n")  # fmt: skip
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "1 unreadable journal line(s) will be skipped" in _screen_text(app)
+        await pilot.press("y")
+        await settle(app, pilot)
+        inv = app.session.inventory
+        assert "no_such_field" not in inv.mapping
+        assert sorted(inv.edits.values()) == ["one"]
