@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from coa_audit.core.audit import Audit, mask_key
@@ -659,6 +660,21 @@ _FONTS = (
 )
 
 
+_NO_GLYPH = "\ufffd"  # drawn by the font itself: a character it has no glyph for
+
+
+@lru_cache(maxsize=4)
+def _glyphs(path: Path) -> frozenset[int] | None:
+    """The characters the font file can draw (its cmap), or None when it cannot be read."""
+    try:
+        from fontTools.ttLib import TTFont
+
+        with TTFont(str(path), lazy=True) as font:
+            return frozenset(font.getBestCmap())
+    except Exception:
+        return None
+
+
 def _unicode_font() -> tuple[Path, Path] | None:
     for folder, regular_name, bold_name in _FONTS:
         regular, bold = Path(folder) / regular_name, Path(folder) / bold_name
@@ -705,9 +721,16 @@ def write_pdf(
         pdf.add_font("DejaVu", "", str(fonts[0]))
         pdf.add_font("DejaVu", "B", str(fonts[1]))
         family = "DejaVu"
+        regular, bold = _glyphs(fonts[0]), _glyphs(fonts[1])
+        has = regular & bold if regular is not None and bold is not None else None
 
         def clean(t: str) -> str:
-            return safe_text(shown(t))
+            # a character the font cannot draw shows as a mark, never as nothing (a blank in
+            # a model or a name would read as a different value)
+            t = safe_text(shown(t))
+            if t.isascii() or has is None:
+                return t
+            return "".join(c if ord(c) in has or c.isspace() else _NO_GLYPH for c in t)
     else:  # core font: Latin-1 only
         family = "Helvetica"
 

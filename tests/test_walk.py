@@ -923,3 +923,19 @@ def test_a_heading_broken_in_the_pdf_is_marked_and_a_value_never_is(tmp_path: Pa
     assert all(re.fullmatch(r"Manufacturer\W?|Manufactu\w*-", w) for w in pieces), pieces
     assert serial in "".join(words)  # whole, across its lines
     assert not re.search(r"S0123[0-9]*-", text), "a dash was put into the serial"
+
+
+def test_characters_the_font_lacks_show_as_a_mark_and_print_no_warning(tmp_path: Path) -> None:
+    """A model in Japanese and an emoji: the export says nothing but what it wrote, and
+    the PDF shows a mark where the font has no glyph, never an empty place."""
+    from pypdf import PdfReader
+
+    src = tmp_path / "glyph.csv"
+    src.write_text(
+        "Serial Number,COA Edition,Model\nS1,Windows 11 Pro,ノート 5440 😀\n", encoding="utf-8"
+    )
+    res = run_cli("export", src, "--checklist", "pdf")
+    assert res.code == 0, res.stderr
+    assert all(line.startswith("wrote ") for line in res.stderr.strip().splitlines())
+    text = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "glyph.checklist.pdf").pages)
+    assert "\ufffd\ufffd\ufffd 5440" in text  # the emoji: DejaVu has it
