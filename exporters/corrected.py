@@ -149,9 +149,15 @@ def _write_csv(inv: Inventory, src: Path, target: Path, annotations: Annotations
                     fields[col] = value
                 if more:
                     fields = fields[:width] + [""] * (width - len(fields)) + more
+                # the record keeps its own line ending (a file may mix LF, CRLF and CR):
+                # only the edited field changes
+                ending = next(
+                    (e for e in ("\r\n", "\n", "\r") if raw.endswith(e)),
+                    "" if raw else line_ending,
+                )
                 buf = io.StringIO()
-                csv.writer(buf, delimiter=delimiter, lineterminator=line_ending).writerow(fields)
-                raw = buf.getvalue()
+                csv.writer(buf, delimiter=delimiter, lineterminator=ending or "\n").writerow(fields)
+                raw = buf.getvalue() if ending else buf.getvalue()[:-1]
             try:
                 out.write(raw.encode(out_encoding, errors="strict"))
             except UnicodeEncodeError as exc:

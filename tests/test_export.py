@@ -551,3 +551,28 @@ def test_a_refused_export_leaves_no_file_at_all(tmp_path: Path, via: str) -> Non
     assert code == 4, err
     assert "cannot store" in err and len(err.strip().splitlines()) == 1
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_an_edit_keeps_the_line_ending_of_its_own_line(tmp_path: Path) -> None:
+    """A CSV whose lines end in CR LF, LF and CR by turns (pasted together from several
+    tools): editing one field of each changes that field and nothing else."""
+    lines = [
+        ("Serial Number,COA Edition,Notes", "\r\n"),
+        ("S1,Windows 11 Pro,a", "\n"),
+        ("S2,Windows 11 Pro,b", "\r"),
+        ("S3,Windows 11 Pro,c", "\r\n"),
+        ("S4,Windows 11 Pro,d", ""),  # the last line ends with no line ending at all
+    ]
+    src = tmp_path / "mixed.csv"
+    src.write_bytes("".join(t + e for t, e in lines).encode())
+    fixes = _corrections(
+        tmp_path / "fix.csv",
+        [("2", "", "notes", "A"), ("3", "", "notes", "B"), ("4", "", "notes", "C"),
+         ("5", "", "notes", "D")],
+    )  # fmt: skip
+    res = run_cli("export", src, "--corrections", fixes, "--checklist", "")
+    assert res.code == 0, res.stderr
+    want = "".join(
+        (t[:-1] + t[-1].upper() if i else t) + e for i, (t, e) in enumerate(lines)
+    ).encode()
+    assert (tmp_path / "mixed.corrected.csv").read_bytes() == want
