@@ -9,6 +9,8 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import device, run_cli, write_csv
 
@@ -641,3 +643,71 @@ def test_a_toml_nested_thousands_deep_is_a_usage_error(tmp_path: Path, option: s
     res = run_cli(more[0], SAMPLES / "oem-fleet.xlsx", option, deep, *more[1:])
     assert res.code == 2, res.stderr[-300:]
     assert "nested too deep" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+_SPACE = st.sampled_from([" ", "\t", "\n", "\r\n", "  \t "])
+_QUOTE = st.sampled_from(['"', "'"])
+
+
+def _spelled(draw: st.DrawFn, text: str) -> str:
+    """``text`` as an attribute value, each character maybe a character reference."""
+    out = []
+    for ch in text:
+        how = draw(st.sampled_from(["plain", "plain", "decimal", "hex"]))
+        out.append(
+            ch if how == "plain" else f"&#{ord(ch)};" if how == "decimal" else f"&#x{ord(ch):x};"
+        )
+    return "".join(out)
+
+
+@st.composite
+def _far_cells(draw: st.DrawFn) -> tuple[str, bytes]:
+    """A far cell (and its row) in any legal XML spelling: quotes, whitespace around the
+    attribute and its =, character references inside the reference."""
+    prefix = draw(st.sampled_from(["", "x:"]))
+    col = draw(st.sampled_from(["XFD", "ZZZ", "AAA", "xfd"]))
+    row = draw(st.sampled_from([1048576, 500000, 70000]))
+    q, sp1, sp2, sp3 = (
+        draw(_QUOTE),
+        draw(_SPACE),
+        draw(st.sampled_from(["", " ", "\t"])),
+        draw(st.sampled_from(["", " ", "\n"])),
+    )
+    ref = _spelled(draw, f"{col}{row}")
+    rref = _spelled(draw, str(row))
+    far = (
+        f"<{prefix}row{sp1}r{sp2}={sp3}{q}{rref}{q}><{prefix}c{sp1}r{sp2}={sp3}{q}{ref}{q}>"
+        f"<{prefix}v>1</{prefix}v></{prefix}c></{prefix}row>"
+    )
+    return prefix, far.encode()
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(spelling=_far_cells())
+def test_any_spelling_of_a_far_cell_ends_in_a_verdict_or_a_refusal_never_a_signal(
+    tmp_path: Path, spelling: tuple[str, bytes]
+) -> None:
+    import resource
+    import subprocess
+    import sys
+
+    from tests.xlsx_craft import HEADERS, Sheet, device_row, package
+
+    prefix, far = spelling
+    xml = Sheet([HEADERS, device_row(1)], prefix=prefix).xml()
+    xml = xml.replace(f"</{prefix}sheetData>".encode(), far + f"</{prefix}sheetData>".encode())
+    src = package(tmp_path / "spelled.xlsx", xml)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    proc = subprocess.run(
+        [coa, "check", str(src)], capture_output=True, timeout=60, preexec_fn=limit
+    )
+    err = proc.stderr.decode()
+    assert proc.returncode in (0, 1, 3), (proc.returncode, err[-300:])
+    if proc.returncode == 3:
+        assert len(err.strip().splitlines()) == 1, err[-500:]
