@@ -651,6 +651,8 @@ _QUOTE = st.sampled_from(['"', "'"])
 
 def _spelled(draw: st.DrawFn, text: str) -> str:
     """``text`` as an attribute value, each character maybe a character reference."""
+    if draw(st.booleans()):
+        return text
     out = []
     for ch in text:
         how = draw(st.sampled_from(["plain", "plain", "decimal", "hex"]))
@@ -683,7 +685,7 @@ def _far_cells(draw: st.DrawFn) -> tuple[str, bytes]:
 
 
 @settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(spelling=_far_cells())
 def test_any_spelling_of_a_far_cell_ends_in_a_verdict_or_a_refusal_never_a_signal(
