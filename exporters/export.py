@@ -166,6 +166,11 @@ def _staged(final_dir: Path) -> Iterator[Path]:
         ) from None
     try:
         yield stage
+    except CoaError as exc:  # named by where it was going, and said that nothing was left
+        message = str(exc).replace(f"{stage}{os.sep}", f"{final_dir}{os.sep}")
+        if not isinstance(exc, Cancelled) and "no file was written" not in message:
+            message += "; no file was written"
+        raise type(exc)(message) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

@@ -576,3 +576,32 @@ def test_an_edit_keeps_the_line_ending_of_its_own_line(tmp_path: Path) -> None:
         (t[:-1] + t[-1].upper() if i else t) + e for i, (t, e) in enumerate(lines)
     ).encode()
     assert (tmp_path / "mixed.corrected.csv").read_bytes() == want
+
+
+def test_a_full_disk_names_the_file_and_leaves_nothing(tmp_path: Path) -> None:
+    """Writes past a size limit fail (EFBIG, as ENOSPC would): one line naming the output
+    where it was going (not the hidden folder it is written in), and no file left."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    src = tmp_path / "fleet.csv"
+    src.write_bytes((SAMPLES / "reseller-export.csv").read_bytes())
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
+
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    proc = subprocess.run(
+        [coa, "export", str(src), "--out-dir", str(out)],
+        capture_output=True, text=True, timeout=120, preexec_fn=small_files,
+    )  # fmt: skip
+    assert proc.returncode == 4, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no file was written" in lines[0], proc.stderr
+    assert f"cannot write {out}{os.sep}fleet." in lines[0] and ".coa-audit-export" not in lines[0]
+    assert list(out.iterdir()) == []
