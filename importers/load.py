@@ -100,7 +100,7 @@ def detect_format(path: Path) -> str:
             return ext
         return _zip_kind(path)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
-        if ext in ("xlsx", "xlsm", "xlsb") and _encrypted_ooxml(path):
+        if _encrypted_ooxml(path):  # whatever the name: an encrypted workbook renamed .xls
             raise InputError(
                 f"{path} is password protected: save an unprotected copy and audit that"
             )

@@ -537,3 +537,17 @@ def test_thousands_of_sheets_are_looked_at_in_bounded_time(tmp_path: Path) -> No
     assert named.code == 0 and named.json()["devices"][0]["status"] == "eligible"
     cols = run_cli("columns", src, "--sheet", "Fleet")
     assert cols.code == 0 and "S1999" in cols.stdout and "Fleet" in cols.stdout
+
+
+@pytest.mark.parametrize("name", ["fleet.xlsx", "fleet.xls", "fleet.csv", "fleet.dat"])
+def test_a_password_protected_workbook_is_said_whatever_its_name(
+    tmp_path: Path, name: str
+) -> None:
+    """An encrypted workbook is an OLE container with an EncryptionInfo stream, whatever
+    extension it was given when it was mailed around."""
+    src = tmp_path / name
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    src.write_bytes(ole + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 2048)
+    res = run_cli("check", src)
+    assert res.code == 3
+    assert "password protected" in res.stderr and len(res.stderr.strip().splitlines()) == 1
