@@ -540,9 +540,7 @@ def test_thousands_of_sheets_are_looked_at_in_bounded_time(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("name", ["fleet.xlsx", "fleet.xls", "fleet.csv", "fleet.dat"])
-def test_a_password_protected_workbook_is_said_whatever_its_name(
-    tmp_path: Path, name: str
-) -> None:
+def test_a_password_protected_workbook_is_said_whatever_its_name(tmp_path: Path, name: str) -> None:
     """An encrypted workbook is an OLE container with an EncryptionInfo stream, whatever
     extension it was given when it was mailed around."""
     src = tmp_path / name

@@ -703,3 +703,31 @@ async def test_a_tampered_journal_line_is_skipped_not_applied(tmp_path: Path) ->
         inv = app.session.inventory
         assert "no_such_field" not in inv.mapping
         assert sorted(inv.edits.values()) == ["one"]
+
+
+async def test_each_crashed_session_is_offered_in_turn(tmp_path: Path) -> None:
+    """Two sessions ended without saving (two technicians on one machine, or two crashes):
+    both are offered, newest first; an edit whose cell the other already changed is
+    listed as not applied, never put elsewhere."""
+    src = write_csv(tmp_path / "fleet.csv", [device(1), device(2), device(3)])
+    killed_session(src, (0, "Notes", "older"), (1, "Notes", "older only"))
+    import time as _time
+
+    _time.sleep(0.05)
+    killed_session(src, (0, "Notes", "newer"), (2, "Notes", "newer only"))
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        shown = _screen_text(app)
+        assert "(1 of 2)" in shown and "each is offered in turn" in shown
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert "(2 of 2)" in _screen_text(app)
+        await pilot.press("y")
+        await settle(app, pilot)
+        inv = app.session.inventory
+        notes = inv.mapping["notes"]
+        values = [inv.value(r, notes) for r in range(3)]
+        assert values == ["newer", "older only", "newer only"]
+        messages = " ".join(n.message for n in app._notifications)
+        assert "Not applied (1)" in messages

@@ -1108,6 +1108,11 @@ class CoaAuditApp(App[None]):
         self.main: MainScreen | None = None
         self._journal_warned = False
         self._journal_private_said = False
+        # sessions a crash left, offered one after another
+        self._restore_queue: list[SessionLog] = []
+        self._restore_total = 0
+        self._restore_log: JournalLog | None = None
+        self._edits_before_restore = 0
         self._cancel = threading.Event()
         self._export_cancel = threading.Event()
         self._last_progress = 0.0
@@ -1211,7 +1216,9 @@ class CoaAuditApp(App[None]):
                 severity="warning" if self.walk_missed else "information",
                 timeout=10,
             )
-        if pending:
+        if pending:  # each session a crash left, newest first, one question each
+            self._restore_queue = list(pending[1:])
+            self._restore_total = len(pending)
             self._offer_restore(pending[0], log)
         elif not self.options["maps"] and not self.options["mapping_file"]:
             self._offer_saved_mapping()
@@ -1244,11 +1251,19 @@ class CoaAuditApp(App[None]):
         assert self.session is not None
         count = earlier.net_cells()
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(earlier.last_time))
+        which = ""
+        if self._restore_total > 1:
+            which = f" ({self._restore_total - len(self._restore_queue)} of {self._restore_total})"
         question = (
-            f"This file has {plural(count, 'unsaved edit')} from an earlier session (last change "
-            f"{when}). Restore them?"
+            f"This file has {plural(count, 'unsaved edit')} from an earlier session{which} "
+            f"(last change {when}). Restore them?"
         )
         detail = ""
+        if self._restore_total > 1:
+            detail += (
+                f"{self._restore_total} sessions ended without saving; each is offered in "
+                "turn, and an edit whose cell another one changed is listed, never applied. "
+            )
         if any(op.kind == "remap" for op in earlier.ops):
             detail += "That session also changed the column mapping. "
         if log.skipped:
@@ -1263,18 +1278,26 @@ class CoaAuditApp(App[None]):
         def chosen(choice: str | None) -> None:
             assert self.session is not None
             if choice == "restore":
+                self._edits_before_restore = self.session.edit_count
                 self.push_screen(BusyScreen("Restoring edits…"))
                 self.run_restore(earlier)
             elif choice == "discard":
                 self.session.discard(earlier)
                 self.check_journal()
                 self.notify(f"Discarded {plural(count, 'edit')} of the earlier session.", timeout=5)
+                self._offer_next_restore(log)
             else:
                 self.notify(
                     "The earlier edits are kept: you will be asked again next time.", timeout=5
                 )
+                self._offer_next_restore(log)
 
+        self._restore_log = log
         self.push_screen(RestoreScreen(question, detail.strip()), chosen)
+
+    def _offer_next_restore(self, log: JournalLog | None) -> None:
+        if self._restore_queue and log is not None:
+            self._offer_restore(self._restore_queue.pop(0), log)
 
     class RestoreProgress(Message):
         def __init__(self, done: int, total: int) -> None:
@@ -1322,7 +1345,8 @@ class CoaAuditApp(App[None]):
             self.notify(msg.error or "restore failed", severity="error", timeout=10)
             return
         # the cells that differ from the file, as the question counted them and the bar shows
-        note = f"Restored {plural(self.main.session.edit_count, 'edit')}."
+        restored = self.main.session.edit_count - self._edits_before_restore
+        note = f"Restored {plural(max(restored, 0), 'edit')}."
         if msg.result.skipped:
             shown = "; ".join(msg.result.skipped[:3])
             more = f" and {len(msg.result.skipped) - 3} more" if len(msg.result.skipped) > 3 else ""
@@ -1330,6 +1354,7 @@ class CoaAuditApp(App[None]):
             self.notify(note, severity="warning", timeout=20)
         else:
             self.notify(note, timeout=5)
+        self._offer_next_restore(self._restore_log)
 
     @work(thread=True, exclusive=True, group="special")
     def load_special_cells(self) -> None:
