@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -713,3 +714,82 @@ def test_any_spelling_of_a_far_cell_ends_in_a_verdict_or_a_refusal_never_a_signa
     assert proc.returncode in (0, 1, 3), (proc.returncode, err[-300:])
     if proc.returncode == 3:
         assert len(err.strip().splitlines()) == 1, err[-500:]
+
+
+def _repackaged(src: Path, dst: Path, change: Callable[[dict[str, bytes]], None]) -> Path:
+    """``src``'s zip members, changed by ``change``, written to ``dst``."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    change(members)
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in members.items():
+            z.writestr(n, data)
+    return dst
+
+
+@pytest.mark.parametrize("trick", ["one id twice", "workbook outside xl", "prefix rebound"])
+@pytest.mark.parametrize("command", ["check", "columns", "export"])
+def test_a_package_that_points_the_reader_elsewhere_is_refused_in_one_line(
+    tmp_path: Path, trick: str, command: str
+) -> None:
+    """Whatever part the reader ends up on (the last of two relationships with one id,
+    a workbook outside xl/, a relationship prefix bound to another namespace), a sheet
+    that claims the far corner ends in a verdict or the one-line refusal, never a signal,
+    under a 3 GiB limit."""
+    import resource
+    import subprocess
+    import sys
+
+    from tests.xlsx_craft import HEADERS, Sheet, device_row, package
+
+    benign = Sheet([HEADERS, device_row(1)]).xml()
+    far = benign.replace(
+        b"</sheetData>", b"<row r='1048576'><c r='XFD1048576'><v>1</v></c></row></sheetData>"
+    )
+    base = package(tmp_path / "base.xlsx", benign)
+
+    def change(m: dict[str, bytes]) -> None:
+        rels = "xl/_rels/workbook.xml.rels"
+        if trick == "one id twice":  # Python's lookup takes the first, a reader the last
+            m["xl/worksheets/sheet2.xml"] = far
+            m[rels] = m[rels].replace(
+                b"</Relationships>",
+                m[rels][m[rels].index(b"<Relationship ") : m[rels].index(b"/>") + 2].replace(
+                    b"sheet1.xml", b"sheet2.xml"
+                )
+                + b"</Relationships>",
+            )
+        elif trick == "workbook outside xl":
+            m["book/workbook.xml"] = m.pop("xl/workbook.xml")
+            m["book/_rels/workbook.xml.rels"] = m.pop(rels).replace(
+                b'Target="worksheets/sheet1.xml"', b'Target="../xl/worksheets/sheet1.xml"'
+            )
+            m["_rels/.rels"] = m["_rels/.rels"].replace(b"xl/workbook.xml", b"book/workbook.xml")
+            m["[Content_Types].xml"] = m["[Content_Types].xml"].replace(
+                b"/xl/workbook.xml", b"/book/workbook.xml"
+            )
+            m["xl/worksheets/sheet1.xml"] = far
+        else:  # the r: prefix bound to another namespace, the relationship one under rel:
+            m["xl/workbook.xml"] = (
+                m["xl/workbook.xml"]
+                .replace(b'xmlns:r="', b'xmlns:r="urn:not-relationships" xmlns:rel="')
+                .replace(b" r:id=", b" rel:id=")
+            )
+            m["xl/worksheets/sheet1.xml"] = far
+
+    src = _repackaged(base, tmp_path / "tricked.xlsx", change)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    more = ["--out-dir", str(tmp_path / "out")] if command == "export" else []
+    proc = subprocess.run(
+        [coa, command, str(src), *more],
+        capture_output=True, text=True, timeout=60, preexec_fn=limit,
+    )  # fmt: skip
+    assert proc.returncode in (0, 1, 3), (proc.returncode, proc.stderr[-300:])
+    if proc.returncode == 3:
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr[-500:]
