@@ -793,3 +793,107 @@ def test_a_package_that_points_the_reader_elsewhere_is_refused_in_one_line(
     assert proc.returncode in (0, 1, 3), (proc.returncode, proc.stderr[-300:])
     if proc.returncode == 3:
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr[-500:]
+
+
+@st.composite
+def _targets(draw: st.DrawFn) -> str:
+    """The worksheet's relationship target in legal spellings: relative, ./, ../xl/,
+    absolute, character references."""
+    path = draw(
+        st.sampled_from(
+            ["worksheets/sheet1.xml", "./worksheets/sheet1.xml", "../xl/worksheets/sheet1.xml",
+             "/xl/worksheets/sheet1.xml", "worksheets/../worksheets/sheet1.xml"]
+        )
+    )  # fmt: skip
+    return _spelled(draw, path)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(target=_targets(), quote=_QUOTE, space=_SPACE)
+def test_any_spelling_of_the_sheet_target_ends_in_a_verdict_or_a_refusal(
+    tmp_path: Path, target: str, quote: str, space: str
+) -> None:
+    """The relationship that leads to a far-cornered sheet, spelled any legal way."""
+    import resource
+    import subprocess
+    import sys
+
+    from tests.xlsx_craft import HEADERS, Sheet, device_row, package
+
+    far = (
+        Sheet([HEADERS, device_row(1)])
+        .xml()
+        .replace(
+            b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+        )
+    )
+    base = package(tmp_path / "base.xlsx", far)
+
+    def change(m: dict[str, bytes]) -> None:
+        rels = "xl/_rels/workbook.xml.rels"
+        m[rels] = m[rels].replace(
+            b'Target="worksheets/sheet1.xml"', f"Target{space}={quote}{target}{quote}".encode()
+        )
+
+    src = _repackaged(base, tmp_path / "spelled.xlsx", change)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    proc = subprocess.run(
+        [coa, "check", str(src)], capture_output=True, timeout=60, preexec_fn=limit
+    )
+    assert proc.returncode in (0, 1, 3), (proc.returncode, proc.stderr[-300:])
+    if proc.returncode == 3:
+        assert len(proc.stderr.decode().strip().splitlines()) == 1
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(quote=_QUOTE, space=_SPACE, rows=st.sampled_from([1_048_000, 300_000, 65_536]),
+       cols=st.sampled_from([16_384, 1_024, 255]))  # fmt: skip
+def test_any_spelling_of_ods_repeat_counts_ends_in_a_verdict_or_a_refusal(
+    tmp_path: Path, quote: str, space: str, rows: int, cols: int
+) -> None:
+    """An OpenDocument table whose repeat counts are written with either quote and any
+    whitespace: a verdict, or the one-line refusal, within 3 GiB and a minute."""
+    import resource
+    import subprocess
+    import sys
+    import zipfile
+
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    )
+
+    def cell(text: str) -> str:
+        kind = 'office:value-type="string"'
+        return f"<table:table-cell {kind}><text:p>{text}</text:p></table:table-cell>"
+
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}><office:body>'
+        '<office:spreadsheet><table:table table:name="Fleet">'
+        f"<table:table-row>{cell('Serial Number')}{cell('COA Edition')}</table:table-row>"
+        f"<table:table-row>{cell('SN1')}{cell('Windows 11 Pro')}</table:table-row>"
+        f"<table:table-row{space}table:number-rows-repeated{space}={quote}{rows}{quote}>"
+        f"<table:table-cell{space}table:number-columns-repeated={quote}{cols}{quote}"
+        ' office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    src = tmp_path / "repeats.ods"
+    with zipfile.ZipFile(src, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    proc = subprocess.run(
+        [coa, "check", str(src)], capture_output=True, timeout=60, preexec_fn=limit
+    )
+    assert proc.returncode in (0, 1, 3), (proc.returncode, proc.stderr[-300:])
+    if proc.returncode == 3:
+        assert len(proc.stderr.decode().strip().splitlines()) == 1
