@@ -707,6 +707,15 @@ def sample(
     force: Annotated[
         bool, typer.Option("--force", help="Replace the file when it exists.")
     ] = False,
+    problems: Annotated[
+        float | None,
+        typer.Option(
+            "--problems",
+            min=0.0,
+            max=1.0,
+            help="Share of devices given a problem (default about 0.25; 0.93: a first audit).",
+        ),
+    ] = None,
 ) -> None:
     """Write a realistic synthetic inventory with a known mix of problems."""
     from coa_audit.exporters.sample_writer import write_sample
@@ -714,7 +723,7 @@ def sample(
     with _guard():
         if path.exists() and not force:
             raise UsageError(f"{path} exists: give --force to replace it, or another name")
-        write_sample(path, rows, seed)
+        write_sample(path, rows, seed, problems)
         typer.echo(f"wrote {safe_text(str(path))} ({rows} devices)", err=True)
 
 

@@ -71,15 +71,19 @@ def _key(rng: random.Random) -> str:
     return "-".join("".join(rng.choices(_KEY_ALPHABET, k=5)) for _ in range(5))
 
 
-def sample_rows(rows: int, seed: int = 1) -> Iterator[list[str]]:
-    """Yield ``rows`` device rows in SAMPLE_HEADERS order."""
+def sample_rows(rows: int, seed: int = 1, problems: float | None = None) -> Iterator[list[str]]:
+    """Yield ``rows`` device rows in SAMPLE_HEADERS order. ``problems``: the share of
+    devices given a problem (default about a quarter, a tidy register; 0.93 is a first
+    audit of a real one, where almost every device has a finding)."""
     rng = random.Random(seed)
     makers = list(_MODELS)
     last: list[str] = []
     cumulative = []
     acc = 0.0
+    total = sum(w for w, _n in _PROBLEMS)
+    scale = 1.0 if problems is None else max(0.0, min(problems, 1.0)) / total
     for weight, name in _PROBLEMS:
-        acc += weight
+        acc += weight * scale
         cumulative.append((acc, name))
     for i in range(rows):
         maker = rng.choice(makers)
