@@ -87,6 +87,35 @@ class Result:
         return json.loads(self.stdout)
 
 
+def run_bounded(*args: str | Path, gib: int = 3, timeout: float = 60) -> Result:
+    """The installed program (supervisor and all) on ``args``, under an address-space limit
+    of ``gib`` GiB and a time limit: what a hostile file may cost at most."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (gib * 1024**3, gib * 1024**3))
+
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    proc = subprocess.run(
+        [coa, *map(str, args)], capture_output=True, timeout=timeout, preexec_fn=limit
+    )
+    return Result(
+        proc.returncode,
+        proc.stdout.decode(errors="replace"),
+        proc.stderr.decode(errors="replace"),
+    )
+
+
+def assert_verdict_or_refusal(res: Result) -> None:
+    """A hostile file ends in a verdict (0, or 1 with findings) or the one-line refusal
+    (3), never a signal or a traceback."""
+    assert res.code in (0, 1, 3), (res.code, res.stderr[-300:])
+    if res.code == 3:
+        assert len(res.stderr.strip().splitlines()) == 1, res.stderr[-500:]
+
+
 def run_cli(*args: str | Path) -> Result:
     runner = CliRunner()
     res = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import device, run_cli, write_csv
+from tests.conftest import assert_verdict_or_refusal, device, run_bounded, run_cli, write_csv
 
 HEAD = ["Asset Tag", "Serial Number", "Manufacturer", "Model", "COA Present", "COA Edition"]
 
@@ -255,28 +255,12 @@ def test_tiny_hostile_workbooks_are_refused_within_3_gib(
 ) -> None:
     """Under a 3 GiB address-space limit each is refused in one line, well within a minute,
     instead of aborting the process or taking gigabytes."""
-    import resource
-    import subprocess
-    import sys
-    import time
-
     src = _hostile(tmp_path, kind)
     assert src.stat().st_size < 100_000
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-
-    coa = str(Path(sys.executable).parent / "coa-audit")
-    start = time.monotonic()
-    proc = subprocess.run(
-        [coa, command, str(src)], capture_output=True, timeout=60, preexec_fn=limit
-    )
-    took = time.monotonic() - start
-    err = proc.stderr.decode()
-    assert proc.returncode == 3, err[-500:]
-    assert len(err.strip().splitlines()) == 1, err[-500:]
-    assert "hostile" in err
-    assert took < 60
+    res = run_bounded(command, src)  # within a minute, or it raises
+    assert res.code == 3, res.stderr[-500:]
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr[-500:]
+    assert "hostile" in res.stderr
 
 
 KEY = "JB7TK-VCXJ4-8C3MW-YK3DF-8R2QG"
@@ -469,9 +453,6 @@ def _ods_with(tmp_path: Path, name: str, extra_rows: bytes, pad: bool = False) -
 def test_an_ods_that_repeats_empty_cells_far_out_is_refused_within_3_gib(
     tmp_path: Path, rows: int, cols: int
 ) -> None:
-    import resource
-    import subprocess
-    import sys
 
     far = (
         f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell '
@@ -481,17 +462,9 @@ def test_an_ods_that_repeats_empty_cells_far_out_is_refused_within_3_gib(
         "</table:table-row>"
     ).encode()
     src = _ods_with(tmp_path, "far.ods", far)
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-
-    coa = str(Path(sys.executable).parent / "coa-audit")
-    proc = subprocess.run(
-        [coa, "check", str(src)], capture_output=True, timeout=60, preexec_fn=limit
-    )
-    err = proc.stderr.decode()
-    assert proc.returncode == 3, err[-400:]
-    assert len(err.strip().splitlines()) == 1 and "hostile" in err
+    res = run_bounded("check", src)
+    assert res.code == 3, res.stderr[-400:]
+    assert len(res.stderr.strip().splitlines()) == 1 and "hostile" in res.stderr
 
 
 def test_libreoffice_padding_in_an_ods_is_read(tmp_path: Path) -> None:
@@ -539,9 +512,6 @@ def _xlsb_with_far_cell(src: Path, target: Path, row: int, col: int) -> Path:
 
 
 def test_an_xlsb_with_a_far_cell_is_refused_within_3_gib(tmp_path: Path) -> None:
-    import resource
-    import subprocess
-    import sys
 
     from tests.test_corpus import CORPUS
 
@@ -551,16 +521,10 @@ def test_an_xlsb_with_a_far_cell_is_refused_within_3_gib(tmp_path: Path) -> None
     far = _xlsb_with_far_cell(base, tmp_path / "far.xlsb", 200_000, 700)
     near = _xlsb_with_far_cell(base, tmp_path / "near.xlsb", 20, 5)
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-
-    coa = str(Path(sys.executable).parent / "coa-audit")
     for path, refused in ((far, True), (near, False)):
-        proc = subprocess.run(
-            [coa, "check", str(path)], capture_output=True, timeout=60, preexec_fn=limit
-        )
-        err = proc.stderr.decode()
-        assert proc.returncode == 3 and len(err.strip().splitlines()) == 1, err[-300:]
+        res = run_bounded("check", path)
+        err = res.stderr
+        assert res.code == 3 and len(err.strip().splitlines()) == 1, err[-300:]
         assert ("more cells than coa-audit will allocate" in err) == refused, err
 
 
@@ -692,9 +656,6 @@ def _far_cells(draw: st.DrawFn) -> tuple[str, bytes]:
 def test_any_spelling_of_a_far_cell_ends_in_a_verdict_or_a_refusal_never_a_signal(
     tmp_path: Path, spelling: tuple[str, bytes]
 ) -> None:
-    import resource
-    import subprocess
-    import sys
 
     from tests.xlsx_craft import HEADERS, Sheet, device_row, package
 
@@ -703,17 +664,7 @@ def test_any_spelling_of_a_far_cell_ends_in_a_verdict_or_a_refusal_never_a_signa
     xml = xml.replace(f"</{prefix}sheetData>".encode(), far + f"</{prefix}sheetData>".encode())
     src = package(tmp_path / "spelled.xlsx", xml)
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-
-    coa = str(Path(sys.executable).parent / "coa-audit")
-    proc = subprocess.run(
-        [coa, "check", str(src)], capture_output=True, timeout=60, preexec_fn=limit
-    )
-    err = proc.stderr.decode()
-    assert proc.returncode in (0, 1, 3), (proc.returncode, err[-300:])
-    if proc.returncode == 3:
-        assert len(err.strip().splitlines()) == 1, err[-500:]
+    assert_verdict_or_refusal(run_bounded("check", src))
 
 
 def _repackaged(src: Path, dst: Path, change: Callable[[dict[str, bytes]], None]) -> Path:
@@ -738,9 +689,6 @@ def test_a_package_that_points_the_reader_elsewhere_is_refused_in_one_line(
     a workbook outside xl/, a relationship prefix bound to another namespace), a sheet
     that claims the far corner ends in a verdict or the one-line refusal, never a signal,
     under a 3 GiB limit."""
-    import resource
-    import subprocess
-    import sys
 
     from tests.xlsx_craft import HEADERS, Sheet, device_row, package
 
@@ -781,18 +729,8 @@ def test_a_package_that_points_the_reader_elsewhere_is_refused_in_one_line(
 
     src = _repackaged(base, tmp_path / "tricked.xlsx", change)
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-
-    coa = str(Path(sys.executable).parent / "coa-audit")
-    more = ["--out-dir", str(tmp_path / "out")] if command == "export" else []
-    proc = subprocess.run(
-        [coa, command, str(src), *more],
-        capture_output=True, text=True, timeout=60, preexec_fn=limit,
-    )  # fmt: skip
-    assert proc.returncode in (0, 1, 3), (proc.returncode, proc.stderr[-300:])
-    if proc.returncode == 3:
-        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr[-500:]
+    more = ["--out-dir", tmp_path / "out"] if command == "export" else []
+    assert_verdict_or_refusal(run_bounded(command, src, *more))
 
 
 @st.composite
@@ -814,9 +752,6 @@ def test_any_spelling_of_the_sheet_target_ends_in_a_verdict_or_a_refusal(
     tmp_path: Path, target: str, quote: str, space: str
 ) -> None:
     """The relationship that leads to a far-cornered sheet, spelled any legal way."""
-    import resource
-    import subprocess
-    import sys
 
     from tests.xlsx_craft import HEADERS, Sheet, device_row, package
 
@@ -837,16 +772,7 @@ def test_any_spelling_of_the_sheet_target_ends_in_a_verdict_or_a_refusal(
 
     src = _repackaged(base, tmp_path / "spelled.xlsx", change)
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-
-    coa = str(Path(sys.executable).parent / "coa-audit")
-    proc = subprocess.run(
-        [coa, "check", str(src)], capture_output=True, timeout=60, preexec_fn=limit
-    )
-    assert proc.returncode in (0, 1, 3), (proc.returncode, proc.stderr[-300:])
-    if proc.returncode == 3:
-        assert len(proc.stderr.decode().strip().splitlines()) == 1
+    assert_verdict_or_refusal(run_bounded("check", src))
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
@@ -857,9 +783,6 @@ def test_any_spelling_of_ods_repeat_counts_ends_in_a_verdict_or_a_refusal(
 ) -> None:
     """An OpenDocument table whose repeat counts are written with either quote and any
     whitespace: a verdict, or the one-line refusal, within 3 GiB and a minute."""
-    import resource
-    import subprocess
-    import sys
     import zipfile
 
     ns = (
@@ -887,13 +810,4 @@ def test_any_spelling_of_ods_repeat_counts_ends_in_a_verdict_or_a_refusal(
         z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-
-    coa = str(Path(sys.executable).parent / "coa-audit")
-    proc = subprocess.run(
-        [coa, "check", str(src)], capture_output=True, timeout=60, preexec_fn=limit
-    )
-    assert proc.returncode in (0, 1, 3), (proc.returncode, proc.stderr[-300:])
-    if proc.returncode == 3:
-        assert len(proc.stderr.decode().strip().splitlines()) == 1
+    assert_verdict_or_refusal(run_bounded("check", src))

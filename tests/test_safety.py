@@ -25,7 +25,16 @@ from hypothesis import strategies as st
 from coa_audit.core.sample import SAMPLE_HEADERS
 from coa_audit.tui.app import CoaAuditApp, MainScreen
 from coa_audit.tui.screens import ConfirmScreen, LoadingScreen, MappingScreen
-from tests.conftest import SAMPLES, SHARED, device, killed_session, run_cli, settle, write_csv
+from tests.conftest import (
+    SAMPLES,
+    SHARED,
+    device,
+    killed_session,
+    run_bounded,
+    run_cli,
+    settle,
+    write_csv,
+)
 
 EXE = Path(sys.executable).parent / "coa-audit"
 SECRET_KEY = "Q4N7V-9R8KP-WXC2M-DD6GT-3JHQ8"
@@ -499,20 +508,9 @@ async def test_two_app_sessions_one_quits_clean_the_killed_ones_edits_restore(
 
 def _bounded_run(command: str, src: Path, tmp_path: Path) -> tuple[int, str]:
     """The program on ``src`` under a 3 GiB address-space limit and a one-minute limit."""
-    import resource
-    import subprocess
-    import sys
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-
-    coa = str(Path(sys.executable).parent / "coa-audit")
-    more = ["--out-dir", str(tmp_path / "out")] if command == "export" else []
-    proc = subprocess.run(
-        [coa, command, str(src), *more],
-        capture_output=True, text=True, timeout=60, preexec_fn=limit,
-    )  # fmt: skip
-    return proc.returncode, proc.stderr
+    more = ["--out-dir", tmp_path / "out"] if command == "export" else []
+    res = run_bounded(command, src, *more)
+    return res.code, res.stderr
 
 
 def test_a_csv_line_of_millions_of_fields_is_refused_at_once(tmp_path: Path) -> None:
