@@ -504,6 +504,14 @@ def _choose(
     return col, "; ".join(reasons)
 
 
+# a header naming another product: its keys are that product's (fail closed)
+_OTHER_SOFTWARE = re.compile(
+    r"office|visio|project|sql|exchange|adobe|acrobat|autocad|antivir|sophos|kaspersky|"
+    r"mcafee|symantec|eset|vmware|citrix|veeam|backup|m365|o365|365",
+    re.IGNORECASE,
+)
+
+
 def _by_values(
     headers: Sequence[str],
     rows: Sequence[Sequence[object]],
@@ -525,6 +533,8 @@ def _by_values(
         for col, header in enumerate(headers):
             if col in taken or classify(str(header)) is not None:
                 continue
+            if _OTHER_SOFTWARE.search(str(header)):
+                continue  # "Office SN", "Visio key": another product's keys, never Windows
             values = _values(col, rows)
             fits = sum(1 for v in values if test(v))
             if len(values) >= 2 and fits * 5 >= len(values) * 4:

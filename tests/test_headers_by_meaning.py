@@ -524,3 +524,19 @@ def test_the_installed_os_under_a_licence_word_never_makes_a_device_eligible(
     doc = _check(src)
     assert {d["status"] for d in doc["devices"]} == {"blocked"}
     assert any("NO LICENCE EVIDENCE" in n for n in doc["source"]["notices"])
+
+
+@pytest.mark.parametrize("header", ["Office SN", "Visio key no.", "O365", "SQL Server CD"])
+def test_keys_under_another_products_name_are_never_windows_evidence(
+    tmp_path: Path, header: str
+) -> None:
+    """5x5 keys decide a column no header names, but not one that names another product:
+    an Office key beside a Windows edition must not make a device eligible."""
+    src = _csv(
+        tmp_path / "f.csv",
+        ["Serial Number", "OS", header],
+        [["5CG1", "Windows 11 Pro", KEY_1], ["5CG2", "Windows 11 Pro", KEY_2]],
+    )
+    doc = _check(src)
+    assert doc["mapping"].get("coa_key") != header
+    assert {d["status"] for d in doc["devices"]} == {"blocked"}
