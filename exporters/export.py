@@ -102,8 +102,14 @@ def export_all(
     along the way and may raise (``Cancelled``) to stop: each file is written whole or not
     at all, and the error names the files already written."""
     written: list[Written] = []
+    final_dir, parts = _prepare(audit, req)
     try:
-        _export(audit, changes, req, mapping_changes, baseline, scans, progress, written)
+        with _staged(final_dir) as stage:
+            _export(
+                audit, changes, req, mapping_changes, baseline, scans, progress, written,
+                stage, parts,
+            )  # fmt: skip
+            _publish(written, stage, final_dir)
     except Cancelled:
         raise Cancelled("export cancelled: no file was written") from None
     return written
@@ -115,16 +121,11 @@ class Cancelled(CoaError):
     exit_code = 130
 
 
-def _export(
-    audit: Audit,
-    changes: Sequence[Edit],
-    req: ExportRequest,
-    mapping_changes: Sequence[MappingChange],
-    baseline: bytes | None,
-    scans: Sequence[tuple[str, str, str]],
-    progress: Callable[[str, int, int], None] | None,
-    written: list[Written],
-) -> None:
+def _prepare(
+    audit: Audit, req: ExportRequest
+) -> tuple[Path, list[tuple[str, list[int] | None, str]]]:
+    """The output folder (created when missing) and the checklists' parts; every option is
+    checked here, before the first file is written."""
     inv = audit.inv
     src = Path(inv.source.path)
     out_dir = req.out_dir if req.out_dir is not None else src.parent
@@ -144,13 +145,7 @@ def _export(
     parts = _parts(audit, req.checklist_by) if req.checklist else []
     if req.worklist_by:
         group_field(audit, req.worklist_by)
-    final_dir = out_dir
-    with _staged(final_dir) as out_dir:
-        _write_all(
-            audit, changes, req, mapping_changes, baseline, scans, progress, written, out_dir,
-            parts,
-        )  # fmt: skip
-        _publish(written, out_dir, final_dir)
+    return out_dir, parts
 
 
 @contextlib.contextmanager
@@ -193,7 +188,7 @@ def _publish(written: list[Written], stage: Path, final_dir: Path) -> None:
         written[i] = Written(target, w.what)
 
 
-def _write_all(
+def _export(
     audit: Audit,
     changes: Sequence[Edit],
     req: ExportRequest,
