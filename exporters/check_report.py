@@ -149,6 +149,8 @@ _UNSAFE_JSON = re.compile(
 
 
 def _escaped(data: bytes) -> bytes:
+    if data.isascii():  # most reports: one fast pass, none of these can be there
+        return data
     if _UNSAFE_JSON.search(data) is None:
         return data
     return _UNSAFE_JSON.sub(lambda m: b"\\u%04x" % ord(m.group().decode("utf-8")), data)
