@@ -116,14 +116,15 @@ class _Aliases:
         return None
 
 
+def _data(name: str) -> dict[str, Any]:
+    """One of the package's TOML data files (importers/data/)."""
+    raw = resources.files("coa_audit.importers").joinpath(f"data/{name}").read_text("utf-8")
+    return tomllib.loads(raw)
+
+
 @lru_cache(maxsize=1)
 def _aliases() -> _Aliases:
-    raw = (
-        resources.files("coa_audit.importers")
-        .joinpath("data/headers.toml")
-        .read_text(encoding="utf-8")
-    )
-    return _Aliases(tomllib.loads(raw))
+    return _Aliases(_data("headers.toml"))
 
 
 # -- headers by meaning (data/header_words.toml) -----------------------------------------------
@@ -192,21 +193,21 @@ class _Vocabulary:
                     if score > best.get(fname, (-99, ""))[0]:
                         best[fname] = (score, " ".join(words[i:j]))
         if best and refuse:
-            whole = f" {' '.join([*words, *notes])} "
             for fname in list(best):
-                if any(r in whole for r in self.refuse[fname]):
+                if self.refused(fname, words, notes):
                     del best[fname]
         return best
+
+    def refused(self, fname: str, words: Sequence[str], notes: Sequence[str]) -> bool:
+        """True when the header (its notes included) holds a phrase that rules ``fname``
+        out: an "OS serial" is no hardware serial, an "installed" edition no licence."""
+        whole = f" {' '.join([*words, *notes])} "
+        return any(r in whole for r in self.refuse.get(fname, ()))
 
 
 @lru_cache(maxsize=1)
 def _vocabulary() -> _Vocabulary:
-    raw = (
-        resources.files("coa_audit.importers")
-        .joinpath("data/header_words.toml")
-        .read_text(encoding="utf-8")
-    )
-    return _Vocabulary(tomllib.loads(raw))
+    return _Vocabulary(_data("header_words.toml"))
 
 
 @dataclass(frozen=True)
@@ -228,25 +229,23 @@ def classify(header: str) -> HeaderHit | None:
     table = _TABLE_PREFIX.match(text)
     if table is not None:
         text = text[table.end() :]
-    notes = " ".join(_BRACKETS.findall(text))
+    notes = norm_header(" ".join(_BRACKETS.findall(text))).split()
     main = norm_header(_BRACKETS.sub(" ", text))
     vocab = _vocabulary()
     words = main.split()
     hit = aliases.lookup(header)
-    if hit is not None:
-        # the whole header an alias: taken; an alias found under a note or an item name
-        # still yields to the field's refusals ("Edition (installed)", "Lizenz (OS)")
-        whole = f" {' '.join([*words, *norm_header(notes).split()])} "
-        if norm_header(text) in aliases.table or not any(
-            r in whole for r in vocab.refuse.get(hit[0], ())
-        ):
-            return HeaderHit(hit[0], 1000.0 - hit[1], "alias")
+    # the whole header an alias: taken; an alias found under a note or an item name still
+    # yields to the field's refusals ("Edition (installed)", "Lizenz (OS)")
+    if hit is not None and (
+        norm_header(text) in aliases.table or not vocab.refused(hit[0], words, notes)
+    ):
+        return HeaderHit(hit[0], 1000.0 - hit[1], "alias")
     if not main or main in aliases.ignore:
         return None
     if not any(w in vocab.words_of for w in words):
         return None  # most data cells: no word of any field
     ranked = sorted(
-        vocab.scores(words, norm_header(notes).split()).items(),
+        vocab.scores(words, notes).items(),
         key=lambda kv: kv[1][0],
         reverse=True,
     )
