@@ -13,7 +13,7 @@ import zipfile
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 
@@ -58,6 +58,40 @@ MAX_COLUMNS = 16_384
 MAX_SHEETS_LOOKED_AT = 64
 
 Progress = Callable[[int, int], None]
+# the rows read so far, as an inventory of their own, while a large file is still loading
+Glimpse = Callable[[Inventory], None]
+GLIMPSE_GROWTH = 8
+
+
+class _Glimpses:
+    """Hands out inventories of the rows read so far, so a screen can show them while the
+    rest loads: each time the rows read grew eightfold, while they are under an eighth of
+    the file (a small file loads before a glimpse would help; each costs a copy and an audit
+    of the rows so far, together about a tenth of the load at most)."""
+
+    def __init__(self, call: Glimpse | None, make: Callable[[], Inventory]) -> None:
+        self.call, self.make = call, make
+        self.next_at = 1
+
+    def __call__(self, rows: int, done: int, total: int) -> None:
+        if self.call is None or rows < self.next_at or done * GLIMPSE_GROWTH > total:
+            return
+        self.next_at = rows * GLIMPSE_GROWTH
+        self.call(self.make())
+
+
+def _snapshot(
+    src: SourceInfo,
+    headers: list[str],
+    builder: ColumnBuilder,
+    numbers: array,
+    mapping: dict[str, int],
+) -> Inventory:
+    """An inventory of what ``builder`` holds now, sharing no list with it."""
+    part = replace(src, notices=list(src.notices), sha256="")
+    columns = [c[:] for c in builder.columns]
+    numeric = {c: set(v) for c, v in builder.numeric.items()}
+    return Inventory(part, list(headers), columns, array("I", numbers), mapping, numeric)
 
 
 @dataclass(frozen=True)
@@ -347,6 +381,7 @@ def _load_spreadsheet(
     sheet: str | None,
     overrides: dict[str, str] | None,
     progress: Progress | None,
+    glimpse: Glimpse | None = None,
 ) -> Inventory:
     wb = _open_workbook(path, fmt)
     metas = list(wb.sheets_metadata)
@@ -412,6 +447,8 @@ def _load_spreadsheet(
     width = len(headers)
     source = rows()
     totals = _table_totals(path, fmt, name)
+    src = SourceInfo(str(path), fmt, name, hrow + 1, "", first_col, notices)
+    glimpses = _Glimpses(glimpse, lambda: _snapshot(src, headers, builder, numbers, mapping))
     while True:
         chunk = list(islice(source, CHUNK))
         if not chunk:
@@ -430,8 +467,8 @@ def _load_spreadsheet(
         builder.add_rows(keep)
         if progress is not None:
             progress(rownum, total)
+        glimpses(len(numbers), rownum, total)
     _drop_totals_row(builder, numbers, notices)
-    src = SourceInfo(str(path), fmt, name, hrow + 1, "", first_col, notices)
     src.candidates = _candidates(headers, sample, mapping, first_col)
     if fmt in ("xlsx", "xlsm") and any(builder.numeric.values()):
         _apply_number_formats(path, name, first_col, builder, numbers)
@@ -672,7 +709,12 @@ def _line_ending(sample: str) -> str:
     return "\n"
 
 
-def _load_csv(path: Path, overrides: dict[str, str] | None, progress: Progress | None) -> Inventory:
+def _load_csv(
+    path: Path,
+    overrides: dict[str, str] | None,
+    progress: Progress | None,
+    glimpse: Glimpse | None = None,
+) -> Inventory:
     csv.field_size_limit(MAX_CSV_FIELD)
     encoding, bom, notices = _sniff_encoding(path)
     size = os.path.getsize(path)
@@ -711,6 +753,14 @@ def _load_csv(path: Path, overrides: dict[str, str] | None, progress: Progress |
         width = len(headers)
         builder = ColumnBuilder(width)
         numbers = array("I")
+        dialect = {
+            "delimiter": delim,
+            "encoding": encoding,
+            "bom": bom,
+            "line_ending": _line_ending(sample),
+        }
+        src = SourceInfo(str(path), "csv", None, starts[hrow], "", 0, notices, dialect)
+        glimpses = _Glimpses(glimpse, lambda: _snapshot(src, headers, builder, numbers, mapping))
         chunk: list[list[str]] = []
         for rec, start in zip(head[hrow + 1 :], starts[hrow + 1 :], strict=True):
             if any(rec):
@@ -726,15 +776,9 @@ def _load_csv(path: Path, overrides: dict[str, str] | None, progress: Progress |
                 chunk = []
                 if progress is not None:
                     progress(min(size, text.chars), size)
+                glimpses(len(numbers), text.chars, size)
         builder.add_rows(chunk)
     _drop_totals_row(builder, numbers, notices)
-    dialect = {
-        "delimiter": delim,
-        "encoding": encoding,
-        "bom": bom,
-        "line_ending": _line_ending(sample),
-    }
-    src = SourceInfo(str(path), "csv", None, starts[hrow], "", 0, notices, dialect)
     src.candidates = _candidates(headers, head[hrow + 1 :], mapping, 0)
     return Inventory(src, headers, builder.columns, numbers, mapping, {})
 
@@ -777,8 +821,10 @@ def load_inventory(
     sheet: str | None = None,
     overrides: dict[str, str] | None = None,
     progress: Progress | None = None,
+    glimpse: Glimpse | None = None,
 ) -> Inventory:
-    """Read ``path`` into an Inventory. Raises InputError (unreadable) or MappingError."""
+    """Read ``path`` into an Inventory. Raises InputError (unreadable) or MappingError.
+    ``glimpse`` is given inventories of the rows read so far while a large file loads."""
     path = Path(path)
     fmt = detect_format(path)
     # hashlib releases the GIL: the digest is computed on the other core while we parse
@@ -793,7 +839,7 @@ def load_inventory(
                     f"--sheet {sheet!r}: {path.name} is a CSV file, it has no sheets"
                 )
             try:
-                inv = _load_csv(path, overrides, progress)
+                inv = _load_csv(path, overrides, progress, glimpse)
             except InputError:
                 if ext in SPREADSHEET_FORMATS:
                     raise InputError(
@@ -802,7 +848,7 @@ def load_inventory(
                     ) from None
                 raise
         else:
-            inv = _load_spreadsheet(path, fmt, sheet, overrides, progress)
+            inv = _load_spreadsheet(path, fmt, sheet, overrides, progress, glimpse)
     except (InputError, MappingError):
         raise
     except UnicodeDecodeError:

@@ -69,6 +69,8 @@ class Session:
         self._journal_ids: dict[int, int] = {}  # id(Edit) -> journal edit id
         self._special: SpecialCells | None = None
         self.verifier = ""  # the name the walk's marks carry (asked once per session)
+        # the rows read so far of a file still loading: shown, never edited or exported
+        self.loading = False
         # scanned codes that named no device or several: (code, outcome, by whom and when)
         self.scan_flags: list[tuple[str, str, str]] = []
         # each device's status before any edit: the packet marks those an edit made eligible
@@ -551,10 +553,14 @@ def open_session(
     mapping_file: str | Path | None = None,
     evidence: Sequence[str | Path] = (),
     progress: Progress | None = None,
+    glimpse: Callable[[Session], None] | None = None,
 ) -> Session:
     """Policy first (a usage error should not wait for a large file), then the file, then the
     audit. ``mapping_file`` is a saved mapping used exactly (``--map`` still wins over it).
-    Raises UsageError (bad options, policy, --map, --mapping) or InputError (unreadable)."""
+    Raises UsageError (bad options, policy, --map, --mapping) or InputError (unreadable).
+    ``glimpse`` is given sessions of the rows read so far while a large file loads: their
+    statuses are provisional (a later row can repeat a serial, a collection is merged at
+    the end) and they are never edited (``Session.loading``)."""
     policy = load_policy(Path(policy_path) if policy_path else None, target, agreement)
     overrides = parse_overrides(maps)
     saved = load_mapping_file(Path(mapping_file)) if mapping_file else None
@@ -562,22 +568,38 @@ def open_session(
         overrides = {**{h: f for f, h in saved.items()}, **overrides}
     read = (lambda done, total: progress("reading", done, total)) if progress else None
     check = (lambda done, total: progress("auditing", done, total)) if progress else None
+
+    def mapped(inv: Inventory) -> Inventory:
+        if saved is not None:  # exactly the saved mapping: no other column is guessed
+            wanted = saved.keys() | set(overrides.values())
+            inv.mapping = {f: c for f, c in inv.mapping.items() if f in wanted}
+        elif not maps:
+            _note_saved_mapping(inv)
+        return inv
+
+    def partial(inv: Inventory) -> None:
+        assert glimpse is not None
+        part = mapped(inv)
+        session = Session(part, policy, Audit(part, policy))
+        session.loading = True
+        glimpse(session)
+
     # collection files are read in another process while the register loads here
     pending = PendingCollection([Path(p) for p in evidence]) if evidence else None
     with _collector_paused():
         try:
-            inv = load_inventory(path, sheet=sheet, overrides=overrides, progress=read)
+            inv = load_inventory(
+                path,
+                sheet=sheet,
+                overrides=overrides,
+                progress=read,
+                glimpse=partial if glimpse is not None else None,
+            )
         except BaseException:
             if pending is not None:
                 pending.close()
             raise
-        if saved is not None:  # exactly the saved mapping: no other column is guessed
-            forced = {
-                f: c for f, c in inv.mapping.items() if f in saved.keys() | set(overrides.values())
-            }
-            inv.mapping = forced
-        elif not maps:
-            _note_saved_mapping(inv)
+        inv = mapped(inv)
         if pending is not None:  # firmware evidence from the PCs, merged by serial/host name
             inv.collection = merge_collection(inv, pending.result(), policy.placeholder_serials)
         session = Session(inv, policy, Audit(inv, policy, progress=check))

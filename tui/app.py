@@ -8,12 +8,14 @@ incrementally) and is appended to the edit journal before the screen updates.
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import events, work
@@ -99,6 +101,25 @@ def _colours() -> str | None:
     from rich.console import Console
 
     return Console(file=io.StringIO(), force_terminal=True).color_system
+
+
+def after_load(action: Callable[..., Any]) -> Callable[..., Any]:
+    """An action that changes data waits until the whole file is read and audited: while
+    rows are still loading it says so and does nothing."""
+
+    @functools.wraps(action)
+    def guarded(self: MainScreen, *args: Any, **kwargs: Any) -> Any:
+        if self.session.loading:
+            self.notify(
+                "Still reading the file: edits, marks, the mapping and export wait until "
+                "every row is read and audited.",
+                severity="warning",
+                timeout=4,
+            )
+            return None
+        return action(self, *args, **kwargs)
+
+    return guarded
 
 
 class LoadCancelled(Exception):
@@ -324,6 +345,7 @@ class MainScreen(Screen[None]):
         self.related_index = 0
         self._scan_screen: ScanScreen | None = None  # open, or opening
         self._scan_early: list[tuple[str, str | None]] | None = None  # keys before it opened
+        self._loaded = (0, 0)  # (read, size) while the file is still loading
 
     def compose(self) -> ComposeResult:
         yield Static(id="summary")
@@ -346,6 +368,31 @@ class MainScreen(Screen[None]):
         self.grid.focus()
         self.refresh_status()
         self.call_after_refresh(self.refresh_status)
+
+    def adopt(self, session: Session) -> None:
+        """Show ``session`` in place of the one shown (more rows of a file still loading, or
+        the whole file read and audited), keeping the cursor, filter, sort and search."""
+        self.session = session
+        self.audit = session.audit
+        self.history = session.history
+        self._matches = None
+        self.grid.adopt(session.audit)
+        self.refresh_status()
+
+    def loading_progress(self, done: int, total: int) -> None:
+        """The share of the file read, said while its first rows are already shown."""
+        self._loaded = (done, total)
+        if self.session.loading:
+            self.query_one("#summary", Static).update(self._loading_text())
+
+    def _loading_text(self) -> Text:
+        done, total = self._loaded
+        share = f" ({100 * done // total}%)" if total > 0 else ""
+        return Text(
+            f"Reading{share}: {len(self.audit.inv):,} rows so far. Statuses are provisional; "
+            "edits wait until every row is read.",
+            style="bold",
+        )
 
     def show_target(self) -> None:
         """The target, the agreement and the notes about the file, on the findings panel's
@@ -372,10 +419,15 @@ class MainScreen(Screen[None]):
 
     # -- status lines ----------------------------------------------------------------------
     def refresh_status(self) -> None:
-        s = self.audit.summary()
         self.query_one("#no-evidence").display = not self.audit.inv.evidence_mapped
         grid = self.grid
         bar = self.query_one("#summary", Static)
+        if self.session.loading:
+            bar.update(self._loading_text())
+            self.show_target()
+            self.refresh_findings()
+            return
+        s = self.audit.summary()
         sort = ""
         if grid.sort is not None:
             pos, desc = grid.sort
@@ -657,6 +709,7 @@ class MainScreen(Screen[None]):
         self._find(-1)
 
     # -- editing ---------------------------------------------------------------------------
+    @after_load
     def action_edit(self) -> None:
         row, col = self.grid.current_row(), self.grid.current_column()
         if row is None or col is None:
@@ -728,9 +781,11 @@ class MainScreen(Screen[None]):
         self.grid.refresh_all()
         self.refresh_status()
 
+    @after_load
     def action_undo(self) -> None:
         self._step(self.history.undo_stack, self.session.undo)
 
+    @after_load
     def action_redo(self) -> None:
         self._step(self.history.redo_stack, self.session.redo)
 
@@ -815,11 +870,13 @@ class MainScreen(Screen[None]):
         self.notify(f"{plural(len(edits), 'device')} {what}.", timeout=4)
         self.after_change()
 
+    @after_load
     def action_sighted(self) -> None:
         rows = self._targets()
         if rows:
             self._with_verifier(lambda: self._walked(self.session.sight(rows), "marked present"))
 
+    @after_load
     def action_accept(self) -> None:
         rows = self._targets()
         levels = self.audit.status_view
@@ -841,6 +898,7 @@ class MainScreen(Screen[None]):
             "accepted",
         )
 
+    @after_load
     def action_take_out(self) -> None:
         rows = self._targets()
         if rows:
@@ -868,6 +926,7 @@ class MainScreen(Screen[None]):
 
         self._with_verifier(ask)
 
+    @after_load
     def action_select(self) -> None:
         row = self.grid.current_row()
         if row is None:
@@ -877,6 +936,7 @@ class MainScreen(Screen[None]):
         self.grid.refresh()
         self.refresh_status()
 
+    @after_load
     def action_select_all(self) -> None:
         """Select every row the filter shows; again to clear the selection."""
         shown = self.grid.view
@@ -887,6 +947,7 @@ class MainScreen(Screen[None]):
         self.grid.refresh()
         self.refresh_status()
 
+    @after_load
     def action_set_field(self) -> None:
         """Set the cursor's column to one value on every selected row (one undo step)."""
         rows, col = sorted(self.grid.selected), self.grid.current_column()
@@ -937,6 +998,7 @@ class MainScreen(Screen[None]):
         ):
             self._scan_early = []  # until the scan screen takes them
 
+    @after_load
     async def action_scan(self) -> None:
         if self.session.verifier:  # awaited: a code scanned at once reaches the new screen
             await self._scan()
@@ -1014,6 +1076,7 @@ class MainScreen(Screen[None]):
         await self.app.push_screen(screen, done)
 
     # -- mapping, export, help, quit --------------------------------------------------------
+    @after_load
     def action_mapping(self) -> None:
         inv = self.audit.inv
         letters = [inv.letter(c) for c in range(inv.source_width)]
@@ -1044,6 +1107,7 @@ class MainScreen(Screen[None]):
                 note += f" It could not be saved ({safe_text(str(exc))})."
         self.notify(note, timeout=5)
 
+    @after_load
     def action_export(self) -> None:
         self.app_.export()
 
@@ -1062,6 +1126,13 @@ class CoaAuditApp(App[None]):
     class Progress(Message):
         def __init__(self, stage: str, done: int, total: int) -> None:
             self.stage, self.done, self.total = stage, done, total
+            super().__init__()
+
+    class Glimpse(Message):
+        """The rows read so far of a file still loading."""
+
+        def __init__(self, session: Session) -> None:
+            self.session = session
             super().__init__()
 
     class Loaded(Message):
@@ -1171,7 +1242,12 @@ class CoaAuditApp(App[None]):
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
         try:
-            session = open_session(self.path, progress=self._progress, **self.options)  # type: ignore[arg-type]
+            session = open_session(
+                self.path,
+                progress=self._progress,
+                glimpse=lambda part: self.post_message(self.Glimpse(part)),
+                **self.options,  # type: ignore[arg-type]
+            )
             if self.walk is not None:
                 self.walk_missed = session.load_walk(self.walk)
         except LoadCancelled:
@@ -1188,6 +1264,19 @@ class CoaAuditApp(App[None]):
     def on_coa_audit_app_progress(self, msg: Progress) -> None:
         if isinstance(self.screen, LoadingScreen):
             self.screen.progress(msg.stage, msg.done, msg.total)
+        elif self.main is not None and msg.stage == "reading":
+            self.main.loading_progress(msg.done, msg.total)
+
+    def on_coa_audit_app_glimpse(self, msg: Glimpse) -> None:
+        """The first rows on screen while the rest loads: moving, searching, filtering and
+        sorting work on them; every change waits for the whole file."""
+        if self._cancel.is_set() or self.error is not None:
+            return
+        if self.main is None:
+            self.main = MainScreen(msg.session)
+            self.switch_screen(self.main)
+        elif self.main.session.loading:
+            self.main.adopt(msg.session)
 
     def on_coa_audit_app_failed(self, msg: Failed) -> None:
         if msg.message is None:
@@ -1195,14 +1284,20 @@ class CoaAuditApp(App[None]):
             return
         self.error = msg.message
         self.error_code = msg.exit_code
-        if isinstance(self.screen, LoadingScreen):
+        if self.main is not None:  # the first rows were shown: the error replaces them
+            self.main = None
+            self.switch_screen(LoadingScreen(safe_text(self.path.name), msg.message))
+        elif isinstance(self.screen, LoadingScreen):
             self.screen.failed(msg.message + "   (q quits)")
 
     def on_coa_audit_app_loaded(self, msg: Loaded) -> None:
         self.session = msg.session
         msg.session.verifier = msg.session.verifier or load_verifier()  # asked once per folder
-        self.main = MainScreen(msg.session)
-        self.switch_screen(self.main)
+        if self.main is None:
+            self.main = MainScreen(msg.session)
+            self.switch_screen(self.main)
+        else:  # its first rows are on screen: the whole file takes their place
+            self.main.adopt(msg.session)
         pending, log = msg.session.pending()
         self.check_journal()
         self._warn_other_editors(log)
@@ -1523,6 +1618,10 @@ class CoaAuditApp(App[None]):
             self.quit_guarded()
 
     def quit_guarded(self) -> None:
+        if self.session is None:  # the first rows are shown, the rest is still loading
+            self.cancel_loading()
+            self.exit(message="coa-audit: loading cancelled")
+            return
         unprotected = self.session is not None and self.session.journal_error is not None
         if not self.dirty:
             if self.session is not None:

@@ -157,6 +157,19 @@ class Grid(ScrollView, can_focus=True):
         self.rebuild_columns()
 
     # -- data ------------------------------------------------------------------------------
+    def adopt(self, audit: Audit) -> None:
+        """Show ``audit`` (the same file with more rows read, or read whole) in place of the
+        one shown: the rows shown so far keep their place, so cursor, filter, sort and
+        selection stay as they were."""
+        row = self.current_row()
+        self.audit = audit
+        self.rebuild_columns()
+        if self.sort is not None:
+            position, descending = self.sort
+            self.set_sort(position, descending)  # sorts the new rows too, keeps the cursor
+        else:
+            self._apply_view(keep=row)
+
     @property
     def inv(self):  # -> Inventory
         return self.audit.inv

@@ -63,9 +63,14 @@ class LoadingScreen(Screen[None]):
     LoadingScreen #error { color: $error; }
     """
 
-    def __init__(self, filename: str) -> None:
+    def __init__(self, filename: str, error: str | None = None) -> None:
         super().__init__()
         self.filename = filename
+        self.error = error  # shown at once: the load failed after its first rows were shown
+
+    def on_mount(self) -> None:
+        if self.error is not None:
+            self.failed(self.error + "   (q quits)")
 
     def compose(self) -> ComposeResult:
         with Vertical():
