@@ -63,10 +63,7 @@ def write_worklist(
     """Write the worklist of ``rows`` (default: every row) whose status is in ``statuses``
     (default: any), one line per finding, grouped by the field ``by``. Returns the number
     of devices listed."""
-    from openpyxl import Workbook
-    from openpyxl.worksheet.properties import PageSetupProperties
-
-    from coa_audit.exporters.xlsx_cells import BOLD, row_cells
+    from coa_audit.exporters.xlsx_cells import Book
 
     inv = audit.inv
     field = group_field(audit, by)
@@ -82,26 +79,16 @@ def write_worklist(
         return " ".join(f(r, field).split()) if field else ""
 
     chosen.sort(key=lambda r: (group(r) == "", group(r).casefold(), r))
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Worklist")
-    for i, width in enumerate((16, 7, 14, 16, 14, 18, 10, 22, 7, 60, 60, 8)):
-        ws.column_dimensions[chr(65 + i)].width = width
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_options.gridLines = True
-    ws.print_title_rows = "1:1"
-    ws.oddFooter.center.text = "Page &P of &N"
-    ws.append(row_cells(ws, list(WORKLIST_HEADERS), BOLD))
-    lines = 0
-    for r in chosen:
-        for finding in audit.findings(r):
-            todo = _action(finding.code)  # the message is what was found, then this
-            what = finding.message.removesuffix(todo).rstrip()
-            ws.append(
-                row_cells(
-                    ws,
+    with atomic_writer(target) as out:
+        wb = Book(out)
+        ws = wb.sheet("Worklist", (16, 7, 14, 16, 14, 18, 10, 22, 7, 60, 60, 8))
+        ws.for_print(title_row=0)
+        ws.append(list(WORKLIST_HEADERS), "bold")
+        for r in chosen:
+            for finding in audit.findings(r):
+                todo = _action(finding.code)  # the message is what was found, then this
+                what = finding.message.removesuffix(todo).rstrip()
+                ws.append(
                     [
                         group(r) or ("(blank)" if field else ""),
                         inv.row_numbers[r],
@@ -109,19 +96,16 @@ def write_worklist(
                         f(r, "serial_number"),
                         f(r, "hostname"),
                         f(r, "model"),
-                        audit.status(r),
+                        str(audit.status(r)),
                         finding.code,
                         finding.column,
                         what,
                         todo,
                         "",
-                    ],
+                    ]
                 )
-            )
-            lines += 1
-    ws.auto_filter.ref = f"A1:L{lines + 1}"
-    with atomic_writer(target) as out:
-        wb.save(out)
+        ws.autofilter(len(WORKLIST_HEADERS))
+        wb.close()
     return len(chosen)
 
 
