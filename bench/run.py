@@ -57,6 +57,23 @@ def timed(cmd: list[str], repeat: int) -> dict[str, float]:
     }
 
 
+def alternating(cmds: dict[str, list[str]], repeat: int) -> dict[str, dict[str, float]]:
+    """Each command once per round, in turn, ``repeat`` rounds: a ratio between two of them
+    is not skewed by whatever else the machine did during one stretch of the run."""
+    runs: dict[str, list[tuple[float, int]]] = {name: [] for name in cmds}
+    for _ in range(repeat):
+        for name, cmd in cmds.items():
+            runs[name].append(run_process(cmd))
+    return {
+        name: {
+            "seconds": statistics.median(r[0] for r in rs),
+            "max_rss_mib": max(r[1] for r in rs),
+            "runs": repeat,
+        }
+        for name, rs in runs.items()
+    }
+
+
 def py(code: str) -> list[str]:
     return [PY, "-c", code]
 
@@ -105,7 +122,8 @@ def tui_open_times(path: Path, timeout: float = 300.0) -> dict[str, float]:
                     break
                 seen = (seen + chunk)[-200_000:]
                 now = time.perf_counter() - start
-                done = b"devices" in seen and b"eligible" in seen
+                # the summary line of the whole file (while rows load it says "Reading")
+                done = b"filter: all" in seen or b"f:all" in seen
                 # the first frame is the loading screen, or the grid itself when a small file
                 # loads before the loading screen is ever painted
                 if first is None and (b"Opening" in seen or done):
@@ -172,6 +190,77 @@ async def _key_latency_in(path: Path, samples: int) -> dict[str, float]:
             out[name + "_ms"] = statistics.median(times) * 1000
             await pilot.pause()
     return out
+
+
+async def _usable_while_loading(path: Path) -> dict[str, float]:
+    """Seconds from the app's start, through the pilot: to the first row of the grid on
+    screen, to a page-down done and to a search answered (both while rows still load, when
+    the file is large enough to load for that long), and to the whole file audited."""
+    from textual.keys import _character_to_key
+
+    from coa_audit.tui.app import CoaAuditApp, MainScreen
+
+    state = tempfile.mkdtemp(prefix="coa-bench-state-")
+    os.environ["COA_AUDIT_STATE_DIR"] = state
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    app = CoaAuditApp(path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            while not isinstance(app.screen, MainScreen):
+                await pilot.pause(0.005)
+            screen = app.screen
+            while not screen.query("#grid"):
+                await pilot.pause(0.005)
+            grid = screen.grid
+            while not grid.view or not grid.render_line(1).text.strip():
+                await pilot.pause(0.005)
+            out["first_row_s"] = time.perf_counter() - start
+            loading = screen.session.loading
+            # keys as a terminal sends them, without the pilot's wait for an idle app (the
+            # app is not idle while it loads); each figure is when the effect is on screen
+            before = grid.cursor_row
+            _typed(app, [("pagedown", None)])
+            while grid.cursor_row == before:
+                await pilot.pause(0.002)
+            out["page_down_s"] = time.perf_counter() - start
+            inv = screen.audit.inv
+            needle = inv.field(min(len(inv) - 1, 5000), "serial_number")
+            _typed(app, [("slash", "/")])
+            while app.focused is None or app.focused.id != "search":
+                await pilot.pause(0.002)
+            _typed(app, [*((_character_to_key(c), c) for c in needle), ("enter", "\r")])
+            while (
+                grid.current_row() is None
+                or screen.audit.inv.field(grid.current_row(), "serial_number") != needle
+            ):
+                await pilot.pause(0.002)
+            out["search_s"] = time.perf_counter() - start
+            out["while_loading"] = float(loading and screen.session.loading)
+            while app.session is None:
+                await pilot.pause(0.05)
+            out["loaded_s"] = time.perf_counter() - start
+            await pilot.press("q")
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    return out
+
+
+def _typed(app: Any, keys: list[tuple[str, str | None]]) -> None:
+    from textual import events
+
+    for key, char in keys:
+        app._driver.send_message(events.Key(key, char))
+
+
+def usable_while_loading(path: Path) -> dict[str, float]:
+    code = (
+        f"import asyncio, json, sys; sys.path.insert(0, {str(HERE)!r}); import run; "
+        f"print(json.dumps(asyncio.run(run._usable_while_loading(__import__('pathlib').Path("
+        f"{str(path)!r})))))"
+    )
+    res = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def key_latency(path: Path, samples: int, repeat: int = 3) -> dict[str, float]:
@@ -339,6 +428,7 @@ def main() -> None:
         "open_large": tui_open_times(csv_large),
         "keys_1000": key_latency(csv_1k, samples, 1 if args.smoke else 3),
         "keys_large": key_latency(csv_large, samples, 1 if args.smoke else 3),
+        "usable_large": usable_while_loading(csv_large),
     }
     k1, kl = results["4_tui"]["keys_1000"], results["4_tui"]["keys_large"]
     results["4_tui"]["ratio_large_to_1000"] = {k: kl[k] / k1[k] for k in k1}
@@ -387,19 +477,26 @@ def main() -> None:
     # 6w. the same on the worst-case fleet: more than 90% of devices have a finding
     worst = ensure(cache / f"fleet-worst-{small}.xlsx", small, 0.93)
     fix_w = corrections_file(worst, small, 100 if not args.smoke else 10)
-    check_w = timed([COA, "check", str(worst), "--format", "json", "-o", f"{out}/w.json"], rep)
-    lean_w = timed(
-        [COA, "export", str(worst), "--corrections", str(fix_w), "--checklist", "", "--out-dir",
-         out],
+    w = alternating(
+        {
+            "check": [COA, "check", str(worst), "--format", "json", "-o", f"{out}/w.json"],
+            "reader": py(
+                "import python_calamine as c; "
+                f"c.CalamineWorkbook.from_path({str(worst)!r}).get_sheet_by_index(0)"
+                ".to_python()"
+            ),
+            "export_lean": [COA, "export", str(worst), "--corrections", str(fix_w),
+                            "--checklist", "", "--out-dir", out],
+            "export_every": [COA, "export", str(worst), "--corrections", str(fix_w),
+                             "--out-dir", out],
+        },
         rep_slow,
     )  # fmt: skip
-    every_w = timed([COA, "export", str(worst), "--corrections", str(fix_w), "--out-dir", out], 1)
     results["6w_export_worst"] = {
-        "check": check_w,
-        "export_lean": lean_w,
-        "export_every": every_w,
-        "ratio_lean_to_check": lean_w["seconds"] / check_w["seconds"],
-        "ratio_every_to_check": every_w["seconds"] / check_w["seconds"],
+        **w,
+        "ratio_check_to_reader": w["check"]["seconds"] / w["reader"]["seconds"],
+        "ratio_lean_to_check": w["export_lean"]["seconds"] / w["check"]["seconds"],
+        "ratio_every_to_check": w["export_every"]["seconds"] / w["check"]["seconds"],
     }
     # 7. merging evidence collected from every PC onto the large register
     collection = collection_file(csv_large, cache / f"collected-{large}.csv")
@@ -525,6 +622,16 @@ def table(r: dict[str, Any]) -> str:
         f"| 4. tui fully loaded, {s:,} / {n:,} rows | {f4['open_small']['loaded_s']:.2f} s / "
         f"{f4['open_large']['loaded_s']:.2f} s | | | |",
     ]
+    u = f4.get("usable_large")
+    if u:
+        during = "while rows load" if u["while_loading"] else "after the load"
+        lines += [
+            f"| 4. tui {n:,} rows (pilot): first row on screen | {u['first_row_s']:.2f} s | "
+            f"whole file audited {u['loaded_s']:.2f} s | | < 1 s |",
+            f"| 4. tui {n:,} rows: page-down done, {during} | {u['page_down_s']:.2f} s | | | "
+            "< 1 s |",
+            f"| 4. tui {n:,} rows: search answered, {during} | {u['search_s']:.2f} s | | | < 1 s |",
+        ]
     for k in ("page_down_ms", "next_problem_ms", "edit_ms"):
         lines.append(
             f"| 4. key {k[:-3]}, {n:,} rows | {f4['keys_large'][k]:.2f} ms | 1,000 rows "
@@ -547,7 +654,10 @@ def table(r: dict[str, Any]) -> str:
     fw = r.get("6w_export_worst")
     if fw:
         lines += [
-            f"| 6w. worst case (>90% with findings): export {s:,} rows, 100 edits, no checklist "
+            f"| 6w. worst case (>90% with findings): check {s:,}-row xlsx | "
+            f"{fw['check']['seconds']:.2f} s | calamine to lists {fw['reader']['seconds']:.2f} s "
+            f"| {fw['ratio_check_to_reader']:.2f}x | <= 1.5x |",
+            f"| 6w. worst case: export {s:,} rows, 100 edits, no checklist "
             f"| {fw['export_lean']['seconds']:.2f} s | check {fw['check']['seconds']:.2f} s | "
             f"{fw['ratio_lean_to_check']:.2f}x | <= 1.5x |",
             f"| 6w. worst case: every output | {fw['export_every']['seconds']:.2f} s | check "
