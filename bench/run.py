@@ -158,8 +158,10 @@ async def _key_latency_in(path: Path, samples: int) -> dict[str, float]:
     out: dict[str, float] = {}
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
-        while not isinstance(app.screen, MainScreen):
+        # the whole file: the main screen shows the first rows while the rest still loads
+        while app.session is None or not isinstance(app.screen, MainScreen):
             await pilot.pause()
+        await app.workers.wait_for_complete()
         screen = app.screen
         grid = screen.grid
         height = grid.size.height

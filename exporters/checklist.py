@@ -710,6 +710,19 @@ def write_pdf(
             t = safe_text(shown(t)).replace("☐", "[ ]").replace("☑", "[x]")
             return t.encode("latin-1", "replace").decode("latin-1")
 
+    cleaned: dict[str, str] = {}
+
+    def clean_cell(t: str) -> str:
+        """``clean`` once per distinct value of a table (statuses, checks, editions)."""
+        c = cleaned.get(t)
+        if c is None:
+            c = clean(t)
+            if len(t) <= 200:
+                if len(cleaned) > 100_000:  # bounded: a fleet of distinct values
+                    cleaned.clear()
+                cleaned[t] = c
+        return c
+
     pdf.set_auto_page_break(auto=True, margin=16)
     pdf.set_margins(12, 10, 12)
     pdf.add_page()
@@ -793,11 +806,25 @@ def write_pdf(
             return text
         return text[: fitting(text, room - width_of(more))] + more
 
+    wrapped: dict[tuple[str, str, float, int, str], list[str]] = {}
+
     def wrap_lines(text: str, width: float, limit: int, hyphen: str = "") -> list[str]:
         """``text`` in lines that fit ``width`` mm, broken at spaces, a long word broken
         where it must be (ending in ``hyphen``: headings only, never a serial or a key,
         where a dash would read as part of the value); up to ``limit`` + 1 lines (the
-        caller marks a cut)."""
+        caller marks a cut). A text seen before in the same column is wrapped once (the
+        evidence, editions and checks of a fleet repeat)."""
+        key = (pdf.font_style, text, width, limit, hyphen)
+        lines = wrapped.get(key)
+        if lines is None:
+            lines = _wrap(text, width, limit, hyphen)
+            if len(text) <= 200:
+                if len(wrapped) > 100_000:  # bounded: a fleet of distinct values
+                    wrapped.clear()
+                wrapped[key] = lines
+        return lines
+
+    def _wrap(text: str, width: float, limit: int, hyphen: str) -> list[str]:
         room = width - 1.6
         if fitting(text, room) == len(text):
             return [text]
@@ -900,7 +927,7 @@ def write_pdf(
         for n, row in enumerate(rows):
             if tick is not None and n % 2000 == 0:
                 tick(n, len(rows))
-            cells = [clean(v) for v in row]
+            cells = [clean_cell(v) for v in row]
             lines = {i: wrap_lines(cells[i], widths[i], max_lines) for i in wrap}
             for i, cell_lines in lines.items():  # a row never taller than a page
                 if len(cell_lines) > max_lines:
