@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE ?= sample_inventories/oem-fleet.xlsx
 
-.PHONY: venv demo test fuzz lint format bench clean
+.PHONY: venv demo test typecheck fuzz lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,16 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/coa-audit tui $(SAMPLE)
 
-test: $(STAMP)
+test: $(STAMP) typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# mypy reads the packages under their import name, coa_audit.*, through links
+typecheck: $(STAMP)
+	rm -rf .typecheck/coa_audit && mkdir -p .typecheck/coa_audit
+	for p in core importers exporters session tui cli; do ln -s ../../$$p .typecheck/coa_audit/$$p; done
+	cd .typecheck && $(abspath $(BIN))/mypy --config-file ../pyproject.toml -p coa_audit
 
 fuzz: $(STAMP)
 	COA_FUZZ_EXAMPLES=$${COA_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/test_safety.py -k "fuzzed or mutated"
@@ -39,4 +45,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .typecheck build *.egg-info

@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["STDERR_TTY", "memory_bound", "supervised"]
 
@@ -115,7 +116,7 @@ def _input_file(argv: Sequence[str]) -> str:
     return "the input file"
 
 
-def _restore(saved: list[object] | None) -> None:
+def _restore(saved: list[Any] | None) -> None:
     """Put the terminal back as it was before the child took it."""
     if saved is not None:
         with contextlib.suppress(Exception):

@@ -170,11 +170,11 @@ class _ValueIndex:
             end = start + 1
             while end < len(hashes) and hashes[end] == hashes[start]:
                 end += 1
-            same: dict[str, list[int]] = {}  # rows by the value as written
+            written: dict[str, list[int]] = {}  # rows by the value as written
             for r in rows[start:end].tolist():
-                same.setdefault(values[r], []).append(r)
+                written.setdefault(values[r], []).append(r)
             groups: dict[str, list[int]] = {}  # then by its normal form (one call a value)
-            for raw, members in same.items():
+            for raw, members in written.items():
                 groups.setdefault(self.norm(raw), []).extend(members)
             for key, members in groups.items():
                 if key and len(members) > 1:
@@ -248,9 +248,10 @@ class Audit:
         key_results: Iterable[tuple[int, tuple[Item, ...]]] = repeat((KEY_NONE, ()))
         self._irregular_keys: list[int] = []
         if "coa_key" in inv.mapping:
+            assert isinstance(keys, list)  # a mapped column
             key_results, self._irregular_keys = rules.key_column(keys)
         serial_results = rules.serials(
-            serials if serial_col is not None else [""] * n, numeric_serials, header
+            serials if isinstance(serials, list) else [""] * n, numeric_serials, header
         )
         intern = self._tuple_cache.setdefault
         by_lk: dict[tuple[str, ...], list[tuple[tuple[Item, ...], int] | None]] = {}

@@ -230,7 +230,7 @@ class Inventory:
     def was_number(self, row: int, col: int) -> bool:
         """True when the source stored this cell as a number and nobody has edited it."""
         rows = self.numeric.get(col)
-        return bool(rows) and row in rows and (row, col) not in self.edits
+        return rows is not None and row in rows and (row, col) not in self.edits
 
     def field_of(self, col: int) -> str | None:
         for name, c in self.mapping.items():

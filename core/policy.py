@@ -301,12 +301,14 @@ def _type_problem(base: object, over: object, where: str) -> str | None:
         if not isinstance(over, dict):
             return f"{where} must be {_kind(base)}, not {_kind(over)}"
         if where.endswith("editions"):  # each entry is a table like the shipped ones
-            sample: dict[str, object] = {}  # every key any shipped entry has
+            sample: dict[str, Any] = {}  # every key any shipped entry has
             for entry in base.values():
                 for key, value in entry.items() if isinstance(entry, dict) else ():
                     had = sample.get(key)
-                    both = isinstance(had, list) and isinstance(value, list)
-                    sample[key] = [*had, *value] if both else had or value
+                    if isinstance(had, list) and isinstance(value, list):
+                        sample[key] = [*had, *value]
+                    else:
+                        sample[key] = had or value
             for name, entry in over.items():
                 problem = _type_problem(sample, entry, f"{where}.{name}")
                 if problem:

@@ -195,9 +195,9 @@ def _edits_that_made_eligible(
     norm = audit.rules.norm_id
     holders: dict[tuple[str, str], list[int]] = {}
     for r in newly:
-        for fname in ids.values():
-            if value := norm(fname, inv.field(r, fname)):
-                holders.setdefault((fname, value), []).append(r)
+        for name in ids.values():
+            if value := norm(name, inv.field(r, name)):
+                holders.setdefault((name, value), []).append(r)
     out: list[tuple[int, Edit, str]] = []
     for e in changes:
         if e.col >= inv.source_width:
@@ -572,8 +572,8 @@ def write_xlsx(cl: Checklist, target: Path) -> Path:
         ):
             ws.pair(label, value)
         ws.append([STATEMENT])
-        for label, value in cl.provenance:
-            ws.pair(label, value)
+        for label, text in cl.provenance:
+            ws.pair(label, text)
         for source in cl.sources:
             ws.append([source])
         ws.blank()
@@ -593,8 +593,8 @@ def write_xlsx(cl: Checklist, target: Path) -> Path:
         ws.blank()
         for title, fields in _signature_blocks(cl):
             ws.append([title], "bold")
-            for label, value in fields:
-                ws.pair(f"{label}:", value)
+            for label, text in fields:
+                ws.pair(f"{label}:", text)
             ws.blank()
 
         ex = wb.sheet("Excluded", [8, 16, 18, 10, 80])
@@ -861,6 +861,7 @@ def write_pdf(
         if not pdf.current_font_is_set_on_page:  # after a heading in bold, say
             pdf.text(pieces[0][0], pieces[0][1], "")  # selects the font as pdf.text does
         font = pdf.current_font
+        assert font is not None  # set by the table before its rows
         k, height = pdf.k, pdf.h
         ops = ["q 0 g BT"]
         px = py = 0.0
@@ -962,8 +963,9 @@ def write_pdf(
     weights |= {"Target image": 11, "Check": 17, "Verified by": 13, "Note": 14}
     # what the signer certifies is never cut short: these wrap instead
     # (an identifier, the evidence, an edition, the target: an OEM must tell 10 from 11)
-    never_cut = ("Row", "Asset tag", "Serial", "Manufacturer", "Model", "Evidence")
-    never_cut += ("Edition on the evidence", "Edition as read", "Target image", "Check")
+    never_cut: tuple[str, ...] = ("Row", "Asset tag", "Serial", "Manufacturer", "Model")
+    never_cut += ("Evidence", "Edition on the evidence", "Edition as read", "Target image")
+    never_cut += ("Check",)
     table(
         "Eligible devices",
         heads,

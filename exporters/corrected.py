@@ -108,8 +108,8 @@ def _write_csv(inv: Inventory, src: Path, target: Path, annotations: Annotations
     if bom and encoding in ("utf-8-sig", "utf-8"):
         lead = codecs.BOM_UTF8
     elif encoding in ("utf-16", "utf-32"):
-        with open(src, "rb") as f:
-            head = f.read(4)
+        with open(src, "rb") as binary:
+            head = binary.read(4)
         for mark, name in (
             (codecs.BOM_UTF32_LE, "utf-32-le"),
             (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -295,10 +295,10 @@ def _patch_row(
     out: list[tuple[int, int, int, bytes]] = []
     for c, (value, num) in sorted(change.items()):
         ref = f"{column_letter(c)}{rnum}"
-        cell = by_col.get(c)
-        if cell is not None:
-            new = _cell_xml(prefix, ref, cell.style, value, _is_number(cell, value, num))
-            out.append((cell.start, order, cell.end, new))
+        at = by_col.get(c)
+        if at is not None:
+            new = _cell_xml(prefix, ref, at.style, value, _is_number(at, value, num))
+            out.append((at.start, order, at.end, new))
             continue
         after = next((x.start for x in row.cells if x.col > c), row.close)
         out.append((after, order, after, _cell_xml(prefix, ref, None, value, bool(num))))
@@ -354,8 +354,8 @@ def _write_patched_package(
                 for name, pattern in _CHAIN_REFERRERS.items():
                     if name in zin.NameToInfo:
                         patched[name] = pattern.sub(b"", zin.read(name))
-            for name, data in patched.items():
-                broken = well_formed(data)
+            for name, part_xml in patched.items():
+                broken = well_formed(part_xml)
                 if broken is not None:  # never write a package a reader would refuse
                     raise OutputError(
                         f"cannot patch {src}: the patched part {name} would not be "
@@ -365,19 +365,19 @@ def _write_patched_package(
                 for info in zin.infolist():
                     if drop_chain and info.filename.lower() == "xl/calcchain.xml":
                         continue  # Excel rebuilds it; a stale entry makes it repair the file
-                    data = patched.get(info.filename)
-                    if data is None:
-                        data = sheet_xml if info.filename == part else zin.read(info)
-                    zout.writestr(info, data, compress_type=info.compress_type)
+                    kept = patched.get(info.filename)
+                    if kept is None:
+                        kept = sheet_xml if info.filename == part else zin.read(info)
+                    zout.writestr(info, kept, compress_type=info.compress_type)
     except ValueError as exc:
         raise OutputError(f"cannot patch {src}: {safe_text(str(exc))[:200]}") from None
     except (zipfile.BadZipFile, KeyError, ParseError) as exc:
         raise OutputError(f"cannot patch {src}: {safe_text(str(exc))[:200]}") from None
     if not replaced:
         return []
-    cells = ", ".join(f"{column_letter(c)}{r}" for c, r in replaced[:5])
+    where = ", ".join(f"{column_letter(c)}{r}" for c, r in replaced[:5])
     more = f" and {len(replaced) - 5} more" if len(replaced) > 5 else ""
-    return [f"a formula was replaced by a value in {cells}{more}"]
+    return [f"a formula was replaced by a value in {where}{more}"]
 
 
 # Where the calculation chain is named besides its own part: the workbook's relationships and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -173,7 +174,7 @@ def _staged(final_dir: Path) -> Iterator[Path]:
 def _publish(written: list[Written], stage: Path, final_dir: Path) -> None:
     """Every output written: move each into the output folder (renames, a moment), and
     name them there. Nothing appears before every file of the run was written whole."""
-    moved = []
+    moved: list[Path] = []
     for i, w in enumerate(written):
         target = final_dir / w.path.relative_to(stage)
         try:
@@ -302,7 +303,7 @@ def _export(
         for out in CHECKLISTS:
             if out.key in req.checklist:
                 cost = {"xlsx": 7.0, "md": 1.7, "pdf": 16.0}.get(out.key, 2.0) + 1.6
-                job(cost * share, lambda step, i=index, k=out.key: checklist(i, k, step))
+                job(cost * share, functools.partial(checklist, index, out.key))
 
     walk = walk_csv(audit, list(scans))
     if walk is not None:  # the walk outlives the export: a file of its own, beside the rest
@@ -338,7 +339,7 @@ def _parts(audit: Audit, by: str | None) -> list[tuple[str, list[int] | None, st
     for r in range(len(inv)):
         groups.setdefault(" ".join(inv.field(r, fname).split()), []).append(r)
     used: set[str] = set()
-    out = []
+    out: list[tuple[str, list[int] | None, str]] = []
     for value in sorted(groups, key=lambda v: (v == "", v.casefold())):
         slug = re.sub(r"[^A-Za-z0-9]+", "-", fold(value)).strip("-")[:40] or "none"
         base, n = slug, 2

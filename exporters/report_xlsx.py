@@ -92,8 +92,8 @@ def write_audit_report(
         if notices:  # what the file lacks or how it was read, said before the figures
             ws.blank()
             ws.append(["Notes from reading the file"], "bold")
-            for n in notices:
-                ws.append(["", n])
+            for notice in notices:
+                ws.append(["", notice])
         ws.blank()
         ws.append(["Column mapping", "Source column", "How it was read"], "bold")
         for fname, col in inv.mapping.items():
@@ -114,7 +114,7 @@ def write_audit_report(
         ws.blank()
         ws.append(["Edits", len(changes)])
 
-        headers = [
+        headings = [
             "Row",
             "Column",
             "Asset tag",
@@ -128,7 +128,7 @@ def write_audit_report(
         ]
         fs = wb.sheet("Findings", [8, 8, 14, 16, 10, 24, 10, 16, 90, 16])
         fs.freeze_header()
-        fs.append(headers, "bold")
+        fs.append(headings, "bold")
         n = len(inv)
         append = fs.append
         for r in range(n):
@@ -143,7 +143,7 @@ def write_audit_report(
                 related = ", ".join(map(str, f.related_rows))
                 row = [number, f.column, tag, serial, status, f.code, f.severity, f.field]
                 append([*row, f.message, related])
-        fs.autofilter(len(headers))
+        fs.autofilter(len(headings))
 
         cs = wb.sheet("Changes", [8, 36, 28, 30, 30, 22, 12])
         cs.freeze_header()

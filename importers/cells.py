@@ -63,7 +63,7 @@ class ColumnBuilder:
             types = set(map(type, raw))  # one C-level pass: most chunks are all text
             values: Sequence[str]
             if types == {str}:
-                values = raw  # type: ignore[assignment]
+                values = raw
             else:
                 if c in self.track and types & {int, float}:
                     num = self.numeric[c]

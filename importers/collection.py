@@ -366,8 +366,8 @@ def merge_collection(
     # all files as one list of collected rows, in order
     starts = list(accumulate((len(f.serial) for f in files), initial=0))
     labels = [Path(f.path).name for f in files]
-    for f in files:
-        out.files.append(CollectionFile(f.path, f.sha256, len(f.serial)))
+    for cf in files:
+        out.files.append(CollectionFile(cf.path, cf.sha256, len(cf.serial)))
     keys = _without_placeholders(_joined(files, "serial_key"), upper)
     serial, host = _joined(files, "serial"), _joined(files, "host")
 
@@ -393,13 +393,13 @@ def merge_collection(
         groups = np.split(by_serial[order], np.flatnonzero(np.diff(devices[order])) + 1)
         for group in groups:
             if len(group) > 1:
-                names = {_norm_host(host[i]) for i in group.tolist()}
-                if len(names) > 1:
+                hosts = {_norm_host(host[i]) for i in group.tolist()}
+                if len(hosts) > 1:
                     pos[found[group[0]]] = -1
                     ambiguous(
                         int(group[-1]),
                         f"serial_number {serial[group[-1]]!r} was reported by {len(group)} "
-                        f"PCs ({', '.join(sorted(repr(h) for h in names))})",
+                        f"PCs ({', '.join(sorted(repr(h) for h in hosts))})",
                     )
 
     # no serial found: by host name, when one of the two serials is blank
@@ -427,17 +427,17 @@ def merge_collection(
             pos[rows[0]] = i
             via_host.add(rows[0])
         elif not rows:
-            f = bisect_right(starts, i) - 1
-            j = i - starts[f]
+            k = bisect_right(starts, i) - 1
+            j = i - starts[k]
             out.not_in_register.append(
                 {
-                    "file": labels[f],
-                    "row": str(files[f].rows[j]),
+                    "file": labels[k],
+                    "row": str(files[k].rows[j]),
                     "hostname": host[i],
                     "serial_number": serial[i],
-                    "manufacturer": files[f].manufacturer[j],
-                    "model": files[f].model[j],
-                    "firmware_key_description": files[f].description[j],
+                    "manufacturer": files[k].manufacturer[j],
+                    "model": files[k].model[j],
+                    "firmware_key_description": files[k].description[j],
                 }
             )
         # else: a PC reported again without its serial, already matched by it

@@ -411,7 +411,7 @@ def _load_spreadsheet(
             )
             candidates = candidates[:MAX_SHEETS_LOOKED_AT]
     best = None
-    heads: list[tuple[str, list[list[str]]]] = []
+    heads: list[tuple[str | None, list[list[str]]]] = []
     for name in candidates:
         it, first_col, total = _sheet_rows(wb, name, path, fmt)
         head = list(islice(it, HEADER_SCAN_ROWS))

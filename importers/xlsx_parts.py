@@ -599,8 +599,8 @@ def _scan_plain(
         }
         scan.max_col = max((_col(x) for x in letters), default=-1)
     for mm in _MERGE_CELL.finditer(xml, scan.data_end):
-        ref = _attrs(xml[mm.end() : _tag_end(xml, mm.start())[0]]).get("ref", "")
-        rng = _RANGE.match(ref)
+        span = _attrs(xml[mm.end() : _tag_end(xml, mm.start())[0]]).get("ref", "")
+        rng = _RANGE.match(span)
         if rng and rng.group(3):
             scan.merged.append(
                 (_col(rng.group(1)), int(rng.group(2)), _col(rng.group(3)), int(rng.group(4)))

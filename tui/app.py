@@ -1245,7 +1245,7 @@ class CoaAuditApp(App[None]):
             session = open_session(
                 self.path,
                 progress=self._progress,
-                glimpse=lambda part: self.post_message(self.Glimpse(part)),
+                glimpse=self._glimpse,
                 **self.options,  # type: ignore[arg-type]
             )
             if self.walk is not None:
@@ -1260,6 +1260,10 @@ class CoaAuditApp(App[None]):
             self.post_message(self.Failed(f"internal error: {type(exc).__name__}: {exc}"))
             return
         self.post_message(self.Loaded(session))
+
+    def _glimpse(self, part: Session) -> None:
+        """From the load's thread: the rows read so far, to show."""
+        self.post_message(self.Glimpse(part))
 
     def on_coa_audit_app_progress(self, msg: Progress) -> None:
         if isinstance(self.screen, LoadingScreen):

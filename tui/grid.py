@@ -183,7 +183,7 @@ class Grid(ScrollView, can_focus=True):
         inv = self.inv
         mapped = [(f, inv.mapping[f]) for f in DISPLAY_ORDER if f in inv.mapping]
         used = {c for _, c in mapped}
-        order = [(FIELD_LABELS[f], f, c) for f, c in mapped]
+        order: list[tuple[str, str | None, int]] = [(FIELD_LABELS[f], f, c) for f, c in mapped]
         order += [(inv.headers[c], None, c) for c in range(inv.width) if c not in used]
         sample = range(min(len(inv), 200))
         cols = []
@@ -254,12 +254,8 @@ class Grid(ScrollView, can_focus=True):
                 view = array("I", [r for r in base if status[r] in want])
         self._view = view
         self._update_size()
-        pos = 0
-        if keep is not None and view:
-            pos = self.position_of(keep)
-            if pos is None:
-                pos = 0
-        self.move_to(pos, self.cursor_col)
+        pos = self.position_of(keep) if keep is not None and view else None
+        self.move_to(pos or 0, self.cursor_col)
         self.refresh()
 
     def position_of(self, row: int) -> int | None:
@@ -273,7 +269,7 @@ class Grid(ScrollView, can_focus=True):
             i = bisect.bisect_left(view, row)
             return i if i < len(view) and view[i] == row else None
         try:
-            return view.index(row)  # type: ignore[union-attr]
+            return view.index(row)
         except ValueError:
             return None
 

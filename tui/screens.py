@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import events
@@ -48,6 +48,9 @@ def dismiss_once(screen: Screen[Any], result: Any) -> None:
 def plain(text: str) -> Text:
     """Untrusted text as a renderable that can never be markup."""
     return Text(safe_text(text), no_wrap=False)
+
+
+AnswerT = TypeVar("AnswerT")
 
 
 class LoadingScreen(Screen[None]):
@@ -151,20 +154,17 @@ class DetailScreen(ModalScreen[None]):
             yield Static(self.text, id="detail-text")
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question answered with y or n (escape means no)."""
+class Question(ModalScreen[AnswerT]):
+    """A question in a box, answered by the keys its ``keys`` line names."""
 
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
-    ]
     DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 90%; max-width: 72; height: auto; max-height: 100%;
-                               border: thick $warning; padding: 1 2; background: $surface; }
-    ConfirmScreen Static { width: 100%; height: auto; }
-    ConfirmScreen #detail, ConfirmScreen #keys { margin-top: 1; }
+    Question { align: center middle; }
+    Question > Vertical { width: 90%; max-width: 72; height: auto; max-height: 100%;
+                          border: thick $warning; padding: 1 2; background: $surface; }
+    Question Static { width: 100%; height: auto; }
+    Question #detail, Question #keys { margin-top: 1; }
     """
+    keys = ""
 
     def __init__(self, question: str, detail: str = "") -> None:
         super().__init__()
@@ -177,17 +177,24 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Static(plain(self.detail), id="detail")
             yield Static(Text(self.keys, style="bold"), id="keys")
 
+
+class ConfirmScreen(Question[bool]):
+    """A yes/no question answered with y or n (escape means no)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
     keys = "y: yes    n: no"
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
 
 
-class RestoreScreen(ConfirmScreen):
+class RestoreScreen(Question[str]):
     """Unsaved edits of an earlier session: restore (y), ask again next time (escape), or
     discard them for good (d, then confirm). Escape never throws work away."""
 
-    inherit_bindings = False
     BINDINGS = [
         Binding("y", "choose('restore')", "Restore", id="restore.yes"),
         Binding("escape,l,n", "choose('later')", "Later", id="restore.later"),
@@ -197,12 +204,12 @@ class RestoreScreen(ConfirmScreen):
 
     def action_choose(self, choice: str) -> None:
         if choice != "discard":
-            self.dismiss(choice)  # type: ignore[arg-type]
+            self.dismiss(choice)
             return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.dismiss("discard")  # type: ignore[arg-type]
+                self.dismiss("discard")
 
         self.app.push_screen(
             ConfirmScreen("Discard these edits for good?", "They cannot be restored afterwards."),
@@ -588,7 +595,7 @@ class ScanInput(Input):
     binding, run after every character already typed: two codes scanned close together
     would run into one)."""
 
-    def _on_key(self, event: events.Key) -> None:
+    async def _on_key(self, event: events.Key) -> None:
         # Textual calls each class's handler in turn: Input's still types the characters
         if event.key == "enter":
             event.stop()
