@@ -27,7 +27,7 @@ from coa_audit.core.errors import UsageError
 from coa_audit.core.model import Inventory, column_letter
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.atomic import OutputError, atomic_writer
-from coa_audit.exporters.formats import INPUT_FORMATS
+from coa_audit.importers.formats import input_format
 from coa_audit.importers.xlsx_parts import (
     CellAt,
     RowAt,
@@ -47,8 +47,8 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\r\x0e-\x1f\ufffe\uffff]")  # CR: X
 
 def corrected_path(inv: Inventory, out_dir: Path | None = None) -> Path:
     src = Path(inv.source.path)
-    # a text file keeps its own suffix (.csv, .tsv, .txt); see formats.INPUT_FORMATS
-    ext = INPUT_FORMATS[inv.source.format].corrected_suffix or src.suffix or ".csv"
+    # a text file keeps its own suffix (.csv, .tsv, .txt); see importers.formats
+    ext = input_format(inv.source.format).corrected_suffix or src.suffix or ".csv"
     folder = out_dir if out_dir is not None else src.parent
     return folder / f"{src.stem}.corrected{ext}"
 
@@ -63,10 +63,10 @@ def write_corrected(inv: Inventory, target: Path, annotations: Annotations = Non
     src = Path(inv.source.path)
     if target.resolve() == src.resolve():
         raise OutputError(f"refusing to write over the source file {src}")
-    fmt = inv.source.format
-    if fmt in ("xlsx", "xlsm"):
+    spec = input_format(inv.source.format)
+    if spec.spreadsheetml:
         return _write_patched_package(inv, src, target, annotations)
-    if fmt == "csv":
+    if spec.text:
         _write_csv(inv, src, target, annotations)
     else:
         _write_new_xlsx(inv, target, annotations)

@@ -23,6 +23,7 @@ from coa_audit.core.files import not_regular
 from coa_audit.core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
 from coa_audit.core.text import fold_words
 from coa_audit.importers.cells import ColumnBuilder, cell_text
+from coa_audit.importers.formats import BY_EXTENSION, input_format, package_format
 from coa_audit.importers.headers import (
     HEADER_SCAN_ROWS,
     field_candidates,
@@ -30,10 +31,9 @@ from coa_audit.importers.headers import (
     header_candidates,
     map_headers,
 )
-from coa_audit.importers.xlsx_parts import ods_bounds_problem, sheet_bounds_problem
+from coa_audit.importers.xlsx_parts import sheet_bounds_problem
 
 __all__ = [
-    "SPREADSHEET_FORMATS",
     "InputError",
     "SheetInfo",
     "detect_format",
@@ -42,8 +42,6 @@ __all__ = [
     "sha256_of",
 ]
 
-SPREADSHEET_FORMATS = ("xlsx", "xlsm", "xlsb", "xls", "ods")
-CSV_EXTS = ("csv", "tsv", "txt")
 CHUNK = 8192
 # Limits against decompression bombs, checked on the zip directory before anything expands.
 MAX_UNCOMPRESSED = 4 * 1024**3
@@ -129,9 +127,10 @@ def detect_format(path: Path) -> str:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if not magic:
         raise InputError(f"{path} is empty: export the inventory again")
+    claimed = BY_EXTENSION.get(ext)  # what the name says; the content decides
     if magic.startswith(b"PK"):
-        if ext in ("xlsx", "xlsm", "xlsb", "ods"):
-            return ext
+        if claimed is not None and claimed.zipped:
+            return claimed.name
         return _zip_kind(path)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
         if _encrypted_ooxml(path):  # whatever the name: an encrypted workbook renamed .xls
@@ -139,7 +138,7 @@ def detect_format(path: Path) -> str:
                 f"{path} is password protected: save an unprotected copy and audit that"
             )
         return "xls"
-    if ext in SPREADSHEET_FORMATS and ext != "xls":
+    if claimed is not None and claimed.zipped:
         raise InputError(
             f"{path} is not a valid {ext} file (it is not a zip package): it may be "
             "truncated or renamed; export it again"
@@ -160,13 +159,7 @@ def _zip_kind(path: Path) -> str:
             names = set(z.namelist())
     except (zipfile.BadZipFile, OSError, NotImplementedError):  # a zip version it cannot read
         raise InputError(f"{path} is a damaged zip package: export the inventory again") from None
-    if "content.xml" in names:
-        return "ods"
-    if "xl/workbook.bin" in names:
-        return "xlsb"
-    if "xl/vbaProject.bin" in names:
-        return "xlsm"
-    return "xlsx"
+    return package_format(names)
 
 
 _METHODS = frozenset(
@@ -230,48 +223,6 @@ def _calamine_error(path: Path, fmt: str, exc: BaseException) -> InputError:
     )
 
 
-PROBE_LIMIT = 2 * 1024**3  # address space for reading a binary workbook once, apart
-PROBE_SECONDS = 60
-
-_PROBE = """
-import resource, sys
-limit = int(sys.argv[2])
-resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-import python_calamine
-wb = python_calamine.CalamineWorkbook.from_path(sys.argv[1])
-for name in wb.sheet_names:
-    try:
-        wb.get_sheet_by_name(name)
-    except Exception:
-        pass
-"""
-
-
-def _probe(path: Path, fmt: str) -> str | None:
-    """Read every sheet of a binary workbook once in a separate process with bounded
-    memory, and say so when that read cannot finish: the reader allocates the rectangle
-    between a sheet's outermost cells, and one cell far out in a small xlsb asks for
-    gigabytes (the reader then aborts the whole process). Walking the records in Python
-    instead costs six times the read itself."""
-    import subprocess
-    import sys
-
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", _PROBE, str(path), str(PROBE_LIMIT)],
-            capture_output=True,
-            timeout=PROBE_SECONDS,
-        )
-    except subprocess.TimeoutExpired:
-        return f"reading it takes over {PROBE_SECONDS} s (damaged or hostile)"
-    if proc.returncode < 0 or b"memory allocation" in proc.stderr:
-        return (
-            f"a sheet of this {fmt} asks for more cells than coa-audit will allocate "
-            "(damaged or hostile); copy the data to a new workbook"
-        )
-    return None
-
-
 _BOUNDED: set[tuple[str, int, int, str]] = set()  # (path, mtime, size, sheet) found safe
 
 
@@ -300,12 +251,12 @@ def _bounded(path: Path, sheet: str, check: Callable[[], str | None]) -> None:
 def _open_workbook(path: Path, fmt: str):  # -> CalamineWorkbook
     import python_calamine
 
-    if fmt in ("xlsx", "xlsm", "xlsb", "ods"):
+    spec = input_format(fmt)
+    if spec.zipped:
         check_zip_bomb(path)
-    if fmt == "ods":  # every table, before the reader builds any
-        _bounded(path, "", lambda: ods_bounds_problem(str(path)))
-    elif fmt == "xlsb":
-        _bounded(path, "", lambda: _probe(path, fmt))
+    check = spec.whole_book_check
+    if check is not None:  # the whole workbook, before the reader builds any of it
+        _bounded(path, "", lambda: check(path, fmt))
     try:
         return python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:
@@ -316,7 +267,7 @@ def _sheet(wb, name: str, path: Path, fmt: str):  # -> CalamineSheet
     """The sheet from the reader, once it is known that reading it cannot exhaust memory:
     the reader allocates the whole rectangle its cells span, and every reuse of a shared
     text, so a tiny hostile file could ask for gigabytes (or abort the process)."""
-    if fmt in ("xlsx", "xlsm"):
+    if input_format(fmt).spreadsheetml:
         _bounded(path, name, lambda: sheet_bounds_problem(str(path), name))
     try:
         return wb.get_sheet_by_name(name)
@@ -340,7 +291,7 @@ def typed_sheet(
 
 def list_sheets(path: Path) -> list[SheetInfo]:
     fmt = detect_format(path)
-    if fmt == "csv":
+    if input_format(fmt).text:
         return [SheetInfo("", True, 0, 0)]
     wb = _open_workbook(path, fmt)
     out = []
@@ -470,7 +421,7 @@ def _load_spreadsheet(
         glimpses(len(numbers), rownum, total)
     _drop_totals_row(builder, numbers, notices)
     src.candidates = _candidates(headers, sample, mapping, first_col)
-    if fmt in ("xlsx", "xlsm") and any(builder.numeric.values()):
+    if input_format(fmt).spreadsheetml and any(builder.numeric.values()):
         _apply_number_formats(path, name, first_col, builder, numbers)
     return Inventory(src, headers, builder.columns, numbers, mapping, builder.numeric)
 
@@ -496,7 +447,7 @@ _NUMBER = re.compile(r"^-?[\d.,\s]+$")
 
 
 def _table_totals(path: Path, fmt: str, sheet: str) -> set[int]:
-    if fmt not in ("xlsx", "xlsm"):
+    if not input_format(fmt).spreadsheetml:
         return set()
     from coa_audit.importers.xlsx_parts import table_totals_rows
 
@@ -833,7 +784,7 @@ def load_inventory(
     hasher.start()
     ext = path.suffix.lower().lstrip(".")
     try:
-        if fmt == "csv":
+        if input_format(fmt).text:
             if sheet:
                 raise MappingError(
                     f"--sheet {sheet!r}: {path.name} is a CSV file, it has no sheets"
@@ -841,7 +792,8 @@ def load_inventory(
             try:
                 inv = _load_csv(path, overrides, progress, glimpse)
             except InputError:
-                if ext in SPREADSHEET_FORMATS:
+                claimed = BY_EXTENSION.get(ext)
+                if claimed is not None and not claimed.text:
                     raise InputError(
                         f"{path} is not a valid {ext} file (nor a readable text table): it may be "
                         "truncated or renamed; export it again"

@@ -1,0 +1,165 @@
+"""Every input format, declared once with what the code does with it. The reader, the
+export and the screens ask this table; nothing else compares format names. An unknown name
+is an error where it is read (``input_format``).
+
+Adding a format is an entry here (how detection knows it, whether it is a zip package,
+whether its sheet XML is SpreadsheetML, what must be checked before the reader opens it,
+what its corrected inventory becomes) plus its tests; a format python-calamine cannot read
+also needs its reader in ``load.py``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from coa_audit.importers.xlsx_parts import ods_bounds_problem
+
+__all__ = ["BY_EXTENSION", "INPUT_FORMATS", "InputFormat", "input_format", "package_format"]
+
+# what the reader is asked to read must first be known to fit in memory: a check of the
+# whole workbook, given the path and the format's name; it says what is wrong, or None
+WholeBookCheck = Callable[[Path, str], "str | None"]
+
+
+@dataclass(frozen=True)
+class InputFormat:
+    name: str  # as SourceInfo.format, the JSON report and the journal say it
+    label: str
+    extensions: tuple[str, ...]
+    zipped: bool  # a zip package: its directory is checked before anything expands
+    # the package member that tells this format apart (by content, whatever the name)
+    zip_marker: str | None
+    # SpreadsheetML parts (xlsx, xlsm): each sheet's extent is checked before it is read,
+    # number formats and table totals rows are read from them, and the corrected file is
+    # the package itself with only the edited cells spliced in
+    spreadsheetml: bool
+    text: bool  # a text table (csv, tsv, txt): no sheets, read by the csv module
+    whole_book_check: WholeBookCheck | None  # before the reader opens it
+    patch_in_place: bool  # the corrected inventory is the user's own file, only edits changed
+    corrected_suffix: str | None  # None: the source's own suffix (.csv, .tsv, .txt)
+
+    @property
+    def becomes(self) -> str:
+        return (self.corrected_suffix or ".csv").lstrip(".")
+
+    @property
+    def export_note(self) -> str:
+        """Said on the export screen when the corrected file cannot be the same format."""
+        if self.patch_in_place:
+            return ""
+        return (
+            f"A {self.name} file cannot be patched in place: the corrected inventory is "
+            f"written as {self.becomes}."
+        )
+
+    @property
+    def short_note(self) -> str:
+        """The same, as the command line says it beside the file written."""
+        return (
+            ""
+            if self.patch_in_place
+            else f"a {self.name} file cannot be patched: written as {self.becomes}"
+        )
+
+
+PROBE_LIMIT = 2 * 1024**3  # address space for reading a binary workbook once, apart
+PROBE_SECONDS = 60
+
+_PROBE = """
+import resource, sys
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+import python_calamine
+wb = python_calamine.CalamineWorkbook.from_path(sys.argv[1])
+for name in wb.sheet_names:
+    try:
+        wb.get_sheet_by_name(name)
+    except Exception:
+        pass
+"""
+
+
+def _probe(path: Path, fmt: str) -> str | None:  # an xlsb
+    """Read every sheet of a binary workbook once in a separate process with bounded
+    memory, and say so when that read cannot finish: the reader allocates the rectangle
+    between a sheet's outermost cells, and one cell far out in a small xlsb asks for
+    gigabytes (the reader then aborts the whole process). Walking the records in Python
+    instead costs six times the read itself."""
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _PROBE, str(path), str(PROBE_LIMIT)],
+            capture_output=True,
+            timeout=PROBE_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        return f"reading it takes over {PROBE_SECONDS} s (damaged or hostile)"
+    if proc.returncode < 0 or b"memory allocation" in proc.stderr:
+        return (
+            f"a sheet of this {fmt} asks for more cells than coa-audit will allocate "
+            "(damaged or hostile); copy the data to a new workbook"
+        )
+    return None
+
+
+def _ods_tables(path: Path, _name: str) -> str | None:
+    return ods_bounds_problem(str(path))
+
+
+def _format(
+    name: str,
+    label: str,
+    extensions: tuple[str, ...],
+    *,
+    zipped: bool = False,
+    zip_marker: str | None = None,
+    spreadsheetml: bool = False,
+    text: bool = False,
+    whole_book_check: WholeBookCheck | None = None,
+    corrected_suffix: str | None = ".xlsx",
+    patch_in_place: bool = False,
+) -> InputFormat:
+    return InputFormat(
+        name, label, extensions, zipped, zip_marker, spreadsheetml, text, whole_book_check,
+        patch_in_place, corrected_suffix,
+    )  # fmt: skip
+
+
+# in the order a zip package is told apart: the first whose marker it holds (xlsx: none)
+INPUT_FORMATS: dict[str, InputFormat] = {
+    f.name: f
+    for f in (
+        _format("ods", "OpenDocument spreadsheet", ("ods",), zipped=True,
+                zip_marker="content.xml", whole_book_check=_ods_tables),
+        _format("xlsb", "Excel binary workbook", ("xlsb",), zipped=True,
+                zip_marker="xl/workbook.bin", whole_book_check=_probe),
+        _format("xlsm", "Excel macro-enabled workbook", ("xlsm",), zipped=True,
+                zip_marker="xl/vbaProject.bin", spreadsheetml=True, patch_in_place=True,
+                corrected_suffix=".xlsm"),
+        _format("xlsx", "Excel workbook", ("xlsx",), zipped=True, spreadsheetml=True,
+                patch_in_place=True),
+        _format("xls", "Excel 97-2003 workbook", ("xls",)),
+        _format("csv", "text table (csv, tsv, txt)", ("csv", "tsv", "txt"), text=True,
+                patch_in_place=True, corrected_suffix=None),
+    )
+}  # fmt: skip
+BY_EXTENSION: dict[str, InputFormat] = {e: f for f in INPUT_FORMATS.values() for e in f.extensions}
+
+
+def package_format(members: set[str]) -> str:
+    """The format of a zip package, by the members it holds."""
+    for f in INPUT_FORMATS.values():
+        if f.zipped and (f.zip_marker is None or f.zip_marker in members):
+            return f.name
+    raise AssertionError("the formats declare a zip package without a marker")
+
+
+def input_format(name: str) -> InputFormat:
+    """The declared format ``name``; a name no entry has is a bug where it is read."""
+    try:
+        return INPUT_FORMATS[name]
+    except KeyError:
+        raise ValueError(f"no input format is called {name!r}") from None
