@@ -18,6 +18,7 @@ from coa_audit.core.errors import UsageError
 from coa_audit.core.history import Edit
 from coa_audit.core.model import NO_EVIDENCE_NOTICE
 from coa_audit.core.policy import Policy
+from coa_audit.core.status import Status
 from coa_audit.core.text import fold_words, safe_text
 from coa_audit.exporters.atomic import atomic_writer
 from coa_audit.exporters.safety import shown
@@ -90,7 +91,9 @@ class Checklist:
 
 def check_header(header: dict[str, str], policy: Policy) -> dict[str, str]:
     """The packet's details, checked: a known agreement type that fits the policy's
-    agreement, a whole number of licences. Raises UsageError naming the option."""
+    agreement, a whole number of licences. Raises UsageError naming the option. Details
+    it returned pass again unchanged (the agreement type as printed, "EA (Enterprise
+    Agreement)", is read back as EA)."""
     out = {k: " ".join(str(v).split()) for k, v in header.items() if str(v).strip()}
     if "target" in out and "product" not in out:  # the name older profiles used
         out["product"] = out.pop("target")
@@ -103,7 +106,12 @@ def check_header(header: dict[str, str], policy: Policy) -> dict[str, str]:
             (
                 (code, entry)
                 for code, entry in types.items()
-                if wanted in (fold_words(code), fold_words(str(entry.get("name", ""))))
+                if wanted
+                in (
+                    fold_words(code),
+                    fold_words(str(entry.get("name", ""))),
+                    fold_words(f"{code} ({entry.get('name', '')})"),
+                )
             ),
             None,
         )
@@ -188,7 +196,8 @@ def _edits_that_made_eligible(
     if baseline is None:
         return []
     inv = audit.inv
-    newly = {r for r in range(len(inv)) if levels[r] == 0 and baseline[r] != 0}
+    eligible = Status.ELIGIBLE
+    newly = {r for r in range(len(inv)) if levels[r] == eligible and baseline[r] != eligible}
     if not newly:
         return []
     ids = {inv.mapping[f]: f for f in ("serial_number", "coa_key", "asset_tag") if f in inv.mapping}
@@ -302,10 +311,10 @@ def build_checklist(
         full,
         {
             "devices": len(selected),
-            "eligible": count[0],
-            "review": count[1],
-            "blocked": count[2],
-            "not_pc": count[3] - len(removed_rows),
+            "eligible": count[Status.ELIGIBLE],
+            "review": count[Status.REVIEW],
+            "blocked": count[Status.BLOCKED],
+            "not_pc": count[Status.OUT_OF_SCOPE] - len(removed_rows),
             "removed": len(removed_rows),
             "attested": len(attested),
         },
@@ -356,12 +365,12 @@ def build_checklist(
         row = str(inv.row_numbers[r])
         tag, serial = f(r, "asset_tag"), f(r, "serial_number")
         level = levels[r]
-        if level == 3:
+        if level == Status.OUT_OF_SCOPE:
             removed = audit.removed(r) if r in walked else ""
             if removed:
                 out.removed.append((row, tag, serial, removed))
             continue  # not a PC: counted apart, never listed as excluded
-        if level == 0:
+        if level == Status.ELIGIBLE:
             _has, ed, text = audit.evidence(r)
             evidence = _evidence_text(audit, r)
             accepted = audit.attested(r) if r in walked else ""

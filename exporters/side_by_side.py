@@ -32,10 +32,14 @@ _HEAD = struct.Struct("!I")
 
 @dataclass(frozen=True)
 class Job:
-    """One file (or a few that share work) and its relative cost, used to split the work."""
+    """One file (or a few that share work) and its relative cost, used to split the work.
+    Jobs with the same ``shared`` name share work done once per process (``setup``: the
+    packet's rows, built once for every packet format a process writes)."""
 
     cost: float
     run: Callable[[Progress | None], Any]
+    shared: str = ""
+    setup: float = 0.0
 
 
 def can_fork() -> bool:
@@ -43,13 +47,22 @@ def can_fork() -> bool:
 
 
 def _split(jobs: Sequence[Job]) -> tuple[list[int], list[int]]:
-    """Longest first, each to the less loaded side: (parent's, child's) job indexes."""
+    """Longest first, each to the side where it would finish first (a shared setup counted
+    once per side): (parent's, child's) job indexes."""
     sides: tuple[list[int], list[int]] = ([], [])
     load = [0.0, 0.0]
-    for i in sorted(range(len(jobs)), key=lambda i: -jobs[i].cost):
-        side = 0 if load[0] <= load[1] else 1
+    ready: tuple[set[str], set[str]] = (set(), set())
+    for i in sorted(range(len(jobs)), key=lambda i: -(jobs[i].cost + jobs[i].setup)):
+        job = jobs[i]
+        ends = [
+            load[s] + job.cost + (job.setup if job.shared and job.shared not in ready[s] else 0)
+            for s in (0, 1)
+        ]
+        side = 0 if ends[0] <= ends[1] else 1
         sides[side].append(i)
-        load[side] += jobs[i].cost
+        load[side] = ends[side]
+        if job.shared:
+            ready[side].add(job.shared)
     return sorted(sides[0]), sorted(sides[1])
 
 

@@ -187,6 +187,12 @@ def test_academic_programme_with_academic_agreement(tmp_path: Path) -> None:
     assert run_cli("export", src, *args).code == 0
     md = (tmp_path / "oem-fleet.checklist.md").read_text()
     assert "OVS-ES (Open Value Subscription for Education Solutions)" in md
+    # the type as the packet prints it (a profile saved from one) reads back the same
+    printed = "OVS-ES (Open Value Subscription for Education Solutions)"
+    again = ("--agreement-type", printed, "--agreement", "academic", "--checklist", "md")
+    assert run_cli("export", src, *again).code == 0
+    assert printed in (tmp_path / "oem-fleet.checklist.md").read_text()
+    assert f"{printed} (" not in (tmp_path / "oem-fleet.checklist.md").read_text()
 
 
 def test_fewer_licences_than_eligible_devices_is_a_warning(tmp_path: Path) -> None:
