@@ -1,6 +1,6 @@
 """The headless command line: a thin Typer layer over importers -> core -> exporters.
 
-Exit codes are an API (see EXIT_CODES). This module never imports Textual: only the `tui`
+Exit codes are an API (see EXIT_CODES_HELP). This module never imports Textual: only the `tui`
 command does, when it runs.
 """
 
@@ -16,7 +16,7 @@ from typing import Annotated, Any, BinaryIO, NoReturn
 
 import typer
 
-from coa_audit.core.errors import CoaError, InputError, OutputError, UsageError
+from coa_audit.core.errors import EXIT_INTERNAL, CoaError, InputError, UsageError, internal_error
 from coa_audit.core.policy import default_policy_text, load_policy
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.atomic import write_bytes_atomic
@@ -25,9 +25,6 @@ from coa_audit.exporters.formats import CHECKLIST_FORMATS
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = UsageError.exit_code  # 2
-EXIT_INPUT = InputError.exit_code  # 3
-EXIT_OUTPUT = OutputError.exit_code  # 4
-EXIT_INTERNAL = CoaError.exit_code  # 70: anything that is not a CoaError is a bug
 EXIT_INTERRUPTED = 130
 
 _EXIT_REST = (
@@ -127,7 +124,7 @@ def _guard(signals: bool = True) -> Iterator[None]:
             sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - silence the exit flush
         raise typer.Exit(EXIT_OK) from None
     except Exception as exc:  # a bug: say so in one line, never with local variables
-        _fail(f"internal error: {type(exc).__name__}: {exc} (please report this)", EXIT_INTERNAL)
+        _fail(internal_error(exc), EXIT_INTERNAL)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -494,7 +491,7 @@ def export(
     from coa_audit.core.policy import load_policy
     from coa_audit.core.text import safe_text
     from coa_audit.exporters.checklist import check_header, licences_warning
-    from coa_audit.exporters.export import ExportRequest, export_all, load_profile
+    from coa_audit.exporters.export import ExportRequest, export_session, load_profile
     from coa_audit.exporters.safety import keys_shown
     from coa_audit.exporters.worklist import parse_statuses
     from coa_audit.importers.corrections import read_corrections
@@ -553,11 +550,9 @@ def export(
         if corrections is not None:
             for c in read_corrections(corrections, inv):
                 session.apply(c.row, c.col, c.value, origin="corrections")
-        edits = dict(inv.edits)
         with keys_shown(show_keys):
-            written = export_all(
-                session.audit,
-                session.changes(),
+            written = export_session(
+                session,
                 ExportRequest(
                     out_dir=out_dir,
                     checklist=formats,
@@ -571,12 +566,8 @@ def export(
                     worklist_by=worklist_by,
                     side_by_side=True,
                 ),
-                session.mapping_changes,
-                baseline=session.baseline,
-                scans=session.scan_flags,
                 progress=_progress(),
             )
-        session.mark_exported(edits)
         session.close()
         for w in written:
             typer.echo(
@@ -747,19 +738,19 @@ def tui(
         parse_overrides(map_ or ())
         if not file.exists():
             raise InputError(f"{file}: no such file")
+        from coa_audit.session.session import OpenOptions
         from coa_audit.tui.app import run_app
 
-        error = run_app(
-            file,
+        options = OpenOptions(
             sheet=sheet,
             target=target,
             agreement=agreement,
             policy_path=policy,
-            maps=map_ or (),
+            maps=tuple(map_ or ()),
             mapping_file=mapping,
-            evidence=evidence or (),
-            walk=walk,
+            evidence=tuple(evidence or ()),
         )
+        error = run_app(file, options, walk)
         if error:
             _fail(*error)
 

@@ -27,6 +27,7 @@ from coa_audit.importers.collection import (
     serial_key,
     serial_keys,
 )
+from coa_audit.importers.formats import input_format
 from coa_audit.importers.headers import parse_overrides
 from coa_audit.importers.load import load_inventory
 from coa_audit.importers.xlsx_parts import SpecialCells, special_cells
@@ -44,6 +45,39 @@ _DERIVED = (
 )
 
 Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class OpenOptions:
+    """How to open an inventory: the options ``open_session`` takes, as one value a front
+    end can keep (the app opens the file on a worker thread)."""
+
+    sheet: str | None = None
+    target: str | None = None
+    agreement: str | None = None
+    policy_path: str | Path | None = None
+    maps: tuple[str, ...] = ()
+    mapping_file: str | Path | None = None
+    evidence: tuple[str | Path, ...] = ()
+
+    def open(
+        self,
+        path: str | Path,
+        progress: Progress | None = None,
+        glimpse: Callable[[Session], None] | None = None,
+    ) -> Session:
+        return open_session(
+            path,
+            sheet=self.sheet,
+            target=self.target,
+            agreement=self.agreement,
+            policy_path=self.policy_path,
+            maps=self.maps,
+            mapping_file=self.mapping_file,
+            evidence=self.evidence,
+            progress=progress,
+            glimpse=glimpse,
+        )
 
 
 @dataclass
@@ -71,6 +105,10 @@ class Session:
         self.verifier = ""  # the name the walk's marks carry (asked once per session)
         # the rows read so far of a file still loading: shown, never edited or exported
         self.loading = False
+        # called (from whichever thread wrote) when the journal first fails or is replaced
+        # for not being private: a front end says so at once, it never has to ask
+        self.on_journal_problem: Callable[[], None] | None = None
+        self._journal_said: tuple[str | None, str | None] = (None, None)
         # scanned codes that named no device or several: (code, outcome, by whom and when)
         self.scan_flags: list[tuple[str, str, str]] = []
         # each device's status before any edit: the packet marks those an edit made eligible
@@ -85,7 +123,7 @@ class Session:
         """Formulas, merged ranges and table rows of the source sheet (xlsx/xlsm only; read
         once; a front end calls this off its UI thread)."""
         src = self.inventory.source
-        if self._special is None and src.format in ("xlsx", "xlsm"):
+        if self._special is None and input_format(src.format).spreadsheetml:
             try:
                 self._special = special_cells(src.path, src.sheet or "")
             except (OSError, KeyError, ValueError, zipfile.BadZipFile, ParseError):
@@ -113,7 +151,16 @@ class Session:
         if self.journal is None:
             self.journal = Journal(self.inventory.source.path, self.inventory.source.sha256)
             self.journal.probe()
+            self._journal_news()
         return self.journal
+
+    def _journal_news(self) -> None:
+        """Tell ``on_journal_problem`` when the journal's error or warning changed."""
+        now = (self.journal_error, self.journal_warning)
+        if now != self._journal_said:
+            self._journal_said = now
+            if self.on_journal_problem is not None and (now[0] or now[1]):
+                self.on_journal_problem()
 
     @property
     def journal_error(self) -> str | None:
@@ -128,6 +175,7 @@ class Session:
     def _write(self, entries: list[dict[str, Any]], sync: bool = True) -> None:
         if self.journal is not None:
             self.journal.write(entries, sync)
+            self._journal_news()
 
     def _apply_entry(self, edit: Edit) -> dict[str, Any]:
         assert self.journal is not None
@@ -302,21 +350,37 @@ class Session:
             self._write([{"t": "scan", "code": c, "outcome": o, "by": b} for c, o, b in new_scans])
         return missed
 
+    def not_acceptable(self, rows: Sequence[int]) -> str | None:
+        """Why ``rows`` cannot be accepted after a physical check, or None: only devices
+        under review can (a blocked device needs its data fixed; an eligible one needs no
+        acceptance)."""
+        if not rows:
+            return "no device is chosen: only a device under review can be accepted"
+        levels = self.audit.status_view
+        wrong = [r for r in rows if levels[r] != Status.REVIEW]
+        if not wrong:
+            return None
+        word = self.audit.status(wrong[0])
+        return (
+            f"row {self.inventory.row_numbers[wrong[0]]} is {word}: only a device under "
+            "review can be accepted after a physical check"
+            + (" (a blocked device needs its data fixed)" if word == "blocked" else "")
+        )
+
+    def preview(self, row: int, col: int, value: str) -> tuple[str, list[str]]:
+        """The status and finding codes ``row`` would have with ``value`` in cell (row, col),
+        as the user types it; the inventory is as it was afterwards."""
+        return self.audit.preview(row, col, value)
+
     def attest(self, rows: Sequence[int], reason: str) -> list[Edit]:
         """Accept REVIEW devices after a physical check, with a reason (one step). Blocked
         and eligible devices are refused: a blocked one needs a data fix."""
         reason = " ".join(reason.split())
         if not reason:
             raise UsageError("an acceptance needs a reason (what was checked, and how)")
-        levels = self.audit.status_view
-        wrong = [r for r in rows if levels[r] != Status.REVIEW]
-        if wrong:
-            word = self.audit.status(wrong[0])
-            raise UsageError(
-                f"row {self.inventory.row_numbers[wrong[0]]} is {word}: only a device under "
-                "review can be accepted"
-                + (" (a blocked device needs its data fixed)" if word == "blocked" else "")
-            )
+        refused = self.not_acceptable(rows)
+        if refused is not None:
+            raise UsageError(refused)
         col = self.inventory.mapping["attested"]
         stamp = self._stamp()
         return self.apply_many([(r, col, f"{reason} (by {stamp})") for r in rows])

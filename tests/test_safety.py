@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from coa_audit.core.sample import SAMPLE_HEADERS
 from coa_audit.tui.app import CoaAuditApp, MainScreen
-from coa_audit.tui.screens import ConfirmScreen, LoadingScreen, MappingScreen
+from coa_audit.tui.screens import LoadingScreen, MappingScreen, Question
 from tests.conftest import (
     SAMPLES,
     SHARED,
@@ -285,7 +285,7 @@ async def test_every_corpus_file_in_the_app() -> None:
                 assert isinstance(app.screen, LoadingScreen), path.name
                 assert "\n" not in app.error
             else:
-                assert isinstance(app.screen, (MainScreen, ConfirmScreen)), path.name
+                assert isinstance(app.screen, (MainScreen, Question)), path.name
             await pilot.press("down", "right_square_bracket")
             assert app.is_running, path.name
 
@@ -370,7 +370,7 @@ async def _restores_the_gml_edit(src: Path) -> None:
     app = CoaAuditApp(src)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, Question)
         await pilot.press("y")
         await settle(app, pilot)
         inv = app.session.inventory
@@ -397,7 +397,7 @@ async def test_corrupt_journal_restores_what_is_readable(tmp_path: Path) -> None
     app = CoaAuditApp(src)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, Question)
         assert "4 unreadable journal line(s)" in str(app.screen.query_one("#detail").render())
         await pilot.press("y")
         await settle(app, pilot)
@@ -497,7 +497,7 @@ async def test_two_app_sessions_one_quits_clean_the_killed_ones_edits_restore(
         other = CoaAuditApp(src)
         async with other.run_test(size=(100, 30)) as pilot:
             await settle(other, pilot)
-            if isinstance(other.screen, ConfirmScreen):
+            if isinstance(other.screen, Question):
                 await pilot.press("escape")  # not now: that session is still alive
                 await pilot.pause()
             await pilot.press("q")

@@ -15,10 +15,10 @@ from coa_audit.core.sample import SAMPLE_HEADERS
 from coa_audit.tui.app import CoaAuditApp, MainScreen
 from coa_audit.tui.grid import Grid
 from coa_audit.tui.screens import (
-    ConfirmScreen,
     ExportScreen,
     HelpScreen,
     MappingScreen,
+    Question,
     ReviewScreen,
 )
 from tests.conftest import SAMPLES, device, killed_session, run_cli, settle, write_csv
@@ -214,11 +214,11 @@ async def test_quit_asks_when_edits_were_not_exported(oem: Path) -> None:
         screen = await loaded(app, pilot)
         screen.commit(0, app.session.inventory.mapping["notes"], "checked")
         await pilot.press("q")
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, Question)
         await pilot.press("n")
         assert isinstance(app.screen, MainScreen) and app.is_running
         await pilot.press("ctrl+q")  # the app-wide quit key is guarded too
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, Question)
         await pilot.press("escape")
         await pilot.press("q", "y")
         await pilot.pause()
@@ -239,7 +239,7 @@ async def test_journal_restores_edits_after_teardown(oem: Path, state_dir: Path)
     app2 = CoaAuditApp(oem)
     async with app2.run_test(size=(80, 24)) as pilot:
         await settle(app2, pilot)
-        assert isinstance(app2.screen, ConfirmScreen)
+        assert isinstance(app2.screen, Question)
         await pilot.press("y")
         await settle(app2, pilot)
         assert app2.session.inventory.edits == edits
@@ -249,7 +249,7 @@ async def test_journal_restores_edits_after_teardown(oem: Path, state_dir: Path)
     app3 = CoaAuditApp(oem)
     async with app3.run_test(size=(80, 24)) as pilot:
         await settle(app3, pilot)
-        assert isinstance(app3.screen, ConfirmScreen)
+        assert isinstance(app3.screen, Question)
         await pilot.press("escape")
         await pilot.pause()
         assert app3.session.inventory.edits == {}
@@ -257,7 +257,7 @@ async def test_journal_restores_edits_after_teardown(oem: Path, state_dir: Path)
     app4 = CoaAuditApp(oem)
     async with app4.run_test(size=(80, 24)) as pilot:
         await settle(app4, pilot)
-        assert isinstance(app4.screen, ConfirmScreen)
+        assert isinstance(app4.screen, Question)
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("y")
@@ -567,7 +567,7 @@ async def test_restore_question_is_whole_at_80x24_and_escape_keeps_the_edits(
         app = CoaAuditApp(src)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(app, pilot)
-            assert isinstance(app.screen, ConfirmScreen)
+            assert isinstance(app.screen, Question)
             shown = _screen_text(app)
             assert "This file has 2 unsaved edits from an earlier session" in shown
             assert "Restore them?" in shown and "escape: later" in shown
@@ -601,7 +601,7 @@ async def test_unwritable_state_folder_says_edits_are_not_protected(
         screen.commit(0, app.session.inventory.mapping["coa_present"], "GML")
         assert app.session.audit.summary().eligible == 1
         await pilot.press("q")
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, Question)
         assert "LOST" in _screen_text(app)
         await pilot.press("y")
         await pilot.pause()
@@ -630,7 +630,7 @@ async def test_a_mapping_set_on_screen_is_offered_for_the_next_file(tmp_path: Pa
     app2 = CoaAuditApp(second)
     async with app2.run_test(size=(80, 24)) as pilot:
         await settle(app2, pilot)
-        assert isinstance(app2.screen, ConfirmScreen)
+        assert isinstance(app2.screen, Question)
         assert "saved a column mapping" in _screen_text(app2)
         await pilot.press("y")
         await pilot.pause()
@@ -667,7 +667,7 @@ async def test_a_journal_another_user_owns_is_never_written_nor_read(
     app = CoaAuditApp(src)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(app, pilot)
-        assert not isinstance(app.screen, ConfirmScreen)  # its "edits" are not offered
+        assert not isinstance(app.screen, Question)  # its "edits" are not offered
         key_col = app.session.inventory.mapping["coa_key"]
         screen.commit(0, key_col, "VK7JG-NPHTM-C97JM-9MPGT-3V66T")
         await pilot.pause()
@@ -696,7 +696,7 @@ async def test_a_tampered_journal_line_is_skipped_not_applied(tmp_path: Path) ->
     app = CoaAuditApp(src)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, Question)
         assert "1 unreadable journal line(s) will be skipped" in _screen_text(app)
         await pilot.press("y")
         await settle(app, pilot)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import coa_audit.tui.app as app_module
+import coa_audit.session.session as session_module
 from coa_audit.tui.app import CoaAuditApp, MainScreen
 from coa_audit.tui.screens import LoadingScreen
 from tests.conftest import device, settle, write_csv
@@ -39,7 +39,7 @@ def held(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """The load stops after its first glimpse until the test sets the event: what the
     screen shows while rows are still loading is then there to look at."""
     go = threading.Event()
-    real = app_module.open_session
+    real = session_module.open_session
 
     def open_session(*args: Any, glimpse: Callable[[Any], None], **kw: Any) -> Any:
         def hold(part: Any) -> None:
@@ -48,7 +48,7 @@ def held(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
 
         return real(*args, glimpse=hold, **kw)
 
-    monkeypatch.setattr(app_module, "open_session", open_session)
+    monkeypatch.setattr(session_module, "open_session", open_session)
     return go
 
 

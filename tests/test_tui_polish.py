@@ -233,7 +233,7 @@ async def test_search_says_which_match_of_how_many(tmp_path: Path) -> None:
 async def test_quit_names_walk_marks_not_yet_exported(tmp_path: Path) -> None:
     """A device marked present is a walk mark: quit says so apart from edited cells, and
     says where an export would put the walk."""
-    from coa_audit.tui.screens import ConfirmScreen
+    from coa_audit.tui.screens import Question
 
     src = oem_copy(tmp_path)
     app = CoaAuditApp(src)
@@ -244,7 +244,7 @@ async def test_quit_names_walk_marks_not_yet_exported(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.press("q")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, Question)
         assert app.screen.question.startswith("1 walk mark (present, label")
         assert "not exported yet" in app.screen.question
         assert "walk.csv" in app.screen.detail

@@ -242,10 +242,10 @@ class Grid(ScrollView, can_focus=True):
         else:
             want = {
                 "problems": PROBLEM_LEVELS,
-                "blocked": (2,),
-                "review": (1,),
-                "eligible": (0,),
-                "not-pc": (3,),
+                "blocked": (Status.BLOCKED,),
+                "review": (Status.REVIEW,),
+                "eligible": (Status.ELIGIBLE,),
+                "not-pc": (Status.OUT_OF_SCOPE,),
             }[f]
             if len(want) == 1:
                 w = want[0]
@@ -503,7 +503,9 @@ class Grid(ScrollView, can_focus=True):
             ),
             Segment(
                 self._status_label(row, level).ljust(STATUS_WIDTH) + " ",
-                row_style + self._style("grid--status-ok") if level == 0 else row_style,
+                row_style + self._style("grid--status-ok")
+                if level == Status.ELIGIBLE
+                else row_style,
             ),
         ]
         right = []

@@ -30,6 +30,8 @@ __all__ = [
     "LoadingScreen",
     "MappingScreen",
     "PromptScreen",
+    "Question",
+    "RestoreScreen",
     "ScanResult",
     "ScanScreen",
 ]
