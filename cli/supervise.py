@@ -22,9 +22,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from coa_audit.core.errors import EXIT_INTERNAL, InputError, internal_error
+
 __all__ = ["STDERR_TTY", "memory_bound", "supervised"]
 
-EXIT_INPUT = 3
+EXIT_INPUT = InputError.exit_code
 _ENV_LIMIT = "COA_AUDIT_MEMORY_LIMIT_MB"
 _CHILD = "COA_AUDIT_SUPERVISED"  # set in the child: never supervise twice
 # what a program on the alternate screen may have switched on: leave it, show the cursor,
@@ -217,10 +219,8 @@ def supervised(run: Callable[[], int | None], argv: Sequence[str] | None = None)
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except BaseException as exc:
             with contextlib.suppress(Exception):
-                sys.stderr.write(
-                    f"coa-audit: internal error: {type(exc).__name__} (please report this)\n"
-                )
-            code = 70
+                sys.stderr.write(f"coa-audit: {internal_error(exc, False)}\n")
+            code = EXIT_INTERNAL
         finally:
             with contextlib.suppress(Exception):
                 sys.stdout.flush()

@@ -3,13 +3,30 @@ the command line reports it in one line with that code, and anything else is a b
 
 from __future__ import annotations
 
-__all__ = ["CoaError", "InputError", "OutputError", "UsageError"]
+__all__ = [
+    "EXIT_INTERNAL",
+    "Cancelled",
+    "CoaError",
+    "InputError",
+    "OutputError",
+    "UsageError",
+    "internal_error",
+]
+
+EXIT_INTERNAL = 70  # a bug
+
+
+def internal_error(exc: BaseException, with_message: bool = True) -> str:
+    """The one line that says a bug happened (exit 70): the exception's type, its message
+    when ``with_message`` (never local variables), and what to do."""
+    what = f"{type(exc).__name__}: {exc}" if with_message else type(exc).__name__
+    return f"internal error: {what} (please report this)"
 
 
 class CoaError(Exception):
     """An error the user can act on; the message is one line saying what and what to do."""
 
-    exit_code = 70
+    exit_code = EXIT_INTERNAL
 
 
 class UsageError(CoaError):
@@ -38,3 +55,9 @@ class OutputError(CoaError):
     """An output could not be written; the message says which file and why (exit 4)."""
 
     exit_code = 4
+
+
+class Cancelled(CoaError):
+    """The user stopped a long job (an export); nothing it was writing was left behind."""
+
+    exit_code = 130

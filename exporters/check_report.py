@@ -23,7 +23,6 @@ from coa_audit.exporters.safety import neutralise_csv, shown, shown_column
 __all__ = [
     "SCHEMA",
     "report_csv",
-    "report_dict",
     "report_json",
     "report_text",
     "write_report_json",
@@ -89,13 +88,6 @@ def _devices(audit: Audit, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]
             }
             for i in range(start, min(start + chunk, n))
         ]
-
-
-def report_dict(audit: Audit) -> dict[str, Any]:
-    """The whole report as one dict (small inventories; write_report_json streams)."""
-    doc = _head(audit)
-    doc["devices"] = [d for part in _devices(audit) for d in part]
-    return doc
 
 
 def _json_safe(value: Any) -> Any:

@@ -22,7 +22,7 @@ from operator import eq
 from pathlib import Path
 from typing import Any
 
-from coa_audit.core.errors import CoaError, InputError, UsageError
+from coa_audit.core.errors import EXIT_INTERNAL, CoaError, InputError, UsageError, internal_error
 from coa_audit.core.files import not_regular
 from coa_audit.core.model import Inventory
 from coa_audit.importers.headers import norm_header
@@ -269,7 +269,7 @@ def _child_main(path: str) -> None:
     except CoaError as exc:
         result = ("error", (str(exc), exc.exit_code))
     except Exception as exc:  # a bug: one line, like everywhere else
-        result = ("error", (f"--evidence {path}: internal error: {type(exc).__name__}", 3))
+        result = ("error", (f"--evidence {path}: {internal_error(exc, False)}", EXIT_INTERNAL))
     sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
 
