@@ -10,14 +10,15 @@ import time
 from dataclasses import dataclass, replace
 
 from coa_audit.core.audit import Audit
+from coa_audit.core.model import ColumnIndex, RowIndex
 
 __all__ = ["Edit", "History", "MappingChange"]
 
 
 @dataclass(frozen=True, slots=True)
 class Edit:
-    row: int  # row index in the inventory (not the spreadsheet row number)
-    col: int
+    row: RowIndex  # the device's place in the inventory (not the spreadsheet row number)
+    col: ColumnIndex
     old: str
     new: str
     origin: str = "screen"  # screen, corrections, journal
@@ -63,8 +64,8 @@ class History:
 
     def apply(
         self,
-        row: int,
-        col: int,
+        row: RowIndex,
+        col: ColumnIndex,
         value: str,
         origin: str = "screen",
         group: int = 0,

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NewType
+
+# Three different numbers that are all ints: kept apart by type (mypy checks it)
+RowIndex = NewType("RowIndex", int)  # a device's place in the Inventory, 0-based
+SheetRow = NewType("SheetRow", int)  # the row number the spreadsheet shows, 1-based
+ColumnIndex = NewType("ColumnIndex", int)  # a column of the Inventory, 0-based
 
 __all__ = [
     "CANONICAL_FIELDS",
@@ -19,7 +24,10 @@ __all__ = [
     "ID_FIELDS",
     "NO_EVIDENCE_NOTICE",
     "NO_SERIAL_NOTICE",
+    "ColumnIndex",
     "Inventory",
+    "RowIndex",
+    "SheetRow",
     "SourceInfo",
     "column_letter",
 ]
@@ -151,7 +159,7 @@ class Inventory:
         source: SourceInfo,
         headers: list[str],
         columns: list[list[str]],
-        row_numbers: array,
+        row_numbers: array[int],
         mapping: dict[str, int],
         numeric: dict[int, set[int]] | None = None,
     ) -> None:
@@ -160,7 +168,7 @@ class Inventory:
         self.source = source
         self.headers = headers
         self.columns = columns
-        self.row_numbers = row_numbers
+        self.row_numbers: array[int] = row_numbers
         self.mapping = dict(mapping)
         why = getattr(mapping, "why", None)  # importers.headers.HeaderMap
         if isinstance(why, dict):
@@ -264,8 +272,12 @@ class Inventory:
     def letter(self, col: int) -> str:
         return column_letter(self.source.first_col + col)
 
-    def row_of(self, spreadsheet_row: int) -> int | None:
-        """Row index of a spreadsheet row number, or None."""
+    def column(self, field: str) -> ColumnIndex:
+        """The column mapped to ``field`` (KeyError when none is)."""
+        return ColumnIndex(self.mapping[field])
+
+    def row_of(self, spreadsheet_row: int) -> RowIndex | None:
+        """The device on a spreadsheet row number, or None."""
         rows = self.row_numbers
         lo, hi = 0, len(rows)
         while lo < hi:  # row numbers are increasing
@@ -274,7 +286,7 @@ class Inventory:
                 lo = mid + 1
             else:
                 hi = mid
-        return lo if lo < len(rows) and rows[lo] == spreadsheet_row else None
+        return RowIndex(lo) if lo < len(rows) and rows[lo] == spreadsheet_row else None
 
     # -- writing ---------------------------------------------------------------------------
     def set_value(self, row: int, col: int, value: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from coa_audit.core.errors import UsageError
 from coa_audit.core.files import read_small
-from coa_audit.core.model import CANONICAL_FIELDS, Inventory
+from coa_audit.core.model import CANONICAL_FIELDS, ColumnIndex, Inventory, RowIndex
 from coa_audit.importers.headers import norm_header
 
 __all__ = ["Correction", "CorrectionsError", "read_corrections"]
@@ -30,8 +30,8 @@ class CorrectionsError(UsageError):
 @dataclass(frozen=True)
 class Correction:
     line: int
-    row: int  # inventory row index
-    col: int
+    row: RowIndex
+    col: ColumnIndex
     value: str
 
 
@@ -90,7 +90,7 @@ def read_corrections(path: Path, inv: Inventory) -> list[Correction]:
         except CorrectionsError as exc:
             errors.append(f"line {line}: {exc}")
             continue
-        out.append(Correction(line, row, col, value))
+        out.append(Correction(line, RowIndex(row), ColumnIndex(col), value))
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise CorrectionsError(f"corrections file {path}, {errors[0]}{more}; nothing was written")

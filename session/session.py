@@ -18,7 +18,15 @@ from xml.etree.ElementTree import ParseError
 from coa_audit.core.audit import Audit
 from coa_audit.core.errors import UsageError
 from coa_audit.core.history import Edit, History, MappingChange
-from coa_audit.core.model import ID_FIELDS, LABEL_OUTCOMES, WALK_FIELDS, WALK_MARKS, Inventory
+from coa_audit.core.model import (
+    ID_FIELDS,
+    LABEL_OUTCOMES,
+    WALK_FIELDS,
+    WALK_MARKS,
+    ColumnIndex,
+    Inventory,
+    RowIndex,
+)
 from coa_audit.core.policy import Policy, load_policy
 from coa_audit.core.status import Status
 from coa_audit.importers.collection import (
@@ -130,7 +138,7 @@ class Session:
                 self._special = SpecialCells()  # unknown here; the writer refuses at export
         return self._special
 
-    def cell_notice(self, row: int, col: int) -> tuple[str | None, str | None]:
+    def cell_notice(self, row: RowIndex, col: ColumnIndex) -> tuple[str | None, str | None]:
         """(why an edit of this cell is refused, what else it will do), as far as known."""
         if self.inventory.is_derived(col):
             return _DERIVED, None
@@ -198,7 +206,9 @@ class Session:
         }
 
     # -- changing the inventory ------------------------------------------------------------
-    def apply(self, row: int, col: int, value: str, origin: str = "screen") -> Edit | None:
+    def apply(
+        self, row: RowIndex, col: ColumnIndex, value: str, origin: str = "screen"
+    ) -> Edit | None:
         """Set one cell (journaled, then applied). None when the value did not change."""
         if self.inventory.is_derived(col):
             raise UsageError(_WALK if self._walk_field(col) else _DERIVED)
@@ -208,7 +218,7 @@ class Session:
         return edit
 
     def apply_many(
-        self, cells: Sequence[tuple[int, int, str]], origin: str = "screen"
+        self, cells: Sequence[tuple[RowIndex, ColumnIndex, str]], origin: str = "screen"
     ) -> list[Edit]:
         """Set many cells as one step (one undo, one journal write). Derived columns other
         than the walk's are refused, like ``apply``."""
@@ -245,11 +255,11 @@ class Session:
             raise UsageError("the verifier's name is needed first: who is checking the devices")
         return f"{' '.join(self.verifier.split())}, {time.strftime('%Y-%m-%d %H:%M')}"
 
-    def code_index(self) -> Callable[[str], list[int]]:
+    def code_index(self) -> Callable[[str], list[RowIndex]]:
         """A lookup from a scanned or typed code to the devices whose serial number or asset
         tag it is (case, spaces and dashes ignored). Built now: call again after edits."""
         inv = self.inventory
-        index: dict[str, list[int]] = {}
+        index: dict[str, list[RowIndex]] = {}
         for fname in ("serial_number", "asset_tag"):
             col = inv.mapping.get(fname)
             if col is None:
@@ -258,9 +268,9 @@ class Session:
                 if k:
                     rows = index.setdefault(k, [])
                     if r not in rows:
-                        rows.append(r)
+                        rows.append(RowIndex(r))
 
-        def lookup(code: str) -> list[int]:
+        def lookup(code: str) -> list[RowIndex]:
             key = serial_key(code)
             return list(index.get(key, [])) if key else []
 
@@ -273,18 +283,18 @@ class Session:
         self.scan_flags.append((code, outcome, stamp))
         self._write([{"t": "scan", "code": code, "outcome": outcome, "by": stamp}])
 
-    def sight(self, rows: Sequence[int], scanned: bool = False) -> list[Edit]:
+    def sight(self, rows: Sequence[RowIndex], scanned: bool = False) -> list[Edit]:
         """Mark devices present on site (scanned, or marked by hand: by whom and when), as
         one step. Presence is all it says: a label is confirmed with ``confirm_label``. A
         device already marked keeps its first mark."""
-        col = self.inventory.mapping["sighted"]
+        col = self.inventory.column("sighted")
         what = "present (scanned)" if scanned else "present"
         stamp, marked = self._stamp(), self.inventory.field
         return self.apply_many(
             [(r, col, f"{what} by {stamp}") for r in rows if not marked(r, "sighted")]
         )
 
-    def confirm_label(self, rows: Sequence[int], outcome: str, says: str = "") -> list[Edit]:
+    def confirm_label(self, rows: Sequence[RowIndex], outcome: str, says: str = "") -> list[Edit]:
         """Record what a verifier saw on the device's label after looking at it: "as
         expected" (what the register says), "differs" (with what the label says), or
         "missing" (no label). One step; a later confirmation replaces an earlier one. A label
@@ -294,7 +304,7 @@ class Session:
         says = " ".join(says.split())
         if outcome == "differs" and not says:
             raise UsageError("a label that differs needs what it says (its edition, or key end)")
-        col = self.inventory.mapping["label"]
+        col = self.inventory.column("label")
         stamp = self._stamp()
         what = f"differs: {says}" if outcome == "differs" else outcome
         return self.apply_many([(r, col, f"{what} (by {stamp})") for r in rows])
@@ -311,16 +321,16 @@ class Session:
         walk = read_walk(Path(path))
         inv = self.inventory
         lookup = self.code_index()
-        hosts: dict[str, list[int]] = {}
+        hosts: dict[str, list[RowIndex]] = {}
         host_col = inv.mapping.get("hostname")
         if host_col is not None:
             for r, v in enumerate(inv.column_values(host_col)):
                 if key := serial_key(v):
-                    hosts.setdefault(key, []).append(r)
-        cells: list[tuple[int, int, str]] = []
+                    hosts.setdefault(key, []).append(RowIndex(r))
+        cells: list[tuple[RowIndex, ColumnIndex, str]] = []
         missed: list[str] = []
         for m in walk.marks:
-            rows: list[int] = []
+            rows: list[RowIndex] = []
             for value, find in (
                 (m.serial_number, lookup),
                 (m.asset_tag, lookup),
@@ -338,7 +348,7 @@ class Session:
                     f"walk line {m.line}: {who!r} names {what}; its {m.mark} mark is not placed"
                 )
                 continue
-            col = inv.mapping[WALK_MARKS[m.mark]]
+            col = inv.column(WALK_MARKS[m.mark])
             if inv.value(rows[0], col) != m.value:
                 cells.append((rows[0], col, m.value))
         if cells:
@@ -350,7 +360,7 @@ class Session:
             self._write([{"t": "scan", "code": c, "outcome": o, "by": b} for c, o, b in new_scans])
         return missed
 
-    def not_acceptable(self, rows: Sequence[int]) -> str | None:
+    def not_acceptable(self, rows: Sequence[RowIndex]) -> str | None:
         """Why ``rows`` cannot be accepted after a physical check, or None: only devices
         under review can (a blocked device needs its data fixed; an eligible one needs no
         acceptance)."""
@@ -367,12 +377,12 @@ class Session:
             + (" (a blocked device needs its data fixed)" if word == "blocked" else "")
         )
 
-    def preview(self, row: int, col: int, value: str) -> tuple[str, list[str]]:
+    def preview(self, row: RowIndex, col: ColumnIndex, value: str) -> tuple[str, list[str]]:
         """The status and finding codes ``row`` would have with ``value`` in cell (row, col),
         as the user types it; the inventory is as it was afterwards."""
         return self.audit.preview(row, col, value)
 
-    def attest(self, rows: Sequence[int], reason: str) -> list[Edit]:
+    def attest(self, rows: Sequence[RowIndex], reason: str) -> list[Edit]:
         """Accept REVIEW devices after a physical check, with a reason (one step). Blocked
         and eligible devices are refused: a blocked one needs a data fix."""
         reason = " ".join(reason.split())
@@ -381,16 +391,16 @@ class Session:
         refused = self.not_acceptable(rows)
         if refused is not None:
             raise UsageError(refused)
-        col = self.inventory.mapping["attested"]
+        col = self.inventory.column("attested")
         stamp = self._stamp()
         return self.apply_many([(r, col, f"{reason} (by {stamp})") for r in rows])
 
-    def take_out(self, rows: Sequence[int], reason: str) -> list[Edit]:
+    def take_out(self, rows: Sequence[RowIndex], reason: str) -> list[Edit]:
         """Take devices out of the imaging order, with a reason (one step)."""
         reason = " ".join(reason.split())
         if not reason:
             raise UsageError("taking a device out of the order needs a reason")
-        col = self.inventory.mapping["removed"]
+        col = self.inventory.column("removed")
         stamp = self._stamp()
         return self.apply_many([(r, col, f"{reason} (by {stamp})") for r in rows])
 
@@ -500,7 +510,7 @@ class Session:
                 if isinstance(where, str):
                     out.skipped.append(where)
                     continue
-                row, col = where
+                row, col = RowIndex(where[0]), ColumnIndex(where[1])
                 if op.group and op.group not in groups:
                     groups[op.group] = history.new_group()
                 edit = history.apply(

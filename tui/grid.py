@@ -12,6 +12,7 @@ import re
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NewType
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,11 +24,14 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from coa_audit.core.audit import Audit, mask_key, mask_keys
-from coa_audit.core.model import FIELD_LABELS
+from coa_audit.core.model import FIELD_LABELS, ColumnIndex, RowIndex
 from coa_audit.core.status import PROBLEM_LEVELS, Status
 from coa_audit.core.text import safe_text
 
-__all__ = ["COLLECTION_FILTERS", "FILTERS", "Column", "Grid"]
+# a row's place in the grid's current view (filtered, sorted), not the device's index
+ViewPos = NewType("ViewPos", int)
+
+__all__ = ["COLLECTION_FILTERS", "FILTERS", "Column", "Grid", "ViewPos"]
 
 FILTERS = ("all", "problems", "blocked", "review", "eligible", "not-pc")
 # with evidence collected from the PCs (--evidence): the two lists a register cannot give
@@ -60,7 +64,7 @@ STATUS_WIDTH = 9  # "taken out"
 
 @dataclass(frozen=True)
 class Column:
-    index: int  # source column index
+    index: ColumnIndex
     title: str
     field: str | None
     width: int
@@ -153,7 +157,7 @@ class Grid(ScrollView, can_focus=True):
         self._order: Sequence[int] | None = None  # sorted row indices, None = source order
         self._view: Sequence[int] = range(len(audit.inv))
         self.columns: list[Column] = []
-        self.selected: set[int] = set()  # inventory rows chosen for a bulk action
+        self.selected: set[RowIndex] = set()  # devices chosen for a bulk action
         self.rebuild_columns()
 
     # -- data ------------------------------------------------------------------------------
@@ -192,7 +196,7 @@ class Grid(ScrollView, can_focus=True):
             width = max(4, min(MAX_COL_WIDTH, width))
             if fname == "coa_key":
                 width = 29  # a whole 5x5 key, masked or not
-            cols.append(Column(c, title, fname, width))
+            cols.append(Column(ColumnIndex(c), title, fname, width))
         self.columns = cols
         # the row number, and a column before it for the selection mark
         self._left = max(5, len(str(inv.row_numbers[-1] if len(inv) else 1)) + 2)
@@ -202,11 +206,11 @@ class Grid(ScrollView, can_focus=True):
         width = self._left + STATUS_WIDTH + 1 + sum(c.width + 1 for c in self.columns)
         self.virtual_size = Size(width, len(self._view) + 1)
 
-    def current_row(self) -> int | None:
+    def current_row(self) -> RowIndex | None:
         """The inventory row index under the cursor, or None when the view is empty."""
         if not self._view:
             return None
-        return self._view[min(self.cursor_row, len(self._view) - 1)]
+        return RowIndex(self._view[min(self.cursor_row, len(self._view) - 1)])
 
     def current_column(self) -> Column | None:
         return self.columns[self.cursor_col] if self.columns else None
@@ -229,7 +233,7 @@ class Grid(ScrollView, can_focus=True):
             )
         self._apply_view(keep=row)
 
-    def _apply_view(self, keep: int | None = None) -> None:
+    def _apply_view(self, keep: RowIndex | None = None) -> None:
         status = self.audit.status_view
         base: Sequence[int] = self._order if self._order is not None else range(len(self.inv))
         f = self.filter
@@ -258,18 +262,18 @@ class Grid(ScrollView, can_focus=True):
         self.move_to(pos or 0, self.cursor_col)
         self.refresh()
 
-    def position_of(self, row: int) -> int | None:
+    def position_of(self, row: RowIndex) -> ViewPos | None:
         """Where inventory row ``row`` sits in the current view, or None."""
         view = self._view
         if isinstance(view, range):
-            return row if 0 <= row < len(view) else None
+            return ViewPos(row) if 0 <= row < len(view) else None
         if self._order is None:  # filtered source order: view is sorted
             import bisect
 
             i = bisect.bisect_left(view, row)
-            return i if i < len(view) and view[i] == row else None
+            return ViewPos(i) if i < len(view) and view[i] == row else None
         try:
-            return view.index(row)
+            return ViewPos(view.index(row))
         except ValueError:
             return None
 

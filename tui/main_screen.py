@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import events, work
@@ -24,6 +24,7 @@ from coa_audit.core.codes import code_info
 from coa_audit.core.editions import suggestions
 from coa_audit.core.errors import CoaError
 from coa_audit.core.history import Edit
+from coa_audit.core.model import ColumnIndex, RowIndex
 from coa_audit.core.status import Status
 from coa_audit.core.text import editable, from_editable, plural, safe_text
 from coa_audit.session.mappings import save_mapping
@@ -307,7 +308,7 @@ class MainScreen(Screen[None]):
         self.session = session
         self.audit: Audit = session.audit
         self.history = session.history
-        self.editing: tuple[int, int] | None = None
+        self.editing: tuple[RowIndex, ColumnIndex] | None = None
         self.last_search = ""
         self._matches: tuple[tuple[object, ...], list[int]] | None = None  # search's count
         self.related_index = 0
@@ -735,7 +736,7 @@ class MainScreen(Screen[None]):
             if event.value:
                 self._find(1, include_current=True)
 
-    def commit(self, row: int, col: int, value: str, origin: str = "screen") -> None:
+    def commit(self, row: RowIndex, col: ColumnIndex, value: str, origin: str = "screen") -> None:
         refused, _warning = self.session.cell_notice(row, col)
         if refused is not None:
             self.notify(f"Not edited: {safe_text(refused)}.", severity="error", timeout=10)
@@ -791,7 +792,7 @@ class MainScreen(Screen[None]):
         self.grid.focus()
 
     # -- the walk through the fleet ---------------------------------------------------------
-    def _targets(self) -> list[int]:
+    def _targets(self) -> list[RowIndex]:
         """The selected rows, else the row under the cursor."""
         if self.grid.selected:
             return sorted(self.grid.selected)
@@ -901,7 +902,7 @@ class MainScreen(Screen[None]):
         if len(self.grid.selected) >= len(shown) and all(r in self.grid.selected for r in shown):
             self.grid.selected.clear()
         else:
-            self.grid.selected.update(shown)
+            self.grid.selected.update(cast("Sequence[RowIndex]", shown))  # the view's rows
         self.grid.refresh()
         self.refresh_status()
 
@@ -965,15 +966,15 @@ class MainScreen(Screen[None]):
     async def _scan(self) -> None:
         inv, audit = self.audit.inv, self.audit
 
-        def mark(row: int) -> tuple[str, str, str]:
+        def mark(row: RowIndex) -> tuple[str, str, str]:
             self.session.sight([row], scanned=True)
             return told(row)
 
-        def confirm(row: int, outcome: str, says: str) -> tuple[str, str, str]:
+        def confirm(row: RowIndex, outcome: str, says: str) -> tuple[str, str, str]:
             self.session.confirm_label([row], outcome, says)
             return told(row)
 
-        def told(row: int) -> tuple[str, str, str]:
+        def told(row: RowIndex) -> tuple[str, str, str]:
             level = Status(audit.status_level(row))
             about = ", ".join(
                 v

@@ -16,7 +16,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Checkbox, Footer, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
-from coa_audit.core.model import CANONICAL_FIELDS, FIELD_LABELS
+from coa_audit.core.model import CANONICAL_FIELDS, FIELD_LABELS, RowIndex
 from coa_audit.core.text import editable, from_editable, plural, safe_text
 from coa_audit.exporters.export import ExportRequest
 from coa_audit.exporters.formats import CHECKLISTS
@@ -612,7 +612,7 @@ class ScanResult:
 
     code: str
     outcome: str  # sighted, again, unknown, duplicate
-    rows: tuple[int, ...] = ()  # inventory rows the code named
+    rows: tuple[RowIndex, ...] = ()  # the devices the code named
 
 
 class ScanScreen(Screen[list[ScanResult]]):
@@ -638,9 +638,9 @@ class ScanScreen(Screen[list[ScanResult]]):
 
     def __init__(
         self,
-        lookup: Callable[[str], list[int]],
-        mark: Callable[[int], tuple[str, str, str]],
-        confirm: Callable[[int, str, str], tuple[str, str, str]] | None = None,
+        lookup: Callable[[str], list[RowIndex]],
+        mark: Callable[[RowIndex], tuple[str, str, str]],
+        confirm: Callable[[RowIndex, str, str], tuple[str, str, str]] | None = None,
     ) -> None:
         """``lookup`` gives the rows a code names; ``mark`` marks a row present and returns
         (status word, tone, one line about the device); ``confirm`` records what the label of
@@ -657,8 +657,8 @@ class ScanScreen(Screen[list[ScanResult]]):
         ]  # spreadsheet row numbers of inventory rows (set by the app)
         self.results: list[ScanResult] = []
         self.seen: set[int] = set()
-        self.pending: int | None = None  # the device just scanned, its label not yet told
-        self.asking: int | None = None  # the device whose label's words are being typed
+        self.pending: RowIndex | None = None  # the device just scanned, its label not yet told
+        self.asking: RowIndex | None = None  # the device whose label's words are being typed
         self.labels = 0  # labels confirmed in this scan
         self._early: list[tuple[str, str | None]] = []  # keys typed before the box existed
 
@@ -717,7 +717,7 @@ class ScanScreen(Screen[list[ScanResult]]):
             text.append("\n" + ask, style="bold")
         band.update(text)
 
-    def _label(self, row: int, outcome: str, says: str = "") -> None:
+    def _label(self, row: RowIndex, outcome: str, says: str = "") -> None:
         assert self.confirm is not None
         word, tone, about = self.confirm(row, outcome, says)
         self.labels += 1
