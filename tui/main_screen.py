@@ -357,9 +357,9 @@ class MainScreen(Screen[None]):
     def _loading_text(self) -> Text:
         done, total = self._loaded
         share = f" ({100 * done // total}%)" if total > 0 else ""
-        return Text(
-            f"Reading{share}: {len(self.audit.inv):,} rows so far. Statuses are provisional; "
-            "edits wait until every row is read.",
+        return Text(  # fits 80 columns at a million rows
+            f"Reading{share}: {len(self.audit.inv):,} rows so far; statuses provisional, "
+            "edits wait.",
             style="bold",
         )
 
@@ -463,7 +463,12 @@ class MainScreen(Screen[None]):
         text.append(f"  tag {safe_text(tag) or '-'}  serial {safe_text(serial) or '-'}\n")
         findings = self.audit.findings(row)
         if not findings:
-            text.append("No findings: this device can be certified.", style=self.tone("success"))
+            if self.session.loading:  # a later row may repeat its serial or key
+                text.append("No findings in the rows read so far; the rest is still loading.")
+            else:
+                text.append(
+                    "No findings: this device can be certified.", style=self.tone("success")
+                )
         for f in findings:
             mark, tone = _SEVERITY_MARKS.get(f.severity, ("! ", "warning"))
             text.append(mark + f.code, style=self.tone(tone))
