@@ -4,8 +4,8 @@ is an error where it is read (``input_format``).
 
 Adding a format is an entry here (how detection knows it, whether it is a zip package,
 whether its sheet XML is SpreadsheetML, what must be checked before the reader opens it,
-what its corrected inventory becomes) plus its tests; a format python-calamine cannot read
-also needs its reader in ``load.py``.
+what its corrected inventory becomes, and for a format python-calamine cannot read, the
+function that opens it as a book with python-calamine's interface) plus its tests.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from coa_audit.importers.xlsx_parts import ods_bounds_problem
 
@@ -23,6 +24,10 @@ __all__ = ["BY_EXTENSION", "INPUT_FORMATS", "InputFormat", "input_format", "pack
 # what the reader is asked to read must first be known to fit in memory: a check of the
 # whole workbook, given the path and the format's name; it says what is wrong, or None
 WholeBookCheck = Callable[[Path, str], "str | None"]
+# opens a workbook python-calamine cannot read, as an object with its interface: a
+# ``sheets_metadata`` list (``.name``, ``.visible``) and ``get_sheet_by_name(name)`` giving a
+# sheet with ``start``, ``height``, ``width``, ``iter_rows()`` and ``to_python()``
+BookOpener = Callable[[Path], Any]
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class InputFormat:
     whole_book_check: WholeBookCheck | None  # before the reader opens it
     patch_in_place: bool  # the corrected inventory is the user's own file, only edits changed
     corrected_suffix: str | None  # None: the source's own suffix (.csv, .tsv, .txt)
+    open_book: BookOpener | None = None  # None: python-calamine reads it
 
     @property
     def becomes(self) -> str:
@@ -121,14 +127,15 @@ def _format(
     whole_book_check: WholeBookCheck | None = None,
     corrected_suffix: str | None = ".xlsx",
     patch_in_place: bool = False,
+    open_book: BookOpener | None = None,
 ) -> InputFormat:
     return InputFormat(
         name, label, extensions, zipped, zip_marker, spreadsheetml, text, whole_book_check,
-        patch_in_place, corrected_suffix,
+        patch_in_place, corrected_suffix, open_book,
     )  # fmt: skip
 
 
-# in the order a zip package is told apart: the first whose marker it holds (xlsx: none)
+# a zip package is told apart by the first marker it holds, in this order (xlsx: none)
 INPUT_FORMATS: dict[str, InputFormat] = {
     f.name: f
     for f in (
@@ -150,11 +157,12 @@ BY_EXTENSION: dict[str, InputFormat] = {e: f for f in INPUT_FORMATS.values() for
 
 
 def package_format(members: set[str]) -> str:
-    """The format of a zip package, by the members it holds."""
+    """The format of a zip package, by the members it holds: the first format whose marker
+    it holds, else the one zip format that has no marker (xlsx)."""
     for f in INPUT_FORMATS.values():
-        if f.zipped and (f.zip_marker is None or f.zip_marker in members):
+        if f.zipped and f.zip_marker is not None and f.zip_marker in members:
             return f.name
-    raise AssertionError("the formats declare a zip package without a marker")
+    return next(f.name for f in INPUT_FORMATS.values() if f.zipped and f.zip_marker is None)
 
 
 def input_format(name: str) -> InputFormat:

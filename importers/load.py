@@ -248,7 +248,7 @@ def _bounded(path: Path, sheet: str, check: Callable[[], str | None]) -> None:
         _BOUNDED.add(key)
 
 
-def _open_workbook(path: Path, fmt: str):  # -> CalamineWorkbook
+def _open_workbook(path: Path, fmt: str):  # -> CalamineWorkbook, or a book like one
     import python_calamine
 
     spec = input_format(fmt)
@@ -258,7 +258,11 @@ def _open_workbook(path: Path, fmt: str):  # -> CalamineWorkbook
     if check is not None:  # the whole workbook, before the reader builds any of it
         _bounded(path, "", lambda: check(path, fmt))
     try:
+        if spec.open_book is not None:  # a format python-calamine does not read
+            return spec.open_book(path)
         return python_calamine.CalamineWorkbook.from_path(str(path))
+    except InputError:
+        raise
     except Exception as exc:
         raise _calamine_error(path, fmt, exc) from None
 

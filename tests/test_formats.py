@@ -58,3 +58,62 @@ def test_every_packet_format_is_offered_and_written_by_the_one_pipeline(tmp_path
         assert not any(name.endswith(s) for name in written for s in others)
     res = run_cli("export", src, "--checklist", "json", "--out-dir", tmp_path / "x")
     assert res.code == 2 and "json" in res.stderr
+
+
+class _Meta:
+    def __init__(self, name: str) -> None:
+        self.name, self.visible = name, "SheetVisibleEnum.Visible"
+
+
+class _Sheet:
+    """A sheet as python-calamine gives one, over rows of text."""
+
+    def __init__(self, rows: list[list[object]]) -> None:
+        self.rows, self.start = rows, (0, 0)
+        self.height, self.width = len(rows), max(len(r) for r in rows)
+
+    def iter_rows(self) -> object:
+        return iter(self.rows)
+
+    def to_python(self, skip_empty_area: bool = True) -> list[list[object]]:
+        return self.rows
+
+
+class _TsvBook:
+    """A made-up format python-calamine cannot read: a zip holding one tab-separated table."""
+
+    def __init__(self, path: Path) -> None:
+        with zipfile.ZipFile(path) as z:
+            text = z.read("table.tsv").decode("utf-8")
+        self.sheet = _Sheet([line.split("\t") for line in text.splitlines()])
+        self.sheets_metadata = [_Meta("table")]
+
+    def get_sheet_by_name(self, name: str) -> _Sheet:
+        assert name == "table"
+        return self.sheet
+
+
+def test_a_new_input_format_is_one_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a `.numbers` reader would be: an entry with its opener, and nothing else."""
+    import coa_audit.importers.formats as formats
+
+    entry = formats._format("tsvz", "zipped tab-separated table", ("tsvz",), zipped=True,
+                            zip_marker="table.tsv", open_book=_TsvBook)  # fmt: skip
+    monkeypatch.setitem(formats.INPUT_FORMATS, "tsvz", entry)
+    monkeypatch.setitem(formats.BY_EXTENSION, "tsvz", entry)
+    rows = [device(1), device(2, COA_Edition="Windows 10 Home")]
+    table = write_csv(tmp_path / "t.tsv", rows, delimiter="\t").read_text(encoding="utf-8")
+    src = tmp_path / "fleet.zip"  # the name claims nothing: detection reads the package
+    with zipfile.ZipFile(src, "w") as z:
+        z.writestr("table.tsv", table)
+    report = run_cli("check", src, "--format", "json").json()
+    assert report["source"]["format"] == "tsvz"
+    assert report["summary"]["devices"] == 2 and report["summary"]["blocked"] == 1
+    res = run_cli("export", src, "--checklist", "md", "--out-dir", tmp_path / "out")
+    assert res.code == 0, res.stderr
+    assert "cannot be patched: written as xlsx" in res.stderr
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "fleet.corrected.xlsx").active
+    written = [["" if v is None else str(v) for v in r] for r in sheet.iter_rows(values_only=True)]
+    assert written == [line.split("\t") for line in table.splitlines()]  # the table, as it was
