@@ -256,10 +256,16 @@ def _typed(app: Any, keys: list[tuple[str, str | None]]) -> None:
 
 
 def usable_while_loading(path: Path) -> dict[str, float]:
+    return _in_fresh_process("_usable_while_loading", path)
+
+
+def _in_fresh_process(name: str, path: Path, *args: object) -> dict[str, float]:
+    """``asyncio.run(run.<name>(path, *args))`` in a new interpreter: its figures are not
+    coloured by what this process imported or collected before."""
+    call = ", ".join([f"__import__('pathlib').Path({str(path)!r})", *map(repr, args)])
     code = (
         f"import asyncio, json, sys; sys.path.insert(0, {str(HERE)!r}); import run; "
-        f"print(json.dumps(asyncio.run(run._usable_while_loading(__import__('pathlib').Path("
-        f"{str(path)!r})))))"
+        f"print(json.dumps(asyncio.run(run.{name}({call}))))"
     )
     res = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -273,13 +279,7 @@ def key_latency(path: Path, samples: int, repeat: int = 3) -> dict[str, float]:
 
 
 def _key_latency_once(path: Path, samples: int) -> dict[str, float]:
-    code = (
-        f"import asyncio, json, sys; sys.path.insert(0, {str(HERE)!r}); import run; "
-        f"print(json.dumps(asyncio.run(run._key_latency(__import__('pathlib').Path("
-        f"{str(path)!r}), {samples}))))"
-    )
-    res = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return _in_fresh_process("_key_latency", path, samples)
 
 
 def incremental_edit_ms(path: Path, edits: int) -> dict[str, float]:

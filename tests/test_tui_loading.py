@@ -5,7 +5,8 @@ half-way says so instead of leaving its first rows on screen."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,6 @@ from coa_audit.tui.screens import LoadingScreen
 from tests.conftest import device, settle, write_csv
 
 ROWS = 80_000  # the reader glimpses at 8,192 rows: under an eighth of the file
-
-
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    state = tmp_path / "state"
-    monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(state))
-    monkeypatch.setenv("COA_AUDIT_CONFIG_DIR", str(tmp_path / "config"))
-    return state
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +49,14 @@ def summary(screen: MainScreen) -> str:
     return str(screen.query_one("#summary").render())
 
 
+@asynccontextmanager
+async def first_rows(path: Path) -> AsyncIterator[tuple[CoaAuditApp, Any, MainScreen]]:
+    """The app on ``path``, once its first rows are on screen (the load held there)."""
+    app = CoaAuditApp(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        yield app, pilot, await glimpsed(app, pilot)
+
+
 async def glimpsed(app: CoaAuditApp, pilot: Any) -> MainScreen:
     for _ in range(2000):
         screen = app.screen
@@ -68,9 +69,7 @@ async def glimpsed(app: CoaAuditApp, pilot: Any) -> MainScreen:
 async def test_first_rows_are_usable_while_the_rest_loads(
     large: Path, held: threading.Event
 ) -> None:
-    app = CoaAuditApp(large)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = await glimpsed(app, pilot)
+    async with first_rows(large) as (app, pilot, screen):
         grid = screen.grid
         assert screen.session.loading and app.session is None
         assert len(grid.view) == 8192  # the first chunk read, not the file
@@ -106,9 +105,7 @@ async def test_first_rows_are_usable_while_the_rest_loads(
 async def test_a_filter_and_sort_chosen_while_loading_hold_for_the_whole_file(
     large: Path, held: threading.Event
 ) -> None:
-    app = CoaAuditApp(large)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = await glimpsed(app, pilot)
+    async with first_rows(large) as (app, pilot, screen):
         grid = screen.grid
         await pilot.press("f", "f")  # problems, then blocked
         assert grid.filter == "blocked" and len(grid.view) == 1
@@ -119,9 +116,7 @@ async def test_a_filter_and_sort_chosen_while_loading_hold_for_the_whole_file(
 
 
 async def test_quitting_while_rows_load_stops_the_load(large: Path, held: threading.Event) -> None:
-    app = CoaAuditApp(large)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await glimpsed(app, pilot)
+    async with first_rows(large) as (app, pilot, _screen):
         await pilot.press("q")
         held.set()
         await pilot.pause()
