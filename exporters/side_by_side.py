@@ -82,10 +82,14 @@ def run_jobs(
     rfd, wfd = os.pipe()
     for fd in (rfd, wfd):
         os.set_inheritable(fd, False)
+    # a stop signal arriving during the fork itself would interrupt Python's after-fork
+    # hooks in the child (a traceback instead of one line): held until both sides are ready
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(rfd)
-        _child([(i, jobs[i]) for i in theirs], wfd)
+        _child([(i, jobs[i]) for i in theirs], wfd, mask)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     os.close(wfd)
     failure: BaseException | None = None
     try:
@@ -119,13 +123,17 @@ def _send(fd: int, message: tuple[Any, ...], wait: bool = True) -> None:
             os.write(fd, frame)
 
 
-def _child(jobs: list[tuple[int, Job]], fd: int) -> None:
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+def _child(jobs: list[tuple[int, Job]], fd: int, mask: set[int | signal.Signals]) -> None:
     def stop(_signum: int, _frame: object) -> None:
         raise SystemExit(143)
 
     code = 0
     try:
         signal.signal(signal.SIGTERM, stop)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal held since the fork: now
 
         def progress(what: str, d: int, total: int) -> None:
             _send(fd, ("p", what, d, total), wait=False)
