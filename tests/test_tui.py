@@ -586,6 +586,28 @@ async def test_restore_question_is_whole_at_80x24_and_escape_keeps_the_edits(
             assert len(screen.history.redo_stack) == 3
 
 
+async def test_a_journal_that_fails_mid_session_is_said_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session tells the app when its journal stops working; nobody has to ask."""
+    src = write_csv(tmp_path / "fleet.csv", [device(1, COA_Present="No")])
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(app, pilot)
+        assert not any("NOT protected" in n.message for n in app._notifications)
+        journal = app.session.journal
+
+        def disk_full(_entries: object, _sync: bool = True) -> None:
+            journal.error = f"{journal.path}: No space left on device"
+
+        monkeypatch.setattr(journal, "write", disk_full)
+        screen.commit(0, app.session.inventory.mapping["coa_present"], "GML")
+        await pilot.pause()
+        notes = " ".join(n.message for n in app._notifications)
+        assert "NOT protected" in notes and "No space left on device" in notes
+        assert app.session.audit.summary().eligible == 1  # editing still works
+
+
 async def test_unwritable_state_folder_says_edits_are_not_protected(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
