@@ -122,10 +122,12 @@ class Sheet:
                 write_string(r, c, text, self.book.format(style, True) if quoted else fmt)
 
     def pair(self, label: str, value: object) -> None:
-        """A bold label and its value, plain, on one row."""
+        """A bold label and its value, plain, on one row: the label is written, then the
+        value on the same row (XlsxWriter keeps the current row open until a later one is
+        written; None leaves the label's cell as it is)."""
         self.append([label], "bold")
         self.rows -= 1
-        self.append(["", value])
+        self.append([None, value])
 
     def blank(self) -> None:
         self.rows += 1

@@ -38,12 +38,6 @@ def test_a_name_no_format_has_is_an_error_where_it_is_read() -> None:
         checklist_output("json")
 
 
-def test_the_corrected_file_of_each_input_format_is_named_by_the_table() -> None:
-    for spec in INPUT_FORMATS.values():
-        assert spec.patch_in_place == (spec.export_note == "")
-        assert spec.becomes in ("xlsx", "xlsm", "csv")
-
-
 def test_every_packet_format_is_offered_and_written_by_the_one_pipeline(tmp_path: Path) -> None:
     src = write_csv(tmp_path / "fleet.csv", [device(1), device(2, COA_Edition="Windows 10 Home")])
     help_text = run_cli("export", "--help").stdout
