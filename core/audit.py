@@ -21,6 +21,7 @@ from typing import Any
 
 from coa_audit.core.codes import code_info, codes
 from coa_audit.core.editions import ParsedEdition
+from coa_audit.core.events import CONFLICT, Mark
 from coa_audit.core.model import Inventory
 from coa_audit.core.policy import Policy
 from coa_audit.core.rules import (
@@ -35,6 +36,9 @@ from coa_audit.core.rules import (
     quote,
 )
 from coa_audit.core.status import STATUSES, Status
+
+# what a presence cell says when the walk keeps the device from being certified
+_NOT_SEEN = ("not found", CONFLICT)
 
 __all__ = [
     "Audit",
@@ -109,9 +113,14 @@ class Summary:
     review: int
     blocked: int
     findings: dict[str, int] = field(default_factory=dict)
-    out_of_scope: int = 0  # rows that are not PCs (or taken out): counted apart
-    attested: int = 0  # of the eligible: by attestation after a physical check
+    out_of_scope: int = 0  # rows that are not PCs, and devices taken out: counted apart
+    attested: int = 0  # of the eligible: accepted by a person, on a stated basis
     removed: int = 0  # of the out of scope: taken out of the order during the walk
+
+    @property
+    def not_pc(self) -> int:
+        """Rows that are not PCs (out of scope by their own data, not taken out)."""
+        return self.out_of_scope - self.removed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -120,8 +129,9 @@ class Summary:
             "review": self.review,
             "blocked": self.blocked,
             "out_of_scope": self.out_of_scope,
-            "eligible_by_attestation": self.attested,
+            "not_pc": self.not_pc,
             "taken_out_of_order": self.removed,
+            "eligible_by_attestation": self.attested,
             "findings": dict(self.findings),
         }
 
@@ -207,6 +217,7 @@ class Audit:
         self._walk_seen: tuple[int, int] = (0, -1)
         self._walk: tuple[int, ...] = ()
         self._local_cache: dict[tuple[str, ...], tuple[tuple[Item, ...], int]] = {}
+        self._evidence_types: dict[tuple[str | int, ...], str] = {}
         self._tuple_cache: dict[tuple[Item, ...], tuple[Item, ...]] = {(): ()}
         self._edition_cache: dict[tuple[str, str, str, int], dict[str, Any]] = {}
         # row-local findings are shared between rows (they depend on repeated text only)
@@ -342,9 +353,17 @@ class Audit:
         if f(row, "removed"):
             return OUT_OF_SCOPE
         level = self._checked_status(row)
-        if level == REVIEW and f(row, "attested"):
+        # an acceptance is a person's mark with its basis (core.events.Mark); text in a
+        # column mapped to the field is no acceptance (fail closed)
+        if level == REVIEW and self.inv.marks_of(row, "attested") and not self.walk_holds(row):
             return ELIGIBLE
         return level
+
+    def walk_holds(self, row: int) -> bool:
+        """The walk keeps this device from being certified, whatever else is known: it was
+        not found on site, or the marks on it disagree."""
+        f = self.inv.field
+        return f(row, "sighted") in _NOT_SEEN or f(row, "label") == CONFLICT
 
     def _checked_status(self, row: int) -> int:
         """``_base_status`` raised by the label the verifier confirmed on site: found missing
@@ -353,9 +372,9 @@ class Audit:
         if level == OUT_OF_SCOPE or not self._walk_cols:
             return level
         label = self.inv.field(row, "label")
-        if label.startswith("missing"):
+        if label == "missing":
             return max(level, BLOCKED)
-        if label.startswith("differs"):
+        if label in ("differs", CONFLICT) or self.inv.field(row, "sighted") in _NOT_SEEN:
             return max(level, REVIEW)
         return level
 
@@ -377,7 +396,7 @@ class Audit:
         seen = (id(m), len(m))
         if self._walk_seen != seen:
             self._walk_seen = seen
-            self._walk = tuple(m[f] for f in ("attested", "removed", "label") if f in m)
+            self._walk = tuple(m[f] for f in ("attested", "removed", "label", "sighted") if f in m)
         return self._walk
 
     def walked_rows(self) -> set[int]:
@@ -385,15 +404,32 @@ class Audit:
         cols = self._walk_cols
         return {r for (r, c), v in self.inv.edits.items() if c in cols and v} if cols else set()
 
-    def attested(self, row: int) -> str:
-        """Why (by whom, when) this device is eligible by attestation, or ""."""
+    def attested(self, row: int) -> tuple[Mark, ...]:
+        """The acceptances that make this device eligible (it would be a review without
+        them), or ()."""
         if self._status[row] != ELIGIBLE or self._checked_status(row) != REVIEW:
-            return ""
-        return self.inv.field(row, "attested")
+            return ()
+        return self.inv.marks_of(row, "attested")
 
-    def removed(self, row: int) -> str:
-        """Why (by whom, when) this device was taken out of the order, or ""."""
-        return self.inv.field(row, "removed")
+    def removed(self, row: int) -> tuple[Mark, ...]:
+        """The marks that took this device out of the order, or ()."""
+        return self.inv.marks_of(row, "removed")
+
+    def shown_status(self, row: int) -> str:
+        """The status as a person reads it: the walk's own outcomes by their names (a
+        device accepted by a person is "accepted", one taken out of the order "taken out",
+        never "ok" or "not PC"), else the status's label."""
+        level = self._status[row]
+        if self.inv.marks and level in (ELIGIBLE, OUT_OF_SCOPE):
+            if level == ELIGIBLE and self.attested(row):
+                return "accepted"
+            if level == OUT_OF_SCOPE and self.removed(row):
+                return "taken out"
+        return Status(level).label
+
+    def overridden(self, row: int) -> list[Finding]:
+        """What an acceptance overrides: the findings this device would be reviewed for."""
+        return [x for x in self.findings(row) if x.severity == "warning" and x.code != "ATTESTED"]
 
     def walk_counts(self) -> tuple[int, int]:
         """(devices eligible by attestation, devices taken out of the order)."""
@@ -567,7 +603,9 @@ class Audit:
         # a clean device taken out of the order, or whose label was found wrong, has one
         f = self.inv.field
         return bool(self.inv.edits) and bool(
-            self.removed(row) or f(row, "label").startswith(("missing", "differs"))
+            f(row, "removed")
+            or f(row, "label") in ("missing", "differs", CONFLICT)
+            or f(row, "sighted") in _NOT_SEEN
         )
 
     def codes(self, row: int) -> list[str]:
@@ -597,17 +635,33 @@ class Audit:
                 detail = f"{shown} is also on row{'s' if len(others) > 1 else ''} {rows}{more}."
                 out.append(self._finding(code, detail, others))
         if self._walk_cols:
-            if removed := self.removed(row):
-                out.insert(0, self._finding("REMOVED_FROM_ORDER", f"{quote(removed, 200)}."))
-            else:
-                label = inv.field(row, "label")
-                if label.startswith("missing"):
-                    out.append(self._finding("LABEL_MISSING", f"{quote(label, 200)}."))
-                elif label.startswith("differs"):
-                    out.append(self._finding("LABEL_DIFFERS", f"{quote(label, 200)}."))
-                if attested := self.attested(row):
-                    out.append(self._finding("ATTESTED", f"{quote(attested, 200)}."))
+            out.extend(self._walk_findings(row))
         out.sort(key=lambda f: f.severity != "error")
+        return out
+
+    def _walk_findings(self, row: int) -> list[Finding]:
+        """The walk's findings, each saying its marks (what, who, when, how) from the marks
+        themselves; the cell's one word says which finding it is."""
+        inv = self.inv
+
+        def said(fname: str) -> str:
+            return "; ".join(quote(m.sentence(), 300) for m in inv.marks_of(row, fname)) + "."
+
+        out: list[Finding] = []
+        if inv.field(row, "removed"):
+            return [self._finding("REMOVED_FROM_ORDER", said("removed"))]
+        seen, label = inv.field(row, "sighted"), inv.field(row, "label")
+        if CONFLICT in (seen, label):
+            fname = "sighted" if seen == CONFLICT else "label"
+            out.append(self._finding("WALK_CONFLICT", said(fname)))
+        if seen == "not found":
+            out.append(self._finding("NOT_FOUND", said("sighted")))
+        if label == "missing":
+            out.append(self._finding("LABEL_MISSING", said("label")))
+        elif label == "differs":
+            out.append(self._finding("LABEL_DIFFERS", said("label")))
+        if self.attested(row):
+            out.append(self._finding("ATTESTED", said("attested")))
         return out
 
     def _finding(self, code: str, detail: str, related: tuple[int, ...] = ()) -> Finding:
@@ -681,16 +735,55 @@ class Audit:
         return bytes(self._status)
 
     def evidence_type(self, row: int) -> str:
-        """What the file shows as this device's evidence, in the checklist's words."""
+        """What the file shows as this device's evidence, in the checklist's words (worked
+        out once per distinct combination of the cells it reads: a report asks it of every
+        eligible device)."""
         f = self.inv.field
+        kc, fkc = self._row_key_class(row), self.rules.key_class(f(row, "fw_key"))
+        return self._evidence_of(row, kc, fkc)
+
+    def evidence_types(self) -> Callable[[int], str]:
+        """``evidence_type`` for many rows (a report of every device): the key columns are
+        read once, column-wise, instead of one key at a time."""
+        inv = self.inv
+
+        def classes(fname: str) -> list[int]:
+            col = inv.mapping.get(fname)
+            if col is None:
+                return [KEY_NONE] * len(inv)
+            return [kc for kc, _items in self.rules.keys(inv.column_values(col))]
+
+        kcs, fkcs = classes("coa_key"), classes("fw_key")
+        return lambda row: self._evidence_of(row, kcs[row], fkcs[row])
+
+    def _evidence_of(self, row: int, kc: int, fkc: int) -> str:
+        f = self.inv.field
+        cells = (
+            f(row, "coa_present"),
+            f(row, "coa_edition"),
+            kc,
+            f(row, "fw_edition"),
+            fkc,
+            f(row, "fw_source"),
+        )
+        hit = self._evidence_types.get(cells)
+        if hit is None:
+            hit = self._evidence_types[cells] = self._evidence_type(
+                cells[0], cells[1], kc, cells[3], fkc, cells[5]
+            )
+        return hit
+
+    def _evidence_type(
+        self, present: str, edition: str, kc: int, fw: str, fkc: int, source: str
+    ) -> str:
         words = self.policy.evidence
-        ev = self._row_evidence(row)
-        collected = f"OA3 firmware key (collected: {f(row, 'fw_source')})"
+        ev = self.rules.evidence(present, edition, kc, fw, fkc)
+        collected = f"OA3 firmware key (collected: {source})"
         if ev.source == "firmware":
             return collected
-        found = words.type_of(f(row, "coa_present")) or words.type_of(f(row, "coa_edition"))
+        found = words.type_of(present) or words.type_of(edition)
         if not found:
-            if self._row_key_class(row) == KEY_GOOD:
+            if kc == KEY_GOOD:
                 found = "product key recorded, type not stated"
             else:
                 found = "recorded as present, type not stated"

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, replace
 
 from coa_audit.core.audit import Audit
+from coa_audit.core.events import Mark, Stamp
 from coa_audit.core.model import ColumnIndex, RowIndex
 
 __all__ = ["Edit", "History", "MappingChange"]
@@ -21,9 +22,14 @@ class Edit:
     col: ColumnIndex
     old: str
     new: str
-    origin: str = "screen"  # screen, corrections, journal
+    origin: str = "screen"  # screen, corrections, walk, journal (how it reached this session)
     time: float = 0.0
     group: int = 0  # edits of one bulk action share a group: one undo step
+    # who made it, when, how and why (a restored edit keeps its own)
+    stamp: Stamp | None = None
+    # a walk cell: its marks after and before the edit (the value is their outcome)
+    marks: tuple[Mark, ...] = ()
+    old_marks: tuple[Mark, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +63,14 @@ class History:
     def inv(self):  # -> Inventory
         return self.audit.inv
 
-    def _set(self, row: int, col: int, value: str) -> set[int]:
+    def _set(self, row: int, col: int, value: str, marks: tuple[Mark, ...] = ()) -> set[int]:
         self.version += 1
-        old = self.inv.set_value(row, col, value)
+        inv = self.inv
+        if marks:
+            inv.marks[(row, col)] = marks
+        else:
+            inv.marks.pop((row, col), None)
+        old = inv.set_value(row, col, value)
         return self.audit.update(row, col, old)
 
     def apply(
@@ -70,14 +81,19 @@ class History:
         origin: str = "screen",
         group: int = 0,
         when: float | None = None,
+        stamp: Stamp | None = None,
+        marks: tuple[Mark, ...] = (),
     ) -> Edit | None:
-        """Set one cell. Returns the edit, or None when the value did not change. ``when``:
-        the time the edit was made, when that was earlier (a restored edit keeps its own)."""
+        """Set one cell (a walk cell with its ``marks``). Returns the edit, or None when
+        nothing changed. ``when``: the time the edit was made, when that was earlier (a
+        restored edit keeps its own; so does its ``stamp``)."""
         old = self.inv.value(row, col)
-        if old == value:
+        old_marks = self.inv.marks.get((row, col), ())
+        if old == value and old_marks == marks:
             return None
-        edit = Edit(row, col, old, value, origin, when or time.time(), group)
-        self._set(row, col, value)
+        when = when or (stamp.epoch if stamp is not None else 0.0) or time.time()
+        edit = Edit(row, col, old, value, origin, when, group, stamp, marks, old_marks)
+        self._set(row, col, value, marks)
         self.undo_stack.append(edit)
         self.redo_stack.clear()
         return edit
@@ -96,7 +112,10 @@ class History:
         while group and source and source[-1].group == group:
             moved.append(source.pop())
         for edit in moved:
-            self._set(edit.row, edit.col, edit.old if undo else edit.new)
+            if undo:
+                self._set(edit.row, edit.col, edit.old, edit.old_marks)
+            else:
+                self._set(edit.row, edit.col, edit.new, edit.marks)
             target.append(edit)
         return moved
 

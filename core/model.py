@@ -82,12 +82,44 @@ FIELD_LABELS: dict[str, str] = {
 WALK_FIELDS: dict[str, str] = {
     f: FIELD_LABELS[f] for f in ("sighted", "attested", "removed", "label")
 }
-# What a label confirmation says (the start of the walk's "label" value).
+# What a label confirmation says.
 LABEL_OUTCOMES = ("as expected", "differs", "missing")
 # The walk as a file of its own (exporters.walk_file writes it, importers.walk_file reads it):
-# its columns, and the walk's fields by the word the file uses for each.
-WALK_FILE_COLUMNS = ("kind", "row", "serial_number", "asset_tag", "hostname", "mark", "value", "by")
+# its columns (one per field of a core.events.Mark), and the walk's fields by the word the
+# file uses for each. LEGACY_WALK_FILE_COLUMNS: files written before marks had fields.
+WALK_FILE_COLUMNS = (
+    "kind",
+    "row",
+    "serial_number",
+    "asset_tag",
+    "hostname",
+    "mark",
+    "outcome",
+    "label_says",
+    "basis",
+    "reference",
+    "why",
+    "by",
+    "when",
+    "how",
+)
+LEGACY_WALK_FILE_COLUMNS = (
+    "kind",
+    "row",
+    "serial_number",
+    "asset_tag",
+    "hostname",
+    "mark",
+    "value",
+    "by",
+)
 WALK_MARKS: dict[str, str] = {
+    "presence": "sighted",
+    "label": "label",
+    "acceptance": "attested",
+    "removal": "removed",
+}
+LEGACY_WALK_MARKS: dict[str, str] = {
     "present": "sighted",
     "label": "label",
     "accepted": "attested",
@@ -175,6 +207,8 @@ class Inventory:
             source.mapped_by = {f: (mapping[f], w) for f, w in why.items() if f in mapping}
         self.numeric = numeric or {}
         self.edits: dict[tuple[int, int], str] = {}
+        # the walk's cells: their marks (core.events.Mark), the typed record behind each value
+        self.marks: dict[tuple[int, int], tuple[Any, ...]] = {}
         self.source_width = len(headers)  # columns past this are derived, not in the file
         # evidence collected from the PCs and merged on (importers.collection.Collection)
         self.collection: Any = None
@@ -223,6 +257,11 @@ class Inventory:
     def field(self, row: int, name: str) -> str:
         col = self.mapping.get(name)
         return "" if col is None else self.value(row, col)
+
+    def marks_of(self, row: int, name: str) -> tuple[Any, ...]:
+        """The marks (core.events.Mark) behind a walk field's value on ``row``."""
+        col = self.mapping.get(name)
+        return () if col is None else self.marks.get((row, col), ())
 
     def column_values(self, col: int) -> list[str]:
         """The column with edits applied (a copy only when the column has edits)."""

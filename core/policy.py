@@ -166,6 +166,27 @@ class Policy:
         version = f", version {self.version}" if self.version != _BUILTIN_VERSION else ""
         return f"{self.source}{version} (SHA-256 {self.source_sha256}), merged over the {builtin}"
 
+    def edition_label(self, key: str) -> str:
+        """An edition's name without the policy label's note: "Windows Pro / Professional"
+        for "Windows Pro / Professional (N, KN, in S mode, OA3 'Professional')"."""
+        label = str(self.data.get("editions", {}).get(key, {}).get("label", key))
+        return label.split(" (")[0]
+
+    def edition_name(self, ed: ParsedEdition | None, text: str) -> str:
+        """The edition as a person names it ("Windows 10 Pro N"), or the cell's own words
+        when it was not read as one."""
+        if ed is None or ed.edition in (None, "unreadable"):
+            return " ".join(text.split())
+        short = self.edition_label(ed.key).split(" /")[0]
+        if ed.version and short.startswith("Windows ") and ed.family == "windows":
+            name = short[8:]
+            if name == "Pro" and ed.version in ("7", "xp", "2000"):
+                name = "Professional"  # what those labels say
+            short = f"Windows {ed.version.upper() if ed.version == 'xp' else ed.version} {name}"
+        if ed.variant in ("n", "kn"):
+            short += f" {ed.variant.upper()}"
+        return short
+
     def rate(self, parsed: ParsedEdition) -> Rating:
         """The verdict and its reason for one parsed edition under this target/agreement."""
         key = (parsed.key, parsed.version)

@@ -68,6 +68,8 @@ RULE_OF: dict[str, str] = {
     "REMOVED_FROM_ORDER": "walk",
     "LABEL_DIFFERS": "walk",  # the label a verifier confirmed on site
     "LABEL_MISSING": "walk",
+    "NOT_FOUND": "walk",
+    "WALK_CONFLICT": "walk",
 }
 
 _SCIENTIFIC = re.compile(r"^\s*\d(?:[.,]\d+)?E\+\d+\s*$", re.IGNORECASE)
@@ -368,8 +370,7 @@ class Rules:
         return items
 
     def describe(self, ed: ParsedEdition) -> str:
-        entry = self.policy.data.get("editions", {}).get(ed.key, {})
-        label = str(entry.get("label", ed.key)).split(" (")[0]
+        label = self.policy.edition_label(ed.key)
         if (
             ed.version
             and ed.family == "windows"
