@@ -33,6 +33,8 @@ class Correction:
     row: RowIndex
     col: ColumnIndex
     value: str
+    by: str = ""  # the file's own "by" column: who made this correction ("" when not said)
+    reason: str = ""  # the file's own "reason" column: why
 
 
 def _norm(v: str) -> str:
@@ -90,7 +92,9 @@ def read_corrections(path: Path, inv: Inventory) -> list[Correction]:
         except CorrectionsError as exc:
             errors.append(f"line {line}: {exc}")
             continue
-        out.append(Correction(line, RowIndex(row), ColumnIndex(col), value))
+        author = " ".join((rec.get(cols["by"]) or "").split()) if "by" in cols else ""
+        reason = " ".join((rec.get(cols["reason"]) or "").split()) if "reason" in cols else ""
+        out.append(Correction(line, RowIndex(row), ColumnIndex(col), value, author, reason))
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise CorrectionsError(f"corrections file {path}, {errors[0]}{more}; nothing was written")

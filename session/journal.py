@@ -8,7 +8,9 @@ mode 0600 (it holds full product keys: it must restore them). Every line names t
 - ``open``: a session started (source, sha256 of the file, pid, host);
 - ``apply``: an edit, bound to its device: edit ``id``, spreadsheet ``row``, column ``col``
   and ``header``, the device's identifiers (serial, asset tag, hostname) as they were, the
-  ``old`` and ``new`` values, ``origin``;
+  ``old`` and ``new`` values, ``origin``, its ``stamp`` (who, when, how, why:
+  ``core.events.Stamp``) and, for a walk cell, its ``marks`` (``core.events.Mark``);
+- ``scan``: a scanned code that named no device or several, with its ``stamp``;
 - ``undo`` / ``redo``: of edit ``id``;
 - ``remap``: the column mapping became ``mapping`` (field -> header);
 - ``exported``: everything so far is in an exported file;
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coa_audit.core.events import Mark, ScanFlag, Stamp, legacy_stamp
 from coa_audit.core.model import FIELD_LABELS, ID_FIELDS
 from coa_audit.session.state import NotPrivate, not_private, private_append, state_dir
 
@@ -51,7 +54,7 @@ def journal_path(source: str | Path) -> Path:
 class Op:
     """One journaled operation, validated."""
 
-    kind: str  # apply, undo, redo, remap, scan (new: the code, old: its outcome, header: by)
+    kind: str  # apply, undo, redo, remap, scan
     id: int = 0
     row: int = 0  # spreadsheet row number
     col: int = 0
@@ -63,6 +66,10 @@ class Op:
     time: float = 0.0
     mapping: tuple[tuple[str, str], ...] = ()  # remap: (field, header)
     group: int = 0  # apply: edits of one bulk action (one undo step) share it
+    stamp: Stamp | None = None  # apply: who, when, how, why (None: written before stamps)
+    marks: tuple[Mark, ...] | None = None  # apply to a walk cell (None: written before marks)
+    old_marks: tuple[Mark, ...] | None = None  # the walk cell's marks before it
+    scan: ScanFlag | None = None  # scan
 
 
 @dataclass
@@ -85,18 +92,20 @@ class SessionLog:
 
     def net_cells(self) -> int:
         """How many cells differ from the file after replaying the ops (what a user calls
-        "unsaved edits")."""
+        "unsaved edits"); a walk cell counts by its marks too (a second person's mark that
+        agrees with the first leaves the value as it was)."""
         edits: dict[int, Op] = {}
-        value: dict[tuple[int, int], str] = {}
-        original: dict[tuple[int, int], str] = {}
+        value: dict[tuple[int, int], tuple[str, object]] = {}
+        original: dict[tuple[int, int], tuple[str, object]] = {}
         for op in self.ops:
             if op.kind == "apply":
                 edits[op.id] = op
-                original.setdefault((op.row, op.col), op.old)
-                value[(op.row, op.col)] = op.new
+                original.setdefault((op.row, op.col), (op.old, op.old_marks))
+                value[(op.row, op.col)] = (op.new, op.marks)
             elif op.kind in ("undo", "redo") and op.id in edits:
                 e = edits[op.id]
-                value[(e.row, e.col)] = e.old if op.kind == "undo" else e.new
+                undone = op.kind == "undo"
+                value[(e.row, e.col)] = (e.old, e.old_marks) if undone else (e.new, e.marks)
         return sum(1 for key, v in value.items() if v != original[key])
 
     @property
@@ -149,6 +158,12 @@ def _id_pairs(v: Any) -> tuple[tuple[str, str], ...]:
     return pairs
 
 
+def _marks(v: Any) -> tuple[Mark, ...]:
+    if not isinstance(v, list) or len(v) > 64:
+        raise TypeError("not a list of marks")
+    return tuple(Mark.from_dict(m) for m in v)
+
+
 def _op(entry: dict[str, Any]) -> Op:
     kind = entry["t"]
     if kind == "apply":
@@ -164,6 +179,9 @@ def _op(entry: dict[str, Any]) -> Op:
             origin=_text(entry.get("origin", "screen")),
             time=_time(entry.get("time")),
             group=_int(entry.get("g", 0), _MAX_ROW),
+            stamp=Stamp.from_dict(entry["stamp"]) if "stamp" in entry else None,
+            marks=_marks(entry["marks"]) if "marks" in entry else None,
+            old_marks=_marks(entry["old_marks"]) if "old_marks" in entry else None,
         )
     if kind in ("undo", "redo"):
         return Op(kind, id=_int(entry["id"], _MAX_ROW), time=_time(entry.get("time")))
@@ -171,13 +189,12 @@ def _op(entry: dict[str, Any]) -> Op:
         outcome = _text(entry["outcome"])
         if outcome not in ("unknown", "duplicate"):
             raise ValueError(outcome)
-        return Op(
-            "scan",
-            new=_text(entry["code"]),
-            old=outcome,
-            header=_text(entry.get("by", "")),
-            time=_time(entry.get("time")),
-        )
+        if "stamp" in entry:
+            stamp = Stamp.from_dict(entry["stamp"])
+        else:  # written before stamps had fields: "NAME, YYYY-MM-DD HH:MM"
+            stamp = legacy_stamp(_text(entry.get("by", "")), how="scanned")
+        flag = ScanFlag(_text(entry["code"]), outcome, stamp)
+        return Op("scan", scan=flag, time=_time(entry.get("time")))
     if kind == "remap":  # validated as strictly as --map: only fields that exist
         mapping = _pairs(entry["mapping"])
         unknown = [f for f, _h in mapping if f not in FIELD_LABELS]

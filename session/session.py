@@ -5,10 +5,11 @@ is lost, replayed wrongly or put on another device."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,16 @@ from xml.etree.ElementTree import ParseError
 
 from coa_audit.core.audit import Audit
 from coa_audit.core.errors import UsageError
+from coa_audit.core.events import (
+    BASES,
+    CONFLICT,
+    Mark,
+    ScanFlag,
+    Stamp,
+    cell_value,
+    legacy_mark,
+    merge_marks,
+)
 from coa_audit.core.history import Edit, History, MappingChange
 from coa_audit.core.model import (
     ID_FIELDS,
@@ -42,7 +53,7 @@ from coa_audit.importers.xlsx_parts import SpecialCells, special_cells
 from coa_audit.session.journal import Journal, JournalLog, Op, SessionLog
 from coa_audit.session.mappings import load_mapping_file, mapping_overrides, saved_mapping_for
 
-__all__ = ["MappingChange", "Restored", "Session", "open_session"]
+__all__ = ["MappingChange", "Restored", "Session", "WalkCounts", "open_session"]
 
 _WALK = (
     "the walk's columns change by its own keys (present, label, accept, take out), not by typing"
@@ -53,6 +64,8 @@ _DERIVED = (
 )
 
 Progress = Callable[[str, int, int], None]
+# how an edit was made, by where it came from (when the caller gives no stamp of its own)
+_HOW = {"screen": "typed", "corrections": "corrections", "walk": "walk"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,33 @@ class OpenOptions:
 
 
 @dataclass
+class WalkCounts:
+    """What the walk established over some devices (``Session.walk_counts``)."""
+
+    devices: int = 0
+    seen: int = 0  # present, or their label looked at
+    present: int = 0
+    not_found: int = 0
+    conflicts: int = 0  # devices whose marks disagree
+    labels: dict[str, int] = field(default_factory=dict)  # outcome -> devices
+    flagged: int = 0  # scanned codes that named no device or several
+
+    def sentence(self) -> str:
+        """``3 present, 1 not found; labels: 2 as expected, 1 missing; 1 code flagged``."""
+        parts = [f"{self.present} present"]
+        if self.not_found:
+            parts.append(f"{self.not_found} not found")
+        text = ", ".join(parts)
+        if self.labels:
+            text += "; labels: " + ", ".join(f"{n} {k}" for k, n in sorted(self.labels.items()))
+        if self.conflicts:
+            text += f"; {self.conflicts} in conflict"
+        if self.flagged:
+            text += f"; {self.flagged} code{'s' if self.flagged != 1 else ''} flagged"
+        return text
+
+
+@dataclass
 class Restored:
     """What a restore did: edits applied, and the ones that could not be placed (never put
     on another device), each with why."""
@@ -107,18 +147,21 @@ class Session:
         self.history = History(audit)
         self.journal: Journal | None = None
         self.mapping_changes: list[MappingChange] = []
-        self._exported: dict[tuple[int, int], str] = {}
+        self._exported: dict[tuple[int, int], tuple[str, tuple[Mark, ...]]] = {}
         self._journal_ids: dict[int, int] = {}  # id(Edit) -> journal edit id
         self._special: SpecialCells | None = None
-        self.verifier = ""  # the name the walk's marks carry (asked once per session)
+        # who is working: the name every edit and mark made from now on carries (a front end
+        # asks it at the first change; headless, --author)
+        self.author = ""
+        self.reason = ""  # why the edits typed from now on are made ("" when not said)
         # the rows read so far of a file still loading: shown, never edited or exported
         self.loading = False
         # called (from whichever thread wrote) when the journal first fails or is replaced
         # for not being private: a front end says so at once, it never has to ask
         self.on_journal_problem: Callable[[], None] | None = None
         self._journal_said: tuple[str | None, str | None] = (None, None)
-        # scanned codes that named no device or several: (code, outcome, by whom and when)
-        self.scan_flags: list[tuple[str, str, str]] = []
+        # scanned codes that named no device or several
+        self.scan_flags: list[ScanFlag] = []
         # each device's status before any edit: the packet marks those an edit made eligible
         self.baseline = audit.status_levels()
         missing = {f: t for f, t in WALK_FIELDS.items() if f not in inventory.mapping}
@@ -203,31 +246,53 @@ class Session:
             "origin": edit.origin,
             "time": edit.time,  # when the edit was made (a restore keeps it)
             **({"g": edit.group} if edit.group else {}),
+            **({"stamp": edit.stamp.as_dict()} if edit.stamp is not None else {}),
+            **(
+                {
+                    "marks": [m.as_dict() for m in edit.marks],
+                    "old_marks": [m.as_dict() for m in edit.old_marks],
+                }
+                if self._walk_field(edit.col)
+                else {}
+            ),
         }
 
     # -- changing the inventory ------------------------------------------------------------
     def apply(
-        self, row: RowIndex, col: ColumnIndex, value: str, origin: str = "screen"
+        self,
+        row: RowIndex,
+        col: ColumnIndex,
+        value: str,
+        origin: str = "screen",
+        stamp: Stamp | None = None,
     ) -> Edit | None:
-        """Set one cell (journaled, then applied). None when the value did not change."""
+        """Set one cell (journaled, then applied). None when the value did not change.
+        ``stamp``: who, when, how and why; by default the person working, typed now."""
         if self.inventory.is_derived(col):
             raise UsageError(_WALK if self._walk_field(col) else _DERIVED)
-        edit = self.history.apply(row, col, value, origin)
+        stamp = stamp or Stamp.now(self.author, _HOW.get(origin, "typed"), self.reason)
+        edit = self.history.apply(row, col, value, origin, stamp=stamp)
         if edit is not None and self.journal is not None:
             self._write([self._apply_entry(edit)])
         return edit
 
     def apply_many(
-        self, cells: Sequence[tuple[RowIndex, ColumnIndex, str]], origin: str = "screen"
+        self,
+        cells: Sequence[tuple[RowIndex, ColumnIndex, str]],
+        origin: str = "screen",
+        stamp: Stamp | None = None,
     ) -> list[Edit]:
-        """Set many cells as one step (one undo, one journal write). Derived columns other
-        than the walk's are refused, like ``apply``."""
+        """Set many cells of the register as one step (one undo, one journal write), each
+        with ``stamp`` (by default the person working, typed now). Derived columns are
+        refused, like ``apply``: the walk's change through its marks."""
         inv = self.inventory
-        if any(inv.is_derived(c) and not self._walk_field(c) for _r, c, _v in cells):
-            raise UsageError(_DERIVED)
+        if any(inv.is_derived(c) for _r, c, _v in cells):
+            raise UsageError(_WALK if any(self._walk_field(c) for _r, c, _v in cells) else _DERIVED)
+        stamp = stamp or Stamp.now(self.author, _HOW.get(origin, "typed"), self.reason)
         group = self.history.new_group()
+        apply = self.history.apply
         edits = [
-            e for r, c, v in cells if (e := self.history.apply(r, c, v, origin, group)) is not None
+            e for r, c, v in cells if (e := apply(r, c, v, origin, group, stamp=stamp)) is not None
         ]
         if edits and self.journal is not None:
             self._write([self._apply_entry(e) for e in edits])
@@ -250,10 +315,12 @@ class Session:
         inv = self.inventory
         return next((f for f in WALK_FIELDS if inv.mapping.get(f) == col), None)
 
-    def _stamp(self) -> str:
-        if not self.verifier.strip():
-            raise UsageError("the verifier's name is needed first: who is checking the devices")
-        return f"{' '.join(self.verifier.split())}, {time.strftime('%Y-%m-%d %H:%M')}"
+    def stamp(self, how: str, why: str = "") -> Stamp:
+        """A record of who is working, now, how and why. A walk's mark needs a name: raises
+        UsageError while nobody said who is working."""
+        if not self.author.strip():
+            raise UsageError("who is working is needed first: the name every mark carries")
+        return Stamp.now(self.author, how, why)
 
     def code_index(self) -> Callable[[str], list[RowIndex]]:
         """A lookup from a scanned or typed code to the devices whose serial number or asset
@@ -279,46 +346,115 @@ class Session:
     def record_scan(self, code: str, outcome: str) -> None:
         """A scanned code that named no device ("unknown") or several ("duplicate"): kept
         for the packet, and journaled."""
-        stamp = self._stamp()
-        self.scan_flags.append((code, outcome, stamp))
-        self._write([{"t": "scan", "code": code, "outcome": outcome, "by": stamp}])
+        flag = ScanFlag(code, outcome, self.stamp("scanned"))
+        self.scan_flags.append(flag)
+        self._write([{"t": "scan", **flag.as_dict()}])
+
+    def _mark(
+        self, fname: str, rows: Sequence[RowIndex], make: Callable[[RowIndex], Mark], origin: str
+    ) -> list[Edit]:
+        """Add a mark to each of ``rows`` (one step, journaled): it joins the device's marks
+        of that field (``core.events.merge_marks``), and the cell holds their outcome."""
+        col = self.inventory.column(fname)
+        held = self.inventory.marks
+        cells = []
+        for r in rows:
+            mark = make(r)
+            marks = merge_marks(held.get((r, col), ()), [mark])
+            cells.append((r, col, cell_value(marks), marks, mark.stamp))
+        return self._apply_marks(cells, origin)
+
+    def _apply_marks(
+        self,
+        cells: Sequence[tuple[RowIndex, ColumnIndex, str, tuple[Mark, ...], Stamp]],
+        origin: str,
+    ) -> list[Edit]:
+        group = self.history.new_group()
+        apply = self.history.apply
+        edits = [
+            e
+            for r, c, v, marks, stamp in cells
+            if (e := apply(r, c, v, origin, group, stamp=stamp, marks=marks)) is not None
+        ]
+        if edits and self.journal is not None:
+            self._write([self._apply_entry(e) for e in edits])
+        return edits
 
     def sight(self, rows: Sequence[RowIndex], scanned: bool = False) -> list[Edit]:
-        """Mark devices present on site (scanned, or marked by hand: by whom and when), as
-        one step. Presence is all it says: a label is confirmed with ``confirm_label``. A
-        device already marked keeps its first mark."""
-        col = self.inventory.column("sighted")
-        what = "present (scanned)" if scanned else "present"
-        stamp, marked = self._stamp(), self.inventory.field
-        return self.apply_many(
-            [(r, col, f"{what} by {stamp}") for r in rows if not marked(r, "sighted")]
-        )
+        """Mark devices present on site (scanned, or marked by hand), as one step. Presence
+        is all it says: a label is confirmed with ``confirm_label``. A device this person
+        already marked present keeps its first mark."""
+        stamp = self.stamp("scanned" if scanned else "marked")
+        mine = stamp.by
+        rows = [
+            r
+            for r in rows
+            if not any(
+                m.outcome == "present" and m.stamp.by == mine
+                for m in self.inventory.marks_of(r, "sighted")
+            )
+        ]
+        return self._mark("sighted", rows, lambda _r: Mark("sighted", "present", stamp), "screen")
 
-    def confirm_label(self, rows: Sequence[RowIndex], outcome: str, says: str = "") -> list[Edit]:
-        """Record what a verifier saw on the device's label after looking at it: "as
-        expected" (what the register says), "differs" (with what the label says), or
-        "missing" (no label). One step; a later confirmation replaces an earlier one. A label
+    def not_found(self, rows: Sequence[RowIndex]) -> list[Edit]:
+        """Mark devices looked for on site and not found (one step): never certified until
+        someone finds them."""
+        stamp = self.stamp("marked")
+        return self._mark("sighted", rows, lambda _r: Mark("sighted", "not found", stamp), "screen")
+
+    def expected_label(self, row: RowIndex) -> str:
+        """What the register says the device's label shows: its evidence and edition, as
+        the scan band states it before "as expected" and the mark keeps it."""
+        has, ed, text = self.audit.evidence(row)
+        if not has:
+            return "no licence evidence recorded"
+        edition = self.policy.edition_name(ed, text)
+        return "; ".join(p for p in (self.audit.evidence_type(row), edition) if p)
+
+    def confirm_label(
+        self, rows: Sequence[RowIndex], outcome: str, says: str = "", scanned: bool = False
+    ) -> list[Edit]:
+        """Record what a person saw on the device's label after looking at it: "as
+        expected" (what the register says, kept in the mark), "differs" (with the label's
+        own words), or "missing" (no label). One step; this person's later confirmation
+        replaces their earlier one, another person's that disagrees is a conflict. A label
         that differs makes the device a review, a missing one blocks it."""
         if outcome not in LABEL_OUTCOMES:
             raise UsageError(f"a label is {', '.join(LABEL_OUTCOMES)}; not {outcome!r}")
         says = " ".join(says.split())
         if outcome == "differs" and not says:
             raise UsageError("a label that differs needs what it says (its edition, or key end)")
-        col = self.inventory.column("label")
-        stamp = self._stamp()
-        what = f"differs: {says}" if outcome == "differs" else outcome
-        return self.apply_many([(r, col, f"{what} (by {stamp})") for r in rows])
+        stamp = self.stamp("scanned" if scanned else "marked")
 
-    def load_walk(self, path: str | Path) -> list[str]:
-        """Put the marks of a walk file (``exporters.walk_file``) back on their devices, as
+        def make(r: RowIndex) -> Mark:
+            words = self.expected_label(r) if outcome == "as expected" else says
+            return Mark("label", outcome, stamp, says=words if outcome != "missing" else "")
+
+        return self._mark("label", rows, make, "screen")
+
+    def walk_problem(self, row: RowIndex) -> str | None:
+        """Why the walk keeps ``row`` from being accepted: not found, or marks that
+        disagree; None otherwise."""
+        for fname in ("sighted", "label"):
+            value = self.inventory.field(row, fname)
+            if value == CONFLICT:
+                names = ", ".join(m.sentence() for m in self.inventory.marks_of(row, fname))
+                return f"the marks on it disagree ({names})"
+            if value == "not found":
+                return "it was looked for on site and not found"
+        return None
+
+    def load_walks(self, paths: Sequence[str | Path]) -> list[str]:
+        """Put the marks of walk files (``exporters.walk_file``) back on their devices, as
         one step, journaled: each device found by its serial number, else asset tag, else
-        host name (by row number only when the line names none of them). A mark the device
-        already holds stays as it is; scanned codes join the packet's list. Returns one line
-        for each mark that found no device or several (never placed elsewhere)."""
-        from coa_audit.importers.collection import serial_key
+        host name (by row number only when the line names none of them). Marks merge by
+        device (``core.events.merge_marks``): a mark already held is kept once, and two
+        people's different outcomes for one device are a conflict, never last-wins. Scanned
+        codes join the packet's list. Returns one line for each mark that found no device or
+        several (never placed elsewhere), and one for each device the walks disagree on."""
         from coa_audit.importers.walk_file import read_walk
 
-        walk = read_walk(Path(path))
+        walks = [(Path(p), read_walk(Path(p))) for p in paths]
         inv = self.inventory
         lookup = self.code_index()
         hosts: dict[str, list[RowIndex]] = {}
@@ -327,54 +463,105 @@ class Session:
             for r, v in enumerate(inv.column_values(host_col)):
                 if key := serial_key(v):
                     hosts.setdefault(key, []).append(RowIndex(r))
-        cells: list[tuple[RowIndex, ColumnIndex, str]] = []
+        merged: dict[tuple[RowIndex, ColumnIndex], tuple[Mark, ...]] = {}
         missed: list[str] = []
-        for m in walk.marks:
-            rows: list[RowIndex] = []
-            for value, find in (
-                (m.serial_number, lookup),
-                (m.asset_tag, lookup),
-                (m.hostname, lambda v: hosts.get(serial_key(v), [])),
-            ):
-                if value and not rows:
-                    rows = find(value)
-            if not (m.serial_number or m.asset_tag or m.hostname) and m.row.isdigit():
-                found = inv.row_of(int(m.row))
-                rows = [found] if found is not None else []
-            who = m.serial_number or m.asset_tag or m.hostname or f"row {m.row}"
-            if len(rows) != 1:
-                what = "no device" if not rows else f"{len(rows)} devices"
-                missed.append(
-                    f"walk line {m.line}: {who!r} names {what}; its {m.mark} mark is not placed"
-                )
-                continue
-            col = inv.column(WALK_MARKS[m.mark])
-            if inv.value(rows[0], col) != m.value:
-                cells.append((rows[0], col, m.value))
+        for path, walk in walks:
+            for m in walk.marks:
+                rows: list[RowIndex] = []
+                for value, find in (
+                    (m.serial_number, lookup),
+                    (m.asset_tag, lookup),
+                    (m.hostname, lambda v: hosts.get(serial_key(v), [])),
+                ):
+                    if value and not rows:
+                        rows = find(value)
+                if not (m.serial_number or m.asset_tag or m.hostname) and m.row.isdigit():
+                    found = inv.row_of(int(m.row))
+                    rows = [found] if found is not None else []
+                who = m.serial_number or m.asset_tag or m.hostname or f"row {m.row}"
+                if len(rows) != 1:
+                    what = "no device" if not rows else f"{len(rows)} devices"
+                    word = next(w for w, f in WALK_MARKS.items() if f == m.mark.field)
+                    missed.append(
+                        f"{path.name}, line {m.line}: {who!r} names {what}; its {word} mark "
+                        "is not placed"
+                    )
+                    continue
+                cell = (rows[0], inv.column(m.mark.field))
+                held = merged.get(cell, inv.marks.get(cell, ()))
+                merged[cell] = merge_marks(held, [m.mark])
+        cells = [
+            (r, c, cell_value(marks), marks, marks[-1].stamp)
+            for (r, c), marks in merged.items()
+            if marks != inv.marks.get((r, c), ())
+        ]
         if cells:
-            self.apply_many(cells, origin="walk file")
-        new_scans = [s for s in walk.scans if s not in self.scan_flags]
-        for code, outcome, by in new_scans:
-            self.scan_flags.append((code, outcome, by))
+            self._apply_marks(cells, origin="walk")
+        conflicts = sorted({r for (r, c), marks in merged.items() if cell_value(marks) == CONFLICT})
+        for r in conflicts:
+            missed.append(f"row {inv.row_numbers[r]}: not certified, {self.walk_problem(r)}")
+        new_scans = [s for _p, w in walks for s in w.scans if s not in self.scan_flags]
+        self.scan_flags.extend(new_scans)
         if new_scans:
-            self._write([{"t": "scan", "code": c, "outcome": o, "by": b} for c, o, b in new_scans])
+            self._write([{"t": "scan", **f.as_dict()} for f in new_scans])
         return missed
 
+    def load_walk(self, path: str | Path) -> list[str]:
+        return self.load_walks([path])
+
+    def walk_counts(self, rows: Iterable[int] | None = None) -> WalkCounts:
+        """What the walk established, counted once for every front end and the packet."""
+        inv = self.inventory
+        cols = {f: inv.mapping.get(f) for f in WALK_FIELDS}
+        values = {f: inv.column_values(c) if c is not None else None for f, c in cols.items()}
+        out = WalkCounts()
+        for r in range(len(inv)) if rows is None else rows:
+            seen = values["sighted"][r] if values["sighted"] is not None else ""
+            label = values["label"][r] if values["label"] is not None else ""
+            out.devices += 1
+            out.present += seen == "present"
+            out.not_found += seen == "not found"
+            if label:
+                out.labels[label] = out.labels.get(label, 0) + 1
+            out.conflicts += CONFLICT in (seen, label)
+            out.seen += seen == "present" or label in ("as expected", "differs", "missing")
+        out.flagged = len(self.scan_flags)
+        return out
+
+    def walk_by_site(self) -> list[tuple[str, int, int]]:
+        """(location, devices seen, devices) per location, in the register's order of first
+        appearance; one line "(no location)" when none is mapped."""
+        inv = self.inventory
+        col = inv.mapping.get("location")
+        places = inv.column_values(col) if col is not None else [""] * len(inv)
+        groups: dict[str, list[int]] = {}
+        for r, place in enumerate(places):
+            groups.setdefault(" ".join(place.split()) or "(no location)", []).append(r)
+        out = []
+        for place, rows in groups.items():
+            counts = self.walk_counts(rows)
+            out.append((place, counts.seen, counts.devices))
+        return out
+
     def not_acceptable(self, rows: Sequence[RowIndex]) -> str | None:
-        """Why ``rows`` cannot be accepted after a physical check, or None: only devices
-        under review can (a blocked device needs its data fixed; an eligible one needs no
-        acceptance)."""
+        """Why ``rows`` cannot be accepted, or None: only devices under review can (a blocked
+        device needs its data fixed; an eligible one needs no acceptance), and never one
+        the walk did not find or whose marks disagree."""
         if not rows:
             return "no device is chosen: only a device under review can be accepted"
         levels = self.audit.status_view
+        inv = self.inventory
+        for r in rows:
+            problem = self.walk_problem(r)
+            if problem is not None:
+                return f"row {inv.row_numbers[r]} cannot be accepted: {problem}"
         wrong = [r for r in rows if levels[r] != Status.REVIEW]
         if not wrong:
             return None
         word = self.audit.status(wrong[0])
         return (
-            f"row {self.inventory.row_numbers[wrong[0]]} is {word}: only a device under "
-            "review can be accepted after a physical check"
-            + (" (a blocked device needs its data fixed)" if word == "blocked" else "")
+            f"row {inv.row_numbers[wrong[0]]} is {word}: only a device under review can be "
+            "accepted" + (" (a blocked device needs its data fixed)" if word == "blocked" else "")
         )
 
     def preview(self, row: RowIndex, col: ColumnIndex, value: str) -> tuple[str, list[str]]:
@@ -382,27 +569,47 @@ class Session:
         as the user types it; the inventory is as it was afterwards."""
         return self.audit.preview(row, col, value)
 
-    def attest(self, rows: Sequence[RowIndex], reason: str) -> list[Edit]:
-        """Accept REVIEW devices after a physical check, with a reason (one step). Blocked
-        and eligible devices are refused: a blocked one needs a data fix."""
-        reason = " ".join(reason.split())
-        if not reason:
-            raise UsageError("an acceptance needs a reason (what was checked, and how)")
+    def attest(
+        self, rows: Sequence[RowIndex], basis: str, reference: str = "", note: str = ""
+    ) -> list[Edit]:
+        """Accept REVIEW devices (one step) on a stated basis: "label" (a physical check of
+        the label: ``note`` says what it shows), "document" (``reference`` names it: an OEM
+        invoice, an order, a PKID report) or "firmware" (the collected firmware data: the
+        collection file is the reference). Blocked and eligible devices are refused, and so
+        are devices not found or whose marks disagree."""
+        reference, note = " ".join(reference.split()), " ".join(note.split())
+        if basis not in BASES or basis == "unrecorded":
+            raise UsageError("an acceptance rests on a label check, a document or firmware data")
+        if basis == "label" and not note:
+            raise UsageError("an acceptance on a label check needs what the label shows")
+        if basis == "document" and not reference:
+            raise UsageError("an acceptance on a document needs its reference (invoice, order)")
         refused = self.not_acceptable(rows)
         if refused is not None:
             raise UsageError(refused)
-        col = self.inventory.column("attested")
-        stamp = self._stamp()
-        return self.apply_many([(r, col, f"{reason} (by {stamp})") for r in rows])
+        inv = self.inventory
+        if basis == "firmware":
+            lacking = [r for r in rows if not inv.field(r, "fw_source")]
+            if lacking:
+                raise UsageError(
+                    f"row {inv.row_numbers[lacking[0]]} has no firmware data collected "
+                    "(--evidence): it cannot be accepted on it"
+                )
+        stamp = self.stamp("marked", note)
+
+        def make(r: RowIndex) -> Mark:
+            ref = inv.field(r, "fw_source") if basis == "firmware" else reference
+            return Mark("attested", "accepted", stamp, basis=basis, reference=ref)
+
+        return self._mark("attested", rows, make, "screen")
 
     def take_out(self, rows: Sequence[RowIndex], reason: str) -> list[Edit]:
         """Take devices out of the imaging order, with a reason (one step)."""
         reason = " ".join(reason.split())
         if not reason:
             raise UsageError("taking a device out of the order needs a reason")
-        col = self.inventory.column("removed")
-        stamp = self._stamp()
-        return self.apply_many([(r, col, f"{reason} (by {stamp})") for r in rows])
+        stamp = self.stamp("marked", reason)
+        return self._mark("removed", rows, lambda _r: Mark("removed", "taken out", stamp), "screen")
 
     def mapping_by_header(self, mapping: dict[str, int] | None = None) -> dict[str, str]:
         """field -> header of the file's own columns (derived columns map themselves)."""
@@ -433,8 +640,14 @@ class Session:
     # -- state -----------------------------------------------------------------------------
     @property
     def dirty(self) -> bool:
-        """Edits (or a mapping change) not yet in an exported file."""
-        return self.inventory.edits != self._exported
+        """Edits, marks (or a mapping change) not yet in an exported file."""
+        return self.state() != self._exported
+
+    def state(self) -> dict[tuple[int, int], tuple[str, tuple[Mark, ...]]]:
+        """Every edited cell as it is now: its value and, for a walk cell, its marks (what
+        an export writes; a second person's mark can change the marks and not the value)."""
+        marks = self.inventory.marks
+        return {k: (v, marks.get(k, ())) for k, v in self.inventory.edits.items()}
 
     @property
     def edit_count(self) -> int:
@@ -445,16 +658,12 @@ class Session:
         A walk mark is a device marked present, a label confirmed, a device accepted or
         taken out; exporting writes them to the walk file next to the outputs."""
         walk = {self.inventory.mapping.get(f) for f in WALK_FIELDS}
+        now, exported = self.state(), self._exported
         cells = marks = 0
-        for key, value in self.inventory.edits.items():
-            if self._exported.get(key) == value:
-                continue
-            if key[1] in walk:
-                marks += 1
-            else:
-                cells += 1
-        for key in self._exported.keys() - self.inventory.edits.keys():
-            # an exported edit since undone: the exported files differ from the screen
+        # changed since the export, and exported edits since undone (the files differ)
+        for key in {k for k, v in now.items() if exported.get(k) != v} | (
+            exported.keys() - now.keys()
+        ):
             if key[1] in walk:
                 marks += 1
             else:
@@ -464,9 +673,12 @@ class Session:
     def changes(self) -> list[Edit]:
         return self.history.changes()
 
-    def mark_exported(self, edits: dict[tuple[int, int], str] | None = None) -> None:
-        """The edits (as they were when the export started) are now in exported files."""
-        self._exported = dict(self.inventory.edits if edits is None else edits)
+    def mark_exported(
+        self, state: dict[tuple[int, int], tuple[str, tuple[Mark, ...]]] | None = None
+    ) -> None:
+        """The edits and marks (``state()`` as it was when the export started) are now in
+        exported files."""
+        self._exported = dict(self.state() if state is None else state)
         self._write([{"t": "exported"}])
 
     def close(self) -> None:
@@ -500,12 +712,20 @@ class Session:
         groups: dict[int, int] = {}  # the journal's bulk-action ids -> this history's
         entries: list[dict[str, Any]] = []
         history, inv = self.history, self.inventory
+        walk_titles = {title: f for f, title in WALK_FIELDS.items()}
         total = len(log.ops)
         step = max(1, total // 100)
         for n, op in enumerate(log.ops):
             if progress is not None and n % step == 0:
                 progress("restoring", n, total)
             if op.kind == "apply":
+                fname = walk_titles.get(op.header)
+                if fname is not None and op.marks is None:
+                    try:  # a walk mark written before marks had fields: read here, once
+                        op = _legacy_op(op, fname)
+                    except ValueError:
+                        out.skipped.append(f"row {op.row}, {op.header}: not a walk mark")
+                        continue
                 where = placer.place(op)
                 if isinstance(where, str):
                     out.skipped.append(where)
@@ -514,7 +734,14 @@ class Session:
                 if op.group and op.group not in groups:
                     groups[op.group] = history.new_group()
                 edit = history.apply(
-                    row, col, op.new, "journal", groups.get(op.group, 0), when=op.time or None
+                    row,
+                    col,
+                    op.new,
+                    "journal",
+                    groups.get(op.group, 0),
+                    when=op.time or None,
+                    stamp=op.stamp,
+                    marks=op.marks or (),
                 )
                 if edit is None:
                     continue
@@ -532,9 +759,10 @@ class Session:
                     entries.extend(
                         {"t": op.kind, "id": self._journal_ids.get(id(e), 0)} for e in moved
                     )
-            elif op.kind == "scan":
-                self.scan_flags.append((op.new, op.old, op.header))
-                entries.append({"t": "scan", "code": op.new, "outcome": op.old, "by": op.header})
+            elif op.kind == "scan" and op.scan is not None:
+                flag = op.scan
+                self.scan_flags.append(flag)
+                entries.append({"t": "scan", **flag.as_dict()})
             elif op.kind == "remap":
                 mapping, missing = placer.mapping(op.mapping)
                 for header in missing:
@@ -610,6 +838,14 @@ class _Placer:
             else:
                 missing.append(header)
         return out, missing
+
+
+def _legacy_op(op: Op, fname: str) -> Op:
+    """A journaled walk edit of before marks had fields, with its marks (ValueError when
+    its text is no mark)."""
+    marks = (legacy_mark(fname, op.new, how="marked"),) if op.new else ()
+    old = cell_value((legacy_mark(fname, op.old, how="marked"),)) if op.old else ""
+    return dataclasses.replace(op, old=old, new=cell_value(marks), marks=marks)
 
 
 def _describe(ids: tuple[tuple[str, str], ...]) -> str:

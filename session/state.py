@@ -137,16 +137,16 @@ def save_user_profile(header: dict[str, str], keys: Iterable[str], source: str) 
         private_write(config_dir() / "profile.toml", tomli_w.dumps({"checklist": keep}).encode())
 
 
-def load_verifier() -> str:
-    """The verifier's name given last on this state folder ("" when none): asked once, so a
-    scanner's first burst never lands in the name prompt of a later session."""
+def load_author() -> str:
+    """The name given last on this state folder ("" when none): offered in the prompt of
+    the next session, never taken as who is working without being asked."""
     try:
         return " ".join((state_dir() / "verifier.txt").read_text(encoding="utf-8").split())[:200]
     except (OSError, UnicodeDecodeError):
         return ""
 
 
-def save_verifier(name: str) -> None:
-    """Remember the verifier's name on this state folder (best effort, owner only)."""
+def save_author(name: str) -> None:
+    """Remember the name given, to offer it next time (best effort, owner only)."""
     with contextlib.suppress(OSError):
         private_write(state_dir() / "verifier.txt", " ".join(name.split()).encode("utf-8"))
