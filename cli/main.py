@@ -199,10 +199,17 @@ EvidenceOpt = Annotated[
     ),
 ]
 WalkOpt = Annotated[
-    Path | None,
+    list[Path] | None,
     typer.Option(
         "--walk",
-        help="A walk file an export wrote (NAME.walk.csv): its marks (present, label, accepted, taken out) and scanned codes are put back on their devices first.",
+        help="A walk file an export wrote (NAME.walk.csv): its marks (present, not found, label, accepted, taken out) and scanned codes are put back on their devices first. Repeatable: several technicians' walks merge by device, and two different outcomes for one device are a conflict that keeps it out of the eligible list.",
+    ),
+]
+AuthorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--author",
+        help="Who is making this run's changes (corrections without a by column): the name the audit report and the packet print beside each.",
     ),
 ]
 MappingOpt = Annotated[
@@ -484,13 +491,22 @@ def export(
     mapping: MappingOpt = None,
     evidence: EvidenceOpt = None,
     walk: WalkOpt = None,
+    author: AuthorOpt = None,
+    continues: Annotated[
+        Path | None,
+        typer.Option(
+            "--continues",
+            help="The packet of the earlier export this register continues (found beside NAME.corrected.EXT by itself).",
+        ),
+    ] = None,
     show_keys: ShowKeysOpt = False,
 ) -> None:
     """Write the corrected inventory, the audit report and the certification checklist."""
 
+    from coa_audit.core.events import Stamp
     from coa_audit.core.policy import load_policy
     from coa_audit.core.text import safe_text
-    from coa_audit.exporters.checklist import check_header, licences_warning
+    from coa_audit.exporters.checklist import check_header, review_warnings
     from coa_audit.exporters.export import ExportRequest, export_session, load_profile
     from coa_audit.exporters.safety import keys_shown
     from coa_audit.exporters.worklist import parse_statuses
@@ -534,6 +550,7 @@ def export(
             progress=_progress(),
         )
         inv = session.inventory
+        session.author = " ".join((author or "").split())
         _load_walk(session, walk)
         if resume:
             pending, log = session.pending()
@@ -549,7 +566,11 @@ def export(
                     typer.echo(f"not applied: {safe_text(why)}", err=True)
         if corrections is not None:
             for c in read_corrections(corrections, inv):
-                session.apply(c.row, c.col, c.value, origin="corrections")
+                stamp = Stamp.now(c.by or author or "", "corrections", c.reason)
+                session.apply(c.row, c.col, c.value, origin="corrections", stamp=stamp)
+        if formats:  # said before a file is written, as the app's review step says them
+            for warning in review_warnings(session.audit, header):
+                typer.echo(f"warning: {safe_text(warning)}", err=True)
         with keys_shown(show_keys):
             written = export_session(
                 session,
@@ -561,7 +582,7 @@ def export(
                     paper="Letter" if paper.lower() == "letter" else "A4",
                     json_report=json_report,
                     checklist_by=checklist_by,
-                    edited_by="",  # never the login name: the packet says "the user"
+                    continues=continues,
                     worklist=statuses,
                     worklist_by=worklist_by,
                     side_by_side=True,
@@ -574,8 +595,6 @@ def export(
                 f"wrote {safe_text(str(w.path))} ({w.what}, {w.path.stat().st_size} bytes)",
                 err=True,
             )
-        if formats and (too_many := licences_warning(session.audit, header)):
-            typer.echo(too_many, err=True)
 
 
 @app.command("collect-script", epilog=EXIT_CODES_HELP)
@@ -750,17 +769,18 @@ def tui(
             mapping_file=mapping,
             evidence=tuple(evidence or ()),
         )
-        error = run_app(file, options, walk)
+        error = run_app(file, options, walk or ())
         if error:
             _fail(*error)
 
 
-def _load_walk(session: Any, walk: Path | None) -> None:
-    """Put a walk file's marks back (``--walk``); say on stderr what found no device."""
-    if walk is None:
+def _load_walk(session: Any, walk: list[Path] | None) -> None:
+    """Put the walk files' marks back (``--walk``, merged); say on stderr what found no
+    device and which devices the walks disagree on."""
+    if not walk:
         return
-    for line in session.load_walk(walk):
-        typer.echo(f"warning: {line}", err=True)
+    for line in session.load_walks(walk):
+        typer.echo(f"warning: {safe_text(line)}", err=True)
 
 
 def main() -> None:

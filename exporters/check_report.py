@@ -6,7 +6,7 @@ import csv
 import io
 import re
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -14,10 +14,13 @@ import orjson
 
 from coa_audit.core.audit import Audit, Finding
 from coa_audit.core.codes import code_info
+from coa_audit.core.events import Mark
+from coa_audit.core.history import Edit, MappingChange
 from coa_audit.core.model import WALK_FIELDS, Inventory
 from coa_audit.core.policy import builtin_sha256
-from coa_audit.core.status import PROBLEM_LEVELS, STATUSES
+from coa_audit.core.status import PROBLEM_LEVELS, STATUSES, Status
 from coa_audit.core.text import safe_field, safe_text
+from coa_audit.exporters.changes import change_records
 from coa_audit.exporters.safety import neutralise_csv, shown, shown_column
 
 __all__ = [
@@ -76,18 +79,41 @@ def _devices(audit: Audit, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]
             out.append(d)
         return out
 
+    host_col = inv.mapping.get("hostname")
+    hosts = shown_column(inv.column_values(host_col)) if host_col is not None else None
+    # the walk's marks by device (a sparse few): each a record, as the journal keeps it
+    marks: dict[int, dict[str, list[dict[str, Any]]]] = {}
+    walk_fields = {inv.mapping[f]: f for f in WALK_FIELDS if f in inv.mapping}
+    for (r, c), held in inv.marks.items():
+        if c in walk_fields and held:
+            marks.setdefault(r, {})[walk_fields[c]] = [_mark_dict(m) for m in held]
+    evidence = audit.evidence_types()
+    eligible = Status.ELIGIBLE
     for start in range(0, n, chunk):
         yield [
             {
                 "row": rows[i],
                 "asset_tag": tags[i] if tags is not None else "",
                 "serial_number": serials[i] if serials is not None else "",
+                "hostname": hosts[i] if hosts is not None else "",
                 "status": STATUSES[levels[i]],
+                # what certifies an eligible device, in the packet's words
+                "evidence": shown(evidence(i)) if levels[i] == eligible else None,
                 "edition": edition(editions[i]),
                 "findings": finding_dicts(i) if levels[i] or i in walked else [],
+                "walk": marks.get(i, {}),
             }
             for i in range(start, min(start + chunk, n))
         ]
+
+
+def _mark_dict(mark: Mark) -> dict[str, Any]:
+    """A mark as the report carries it: its fields, free text with keys masked."""
+    d = mark.as_dict()
+    for key in ("says", "reference", "why"):
+        if key in d:
+            d[key] = shown(d[key])
+    return d
 
 
 def _json_safe(value: Any) -> Any:
@@ -148,10 +174,24 @@ def _escaped(data: bytes) -> bytes:
     return _UNSAFE_JSON.sub(lambda m: b"\\u%04x" % ord(m.group().decode("utf-8")), data)
 
 
-def write_report_json(audit: Audit, out: BinaryIO) -> None:
+def write_report_json(
+    audit: Audit,
+    out: BinaryIO,
+    changes: Sequence[Edit] = (),
+    mapping_changes: Sequence[MappingChange] = (),
+) -> None:
     """One compact JSON document (pipe it through `jq .` to read it), written in chunks:
-    the devices of a million-row fleet never sit in memory as one list."""
-    head = _escaped(orjson.dumps(_head(audit)))
+    the devices of a million-row fleet never sit in memory as one list. ``changes``: the
+    edits an export writes, each with who, when, how and why (as the Changes sheet)."""
+    data = _head(audit)
+    if changes or mapping_changes:
+        data["changes"] = _json_safe(
+            [
+                {k: shown(v) if isinstance(v, str) else v for k, v in record.items()}
+                for record in change_records(audit, changes, mapping_changes)
+            ]
+        )
+    head = _escaped(orjson.dumps(data))
     out.write(head[:-1] + b',"devices":[')
     first = True
     for part in _devices(audit):
@@ -164,9 +204,11 @@ def write_report_json(audit: Audit, out: BinaryIO) -> None:
     out.write(b"]}\n")
 
 
-def report_json(audit: Audit) -> bytes:
+def report_json(
+    audit: Audit, changes: Sequence[Edit] = (), mapping_changes: Sequence[MappingChange] = ()
+) -> bytes:
     buf = io.BytesIO()
-    write_report_json(audit, buf)
+    write_report_json(audit, buf, changes, mapping_changes)
     return buf.getvalue()
 
 
@@ -190,7 +232,7 @@ def report_text(audit: Audit, width: int = 80) -> str:
         f"({safe_text(audit.policy.source)})\n\n"
     )
     w(f"devices {s.devices}   eligible {s.eligible}   review {s.review}   blocked {s.blocked}")
-    not_pc = s.out_of_scope - s.removed  # devices taken out of the order are not "not PCs"
+    not_pc = s.not_pc  # devices taken out of the order are not "not PCs"
     w(f"   not PCs {not_pc}" if not_pc else "")
     w(f"   taken out {s.removed}\n" if s.removed else "\n")
     if s.findings:

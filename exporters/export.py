@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ from typing import Protocol
 
 from coa_audit.core.audit import Audit
 from coa_audit.core.errors import Cancelled, CoaError, UsageError
+from coa_audit.core.events import Mark, ScanFlag
 from coa_audit.core.files import parse_toml, read_small_text
 from coa_audit.core.history import Edit, MappingChange
 from coa_audit.core.model import Inventory
@@ -64,7 +66,9 @@ class ExportRequest:
     worklist: frozenset[str] | None = None  # statuses to list for the technicians
     worklist_rows: Sequence[int] | None = None  # or exactly these rows (a filter on screen)
     worklist_by: str | None = None  # group the worklist by this field
-    edited_by: str = ""  # who made the screen's edits (the packet lists them)
+    # the packet of the earlier export this register continues (a corrected workbook); by
+    # default looked for beside a file named NAME.corrected.EXT
+    continues: Path | None = None
     side_by_side: bool = False  # fork one child to write half the files (command line only)
 
 
@@ -103,11 +107,15 @@ class Exportable(Protocol):
     inventory: Inventory
     mapping_changes: list[MappingChange]
     baseline: bytes
-    scan_flags: list[tuple[str, str, str]]
+    scan_flags: list[ScanFlag]
 
     def changes(self) -> list[Edit]: ...
 
-    def mark_exported(self, edits: dict[tuple[int, int], str] | None = None) -> None: ...
+    def state(self) -> dict[tuple[int, int], tuple[str, tuple[Mark, ...]]]: ...
+
+    def mark_exported(
+        self, state: dict[tuple[int, int], tuple[str, tuple[Mark, ...]]] | None = None
+    ) -> None: ...
 
 
 def export_session(
@@ -118,7 +126,7 @@ def export_session(
     """The export, as the command line and the app both run it: the packet's details
     checked against the policy, every output written (all or none), then the edits written
     out are marked as exported (the quit question stops counting them)."""
-    edits = dict(session.inventory.edits)  # what this export writes, whatever comes after
+    state = session.state()  # what this export writes, whatever comes after
     req.header = check_header(req.header, session.policy)
     written = export_all(
         session.audit,
@@ -129,8 +137,37 @@ def export_session(
         scans=session.scan_flags,
         progress=progress,
     )
-    session.mark_exported(edits)
+    session.mark_exported(state)
     return written
+
+
+def continued_export(source: Path, given: Path | None = None) -> str:
+    """What a packet says of the export it continues: a register named NAME.corrected.EXT
+    (or one whose earlier packet is ``given``) is the corrected inventory of an earlier
+    export, whose packet lists the edits made before it. "" for any other register."""
+    if given is not None:
+        return (
+            f"This register continues an earlier export: the edits made before it are listed "
+            f"in that export's packet, {given.name}."
+        )
+    name = source.name
+    if ".corrected." not in name:
+        return ""
+    stem = name.split(".corrected.")[0]
+    found = [
+        p.name
+        for p in sorted(source.parent.glob(f"{glob.escape(stem)}.checklist*"))
+        if p.suffix in (".md", ".pdf", ".xlsx")
+    ]
+    if found:
+        return (
+            f"This register is the corrected inventory of an earlier export ({name}); the "
+            f"edits made before that export are listed in its packet: {', '.join(found)}."
+        )
+    return (
+        f"This register is the corrected inventory of an earlier export ({name}); the edits "
+        "made before that export are listed in the earlier packet, not in this one."
+    )
 
 
 def export_all(
@@ -139,7 +176,7 @@ def export_all(
     req: ExportRequest,
     mapping_changes: Sequence[MappingChange] = (),
     baseline: bytes | None = None,
-    scans: Sequence[tuple[str, str, str]] = (),
+    scans: Sequence[ScanFlag] = (),
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Written]:
     """Write every output the request asks for. ``progress(step, done, total)`` is called
@@ -232,7 +269,7 @@ def _export(
     req: ExportRequest,
     mapping_changes: Sequence[MappingChange],
     baseline: bytes | None,
-    scans: Sequence[tuple[str, str, str]],
+    scans: Sequence[ScanFlag],
     progress: Callable[[str, int, int], None] | None,
     written: list[Written],
     out_dir: Path,
@@ -291,7 +328,7 @@ def _export(
 
         path = out_dir / f"{stem}.audit.json"
         step("audit report (JSON)")
-        write_bytes_atomic(path, report_json(audit))
+        write_bytes_atomic(path, report_json(audit, changes, mapping_changes))
         return [Written(path, "audit report (JSON)")]
 
     def worklist(step: Callable[[str], Tick | None]) -> list[Written]:
@@ -303,6 +340,7 @@ def _export(
         return [Written(path, f"worklist ({count} devices)")]
 
     built: dict[int, Checklist] = {}  # per process: each side builds what it needs once
+    continues = continued_export(src, req.continues)
 
     def checklist(index: int, key: str, step: Callable[[str], Tick | None]) -> list[Written]:
         part, rows, suffix = parts[index]
@@ -312,10 +350,10 @@ def _export(
                 req.header,
                 changes=changes,
                 baseline=baseline,
-                edited_by=req.edited_by,
                 rows=rows,
                 part=part,
                 scans=scans,
+                continues=continues,
                 tick=step(f"checklist{' ' + part if part else ''}"),
             )
         cl = built[index]

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from coa_audit.exporters.checklist import Checklist, write_md, write_pdf, write_xlsx
+from coa_audit.exporters.checklist import Checklist, write_md, write_xlsx
+from coa_audit.exporters.checklist.pdf import write_pdf
 
 __all__ = ["CHECKLISTS", "CHECKLIST_FORMATS", "Output", "checklist_output"]
 

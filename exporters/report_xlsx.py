@@ -11,13 +11,10 @@ from coa_audit.core.codes import code_info
 from coa_audit.core.history import Edit, MappingChange
 from coa_audit.core.status import STATUSES
 from coa_audit.exporters.atomic import atomic_writer
+from coa_audit.exporters.changes import CHANGE_FIELDS, change_records
 from coa_audit.exporters.xlsx_cells import Book
 
-__all__ = ["device_label", "field_name", "write_audit_report"]
-
-
-def _when(t: float) -> str:
-    return dt.datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds") if t else ""
+__all__ = ["write_audit_report"]
 
 
 def _collection_sheets(wb: Book, audit: Audit) -> None:
@@ -41,23 +38,6 @@ def _collection_sheets(wb: Book, audit: Audit) -> None:
     ws.append(["File", "SHA-256", "Rows"], "bold")
     for cf in c.files:
         ws.append([cf.path, cf.sha256, cf.rows])
-
-
-def device_label(audit: Audit, row: int) -> str:
-    inv = audit.inv
-    parts = [
-        inv.field(row, "asset_tag"),
-        inv.field(row, "serial_number"),
-        inv.field(row, "hostname"),
-    ]
-    return " / ".join(p for p in parts if p.strip()) or f"row {inv.row_numbers[row]}"
-
-
-def field_name(audit: Audit, col: int) -> str:
-    inv = audit.inv
-    name = inv.field_of(col)
-    header = inv.headers[col]
-    return f"{header} ({name})" if name else header
 
 
 def write_audit_report(
@@ -104,7 +84,7 @@ def write_audit_report(
         ws.append(["devices", summary.devices])
         for status in STATUSES:
             ws.append([str(status), getattr(summary, status.replace("-", "_"))])
-        ws.append(["of the eligible: accepted after a physical check", summary.attested])
+        ws.append(["of the eligible: accepted by a person (basis in the packet)", summary.attested])
         ws.append(["of the out-of-scope: taken out of the order", summary.removed])
         ws.blank()
         ws.append(["Finding code", "Count", "Severity", "Meaning"], "bold")
@@ -145,25 +125,12 @@ def write_audit_report(
                 append([*row, f.message, related])
         fs.autofilter(len(headings))
 
-        cs = wb.sheet("Changes", [8, 36, 28, 30, 30, 22, 12])
+        cs = wb.sheet("Changes", [8, 36, 28, 30, 40, 20, 22, 16, 36, 12])
         cs.freeze_header()
-        cs.append(["Row", "Device", "Field", "Old value", "New value", "Time", "Source"], "bold")
-        for e in changes:
-            cs.append(
-                [
-                    inv.row_numbers[e.row],
-                    device_label(audit, e.row),
-                    field_name(audit, e.col),
-                    e.old,
-                    e.new,
-                    _when(e.time),
-                    e.origin,
-                ]
-            )
-        for m in mapping_changes:
-            old, new = m.described()
-            cs.append(["", "(column mapping)", "mapping", old, new, _when(m.time), m.origin])
-        cs.autofilter(7)
+        cs.append([heading for _key, heading in CHANGE_FIELDS], "bold")
+        for record in change_records(audit, changes, mapping_changes):
+            cs.append([record[key] for key, _heading in CHANGE_FIELDS])
+        cs.autofilter(len(CHANGE_FIELDS))
         if inv.collection is not None:
             _collection_sheets(wb, audit)
         wb.close()

@@ -1,10 +1,11 @@
 """The walk through the fleet as a file of its own, written beside the other outputs.
 
-A day's walk (devices present, labels confirmed, acceptances, devices taken out, scanned codes
-that named no device) must outlive the export that printed it: it is written as a CSV a person
-can read, and ``--walk FILE`` loads it back (``session.Session.load_walk``) to export again (a
-corrected packet) or to hand the walk to a second technician. Each line names the device by
-its identifiers and keeps the mark exactly as it was made (what, by whom, when).
+A day's walk (devices present or not found, labels confirmed, acceptances, devices taken out,
+scanned codes that named no device) must outlive the export that printed it: it is written as
+a CSV a person can read, and ``--walk FILE`` (repeatable) loads it back
+(``session.Session.load_walks``) to export again or to merge several technicians' walks. Each
+line names the device by its identifiers and holds one ``core.events.Mark``, one column per
+field (``core.model.WALK_FILE_COLUMNS``, documented in the README).
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ import csv
 import io
 
 from coa_audit.core.audit import Audit
+from coa_audit.core.events import ScanFlag
 from coa_audit.core.model import WALK_FILE_COLUMNS, WALK_MARKS
+from coa_audit.exporters.safety import DANGEROUS_PREFIXES, shown
 
 __all__ = ["walk_csv"]
 
 
-def walk_csv(audit: Audit, scans: list[tuple[str, str, str]]) -> bytes | None:
+def walk_csv(audit: Audit, scans: list[ScanFlag]) -> bytes | None:
     """The walk as CSV (UTF-8 with a BOM, for Excel), or None when nothing was walked."""
     inv = audit.inv
     cols = {word: inv.mapping[f] for word, f in WALK_MARKS.items() if f in inv.mapping}
-    marked = sorted({r for (r, c), v in inv.edits.items() if c in cols.values() and v})
+    marked = sorted({r for (r, c), m in inv.marks.items() if c in cols.values() and m})
     if not marked and not scans:
         return None
     out = io.StringIO()
@@ -32,15 +35,20 @@ def walk_csv(audit: Audit, scans: list[tuple[str, str, str]]) -> bytes | None:
     for r in marked:
         ids = [str(inv.row_numbers[r]), f(r, "serial_number"), f(r, "asset_tag"), f(r, "hostname")]
         for word, col in cols.items():
-            value = inv.value(r, col)
-            if value:
-                w.writerow(["mark", *ids, word, _cell(value), ""])
-    for code, outcome, by in scans:
-        w.writerow(["scan", "", "", "", "", outcome, _cell(code), _cell(by)])
+            for m in inv.marks.get((r, col), ()):
+                s = m.stamp
+                said = [shown(m.says), m.basis, shown(m.reference), shown(s.why)]
+                line = [*ids, word, m.outcome, *said, s.by, s.at]
+                w.writerow(["mark", *map(_cell, line), s.how])
+    for flag in scans:
+        s = flag.stamp
+        line = ["", "", "", "", "", flag.outcome, "", "", flag.code, shown(s.why), s.by, s.at]
+        w.writerow(["scan", *map(_cell, line), s.how])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def _cell(text: str) -> str:
-    """A value a spreadsheet must show as text, never run: a leading = + - @ gets a tab-free
-    apostrophe, which ``importers.walk_file`` takes off again."""
-    return "'" + text if text.startswith(("=", "+", "-", "@", "'")) else text
+    """A value a spreadsheet must show as text, never run: one that starts like a formula
+    (or with the apostrophe itself) gets an apostrophe, which ``importers.walk_file`` takes
+    off again, in every column."""
+    return "'" + text if text.startswith((*DANGEROUS_PREFIXES, "'")) else text
