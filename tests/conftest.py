@@ -136,9 +136,32 @@ def inventory(tmp_path: Path):
 
 
 async def settle(app, pilot) -> None:
-    """Let the app's workers (loading, export) finish and the screen catch up."""
+    """Let the app's workers (loading, export) finish, the keys pressed run, and the screen
+    catch up."""
     await app.workers.wait_for_complete()
+    await let_keys_through(pilot)
+
+
+async def let_keys_through(pilot, limit: float = 5.0) -> None:
+    """Wait until the main screen has let every key pressed through, then until the app is
+    idle. There a printable key waits a moment (tui/burst.py, BURST_WINDOW) in case it starts
+    a scanner's burst, and runs after it: a test that looks at a key's effect waits here."""
+    import time
+
+    from coa_audit.tui.burst import BURST_WINDOW
+
+    guard = getattr(getattr(pilot.app, "main", None), "scan_guard", None)
+    until = time.monotonic() + limit
+    await pilot.pause()  # keys still on their way reach the screen
+    while guard is not None and guard.busy and time.monotonic() < until:
+        await pilot.pause(BURST_WINDOW / 3)
     await pilot.pause()
+
+
+async def press(pilot, *keys: str) -> None:
+    """``pilot.press``, then wait until the keys have run (``let_keys_through``)."""
+    await pilot.press(*keys)
+    await let_keys_through(pilot)
 
 
 def killed_session(src: Path, *edits: tuple[int, str, str], undo: int = 0):  # -> Session

@@ -132,12 +132,23 @@ def test_xlsx_export_changes_only_the_edited_cells(tmp_path: Path) -> None:
     # the changes are in the report
     report = openpyxl.load_workbook(tmp_path / "fleet.audit.xlsx")
     changes = list(report["Changes"].values)
-    assert changes[0] == ("Row", "Device", "Field", "Old value", "New value", "Time", "Source")
-    assert {(r[0], r[3], r[4], r[6]) for r in changes[1:]} == {
-        (3, "No", "GML", "corrections"),
-        (3, None, "Windows 11 Pro", "corrections"),
-        (4, None, "label checked 2026-11-28", "corrections"),
-        (5, "1003", "1234.5", "corrections"),
+    assert changes[0] == (
+        "Row",
+        "Device",
+        "Field",
+        "Old value",
+        "New value",
+        "By",
+        "When",
+        "How",
+        "Why",
+        "Source",
+    )
+    assert {(r[0], r[3], r[4], r[5], r[7], r[9]) for r in changes[1:]} == {
+        (3, "No", "GML", "no name given", "corrections file", "corrections"),
+        (3, None, "Windows 11 Pro", "no name given", "corrections file", "corrections"),
+        (4, None, "label checked 2026-11-28", "no name given", "corrections file", "corrections"),
+        (5, "1003", "1234.5", "no name given", "corrections file", "corrections"),
     }
 
 
@@ -330,7 +341,7 @@ def test_resume_applies_the_journal(tmp_path: Path) -> None:
     doc = run_cli("check", tmp_path / "inv.corrected.csv", "--format", "json").json()
     assert doc["summary"]["blocked"] == 0
     changes = list(openpyxl.load_workbook(tmp_path / "inv.audit.xlsx")["Changes"].values)
-    assert changes[1][6] == "journal"
+    assert changes[1][changes[0].index("Source")] == "journal"
 
 
 def test_annotate_adds_status_and_findings(tmp_path: Path) -> None:
@@ -472,7 +483,7 @@ def test_export_on_two_cores_writes_what_one_process_writes(
     export_all(
         session.audit,
         session.changes(),
-        ExportRequest(out_dir=one, json_report=True, edited_by="x"),
+        ExportRequest(out_dir=one, json_report=True),
         baseline=session.baseline,
     )
     session.close()

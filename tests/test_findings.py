@@ -53,7 +53,15 @@ FIRING: dict[str, tuple[list[dict[str, str]], list[str]]] = {
 
 # codes only the walk through the fleet gives (a verifier's acceptance or removal on
 # screen): they fire in tests/test_walk.py, through the app and the exported packet
-WALK_CODES = {"ATTESTED", "REMOVED_FROM_ORDER", "LABEL_DIFFERS", "LABEL_MISSING"}
+# the walk's codes fire from marks made on site (tests/test_walk.py, tests/test_audit_trail.py)
+WALK_CODES = {
+    "ATTESTED",
+    "REMOVED_FROM_ORDER",
+    "LABEL_DIFFERS",
+    "LABEL_MISSING",
+    "NOT_FOUND",
+    "WALK_CONFLICT",
+}
 
 
 def test_every_code_has_a_firing_case() -> None:

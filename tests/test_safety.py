@@ -302,6 +302,10 @@ async def test_full_session_never_touches_the_source(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("right_square_bracket", "e", "ctrl+u", *"GML", "enter")
+        await pilot.pause()
+        await pilot.press(*"Ann Tester", "enter")  # who makes the first change
+        await pilot.pause()
+        assert app.session.edit_count == 1
         await pilot.press("ctrl+s")
         await pilot.press("enter")  # the form
         await pilot.pause()
@@ -357,6 +361,10 @@ def _real_app_with_one_edit(src: Path) -> Iterator[None]:
         time.sleep(0.3)
         os.write(fd, b"GML")
         time.sleep(0.5)
+        os.write(fd, b"\r")
+        _read_until(fd, b"Who is working", 15)  # the first change asks who makes it
+        os.write(fd, b"Ann Tester")
+        time.sleep(0.3)
         os.write(fd, b"\r")
         _read_until(fd, b"1 edits", 15)
         yield

@@ -39,10 +39,15 @@ def oem(tmp_path: Path) -> Path:
     return dst
 
 
-async def loaded(app: CoaAuditApp, pilot) -> MainScreen:
+async def loaded(app: CoaAuditApp, pilot, author: str = "Tess Tester") -> MainScreen:
+    """The app with its file open and, unless ``author`` is "", the person working named
+    (as w would: the question at the first change is tested in tests/test_audit_trail.py
+    and tests/test_walk.py)."""
     await settle(app, pilot)
     await pilot.pause()
     assert isinstance(app.screen, MainScreen), app.error
+    if author:
+        app.session.author = author
     return app.screen
 
 
@@ -124,7 +129,7 @@ async def test_filter_cycles_and_holds(oem: Path) -> None:
         screen = await loaded(app, pilot)
         grid, audit = screen.grid, screen.audit
         seen = []
-        for _ in range(6):
+        for _ in range(7):
             await pilot.press("f")
             seen.append(grid.filter)
             want = {
@@ -133,11 +138,12 @@ async def test_filter_cycles_and_holds(oem: Path) -> None:
                 "review": {1},
                 "eligible": {0},
                 "not-pc": {3},
+                "not-seen": {0, 1, 2},  # nobody walked: every device in scope
                 "all": {0, 1, 2, 3},
             }[grid.filter]
             assert {audit.status_level(r) for r in grid.view} <= want
             assert f"filter: {grid.filter}" in summary_text(screen)
-        assert seen == ["problems", "blocked", "review", "eligible", "not-pc", "all"]
+        assert seen == ["problems", "blocked", "review", "eligible", "not-pc", "not-seen", "all"]
         s = audit.summary()
         await pilot.press("f", "f")
         assert len(grid.view) == s.blocked

@@ -112,6 +112,7 @@ async def test_first_rows_are_usable_while_the_rest_loads(large: Path, held: Hel
         assert len(grid.view) == ROWS and grid.current_row() == cursor  # the cursor stayed
         assert "Reading" not in summary(screen) and f"{ROWS}" in summary(screen)
         assert "can be certified" in str(screen.query_one("#findings").render())
+        app.session.author = "Tess Tester"  # who edits (asked at the first change otherwise)
         await pilot.press("e", "ctrl+u", *"Windows 11 Pro", "enter")
         assert screen.session.edit_count == 1  # edits work once the whole file is in
 

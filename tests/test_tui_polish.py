@@ -215,6 +215,7 @@ async def test_search_says_which_match_of_how_many(tmp_path: Path) -> None:
     app = CoaAuditApp(src)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
+        app.session.author = "Tess Tester"  # who edits (asked at the first change otherwise)
         await pilot.press("slash", *"at-0000", "enter")
         await pilot.pause()
         assert any("at-0000: match 1 of 7 rows" in n.message for n in app._notifications)
@@ -239,7 +240,7 @@ async def test_quit_names_walk_marks_not_yet_exported(tmp_path: Path) -> None:
     app = CoaAuditApp(src)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        app.session.verifier = "Ann Verifier"
+        app.session.author = "Ann Verifier"
         await pilot.press("c")
         await pilot.pause()
         await pilot.press("q")
@@ -268,6 +269,7 @@ async def test_escapes_in_a_cell_never_reach_the_terminal_through_the_edit_box(
     app = CoaAuditApp(src)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
+        app.session.author = "Tess Tester"  # who edits (asked at the first change otherwise)
         grid = app.main.grid
         notes = next(i for i, c in enumerate(grid.columns) if c.field == "notes")
         grid.move_to(0, notes)

@@ -289,7 +289,9 @@ async def test_the_walk_on_screen_fills_the_checklist(
         assert app.session.audit.status(row) == "review"
         await pilot.press("a")
         await pilot.pause()
-        await pilot.press(*"label sighted: Windows 10 Pro", "enter")
+        await pilot.press("l")  # the basis: a look at the label
+        await pilot.pause()
+        await pilot.press(*"GML label, Windows 10 Pro", "enter")
         await pilot.pause()
         assert app.session.audit.status(row) == "eligible"
         assert app.session.audit.summary().attested == 1
@@ -326,15 +328,13 @@ async def test_the_walk_on_screen_fills_the_checklist(
         check = by_serial[serial][head.index("Check")]
         assert check == "☑ present (scanned); ☐ label not confirmed"
         assert by_serial[serial][head.index("Verified by")].startswith("present: Ann Verifier, 20")
-    # an accepted device reads the same in its box, its verifier and its note
-    assert "☑ accepted after a physical check" in by_serial["5CG0000005"][head.index("Check")]
-    assert "accepted: Ann Verifier, 20" in by_serial["5CG0000005"][head.index("Verified by")]
-    accepted = by_serial["5CG0000005"][head.index("Note")]
-    assert "accepted after a physical check: label sighted: Windows 10 Pro (by Ann Verifier" in (
-        accepted
-    )
-    assert "(of which 1 by attestation after a physical check)" in md
-    assert "'NOPE-404' matched no device (scanned by Ann Verifier" in md
+    # an accepted device is listed apart, with its basis, who and when
+    assert "5CG0000005" not in by_serial
+    accepted = md.split("## Accepted by a person (1)")[1].split("\n## ")[0]
+    (line,) = [ln for ln in accepted.splitlines() if "5CG0000005" in ln]
+    assert "accepted on a physical check of the label (GML label, Windows 10 Pro) | Ann" in line
+    assert re.search(r"Eligible for imaging: \d+ \(\d+ on their own evidence, 1 accepted by a ", md)
+    assert "'NOPE-404' matched no device (by Ann Verifier, 20" in md.replace("\\", "")
     assert "recheck label" not in (tmp_path / "oem-fleet.audit.xlsx").read_bytes().decode("latin-1")
 
 
@@ -344,15 +344,15 @@ def test_walk_marks_survive_a_crash_and_reach_a_headless_export(tmp_path: Path) 
     src = oem_copy(tmp_path)
     session = open_session(src)
     session.start_journal()
-    session.verifier = "Ann Verifier"
+    session.author = "Ann Verifier"
     inv = session.inventory
     rows = {inv.field(r, "serial_number"): r for r in range(len(inv))}
     session.sight([rows["5CG0000001"], rows["5CG0000023"]])
-    session.attest([rows["5CG0000005"]], "OEM invoice 4471")
+    session.attest([rows["5CG0000005"]], "document", reference="OEM invoice 4471")
     session.take_out([rows["5CG0000029"]], "leaves with the Berlin office")
     session.record_scan("NOPE-1", "unknown")
     with pytest.raises(Exception, match="a blocked device needs its data fixed"):
-        session.attest([rows["5CG0000002"]], "looked fine")
+        session.attest([rows["5CG0000002"]], "label", note="looked fine")
     assert session.journal is not None
     session.journal.close()  # the app died here: no close, nothing exported
 
@@ -364,8 +364,10 @@ def test_walk_marks_survive_a_crash_and_reach_a_headless_export(tmp_path: Path) 
     head = rows_md[0]
     by_serial = {r[head.index("Serial")]: r for r in rows_md[2:]}
     assert by_serial["5CG0000001"][head.index("Check")] == "☑ present; ☐ label not confirmed"
-    note = by_serial["5CG0000005"][head.index("Note")]
-    assert "OEM invoice 4471" in note and "after an edit" not in note  # accepted, not edited
+    # accepted, not edited: listed apart, on its basis, never among the eligible by evidence
+    assert "5CG0000005" not in by_serial
+    accepted = md.split("## Accepted by a person (1)")[1].split("\n## ")[0]
+    assert "5CG0000005" in accepted and "accepted on a document: OEM invoice 4471" in accepted
     assert "## Edits that made devices eligible" not in md
     assert "5CG0000029" not in by_serial
     assert "## Taken out of the order (1)" in md and "leaves with the Berlin office" in md
@@ -448,24 +450,26 @@ def test_a_cancelled_export_leaves_no_half_written_file(tmp_path: Path) -> None:
     assert steps[0] == "corrected inventory" and "audit report" in steps
 
 
-def test_the_pdf_is_written_without_a_unicode_font(
+def test_the_pdf_is_written_without_a_system_font(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A machine with none of the fonts looked for (a bare Windows or macOS image): the
-    packet falls back to a core font (Latin-1), with ASCII boxes and ellipses, and every
-    eligible serial is still in it."""
+    """A machine with no font of its own to offer (a bare Windows or macOS image): the
+    packet draws in the fonts shipped with coa-audit, every letter and the check boxes as
+    they are (no Latin-1 font, no "?"), and every eligible serial is in it."""
     from pypdf import PdfReader
 
-    from coa_audit.exporters import checklist
+    from coa_audit.exporters.checklist.pdf import FONT_DIRS_ENV
 
-    monkeypatch.setattr(checklist, "_unicode_font", lambda: None)
+    empty = tmp_path / "no-fonts"
+    empty.mkdir()
+    monkeypatch.setenv(FONT_DIRS_ENV, str(empty))
     src = oem_copy(tmp_path)
     res = run_cli("export", src, "--checklist", "pdf", "--customer", "Zürich ☃ Ltd")
     assert res.code == 0, res.stderr
     text = "\n".join(
         p.extract_text() for p in PdfReader(tmp_path / "oem-fleet.checklist.pdf").pages
     )
-    assert "Zürich ? Ltd" in text and "[ ] presence not" in text
+    assert "Zürich ☃ Ltd" in text and "☐ presence not" in text and "?" not in text
     assert all(d["serial_number"] in text for d in _eligible(src))
 
 
@@ -491,7 +495,7 @@ def test_a_hostile_cell_cannot_stretch_a_pdf_row_past_a_page(tmp_path: Path) -> 
 async def test_the_verifier_is_asked_once_then_every_mark_carries_the_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from coa_audit.tui.screens import PromptScreen
+    from coa_audit.tui.screens import BasisScreen, PromptScreen
 
     monkeypatch.chdir(tmp_path)
     app = CoaAuditApp(oem_copy(tmp_path))
@@ -504,15 +508,24 @@ async def test_the_verifier_is_asked_once_then_every_mark_carries_the_name(
         await pilot.press("ctrl+u", *"Bo Checker", "enter")
         await pilot.pause()
         await pilot.pause()
-        assert isinstance(app.screen, PromptScreen)  # then: why
+        assert isinstance(app.screen, BasisScreen)  # then: on what basis
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)  # and which document
         await pilot.press(*"OEM invoice 4471", "enter")
         await pilot.pause()
         row = app.main.grid.current_row()
-        assert inv.field(row, "attested").startswith("OEM invoice 4471 (by Bo Checker, ")
+        (accepted,) = inv.marks_of(row, "attested")
+        assert (accepted.stamp.by, accepted.basis, accepted.reference) == (
+            "Bo Checker",
+            "document",
+            "OEM invoice 4471",
+        )
         await pilot.press("c")  # no second question
         await pilot.pause()
         assert not isinstance(app.screen, PromptScreen)
-        assert inv.field(row, "sighted").startswith("present by Bo Checker, ")
+        (seen,) = inv.marks_of(row, "sighted")
+        assert (seen.outcome, seen.stamp.by, seen.stamp.how) == ("present", "Bo Checker", "marked")
 
 
 async def test_a_scan_is_a_device_present_and_its_label_is_told_apart(
@@ -560,9 +573,13 @@ async def test_a_scan_is_a_device_present_and_its_label_is_told_apart(
     by_serial = {r[head.index("Serial")]: r for r in rows[2:]}
     check, who = head.index("Check"), head.index("Verified by")
     assert by_serial[present_only][check] == "☑ present (scanned); ☐ label not confirmed"
-    assert by_serial[expected][check] == "☑ present (scanned); ☑ label as expected"
+    # Enter confirmed what the register expected, and the packet says what that was
     assert re.fullmatch(
-        r"present: Ann Verifier, 20\S+ \S+; label: Ann Verifier, 20\S+ \S+",
+        r"☑ present \(scanned\); ☑ label as expected \(.+; Windows \d+ Pro\)",
+        by_serial[expected][check],
+    )
+    assert re.fullmatch(
+        r"present: Ann Verifier, 20\S+ \S+ \S+; label: Ann Verifier, 20\S+ \S+ \S+",
         by_serial[expected][who],
     )
     assert missing not in by_serial and differs not in by_serial
@@ -596,8 +613,13 @@ def test_a_restored_edit_keeps_its_time_and_never_names_the_login(
         )["time"]
         - 86_400
     )
+
+    def a_day_earlier(entry: dict) -> dict:
+        at = dt.datetime.fromisoformat(entry["stamp"]["at"]) - dt.timedelta(days=1)
+        return {**entry, "time": made, "stamp": {**entry["stamp"], "at": at.isoformat()}}
+
     lines = [
-        json.dumps({**json.loads(x), "time": made}) if '"apply"' in x else x
+        json.dumps(a_day_earlier(json.loads(x))) if '"apply"' in x else x
         for x in session.journal.path.read_text().splitlines()
     ]
     session.journal.path.write_text("\n".join(lines) + "\n")
@@ -607,7 +629,8 @@ def test_a_restored_edit_keeps_its_time_and_never_names_the_login(
     assert "## Edits that made devices eligible (1)" in md, (res.stderr, md[-1500:])
     edits = md.split("## Edits that made devices eligible (1)")[1].split("\n## ")[0]
     stamp = dt.datetime.fromtimestamp(made).strftime("%Y-%m-%d %H:%M")
-    assert f"'' -> 'Windows 10 Pro', by the user, {stamp}" in edits
+    # nobody was named (a session API call, no --author): said so, never a login name
+    assert f"'' -> 'Windows 10 Pro', by no name given, {stamp}" in edits
     login = getpass.getuser()
     assert f"by {login}," not in edits
 
@@ -679,7 +702,7 @@ async def test_the_walk_outlives_the_export_and_comes_back_with_walk(
     # reopened on screen with the walk file (still no journal): the marks are back, and the
     # packet exported from there carries them as the first did
     third = tmp_path / "third"
-    app = CoaAuditApp(src, walk=walk)
+    app = CoaAuditApp(src, walk=[walk])
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         assert app.session.unexported() == (0, 19)  # walk marks on screen, not yet exported
@@ -691,12 +714,12 @@ async def test_the_walk_outlives_the_export_and_comes_back_with_walk(
         await pilot.press("enter")
         await settle(app, pilot)
     assert marks((third / "oem-fleet.checklist.md").read_text()) == marks(first)
-    assert marks(first)[serials[0]][0] == "☑ present (scanned); ☑ label as expected"
+    assert marks(first)[serials[0]][0].startswith("☑ present (scanned); ☑ label as expected (")
     assert marks(first)[serials[9]][0] == "☑ present (scanned); ☐ label not confirmed"
     for md in (first, second):
         excluded = md.split("## Excluded devices")[1].split("\n## ")[0]
         assert serials[7] in excluded and serials[8] in excluded
-        assert "'NOPE-404' matched no device (scanned by Ann Verifier" in md
+        assert "'NOPE-404' matched no device (by Ann Verifier, 20" in md.replace("\\", "")
     # check reads the walk too: the missing label blocks, the differing one is a review
     doc = run_cli("check", src, "--walk", walk, "--format", "json", "--fail-on", "never").json()
     status = {d["serial_number"]: d["status"] for d in doc["devices"]}
@@ -721,7 +744,7 @@ def test_a_walk_file_changed_by_hand_or_naming_no_device_says_so(tmp_path: Path)
     )
     res = run_cli("check", src, "--walk", stray, "--fail-on", "never")
     assert res.code == 0
-    assert "walk line 2: 'NO-SUCH-SERIAL' names no device" in res.stderr
+    assert "stray.walk.csv, line 2: 'NO-SUCH-SERIAL' names no device" in res.stderr
 
 
 def test_the_pdf_never_cuts_a_target_an_edition_or_an_identifier(tmp_path: Path) -> None:
@@ -776,11 +799,12 @@ def test_taken_out_is_counted_as_taken_out_never_as_not_a_pc(tmp_path: Path) -> 
     assert doc["devices"][0]["status"] == "out-of-scope"
 
 
-async def test_the_name_prompt_never_takes_a_scan_and_is_asked_once_per_folder(
+async def test_the_name_prompt_never_takes_a_scan_and_offers_the_last_name_next_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A scanner's burst right after b lands in the name prompt: a device's code is refused
-    as a name; the name given is remembered, so the next session opens scan mode at once."""
+    as a name. The next session (another technician on the same laptop, perhaps) is asked
+    again: the last name is offered, never assumed."""
     from coa_audit.tui.screens import PromptScreen, ScanScreen
 
     src = oem_copy(tmp_path)
@@ -796,18 +820,23 @@ async def test_the_name_prompt_never_takes_a_scan_and_is_asked_once_per_folder(
         await pilot.pause()
         assert isinstance(app.screen, PromptScreen)
         assert "not a name" in str(app.screen.query_one("#prompt-question").render())
-        assert app.session.verifier == ""
-        await pilot.press(*"Ann Verifier", "enter")
+        assert app.session.author == ""
+        await pilot.press("ctrl+u", *"Ann Verifier", "enter")
         await pilot.pause()
         assert isinstance(app.screen, ScanScreen)
-        assert app.session.verifier == "Ann Verifier"
+        assert app.session.author == "Ann Verifier"
     again = CoaAuditApp(src)
     async with again.run_test(size=(80, 24)) as pilot:
         await settle(again, pilot)
+        assert again.session.author == ""  # nobody is assumed
         await pilot.press("b")
         await pilot.pause()
-        assert isinstance(again.screen, ScanScreen)  # no question this time
-        assert again.session.verifier == "Ann Verifier"
+        assert isinstance(again.screen, PromptScreen)  # asked again
+        assert again.screen.query_one("Input").value == "Ann Verifier"  # offered
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(again.screen, ScanScreen)
+        assert again.session.author == "Ann Verifier"
 
 
 def test_more_eligible_devices_than_licences_is_said_by_the_command_too(tmp_path: Path) -> None:
@@ -847,7 +876,7 @@ def test_an_edit_on_one_row_that_made_another_eligible_is_listed(tmp_path: Path)
 async def test_the_grid_names_an_acceptance_and_a_removal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On screen a device accepted after a physical check reads "accepted", not a plain
+    """On screen a device accepted by a person reads "accepted", not a plain
     "ok", and one taken out of the order "taken out", not "not PC"."""
     src = oem_copy(tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -855,10 +884,10 @@ async def test_the_grid_names_an_acceptance_and_a_removal(
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)
         session = app.session
-        session.verifier = "Ann Verifier"
+        session.author = "Ann Verifier"
         inv = session.inventory
         rows = {inv.field(r, "serial_number"): r for r in range(len(inv))}
-        session.attest([rows["5CG0000005"]], "OEM invoice 4471")
+        session.attest([rows["5CG0000005"]], "document", reference="OEM invoice 4471")
         session.take_out([rows["5CG0000001"]], "leaves with Berlin")
         app.main.after_change()
         for serial in ("5CG0000005", "5CG0000001"):
@@ -886,7 +915,7 @@ async def test_scan_feedback_says_why_names_both_rows_and_flags_a_repeat(
     app = CoaAuditApp(src)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        app.session.verifier = "Ann Verifier"
+        app.session.author = "Ann Verifier"
         await pilot.press("b")
         await pilot.pause()
         assert isinstance(app.screen, ScanScreen)
@@ -903,7 +932,8 @@ async def test_scan_feedback_says_why_names_both_rows_and_flags_a_repeat(
         await pilot.pause()
         log = str(app.screen.query_one("#scan-log").render())
         assert "5CG0000002: SCANNED AGAIN" in log and "5CG0000099: on rows 16, 17" in log
-        assert "2 codes flagged" in log and "1 device present," in log  # plurals
+        # counted one way: what is not one device apart from what was scanned again
+        assert "1 device present; no label told; 1 code not one device; 1 scanned again" in log
 
 
 def test_a_heading_broken_in_the_pdf_is_marked_and_a_value_never_is(tmp_path: Path) -> None:
@@ -931,9 +961,10 @@ def test_a_heading_broken_in_the_pdf_is_marked_and_a_value_never_is(tmp_path: Pa
     assert not re.search(r"S0123[0-9]*-", text), "a dash was put into the serial"
 
 
-def test_characters_the_font_lacks_show_as_a_mark_and_print_no_warning(tmp_path: Path) -> None:
-    """A model in Japanese and an emoji: the export says nothing but what it wrote, and
-    the PDF shows a mark where the font has no glyph, never an empty place."""
+def test_characters_are_drawn_whole_or_the_export_stops_naming_them(tmp_path: Path) -> None:
+    """A model in Japanese and an emoji DejaVu has: the export says nothing but what it
+    wrote, and the PDF holds the model whole. An emoji no shipped font has stops the export
+    in one line naming it, and nothing is written (never a ? or an empty box)."""
     from pypdf import PdfReader
 
     src = tmp_path / "glyph.csv"
@@ -944,4 +975,13 @@ def test_characters_the_font_lacks_show_as_a_mark_and_print_no_warning(tmp_path:
     assert res.code == 0, res.stderr
     assert all(line.startswith("wrote ") for line in res.stderr.strip().splitlines())
     text = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "glyph.checklist.pdf").pages)
-    assert "\ufffd\ufffd\ufffd 5440" in text  # the emoji: DejaVu has it
+    assert "ノート 5440 😀" in text and "\ufffd" not in text
+    (tmp_path / "glyph.checklist.pdf").unlink()
+    src.write_text(
+        "Serial Number,COA Edition,Model\nS1,Windows 11 Pro,ノート 5440 🦄\n", encoding="utf-8"
+    )
+    res = run_cli("export", src, "--checklist", "pdf")
+    assert res.code == 4, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "U+1F984" in lines[0] and "'Model'" in lines[0], lines
+    assert not (tmp_path / "glyph.checklist.pdf").exists()

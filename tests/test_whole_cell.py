@@ -383,8 +383,10 @@ def test_the_vm_serial_is_the_same_verdict_before_and_after_an_edit(tmp_path) ->
     assert "DEVICE_OUT_OF_SCOPE" in audit.codes(0)
 
 
-def test_the_words_not_understood_reach_the_packet_and_the_audit_workbook(tmp_path) -> None:
-    """The excluded list the customer signs beside, and the audit workbook, quote the words."""
+def test_the_packet_says_what_is_missing_and_the_audit_workbook_quotes_the_words(tmp_path) -> None:
+    """The excluded list the customer signs beside says in plain words what is missing and
+    where (the column); the audit workbook, for the people fixing the data, quotes the
+    words that were not understood."""
     import openpyxl
 
     from tests.conftest import run_cli, write_csv
@@ -397,9 +399,16 @@ def test_the_words_not_understood_reach_the_packet_and_the_audit_workbook(tmp_pa
     src = write_csv(tmp_path / "notes.csv", rows)
     assert run_cli("export", src, "--checklist", "xlsx,md").code == 0
     md = (tmp_path / "notes.checklist.md").read_text(encoding="utf-8")
-    excluded = md.split("## Excluded devices")[1]
-    assert "'damaged' were not understood" in excluded
-    assert "'beschädigt' were not understood" in excluded
+    excluded = {
+        line.split(" | ")[2]: line.split(" | ")[4]
+        for line in md.split("## Excluded devices")[1].split("\n## ")[0].splitlines()
+        if line.startswith("| ") and "5CG" in line
+    }
+    assert excluded["5CG0000001"].startswith("Edition on the evidence is blank or unreadable in")
+    assert "(COA Edition)" in excluded["5CG0000001"]
+    assert excluded["5CG0000002"].startswith("Licence evidence not understood in column")
+    assert "(COA Present)" in excluded["5CG0000002"]
+    assert "not understood:" not in md and "damaged" not in md and "beschädigt" not in md
     book = openpyxl.load_workbook(tmp_path / "notes.audit.xlsx")
     messages = " ".join(str(c.value) for row in book["Findings"].iter_rows() for c in row)
     assert "'damaged' were not understood" in messages

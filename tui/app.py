@@ -23,9 +23,10 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from coa_audit.core.errors import Cancelled, CoaError, internal_error
+from coa_audit.core.errors import Cancelled, CoaError, UsageError, internal_error
+from coa_audit.core.policy import Policy
 from coa_audit.core.text import plural, safe_text
-from coa_audit.exporters.checklist import PROFILE_FIELDS, licences_warning
+from coa_audit.exporters.checklist import PROFILE_FIELDS, check_header, review_warnings
 from coa_audit.exporters.export import ExportRequest, export_session
 from coa_audit.importers.formats import input_format
 from coa_audit.session.journal import JournalLog, SessionLog
@@ -33,7 +34,6 @@ from coa_audit.session.mappings import mapping_overrides, saved_mapping_for
 from coa_audit.session.session import OpenOptions, Session
 from coa_audit.session.state import (
     load_user_profile,
-    load_verifier,
     save_user_profile,
 )
 from coa_audit.tui.grid import TERMINAL_CSS, Grid
@@ -90,7 +90,7 @@ class CoaAuditApp(App[None]):
         maps: Sequence[str] = (),
         mapping_file: str | Path | None = None,
         evidence: Sequence[str | Path] = (),
-        walk: str | Path | None = None,
+        walk: Sequence[str | Path] = (),
         options: OpenOptions | None = None,
     ) -> None:
         """``options`` (as the command line builds them) stand for the keywords before it."""
@@ -108,7 +108,7 @@ class CoaAuditApp(App[None]):
             mapping_file=mapping_file,
             evidence=tuple(evidence),
         )
-        self.walk = Path(walk) if walk is not None else None  # a walk file to put back
+        self.walks = [Path(w) for w in walk]  # walk files to put back, merged
         self.walk_missed: list[str] = []
         self.session: Session | None = None
         self.main: MainScreen | None = None
@@ -178,8 +178,8 @@ class CoaAuditApp(App[None]):
     def load(self) -> None:
         try:
             session = self.options.open(self.path, self._progress, self._glimpse)
-            if self.walk is not None:
-                self.walk_missed = session.load_walk(self.walk)
+            if self.walks:
+                self.walk_missed = session.load_walks(self.walks)
         except LoadCancelled:
             self.post_message(LoadFailed(None))
             return
@@ -226,7 +226,6 @@ class CoaAuditApp(App[None]):
 
     def on_loaded(self, msg: Loaded) -> None:
         self.session = msg.session
-        msg.session.verifier = msg.session.verifier or load_verifier()  # asked once per folder
         if self.main is None:
             self.main = MainScreen(msg.session)
             self.switch_screen(self.main)
@@ -236,12 +235,13 @@ class CoaAuditApp(App[None]):
         pending, log = msg.session.pending()
         self._warn_other_editors(log)
         self.load_special_cells()
-        if self.walk is not None:
+        if self.walks:
             placed = len(msg.session.changes())
             missed = "; ".join(self.walk_missed[:3]) + (" ..." if len(self.walk_missed) > 3 else "")
+            names = ", ".join(safe_text(w.name) for w in self.walks)
             self.notify(
-                f"Walk {self.walk.name}: {plural(placed, 'mark')} put back"
-                + (f"; {len(self.walk_missed)} not placed: {missed}" if self.walk_missed else "."),
+                f"Walk {names}: {plural(placed, 'device field')} marked"
+                + (f"; {len(self.walk_missed)} to look at: {missed}" if self.walk_missed else "."),
                 severity="warning" if self.walk_missed else "information",
                 timeout=10,
             )
@@ -453,6 +453,7 @@ class CoaAuditApp(App[None]):
             self.run_export(request)
 
         remembered, remembered_from = load_user_profile()
+        audit, policy = self.session.audit, self.session.policy
         self.push_screen(
             ExportScreen(
                 str(Path(inv.source.path).parent),
@@ -464,6 +465,7 @@ class CoaAuditApp(App[None]):
                 filter_name=self.main.grid.filter if self.main else "all",
                 filter_rows=self.main.grid.view if self.main else (),
                 target_label=self.session.audit.policy.target_label,
+                warnings=lambda header: review_warnings(audit, _checked(header, policy)),
             ),
             chosen,
         )
@@ -487,7 +489,6 @@ class CoaAuditApp(App[None]):
                 self.post_message(ExportProgress(step, done, total))
 
         try:
-            request.edited_by = session.verifier  # the name given, never the login name
             written = export_session(session, request, progress)
         except CoaError as exc:
             self.post_message(ExportDone(None, str(exc)))
@@ -496,9 +497,6 @@ class CoaAuditApp(App[None]):
             self.post_message(ExportDone(None, internal_error(exc)))
             return
         save_user_profile(request.header, PROFILE_FIELDS, Path(session.inventory.source.path).name)
-        too_many = licences_warning(session.audit, request.header)  # the packet's own words
-        if too_many:
-            self.notify(too_many, severity="warning", timeout=12)
         self.post_message(ExportDone(written, None))
 
     def on_export_done(self, msg: ExportDone) -> None:
@@ -604,10 +602,19 @@ class CoaAuditApp(App[None]):
 
 
 def run_app(
-    path: str | Path, options: OpenOptions, walk: str | Path | None = None
+    path: str | Path, options: OpenOptions, walk: Sequence[str | Path] = ()
 ) -> tuple[str, int] | None:
     """Run the app; returns the load error the user saw and its exit code, if the file could
     not be opened."""
     app = CoaAuditApp(path, walk=walk, options=options)
     app.run()
     return (app.error, app.error_code) if app.error else None
+
+
+def _checked(header: dict[str, str], policy: Policy) -> dict[str, str]:
+    """The header as the packet will read it; as typed while a field is still wrong (the
+    export says so when it runs)."""
+    try:
+        return check_header(header, policy)
+    except UsageError:
+        return header

@@ -33,7 +33,7 @@ ViewPos = NewType("ViewPos", int)
 
 __all__ = ["COLLECTION_FILTERS", "FILTERS", "Column", "Grid", "ViewPos"]
 
-FILTERS = ("all", "problems", "blocked", "review", "eligible", "not-pc")
+FILTERS = ("all", "problems", "blocked", "review", "eligible", "not-pc", "not-seen")
 # with evidence collected from the PCs (--evidence): the two lists a register cannot give
 COLLECTION_FILTERS = ("not-collected", "not-in-register")
 
@@ -239,6 +239,14 @@ class Grid(ScrollView, can_focus=True):
         f = self.filter
         if f == "all":
             view: Sequence[int] = base
+        elif f == "not-seen":  # the walk's devices still to see: in scope, nobody saw them
+            inv = self.inv
+            seen = inv.column_values(inv.column("sighted"))
+            label = inv.column_values(inv.column("label"))
+            out = Status.OUT_OF_SCOPE
+            view = array(
+                "I", [r for r in base if status[r] != out and seen[r] != "present" and not label[r]]
+            )
         elif f in COLLECTION_FILTERS:
             collection = self.inv.collection
             rows = set(collection.not_collected) if collection and f == "not-collected" else set()
@@ -442,15 +450,8 @@ class Grid(ScrollView, can_focus=True):
         return self.get_component_rich_style(name, partial=partial)
 
     def _status_label(self, row: int, level: int) -> str:
-        """The status as the grid shows it; the walk's own outcomes by their names: a device
-        accepted after a physical check is "accepted", one taken out of the order "taken
-        out" (never "ok" or "not PC")."""
-        if self.audit.inv.edits and level in (Status.ELIGIBLE, Status.OUT_OF_SCOPE):
-            if level == Status.ELIGIBLE and self.audit.attested(row):
-                return "accepted"
-            if level == Status.OUT_OF_SCOPE and self.audit.removed(row):
-                return "taken out"
-        return Status(level).label
+        """The status as the grid shows it (the audit's words: "accepted", "taken out")."""
+        return self.audit.shown_status(row)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

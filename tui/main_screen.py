@@ -30,10 +30,13 @@ from coa_audit.core.text import editable, from_editable, plural, safe_text
 from coa_audit.session.mappings import save_mapping
 from coa_audit.session.session import Session
 from coa_audit.session.state import (
-    save_verifier,
+    load_author,
+    save_author,
 )
+from coa_audit.tui.burst import ScanGuard
 from coa_audit.tui.grid import COLLECTION_FILTERS, FILTERS, Grid
 from coa_audit.tui.screens import (
+    BasisScreen,
     DetailScreen,
     HelpScreen,
     MappingScreen,
@@ -70,9 +73,9 @@ MONO_STYLES = {
 }
 
 
-_VERIFIER_QUESTION = (
-    "Who is checking the devices? Your name goes on every mark made in this session "
-    "(present, label, accepted, taken out)."
+_AUTHOR_QUESTION = (
+    "Who is working? Your name goes on every edit and mark made from now on (w changes it "
+    "when someone else takes over)."
 )
 
 
@@ -226,12 +229,36 @@ class MainScreen(Screen[None]):
             id="main.scan",
         ),
         Binding(
+            "z",
+            "not_found",
+            "Not found",
+            show=False,
+            tooltip="Mark this device (or the selected) looked for on site and not found",
+            id="main.not_found",
+        ),
+        Binding(
             "a",
             "accept",
-            "Accept after check",
+            "Accept",
             show=False,
-            tooltip="Accept a device to review after checking it (a reason is asked)",
+            tooltip="Accept a device under review: on a label check, a document or firmware data",
             id="main.accept",
+        ),
+        Binding(
+            "p",
+            "walk_progress",
+            "Walk progress",
+            show=False,
+            tooltip="What the walk has seen so far, site by site (f: the devices still to see)",
+            id="main.walk_progress",
+        ),
+        Binding(
+            "w",
+            "who",
+            "Who is working",
+            show=False,
+            tooltip="Who is working (the name on every edit and mark), and why",
+            id="main.who",
         ),
         Binding(
             "x",
@@ -314,6 +341,7 @@ class MainScreen(Screen[None]):
         self.related_index = 0
         self._scan_screen: ScanScreen | None = None  # open, or opening
         self._scan_early: list[tuple[str, str | None]] | None = None  # keys before it opened
+        self.scan_guard = ScanGuard(self, self._scanned)  # a scanner's burst runs no command
         self._loaded = (0, 0)  # (read, size) while the file is still loading
 
     def compose(self) -> ComposeResult:
@@ -369,11 +397,15 @@ class MainScreen(Screen[None]):
         notices = self.audit.inv.notices()
         pol = self.audit.policy
         panel = self.query_one("#findings", Static)
-        panel.border_title = Text(
-            f" Target: {pol.target_label} ({pol.agreement} agreement). I: file, policy"
+        # who is working first: the name every change from now on carries (w changes it)
+        who = " ".join(safe_text(self.session.author).split())[:40]
+        title = Text(f" {who} (w) · " if who else " Nobody named (w) · ", style="bold")
+        title.append(
+            f"Target: {pol.target_label} ({pol.agreement} agreement). I: file, policy"
             + (f", {plural(len(notices), 'note')} " if notices else " "),
             style="bold" if notices else "",
         )
+        panel.border_title = title
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.refresh_status)
@@ -408,7 +440,7 @@ class MainScreen(Screen[None]):
             ("devices", "eligible", "review", "blocked", "edits", "filter: ", "nonPC", "out"),
             ("dev", "ok", "rev", "blk", "ed", "f:", "nonPC", "out"),
         )
-        not_pc = s.out_of_scope - s.removed  # taken out of the order is not "not a PC"
+        not_pc = s.not_pc  # taken out of the order is not "not a PC"
         # the long words when they fit (two spaces apart, then one), short ones on a narrow
         # terminal
         for w, gap in ((words[0], "  "), (words[1], " "), (words[2], "  ")):
@@ -626,13 +658,7 @@ class MainScreen(Screen[None]):
                     timeout=5,
                 )
                 return
-            pos = self.grid.position_of(rows[0])
-            if pos is None:
-                self.grid.set_filter("all")
-                pos = self.grid.position_of(rows[0])
-            if pos is not None:
-                self.grid.move_to(pos, self.grid.cursor_col)
-                self.refresh_status()
+            self._show_row(rows[0])
             if len(rows) > 1:
                 self.notify(
                     f"{safe_text(answer)} is on rows "
@@ -648,6 +674,16 @@ class MainScreen(Screen[None]):
             ),
             go,
         )
+
+    def _show_row(self, row: RowIndex) -> None:
+        """The cursor on ``row``, showing every row if the filter hid it."""
+        pos = self.grid.position_of(row)
+        if pos is None:
+            self.grid.set_filter("all")
+            pos = self.grid.position_of(row)
+        if pos is not None:
+            self.grid.move_to(pos, self.grid.cursor_col)
+            self.refresh_status()
 
     # -- search ----------------------------------------------------------------------------
     def action_search(self) -> None:
@@ -746,9 +782,12 @@ class MainScreen(Screen[None]):
         if refused is not None:
             self.notify(f"Not edited: {safe_text(refused)}.", severity="error", timeout=10)
             return
-        if self.session.apply(row, col, value, origin) is None:
-            return  # the value did not change
-        self.after_change()
+
+        def apply() -> None:
+            if self.session.apply(row, col, value, origin) is not None:
+                self.after_change()
+
+        self._with_author(apply)  # every edit carries who made it
 
     def after_change(self) -> None:
         self.grid.refresh_all()
@@ -804,23 +843,26 @@ class MainScreen(Screen[None]):
         row = self.grid.current_row()
         return [] if row is None else [row]
 
-    def _with_verifier(self, then: Callable[[], Awaitable[None] | None]) -> None:
-        """Run ``then`` once the verifier's name is known (asked once per session); it may
-        be a coroutine function (scan mode opens a screen)."""
-        if self.session.verifier:
+    def _with_author(self, then: Callable[[], Awaitable[None] | None]) -> None:
+        """Run ``then`` once someone said who is working (asked at the first change of the
+        session, the last name offered, never assumed); it may be a coroutine function (scan
+        mode opens a screen)."""
+        if self.session.author:
             result = then()
             if result is not None:
                 self.run_worker(result, exclusive=True, group="walk")
             return
-        self._ask_verifier(then)
+        self._ask_author(then)
 
     @work(exclusive=True, group="walk")
-    async def _ask_verifier(self, then: Callable[[], Awaitable[None] | None]) -> None:
-        """The verifier's name, then ``then``: the name screen is gone (popped and awaited)
-        before anything else opens, so no key lands on a closing screen."""
-        question = _VERIFIER_QUESTION
+    async def _ask_author(self, then: Callable[[], Awaitable[None] | None] | None = None) -> None:
+        """Who is working (and, optionally, why the edits that follow are made), then
+        ``then``: the name screen is gone (popped and awaited) before anything else opens, so
+        no key lands on a closing screen."""
+        question = _AUTHOR_QUESTION
+        offered = self.session.author or load_author()
         while True:
-            name = await self.app.push_screen_wait(PromptScreen(question, ""))
+            name = await self.app.push_screen_wait(PromptScreen(question, offered))
             if not name:
                 return
             if not self.session.code_index()(name):
@@ -828,13 +870,41 @@ class MainScreen(Screen[None]):
             # a scanner's burst reached the prompt: a device's code is no one's name
             question = (
                 f"{safe_text(name)!r} is a device's serial number or asset tag, not a name. "
-                + _VERIFIER_QUESTION
+                + _AUTHOR_QUESTION
             )
-        self.session.verifier = name
-        save_verifier(name)
-        result = then()
-        if result is not None:
-            await result
+        changed = name != self.session.author
+        self.session.author = name
+        save_author(name)
+        if then is None:  # w: a new person, or the same one with a new reason
+            why = await self.app.push_screen_wait(
+                PromptScreen(
+                    "Why are the edits that follow made? (optional: it goes beside each, in "
+                    'the audit report and the packet, e.g. "serials from the Dell invoice '
+                    '88123")',
+                    "" if changed else self.session.reason,
+                    required=False,
+                )
+            )
+            if why is not None:
+                self.session.reason = " ".join(why.split())
+        self.show_target()
+        if then is not None:
+            result = then()
+            if result is not None:
+                await result
+
+    def action_who(self) -> None:
+        self._ask_author()
+
+    def action_walk_progress(self) -> None:
+        """The walk so far, counted as the packet counts it, and per site how many of its
+        devices someone has seen."""
+        text = Text("The walk so far\n\n", style="bold")
+        text.append(self.session.walk_counts().sentence() + ".\n\n")
+        for place, seen, total in self.session.walk_by_site():
+            text.append(f"{safe_text(place)}: {seen} of {total} seen\n")
+        text.append("\nf shows the devices still to see (filter: not-seen).", style="italic")
+        self.app.push_screen(DetailScreen(text))
 
     def _walked(self, edits: list[Edit], what: str) -> None:
         self.grid.selected.clear()
@@ -845,7 +915,15 @@ class MainScreen(Screen[None]):
     def action_sighted(self) -> None:
         rows = self._targets()
         if rows:
-            self._with_verifier(lambda: self._walked(self.session.sight(rows), "marked present"))
+            self._with_author(lambda: self._walked(self.session.sight(rows), "marked present"))
+
+    @after_load
+    def action_not_found(self) -> None:
+        rows = self._targets()
+        if rows:
+            self._with_author(
+                lambda: self._walked(self.session.not_found(rows), "marked not found on site")
+            )
 
     @after_load
     def action_accept(self) -> None:
@@ -855,12 +933,30 @@ class MainScreen(Screen[None]):
             self.notify(safe_text(refused[0].upper() + refused[1:]) + ".", severity="error")
             return
 
-        self._with_reason(
-            f"Accept {plural(len(rows), 'device')} under review after a physical check. Why? "
-            '(for example "label sighted: Windows 10 Pro", "OEM invoice 4471")',
-            lambda why: self.session.attest(rows, why),
-            "accepted",
-        )
+        async def ask() -> None:
+            basis = await self.app.push_screen_wait(BasisScreen(len(rows)))
+            if basis is None:
+                return
+            question = {
+                "label": "You looked at the label yourself. What does it show? (evidence and "
+                'edition, e.g. "GML label, Windows 10 Pro")',
+                "document": 'Which document? Its kind and reference (e.g. "Dell invoice '
+                '88123", "PKID report 2026-11")',
+                "firmware": "Any note on the firmware data? (optional: the collection file "
+                "is named by itself)",
+            }[basis]
+            text = await self.app.push_screen_wait(
+                PromptScreen(question, required=basis != "firmware")
+            )
+            if text is None:
+                return
+            note, reference = (text, "") if basis != "document" else ("", text)
+            self._walk_call(
+                lambda: self.session.attest(rows, basis, reference=reference, note=note),
+                "accepted",
+            )
+
+        self._with_author(ask)
 
     @after_load
     def action_take_out(self) -> None:
@@ -873,22 +969,22 @@ class MainScreen(Screen[None]):
             )
 
     def _with_reason(self, question: str, call: Callable[[str], list[Edit]], what: str) -> None:
-        """Ask the verifier's name (once), then the reason, then make the marks."""
-
-        def answered(why: str | None) -> None:
-            if not why:
-                return
-            try:
-                edits = call(why)
-            except CoaError as exc:
-                self.notify(safe_text(str(exc)), severity="error", timeout=8)
-                return
-            self._walked(edits, what)
+        """Ask who is working (once), then the reason, then make the marks."""
 
         async def ask() -> None:
-            answered(await self.app.push_screen_wait(PromptScreen(question)))
+            why = await self.app.push_screen_wait(PromptScreen(question))
+            if why:
+                self._walk_call(lambda: call(why), what)
 
-        self._with_verifier(ask)
+        self._with_author(ask)
+
+    def _walk_call(self, call: Callable[[], list[Edit]], what: str) -> None:
+        try:
+            edits = call()
+        except CoaError as exc:
+            self.notify(safe_text(str(exc)), severity="error", timeout=8)
+            return
+        self._walked(edits, what)
 
     @after_load
     def action_select(self) -> None:
@@ -929,13 +1025,17 @@ class MainScreen(Screen[None]):
                 return
             refused = [r for r in rows if self.session.cell_notice(r, col.index)[0] is not None]
             cells = [(r, col.index, text) for r in rows if r not in set(refused)]
-            edits = self.session.apply_many(cells)
-            self.grid.selected.clear()
-            note = f"; {len(refused)} refused (special cells)" if refused else ""
-            self.notify(
-                f"{safe_text(col.title)} set on {plural(len(edits), 'row')}{note}.", timeout=5
-            )
-            self.after_change()
+
+            def apply() -> None:
+                edits = self.session.apply_many(cells)
+                self.grid.selected.clear()
+                note = f"; {len(refused)} refused (special cells)" if refused else ""
+                self.notify(
+                    f"{safe_text(col.title)} set on {plural(len(edits), 'row')}{note}.", timeout=5
+                )
+                self.after_change()
+
+            self._with_author(apply)
 
         self.app.push_screen(
             PromptScreen(
@@ -946,7 +1046,10 @@ class MainScreen(Screen[None]):
 
     def on_key(self, event: events.Key) -> None:
         """Keys a scanner sends right behind the key that opens scan mode arrive here before
-        the scan screen exists: they are kept for it, never run as commands."""
+        the scan screen exists: they are kept for it, never run as commands. Outside scan
+        mode, with the grid focused, the guard holds printable keys for a moment: a
+        scanner's burst is taken as a scan (the cursor goes to the device), never as
+        commands."""
         scan, early = self._scan_screen, self._scan_early
         printable = event.character if event.is_printable else None
         if scan is not None and scan.feed(event.key, printable):
@@ -956,17 +1059,43 @@ class MainScreen(Screen[None]):
             early.append((event.key, printable))
             event.stop()
             event.prevent_default()
-        elif self.session.verifier and any(
+        elif self.focused is self.grid and self.scan_guard.take(event):
+            event.stop()  # held, or sent again in turn, or a scan: see tui/burst.py
+            event.prevent_default()
+        elif self.session.author and any(
             b.action == "scan" for b in self._bindings.key_to_bindings.get(event.key, [])
         ):
             self._scan_early = []  # until the scan screen takes them
 
+    def _scanned(self, code: str) -> None:
+        """A scanner's burst outside scan mode: the cursor goes to the device, as go to
+        finds it; nothing is marked and no key of it ran as a command."""
+        rows, inv = self.session.code_index()(code), self.audit.inv
+        said, hint = f"Scanned '{safe_text(code)}'", "(press b for scan mode to mark devices)"
+        if not rows:
+            self.notify(
+                f"{said}: no device has this serial number or asset tag {hint}.",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        self._show_row(rows[0])
+        where = ", ".join(str(inv.row_numbers[r]) for r in rows)
+        if len(rows) == 1:
+            self.notify(f"{said}: row {where} {hint}", timeout=6)
+        else:
+            self.notify(
+                f"{said}: on rows {where}; the cursor is on the first {hint}",
+                severity="warning",
+                timeout=8,
+            )
+
     @after_load
     async def action_scan(self) -> None:
-        if self.session.verifier:  # awaited: a code scanned at once reaches the new screen
+        if self.session.author:  # awaited: a code scanned at once reaches the new screen
             await self._scan()
         else:
-            self._with_verifier(self._scan)
+            self._with_author(self._scan)
 
     async def _scan(self) -> None:
         inv, audit = self.audit.inv, self.audit
@@ -976,7 +1105,7 @@ class MainScreen(Screen[None]):
             return told(row)
 
         def confirm(row: RowIndex, outcome: str, says: str) -> tuple[str, str, str]:
-            self.session.confirm_label([row], outcome, says)
+            self.session.confirm_label([row], outcome, says, scanned=True)
             return told(row)
 
         def told(row: RowIndex) -> tuple[str, str, str]:
@@ -1013,12 +1142,7 @@ class MainScreen(Screen[None]):
                 if pos is not None:
                     self.grid.move_to(pos, self.grid.cursor_col)
             flagged = [r for r in results if r.outcome in ("unknown", "duplicate")]
-            present = sum(1 for r in results if r.outcome == "sighted")
-            self.notify(
-                f"Scan: {plural(present, 'device')} present, "
-                f"{plural(len(flagged), 'code')} flagged.",
-                timeout=6,
-            )
+            self.notify(f"Scan: {screen.summary()}.", timeout=6)
             self.after_change()
             if flagged:
                 text = Text("Scanned codes that were not one device\n\n", style="bold")
@@ -1031,7 +1155,7 @@ class MainScreen(Screen[None]):
                     text.append(f"{safe_text(r.code)}: {what}\n")
                 self.app.push_screen(DetailScreen(text))
 
-        screen = ScanScreen(self.session.code_index(), mark, confirm)
+        screen = ScanScreen(self.session.code_index(), mark, confirm, self.session.expected_label)
         screen.row_names = lambda rows: [str(inv.row_numbers[r]) for r in rows]
         screen.feed_early(self._scan_early or [])
         self._scan_screen, self._scan_early = screen, None

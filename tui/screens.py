@@ -193,6 +193,33 @@ class ConfirmScreen(Question[bool]):
         self.dismiss(yes)
 
 
+class BasisScreen(Question[str]):
+    """What an acceptance rests on: l a check of the label, d a document, f firmware data
+    collected from the PC (escape: no acceptance)."""
+
+    BINDINGS = [
+        Binding("l", "answer('label')", "Label checked", id="basis.label"),
+        Binding("d", "answer('document')", "Document", id="basis.document"),
+        Binding("f", "answer('firmware')", "Firmware data", id="basis.firmware"),
+        Binding("escape", "cancel", "Cancel", id="basis.cancel"),
+    ]
+    keys = "l: I checked the label    d: a document    f: collected firmware data    esc: cancel"
+
+    def __init__(self, devices: int) -> None:
+        word = "this device" if devices == 1 else f"{devices} devices"
+        super().__init__(
+            f"Accept {word} under review. What is the acceptance based on?",
+            "The packet prints the basis as it is: a document is never printed as a "
+            "physical check.",
+        )
+
+    def action_answer(self, basis: str) -> None:
+        self.dismiss(basis)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class RestoreScreen(Question[str]):
     """Unsaved edits of an earlier session: restore (y), ask again next time (escape), or
     discard them for good (d, then confirm). Escape never throws work away."""
@@ -393,8 +420,10 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         filter_name: str = "all",
         filter_rows: Sequence[int] = (),
         target_label: str = "",
+        warnings: Callable[[dict[str, str]], list[str]] | None = None,
     ) -> None:
         super().__init__()
+        self.warnings = warnings  # what the review step says before writing (for a header)
         self.filter_name, self.filter_rows = filter_name, filter_rows
         self.target_label = target_label
         self.out_dir, self.remembered, self.note = out_dir, remembered, note
@@ -481,7 +510,8 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             if yes:
                 dismiss_once(self, request)
 
-        self.app.push_screen(ReviewScreen(request, self.target_label), confirmed)
+        said = self.warnings(request.header) if self.warnings is not None else []
+        self.app.push_screen(ReviewScreen(request, self.target_label, said), confirmed)
 
     def request(self) -> ExportRequest:
         """The request the form's fields make."""
@@ -526,14 +556,21 @@ class ReviewScreen(ModalScreen[bool]):
                                     border: heavy $accent; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, request: ExportRequest, target_label: str) -> None:
+    def __init__(
+        self, request: ExportRequest, target_label: str, warnings: Sequence[str] = ()
+    ) -> None:
         super().__init__()
-        self.request, self.target_label = request, target_label
+        self.request, self.target_label, self.warnings = request, target_label, warnings
 
     def compose(self) -> ComposeResult:
         from coa_audit.exporters.checklist import printed_header
 
-        text = Text("The packet will print this header. Write it?\n", style="bold")
+        text = Text()
+        for warning in self.warnings:  # before anything is written, never after
+            text.append(f"WARNING: {safe_text(warning)}\n", style="bold")
+        if self.warnings:
+            text.append("\n")
+        text.append("The packet will print this header. Write it?\n", style="bold")
         for label, value in printed_header(self.request.header, self.target_label):
             text.append(f"{label}: ", style="bold")
             text.append(safe_text(value) + "\n")
@@ -641,6 +678,7 @@ class ScanScreen(Screen[list[ScanResult]]):
         lookup: Callable[[str], list[RowIndex]],
         mark: Callable[[RowIndex], tuple[str, str, str]],
         confirm: Callable[[RowIndex, str, str], tuple[str, str, str]] | None = None,
+        expect: Callable[[RowIndex], str] | None = None,
     ) -> None:
         """``lookup`` gives the rows a code names; ``mark`` marks a row present and returns
         (status word, tone, one line about the device); ``confirm`` records what the label of
@@ -649,9 +687,11 @@ class ScanScreen(Screen[list[ScanResult]]):
         A scan says a device is on the floor, nothing more. Right after it, one entry tells
         what its label shows: Enter alone (as expected), ``d`` Enter then the label's words
         (differs), ``x`` Enter (no label). A scanner's burst is always a whole code and
-        Enter, so scanning the next device simply leaves the label unconfirmed."""
+        Enter, so scanning the next device simply leaves the label unconfirmed. ``expect``
+        says what the register expects the label to show, stated before "as expected" so
+        that Enter confirms something a second reader can check."""
         super().__init__()
-        self.lookup, self.mark, self.confirm = lookup, mark, confirm
+        self.lookup, self.mark, self.confirm, self.expect = lookup, mark, confirm, expect
         self.row_names: Callable[[Sequence[int]], list[str]] = lambda rows: [
             str(r) for r in rows
         ]  # spreadsheet row numbers of inventory rows (set by the app)
@@ -659,7 +699,7 @@ class ScanScreen(Screen[list[ScanResult]]):
         self.seen: set[int] = set()
         self.pending: RowIndex | None = None  # the device just scanned, its label not yet told
         self.asking: RowIndex | None = None  # the device whose label's words are being typed
-        self.labels = 0  # labels confirmed in this scan
+        self.labels: dict[str, int] = {}  # labels told in this scan, by outcome
         self._early: list[tuple[str, str | None]] = []  # keys typed before the box existed
 
     def compose(self) -> ComposeResult:
@@ -720,7 +760,7 @@ class ScanScreen(Screen[list[ScanResult]]):
     def _label(self, row: RowIndex, outcome: str, says: str = "") -> None:
         assert self.confirm is not None
         word, tone, about = self.confirm(row, outcome, says)
-        self.labels += 1
+        self.labels[outcome] = self.labels.get(outcome, 0) + 1
         told = f"label {outcome}" + (f": {says}" if says else "")
         self._band(word, f"{told} - {about}", tone)
         self.pending = self.asking = None
@@ -771,19 +811,30 @@ class ScanScreen(Screen[list[ScanResult]]):
             ask = ""
             if self.confirm is not None:
                 self.pending = row
-                ask = "Label? Enter: as expected | d Enter: differs | x Enter: no label"
+                expected = self.expect(row) if self.expect is not None else ""
+                ask = (f"Register expects: {expected}\n" if expected else "") + (
+                    "Label? Enter: as expected | d Enter: differs | x Enter: no label"
+                )
             self._band(word, ("scanned before: " if again else "") + about, tone, ask)
         self.results.append(result)
         self._log()
 
-    def _log(self) -> None:
-        flagged = [r for r in self.results if r.outcome in ("unknown", "duplicate", "again")]
+    def summary(self) -> str:
+        """What this scan did, counted one way for the log and for leaving: devices present,
+        labels by what they showed, codes that were not one device, codes scanned again."""
         done = sum(1 for r in self.results if r.outcome == "sighted")
-        log = Text(
-            f"{plural(done, 'device')} present, {plural(self.labels, 'label')} confirmed, "
-            f"{plural(len(flagged), 'code')} flagged in this scan. Recent scans:",
-            style="bold",
-        )
+        flagged = sum(1 for r in self.results if r.outcome in ("unknown", "duplicate"))
+        again = sum(1 for r in self.results if r.outcome == "again")
+        text = f"{plural(done, 'device')} present"
+        if self.labels:
+            text += "; labels: " + ", ".join(f"{n} {k}" for k, n in sorted(self.labels.items()))
+        else:
+            text += "; no label told"
+        text += f"; {plural(flagged, 'code')} not one device"
+        return text + (f"; {again} scanned again" if again else "")
+
+    def _log(self) -> None:
+        log = Text(f"{self.summary()}. Recent scans:", style="bold")
         words = {"sighted": "present", "again": "SCANNED AGAIN", "unknown": "NO DEVICE"}
         for r in self.results[-6:][::-1]:  # the latest first
             what = words.get(r.outcome) or "on rows " + ", ".join(self.row_names(r.rows))
