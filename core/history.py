@@ -91,7 +91,7 @@ class History:
         old_marks = self.inv.marks.get((row, col), ())
         if old == value and old_marks == marks:
             return None
-        when = when or (stamp.epoch if stamp is not None else 0.0) or time.time()
+        when = when or time.time()  # to the sub-second: which of two sessions came last
         edit = Edit(row, col, old, value, origin, when, group, stamp, marks, old_marks)
         self._set(row, col, value, marks)
         self.undo_stack.append(edit)
