@@ -246,6 +246,16 @@ async def _edit(app: CoaAuditApp, pilot: Any, serial: str, field: str, value: st
     await settle(app, pilot)
 
 
+async def _ana_edits(app: CoaAuditApp, pilot: Any) -> None:
+    """Ana says who she is (w) and why, then makes device 1 eligible."""
+    await settle(app, pilot)
+    await press(pilot, "w")
+    await _name(app, pilot, "Ana Auditor")
+    await pilot.press(*"photo of the label", "enter")
+    await settle(app, pilot)
+    await _edit(app, pilot, "5CG0000001", "coa_edition", "Windows 10 Pro")
+
+
 async def test_edits_carry_each_persons_name_time_and_reason_through_a_kill_and_restore(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -253,12 +263,7 @@ async def test_edits_carry_each_persons_name_time_and_reason_through_a_kill_and_
     monkeypatch.chdir(tmp_path)
     app = CoaAuditApp(src)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await press(pilot, "w")
-        await _name(app, pilot, "Ana Auditor")
-        await pilot.press(*"photo of the label", "enter")
-        await settle(app, pilot)
-        await _edit(app, pilot, "5CG0000001", "coa_edition", "Windows 10 Pro")
+        await _ana_edits(app, pilot)
         await press(pilot, "w")
         await _name(app, pilot, "Bo Builder")
         await pilot.press(*"Dell invoice 88123", "enter")
@@ -311,12 +316,7 @@ async def test_the_app_restores_a_killed_sessions_edits_with_their_own_names(
     monkeypatch.chdir(tmp_path)
     first = CoaAuditApp(src)
     async with first.run_test(size=(80, 24)) as pilot:
-        await settle(first, pilot)
-        await press(pilot, "w")
-        await _name(first, pilot, "Ana Auditor")
-        await pilot.press(*"photo of the label", "enter")
-        await settle(first, pilot)
-        await _edit(first, pilot, "5CG0000001", "coa_edition", "Windows 10 Pro")
+        await _ana_edits(first, pilot)
     again = CoaAuditApp(src)
     async with again.run_test(size=(80, 24)) as pilot:
         await settle(again, pilot)
