@@ -223,16 +223,19 @@ class ScanFlag:
 def merge_marks(held: Iterable[Mark], new: Iterable[Mark]) -> tuple[Mark, ...]:
     """The marks of one walk field of one device once ``new`` joins ``held``: a person's
     later mark replaces their own earlier one, the same mark twice is kept once, and marks
-    of other people stay (they may disagree: ``cell_value`` says conflict). Sorted by time."""
+    of other people stay (they may disagree: ``cell_value`` says conflict). Two different
+    marks of one person at the same time both stay: neither is later, so nothing decides
+    between them but a conflict. Sorted by time."""
     out: list[Mark] = list(held)
     for mark in new:
         same = [m for m in out if m.stamp.by == mark.stamp.by]
         if mark in same:
             continue
-        if mark.stamp.by and any(m.stamp.epoch > mark.stamp.epoch for m in same):
+        when = mark.stamp.epoch
+        if mark.stamp.by and any(m.stamp.epoch > when for m in same):
             continue  # that person marked it again later: the later mark stands
-        if mark.stamp.by:
-            out = [m for m in out if m.stamp.by != mark.stamp.by]
+        if mark.stamp.by:  # their earlier marks give way; one made at the same time stays
+            out = [m for m in out if m.stamp.by != mark.stamp.by or m.stamp.epoch >= when]
         out.append(mark)
     return tuple(sorted(out, key=lambda m: (m.stamp.epoch, m.stamp.by)))
 

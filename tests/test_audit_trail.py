@@ -12,7 +12,10 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from coa_audit.core.events import CONFLICT, Mark, Stamp, cell_value, merge_marks
 from coa_audit.tui.app import CoaAuditApp
 from coa_audit.tui.screens import BasisScreen, PromptScreen, RestoreScreen, ReviewScreen, ScanScreen
 from tests.conftest import device, let_keys_through, oem_copy, press, run_cli, settle, write_csv
@@ -469,3 +472,48 @@ def test_a_packet_from_a_corrected_workbook_names_the_export_it_continues(
     assert "listed in that export's packet, inv.checklist.md" in md
     # an ordinary register says nothing of the kind
     assert "earlier export" not in (tmp_path / "inv.checklist.md").read_text()
+
+
+_PEOPLE = st.sampled_from(["Ana Auditor", "Bo Builder", "Cy Clerk"])
+
+
+def _who(marks: list[Mark]) -> set[str]:
+    return {m.stamp.by for m in marks}
+
+
+_LABEL = st.sampled_from(["as expected", "differs", "missing"])
+_MARKS = st.lists(
+    st.builds(
+        lambda who, outcome, minute: Mark(
+            "label",
+            outcome,
+            Stamp(who, f"2026-12-07T09:{minute:02d}:00+01:00", "scanned"),
+            says="Windows 10 Home" if outcome == "differs" else "",
+        ),
+        _PEOPLE,
+        _LABEL,
+        st.integers(0, 59),
+    ),
+    max_size=8,
+)
+
+
+@given(_MARKS, _MARKS)
+def test_walks_merge_the_same_in_any_order_and_a_disagreement_is_a_conflict(
+    first: list[Mark], second: list[Mark]
+) -> None:
+    """However walks are spelled and in whatever order they are loaded: a walk loaded twice
+    changes nothing, each person keeps their latest mark, and the cell is a conflict
+    exactly when the people's latest marks disagree (never the last file's word)."""
+    a = merge_marks(merge_marks((), first), second)
+    assert merge_marks(a, first) == a and merge_marks(a, second) == a  # loaded again
+    # each person's latest marks (two at the same moment both count)
+    every = [*first, *second]
+    last = {who: max(m.stamp.epoch for m in every if m.stamp.by == who) for who in _who(every)}
+    latest = {m for m in every if m.stamp.epoch == last[m.stamp.by]}
+    assert set(a) == latest
+    outcomes = {m.outcome for m in latest}
+    want = "" if not outcomes else outcomes.pop() if len(outcomes) == 1 else CONFLICT
+    assert cell_value(a) == want
+    # and in the other order, the same marks
+    assert set(merge_marks(merge_marks((), second), first)) == latest
