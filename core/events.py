@@ -31,6 +31,7 @@ __all__ = [
     "legacy_mark",
     "legacy_stamp",
     "merge_marks",
+    "seen",
 ]
 
 # How a fact was established, by the word records carry -> how the packet says it.
@@ -247,6 +248,13 @@ def cell_value(marks: Iterable[Mark]) -> str:
     if not outcomes:
         return ""
     return outcomes.pop() if len(outcomes) == 1 else CONFLICT
+
+
+def seen(presence: str, label: str) -> bool:
+    """Someone saw the device on site, by its walk cells: marked present, or its label told
+    (as expected, differs, missing, or people who looked disagree). The one rule of the
+    walk's progress and the grid's not-seen filter."""
+    return presence == "present" or bool(label)
 
 
 # -- marks written before they had fields ------------------------------------------------------

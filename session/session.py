@@ -27,6 +27,7 @@ from coa_audit.core.events import (
     cell_value,
     legacy_mark,
     merge_marks,
+    seen,
 )
 from coa_audit.core.history import Edit, History, MappingChange
 from coa_audit.core.model import (
@@ -509,39 +510,43 @@ class Session:
     def load_walk(self, path: str | Path) -> list[str]:
         return self.load_walks([path])
 
+    def _walk_columns(self) -> tuple[list[str], list[str]]:
+        """The presence and label cells of every device (read once per count)."""
+        inv = self.inventory
+        blank = [""] * len(inv)
+        cols = (inv.mapping.get("sighted"), inv.mapping.get("label"))
+        sighted, label = (inv.column_values(c) if c is not None else blank for c in cols)
+        return sighted, label
+
     def walk_counts(self, rows: Iterable[int] | None = None) -> WalkCounts:
         """What the walk established, counted once for every front end and the packet."""
-        inv = self.inventory
-        cols = {f: inv.mapping.get(f) for f in WALK_FIELDS}
-        values = {f: inv.column_values(c) if c is not None else None for f, c in cols.items()}
+        sighted, labels = self._walk_columns()
         out = WalkCounts()
-        for r in range(len(inv)) if rows is None else rows:
-            seen = values["sighted"][r] if values["sighted"] is not None else ""
-            label = values["label"][r] if values["label"] is not None else ""
+        for r in range(len(self.inventory)) if rows is None else rows:
+            presence, label = sighted[r], labels[r]
             out.devices += 1
-            out.present += seen == "present"
-            out.not_found += seen == "not found"
+            out.present += presence == "present"
+            out.not_found += presence == "not found"
             if label:
                 out.labels[label] = out.labels.get(label, 0) + 1
-            out.conflicts += CONFLICT in (seen, label)
-            out.seen += seen == "present" or label in ("as expected", "differs", "missing")
+            out.conflicts += CONFLICT in (presence, label)
+            out.seen += seen(presence, label)
         out.flagged = len(self.scan_flags)
         return out
 
     def walk_by_site(self) -> list[tuple[str, int, int]]:
         """(location, devices seen, devices) per location, in the register's order of first
-        appearance; one line "(no location)" when none is mapped."""
+        appearance; one line "(no location)" when none is mapped. One pass over the file."""
         inv = self.inventory
         col = inv.mapping.get("location")
         places = inv.column_values(col) if col is not None else [""] * len(inv)
-        groups: dict[str, list[int]] = {}
-        for r, place in enumerate(places):
-            groups.setdefault(" ".join(place.split()) or "(no location)", []).append(r)
-        out = []
-        for place, rows in groups.items():
-            counts = self.walk_counts(rows)
-            out.append((place, counts.seen, counts.devices))
-        return out
+        sighted, labels = self._walk_columns()
+        groups: dict[str, list[int]] = {}  # place -> [seen, devices]
+        for presence, label, place in zip(sighted, labels, places, strict=True):
+            counts = groups.setdefault(" ".join(place.split()) or "(no location)", [0, 0])
+            counts[0] += seen(presence, label)
+            counts[1] += 1
+        return [(place, n_seen, n) for place, (n_seen, n) in groups.items()]
 
     def not_acceptable(self, rows: Sequence[RowIndex]) -> str | None:
         """Why ``rows`` cannot be accepted, or None: only devices under review can (a blocked

@@ -99,6 +99,14 @@ async def _ana(src: Path) -> Path:
         await pilot.press(*"Dell invoice 88123", "enter")
         await settle(app, pilot)
         assert app.session.audit.status(app.main.grid.current_row()) == "eligible"
+        # the walk so far, counted one way, and site by site
+        await press(pilot, "p")
+        shown = str(app.screen.query_one("#detail-text").render())
+        assert "3 present, 1 not found; labels: 1 as expected, 1 differs, 1 missing" in shown
+        sites = re.findall(r"^(.+): (\d+) of (\d+) seen$", shown, re.MULTILINE)
+        assert sum(int(n) for _place, n, _all in sites) == 3
+        assert sum(int(n) for _place, _n, n in sites) == len(app.session.inventory)
+        await press(pilot, "escape")
         await _export(app, pilot)
     return _walk_of(src.parent, "ana.walk.csv")
 

@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from coa_audit.core.audit import Audit, mask_key, mask_keys
+from coa_audit.core.events import seen as was_seen
 from coa_audit.core.model import FIELD_LABELS, ColumnIndex, RowIndex
 from coa_audit.core.status import PROBLEM_LEVELS, Status
 from coa_audit.core.text import safe_text
@@ -245,7 +246,7 @@ class Grid(ScrollView, can_focus=True):
             label = inv.column_values(inv.column("label"))
             out = Status.OUT_OF_SCOPE
             view = array(
-                "I", [r for r in base if status[r] != out and seen[r] != "present" and not label[r]]
+                "I", [r for r in base if status[r] != out and not was_seen(seen[r], label[r])]
             )
         elif f in COLLECTION_FILTERS:
             collection = self.inv.collection
