@@ -13,18 +13,19 @@ with exit code 3. A child that ends normally passes its exit code through unchan
 from __future__ import annotations
 
 import contextlib
+import io
 import os
-import re
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from coa_audit.core.errors import EXIT_INTERNAL, InputError, internal_error
+from coa_audit.core.errors import EXIT_INTERNAL, InputError, internal_error, reader_crash
 
-__all__ = ["STDERR_TTY", "memory_bound", "supervised"]
+__all__ = ["STDERR_TTY", "input_file", "memory_bound", "supervised"]
 
 EXIT_INPUT = InputError.exit_code
 _ENV_LIMIT = "COA_AUDIT_MEMORY_LIMIT_MB"
@@ -38,20 +39,20 @@ _TERMINAL_RESET = (
 
 
 STDERR_TTY = "COA_AUDIT_STDERR_TTY"  # the child's stderr is a pipe to a terminal
-_DYING = re.compile(rb"memory allocation of \d+ bytes failed|thread '.*' panicked at")
 
 
 class _Relay:
-    """Copies the child's stderr to ours as it comes, until a reader starts dying: from
-    there on nothing is copied (the parent says what happened in one line)."""
+    """Copies what the tool itself says on stderr (the child's ``sys.stderr``) to ours as
+    it comes. What native code writes to file descriptor 2 (a Rust panic's message and
+    path, an allocator's complaint) never reaches this pipe: the child points fd 2 at the
+    null device, so a dying reader's words are never relayed, in whatever wording."""
 
     def __init__(self, fd: int) -> None:
-        self.fd, self.dying = fd, False
+        self.fd = fd
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
-        pending = b""  # the start of a line not yet ended: it may be a dying reader's
         while True:
             try:
                 chunk = os.read(self.fd, 65536)
@@ -59,31 +60,31 @@ class _Relay:
                 break
             if not chunk:
                 break
-            if self.dying:
-                continue
-            text = pending + chunk
-            cut = max(text.rfind(b"\n"), text.rfind(b"\r"))
-            ready, pending = (text[: cut + 1], text[cut + 1 :]) if cut >= 0 else (b"", text)
-            if pending.startswith(b"\r") or (cut >= 0 and text[cut : cut + 1] == b"\r"):
-                ready, pending = ready + pending, b""  # a progress line: shown at once
-            self._write(ready)
-        if not self.dying:
-            self._write(pending)
-
-    def _write(self, data: bytes) -> None:
-        found = _DYING.search(data)
-        if found:
-            self.dying = True
-            data = data[: found.start()]
-        if data:
             with contextlib.suppress(OSError):
-                os.write(2, data)
+                os.write(2, chunk)
 
     def finish(self) -> None:
         """Wait (briefly: a grandchild may hold the pipe open) for the last output."""
         self.thread.join(timeout=2)
         with contextlib.suppress(OSError):
             os.close(self.fd)
+
+
+def _own_stderr(relay: tuple[int, int]) -> None:
+    """In the child: the tool's own words (``sys.stderr``) go to the relay's pipe; file
+    descriptor 2, where native libraries write, goes to the null device. Python's hooks
+    that would print a library's traceback (a thread's, an object's finaliser) are quiet:
+    what went wrong is said once, in the tool's own line."""
+    os.close(relay[0])
+    sys.stderr = io.TextIOWrapper(
+        io.FileIO(relay[1], "w"), encoding="utf-8", errors="backslashreplace", line_buffering=True
+    )
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    threading.excepthook = lambda _args: None
+    sys.unraisablehook = lambda _info: None
+    warnings.simplefilter("ignore")
 
 
 def memory_bound() -> int | None:
@@ -110,7 +111,7 @@ def memory_bound() -> int | None:
     return wanted
 
 
-def _input_file(argv: Sequence[str]) -> str:
+def input_file(argv: Sequence[str]) -> str:
     """The file the command was reading: the first argument naming an existing file."""
     for arg in argv[1:]:
         if not arg.startswith("-") and os.path.isfile(arg):
@@ -186,9 +187,9 @@ def supervised(run: Callable[[], int | None], argv: Sequence[str] | None = None)
             saved = termios.tcgetattr(sys.stdin.fileno())
     sys.stdout.flush()
     sys.stderr.flush()
-    # a headless command's stderr passes through the parent, which holds back what a
-    # dying reader prints ("memory allocation of 549755813888 bytes failed" and its
-    # backtrace) so that the refusal is one line; the app draws on stderr: left alone
+    # a headless command's own words pass through the parent; what a dying reader prints
+    # ("memory allocation of 549755813888 bytes failed", a panic and its path) goes
+    # nowhere, so that the refusal is one line; the app draws on stderr: left alone
     relay = None if (len(argv) > 1 and argv[1] == "tui") else os.pipe()
     tty = sys.stderr.isatty()
     # the parent takes its signals one by one (below); the child gets the mask back
@@ -204,9 +205,7 @@ def supervised(run: Callable[[], int | None], argv: Sequence[str] | None = None)
             os.environ[_CHILD] = "1"
             os.environ["RUST_BACKTRACE"] = "0"
             if relay is not None:
-                os.close(relay[0])
-                os.dup2(relay[1], 2)
-                os.close(relay[1])
+                _own_stderr(relay)
                 if tty:
                     os.environ[STDERR_TTY] = "1"
             if bound is not None:
@@ -218,9 +217,13 @@ def supervised(run: Callable[[], int | None], argv: Sequence[str] | None = None)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except BaseException as exc:
+            why = reader_crash(exc)
             with contextlib.suppress(Exception):
-                sys.stderr.write(f"coa-audit: {internal_error(exc, False)}\n")
-            code = EXIT_INTERNAL
+                if why is not None:  # a reader died on the input, in any of its ways
+                    sys.stderr.write(f"coa-audit: {input_file(argv)}: {why}\n")
+                else:
+                    sys.stderr.write(f"coa-audit: {internal_error(exc, False)}\n")
+            code = EXIT_INPUT if why is not None else EXIT_INTERNAL
         finally:
             with contextlib.suppress(Exception):
                 sys.stdout.flush()
@@ -246,5 +249,5 @@ def supervised(run: Callable[[], int | None], argv: Sequence[str] | None = None)
         sys.stderr.write("coa-audit: interrupted\n")
         return 130
     _restore(saved)
-    sys.stderr.write(f"coa-audit: {_input_file(argv)}: {_why(status, bound)}\n")
+    sys.stderr.write(f"coa-audit: {input_file(argv)}: {_why(status, bound)}\n")
     return EXIT_INPUT

@@ -11,6 +11,7 @@ __all__ = [
     "OutputError",
     "UsageError",
     "internal_error",
+    "reader_crash",
 ]
 
 EXIT_INTERNAL = 70  # a bug
@@ -21,6 +22,28 @@ def internal_error(exc: BaseException, with_message: bool = True) -> str:
     when ``with_message`` (never local variables), and what to do."""
     what = f"{type(exc).__name__}: {exc}" if with_message else type(exc).__name__
     return f"internal error: {what} (please report this)"
+
+
+_SAVE_AGAIN = "open it in the program that made it and save it again"
+
+
+def reader_crash(exc: BaseException) -> str | None:
+    """What it means when ``exc`` ends the reading of a file, if it is one of the ways a
+    reader dies on a file rather than a bug of ours (None): memory or recursion exhausted,
+    a Rust panic (pyo3's ``PanicException``, in whatever words), an extension's
+    ``SystemError``. Every front end turns these into one line and exit 3."""
+    if isinstance(exc, MemoryError):
+        return (
+            "reading it needed more memory than is available: the file claims far more "
+            f"than it holds (damaged or hostile) or is too large for this machine; {_SAVE_AGAIN}"
+        )
+    if isinstance(exc, RecursionError):
+        return (
+            f"it is nested deeper than a reader can follow: it is damaged or hostile; {_SAVE_AGAIN}"
+        )
+    if isinstance(exc, SystemError) or type(exc).__name__ == "PanicException":
+        return f"the reader failed on a malformed record: damaged or hostile; {_SAVE_AGAIN}"
+    return None
 
 
 class CoaError(Exception):

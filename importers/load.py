@@ -18,7 +18,7 @@ from itertools import islice
 from pathlib import Path
 
 from coa_audit.core.audit import mask_keys
-from coa_audit.core.errors import InputError, NoHeaderRow, UsageError
+from coa_audit.core.errors import InputError, NoHeaderRow, UsageError, reader_crash
 from coa_audit.core.files import not_regular
 from coa_audit.core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
 from coa_audit.core.text import fold_words
@@ -592,6 +592,19 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
+def _utf32_without_bom(head: bytes) -> str | None:
+    """UTF-32 text without a byte-order mark: three of every four bytes are zero."""
+    quarter = len(head) // 4
+    if quarter < 8:
+        return None
+    lanes = [head[i::4][:quarter].count(0) for i in range(4)]
+    if min(lanes[1:]) > 0.9 * quarter and lanes[0] < 0.05 * quarter:
+        return "utf-32-le"
+    if min(lanes[:3]) > 0.9 * quarter and lanes[3] < 0.05 * quarter:
+        return "utf-32-be"
+    return None
+
+
 def _sniff_encoding(path: Path) -> tuple[str, bool, list[str]]:
     """(encoding, has BOM, notices). UTF-8 unless the bytes say otherwise: UTF-16 with or
     without a BOM, Mac Roman for Excel for Mac's CR-only "CSV (Macintosh)", else cp1252."""
@@ -599,8 +612,18 @@ def _sniff_encoding(path: Path) -> tuple[str, bool, list[str]]:
         head = f.read(4096)
         if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig", True, []
+        # UTF-32 first: its little-endian mark begins with UTF-16's
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            return "utf-32", True, []
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16", True, []
+        wider = _utf32_without_bom(head)
+        if wider is not None:
+            return (
+                wider,
+                False,
+                [f"the file is UTF-32 without a byte-order mark: read it as {wider}"],
+            )
         wide = _utf16_without_bom(head)
         if wide is not None:
             return wide, False, [f"the file is UTF-16 without a byte-order mark: read it as {wide}"]
@@ -635,12 +658,22 @@ def _sniff_encoding(path: Path) -> tuple[str, bool, list[str]]:
     return "utf-8", False, []
 
 
+_NOT_DELIMITERS = frozenset("\"'\r\n\x00")  # quoting and line breaks cannot separate values
+
+
 def _sniff_delimiter(sample: str) -> str:
     """The delimiter that splits the sample lines into the most consistent field counts."""
     # not splitlines(): it also splits at U+2028 and friends; CR-only files end lines in \r
     lines = sample.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:200]
     if lines and lines[0].lower().startswith("sep=") and len(lines[0]) == 5:
-        return lines[0][4]
+        named = lines[0][4]
+        if named in _NOT_DELIMITERS or named.isalnum():
+            raise InputError(
+                f"the file's first line, sep={named}, names {named!r} as the delimiter: a "
+                "value so split cannot be told apart from its neighbours; save it as a "
+                "comma-separated CSV"
+            )
+        return named
     best, best_score = ",", -1.0
     for d in _DELIMS:
         counts = [len(r) for r in csv.reader(lines, delimiter=d) if r]
@@ -678,7 +711,10 @@ def _load_csv(
         if "\x00" in sample:
             sample = sample.replace("\x00", "")
             notices.append("NUL characters in the file were ignored")
-        delim = _sniff_delimiter(sample)
+        try:
+            delim = _sniff_delimiter(sample)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
         f.seek(0)
         text = _NulStripper(f, delim, path)
         reader = csv.reader(text, delimiter=delim)
@@ -811,10 +847,13 @@ def load_inventory(
         raise InputError(f"{path}: the text encoding could not be read; save it as UTF-8") from None
     except csv.Error as exc:
         raise InputError(f"{path} is not a readable CSV file ({exc}); check its format") from None
-    except MemoryError:
-        raise InputError(f"{path} is too large to load in the memory available") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except BaseException as exc:  # a reader dying on the file, in any of its ways
+        why = reader_crash(exc)
+        if why is None:
+            raise
+        raise InputError(f"{path}: {why}") from None
     if len(inv) == 0:
         raise InputError(
             f"{path}: the header row was found (row {inv.source.header_row}) but no "
