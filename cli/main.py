@@ -9,14 +9,22 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, NoReturn
 
 import typer
 
-from coa_audit.core.errors import EXIT_INTERNAL, CoaError, InputError, UsageError, internal_error
+from coa_audit.core.errors import (
+    EXIT_INTERNAL,
+    CoaError,
+    InputError,
+    UsageError,
+    internal_error,
+    reader_crash,
+)
+from coa_audit.core.files import Inputs
 from coa_audit.core.policy import default_policy_text, load_policy
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.atomic import write_bytes_atomic
@@ -123,24 +131,25 @@ def _guard(signals: bool = True) -> Iterator[None]:
         with contextlib.suppress(Exception):
             sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - silence the exit flush
         raise typer.Exit(EXIT_OK) from None
-    except Exception as exc:  # a bug: say so in one line, never with local variables
-        _fail(internal_error(exc), EXIT_INTERNAL)
+    except BaseException as exc:
+        why = reader_crash(exc)  # a reader died on the input: exit 3, whatever its words
+        if why is not None:
+            from coa_audit.cli.supervise import input_file
+
+            _fail(f"{input_file(sys.argv)}: {why}", InputError.exit_code)
+        if not isinstance(exc, Exception):
+            raise
+        _fail(internal_error(exc), EXIT_INTERNAL)  # a bug: one line, never local variables
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _never_over(output: Path, inputs: list[Path]) -> None:
-    """An output never replaces one of the run's own inputs (the inventory above all)."""
-    import os
-
-    for src in inputs:
-        try:
-            same = output.exists() and os.path.samefile(output, src)
-        except OSError:
-            same = False
-        if same:
-            raise UsageError(f"--output {output} is an input of this run: choose another file name")
+def _inputs(*paths: Path | None, more: Sequence[Path] = ()) -> Inputs:
+    """The registry of what this run reads (``core.files.Inputs``): no output may be one."""
+    inputs = Inputs()
+    inputs.add(*paths, *more)
+    return inputs
 
 
 def _progress():  # -> Callable | None
@@ -258,8 +267,10 @@ def check(
     from coa_audit.session.session import open_session
 
     with _guard():
-        if output is not None:
-            _never_over(output, [file, *(evidence or ()), *([policy] if policy else [])])
+        if output is not None:  # refused before anything is read
+            _inputs(file, policy, mapping, more=[*(evidence or ()), *(walk or ())]).refuse(
+                output, "--output"
+            )
         session = open_session(
             file,
             sheet=sheet,
@@ -538,6 +549,8 @@ def export(
         if worklist_by and statuses is None:
             raise UsageError("--by groups the worklist: give --worklist too")
         formats = [f.strip().lower() for f in checklist.split(",") if f.strip()]
+        if out_dir is not None:  # an evidence folder is never written into
+            _inputs(more=evidence or ()).refuse(out_dir, "--out-dir")
         session = open_session(
             file,
             sheet=sheet,
@@ -550,11 +563,14 @@ def export(
             progress=_progress(),
         )
         inv = session.inventory
+        session.inputs.add(corrections, profile, continues)
         session.author = " ".join((author or "").split())
         _load_walk(session, walk)
         if resume:
             pending, log = session.pending()
-            if log.skipped:
+            if log.problem:
+                typer.echo(f"warning: {safe_text(log.problem)}", err=True)
+            elif log.skipped:
                 typer.echo(f"{log.skipped} unreadable journal line(s) skipped", err=True)
             if not pending:
                 typer.echo("resumed 0 journaled edit(s): nothing is pending", err=True)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from coa_audit.core.errors import CoaError, UsageError
 
-__all__ = ["AUX_LIMIT", "not_regular", "read_small", "read_small_text", "utf8_text"]
+__all__ = ["AUX_LIMIT", "Inputs", "not_regular", "read_small", "read_small_text", "utf8_text"]
 
 AUX_LIMIT = 64 * 1024**2  # far above any real policy, mapping, profile or corrections file
 
@@ -47,10 +48,12 @@ def read_small(
     except OSError as exc:
         raise error(f"{what} {path}: cannot be read ({exc.strerror or exc})") from None
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # swapped since the check
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):  # swapped since the check
             raise error(f"{what} {path}: is not a regular file")
-        data = f.read(limit + 1)
-    if len(data) > limit:
+        # a regular file says its size: a sparse giant is refused before a byte is read
+        data = f.read(limit + 1) if st.st_size <= limit else b"\0" * 0
+    if len(data) > limit or st.st_size > limit:
         raise error(
             f"{what} {path} is larger than {limit // 1024**2} MiB: that is not a {what}; "
             "check the path"
@@ -89,3 +92,47 @@ def parse_toml(text: str) -> dict[str, Any]:
         raise tomllib.TOMLDecodeError(
             "it is nested too deep (tables or arrays inside one another thousands of times)"
         ) from None
+
+
+class Inputs:
+    """Every path a run reads (the inventory, its policy, mapping, evidence files and
+    folders, walks, corrections, profile, an earlier packet). No output may be one of them,
+    lie inside one of its folders, or resolve to one through a link: ``clash`` says which,
+    and every writer of the tool asks it before placing a file."""
+
+    def __init__(self) -> None:
+        self._paths: list[Path] = []
+
+    def add(self, *paths: str | Path | None) -> None:
+        for p in paths:
+            if p is not None and str(p) != "":
+                self._paths.append(Path(p))
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._paths)
+
+    def clash(self, output: str | Path) -> str | None:
+        """Why writing ``output`` would overwrite an input of this run (None: it would not)."""
+        out = Path(output)
+        try:
+            out_real = out.resolve()
+        except (OSError, RuntimeError):
+            return None
+        for src in self._paths:
+            try:
+                real = src.resolve()
+                if os.path.isdir(real):
+                    if out_real == real or real in out_real.parents:
+                        return f"it lies inside {src}, a folder that is an input of this run"
+                    continue
+                if out_real == real or (out.exists() and os.path.samefile(out, src)):
+                    return f"it is {src}, an input of this run"
+            except (OSError, RuntimeError):
+                continue
+        return None
+
+    def refuse(self, output: str | Path, what: str) -> None:
+        """A usage error (exit 2) when ``output`` would overwrite an input of this run."""
+        why = self.clash(output)
+        if why is not None:
+            raise UsageError(f"{what} {output}: {why}; choose another file or folder")

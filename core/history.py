@@ -10,10 +10,15 @@ import time
 from dataclasses import dataclass, replace
 
 from coa_audit.core.audit import Audit
-from coa_audit.core.events import Mark, Stamp
-from coa_audit.core.model import ColumnIndex, RowIndex
+from coa_audit.core.events import Mark, Stamp, cell_value
+from coa_audit.core.model import WALK_FIELDS, ColumnIndex, RowIndex
 
 __all__ = ["Edit", "History", "MappingChange"]
+
+
+class DerivedField(ValueError):
+    """A change asked of a column the tool derives (collected evidence, the walk's cells)
+    other than through what derives it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,7 @@ class History:
         """Set one cell (a walk cell with its ``marks``). Returns the edit, or None when
         nothing changed. ``when``: the time the edit was made, when that was earlier (a
         restored edit keeps its own; so does its ``stamp``)."""
+        self._own_column(col, value, marks)
         old = self.inv.value(row, col)
         old_marks = self.inv.marks.get((row, col), ())
         if old == value and old_marks == marks:
@@ -97,6 +103,18 @@ class History:
         self.undo_stack.append(edit)
         self.redo_stack.clear()
         return edit
+
+    def _own_column(self, col: ColumnIndex, value: str, marks: tuple[Mark, ...]) -> None:
+        """The one gate of derived columns, which are the tool's own: collected evidence is
+        never changed, and a walk cell holds only the word its marks give. A journal line, a
+        corrections file or a front end asking otherwise is refused (``DerivedField``)."""
+        inv = self.inv
+        if not inv.is_derived(col):
+            return
+        if col not in {inv.mapping.get(f) for f in WALK_FIELDS}:
+            raise DerivedField(f"{inv.headers[col]} is collected evidence: it is never edited")
+        if value != cell_value(marks):
+            raise DerivedField(f"{inv.headers[col]} holds only what the walk's marks say")
 
     def new_group(self) -> int:
         """An id for the edits of one bulk action (never 0)."""

@@ -8,6 +8,7 @@ import glob
 import os
 import re
 import shutil
+import stat
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
@@ -18,7 +19,7 @@ from typing import Protocol
 from coa_audit.core.audit import Audit
 from coa_audit.core.errors import Cancelled, CoaError, UsageError
 from coa_audit.core.events import Mark, ScanFlag
-from coa_audit.core.files import parse_toml, read_small_text
+from coa_audit.core.files import Inputs, parse_toml, read_small_text
 from coa_audit.core.history import Edit, MappingChange
 from coa_audit.core.model import Inventory
 from coa_audit.core.policy import Policy
@@ -70,6 +71,8 @@ class ExportRequest:
     # default looked for beside a file named NAME.corrected.EXT
     continues: Path | None = None
     side_by_side: bool = False  # fork one child to write half the files (command line only)
+    # every path the run read: no output may overwrite one (a walk read gets a new name)
+    inputs: Inputs = field(default_factory=Inputs)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class Exportable(Protocol):
     mapping_changes: list[MappingChange]
     baseline: bytes
     scan_flags: list[ScanFlag]
+    inputs: Inputs
 
     def changes(self) -> list[Edit]: ...
 
@@ -127,6 +131,8 @@ def export_session(
     checked against the policy, every output written (all or none), then the edits written
     out are marked as exported (the quit question stops counting them)."""
     state = session.state()  # what this export writes, whatever comes after
+    for path in session.inputs:
+        req.inputs.add(path)
     req.header = check_header(req.header, session.policy)
     written = export_all(
         session.audit,
@@ -190,7 +196,7 @@ def export_all(
                 audit, changes, req, mapping_changes, baseline, scans, progress, written,
                 stage, parts,
             )  # fmt: skip
-            _publish(written, stage, final_dir)
+            _publish(written, stage, final_dir, req.inputs)
     except Cancelled:
         raise Cancelled("export cancelled: no file was written") from None
     return written
@@ -238,29 +244,103 @@ def _staged(final_dir: Path) -> Iterator[Path]:
         yield stage
     except CoaError as exc:  # named by where it was going, and said that nothing was left
         message = str(exc).replace(f"{stage}{os.sep}", f"{final_dir}{os.sep}")
-        if not isinstance(exc, Cancelled) and "no file was written" not in message:
+        said = isinstance(exc, (Cancelled, _Placement)) or "no file was written" in message
+        if not said:
             message += "; no file was written"
-        raise type(exc)(message) from None
+        exc.args = (message, *exc.args[1:])  # the same error, its type and fields kept
+        raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _publish(written: list[Written], stage: Path, final_dir: Path) -> None:
-    """Every output written: move each into the output folder (renames, a moment), and
-    name them there. Nothing appears before every file of the run was written whole."""
-    moved: list[Path] = []
-    for i, w in enumerate(written):
+class _Placement(OutputError):
+    """Placing the outputs failed; the message says what the folder holds afterwards."""
+
+
+def _publish(written: list[Written], stage: Path, final_dir: Path, inputs: Inputs) -> None:
+    """Every output written: move them all into the output folder, or none. Each
+    destination is checked first (an input of the run is never overwritten: a walk read
+    gets a new name, anything else is refused; a folder or device in the way is refused);
+    a file a destination held is set aside in the stage until every output is placed, and
+    put back if a later one cannot be, so a failure leaves the folder as it was."""
+    targets: list[Path] = []
+    for w in written:
         target = final_dir / w.path.relative_to(stage)
+        if inputs.clash(target) is not None:
+            if not target.name.endswith(".walk.csv"):
+                inputs.refuse(target, "output")
+            target = _fresh_walk_name(target, inputs, targets)
+        why = _in_the_way(target)
+        if why is not None:
+            raise OutputError(f"{target}: {why}; no file was written")
+        targets.append(target)
+    placed: list[tuple[Path, Path | None]] = []  # (destination, what it held, set aside)
+    for i, (w, target) in enumerate(zip(written, targets, strict=True)):
         try:
+            kept = None
+            if os.path.lexists(target):
+                kept = stage / f".held-{i}"
+                os.replace(target, kept)
+            placed.append((target, kept))
             os.replace(w.path, target)
         except OSError as exc:
-            raise OutputError(
-                f"{target}: could not be put in place ({exc.strerror}); "
-                f"{len(moved)} of {len(written)} outputs were: "
-                + (", ".join(m.name for m in moved) or "none")
+            left = _put_back(placed)
+            raise _Placement(
+                f"{target}: could not be put in place ({exc.strerror or exc}); "
+                + (
+                    "no file was written (the folder is as it was)"
+                    if not left
+                    else "these could not be put back as they were: " + ", ".join(left)
+                )
             ) from None
-        moved.append(target)
-        written[i] = Written(target, w.what)
+    for i, (w, target) in enumerate(zip(written, targets, strict=True)):
+        what = w.what
+        if target.name != w.path.name:
+            what += f"; {w.path.name} is a file this run read, kept as it was"
+        written[i] = Written(target, what)
+
+
+def _fresh_walk_name(target: Path, inputs: Inputs, taken: list[Path]) -> Path:
+    """A name beside ``target`` (NAME.walk.csv) that no file holds and no input is:
+    NAME.walk-2.csv, NAME.walk-3.csv..."""
+    stem = target.name[: -len(".walk.csv")]
+    n = 2
+    while True:
+        fresh = target.with_name(f"{stem}.walk-{n}.csv")
+        if not os.path.lexists(fresh) and fresh not in taken and inputs.clash(fresh) is None:
+            return fresh
+        n += 1
+
+
+def _in_the_way(target: Path) -> str | None:
+    """Why a file cannot be placed at ``target`` (None: it can): a folder, a device, a
+    pipe or a socket holds the name."""
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be replaced ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return "is a folder: move it or choose another --out-dir"
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        return "is not a regular file (a pipe, device or socket): choose another --out-dir"
+    return None
+
+
+def _put_back(placed: list[tuple[Path, Path | None]]) -> list[str]:
+    """Undo the placements made so far, newest first: each destination gets back what it
+    held (or nothing). The names that could not be put back."""
+    left: list[str] = []
+    for target, kept in reversed(placed):
+        try:
+            if kept is not None:
+                os.replace(kept, target)
+            elif os.path.lexists(target):
+                os.unlink(target)
+        except OSError:
+            left.append(str(target))
+    return left
 
 
 def _export(

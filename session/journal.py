@@ -34,12 +34,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coa_audit.core.errors import UsageError
 from coa_audit.core.events import Mark, ScanFlag, Stamp, legacy_stamp
-from coa_audit.core.model import FIELD_LABELS, ID_FIELDS
+from coa_audit.core.files import read_small
+from coa_audit.core.model import CANONICAL_FIELDS, ID_FIELDS
 from coa_audit.session.state import NotPrivate, not_private, private_append, state_dir
 
 __all__ = ["Journal", "JournalLog", "Op", "SessionLog"]
 
+JOURNAL_LIMIT = 2 * 1024**3  # far above a million journaled edits
 _MAX_ROW = 1 << 31
 _MAX_COL = 1 << 20
 
@@ -120,6 +123,7 @@ class SessionLog:
 class JournalLog:
     sessions: dict[str, SessionLog] = field(default_factory=dict)
     skipped: int = 0  # unreadable lines: a line cut by a crash, garbage, values out of range
+    problem: str | None = None  # why the journal could not be read at all
 
     def pending(self, own: str | None = None) -> list[SessionLog]:
         """Sessions other than ``own`` with work to restore, most recent first."""
@@ -197,7 +201,8 @@ def _op(entry: dict[str, Any]) -> Op:
         return Op("scan", scan=flag, time=_time(entry.get("time")))
     if kind == "remap":  # validated as strictly as --map: only fields that exist
         mapping = _pairs(entry["mapping"])
-        unknown = [f for f, _h in mapping if f not in FIELD_LABELS]
+        # the file's own fields only: a derived field (collected, the walk's) is the tool's
+        unknown = [f for f, _h in mapping if f not in CANONICAL_FIELDS]
         if unknown:
             raise ValueError(f"unknown field {unknown[0]!r}")
         return Op("remap", mapping=mapping, time=_time(entry.get("time")))
@@ -207,12 +212,14 @@ def _op(entry: dict[str, Any]) -> Op:
 def read_log(path: Path) -> JournalLog:
     """Every session in the journal; unreadable lines are skipped and counted."""
     log = JournalLog()
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return log
-    except OSError:
-        log.skipped = 1
+    try:  # the journal is a regular file of ours: never a link, a FIFO or a device
+        if os.path.islink(path):
+            raise UsageError(f"edit journal {path}: is a link, not a journal")
+        raw = read_small(path, "edit journal", limit=JOURNAL_LIMIT)
+    except UsageError as exc:
+        log.skipped, log.problem = 1, str(exc)
         return log
     settled: list[str] = []
     for line in raw.split(b"\n"):

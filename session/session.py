@@ -29,8 +29,10 @@ from coa_audit.core.events import (
     merge_marks,
     seen,
 )
-from coa_audit.core.history import Edit, History, MappingChange
+from coa_audit.core.files import Inputs
+from coa_audit.core.history import DerivedField, Edit, History, MappingChange
 from coa_audit.core.model import (
+    CANONICAL_FIELDS,
     ID_FIELDS,
     LABEL_OUTCOMES,
     WALK_FIELDS,
@@ -148,6 +150,9 @@ class Session:
         self.history = History(audit)
         self.journal: Journal | None = None
         self.mapping_changes: list[MappingChange] = []
+        # every path this session read: no export may overwrite one (core.files.Inputs)
+        self.inputs = Inputs()
+        self.inputs.add(inventory.source.path)
         self._exported: dict[tuple[int, int], tuple[str, tuple[Mark, ...]]] = {}
         self._journal_ids: dict[int, int] = {}  # id(Edit) -> journal edit id
         self._special: SpecialCells | None = None
@@ -456,6 +461,7 @@ class Session:
         from coa_audit.importers.walk_file import read_walk
 
         walks = [(Path(p), read_walk(Path(p))) for p in paths]
+        self.inputs.add(*paths)
         inv = self.inventory
         lookup = self.code_index()
         hosts: dict[str, list[RowIndex]] = {}
@@ -636,7 +642,9 @@ class Session:
         old = self.mapping_by_header()
         inv = self.inventory
         derived = {f: c for f, c in inv.mapping.items() if inv.is_derived(c)}
-        inv.mapping = {**derived, **mapping}
+        # the file's own fields onto the file's own columns; derived fields stay the tool's
+        own = {f: c for f, c in mapping.items() if f in CANONICAL_FIELDS and c < inv.source_width}
+        inv.mapping = {**own, **derived}
         self.audit.rerun()
         new = self.mapping_by_header()
         self.mapping_changes.append(MappingChange(when, old, new, origin))
@@ -738,16 +746,20 @@ class Session:
                 row, col = RowIndex(where[0]), ColumnIndex(where[1])
                 if op.group and op.group not in groups:
                     groups[op.group] = history.new_group()
-                edit = history.apply(
-                    row,
-                    col,
-                    op.new,
-                    "journal",
-                    groups.get(op.group, 0),
-                    when=op.time or None,
-                    stamp=op.stamp,
-                    marks=op.marks or (),
-                )
+                try:
+                    edit = history.apply(
+                        row,
+                        col,
+                        op.new,
+                        "journal",
+                        groups.get(op.group, 0),
+                        when=op.time or None,
+                        stamp=op.stamp,
+                        marks=op.marks or (),
+                    )
+                except DerivedField as exc:  # a tampered line: counted, never applied
+                    out.skipped.append(f"row {op.row}, {op.header}: {exc}")
+                    continue
                 if edit is None:
                     continue
                 edits[op.id] = edit
@@ -918,6 +930,7 @@ def open_session(
         if pending is not None:  # firmware evidence from the PCs, merged by serial/host name
             inv.collection = merge_collection(inv, pending.result(), policy.placeholder_serials)
         session = Session(inv, policy, Audit(inv, policy, progress=check))
+    session.inputs.add(policy_path, mapping_file, *evidence)
     return session
 
 
