@@ -68,9 +68,8 @@ def write_corrected(inv: Inventory, target: Path, annotations: Annotations = Non
         return _write_patched_package(inv, src, target, annotations)
     if spec.text:
         _write_csv(inv, src, target, annotations)
-    else:
-        _write_new_xlsx(inv, target, annotations)
-    return []
+        return []
+    return _write_new_xlsx(inv, target, annotations)
 
 
 # -- edits by spreadsheet position -------------------------------------------------------------
@@ -158,6 +157,7 @@ def _write_csv(inv: Inventory, src: Path, target: Path, annotations: Annotations
                 buf = io.StringIO()
                 csv.writer(buf, delimiter=delimiter, lineterminator=ending or "\n").writerow(fields)
                 raw = buf.getvalue() if ending else buf.getvalue()[:-1]
+                _reads_back(raw, fields, delimiter, target, line)
             try:
                 out.write(raw.encode(out_encoding, errors="strict"))
             except UnicodeEncodeError as exc:
@@ -170,6 +170,22 @@ def _write_csv(inv: Inventory, src: Path, target: Path, annotations: Annotations
             line = reader.line_num + 1
         if pulled:
             out.write("".join(pulled).encode(out_encoding))
+
+
+def _reads_back(raw: str, fields: list[str], delimiter: str, target: Path, line: int) -> None:
+    """The edited record, read again as the file will be read, must give exactly the
+    cells written; otherwise nothing is written (a delimiter that is also a quote or a line
+    break, a value the dialect cannot hold)."""
+    try:
+        back = list(csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter))
+    except csv.Error:
+        back = []
+    if back != [fields]:
+        raise OutputError(
+            f"cannot write {target}: the edited record on line {line} would not read back "
+            f"as written in this file's dialect (delimiter {delimiter!r}); save the inventory "
+            "as a comma-separated CSV (UTF-8) and export again"
+        )
 
 
 # -- xlsx / xlsm: patch the package -----------------------------------------------------------
@@ -429,7 +445,19 @@ def _typed_cells(inv: Inventory) -> Callable[[int, int], object] | None:
     return value
 
 
-def _write_new_xlsx(inv: Inventory, target: Path, annotations: Annotations) -> None:
+_SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:\x00-\x1f\x7f-\x9f]")
+
+
+def excel_sheet_name(name: str) -> str:
+    """``name`` as Excel accepts a sheet name: none of \\ / ? * [ ] : or control
+    characters (each becomes "_"), no apostrophe at either end, 1 to 31 characters, never
+    the reserved "History"."""
+    fixed = _SHEET_FORBIDDEN.sub("_", name).strip("'")
+    fixed = fixed[:31].strip("'") or "Inventory"
+    return "Inventory" if fixed.casefold() == "history" else fixed
+
+
+def _write_new_xlsx(inv: Inventory, target: Path, annotations: Annotations) -> list[str]:
     """xls, xlsb and ods become a new xlsx: every value keeps its type (numbers stay
     numbers, dates dates); an edited cell holds what was typed (a number typed into a
     column of numbers is a number)."""
@@ -438,7 +466,15 @@ def _write_new_xlsx(inv: Inventory, target: Path, annotations: Annotations) -> N
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(inv.source.sheet or "Inventory")
+    name = excel_sheet_name(inv.source.sheet or "Inventory")
+    ws = wb.create_sheet(name)
+    notes = []
+    if name != (inv.source.sheet or "Inventory"):
+        notes.append(
+            f"the sheet {safe_text(inv.source.sheet or '')!r} is named {name!r} in the xlsx: Excel "
+            "allows no \\ / ? * [ ] :, control characters or more than 31 characters in a "
+            "sheet name"
+        )
 
     def text_cell(v: str) -> WriteOnlyCell:
         cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", v))
@@ -477,3 +513,4 @@ def _write_new_xlsx(inv: Inventory, target: Path, annotations: Annotations) -> N
         ws.append(row)
     with atomic_writer(target) as f:
         wb.save(f)
+    return notes
