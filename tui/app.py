@@ -134,9 +134,17 @@ class CoaAuditApp(App[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Every notification is plain text: they quote file names, search terms and cell
-        values, which must never be read as markup."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        """The one sink of every notification (a screen's ``notify`` comes here): plain
+        text, never markup, and every control character and escape shown as a picture
+        (``safe_text``), so that a file name, header or cell quoted in a notice can never
+        drive the terminal (set its title, clear it), whoever composed the notice."""
+        super().notify(
+            safe_text(message),
+            title=safe_text(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def action_help_quit(self) -> None:
         """ctrl+c does not quit (it copies in a text box): say what does, in plain words."""
