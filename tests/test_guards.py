@@ -28,6 +28,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import SHARED, device, run_bounded, run_cli, write_csv
 
@@ -425,3 +427,40 @@ async def test_no_notice_can_drive_the_terminal(tmp_path: Path, hostile: str) ->
             for text in (title, message):
                 assert not any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in text), text
     assert stat.S_ISREG(os.stat(walk).st_mode)
+
+
+# -- side inputs of any bytes: a verdict or one line, never a crash -----------------------------
+
+
+_PIECES = st.sampled_from(
+    ["\r", "\n", "\r\n", '"', ",", ";", "\t", "\x00", "\ufeff", "\u2028", "\x85", "=", "mark",
+     "presence", "present", "5CG0000001", "row", "field", "value", "notes", "scan", "unknown",
+     "\xff", "é", " "]
+)  # fmt: skip
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.lists(_PIECES, max_size=60).map("".join),
+    option=st.sampled_from(["--walk", "--corrections"]),
+    header=st.booleans(),
+    encoding=st.sampled_from(["utf-8", "utf-16", "latin-1"]),
+)
+def test_a_walk_or_corrections_file_of_any_text_is_a_verdict_or_one_line(
+    tmp_path: Path, body: str, option: str, header: bool, encoding: str
+) -> None:
+    src = tmp_path / "inv.csv"
+    if not src.exists():
+        write_csv(src, [device(1), device(2)])
+    side = tmp_path / "side.csv"
+    lead = (_walk_header() if option == "--walk" else "row,field,value\n") if header else ""
+    side.write_bytes((lead + body).encode(encoding, errors="replace"))
+    command = "check" if option == "--walk" else "export"
+    more = ["--checklist", "", "--out-dir", tmp_path / "out"] if command == "export" else []
+    res = run_cli(command, src, option, side, *more)
+    assert res.code in (0, 1, 2), (res.code, res.stderr[-400:])
+    if res.code == 2:
+        _one_line(res.stderr)
+    assert "internal error" not in res.stderr and "Traceback" not in res.stderr
