@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coa_audit.importers.xlsx_parts import ods_bounds_problem
+from coa_audit.importers.xlsx_parts import ods_bounds_problem, shared_strings_problem
 
 __all__ = ["BY_EXTENSION", "INPUT_FORMATS", "InputFormat", "input_format", "package_format"]
 
@@ -115,6 +115,11 @@ def _ods_tables(path: Path, _name: str) -> str | None:
     return ods_bounds_problem(str(path))
 
 
+def _shared_strings(path: Path, _name: str) -> str | None:  # xlsx, xlsm
+    """The reader reserves room for every shared text the package claims as it opens it."""
+    return shared_strings_problem(str(path))
+
+
 def _format(
     name: str,
     label: str,
@@ -145,9 +150,9 @@ INPUT_FORMATS: dict[str, InputFormat] = {
                 zip_marker="xl/workbook.bin", whole_book_check=_probe),
         _format("xlsm", "Excel macro-enabled workbook", ("xlsm",), zipped=True,
                 zip_marker="xl/vbaProject.bin", spreadsheetml=True, patch_in_place=True,
-                corrected_suffix=".xlsm"),
+                corrected_suffix=".xlsm", whole_book_check=_shared_strings),
         _format("xlsx", "Excel workbook", ("xlsx",), zipped=True, spreadsheetml=True,
-                patch_in_place=True),
+                patch_in_place=True, whole_book_check=_shared_strings),
         _format("xls", "Excel 97-2003 workbook", ("xls",)),
         _format("csv", "text table (csv, tsv, txt)", ("csv", "tsv", "txt"), text=True,
                 patch_in_place=True, corrected_suffix=None),

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from xml.etree.ElementTree import Element
 from xml.parsers import expat
 
 from defusedxml import ElementTree
@@ -99,26 +100,53 @@ def _xf_formats(z: zipfile.ZipFile) -> list[str]:
     return xfs
 
 
+# What a byte-level search must step over whole, never look inside: a comment, a CDATA
+# section, a processing instruction. Each alternative ends at its terminator or at the end of
+# the part, so a match never fails after scanning ahead (a failed scan retried from the next
+# byte is what makes a search quadratic).
+_OPAQUE = rb"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<\?.*?(?:\?>|\Z)"
+# the attributes of a start tag up to its end: values may hold ">" but never "<", so a
+# search for one tag stops at the next "<" whatever the bytes (linear over a part)
+_TAG_ATTRS = rb"""(?>[^<>"']+|"[^"<]*"|'[^'<]*')*"""
+
+
 def cell_formats(path: str, sheet: str, columns: Iterable[str]) -> dict[tuple[str, int], str]:
     """{(column letter, row number): format code} for every cell of ``columns`` that has a
-    non-General format. One regex pass per column over the sheet XML."""
+    non-General format. One forward pass over the sheet XML, in time linear in the part
+    (comments, CDATA and processing instructions are stepped over, not read as cells)."""
     out: dict[tuple[str, int], str] = {}
+    letters = sorted({c for c in columns if c.isalpha() and c.isascii()}, key=len, reverse=True)
+    if not letters:
+        return out
     with zipfile.ZipFile(path) as z:
         part = sheet_part(z, sheet)
         if part is None:
             return out
         formats = _xf_formats(z)
         xml = z.read(part)
-    for letter in columns:
-        cell = re.compile(rb"<(?:\w+:)?c\b([^>]*?\br=\"" + letter.encode() + rb"(\d+)\"[^>]*)>")
-        for m in cell.finditer(xml):
-            s = re.search(rb'\bs="(\d+)"', m.group(1))
-            if s is None:
-                continue
-            idx = int(s.group(1))
-            code = formats[idx] if idx < len(formats) else "General"
-            if code != "General":
-                out[(letter, int(m.group(2)))] = code
+    wanted = b"|".join(x.upper().encode() for x in letters)
+    # a cell start tag whose reference is in a wanted column (the look-ahead stops at the
+    # tag's end or the next "<")
+    cell = (
+        rb"<(?:[A-Za-z_][\w.\-]*:)?c(?=[\s/>])(?=[^<>]*?\sr\s*=\s*[\"'](?:"
+        + wanted
+        + rb")\d)("
+        + _TAG_ATTRS
+        + rb")"
+    )
+    for m in re.finditer(_OPAQUE + b"|" + cell, xml, re.S):
+        attrs = m.group(1)
+        if attrs is None:
+            continue
+        got = _attrs(attrs)
+        ref = _CELL_COL.match(got.get("r", "").encode())
+        style = got.get("s", "")
+        if ref is None or not style.isdigit() or len(style) > 9:
+            continue
+        idx = int(style)
+        code = formats[idx] if idx < len(formats) else "General"
+        if code != "General":
+            out[(ref.group(1).decode(), int(ref.group(2)))] = code
     return out
 
 
@@ -136,15 +164,59 @@ class TablePart:
     totals_rows: int
 
 
-def _tables(z: zipfile.ZipFile, part: str) -> Iterator[TablePart]:
+# header and totals rows of a sheet's tables the tool keeps, all told: Excel writes at most
+# one of each per table; a package that claims more is damaged or hostile (each is a row the
+# reader of totals would enumerate)
+TABLE_ROWS_LIMIT = 65_536
+_TABLE_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?$")
+_COUNT = re.compile(r"^\d{1,7}$")
+
+
+class TableProblem(ValueError):
+    """A table part that does not fit its sheet (its words say how, as one line)."""
+
+
+def _table_part(table: Element, member: str) -> TablePart:
+    """The table in the parsed part ``table``, checked against the sheet's limits: its range
+    inside the sheet, header and totals rows inside its range. Raises TableProblem."""
+    get = table.get
+    name = str(get("displayName") or get("name") or member)[:80]
+    ref = str(get("ref", ""))
+    m = _TABLE_REF.match(ref.upper())
+    if m is None:
+        raise TableProblem(f"table {name!r} covers {ref[:40]!r}, which is no range of a sheet")
+    c1, r1 = _col(m.group(1)), int(m.group(2))
+    c2, r2 = (_col(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+    if not (0 <= c1 <= c2 < MAX_COL and 1 <= r1 <= r2 <= MAX_ROW):
+        raise TableProblem(f"table {name!r} covers {ref[:40]!r}, outside any sheet")
+    header_text = str(get("headerRowCount", "1") or "1")
+    totals_text = str(get("totalsRowCount", "0") or "0")
+    if not _COUNT.match(header_text) or not _COUNT.match(totals_text):
+        raise TableProblem(
+            f"table {name!r} claims {header_text[:20]!r} header and {totals_text[:20]!r} "
+            "totals rows, which are no row counts"
+        )
+    header = 0 if int(header_text) == 0 else 1
+    totals = int(totals_text)
+    if header + totals > r2 - r1 + 1:
+        raise TableProblem(
+            f"table {name!r} claims {totals:,} totals rows in a range of {r2 - r1 + 1:,} rows"
+        )
+    return TablePart(name, c1, r1, c2, r2, header, totals)
+
+
+def _tables(z: zipfile.ZipFile, part: str, strict: bool = False) -> Iterator[TablePart]:
     """The tables of the sheet in ``part``, from its relationships (targets resolved
-    case-insensitively, as Excel does)."""
+    case-insensitively, as Excel does). A table part that does not fit the sheet, or whose
+    header and totals rows pass ``TABLE_ROWS_LIMIT`` all told, is left out, or with
+    ``strict`` raises TableProblem saying why."""
     p = PurePosixPath(part)
     try:
         rels = ElementTree.fromstring(z.read(str(p.parent / "_rels" / f"{p.name}.rels")))
     except KeyError:
         return
     names = {n.lower(): n for n in z.namelist()}
+    kept = 0
     for el in rels.iter():
         if not el.tag.endswith("}Relationship") or not el.get("Type", "").endswith("/table"):
             continue
@@ -157,29 +229,44 @@ def _tables(z: zipfile.ZipFile, part: str) -> Iterator[TablePart]:
         real = names.get(member.lower())
         if real is None:
             continue
-        table = ElementTree.fromstring(z.read(real))
-        m = _RANGE.match(table.get("ref", ""))
-        if not m or not m.group(3):
+        try:
+            try:
+                table = ElementTree.fromstring(z.read(real))
+            except ValueError as exc:  # not XML, or XML with entities
+                raise TableProblem(f"table part {real} is unreadable ({exc})") from None
+            t = _table_part(table, real)
+            kept += t.header_rows + t.totals_rows
+            if kept > TABLE_ROWS_LIMIT:
+                raise TableProblem(
+                    f"the sheet's tables claim over {TABLE_ROWS_LIMIT:,} header and totals rows"
+                )
+        except TableProblem:
+            if strict:
+                raise
+            if kept > TABLE_ROWS_LIMIT:
+                return
             continue
-        yield TablePart(
-            table.get("displayName") or table.get("name") or "table",
-            _col(m.group(1)),
-            int(m.group(2)),
-            _col(m.group(3)),
-            int(m.group(4)),
-            0 if table.get("headerRowCount", "1") == "0" else 1,
-            int(table.get("totalsRowCount", "0") or 0),
-        )
+        yield t
 
 
 def table_totals_rows(path: str, sheet: str) -> set[int]:
     """Row numbers of the totals rows of the Excel tables on ``sheet`` (a totals row is no
-    device)."""
+    device). At most ``TABLE_ROWS_LIMIT`` rows: a table that claims more is left out."""
     with zipfile.ZipFile(path) as z:
         part = sheet_part(z, sheet)
         if part is None:
             return set()
         return {r for t in _tables(z, part) for r in range(t.r2 - t.totals_rows + 1, t.r2 + 1)}
+
+
+def tables_problem(z: zipfile.ZipFile, part: str) -> str | None:
+    """Why the tables of the sheet in ``part`` are no tables of it (one line), or None."""
+    try:
+        for _t in _tables(z, part, strict=True):
+            pass
+    except TableProblem as exc:
+        return f"{exc} (damaged or hostile)"
+    return None
 
 
 def _resolve(base: tuple[str, ...], target: str) -> list[str]:
@@ -211,7 +298,8 @@ class SpecialCells:
 
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (col, row) -> kind
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # c1, r1, c2, r2
-    table_rows: list[tuple[str, int, int, int, str]] = field(default_factory=list)
+    # name, c1, c2, first row, "header" or "totals", last row
+    table_rows: list[tuple[str, int, int, int, str, int]] = field(default_factory=list)
     calc_chain: bool = False
 
     def refusal(self, col: int, row: int) -> str | None:
@@ -225,8 +313,8 @@ class SpecialCells:
                     f"cell {ref} is inside the merged range {anchor}:{column_letter(c2)}{r2}, "
                     f"which shows only its top-left cell: edit {anchor} instead"
                 )
-        for name, c1, c2, r, what in self.table_rows:
-            if c1 <= col <= c2 and r == row:
+        for name, c1, c2, first, what, last in self.table_rows:
+            if c1 <= col <= c2 and first <= row <= last:
                 return (
                     f"cell {ref} is in the {what} row of the Excel table {name!r}, which Excel "
                     "keeps in step with the table's definition: edit it in Excel"
@@ -258,16 +346,17 @@ def special_from(z: zipfile.ZipFile, part: str, scan: SheetScan) -> SpecialCells
     out.calc_chain = any(n.lower() == "xl/calcchain.xml" for n in z.namelist())
     for t in _tables(z, part):
         if t.header_rows:
-            out.table_rows.append((t.name, t.c1, t.c2, t.r1, "header"))
-        for r in range(t.r2 - t.totals_rows + 1, t.r2 + 1):
-            out.table_rows.append((t.name, t.c1, t.c2, r, "totals"))
+            out.table_rows.append((t.name, t.c1, t.c2, t.r1, "header", t.r1))
+        if t.totals_rows:
+            out.table_rows.append((t.name, t.c1, t.c2, t.r2 - t.totals_rows + 1, "totals", t.r2))
     return out
 
 
 # -- where rows and cells are, from a real XML tokenizer ---------------------------------------
 
-# The end of a start tag from its "<": attribute values are quoted and may hold ">" ("a>b").
-_START_TAG = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
+# The end of a start tag from its "<": attribute values are quoted and may hold ">" ("a>b")
+# but never "<" (XML forbids it), so a look for one tag never runs past the next "<".
+_START_TAG = re.compile(rb"""<[^\s/<>]+(?:\s+[^\s=/<>]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*(/?)>""")
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 _NOT_UTF8 = re.compile(rb"<\?xml[^>]*encoding\s*=\s*[\"'](?!utf-?8[\"'])", re.I)
 MAX_ROW, MAX_COL = 1_048_576, 16_384
@@ -485,7 +574,9 @@ def well_formed(xml: bytes) -> str | None:
     return None
 
 
-_ATTR = re.compile(rb"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# a name starts after a space or a quote (never inside another name: a long run of name
+# bytes without "=" is tried once, not once per byte)
+_ATTR = re.compile(rb"""(?<![^\s"'])([^\s=/>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _SHEET_DATA = re.compile(rb"<([A-Za-z_][\w.\-]*:)?sheetData(?=[\s/>])")
 _CELL_COL = re.compile(rb"([A-Z]{1,3})(\d+)$")
 _MERGE_CELL = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?mergeCell(?=[\s/>])")
@@ -531,11 +622,15 @@ def _scan_plain(
     if re.compile(rb"<" + ep + rb"(?:row|c)(?:[\t\r\n/>]| (?!r=\"))").search(xml, lo, hi):
         return None
     seen: set[int] = set()
-    cell_refs = re.compile(re.escape(cell) + rb' r="([^"]*)"')
+    # every search below is bounded by the next row or cell found (a row or cell that is
+    # never closed is then noticed at once, not by a search to the end of the part each
+    # time) and no reference runs past a "<": one forward pass, linear in the part
+    cell_refs = re.compile(re.escape(cell) + rb' r="([^"<]*)"')
     end_row, end_cell = b"</" + p + b"row>", b"</" + p + b"c>"
-    for rm in re.compile(re.escape(row) + rb' r="([^"]*)"').finditer(xml, lo, hi):
+    row_refs = list(re.compile(re.escape(row) + rb' r="([^"<]*)"').finditer(xml, lo, hi))
+    for i, rm in enumerate(row_refs):
         text = rm.group(1)
-        if not text.isdigit() or not 1 <= int(text) <= MAX_ROW:
+        if not text.isdigit() or len(text) > 7 or not 1 <= int(text) <= MAX_ROW:
             return None  # expat's reading says what is wrong
         number, at = int(text), rm.start()
         if number in seen:
@@ -549,12 +644,13 @@ def _scan_plain(
         if empty:
             r.end = open_end
         else:
-            close = xml.find(end_row, open_end, hi)
+            bound = row_refs[i + 1].start() if i + 1 < len(row_refs) else hi
+            close = xml.find(end_row, open_end, bound)
             if close < 0:
                 return None
             r.close, r.end = close, close + len(end_row)
-            found = cell_refs.finditer(xml, open_end, close) if number in want else ()
-            for cm in found:
+            found = list(cell_refs.finditer(xml, open_end, close)) if number in want else []
+            for j, cm in enumerate(found):
                 ref = _CELL_COL.match(cm.group(1))
                 if ref is None or int(ref.group(2)) != number:
                     return None
@@ -562,7 +658,8 @@ def _scan_plain(
                 tag_end, cell_empty = _tag_end(xml, start)
                 attrs = _attrs(xml[start + len(cell) : tag_end])
                 c = CellAt(_col(ref.group(1)), start, style=attrs.get("s"), type=attrs.get("t"))
-                c.end = tag_end if cell_empty else xml.find(end_cell, tag_end, close)
+                until = found[j + 1].start() if j + 1 < len(found) else close
+                c.end = tag_end if cell_empty else xml.find(end_cell, tag_end, until)
                 if c.end < 0:
                     return None
                 if not cell_empty:
@@ -575,16 +672,19 @@ def _scan_plain(
                 r.cells.append(c)
         scan.rows.append(r)
     formula = b"<" + p + b"f"
+    owners = cell_refs.finditer(xml, lo, hi)  # the cells in order: the last one before a formula
+    owner: re.Match[bytes] | None = None
+    ahead = next(owners, None)
     at = xml.find(formula, lo, hi)
     while at >= 0:
         if xml[at + len(formula) : at + len(formula) + 1] not in (b" ", b">", b"/"):
             at = xml.find(formula, at + 1, hi)
             continue
-        owner = xml.rfind(cell + b' r="', lo, at)
-        if owner < 0:
+        while ahead is not None and ahead.start() < at:
+            owner, ahead = ahead, next(owners, None)
+        if owner is None:
             return None
-        quote = owner + len(cell) + 4
-        ref = _CELL_COL.match(xml[quote : xml.index(b'"', quote)])
+        ref = _CELL_COL.match(owner.group(1))
         if ref is None:
             return None
         attrs = _attrs(xml[at + 2 + len(p) : _tag_end(xml, at)[0]])
@@ -635,6 +735,9 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
         # only when its size says that could happen)
         risky = size > SI_LIMIT or size * (len(xml) // 16) > TEXT_LIMIT
         sst = z.read(strings) if risky and strings is not None else b""
+        tables = tables_problem(z, part)
+    if tables is not None:
+        return f"sheet {sheet!r}: {tables}"
     # bounds from two quick passes (how many letters and digits references have at most),
     # exact positions only when those bounds could be too large
     letters = 1
@@ -679,7 +782,7 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
         if xml.count(b't="s"') * widest > TEXT_LIMIT:
             asked = sum(
                 sizes[i]
-                for i in map(int, re.findall(rb't="s"[^>]*>\s*<(?:\w+:)?v>(\d{1,9})<', xml))
+                for i in map(int, re.findall(rb't="s"[^<>]*>\s*<(?:\w+:)?v>(\d{1,9})<', xml))
                 if i < len(sizes)
             )
             if asked > TEXT_LIMIT:
@@ -691,62 +794,305 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
     return None
 
 
-_ODS_TABLE = re.compile(rb"<table:table\b[^>]*?table:name=\"([^\"]*)\"[^>]*>")
-_ODS_ROW = re.compile(rb"<table:table-row\b([^>]*?)(/?)>")
-_ODS_REPEAT_ROWS = re.compile(rb'table:number-rows-repeated="(\d{1,9})"')
-_ODS_REPEAT_COLS = re.compile(rb'table:number-columns-repeated="(\d{1,9})"')
-_ODS_TRAILING_EMPTY = re.compile(
-    rb'<table:(?:covered-)?table-cell\b[^>]*?table:number-columns-repeated="(\d{1,9})"'
-    rb"[^>]*?/>\s*$"
+_SST_START = re.compile(_OPAQUE + rb"|<(?:[A-Za-z_][\w.\-]*:)?sst\b(" + _TAG_ATTRS + rb")", re.S)
+_UNIQUE_COUNT = re.compile(rb"""\suniqueCount\s*=\s*["']\s*(\d{1,30})""")
+
+
+def _sst_start(xml: bytes) -> bytes | None:
+    """The attributes of the first ``sst`` start tag outside comments, CDATA and
+    processing instructions (None when there is none)."""
+    for m in _SST_START.finditer(xml):
+        if m.group(1) is not None:
+            return m.group(1)
+    return None
+
+
+def shared_strings_problem(path: str) -> str | None:
+    """Why opening the workbook would ask for far more memory than its shared strings hold
+    (None when it would not): the reader reserves room for as many texts as the part's
+    ``uniqueCount`` says before reading one, and a text takes at least five bytes of the
+    part (``<si/>``)."""
+    with zipfile.ZipFile(path) as z:
+        name = _member(z, "xl/sharedStrings.xml")
+        if name is None:
+            return None
+        size = z.getinfo(name).file_size
+        with z.open(name) as f:
+            head = f.read(64 * 1024)
+        start = _sst_start(head)
+        if start is None and len(head) < size:  # after a long prologue: the whole part
+            start = _sst_start(z.read(name))
+    count = _UNIQUE_COUNT.search(start) if start is not None else None
+    if count is None:
+        return None
+    claimed = int(count.group(1))
+    if claimed > max(size // 5, 1024):
+        return (
+            f"its shared strings claim {claimed:,} texts in {size:,} bytes: reading it would "
+            "reserve far more memory than the file holds (damaged or hostile)"
+        )
+    return None
+
+
+# What python-calamine allocates for an OpenDocument spreadsheet, counted before it opens it.
+# It builds every table when it opens the file. Per table it first keeps each row's cells as
+# written (a cell repeated n times is n cells, each with its own copy of its text and
+# formula; empty cells only when something follows them in the row), then a rectangle of
+# values and one of formulas from the first to the last row that holds one, each row as many
+# times as it is repeated; the rows of the sheet read are then handed to Python one object a
+# cell. Repeats are capped as the reader caps them (16,384 columns, 1,048,576 rows).
+ODS_COST_FLOOR = 256 * 1024**2  # bytes the reader may be asked for, whatever the file's size
+ODS_COST_PER_BYTE = 16  # beyond that floor, bytes per byte of content.xml (a real file: 1-2)
+_ODS_KEPT_CELL = 32 + 24  # a value and a formula, as first kept
+_ODS_VALUE_CELL = 32 + 64  # a value in the rectangle, and the object Python makes of it
+_ODS_FORMULA_CELL = 24
+# the tokens counted, in one forward pass over a part expat found well-formed (so no "<"
+# inside an attribute value): tables and rows, and within a row its cells and spaces
+_ODS_TOKEN = re.compile(
+    _OPAQUE + rb"|<(/?)(table:table|table:table-row)(?=[\s/>])(" + _TAG_ATTRS + rb")(/?)>",
+    re.S,
 )
+_ODS_CELL = re.compile(
+    _OPAQUE
+    + rb"|<(table:table-cell|table:covered-table-cell|text:s)(?=[\s/>])("
+    + _TAG_ATTRS
+    + rb")",
+    re.S,
+)
+_ODS_ATTR = re.compile(
+    rb"""\s(office:value-type|office:[a-z]+-value|office:value|table:formula"""
+    rb"""|table:number-columns-repeated|table:number-rows-repeated|table:name|text:c)"""
+    rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')"""
+)
+_ODS_NUMBER = re.compile(rb"\s*\+?(\d{1,12})\s*")
+
+
+def _ods_attrs(tag: bytes) -> dict[bytes, bytes]:
+    return {m.group(1): m.group(2) or m.group(3) or b"" for m in _ODS_ATTR.finditer(tag)}
+
+
+def _ods_count(value: bytes | None) -> int:
+    """A repeat count as the reader reads it; one it cannot read makes it refuse the file,
+    so any such count is 1 here (a bound, never short of what it allocates)."""
+    if value is None:
+        return 1
+    m = _ODS_NUMBER.fullmatch(value)
+    return int(m.group(1)) if m else 1
+
+
+@dataclass
+class _OdsSpan:
+    """The rows of one rectangle (values, or formulas) of a table, as the reader builds it."""
+
+    first_row: int = -1  # rows before the first row that holds one
+    rows: int = 0  # rows from the first to the last that holds one, repeats counted
+    first_col: int = MAX_COL
+    last_col: int = -1
+    text: int = 0  # bytes of text copied into it
+
+    def add(self, at: int, repeats: int, first: int, last: int, text: int) -> None:
+        if self.first_row < 0:
+            self.first_row = at
+        self.rows = at + repeats - self.first_row
+        self.first_col, self.last_col = min(self.first_col, first), max(self.last_col, last)
+        self.text += text * repeats
+
+    @property
+    def width(self) -> int:
+        return self.last_col - self.first_col + 1 if self.rows else 0
+
+
+@dataclass
+class _OdsCost:
+    """What the reader allocates for the tables of a content.xml, added up row by row."""
+
+    cost: int = 0
+    widest: tuple[int, str, int, int] = (0, "", 0, 0)  # cost, sheet, rows, columns
+    table: str | None = None  # the table being read (the reader reads one with a name)
+    nested: int = 0  # tables open inside it (counted as its own rows: a bound)
+    rows: int = 0  # its rows so far, repeats counted (capped as the reader caps them)
+    kept: int = 0  # bytes of its cells as first kept
+    values: _OdsSpan = field(default_factory=_OdsSpan)
+    formulas: _OdsSpan = field(default_factory=_OdsSpan)
+
+    def open_table(self, attrs: bytes) -> None:
+        if self.table is not None:
+            self.nested += 1
+            return
+        name = _ods_attrs(attrs).get(b"table:name")
+        if name is not None:
+            self.table = name.decode(errors="replace")
+            self.rows = self.kept = 0
+            self.values, self.formulas = _OdsSpan(), _OdsSpan()
+
+    def close_table(self) -> None:
+        if self.nested:
+            self.nested -= 1
+            return
+        values, formulas = self.values, self.formulas
+        cost = (
+            2 * self.kept  # a vector grows by doubling
+            + values.rows * values.width * _ODS_VALUE_CELL
+            + 2 * values.text
+            + formulas.rows * formulas.width * _ODS_FORMULA_CELL
+            + formulas.text
+        )
+        self.cost += cost
+        if cost > self.widest[0]:
+            self.widest = (cost, self.table or "", values.rows, values.width)
+        self.table = None
+
+    def row(self, xml: bytes, attrs: bytes, start: int, end: int) -> None:
+        """The row whose start tag has ``attrs`` and whose content is xml[start:end]. A cell
+        with any office: attribute counts as a value, whose text is at most its bytes up to
+        the next cell (a bound: the reader copies less)."""
+        if self.table is None:
+            return
+        got = _ods_attrs(attrs).get(b"table:number-rows-repeated")
+        repeats = min(_ods_count(got), MAX_ROW - self.rows)
+        # an empty cell at the end of a row is never kept, however often it repeats (how
+        # LibreOffice pads a row)
+        tail = xml.rfind(b"<table:", start, end)
+        if tail >= 0:
+            pad = xml[tail:end].rstrip()
+            if (
+                pad.endswith(b"/>")
+                and pad.startswith((b"<table:table-cell", b"<table:covered-table-cell"))
+                and b"<" not in pad[1:]
+                and b"office:" not in pad
+                and b"table:formula" not in pad
+            ):
+                end = tail
+        if start == end:
+            self.rows += repeats
+            return
+        body = xml[start:end]
+        if b"repeated" not in body and b"text:s" not in body:
+            # every cell one column: all of it kept, values and formulas as wide as the row
+            n = min(body.count(b"<table:table-cell") + body.count(b"<table:covered-"), MAX_COL)
+            self.kept += n * _ODS_KEPT_CELL + 2 * len(body)
+            if n and b"office:" in body:
+                self.values.add(self.rows, repeats, 0, n - 1, len(body))
+            if n and b"table:formula" in body:
+                self.formulas.add(self.rows, repeats, 0, n - 1, len(body))
+            self.rows += repeats
+            return
+        col = pending = kept = vtext = ftext = 0  # columns kept; empty cells not yet kept
+        v1 = f1 = MAX_COL
+        v2 = f2 = -1
+        last: tuple[int, bool, bool, int] | None = None  # the cell before: repeats, kinds, at
+        spaces = 0
+        for m in _ODS_CELL.finditer(xml, start, end):
+            what = m.group(1)
+            if what is None:
+                continue
+            tag = m.group(2)
+            if what == b"text:s":
+                spaces += _ods_count(_ods_attrs(tag).get(b"text:c"))
+                continue
+            cells = [(last, m.start())] if last is not None else []
+            for (n, value, formula, at), until in cells:
+                text = until - at + spaces
+                pending = min(pending, MAX_COL - col)  # kept once any cell follows them
+                col += pending
+                kept += pending * _ODS_KEPT_CELL
+                n = min(n, MAX_COL - col)
+                if value or formula:
+                    col, pending = col + n, 0
+                    kept += n * (_ODS_KEPT_CELL + 2 * text)
+                    if value:
+                        v1, v2, vtext = min(v1, col - n), col - 1, vtext + n * text
+                    if formula:
+                        f1, f2, ftext = min(f1, col - n), col - 1, ftext + n * text
+                else:
+                    pending = n
+            spaces = 0
+            n = 1
+            if b"repeated" in tag:
+                n = _ods_count(_ods_attrs(tag).get(b"table:number-columns-repeated"))
+            last = (n, b"office:" in tag, b"table:formula" in tag, m.start())
+        if last is not None:
+            n, value, formula, at = last
+            text = end - at + spaces
+            col += min(pending, MAX_COL - col)
+            n = min(n, MAX_COL - col)
+            if value or formula:
+                kept += n * (_ODS_KEPT_CELL + 2 * text)
+                col += n
+                if value:
+                    v1, v2, vtext = min(v1, col - n), col - 1, vtext + n * text
+                if formula:
+                    f1, f2, ftext = min(f1, col - n), col - 1, ftext + n * text
+        self.kept += kept
+        if v2 >= 0:
+            self.values.add(self.rows, repeats, v1, v2, vtext)
+        if f2 >= 0:
+            self.formulas.add(self.rows, repeats, f1, f2, ftext)
+        self.rows += repeats
+
+
+def _ods_count_part(xml: bytes) -> _OdsCost:
+    """One forward pass over a well-formed content.xml."""
+    count = _OdsCost()
+    row: tuple[bytes, int] | None = None  # the open row: its attributes, where its content starts
+    for m in _ODS_TOKEN.finditer(xml):
+        name = m.group(2)
+        if name is None:
+            continue
+        closing, attrs, empty = m.group(1), m.group(3), m.group(4)
+        if row is not None and (name == b"table:table-row" or not closing):
+            # a row ends at its end tag (or, for a bound, at the next row or table)
+            count.row(xml, row[0], row[1], m.start())
+            row = None
+        if name == b"table:table":
+            if closing:
+                count.close_table()
+            else:
+                count.open_table(attrs)
+                if empty:
+                    count.close_table()
+        elif not closing:
+            if empty:
+                count.row(xml, attrs, m.end(), m.end())
+            else:
+                row = (attrs, m.end())
+    if row is not None:
+        count.row(xml, row[0], row[1], len(xml))
+    while count.table is not None:  # a table never closed: what the reader kept of it
+        count.nested = 0
+        count.close_table()
+    return count
 
 
 def ods_bounds_problem(path: str) -> str | None:
-    """The span check of ``sheet_bounds_problem`` for every table of an OpenDocument
-    spreadsheet (the reader builds them all when it opens the file), whose rows and cells
-    can say "repeat me a million times": the reader allocates every cell up to the last one
-    that holds something (empty repeats at the end of a row or a table are not allocated,
-    so LibreOffice's usual padding is no problem)."""
+    """Why opening an OpenDocument spreadsheet would ask the reader for far more memory
+    than the file holds (None when it would not). Its rows and cells can say "repeat me a
+    million times", and the reader builds every table when it opens the file: what it
+    allocates is counted over content.xml (repeats multiplied, copies of texts and formulas
+    included), in time linear in the part, and must stay under ``ODS_COST_FLOOR`` or
+    ``ODS_COST_PER_BYTE`` bytes per byte of the part. expat reads the part first (without a
+    handler: C speed); one that is not well-formed XML is refused (a count of it would be no
+    bound), then one forward pass counts."""
     with zipfile.ZipFile(path) as z:
         name = _member(z, "content.xml")
         if name is None:
             return None
         xml = z.read(name)
-    for start in _ODS_TABLE.finditer(xml):
-        end = xml.find(b"</table:table>", start.end())
-        end = len(xml) if end < 0 else end
-        problem = _ods_table_problem(xml, start.end(), end, start.group(1).decode(errors="replace"))
-        if problem:
-            return problem
-    return None
-
-
-def _ods_table_problem(xml: bytes, pos: int, end: int, sheet: str) -> str | None:
-    rows = used_rows = widest = cells = 0
-    for m in _ODS_ROW.finditer(xml, pos, end):
-        repeat = _ODS_REPEAT_ROWS.search(m.group(1))
-        count = int(repeat.group(1)) if repeat else 1
-        width = valued = 0
-        if not m.group(2):  # a row with cells
-            close = xml.find(b"</table:table-row>", m.end(), end)
-            body = xml[m.end() : close if close >= 0 else end]
-            n = body.count(b"<table:table-cell") + body.count(b"<table:covered-table-cell")
-            width = n + sum(int(x) - 1 for x in _ODS_REPEAT_COLS.findall(body))
-            trailing = _ODS_TRAILING_EMPTY.search(body)
-            if trailing:
-                width -= int(trailing.group(1))
-            valued = body.count(b"office:value-type") + body.count(b"<text:p")
-            cells += valued * count
-            if valued:
-                widest = max(widest, width)
-        rows += count
-        if valued:
-            used_rows = rows
-    area = used_rows * widest
-    if area > AREA_LIMIT and area > AREA_PER_CELL * max(cells, 1):
+    try:
+        expat.ParserCreate().Parse(xml, True)
+    except expat.ExpatError as exc:
         return (
-            f"sheet {sheet!r} asks for more cells than coa-audit will allocate: it spans "
-            f"{used_rows:,} rows by {widest:,} columns ({area:,} cells) but holds about "
-            f"{cells:,} (damaged or hostile); copy the data to a new sheet"
+            f"its content.xml is not well-formed XML ({exc}): it is damaged or hostile; "
+            "open it in a spreadsheet program and save it again"
+        )
+    count = _ods_count_part(xml)
+    allowed = max(ODS_COST_FLOOR, ODS_COST_PER_BYTE * len(xml))
+    if count.cost > allowed:
+        _cost, sheet, rows, cols = count.widest
+        return (
+            f"reading it would take about {count.cost / 1024**3:,.1f} GiB, far more than its "
+            f"{len(xml):,} bytes of content explain (sheet {sheet!r} repeats its cells to "
+            f"{rows:,} rows by {cols:,} columns): damaged or hostile; copy the data to a new "
+            "spreadsheet"
         )
     return None
