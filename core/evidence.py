@@ -7,11 +7,11 @@ that reads a cell with them. Results are cached per distinct text.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from coa_audit.core.editions import stray_symbols
+from coa_audit.core.patterns import NEVER, compile_pattern
 from coa_audit.core.text import as_written, fold_words
 
 __all__ = ["EvidenceClass", "EvidenceWords"]
@@ -51,7 +51,7 @@ class EvidenceWords:
         self.yes = frozenset(fold_words(w) for w in data.get("yes", []) if fold_words(w))
         self.no = frozenset(fold_words(w) for w in data.get("no", []) if fold_words(w))
         not_base = data.get("not_base", {})
-        self.pkid = re.compile(data.get("pkid_pattern", r"(?!)"))
+        self.pkid = compile_pattern("evidence.pkid_pattern", data.get("pkid_pattern", NEVER))
         self._negations = frozenset(fold_words(w) for w in data.get("negations", []))
         self._denial = _phrases(data.get("denial", []))
         self._denial_padded = tuple(f" {' '.join(p)} " for p in self._denial)

@@ -20,6 +20,7 @@ from coa_audit.core.editions import ParsedEdition
 from coa_audit.core.errors import UsageError
 from coa_audit.core.evidence import EvidenceWords
 from coa_audit.core.files import parse_toml, read_small, utf8_text
+from coa_audit.core.patterns import NEVER, compile_pattern, pattern_keys
 from coa_audit.core.text import fold_words
 
 __all__ = [
@@ -91,6 +92,8 @@ class Policy:
     _cache: dict[tuple[str, str | None], Rating] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        for where, text in pattern_keys(self.data):  # before anything compiles one
+            compile_pattern(f"{self._where}{where}", text, PolicyError)
         targets = self.data.get("targets", {})
         if self.target not in targets:
             raise PolicyError(
@@ -123,10 +126,14 @@ class Policy:
             _alnum(s) for s in self.data.get("serials", {}).get("placeholders", [])
         )
         serials = self.data.get("serials", {})
-        self.product_id = re.compile(serials.get("product_id_pattern", r"(?!)"))
+        self.product_id = compile_pattern(
+            "serials.product_id_pattern", serials.get("product_id_pattern", NEVER), PolicyError
+        )
         scope = self.data.get("scope", {})
         self.apple_makers = frozenset(fold_words(w) for w in scope.get("apple_makers", []))
-        self.apple_models = re.compile(scope.get("apple_model_pattern", r"(?!)"))
+        self.apple_models = compile_pattern(
+            "scope.apple_model_pattern", scope.get("apple_model_pattern", NEVER), PolicyError
+        )
         self.not_pc_os = _word_starts(scope.get("not_pc_os", []))
         self.virtual_makers = frozenset(fold_words(w) for w in scope.get("virtual_makers", []))
         self.virtual_models = _word_starts(scope.get("virtual_models", []))
@@ -138,6 +145,11 @@ class Policy:
         self.version_order: list[str] = dg.get("version_order", [])
         self.never_images = frozenset(dg.get("never_images", []))
         self.covers: dict[str, dict[str, list[str]]] = dg.get("covers", {})
+
+    @property
+    def _where(self) -> str:
+        """Where a key of this policy comes from, as a message names it."""
+        return "" if self.source == "built-in" else f"policy file {self.source}: "
 
     # -- editions --------------------------------------------------------------------------
     @property
