@@ -1,0 +1,202 @@
+"""The checks coa-audit runs itself before the reader opens a file take time linear in the
+file, count what the reader will really allocate (cells times repeats, texts copied, table
+rows), and refuse in one line with exit 3; a policy's own patterns run in linear time or are
+refused with exit 2 naming them. Every input goes through the installed command, timed
+against a harmless file of the same size in the same test."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from coa_audit.core.policy import PolicyError, load_policy
+from tests.conftest import Result, device, run_bounded, write_csv
+from tests.hostile_craft import numeric_sheet, ods, ods_devices, table_xlsx
+from tests.xlsx_craft import package
+
+RATIO, SLACK = 20, 3.0  # a hostile file may take RATIO times the harmless one, plus SLACK s
+GIB = 2  # address space a run may use
+
+
+def _timed(*args: str | Path) -> tuple[Result, float]:
+    start = time.perf_counter()
+    res = run_bounded(*args, gib=GIB, timeout=120)
+    return res, time.perf_counter() - start
+
+
+def _within(path: Path, reference: Path, codes: tuple[int, ...]) -> Result:
+    """``path`` checked in bounded time against ``reference`` (harmless, the same size),
+    ending in one of ``codes``; a refusal is one line, never a traceback."""
+    ref, ref_seconds = _timed("check", reference, "--format", "json")
+    assert ref.code in (0, 1), ref.stderr
+    res, seconds = _timed("check", path, "--format", "json")
+    assert res.code in codes, (res.code, res.stderr[-400:])
+    assert "Traceback" not in res.stderr
+    if res.code not in (0, 1):
+        assert len(res.stderr.strip().splitlines()) == 1, res.stderr[-400:]
+    assert seconds < RATIO * ref_seconds + SLACK, (seconds, ref_seconds)
+    return res
+
+
+# -- text the lexers must step over: a search restarted per "<c" was quadratic ---------------
+
+N = 40_000  # "<c " 32,000 times took the old checker 16 to 32 s
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        b"<![CDATA[" + b"<c " * N + b"]]>",  # inside CDATA (in no cell: stepped over)
+        b"<?coa-test " + b'<c r="B' * N + b" ?>",  # a processing instruction
+        b"<!-- " + b"<x:c\t" * N + b" -->",  # a comment of prefixed cells, tab-separated
+    ],
+    ids=["cdata", "processing-instruction", "prefixed-comment"],
+)
+def test_sheet_text_stepped_over_in_linear_time(tmp_path: Path, spelling: bytes) -> None:
+    if spelling.startswith(b"<![CDATA["):  # CDATA is text: it sits in a cell
+        spelling = b'<row r="9"><c r="H9" t="inlineStr"><is><t>' + spelling + b"</t></is></c></row>"
+    hostile = package(tmp_path / "hostile.xlsx", numeric_sheet(spelling))
+    # the same bytes, spelled as harmless text
+    harmless = package(
+        tmp_path / "harmless.xlsx", numeric_sheet(b"<!-- " + b"x" * len(spelling) + b" -->")
+    )
+    _within(hostile, harmless, (0, 1))
+
+
+# -- OpenDocument: unclosed rows, and repeats that multiply ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<table:table-row>" * 100_000,  # rows never closed
+        '<t:table-row xmlns:t="urn:oasis:names:tc:opendocument:xmlns:table:1.0">' * 60_000,
+        "<table:table-row><table:table-cell office:value-type='string'><text:p>x</text:p>"
+        "</table:table-cell>" * 30_000,  # each row holds a cell, none closed
+    ],
+    ids=["unclosed", "other-prefix", "unclosed-with-cells"],
+)
+def test_unclosed_ods_rows_are_refused_in_linear_time(tmp_path: Path, body: str) -> None:
+    hostile = ods(tmp_path / "hostile.ods", ods_devices() + body)
+    harmless = ods(tmp_path / "harmless.ods", ods_devices(len(body) // 700))
+    _within(hostile, harmless, (3,))
+
+
+_CELL = '<table:table-cell office:value-type="float" office:value="1"'
+REPEATS = {
+    # repeats on both rows and columns multiply
+    "rows-times-columns": '<table:table-row table:number-rows-repeated="3000">'
+    + _CELL
+    + ' table:number-columns-repeated="16384"/></table:table-row>',
+    # a long text copied to every repeat
+    "text-copies": '<table:table-row table:number-rows-repeated="3000"><table:table-cell '
+    f'office:value-type="string" office:string-value="{"x" * 30_000}" '
+    'table:number-columns-repeated="4"/></table:table-row>',
+    # a formula copied to every repeat of a formula-only cell
+    "formula-copies": '<table:table-row table:number-rows-repeated="400"><table:table-cell '
+    f'table:formula="of:={"1+" * 5_000}1" table:number-columns-repeated="400"/>'
+    "</table:table-row>",
+    # no repeated row: 2,000 rows each kept 16,384 columns wide
+    "kept-rows": (
+        "<table:table-row>" + _CELL + ' table:number-columns-repeated="16384"/></table:table-row>'
+    )
+    * 2_000,
+    # spaces a cell's text asks for
+    "spaces": '<table:table-row><table:table-cell office:value-type="string"><text:p>'
+    '<text:s text:c="3000000000"/></text:p></table:table-cell></table:table-row>',
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPEATS))
+def test_ods_repeats_are_counted_as_the_reader_allocates(tmp_path: Path, name: str) -> None:
+    hostile = ods(tmp_path / "hostile.ods", ods_devices() + REPEATS[name])
+    harmless = ods(tmp_path / "harmless.ods", ods_devices(max(len(REPEATS[name]) // 700, 3)))
+    res = _within(hostile, harmless, (3,))
+    assert "damaged or hostile" in res.stderr
+
+
+def test_a_real_ods_with_padding_passes(tmp_path: Path) -> None:
+    """LibreOffice pads rows and the sheet with empty repeats: never allocated, never
+    refused."""
+    pad = '<table:table-cell table:number-columns-repeated="1018"/>'
+    body = ods_devices(3).replace("</table:table-row>", pad + "</table:table-row>")
+    body += (
+        '<table:table-row table:number-rows-repeated="1048000">'
+        '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
+    )
+    res = run_bounded("check", ods(tmp_path / "real.ods", body), "--format", "json", gib=GIB)
+    assert res.code in (0, 1), res.stderr
+
+
+# -- table parts: the rows they claim --------------------------------------------------------
+
+TABLES = {
+    "totals-beyond-the-range": [{"name": "T", "ref": "A1:F4", "totalsRowCount": "5"}],
+    "rows-beyond-the-sheet": [{"name": "T", "ref": "A1:F99999999", "totalsRowCount": "1"}],
+    "columns-beyond-the-sheet": [{"name": "T", "ref": "A1:XFE4"}],
+    "totals-summed-over-tables": [
+        {"name": f"T{i}", "ref": "A1:A1048576", "headerRowCount": "0", "totalsRowCount": "40000"}
+        for i in range(3)
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_table_parts_that_do_not_fit_are_refused(tmp_path: Path, name: str) -> None:
+    hostile = table_xlsx(tmp_path / "hostile.xlsx", TABLES[name])
+    res = run_bounded("check", hostile, "--format", "json", gib=GIB, timeout=60)
+    assert res.code == 3, (res.code, res.stderr[-400:])
+    assert len(res.stderr.strip().splitlines()) == 1 and "table" in res.stderr
+
+
+def test_shared_strings_that_claim_billions_are_refused_before_opening(tmp_path: Path) -> None:
+    sst = (
+        b'<?xml version="1.0" encoding="UTF-8"?><!-- a prologue --><sst xmlns="http://schemas'
+        b'.openxmlformats.org/spreadsheetml/2006/main" count="1"\n uniqueCount = "900000000">'
+        b"<si><t>x</t></si></sst>"
+    )
+    path = package(tmp_path / "sst.xlsx", numeric_sheet(), shared_strings=sst)
+    res = run_bounded("check", path, gib=GIB, timeout=60)
+    assert res.code == 3 and "shared strings" in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+# -- a policy's own patterns -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "pattern"),
+    [
+        ("serials.product_id_pattern", "("),
+        ("scope.apple_model_pattern", r"(a)\1"),  # a backreference
+        ("evidence.pkid_pattern", "(?=1)"),  # look-ahead
+        ("scope.apple_model_pattern", "[z-a]"),
+    ],
+)
+def test_patterns_re2_cannot_run_are_refused_naming_them(
+    tmp_path: Path, key: str, pattern: str
+) -> None:
+    table, name = key.split(".")
+    policy = tmp_path / "p.toml"
+    policy.write_text(f"[{table}]\n{name} = '{pattern}'\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as err:
+        load_policy(policy)
+    assert key in str(err.value) and repr(pattern) in str(err.value)
+
+
+def test_patterns_run_in_linear_time_through_the_command(tmp_path: Path) -> None:
+    inv = write_csv(tmp_path / "inv.csv", [device(1, Model="a" * 40 + "b"), device(2)])
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[serials]\nproduct_id_pattern = '('\n", encoding="utf-8")
+    res = run_bounded("check", inv, "--policy", bad, gib=GIB, timeout=60)
+    assert res.code == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert "serials.product_id_pattern" in res.stderr and "'('" in res.stderr
+    # catastrophic under backtracking: 2^40 ways to fail on "aaa...ab"
+    slow = tmp_path / "slow.toml"
+    slow.write_text("[scope]\napple_model_pattern = '^(a|aa)+$'\n", encoding="utf-8")
+    ref, ref_seconds = _timed("check", inv, "--format", "json")
+    res, seconds = _timed("check", inv, "--policy", slow, "--format", "json")
+    assert res.code in (0, 1) and ref.code in (0, 1), res.stderr
+    assert seconds < RATIO * ref_seconds + SLACK
