@@ -29,8 +29,11 @@ typecheck: $(STAMP)
 	for p in core importers exporters session tui cli; do ln -s ../../$$p .typecheck/coa_audit/$$p; done
 	cd .typecheck && $(abspath $(BIN))/mypy --config-file ../pyproject.toml -p coa_audit
 
+# COA_FUZZ_EXAMPLES: in-process examples per target; COA_FUZZ_RUNS: generated packages and
+# text files run through the installed command per target (about a second each)
 fuzz: $(STAMP)
 	COA_FUZZ_EXAMPLES=$${COA_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/test_safety.py -k "fuzzed or mutated"
+	COA_FUZZ_RUNS=$${COA_FUZZ_RUNS:-100} $(BIN)/python -m pytest -q tests/test_fuzz_readers.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
