@@ -16,18 +16,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any
 
 from coa_audit.core.codes import code_info, codes
 from coa_audit.core.editions import ParsedEdition
 from coa_audit.core.events import CONFLICT, Mark
+from coa_audit.core.identity import iter_identities, visible
 from coa_audit.core.model import Inventory
 from coa_audit.core.policy import Policy
 from coa_audit.core.rules import (
     KEY_GOOD,
     KEY_NONE,
     DeviceEvidence,
+    Duplicate,
     Item,
     Rules,
     holds_key,
@@ -51,12 +53,15 @@ __all__ = [
 
 ELIGIBLE, REVIEW, BLOCKED, OUT_OF_SCOPE = (int(s) for s in Status)
 
-# Duplicate kinds: (bit, field, code)
-_DUPS: tuple[tuple[int, str, str], ...] = (
-    (1, "serial_number", "SERIAL_DUPLICATE"),
-    (2, "coa_key", "KEY_DUPLICATE"),
-    (4, "asset_tag", "ASSET_TAG_DUPLICATE"),
+# Duplicate kinds: (kind, field, code)
+_DUPS: tuple[tuple[Duplicate, str, str], ...] = (
+    (Duplicate.SERIAL, "serial_number", "SERIAL_DUPLICATE"),
+    (Duplicate.KEY, "coa_key", "KEY_DUPLICATE"),
+    (Duplicate.ASSET_TAG, "asset_tag", "ASSET_TAG_DUPLICATE"),
 )
+# identifiers with no duplicate kind of their own whose characters are checked per row
+# (the serial's rule checks its own: ``Rules.serials``)
+_ID_ONLY = ("asset_tag", "hostname")
 _LOCAL_FIELDS = (
     "coa_present",
     "coa_edition",
@@ -136,6 +141,13 @@ class Summary:
         }
 
 
+def _hashes(forms: Iterable[str], n: int) -> Any:
+    """The hashes of ``n`` normal forms, as a numpy array."""
+    import numpy as np
+
+    return np.fromiter(map(hash, forms), dtype=np.int64, count=n)
+
+
 class _ValueIndex:
     """value -> rows in 12 bytes a row (a dict would take ~70): the values' hashes sorted,
     with their rows, as built at load (numpy sorts a million in a few tens of ms); plus a
@@ -145,28 +157,21 @@ class _ValueIndex:
 
     __slots__ = ("hashes", "norm", "overlay", "rows")
 
-    def __init__(
-        self, values: list[str], norm: Callable[[str], str], irregular: Iterable[int] = ()
-    ) -> None:
+    def __init__(self, values: list[str], norm: Callable[[str], str], hashes: Any) -> None:
+        """``hashes``: of every value's normal form (``norm``), worked out at C speed
+        (``_hashes``): only they are kept."""
         import numpy as np
 
         self.norm = norm  # ``Rules.norm_id`` for the field
-        # the same normalisation at C speed (only the hashes are kept): upper case without
-        # surrounding space, which for a key already written as five dashed groups is
-        # ``Policy.key_norm``
-        hashes = np.fromiter(
-            map(hash, map(str.upper, map(str.strip, values))), dtype=np.int64, count=len(values)
-        )
-        for i in irregular:  # keys not written as five dashed groups: their normal form
-            hashes[i] = hash(norm(values[i]))
+        assert len(hashes) == len(values)
         order = np.argsort(hashes, kind="stable")
         self.rows = order.astype(np.uint32)
         self.hashes = hashes[order]
         self.overlay: dict[str, set[int]] = {}
 
-    def shared(self, values: list[str]) -> Iterator[tuple[str, list[int]]]:
-        """(normalised value, rows) for every non-blank value held by two rows or more in
-        ``values`` (the list the index was built from)."""
+    def shared(self, values: list[str]) -> Iterator[tuple[str, list[int], str]]:
+        """(normalised value, rows, one of its values as written) for every non-blank value
+        held by two rows or more in ``values`` (the list the index was built from)."""
         import numpy as np
 
         hashes, rows = self.hashes, self.rows
@@ -184,11 +189,14 @@ class _ValueIndex:
             for r in rows[start:end].tolist():
                 written.setdefault(values[r], []).append(r)
             groups: dict[str, list[int]] = {}  # then by its normal form (one call a value)
+            first: dict[str, str] = {}
             for raw, members in written.items():
-                groups.setdefault(self.norm(raw), []).extend(members)
+                key = self.norm(raw)
+                groups.setdefault(key, []).extend(members)
+                first.setdefault(key, raw)
             for key, members in groups.items():
                 if key and len(members) > 1:
-                    yield key, sorted(members)
+                    yield key, sorted(members), first[key]
 
     def group(self, key: str, current: Callable[[int], str]) -> list[int]:
         h = hash(key)
@@ -222,7 +230,7 @@ class Audit:
         self._edition_cache: dict[tuple[str, str, str, int], dict[str, Any]] = {}
         # row-local findings are shared between rows (they depend on repeated text only)
         self._finding_cache: dict[Item, Finding] = {}
-        self._dup_levels = tuple((bit, code_info(code).level) for bit, _f, code in _DUPS)
+        self._dup_levels = tuple((int(kind), code_info(code).level) for kind, _f, code in _DUPS)
         self.run(progress)
 
     # -- full run --------------------------------------------------------------------------
@@ -264,6 +272,21 @@ class Audit:
         serial_results = rules.serials(
             serials if isinstance(serials, list) else [""] * n, numeric_serials, header
         )
+        # hidden or look-alike characters in asset tags and host names: a few rows, if any;
+        # the asset tags' identities are worked out in the same pass (for their index)
+        forms: dict[str, Any] = {}
+        for fname in _ID_ONLY:
+            col = inv.mapping.get(fname)
+            if col is None:
+                continue
+            values = inv.column_values(col)
+            odd: list[int] | None = None
+            if fname == "asset_tag":
+                odd = []
+                chunks = iter_identities(values, odd)
+                forms[fname] = _hashes(chain.from_iterable(chunks), len(values))
+            for i, found in rules.identifiers(fname, values, odd).items():
+                serial_results[i] = serial_results[i] + found
         intern = self._tuple_cache.setdefault
         by_lk: dict[tuple[str, ...], list[tuple[tuple[Item, ...], int] | None]] = {}
         out_of_scope = OUT_OF_SCOPE
@@ -307,8 +330,8 @@ class Audit:
         self._level = levels  # local level only
         self._index: dict[str, _ValueIndex] = {}
         self._dups = bytearray(n)
-        for bit, fname, _code in _DUPS:
-            self._build_index(bit, fname)
+        for kind, fname, _code in _DUPS:
+            self._build_index(kind, fname, forms.get(fname))
         status = bytearray(levels)
         self._status = status
         for i in self._dup_rows():
@@ -319,22 +342,29 @@ class Audit:
         if progress is not None:
             progress(n, n)
 
-    def _dup_key(self, bit: int, value: str) -> str | None:
+    def _dup_key(self, kind: Duplicate, value: str) -> str | None:
         """The value as duplicates are compared, or None when it never counts as one."""
-        return self.rules.dup_key(bit, value, self._serial_header)
+        return self.rules.dup_key(kind, value, self._serial_header)
 
-    def _build_index(self, bit: int, fname: str) -> None:
+    def _build_index(self, kind: Duplicate, fname: str, hashes: Any = None) -> None:
         """Index the field's values and flag the rows of every shared value that counts as a
         duplicate (placeholders and generic keys do not: ``_dup_key`` decides, and only for
-        the few values that are shared)."""
+        the few values that are shared). ``hashes``: of the values' forms, when known."""
         col = self.inv.mapping.get(fname)
         values = [] if col is None else self.inv.column_values(col)
-        irregular = self._irregular_keys if fname == "coa_key" else ()
-        index = _ValueIndex(values, partial(self.rules.norm_id, fname), irregular)
+        if hashes is None and fname == "coa_key":
+            # upper case without surrounding space: for a key already written as five dashed
+            # groups, ``Policy.key_norm``; the other keys are normalised one by one
+            hashes = _hashes(map(str.upper, map(str.strip, values)), len(values))
+            for i in self._irregular_keys:
+                hashes[i] = hash(self.rules.norm_id(fname, values[i]))
+        elif hashes is None:  # serials and asset tags: their identity, a chunk at a time
+            hashes = _hashes(chain.from_iterable(iter_identities(values)), len(values))
+        index = _ValueIndex(values, partial(self.rules.norm_id, fname), hashes)
         self._index[fname] = index
-        flags = self._dups
-        for key, rows in index.shared(values):
-            if self._dup_key(bit, key) is None:  # (``key`` is already normalised)
+        flags, bit = self._dups, int(kind)
+        for _key, rows, written in index.shared(values):
+            if self._dup_key(kind, written) is None:
                 continue
             for i in rows:
                 flags[i] |= bit
@@ -443,8 +473,8 @@ class Audit:
                 counts[code] += times
         flags = self._dups
         for i in self._dup_rows():
-            for bit, _fname, code in _DUPS:
-                if flags[i] & bit:
+            for kind, _fname, code in _DUPS:
+                if flags[i] & kind:
                     counts[code] += 1
         self._code_counts = counts
         st = self._status.count
@@ -477,21 +507,21 @@ class Audit:
         """
         name = self.inv.field_of(col)
         new = self.inv.value(row, col)
-        dup = next(((bit, f) for bit, f, _c in _DUPS if f == name), None)
+        dup = next(((kind, f) for kind, f, _c in _DUPS if f == name), None)
         touched = {row}
         reindex = None
         if dup is not None:
-            bit, fname = dup
-            ok, nk = self._dup_key(bit, old), self._dup_key(bit, new)
+            kind, fname = dup
+            ok, nk = self._dup_key(kind, old), self._dup_key(kind, new)
             if ok != nk:
                 touched.update(self._group(fname, ok))
                 touched.update(self._group(fname, nk))
-                reindex = (bit, fname, ok, nk)
+                reindex = (kind, fname, ok, nk)
         for r in touched:
             self._uncount(r)
         if reindex is not None:
-            bit, fname, ok, nk = reindex
-            self._reindex(bit, fname, row, ok, nk, touched)
+            kind, fname, ok, nk = reindex
+            self._reindex(kind, fname, row, ok, nk, touched)
         self._relocal(row)
         for r in touched:
             self._status[r] = self._status_of(r)
@@ -529,6 +559,11 @@ class Audit:
                 f(row, "serial_number"),
                 col is not None and self.inv.was_number(row, col),
                 self._serial_header,
+            )
+            + tuple(
+                chain.from_iterable(
+                    self.rules.identifier(n, f(row, n)) for n in _ID_ONLY if n in self.inv.mapping
+                )
             ),
         )
         if more:
@@ -548,15 +583,22 @@ class Audit:
         return self._index[fname].group(key, lambda r: self.rules.norm_id(fname, value(r, col)))
 
     def _reindex(
-        self, bit: int, fname: str, row: int, ok: str | None, nk: str | None, touched: set[int]
+        self,
+        kind: Duplicate,
+        fname: str,
+        row: int,
+        ok: str | None,
+        nk: str | None,
+        touched: set[int],
     ) -> None:
         if nk is not None:
             self._index[fname].add(nk, row)
         # rows that left ``ok`` drop out of its group by themselves: lookups check the value.
         # Touched rows hold ``ok`` or ``nk``: one lookup per value, not one per row.
         sizes: dict[str | None, int] = {None: 0}
+        bit = int(kind)
         for r in touched:
-            key = self._dup_key(bit, self.inv.field(r, fname))
+            key = self._dup_key(kind, self.inv.field(r, fname))
             size = sizes.get(key)
             if size is None:
                 size = sizes[key] = len(self._group(fname, key))
@@ -564,8 +606,13 @@ class Audit:
 
     def _row_codes(self, row: int) -> list[str]:
         out = [c for c, _ in self._local[row]]
-        out.extend(code for bit, _f, code in _DUPS if self._dups[row] & bit)
+        if self._dups[row]:
+            out.extend(code for kind, _f, code in _DUPS if self._dups[row] & kind)
         return out
+
+    def duplicates(self, row: int) -> Duplicate:
+        """The kinds of duplicate ``row`` takes part in (``Duplicate(0)``: none)."""
+        return Duplicate(self._dups[row])
 
     def _uncount(self, row: int) -> None:
         self._status_counts[self._status[row]] -= 1
@@ -621,15 +668,15 @@ class Audit:
             if hit is None:
                 hit = cache[item] = self._finding(*item)
             out.append(hit)
-        for bit, fname, code in _DUPS:
-            if self._dups[row] & bit:
+        for kind, fname, code in _DUPS:
+            if self._dups[row] & kind:
                 value = inv.field(row, fname)
                 others = tuple(
                     inv.row_numbers[r]
-                    for r in self._group(fname, self._dup_key(bit, value))
+                    for r in self._group(fname, self._dup_key(kind, value))
                     if r != row
                 )
-                shown = mask_key(value) if fname == "coa_key" else quote(value)
+                shown = mask_key(value) if fname == "coa_key" else quote(visible(value))
                 rows = ", ".join(str(r) for r in others[:10])
                 more = f" and {len(others) - 10} more" if len(others) > 10 else ""
                 detail = f"{shown} is also on row{'s' if len(others) > 1 else ''} {rows}{more}."

@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from enum import IntFlag
 from typing import Any
 
 from coa_audit.core.codes import code_info
 from coa_audit.core.editions import ParsedEdition, is_blank, parse_edition
 from coa_audit.core.evidence import EvidenceClass
+from coa_audit.core.identity import identity, suspects, unusual, visible
 from coa_audit.core.policy import KEY_PATTERN, Policy
 from coa_audit.core.status import Status
 
@@ -27,7 +29,9 @@ __all__ = [
     "KEY_PROVES_NOTHING",
     "KEY_UNREADABLE",
     "RULE_OF",
+    "UNUSUAL_CODE",
     "DeviceEvidence",
+    "Duplicate",
     "Item",
     "Rules",
     "holds_key",
@@ -41,6 +45,23 @@ ELIGIBLE, REVIEW, BLOCKED, OUT_OF_SCOPE = (int(s) for s in Status)
 KEY_NONE, KEY_GOOD, KEY_PROVES_NOTHING, KEY_UNREADABLE = 0, 1, 2, 3
 
 Item = tuple[str, str]  # (code, detail sentence)
+
+
+class Duplicate(IntFlag):
+    """The kinds of duplicate a row can take part in (a row's flags are their union)."""
+
+    SERIAL = 1
+    KEY = 2
+    ASSET_TAG = 4
+
+
+# the finding for an identifier that holds hidden or look-alike characters, by field
+UNUSUAL_CODE: dict[str, str] = {
+    "serial_number": "SERIAL_UNUSUAL_CHARACTERS",
+    "asset_tag": "ASSET_TAG_UNUSUAL_CHARACTERS",
+    "hostname": "HOSTNAME_UNUSUAL_CHARACTERS",
+}
+_FIELD_WORDS = {"serial_number": "serial", "asset_tag": "asset tag", "hostname": "host name"}
 
 # Which rule decides each finding code (a test holds this to data/findings.toml).
 RULE_OF: dict[str, str] = {
@@ -61,6 +82,9 @@ RULE_OF: dict[str, str] = {
     "SERIAL_MISSING": "serial",
     "SERIAL_PLACEHOLDER": "serial",
     "SERIAL_NUMERIC": "serial",
+    "SERIAL_UNUSUAL_CHARACTERS": "serial",  # hidden or look-alike characters (core.identity)
+    "ASSET_TAG_UNUSUAL_CHARACTERS": "identifier",
+    "HOSTNAME_UNUSUAL_CHARACTERS": "identifier",
     "SERIAL_DUPLICATE": "dup_key",
     "KEY_DUPLICATE": "dup_key",
     "ASSET_TAG_DUPLICATE": "dup_key",
@@ -513,8 +537,8 @@ class Rules:
         """``serial`` for every value of a serial column, in order (``numeric``: the rows the
         file stored as numbers). The common clean value is decided in one pass: letters and
         digits only, no placeholder or the column's own name, not one character repeated,
-        not a virtual machine's prefix (by its first three characters), not a number; every
-        other value takes the full rule."""
+        not a virtual machine's prefix (by its first three characters), not a number, ASCII;
+        every other value takes the full rule."""
         # the column's own name ("SerialNumber" under "Serial Number") is a placeholder too
         placeholders = self.policy.placeholder_serials | {_alnum_lower(header)}
         vm_prefixes = self.policy.virtual_serials
@@ -524,7 +548,8 @@ class Rules:
         out: list[Any] = [
             ()
             if (
-                v.isalnum()
+                v.isascii()  # anything else may hide a character (``identifier``)
+                and v.isalnum()
                 and (low := v.lower()) not in placeholders
                 and (low[0] != low[-1] or low.count(low[0]) != len(low))
                 and low[:3] not in vm_starts
@@ -541,6 +566,13 @@ class Rules:
         return out
 
     def _serial(self, serial: str, was_number: bool, header: str) -> tuple[Item, ...]:
+        if not serial.strip():
+            return self._serial_items(serial, was_number, header)
+        return self._serial_items(serial, was_number, header) + self.identifier(
+            "serial_number", serial
+        )
+
+    def _serial_items(self, serial: str, was_number: bool, header: str) -> tuple[Item, ...]:
         pol = self.policy
         if not serial.strip():
             if "serial_number" in self.unmapped:
@@ -568,22 +600,57 @@ class Rules:
             )
         return ()
 
+    def identifier(self, fname: str, value: str) -> tuple[Item, ...]:
+        """SERIAL_/ASSET_TAG_/HOSTNAME_UNUSUAL_CHARACTERS: an identifier whose letters and
+        digits are not what they look like (an invisible character, a look-alike letter of
+        another script, a wide form: ``core.identity.unusual``), each character named. It is
+        still compared as what it reads as (``core.identity.identity``); case, spaces and
+        dashes alone are no finding (see ``core.identity``)."""
+        if value.isascii() and value.isprintable():  # the common clean value
+            return ()
+        what = unusual(value)
+        if not what:
+            return ()
+        detail = (
+            f"The {_FIELD_WORDS[fname]} {quote(visible(value))} holds {what}: it is compared "
+            f"as {identity(value) or 'blank'}."
+        )
+        return ((UNUSUAL_CODE[fname], detail),)
+
+    def identifiers(
+        self, fname: str, values: Sequence[str], rows: Sequence[int] | None = None
+    ) -> dict[int, tuple[Item, ...]]:
+        """``identifier`` for every value of a column, by row, only the rows with a finding
+        (the common clean value is told for the whole column at once: printable ASCII).
+        ``rows``: the column's ``core.identity.suspects``, when already known."""
+        out: dict[int, tuple[Item, ...]] = {}
+        for i in suspects(values) if rows is None else rows:
+            items = self.identifier(fname, values[i])
+            if items:
+                out[i] = items
+        return out
+
     def norm_id(self, fname: str, value: str) -> str:
         """The form in which a field's values are compared for duplicates: keys without
-        case, spaces or dashes; serials and asset tags without case or surrounding space."""
+        case, spaces or dashes; serials, asset tags and host names as their identity
+        (``core.identity.identity``: letters and digits as read, hidden characters and
+        look-alikes folded)."""
         if fname == "coa_key":
             return self.policy.key_norm(value)
-        return value.strip().upper()
+        return identity(value)
 
-    def dup_key(self, bit: int, value: str, serial_header: str = "") -> str | None:
+    def dup_key(self, kind: Duplicate, value: str, serial_header: str = "") -> str | None:
+        """The form in which ``value`` counts as a duplicate of ``kind``, or None when it
+        never counts as one (blank, a placeholder, a generic key). ``value`` as written: a
+        Windows product ID is told by its dashes."""
         if not value or value.isspace():
             return None
         pol = self.policy
         # placeholders, product IDs, generic and masked keys are shared by nature: they are
         # findings of their own, never duplicates
-        if bit == 1 and pol.serial_not_hardware(value, serial_header):
+        if kind is Duplicate.SERIAL and pol.serial_not_hardware(value, serial_header):
             return None
-        if bit == 2:
+        if kind is Duplicate.KEY:
             if (
                 not pol.key_well_formed(value)
                 or pol.key_generic(value)
@@ -591,4 +658,4 @@ class Rules:
             ):
                 return None
             return pol.key_norm(value)
-        return value.strip().upper()
+        return identity(value) or None

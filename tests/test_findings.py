@@ -33,6 +33,10 @@ FIRING: dict[str, tuple[list[dict[str, str]], list[str]]] = {
         [],
     ),
     "SERIAL_NUMERIC": ([device(1, Serial_Number="4.02194E+11")], []),
+    # hidden or look-alike characters (core.identity): a zero-width space, a Cyrillic С
+    "SERIAL_UNUSUAL_CHARACTERS": ([device(1, Serial_Number="5CG\u200b1000001")], []),
+    "ASSET_TAG_UNUSUAL_CHARACTERS": ([device(1, Asset_Tag="AT-\u0421-1")], []),
+    "HOSTNAME_UNUSUAL_CHARACTERS": ([device(1, Hostname="PC-\uff11")], []),
     "ASSET_TAG_DUPLICATE": ([device(1, Asset_Tag="T-1"), device(2, Asset_Tag="T-1")], []),
     "IMAGE_NOT_COVERED": (
         [device(1, Target_Image="Windows 11 Enterprise", Licensed_Product="Windows 10 Enterprise")],
