@@ -39,6 +39,7 @@ column in chunks, the ASCII values of a chunk joined and translated in one C cal
 
 from __future__ import annotations
 
+import re
 import tomllib
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -50,6 +51,7 @@ from operator import and_, not_
 
 __all__ = [
     "Oddity",
+    "host_identities",
     "host_identity",
     "host_label",
     "identities",
@@ -90,7 +92,10 @@ def identity(value: str) -> str:
     """The one form in which identifiers are compared (see the module): letters and digits
     as read, upper case; "" for a value with no letter or digit."""
     if value.isascii():
-        return value.upper() if value.isalnum() else value.translate(_ASCII)
+        if value.isalnum():
+            return value.upper()
+        done = value.translate(_ASCII)  # (which keeps NUL: the separator of a chunk)
+        return done.replace("\x00", "") if "\x00" in done else done
     return _wide(value)
 
 
@@ -118,6 +123,19 @@ def host_identity(value: str) -> str:
     """A host name as it is compared: ``identity`` of its first label (``PC-01.corp`` is
     ``PC01``)."""
     return identity(host_label(value))
+
+
+_DOMAIN = re.compile(r"\.[^\x00]*")  # from a host name's first dot to the end of its value
+
+
+def host_identities(values: Sequence[str]) -> list[str]:
+    """``host_identity`` of every value, in order: an ASCII column's domains dropped by one
+    expression over the joined column."""
+    joined = "\x00".join(values)
+    if not joined.isascii() or joined.count("\x00") != len(values) - 1:
+        return list(map(host_identity, values))
+    labels = _DOMAIN.sub("", joined).split("\x00") if "." in joined else list(values)
+    return identities(labels)
 
 
 def iter_identities(values: Sequence[str], odd: list[int] | None = None) -> Iterator[list[str]]:
