@@ -3,7 +3,8 @@
 wrote, each row one PC with its firmware (OA3) key description and, optionally, the key.
 
 They are read with the same importer as a register, then merged onto the register's devices
-by serial number (normalised: case, spaces and punctuation ignored), else by host name. The
+by serial number, else by host name, each compared as its identity (``core.identity``: case,
+spaces, punctuation and hidden characters ignored, look-alike letters read as the letter). The
 merge adds three derived columns to the register (never written into the corrected file)
 and lists what did not match either way."""
 
@@ -24,6 +25,7 @@ from typing import Any
 
 from coa_audit.core.errors import EXIT_INTERNAL, CoaError, InputError, UsageError, internal_error
 from coa_audit.core.files import not_regular
+from coa_audit.core.identity import host_identities, host_identity, identities, identity
 from coa_audit.core.model import Inventory
 from coa_audit.importers.headers import norm_header
 from coa_audit.importers.load import load_inventory
@@ -59,44 +61,12 @@ COLLECT_SCRIPT_HEADERS = (
     "CollectedAt",
 )
 _WHEN_HEADERS = {"collected at", "collected", "collection date", "date", "timestamp", "scan date"}
-_NOT_KEY = re.compile(r"[^0-9A-Z\x00]+")  # a serial's key keeps letters and digits (upper case)
-_DOMAIN = re.compile(r"\.[^\x00]*")  # a host name's key drops its domain...
-_EDGES = re.compile(r"(?<![^\x00])\s+|(?<!\s)\s+(?![^\x00])")  # ...and edge spaces
-_SPACE = re.compile(r"\s")
 _REPEATED = re.compile(r"\x00([^\x00])\1{3,}(?=\x00)")  # "\x000000000\x00", "\x00XXXXXXXX\x00"
 
-
-def _norm_serial(value: str) -> str:
-    return _NOT_KEY.sub("", value.upper())
-
-
-def _norm_host(value: str) -> str:
-    value = _DOMAIN.sub("", value.upper())
-    return _EDGES.sub("", value) if _SPACE.search(value) else value  # (a slow expression)
-
-
-def _keys(values: list[str], norm: Callable[[str], str]) -> list[str]:
-    """The key of every value ("" for a blank), as ``norm`` gives it, at C speed: the values
-    are joined once and the same regular expressions run over the whole text (values
-    already in key form come back as they are)."""
-    if not values:
-        return []
-    joined = "\x00".join(values)
-    if joined.count("\x00") != len(values) - 1:  # a NUL inside a value: one at a time
-        return list(map(norm, values))
-    done = norm(joined)  # both norms treat NUL as the end of a value
-    return values if done == joined else done.split("\x00")
-
-
-def serial_key(value: str) -> str:
-    """A serial number or asset tag as the merge and scan mode compare it: upper case,
-    letters and digits only."""
-    return _norm_serial(value)
-
-
-def serial_keys(values: list[str]) -> list[str]:
-    """``serial_key`` of every value of a column, at C speed."""
-    return _keys(values, _norm_serial)
+# A serial number or asset tag as the merge, walk files and scan mode compare it: its
+# identity, the one form of core.identity (the same function, under the names callers know)
+serial_key: Callable[[str], str] = identity
+serial_keys: Callable[[list[str]], list[str]] = identities
 
 
 def _interned(values: list[str]) -> list[str]:
@@ -192,7 +162,7 @@ def read_collection_file(path: str) -> CollectedFile:
     else:
         when = [dt.date.fromtimestamp(Path(path).stat().st_mtime).isoformat()] * len(col)
     serial = values("serial_number")
-    keys = _keys(serial, _norm_serial)
+    keys = identities(serial)
     if keys is not serial:  # a key equal to its serial is the same object: pickled once
         keys = [v if k == v else k for v, k in zip(serial, keys, strict=True)]
     return CollectedFile(
@@ -359,8 +329,8 @@ def merge_collection(
     blank = [""] * n
     serial_values = inv.column_values(sc) if sc is not None else blank
     host_values = inv.column_values(hc) if hc is not None else blank
-    upper = frozenset(p.upper() for p in placeholders)
-    register_keys = _without_placeholders(_keys(serial_values, _norm_serial), upper)
+    upper = frozenset(map(identity, placeholders))
+    register_keys = _without_placeholders(identities(serial_values), upper)
     register = _Index(register_keys)
 
     # all files as one list of collected rows, in order
@@ -393,22 +363,23 @@ def merge_collection(
         groups = np.split(by_serial[order], np.flatnonzero(np.diff(devices[order])) + 1)
         for group in groups:
             if len(group) > 1:
-                hosts = {_norm_host(host[i]) for i in group.tolist()}
+                # distinct PCs by their host name's identity, each named as it was written
+                hosts = {host_identity(host[i]): host[i].strip() for i in group.tolist()}
                 if len(hosts) > 1:
                     pos[found[group[0]]] = -1
                     ambiguous(
                         int(group[-1]),
                         f"serial_number {serial[group[-1]]!r} was reported by {len(group)} "
-                        f"PCs ({', '.join(sorted(repr(h) for h in hosts))})",
+                        f"PCs ({', '.join(sorted(repr(h) for h in hosts.values()))})",
                     )
 
     # no serial found: by host name, when one of the two serials is blank
     rest = np.flatnonzero(found < 0).tolist()
     named = [i for i in rest if host[i]]
-    names = dict(zip(named, _keys([host[i] for i in named], _norm_host), strict=True))
+    names = dict(zip(named, host_identities([host[i] for i in named]), strict=True))
     rows_of: dict[str, list[int]] = {}
     if names:
-        register_hosts = _keys(host_values, _norm_host)
+        register_hosts = host_identities(host_values)
         wanted = set(names.values()) - {""}
         for r in compress(range(n), map(wanted.__contains__, register_hosts)):
             rows_of.setdefault(register_hosts[r], []).append(r)

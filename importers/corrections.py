@@ -14,6 +14,7 @@ from pathlib import Path
 
 from coa_audit.core.errors import UsageError
 from coa_audit.core.files import read_small
+from coa_audit.core.identity import identity
 from coa_audit.core.model import CANONICAL_FIELDS, ColumnIndex, Inventory, RowIndex
 from coa_audit.importers.headers import norm_header
 
@@ -37,10 +38,6 @@ class Correction:
     reason: str = ""  # the file's own "reason" column: why
 
 
-def _norm(v: str) -> str:
-    return v.strip().upper()
-
-
 def read_corrections(path: Path, inv: Inventory) -> list[Correction]:
     raw = read_small(path, "corrections file", error=CorrectionsError)
     try:
@@ -60,9 +57,10 @@ def read_corrections(path: Path, inv: Inventory) -> list[Correction]:
     for fname in ("serial_number", "asset_tag"):
         if norm_header(fname) in keys and fname in inv.mapping:
             index: dict[str, list[int]] = {}
+            # compared as the device's identity (core.identity), as everywhere
             for r, v in enumerate(inv.column_values(inv.mapping[fname])):
-                if v.strip():
-                    index.setdefault(_norm(v), []).append(r)
+                if key := identity(v):
+                    index.setdefault(key, []).append(r)
             by[fname] = index
     out: list[Correction] = []
     errors: list[str] = []
@@ -122,7 +120,7 @@ def _find_row(
             continue
         if fname not in by:
             raise CorrectionsError(f"the inventory has no {fname} column to match {value!r}")
-        hits = by[fname].get(_norm(value), [])
+        hits = by[fname].get(identity(value), [])
         if not hits:
             raise CorrectionsError(f"no device has {fname} {value!r}")
         if len(hits) > 1:

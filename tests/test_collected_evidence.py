@@ -347,9 +347,11 @@ def test_serials_that_are_no_serial_and_pcs_that_share_one_are_never_guessed(
 
 @given(st.lists(st.text(alphabet=" .\t\x00-aAbB1éß\u00a0", max_size=8), max_size=12))
 def test_keys_at_c_speed_are_the_keys_of_each_value(values: list[str]) -> None:
-    """The merge normalises a whole column at once (one join, one regular expression); it
-    must give exactly what normalising each value alone gives, NULs and spaces included."""
+    """The merge normalises a whole column at once (one join, one translation); it must give
+    exactly what normalising each value alone gives (core.identity), NULs and spaces
+    included."""
+    from coa_audit.core.identity import host_identities, host_identity, identity
     from coa_audit.importers import collection as c
 
-    for norm in (c._norm_serial, c._norm_host):
-        assert c._keys(values, norm) == [norm(v) for v in values]
+    assert c.serial_keys(values) == [identity(v) for v in values]
+    assert host_identities(values) == [host_identity(v) for v in values]
