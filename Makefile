@@ -33,7 +33,7 @@ typecheck: $(STAMP)
 # text files run through the installed command per target (about a second each)
 fuzz: $(STAMP)
 	COA_FUZZ_EXAMPLES=$${COA_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q tests/test_safety.py -k "fuzzed or mutated"
-	COA_FUZZ_RUNS=$${COA_FUZZ_RUNS:-100} $(BIN)/python -m pytest -q tests/test_fuzz_readers.py
+	COA_FUZZ_RUNS=$${COA_FUZZ_RUNS:-100} $(BIN)/python -m pytest -q tests/test_fuzz_readers.py tests/test_linear_checkers.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
