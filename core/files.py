@@ -61,9 +61,11 @@ def read_small(
     return data
 
 
-def read_small_text(path: Path, what: str, error: type[CoaError] = UsageError) -> str:
+def read_small_text(
+    path: Path, what: str, error: type[CoaError] = UsageError, limit: int = AUX_LIMIT
+) -> str:
     """``read_small`` decoded as UTF-8 (see ``utf8_text``)."""
-    return utf8_text(read_small(path, what, error=error), path, what, error)
+    return utf8_text(read_small(path, what, limit, error), path, what, error)
 
 
 def utf8_text(data: bytes, path: Path, what: str, error: type[CoaError] = UsageError) -> str:

@@ -9,6 +9,9 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from coa_audit.core.errors import CoaError
+from coa_audit.core.files import parse_toml, read_small_text
+
 __all__ = [
     "config_dir",
     "load_user_profile",
@@ -113,10 +116,9 @@ def load_user_profile() -> tuple[dict[str, str], str]:
     they were used with ("" when unknown). They are offered, never applied unseen."""
 
     try:
-        from coa_audit.core.files import parse_toml
-
-        data = parse_toml((config_dir() / "profile.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = read_small_text(config_dir() / "profile.toml", "profile")
+        data = parse_toml(text)
+    except (OSError, ValueError, CoaError):
         return {}, ""
     section = data.get("checklist", {})
     values = {k: str(v) for k, v in section.items() if isinstance(v, str) and k != "source"}
@@ -141,8 +143,9 @@ def load_author() -> str:
     """The name given last on this state folder ("" when none): offered in the prompt of
     the next session, never taken as who is working without being asked."""
     try:
-        return " ".join((state_dir() / "verifier.txt").read_text(encoding="utf-8").split())[:200]
-    except (OSError, UnicodeDecodeError):
+        text = read_small_text(state_dir() / "verifier.txt", "name", limit=4096)
+        return " ".join(text.split())[:200]
+    except (OSError, UnicodeDecodeError, CoaError):
         return ""
 
 

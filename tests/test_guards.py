@@ -464,3 +464,32 @@ def test_a_walk_or_corrections_file_of_any_text_is_a_verdict_or_one_line(
     if res.code == 2:
         _one_line(res.stderr)
     assert "internal error" not in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.timeout(60)  # a pipe read would hang here
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero"])
+async def test_the_apps_own_state_files_are_read_only_as_regular_files(
+    tmp_path: Path, kind: str
+) -> None:
+    """The name offered (verifier.txt) and the packet's details (profile.toml) are read only
+    as regular files: a pipe or a device there is as if nothing had been saved."""
+    from coa_audit.session.state import config_dir, state_dir
+    from coa_audit.tui.app import CoaAuditApp
+    from tests.conftest import press, settle
+
+    for folder, name in ((state_dir(), "verifier.txt"), (config_dir(), "profile.toml")):
+        folder.mkdir(parents=True, exist_ok=True)
+        if kind == "fifo":
+            os.mkfifo(folder / name)
+        elif kind != "none":
+            (folder / name).symlink_to("/dev/zero")
+    src = write_csv(tmp_path / "inv.csv", [device(1), device(2)])
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await press(pilot, "w")  # who is working: the last name would be offered here
+        assert type(app.screen).__name__ != "MainScreen", "the name is asked"
+        await press(pilot, "escape")
+        await press(pilot, "ctrl+s")  # the export dialog offers the details saved last
+        await settle(app, pilot)
+        assert type(app.screen).__name__ != "MainScreen", "the export dialog is open"
