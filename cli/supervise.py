@@ -87,6 +87,20 @@ def _own_stderr(relay: tuple[int, int]) -> None:
     warnings.simplefilter("ignore")
 
 
+def _own_terminal() -> None:
+    """In the app's child: the app draws through a descriptor of its own onto the terminal
+    stderr was, and file descriptor 2 goes to the null device, so a native library writing
+    there (a Rust panic's message) cannot scribble over the screen."""
+    keep = os.dup(2)
+    encoding = getattr(sys.__stderr__, "encoding", None) or "utf-8"
+    stream = io.TextIOWrapper(io.FileIO(keep, "w"), encoding=encoding, errors="replace")
+    sys.stderr = stream
+    setattr(sys, "__stderr__", stream)  # noqa: B010 - where Textual's driver draws
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+
+
 def memory_bound() -> int | None:
     """Bytes of address space the work may use: the machine's memory (more could only
     swap), or ``COA_AUDIT_MEMORY_LIMIT_MB``; never above a limit already set."""
@@ -208,6 +222,8 @@ def supervised(run: Callable[[], int | None], argv: Sequence[str] | None = None)
                 _own_stderr(relay)
                 if tty:
                     os.environ[STDERR_TTY] = "1"
+            else:
+                _own_terminal()
             if bound is not None:
                 import resource
 

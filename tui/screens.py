@@ -65,7 +65,7 @@ class LoadingScreen(Screen[None]):
     DEFAULT_CSS = """
     LoadingScreen { align: center middle; }
     LoadingScreen > Vertical { width: 70; height: auto; border: round $accent; padding: 1 2; }
-    LoadingScreen #error { color: $error; }
+    LoadingScreen #error { color: $error; width: 100%; height: auto; }
     """
 
     def __init__(self, filename: str, error: str | None = None) -> None:
