@@ -59,6 +59,9 @@ _DUPS: tuple[tuple[Duplicate, str, str], ...] = (
     (Duplicate.KEY, "coa_key", "KEY_DUPLICATE"),
     (Duplicate.ASSET_TAG, "asset_tag", "ASSET_TAG_DUPLICATE"),
 )
+# each kind's flag as a plain int, with its code: what the per-row loops test (an IntFlag's
+# own ``&`` is a Python call)
+_DUP_BITS: tuple[tuple[int, str], ...] = tuple((kind.value, code) for kind, _f, code in _DUPS)
 # identifiers with no duplicate kind of their own whose characters are checked per row
 # (the serial's rule checks its own: ``Rules.serials``)
 _ID_ONLY = ("asset_tag", "hostname")
@@ -473,8 +476,8 @@ class Audit:
                 counts[code] += times
         flags = self._dups
         for i in self._dup_rows():
-            for kind, _fname, code in _DUPS:
-                if flags[i] & kind:
+            for bit, code in _DUP_BITS:
+                if flags[i] & bit:
                     counts[code] += 1
         self._code_counts = counts
         st = self._status.count
@@ -607,7 +610,7 @@ class Audit:
     def _row_codes(self, row: int) -> list[str]:
         out = [c for c, _ in self._local[row]]
         if self._dups[row]:
-            out.extend(code for kind, _f, code in _DUPS if self._dups[row] & kind)
+            out.extend(code for bit, code in _DUP_BITS if self._dups[row] & bit)
         return out
 
     def duplicates(self, row: int) -> Duplicate:
