@@ -108,6 +108,7 @@ def _walk_header() -> str:
     return ",".join(WALK_FILE_COLUMNS) + "\n"
 
 
+@pytest.mark.timeout(30)
 @pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero", "link to a fifo"])
 @pytest.mark.parametrize(
     "option",
@@ -128,7 +129,7 @@ def test_a_side_input_that_is_no_regular_file_is_refused_at_once(
         side.symlink_to("/dev/zero")
     command, flag = option.split()
     more = ["--out-dir", tmp_path / "out"] if command == "export" else []
-    res = run_bounded(command, src, flag, side, *more, timeout=30)
+    res = run_cli(command, src, flag, side, *more)  # a read of the pipe would hang here
     assert res.code in (2, 3), (res.code, res.stderr[-400:])
     assert "side.csv" in _one_line(res.stderr)
     assert not (tmp_path / "out").exists()
