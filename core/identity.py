@@ -238,19 +238,25 @@ def oddities(value: str) -> list[Oddity]:
     latin = any(ch.isascii() or _script(ch) == "LATIN" for ch in letters)
     # scripts written as words of their own: a letter with no Latin twin in the value
     own_words = set() if latin else {_script(ch) for ch in letters if ord(ch) not in confusables}
+    # an accent written apart from its letter (as macOS writes file names) that NFC joins
+    # with it is the letter itself: no finding
+    composed = unicodedata.normalize("NFC", value)
     why_of: dict[str, str] = {}
     where: dict[str, list[int]] = {}
     for pos, ch in enumerate(value, 1):
         why = why_of.get(ch)
         if why is None:
-            why = why_of[ch] = _why(ch, confusables, ignorable, own_words)
+            why = why_of[ch] = _why(ch, confusables, ignorable, own_words, composed)
         if why:
             where.setdefault(ch, []).append(pos)
     return [Oddity(ch, tuple(p), why_of[ch]) for ch, p in where.items()]
 
 
-def _why(ch: str, confusables: dict[int, str], ignorable: frozenset[int], own: set[str]) -> str:
-    """Why ``ch`` makes an identifier a finding, or "" (see the module)."""
+def _why(
+    ch: str, confusables: dict[int, str], ignorable: frozenset[int], own: set[str], nfc: str
+) -> str:
+    """Why ``ch`` makes an identifier a finding, or "" (see the module). ``nfc``: the
+    value composed (NFC)."""
     if ch.isascii():
         return "" if ch.isprintable() or ch.isspace() else "a control character"
     code = ord(ch)
@@ -258,14 +264,15 @@ def _why(ch: str, confusables: dict[int, str], ignorable: frozenset[int], own: s
     if code in ignorable or cat in ("Cf", "Cc", "Cs", "Co", "Cn"):
         return "invisible" if cat != "Cc" else "a control character"
     if cat in ("Mn", "Me"):
-        return "a combining mark"
+        return "a combining mark" if ch in nfc else ""
     if ch.isspace() or cat in ("Zs", "Zl", "Zp", "Pd") or ch in _MINUS:
         return ""  # a space or a dash of another kind: still visibly a space or a dash
     plain = unicodedata.normalize("NFKC", ch)
     if plain != ch:
         shown = "".join(confusables.get(ord(c), c) for c in plain)
-        if unicodedata.name(ch, "").startswith(("FULLWIDTH", "HALFWIDTH")):
-            return f"a wide form of {shown}"
+        width = unicodedata.name(ch, "").split(" ", 1)[0]
+        if width in ("FULLWIDTH", "HALFWIDTH"):
+            return f"a {width.lower()} form of {shown}"
         return f"a compatibility form of {shown}"
     if code in confusables:
         if _script(ch) in own:
