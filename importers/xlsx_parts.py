@@ -859,11 +859,9 @@ _ODS_CELL = re.compile(
     + rb")",
     re.S,
 )
-_ODS_ATTR = re.compile(
-    rb"""\s(office:value-type|office:[a-z]+-value|office:value|table:formula"""
-    rb"""|table:number-columns-repeated|table:number-rows-repeated|table:name|text:c)"""
-    rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')"""
-)
+# every attribute of a tag, its value consumed whole (so nothing inside a value is ever read
+# as an attribute of its own); a name starts only after a space, as in _ATTR
+_ODS_ATTR = re.compile(rb"""(?<![^\s])([^\s=/>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _ODS_NUMBER = re.compile(rb"\s*\+?(\d{1,12})\s*")
 
 
@@ -977,52 +975,50 @@ class _OdsCost:
                 self.formulas.add(self.rows, repeats, 0, n - 1, len(body))
             self.rows += repeats
             return
-        col = pending = kept = vtext = ftext = 0  # columns kept; empty cells not yet kept
+        col = pending = kept = vtext = ftext = spaces = 0  # columns kept, empty not yet
         v1 = f1 = MAX_COL
         v2 = f2 = -1
-        last: tuple[int, bool, bool, int] | None = None  # the cell before: repeats, kinds, at
-        spaces = 0
+        n = kinds = 0  # the cell before: its repeats, 1 a value and 2 a formula
+        at = -1  # where it starts (-1: none yet)
         for m in _ODS_CELL.finditer(xml, start, end):
             what = m.group(1)
             if what is None:
                 continue
-            tag = m.group(2)
             if what == b"text:s":
-                spaces += _ods_count(_ods_attrs(tag).get(b"text:c"))
+                spaces += _ods_count(_ods_attrs(m.group(2)).get(b"text:c"))
                 continue
-            cells = [(last, m.start())] if last is not None else []
-            for (n, value, formula, at), until in cells:
-                text = until - at + spaces
-                pending = min(pending, MAX_COL - col)  # kept once any cell follows them
-                col += pending
-                kept += pending * _ODS_KEPT_CELL
+            if at >= 0 and col < MAX_COL:  # the cell before, its content up to here
+                if pending:  # kept once any cell follows them
+                    pending = min(pending, MAX_COL - col)
+                    col += pending
+                    kept += pending * _ODS_KEPT_CELL
                 n = min(n, MAX_COL - col)
-                if value or formula:
+                if kinds:
+                    text = m.start() - at + spaces
                     col, pending = col + n, 0
                     kept += n * (_ODS_KEPT_CELL + 2 * text)
-                    if value:
+                    if kinds & 1:
                         v1, v2, vtext = min(v1, col - n), col - 1, vtext + n * text
-                    if formula:
+                    if kinds & 2:
                         f1, f2, ftext = min(f1, col - n), col - 1, ftext + n * text
                 else:
                     pending = n
-            spaces = 0
+            tag = m.group(2)
             n = 1
             if b"repeated" in tag:
                 n = _ods_count(_ods_attrs(tag).get(b"table:number-columns-repeated"))
-            last = (n, b"office:" in tag, b"table:formula" in tag, m.start())
-        if last is not None:
-            n, value, formula, at = last
+            kinds = (b"office:" in tag) | (b"table:formula" in tag) << 1
+            at, spaces = m.start(), 0
+        if at >= 0 and kinds and col < MAX_COL:
             text = end - at + spaces
             col += min(pending, MAX_COL - col)
             n = min(n, MAX_COL - col)
-            if value or formula:
-                kept += n * (_ODS_KEPT_CELL + 2 * text)
-                col += n
-                if value:
-                    v1, v2, vtext = min(v1, col - n), col - 1, vtext + n * text
-                if formula:
-                    f1, f2, ftext = min(f1, col - n), col - 1, ftext + n * text
+            kept += n * (_ODS_KEPT_CELL + 2 * text)
+            col += n
+            if kinds & 1:
+                v1, v2, vtext = min(v1, col - n), col - 1, vtext + n * text
+            if kinds & 2:
+                f1, f2, ftext = min(f1, col - n), col - 1, ftext + n * text
         self.kept += kept
         if v2 >= 0:
             self.values.add(self.rows, repeats, v1, v2, vtext)
