@@ -12,7 +12,7 @@ from tests.xlsx_craft import HEADERS, PKG_REL, REL, Sheet, device_row, package
 ODS_NS = (
     'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
     'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:x="urn:coa-audit:test"'
 )
 MANIFEST = (
     '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='

@@ -139,6 +139,11 @@ REPEATS = {
         "<table:table-row>" + _CELL + ' table:number-columns-repeated="16384"/></table:table-row>'
     )
     * 2_000,
+    # the real repeat count first, a decoy spelled inside another attribute's value after it
+    "hidden-repeat": '<table:table-row table:number-rows-repeated="3000">'
+    + _CELL
+    + ' table:number-columns-repeated="16384" x:y=\' table:number-columns-repeated="1"\'/>'
+    "</table:table-row>",
     # spaces a cell's text asks for
     "spaces": '<table:table-row><table:table-cell office:value-type="string"><text:p>'
     '<text:s text:c="3000000000"/></text:p></table:table-cell></table:table-row>',
@@ -151,6 +156,7 @@ REPEATS = {
         "rows-times-columns",
         "text-copies",
         "spaces",
+        "hidden-repeat",
         pytest.param("formula-copies", marks=MORE),
         pytest.param("kept-rows", marks=MORE),
     ],
