@@ -1,6 +1,8 @@
 """Each edit as the reports carry it: one record, the same in the audit report's Changes
 sheet and the JSON report, read from the edit's own fields (``core.events.Stamp``), never
-from a sentence."""
+from a sentence. A value of the key column is masked whole (``safety.shown_value``: a key
+typed in any spelling, or short of a key, is still the key); every text is masked by shape
+again where it is written (``exporters.safety``)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Iterator, Sequence
 
 from coa_audit.core.audit import Audit
 from coa_audit.core.history import Edit, MappingChange
+from coa_audit.exporters.safety import shown_value
 
 __all__ = ["CHANGE_FIELDS", "change_records", "device_label", "field_name"]
 
@@ -57,12 +60,14 @@ def change_records(
     inv = audit.inv
     for e in changes:
         s = e.stamp
+        fname = inv.field_of(e.col)
+        new = "; ".join(m.described() for m in e.marks) if e.marks else e.new
         yield {
             "row": inv.row_numbers[e.row],
             "device": device_label(audit, e.row),
             "field": field_name(audit, e.col),
-            "old": e.old,
-            "new": "; ".join(m.described() for m in e.marks) if e.marks else e.new,
+            "old": shown_value(fname, e.old),
+            "new": shown_value(fname, new),
             "by": s.who if s is not None else "not recorded",
             "when": s.at if s is not None and s.at else iso(e.time),
             "how": s.how_words if s is not None else "not recorded",

@@ -1,8 +1,11 @@
-"""The report of `coa-audit check`: JSON (schema coa-audit.report/1), text and CSV."""
+"""The report of `coa-audit check`: JSON (schema coa-audit.report/1), text and CSV.
+
+Every text goes through ``exporters.safety``: the JSON's every string masked (``shown_json``,
+and column by column for the devices), the text report's every value ``printed``, the CSV
+written by ``safety.CsvTable``."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import textwrap
@@ -19,9 +22,9 @@ from coa_audit.core.history import Edit, MappingChange
 from coa_audit.core.model import WALK_FIELDS, Inventory
 from coa_audit.core.policy import builtin_sha256
 from coa_audit.core.status import PROBLEM_LEVELS, STATUSES, Status
-from coa_audit.core.text import safe_field, safe_text
+from coa_audit.core.text import safe_field
 from coa_audit.exporters.changes import change_records
-from coa_audit.exporters.safety import neutralise_csv, shown, shown_column
+from coa_audit.exporters.safety import CsvTable, printed, shown, shown_column, shown_json
 
 __all__ = [
     "SCHEMA",
@@ -73,7 +76,7 @@ def _devices(audit: Audit, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]
         for f in findings(i):
             d = as_dict.get(f)
             if d is None:
-                d = f.as_dict()
+                d = shown_json(f.as_dict())
                 if not f.related_rows:
                     as_dict[f] = d
             out.append(d)
@@ -108,19 +111,17 @@ def _devices(audit: Audit, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]
 
 
 def _mark_dict(mark: Mark) -> dict[str, Any]:
-    """A mark as the report carries it: its fields, free text with keys masked."""
-    d = mark.as_dict()
-    for key in ("says", "reference", "why"):
-        if key in d:
-            d[key] = shown(d[key])
+    """A mark as the report carries it: its fields, every text with keys masked."""
+    d: dict[str, Any] = shown_json(mark.as_dict())
     return d
 
 
 def _json_safe(value: Any) -> Any:
-    """File names as JSON can hold them: bytes that are not UTF-8 (escaped as surrogates by
-    the operating system layer) become U+FFFD."""
+    """Every text as the report may hold it (``safety.shown``: keys masked), and file names
+    as JSON can hold them: bytes that are not UTF-8 (escaped as surrogates by the operating
+    system layer) become U+FFFD."""
     if isinstance(value, str):
-        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return shown(value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
     if isinstance(value, dict):
         return {_json_safe(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -185,12 +186,7 @@ def write_report_json(
     edits an export writes, each with who, when, how and why (as the Changes sheet)."""
     data = _head(audit)
     if changes or mapping_changes:
-        data["changes"] = _json_safe(
-            [
-                {k: shown(v) if isinstance(v, str) else v for k, v in record.items()}
-                for record in change_records(audit, changes, mapping_changes)
-            ]
-        )
+        data["changes"] = _json_safe(list(change_records(audit, changes, mapping_changes)))
     head = _escaped(orjson.dumps(data))
     out.write(head[:-1] + b',"devices":[')
     first = True
@@ -223,13 +219,13 @@ def report_text(audit: Audit, width: int = 80) -> str:
     s = audit.summary()
     out = io.StringIO()
     w = out.write
-    where = f", sheet {safe_text(src.sheet)!r}" if src.sheet else ""
-    w(f"coa-audit {_version()}: {safe_text(src.path)}{where}, header row {src.header_row}\n")
+    where = f", sheet {printed(src.sheet)!r}" if src.sheet else ""
+    w(f"coa-audit {_version()}: {printed(src.path)}{where}, header row {src.header_row}\n")
     for notice in audit.inv.notices():
-        w(f"note: {safe_text(notice)}\n")
+        w(f"note: {printed(notice)}\n")
     w(
-        f"policy: {audit.policy.target_label}, {audit.policy.agreement} agreement "
-        f"({safe_text(audit.policy.source)})\n\n"
+        f"policy: {printed(audit.policy.target_label)}, {printed(audit.policy.agreement)} "
+        f"agreement ({printed(audit.policy.source)})\n\n"
     )
     w(f"devices {s.devices}   eligible {s.eligible}   review {s.review}   blocked {s.blocked}")
     not_pc = s.not_pc  # devices taken out of the order are not "not PCs"
@@ -245,14 +241,14 @@ def report_text(audit: Audit, width: int = 80) -> str:
         w(f"\nproblem devices ({len(problems)})\n")
         wrap = textwrap.TextWrapper(width=width, initial_indent="    ", subsequent_indent="      ")
         for r in problems:
-            tag = safe_text(shown(inv.field(r, "asset_tag"))) or "-"
-            serial = safe_text(shown(inv.field(r, "serial_number"))) or "-"
+            tag = printed(inv.field(r, "asset_tag")) or "-"
+            serial = printed(inv.field(r, "serial_number")) or "-"
             status = audit.status(r).upper()
             line = f"row {inv.row_numbers[r]:<6} {status:<8} tag {tag}  serial {serial}"
             w(line[:width] + "\n")
             for f in audit.findings(r):
                 col = f" [{f.column}]" if f.column else ""
-                w(wrap.fill(f"{f.code}{col}: {safe_text(f.message)}") + "\n")
+                w(wrap.fill(f"{f.code}{printed(col)}: {printed(f.message)}") + "\n")
     else:
         w("\nevery device is eligible\n")
     if inv.collection is not None:
@@ -263,27 +259,27 @@ def report_text(audit: Audit, width: int = 80) -> str:
 def _collection_text(inv: Inventory, w: Callable[[str], object], width: int) -> None:
     """The two lists a register alone cannot give, from the evidence collected on the PCs."""
     c = inv.collection
-    files = ", ".join(f"{safe_text(Path(f.path).name)} ({f.rows} rows)" for f in c.files)
+    files = ", ".join(f"{printed(Path(f.path).name)} ({f.rows} rows)" for f in c.files)
     w(f"\ncollected evidence: {files}; {c.matched} register devices matched")
     w(f" ({c.by_hostname} by host name)\n" if c.by_hostname else "\n")
     for note in c.ambiguous:
-        w(f"  ambiguous: {safe_text(note)}\n"[: width + 1])
+        w(f"  ambiguous: {printed(note)}\n"[: width + 1])
     w(f"\nin the register, not seen in the collection ({len(c.not_collected)})\n")
     for r in c.not_collected:
-        tag = safe_text(shown(inv.field(r, "asset_tag"))) or "-"
-        serial = safe_text(shown(inv.field(r, "serial_number"))) or "-"
-        host = safe_text(shown(inv.field(r, "hostname"))) or "-"
+        tag = printed(inv.field(r, "asset_tag")) or "-"
+        serial = printed(inv.field(r, "serial_number")) or "-"
+        host = printed(inv.field(r, "hostname")) or "-"
         w(f"    row {inv.row_numbers[r]:<6} tag {tag}  serial {serial}  host {host}"[:width] + "\n")
     w(f"\nreported in, not in the register ({len(c.not_in_register)})\n")
     for rec in c.not_in_register:
         host, serial = (
-            safe_text(shown(rec["hostname"])) or "-",
-            safe_text(shown(rec["serial_number"])) or "-",
+            printed(rec["hostname"]) or "-",
+            printed(rec["serial_number"]) or "-",
         )
         line = (
             f"    {host}  serial {serial}"
-            f"  {safe_text(rec['manufacturer'])} {safe_text(rec['model'])}"
-            f"  ({safe_text(rec['file'])} row {rec['row']})"
+            f"  {printed(rec['manufacturer'])} {printed(rec['model'])}"
+            f"  ({printed(rec['file'])} row {rec['row']})"
         )
         w(line[:width] + "\n")
 
@@ -291,27 +287,15 @@ def _collection_text(inv: Inventory, w: Callable[[str], object], width: int) -> 
 def report_csv(audit: Audit) -> str:
     """One line per finding: row, asset tag, serial, status, code, severity, message."""
     inv = audit.inv
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a CR in a value gets quoted
-    writer.writerow(
+    out = CsvTable(
         ["row", "asset_tag", "serial_number", "status", "code", "severity", "column", "message"]
     )
     for r in _problem_rows(audit):
         # no control character (a terminal escape) in a report meant for people and pipes
-        tag = neutralise_csv(safe_field(shown(inv.field(r, "asset_tag"))))
-        serial = neutralise_csv(safe_field(shown(inv.field(r, "serial_number"))))
-        status = audit.status(r)
+        tag = safe_field(shown(inv.field(r, "asset_tag")))
+        serial = safe_field(shown(inv.field(r, "serial_number")))
+        status = str(audit.status(r))
         for f in audit.findings(r):
-            writer.writerow(
-                [
-                    inv.row_numbers[r],
-                    tag,
-                    serial,
-                    status,
-                    f.code,
-                    f.severity,
-                    f.column,
-                    neutralise_csv(safe_field(f.message)),
-                ]
-            )
-    return out.getvalue()
+            row = [inv.row_numbers[r], tag, serial, status, f.code, f.severity, f.column]
+            out.row([*row, safe_field(shown(f.message))])
+    return out.text()

@@ -1,23 +1,57 @@
-"""Text the tool writes into its reports: formula-injection neutralisation (OWASP "CSV
-injection", CWE-1236) and product keys masked by their shape, wherever they sit, unless the
-user asked to see them (``--show-keys``). The corrected inventory is the user's own data
-and keeps every value."""
+"""The one layer every text the tool writes passes through, whatever the file: formula
+neutralising (OWASP "CSV injection", CWE-1236) and product keys masked, by their shape
+wherever they sit and by column in the key column, unless the user asked to see them
+(``--show-keys``). The corrected inventory (and a generated sample inventory) is the user's
+own data and keeps every value; every other file is written through here:
+
+- ``cell``: a spreadsheet cell written as text (a CSV field, a Markdown table cell): keys
+  masked, then an apostrophe before text a spreadsheet would evaluate (``neutralise``).
+  ``CsvTable`` is the only CSV writer of the exporters; it takes rows only through ``cell``.
+- ``xlsx_text``: a workbook cell (``exporters.xlsx_cells.Book``, the only workbook writer):
+  keys masked, and whether the cell needs the quote-prefix style (the text stays exact).
+- ``printed``: running text (the check report on a terminal, a packet's paragraphs, the
+  PDF, a page header): keys masked, controls shown as pictures.
+- ``shown`` / ``shown_json``: keys masked in a text / every string of a JSON value.
+- ``shown_value``: a value of a named field: the key column's values masked whole.
+
+``tests/test_writer_layer.py`` fails when an exporter writes a CSV row or a worksheet cell
+any other way.
+
+A key is recognised in every spelling: five groups of five letters and digits, separated by
+any dash, space, underscore or dot (fullwidth and other lookalikes too, several together,
+" - "), or none at all; in either case, in fullwidth or other compatibility letters
+(NFKC), with Cyrillic or Greek lookalike capitals, with zero-width characters anywhere.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
+from typing import Any
 
-from coa_audit.core.audit import holds_key, mask_keys
+from coa_audit.core.audit import mask_key
+from coa_audit.core.text import safe_text
 
 __all__ = [
-    "DANGEROUS_PREFIXES",
+    "FORMULA_TRIGGERS",
+    "CsvTable",
+    "cell",
+    "holds_key",
     "is_dangerous",
     "keys_shown",
-    "neutralise_csv",
+    "mask_keys",
+    "neutralise",
+    "printed",
     "shown",
     "shown_column",
+    "shown_json",
+    "shown_value",
+    "xlsx_text",
 ]
 
 _SHOW_KEYS: ContextVar[bool] = ContextVar("show_keys", default=False)
@@ -33,6 +67,99 @@ def keys_shown(show: bool) -> Iterator[None]:
         _SHOW_KEYS.reset(token)
 
 
+# -- product keys, in every spelling -----------------------------------------------------------
+
+# characters that draw nothing (zero-width, joiners, bidi marks, variation selectors, BOM,
+# soft hyphen, Hangul fillers): allowed anywhere inside a key
+_FILLERS = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+# what may stand between two groups: any space, dash, underscore or dot, and lookalikes
+_SEPARATORS = (
+    r"\s\-_.\u2010-\u2015\u2017\u2022\u2024\u2027\u2043\u2212\u2219\u22c5\u2e3a\u2e3b"
+    r"\u00b7\u02d7\u2796\u30fb\u30fc\ufe4d-\ufe4f\ufe52\ufe58\ufe63\uff0d\uff0e\uff3f\uff65"
+)
+# letters of other scripts that look like the Latin capitals of a key
+_LOOKALIKES = dict(
+    zip(
+        "АВСЕНКМОРТХУЅІЈԁԛԜΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+        "ABCEHKMOPTXYSIJdqWABEZHIKMNOPTYX",
+        strict=True,
+    )
+)
+
+
+def _folding() -> dict[int, str]:
+    """What each character reads as where a key is looked for: a letter or digit as its
+    ASCII self (fullwidth, mathematical, circled, lookalike...), a character that draws
+    nothing as \x01, any other separator as a dash. One character for one: a match in the
+    folded text is the same span of the text."""
+    fold = {ord(k): v for k, v in _LOOKALIKES.items()}
+    for lo, hi in ((0x80, 0x3000), (0xFF00, 0xFFF0), (0x1D400, 0x1D800), (0x1F100, 0x1F200)):
+        for cp in range(lo, hi):
+            k = unicodedata.normalize("NFKC", chr(cp))
+            if len(k) == 1 and k.isascii() and k.isalnum():
+                fold[cp] = k
+    for ch in re.findall(f"[{_FILLERS}]", "".join(map(chr, range(0x80, 0x10000)))):
+        fold[ord(ch)] = "\x01"
+    for ch in re.findall(f"[{_SEPARATORS}]", "".join(map(chr, range(0x80, 0x10000)))):
+        fold.setdefault(ord(ch), "-")
+    return fold
+
+
+_FOLD = _folding()
+_L = "[0-9A-Za-z]"
+_GAP = "[\\s\\-_.]{0,8}"
+_KEY_SHAPE = re.compile(f"(?<!{_L}){_L}{{5}}(?:{_GAP}{_L}{{5}}){{4}}(?!{_L})")
+# the same with characters that draw nothing anywhere in it (slower: only where one is)
+_GROUP = f"{_L}(?:\x01*{_L}){{4}}"
+_KEY_SHAPE_FILLED = re.compile(
+    f"(?<!{_L}){_GROUP}(?:[\\s\\-_.\x01]{{0,8}}{_GROUP}){{4}}(?!\x01*{_L})"
+)
+# the spellings masked as ``core.audit.mask_key`` always masked them
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9]{5}(?:[- ][A-Za-z0-9]{5}){4}|[A-Za-z0-9]{25}")
+
+
+def _folded(text: str) -> str:
+    return text if text.isascii() else text.translate(_FOLD)
+
+
+def _key_spans(text: str) -> list[tuple[int, int]]:
+    if len(text) < 25:
+        return []
+    folded = _folded(text)
+    shape = _KEY_SHAPE_FILLED if "\x01" in folded else _KEY_SHAPE
+    if shape.search(folded) is None:  # nearly always: one search, no list
+        return []
+    return [m.span() for m in shape.finditer(folded)]
+
+
+def _masked(key: str) -> str:
+    if _PLAIN_KEY.fullmatch(key):
+        return mask_key(key)
+    letters = "".join(ch for ch in _folded(key) if ch.isascii() and ch.isalnum()).upper()
+    return "XXXXX-XXXXX-XXXXX-XXXXX-" + letters[-5:]
+
+
+def mask_keys(text: str) -> str:
+    """``text`` with every product key in it, in any spelling, masked: only its last group
+    shows (XXXXX-XXXXX-XXXXX-XXXXX-3V66T)."""
+    spans = _key_spans(text)
+    if not spans:
+        return text
+    out, at = [], 0
+    for start, end in spans:
+        out += [text[at:start], _masked(text[start:end])]
+        at = end
+    return "".join(out) + text[at:]
+
+
+def holds_key(texts: Iterable[str]) -> bool:
+    """Whether any of ``texts`` holds a key in any spelling (one pass over them all)."""
+    return bool(_key_spans("\x00".join(texts)))
+
+
 def shown(text: str) -> str:
     """``text`` as a report may show it: product keys masked unless asked for."""
     return text if _SHOW_KEYS.get() else mask_keys(text)
@@ -45,13 +172,110 @@ def shown_column(values: list[str]) -> list[str]:
     return [mask_keys(v) for v in values]
 
 
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\x00")
+# the fields whose every value is a key (or what is left of one): masked whole
+KEY_FIELDS = frozenset({"coa_key"})
+_ALNUM = re.compile(r"[^\W_]", re.UNICODE)
+
+
+def shown_value(field: str | None, text: str) -> str:
+    """A value of ``field`` as a report may show it: in the key column masked whole (a
+    key typed short or long is a key all the same: only its last five letters show),
+    elsewhere as ``shown``."""
+    if _SHOW_KEYS.get():
+        return text
+    if field not in KEY_FIELDS:
+        return mask_keys(text)
+    letters = [m.start() for m in _ALNUM.finditer(text)]
+    hide = set(letters[:-5]) if len(letters) > 5 else set(letters)
+    return "".join("X" if i in hide else ch for i, ch in enumerate(text))
+
+
+def shown_json(value: Any) -> Any:
+    """Every string of a JSON value (keys of objects too) as ``shown`` gives it."""
+    if _SHOW_KEYS.get():
+        return value
+    if isinstance(value, str):
+        return mask_keys(value)
+    if isinstance(value, dict):
+        return {shown_json(k): shown_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [shown_json(v) for v in value]
+    return value
+
+
+# -- formulas --------------------------------------------------------------------------------
+
+# What a spreadsheet takes as the start of a formula (or as the rest of a line): = + - @,
+# tab, CR, LF, NUL, and their fullwidth, small and lookalike forms (Excel reads fullwidth
+# ＝ as = in East Asian locales)
+FORMULA_TRIGGERS = frozenset(
+    "=+-@\t\r\n\x00\x0b\x0c"
+    "\uff1d\uff0b\uff0d\uff20"  # fullwidth ＝ ＋ － ＠
+    "\ufe66\ufe62\ufe63\ufe6b"  # small ﹦ ﹢ ﹣ ﹫
+    "\u2212\u2796\u2795\u2797\u229c\u2a74\u2a75"  # minus sign, heavy plus and minus, ⊜ ⩴ ⩵
+    "\u207a\u207b\u207c\u208a\u208b\u208c"  # super- and subscript + - =
+)
+# a trigger after leading blanks or characters that draw nothing; a DDE call at the start
+# (cmd|' /C calc'!A0), with or without its = sign
+_LEAD = f"[\\s{_FILLERS}]*"
+_HIDDEN_TRIGGER = re.compile(f"{_LEAD}[{re.escape(''.join(sorted(FORMULA_TRIGGERS)))}]")
+_DDE = re.compile(f"{_LEAD}[\\w.]+\\|")
 
 
 def is_dangerous(text: str) -> bool:
-    return text.startswith(DANGEROUS_PREFIXES)
+    """Whether a spreadsheet could take ``text`` as a formula (or a DDE call)."""
+    if not text:
+        return False
+    if text[0] in FORMULA_TRIGGERS:
+        return True
+    if not text[0].isalnum() and _HIDDEN_TRIGGER.match(text):
+        return True
+    return "|" in text and _DDE.match(text) is not None
 
 
-def neutralise_csv(text: str) -> str:
-    """Prefix a single quote so a spreadsheet shows the text instead of evaluating it."""
-    return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
+QUOTE = "'"
+
+
+def neutralise(text: str) -> str:
+    """An apostrophe before text a spreadsheet would evaluate, so that it shows the text;
+    also before text that starts with the apostrophe itself, so that a reader takes off
+    exactly one, always (``importers.walk_file`` does)."""
+    return QUOTE + text if text.startswith(QUOTE) or is_dangerous(text) else text
+
+
+def cell(value: object) -> str:
+    """A cell written as text (CSV, a Markdown table): keys masked, formulas neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return neutralise(shown(str(value)))
+
+
+def xlsx_text(text: str) -> tuple[str, bool]:
+    """A workbook cell's text (keys masked) and whether it takes the quote-prefix style
+    (the text stays exactly as it is; Excel shows it as text typed after an apostrophe)."""
+    text = shown(text)
+    return text, is_dangerous(text)
+
+
+def printed(text: str) -> str:
+    """Running text (a terminal, a page, a header): keys masked, controls shown."""
+    return safe_text(shown(text))
+
+
+class CsvTable:
+    """The exporters' one CSV writer (RFC 4180, CRLF: a CR in a value gets quoted): every
+    cell goes through ``cell``."""
+
+    def __init__(self, header: Sequence[str] = ()) -> None:
+        self._out = io.StringIO()
+        self._w = csv.writer(self._out, lineterminator="\r\n")
+        if header:
+            self.row(header)
+
+    def row(self, values: Iterable[object]) -> None:
+        self._w.writerow([cell(v) for v in values])
+
+    def text(self) -> str:
+        return self._out.getvalue()

@@ -6,17 +6,19 @@ a CSV a person can read, and ``--walk FILE`` (repeatable) loads it back
 (``session.Session.load_walks``) to export again or to merge several technicians' walks. Each
 line names the device by its identifiers and holds one ``core.events.Mark``, one column per
 field (``core.model.WALK_FILE_COLUMNS``, documented in the README).
+
+Every cell goes through ``exporters.safety.CsvTable``: keys masked (a key-shaped identifier
+too: the device is then found by its other identifiers), and an apostrophe before a value a
+spreadsheet would evaluate or that starts with an apostrophe, which ``importers.walk_file``
+takes off again (exactly one), so every identifier reads back as it was written.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-
 from coa_audit.core.audit import Audit
 from coa_audit.core.events import ScanFlag
 from coa_audit.core.model import WALK_FILE_COLUMNS, WALK_MARKS
-from coa_audit.exporters.safety import DANGEROUS_PREFIXES, shown
+from coa_audit.exporters.safety import CsvTable
 
 __all__ = ["walk_csv"]
 
@@ -28,27 +30,17 @@ def walk_csv(audit: Audit, scans: list[ScanFlag]) -> bytes | None:
     marked = sorted({r for (r, c), m in inv.marks.items() if c in cols.values() and m})
     if not marked and not scans:
         return None
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(WALK_FILE_COLUMNS)
+    out = CsvTable(WALK_FILE_COLUMNS)
     f = inv.field
     for r in marked:
         ids = [str(inv.row_numbers[r]), f(r, "serial_number"), f(r, "asset_tag"), f(r, "hostname")]
         for word, col in cols.items():
             for m in inv.marks.get((r, col), ()):
                 s = m.stamp
-                said = [shown(m.says), m.basis, shown(m.reference), shown(s.why)]
-                line = [*ids, word, m.outcome, *said, s.by, s.at]
-                w.writerow(["mark", *map(_cell, line), s.how])
+                said = [m.says, m.basis, m.reference, s.why]
+                out.row(["mark", *ids, word, m.outcome, *said, s.by, s.at, s.how])
     for flag in scans:
         s = flag.stamp
-        line = ["", "", "", "", "", flag.outcome, "", "", flag.code, shown(s.why), s.by, s.at]
-        w.writerow(["scan", *map(_cell, line), s.how])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _cell(text: str) -> str:
-    """A value a spreadsheet must show as text, never run: one that starts like a formula
-    (or with the apostrophe itself) gets an apostrophe, which ``importers.walk_file`` takes
-    off again, in every column."""
-    return "'" + text if text.startswith((*DANGEROUS_PREFIXES, "'")) else text
+        line = ["", "", "", "", "", flag.outcome, "", "", flag.code, s.why, s.by, s.at, s.how]
+        out.row(["scan", *line])
+    return ("\ufeff" + out.text()).encode("utf-8")

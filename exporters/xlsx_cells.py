@@ -2,11 +2,14 @@
 in constant-memory mode: each row goes to disk as it is added. Text stays text.
 
 Every string is written as a string (never a formula, a number or a link, whatever it
-looks like). Text a spreadsheet would evaluate if retyped (starting with = + - @, tab or
-CR) also carries the quotePrefix style, the way Excel stores text typed after an
-apostrophe (OWASP CSV/formula injection, CWE-1236). Characters XML cannot hold become
-U+FFFD, a carriage return a line break (what XML readers make of a raw one anyway), and
-text is cut at Excel's 32,767 characters.
+looks like), through ``exporters.safety.xlsx_text``: keys masked, and text a spreadsheet
+would evaluate if retyped (``safety.is_dangerous``: = + - @, tab, CR, LF, their fullwidth
+and lookalike forms, after blanks too, DDE calls) also carries the quotePrefix style, the
+way Excel stores text typed after an apostrophe (OWASP CSV/formula injection, CWE-1236).
+Sheet names and page headers are masked too. Characters XML cannot hold become U+FFFD, a
+carriage return a line break (what XML readers make of a raw one anyway), and text is cut
+at Excel's 32,767 characters. ``Book`` and ``Sheet`` are the exporters' only way into a
+workbook: the worksheet itself is private.
 
 Why XlsxWriter (measured on the worst-case fleet, 107,117 finding rows of 10 cells, same
 machine, one process each): openpyxl write-only 7.0 s, XlsxWriter constant_memory 5.9 s,
@@ -20,7 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import IO, Any
 
-from coa_audit.exporters.safety import DANGEROUS_PREFIXES, shown
+from coa_audit.exporters.safety import shown, xlsx_text
 
 __all__ = ["Book", "Sheet"]
 
@@ -60,10 +63,9 @@ class Book:
         """``value`` as the workbook holds it, and whether it needs the quote prefix."""
         known = self._text.get(value)
         if known is None:
-            text = shown(value)
+            text, quoted = xlsx_text(value)
             if len(text) > MAX_TEXT or _ILLEGAL.search(text):
                 text = _ILLEGAL.sub("\ufffd", text)[:MAX_TEXT]
-            quoted = text.startswith(DANGEROUS_PREFIXES)
             if "\r" in text:  # a line break, as every reader reads it back (XlsxWriter
                 # would write CR as _x000D_, which openpyxl does not decode)
                 text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -84,7 +86,7 @@ class Book:
         return fmt
 
     def sheet(self, title: str, widths: Sequence[float] = ()) -> Sheet:
-        ws = self._wb.add_worksheet(title)
+        ws = self._wb.add_worksheet(_ILLEGAL.sub("\ufffd", shown(title)))
         for i, w in enumerate(widths):
             ws.set_column(i, i, w)
         return Sheet(self, ws)
@@ -98,13 +100,13 @@ class Sheet:
 
     def __init__(self, book: Book, ws: Any) -> None:
         self.book = book
-        self.ws = ws
+        self._ws = ws
         self.rows = 0  # rows written so far; the next row's 0-based index
 
     def append(self, values: Sequence[object] = (), style: str = "plain") -> None:
         r = self.rows
         self.rows += 1
-        write_string, text_of = self.ws.write_string, self.book.text
+        write_string, text_of = self._ws.write_string, self.book.text
         fmt = self.book.format(style) if style != "plain" else None
         for c, v in enumerate(values):
             if type(v) is str:
@@ -114,9 +116,9 @@ class Sheet:
             elif v is None:
                 continue
             elif isinstance(v, bool):
-                self.ws.write_boolean(r, c, v, fmt)
+                self._ws.write_boolean(r, c, v, fmt)
             elif isinstance(v, (int, float)):
-                self.ws.write_number(r, c, v, fmt)
+                self._ws.write_number(r, c, v, fmt)
             else:
                 text, quoted = text_of(str(v))
                 write_string(r, c, text, self.book.format(style, True) if quoted else fmt)
@@ -133,16 +135,17 @@ class Sheet:
         self.rows += 1
 
     def freeze_header(self) -> None:
-        self.ws.freeze_panes(1, 0)
+        self._ws.freeze_panes(1, 0)
 
     def autofilter(self, columns: int) -> None:
         """Filter buttons on the first row over every row written."""
-        self.ws.autofilter(0, 0, max(self.rows - 1, 0), columns - 1)
+        self._ws.autofilter(0, 0, max(self.rows - 1, 0), columns - 1)
 
     def for_print(self, title_row: int | None = None, header: str = "", a4: bool = False) -> None:
         """Landscape, fitted to the page width, gridlines printed, "Page N of M" at the foot;
         ``header`` on top of each page, row ``title_row`` (0-based) repeated on each."""
-        ws = self.ws
+        ws = self._ws
+        header = _ILLEGAL.sub("\ufffd", shown(header))
         ws.set_landscape()
         if a4:
             ws.set_paper(9)  # Letter printers scale to fit width

@@ -43,7 +43,11 @@ class WalkFile:
 
 
 def _text(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") else cell  # the writer's guard against formulas
+    """A cell as it was before the writer's guard against formulas: the writer
+    (``exporters.safety.neutralise``) puts exactly one apostrophe before a value a
+    spreadsheet would evaluate and before one that starts with an apostrophe, so exactly one
+    comes off."""
+    return cell[1:] if cell.startswith("'") else cell
 
 
 def read_walk(path: Path) -> WalkFile:

@@ -1,4 +1,5 @@
-"""The checklist as Markdown."""
+"""The checklist as Markdown: every text through ``exporters.safety`` (keys masked; a table
+cell, which a rendered table pastes into a spreadsheet as a cell, also neutralised)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from coa_audit.exporters.checklist.model import (
     packet_title,
     signature_blocks,
 )
-from coa_audit.exporters.safety import shown
+from coa_audit.exporters.safety import cell, shown
 
 __all__ = ["write_md"]
 
@@ -37,7 +38,7 @@ def _md_table(
     yield "| " + " | ".join(headers) + " |"
     yield "|" + "---|" * len(headers)
     for row in rows:
-        yield "| " + " | ".join(_md(v) for v in row) + " |"
+        yield "| " + " | ".join(_md(cell(v)) for v in row) + " |"
     yield ""
 
 
