@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress
 from operator import eq
@@ -38,8 +38,6 @@ __all__ = [
     "PendingCollection",
     "merge_collection",
     "read_collection_file",
-    "serial_key",
-    "serial_keys",
 ]
 
 # derived fields the merge adds to the register, with their column titles
@@ -62,11 +60,6 @@ COLLECT_SCRIPT_HEADERS = (
 )
 _WHEN_HEADERS = {"collected at", "collected", "collection date", "date", "timestamp", "scan date"}
 _REPEATED = re.compile(r"\x00([^\x00])\1{3,}(?=\x00)")  # "\x000000000\x00", "\x00XXXXXXXX\x00"
-
-# A serial number or asset tag as the merge, walk files and scan mode compare it: its
-# identity, the one form of core.identity (the same function, under the names callers know)
-serial_key: Callable[[str], str] = identity
-serial_keys: Callable[[list[str]], list[str]] = identities
 
 
 def _interned(values: list[str]) -> list[str]:

@@ -31,6 +31,7 @@ from coa_audit.core.events import (
 )
 from coa_audit.core.files import Inputs
 from coa_audit.core.history import DerivedField, Edit, History, MappingChange
+from coa_audit.core.identity import host_identities, host_identity, identities, identity
 from coa_audit.core.model import (
     CANONICAL_FIELDS,
     ID_FIELDS,
@@ -43,12 +44,7 @@ from coa_audit.core.model import (
 )
 from coa_audit.core.policy import Policy, load_policy
 from coa_audit.core.status import Status
-from coa_audit.importers.collection import (
-    PendingCollection,
-    merge_collection,
-    serial_key,
-    serial_keys,
-)
+from coa_audit.importers.collection import PendingCollection, merge_collection
 from coa_audit.importers.formats import input_format
 from coa_audit.importers.headers import parse_overrides
 from coa_audit.importers.load import load_inventory
@@ -330,21 +326,23 @@ class Session:
 
     def code_index(self) -> Callable[[str], list[RowIndex]]:
         """A lookup from a scanned or typed code to the devices whose serial number or asset
-        tag it is (case, spaces and dashes ignored). Built now: call again after edits."""
+        tag it is, compared as their identity (``core.identity``: case, spaces, dashes and
+        hidden characters ignored, look-alike letters read as the letter). Built now: call
+        again after edits."""
         inv = self.inventory
         index: dict[str, list[RowIndex]] = {}
         for fname in ("serial_number", "asset_tag"):
             col = inv.mapping.get(fname)
             if col is None:
                 continue
-            for r, k in enumerate(serial_keys(inv.column_values(col))):
+            for r, k in enumerate(identities(inv.column_values(col))):
                 if k:
                     rows = index.setdefault(k, [])
                     if r not in rows:
                         rows.append(RowIndex(r))
 
         def lookup(code: str) -> list[RowIndex]:
-            key = serial_key(code)
+            key = identity(code)
             return list(index.get(key, [])) if key else []
 
         return lookup
@@ -467,8 +465,8 @@ class Session:
         hosts: dict[str, list[RowIndex]] = {}
         host_col = inv.mapping.get("hostname")
         if host_col is not None:
-            for r, v in enumerate(inv.column_values(host_col)):
-                if key := serial_key(v):
+            for r, key in enumerate(host_identities(inv.column_values(host_col))):
+                if key:
                     hosts.setdefault(key, []).append(RowIndex(r))
         merged: dict[tuple[RowIndex, ColumnIndex], tuple[Mark, ...]] = {}
         missed: list[str] = []
@@ -478,7 +476,7 @@ class Session:
                 for value, find in (
                     (m.serial_number, lookup),
                     (m.asset_tag, lookup),
-                    (m.hostname, lambda v: hosts.get(serial_key(v), [])),
+                    (m.hostname, lambda v: hosts.get(host_identity(v), [])),
                 ):
                     if value and not rows:
                         rows = find(value)
@@ -811,16 +809,21 @@ class _Placer:
         return matches[0] if len(matches) == 1 else None
 
     def _rows_with(self, fname: str, value: str) -> list[int]:
+        """The rows whose ``fname`` is ``value`` as an identity (``core.identity``: one
+        device however its identifier is spelled); none for a value with no letter or digit."""
         index = self._index.get(fname)
         if index is None:
             index = {}
             for r in range(len(self.inv)):
-                index.setdefault(self.inv.field(r, fname).strip(), []).append(r)
+                index.setdefault(identity(self.inv.field(r, fname)), []).append(r)
             self._index[fname] = index
-        return [r for r in index.get(value.strip(), []) if self.inv.field(r, fname) == value]
+        key = identity(value)
+        return list(index.get(key, [])) if key else []
 
     def _same_device(self, row: int, ids: tuple[tuple[str, str], ...]) -> bool:
-        return all(self.inv.field(row, f) == v for f, v in ids if f in self.inv.mapping)
+        return all(
+            identity(self.inv.field(row, f)) == identity(v) for f, v in ids if f in self.inv.mapping
+        )
 
     def place(self, op: Op) -> tuple[int, int] | str:
         inv = self.inv

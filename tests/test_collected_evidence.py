@@ -350,8 +350,7 @@ def test_keys_at_c_speed_are_the_keys_of_each_value(values: list[str]) -> None:
     """The merge normalises a whole column at once (one join, one translation); it must give
     exactly what normalising each value alone gives (core.identity), NULs and spaces
     included."""
-    from coa_audit.core.identity import host_identities, host_identity, identity
-    from coa_audit.importers import collection as c
+    from coa_audit.core.identity import host_identities, host_identity, identities, identity
 
-    assert c.serial_keys(values) == [identity(v) for v in values]
+    assert identities(values) == [identity(v) for v in values]
     assert host_identities(values) == [host_identity(v) for v in values]

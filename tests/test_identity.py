@@ -309,3 +309,39 @@ def test_a_column_at_once_is_each_value_alone(values: list[str]) -> None:
     assert odd == ident.suspects(values)
     assert all(ident.identity(k) == k for k in got)  # a form is its own form
     assert ident.host_identities(values) == [ident.host_identity(v) for v in values]
+
+
+def test_a_journal_finds_its_device_however_the_file_now_spells_it(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A restored edit finds its device by its identifiers as an identity when the file
+    changed (the serial retyped with a hidden character, a row inserted above); when the
+    changed file holds that identity twice, the edit is not placed (said), never guessed."""
+    from coa_audit.session.session import open_session
+
+    def killed_with_an_edit(state: str) -> tuple[Path, int]:
+        monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(tmp_path / state))
+        src = write_csv(tmp_path / f"{state}.csv", [device(1), device(2)])
+        first = open_session(src)
+        first.start_journal()
+        notes = first.inventory.headers.index("Notes")
+        first.apply(0, notes, "seen by Ann")  # device 1, serial 5CG0000001
+        assert first.journal is not None
+        first.journal.close()  # the process dies
+        return src, notes
+
+    def restore(src: Path, rows: list[dict[str, str]]) -> tuple[dict[Any, str], list[str]]:
+        write_csv(src, rows)
+        session = open_session(src)
+        pending, _ = session.pending()
+        restored = session.restore(pending[0])
+        return dict(session.inventory.edits), restored.skipped
+
+    src, notes = killed_with_an_edit("once")
+    rows = [device(9), device(1, Serial_Number="5CG\u200b0000001"), device(2)]
+    assert restore(src, rows) == ({(1, notes): "seen by Ann"}, [])
+
+    src, notes = killed_with_an_edit("twice")
+    rows = [device(9), device(1, Serial_Number="5cg-0000001"), device(1), device(2)]
+    edits, skipped = restore(src, rows)
+    assert edits == {} and len(skipped) == 1
