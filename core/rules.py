@@ -631,12 +631,13 @@ class Rules:
         return out
 
     def norm_id(self, fname: str, value: str) -> str:
-        """The form in which a field's values are compared for duplicates: keys without
-        case, spaces or dashes; serials, asset tags and host names as their identity
-        (``core.identity.identity``: letters and digits as read, hidden characters and
-        look-alikes folded)."""
+        """The form in which a field's values are compared for duplicates: serials, asset
+        tags and host names as their identity (``core.identity.identity``: letters and
+        digits as read, hidden characters and look-alikes folded); keys as their identity
+        too, written back as five dashed groups (``Policy.key_norm``), so a key copied with
+        a zero-width space or in fullwidth letters is still the same key."""
         if fname == "coa_key":
-            return self.policy.key_norm(value)
+            return self.policy.key_norm(identity(value))
         return identity(value)
 
     def dup_key(self, kind: Duplicate, value: str, serial_header: str = "") -> str | None:
@@ -651,11 +652,8 @@ class Rules:
         if kind is Duplicate.SERIAL and pol.serial_not_hardware(value, serial_header):
             return None
         if kind is Duplicate.KEY:
-            if (
-                not pol.key_well_formed(value)
-                or pol.key_generic(value)
-                or pol.key_placeholder(value)
-            ):
+            key = self.norm_id("coa_key", value)  # (its own rule says if it is malformed)
+            if not pol.key_well_formed(key) or pol.key_generic(key) or pol.key_placeholder(key):
                 return None
-            return pol.key_norm(value)
+            return key
         return identity(value) or None

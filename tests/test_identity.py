@@ -345,3 +345,23 @@ def test_a_journal_finds_its_device_however_the_file_now_spells_it(
     rows = [device(9), device(1, Serial_Number="5cg-0000001"), device(1), device(2)]
     edits, skipped = restore(src, rows)
     assert edits == {} and len(skipped) == 1
+
+
+def test_a_key_copied_with_hidden_characters_is_still_a_duplicate(tmp_path: Path) -> None:
+    """A product key is compared as its identity too: a copy with a zero-width space, in
+    fullwidth letters or with a Cyrillic look-alike is the same key on two devices (both
+    blocked), never one eligible device beside a malformed copy."""
+    key = "JB7TK-VCXJ4-8C3MW-YK3DF-8R2QG"
+    copies = [
+        "JB7TK-VCXJ4\u200b-8C3MW-YK3DF-8R2QG",
+        "".join(_wide(c) if c.isalnum() else c for c in key),
+        key.replace("C", "\u0421"),
+    ]
+    rows = [device(1, Product_Key=key)]
+    rows += [device(i + 2, Product_Key=k) for i, k in enumerate(copies)]
+    rows.append(device(99))
+    doc = _check(write_csv(tmp_path / "inv.csv", rows, HEADERS))
+    for i in range(len(copies) + 1):
+        assert "KEY_DUPLICATE" in codes_of(doc, i), rows[i]["Product Key"]
+        assert doc["devices"][i]["status"] == "blocked"
+    assert doc["devices"][-1]["status"] == "eligible"
