@@ -285,17 +285,17 @@ def _collection_text(inv: Inventory, w: Callable[[str], object], width: int) -> 
 
 
 def report_csv(audit: Audit) -> str:
-    """One line per finding: row, asset tag, serial, status, code, severity, message."""
+    """One line per finding: row, asset tag, serial, status, code, severity, message; no
+    control character (a terminal escape) in a report meant for people and pipes."""
     inv = audit.inv
     out = CsvTable(
-        ["row", "asset_tag", "serial_number", "status", "code", "severity", "column", "message"]
+        ["row", "asset_tag", "serial_number", "status", "code", "severity", "column", "message"],
+        clean=safe_field,
     )
     for r in _problem_rows(audit):
-        # no control character (a terminal escape) in a report meant for people and pipes
-        tag = safe_field(shown(inv.field(r, "asset_tag")))
-        serial = safe_field(shown(inv.field(r, "serial_number")))
+        tag, serial = inv.field(r, "asset_tag"), inv.field(r, "serial_number")
         status = str(audit.status(r))
         for f in audit.findings(r):
             row = [inv.row_numbers[r], tag, serial, status, f.code, f.severity, f.column]
-            out.row([*row, safe_field(shown(f.message))])
+            out.row([*row, f.message])
     return out.text()

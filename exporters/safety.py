@@ -30,7 +30,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -266,16 +266,45 @@ def printed(text: str) -> str:
 
 class CsvTable:
     """The exporters' one CSV writer (RFC 4180, CRLF: a CR in a value gets quoted): every
-    cell goes through ``cell``."""
+    cell goes through ``cell``, then ``clean`` (say, ``core.text.safe_field``: no terminal
+    escape in a report meant for pipes)."""
 
-    def __init__(self, header: Sequence[str] = ()) -> None:
+    def __init__(
+        self, header: Sequence[str] = (), clean: Callable[[str], str] | None = None
+    ) -> None:
         self._out = io.StringIO()
         self._w = csv.writer(self._out, lineterminator="\r\n")
+        self._clean = clean
+        # cells as written, by the value given: most repeat (codes, statuses, messages)
+        self._cells: dict[str, str] = {}
         if header:
             self.row(header)
 
+    def _cell(self, value: str) -> str:
+        got = self._cells.get(value)
+        if got is None:
+            got = cell(value)
+            if self._clean is not None:
+                got = self._clean(got)
+            if len(self._cells) > 200_000:  # unique values (serials) would fill it
+                self._cells.clear()
+            self._cells[value] = got
+        return got
+
     def row(self, values: Iterable[object]) -> None:
-        self._w.writerow([cell(v) for v in values])
+        text = self._cell
+        self._w.writerow(
+            [
+                text(v)
+                if type(v) is str
+                else ""
+                if v is None
+                else str(v)
+                if type(v) is int
+                else text(str(v))
+                for v in values
+            ]
+        )
 
     def text(self) -> str:
         return self._out.getvalue()
