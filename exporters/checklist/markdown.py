@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from coa_audit.core.text import safe_text
 from coa_audit.exporters.atomic import atomic_writer
 from coa_audit.exporters.checklist.model import (
     BLANK,
@@ -18,7 +17,7 @@ from coa_audit.exporters.checklist.model import (
     packet_title,
     signature_blocks,
 )
-from coa_audit.exporters.safety import cell, shown
+from coa_audit.exporters.safety import cell, printed
 
 __all__ = ["write_md"]
 
@@ -26,7 +25,7 @@ _MD_SPECIAL = re.compile(r"([\\|*_\[\]<>#`~])")
 
 
 def _md(text: str) -> str:
-    text = " ".join(safe_text(shown(text)).split())
+    text = " ".join(printed(text).split())
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 

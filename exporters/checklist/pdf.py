@@ -11,7 +11,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from coa_audit.core.errors import OutputError
-from coa_audit.core.text import safe_text
 from coa_audit.exporters.atomic import atomic_writer
 from coa_audit.exporters.checklist.model import (
     HEADER_FIELDS,
@@ -21,7 +20,7 @@ from coa_audit.exporters.checklist.model import (
     packet_title,
     signature_blocks,
 )
-from coa_audit.exporters.safety import shown
+from coa_audit.exporters.safety import printed
 
 __all__ = ["FONT_DIRS_ENV", "SHIPPED_FONTS", "write_pdf"]
 
@@ -189,11 +188,12 @@ def write_pdf(
         return plain | (_glyphs(cjk_file) if cjk_file is not None else frozenset())
 
     def clean(t: str, where: str = "the checklist") -> str:
-        """Every text the packet draws comes through here: keys masked, controls shown, and
+        """Every text the packet draws comes through here: keys masked and controls shown
+        (``exporters.safety.printed``; a PDF is no spreadsheet: nothing in it is a formula), and
         each character one the shipped fonts draw. A character none of them has stops the
         export (a ? or an empty box in a customer's or a device's name would read as a
         different value). The common case costs one set lookup per character, in C."""
-        t = safe_text(shown(t))
+        t = printed(t)
         if t.isascii() or plain.issuperset(t):
             return t
         t = t.translate(_PICTURES)
