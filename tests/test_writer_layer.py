@@ -391,7 +391,7 @@ def test_hostile_identifiers_survive_the_walk_files_round_trip(cells: list[str])
         table = list(csv.DictReader(io.StringIO(written, newline="")))
         assert len(table) == len(read)
 
-        def unquoted(v: str) -> str:  # the README: one apostrophe before such a value
+        def unquoted(v: str) -> str:  # the walk file's rule: one apostrophe before such a value
             return v[1:] if v.startswith("'") else v
 
         by_row = {d["row"]: d for d in read}
@@ -407,6 +407,54 @@ def test_hostile_identifiers_survive_the_walk_files_round_trip(cells: list[str])
         assert all(d["walk"]["sighted"][0]["by"] == "Ann" for d in devices), [
             d["walk"] for d in devices
         ]
+
+
+# -- the layer's two rules, on many more spellings than an export can take -------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), seed=st.integers(0, 2**32), before=BODY, after=BODY)
+def test_every_spelling_of_a_key_is_masked_wherever_it_sits(
+    data: Any, seed: int, before: str, after: str
+) -> None:
+    from coa_audit.exporters.safety import keys_shown, mask_keys, shown, shown_value
+
+    bare = keys_of(seed, 1)[0]
+    text = f"{before} {data.draw(spelled(bare))} {after}"
+    assert not leaks(mask_keys(text), bare), text
+    assert not leaks(shown_value("coa_key", text), bare)
+    assert not leaks(shown_value("coa_key", bare[:21]), bare[:21])  # short of a key, still one
+    with keys_shown(True):
+        assert shown(text) == text and shown_value("coa_key", text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Windows 11 Pro",
+        "Re-read the key from the label",
+        "5CG1000001",
+        "AT-00001 / PC-00001",
+        "a" * 30,
+        "0123456789ABCDEF" * 4,
+        "Hello, world: these words match nothing",
+    ],
+)
+def test_text_that_is_no_key_is_left_alone(text: str) -> None:
+    from coa_audit.exporters.safety import mask_keys
+
+    assert mask_keys(text) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(hostile(), st.text(max_size=12)))
+def test_a_neutralised_cell_is_never_evaluated_and_reads_back_exactly(text: str) -> None:
+    from coa_audit.exporters.safety import cell, xlsx_text
+
+    written = cell(text)
+    assert not evaluated(written)
+    assert (written[1:] if written.startswith("'") else written) == text
+    assert xlsx_text(text)[1] or not evaluated(text)
 
 
 # -- no writer around the layer ---------------------------------------------------------------
