@@ -20,6 +20,7 @@ from coa_audit.core.codes import code_info
 from coa_audit.core.editions import ParsedEdition, is_blank, parse_edition
 from coa_audit.core.evidence import EvidenceClass
 from coa_audit.core.identity import identity, suspects, unusual, visible
+from coa_audit.core.keys import holds_key, mask_key, mask_keys
 from coa_audit.core.policy import KEY_PATTERN, Policy
 from coa_audit.core.status import Status
 
@@ -105,35 +106,6 @@ def _alnum_lower(text: str) -> str:
 
 def _doubted(text: str) -> ParsedEdition:
     return ParsedEdition(text, None, None, "unreadable", None, "it negates or doubts what it names")
-
-
-def mask_key(key: str) -> str:
-    """Show only the last group of a product key: XXXXX-XXXXX-XXXXX-XXXXX-3V66T."""
-    key = key.strip()
-    if len(key) <= 5:
-        return "X" * len(key)
-    tail = key[-5:]
-    head = "".join("-" if ch == "-" else "X" for ch in key[:-5])
-    return head + tail
-
-
-# A product key by its shape, wherever it sits: five groups of five letters and digits
-# (dashes or spaces between them), or the 25 characters written together.
-_KEY_SHAPE = re.compile(
-    r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]{5}(?:[- ][A-Za-z0-9]{5}){4}|[A-Za-z0-9]{25})(?![A-Za-z0-9])"
-)
-
-
-def mask_keys(text: str) -> str:
-    """``text`` with every product-key-shaped run masked as ``mask_key`` masks a key."""
-    if len(text) < 25 or _KEY_SHAPE.search(text) is None:
-        return text
-    return _KEY_SHAPE.sub(lambda m: mask_key(m.group()), text)
-
-
-def holds_key(texts: list[str]) -> bool:
-    """Whether any of ``texts`` holds a key-shaped run (one pass over them all)."""
-    return _KEY_SHAPE.search("\n".join(texts)) is not None
 
 
 def quote(text: str, limit: int = 60) -> str:

@@ -494,3 +494,38 @@ async def test_the_apps_own_state_files_are_read_only_as_regular_files(
         await press(pilot, "ctrl+s")  # the export dialog offers the details saved last
         await settle(app, pilot)
         assert type(app.screen).__name__ != "MainScreen", "the export dialog is open"
+
+
+# -- keys masked on screen by the one detector ------------------------------------------------
+
+KEY_SPELLINGS = [
+    "JB7TK - VCXJ4 - 8C3MW - YK3DF - 8R2QG",
+    "JB7TK_VCXJ4_8C3MW_YK3DF_8R2QG",
+    "jb7tk.vcxj4.8c3mw.yk3df.8r2qg",
+    "ＪＢ７ＴＫ－ＶＣＸＪ４－８Ｃ３ＭＷ－ＹＫ３ＤＦ－８Ｒ２ＱＧ",
+    "JB7TK-VC\u200bXJ4-8C3MW-YK3DF-8R2QG",
+    "JB7TKVCXJ48C3MWYK3DF8R2QG",
+]
+
+
+async def test_the_screen_masks_a_key_in_every_spelling(tmp_path: Path) -> None:
+    """The grid and the findings panel use core.keys, the detector every written file uses:
+    no spelling of a key shows its first four groups."""
+    from coa_audit.tui.app import CoaAuditApp
+    from tests.conftest import settle
+
+    rows = [device(i + 1, Notes=k, Model=k) for i, k in enumerate(KEY_SPELLINGS)]
+    src = write_csv(tmp_path / "inv.csv", rows)
+    app = CoaAuditApp(src)
+    async with app.run_test(size=(220, 40)) as pilot:
+        await settle(app, pilot)
+        grid = app.main.grid
+        shown = []
+        for _ in range(2):  # the columns on the right too
+            shown += ["".join(s.text for s in grid.render_line(y)) for y in range(grid.size.height)]
+            shown.append(str(app.main.query_one("#findings").render()))
+            await pilot.press("end")
+        screen = "\n".join(shown)
+        assert "XXXXX" in screen  # keys are on screen, masked
+        for probe in ("VCXJ4", "ＶＣＸＪ４", "vcxj4", "VC\u200bXJ4", "TKVCX"):
+            assert probe not in screen, probe
