@@ -21,7 +21,8 @@ demo: $(STAMP)
 test: $(STAMP) typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 -m "not serial"
+	$(BIN)/python -m pytest -m serial
 
 # mypy reads the packages under their import name, coa_audit.*, through links
 typecheck: $(STAMP)

@@ -185,6 +185,23 @@ def codes_of(report: dict[str, Any], row_index: int = 0) -> set[str]:
     return {f["code"] for f in report["devices"][row_index]["findings"]}
 
 
+# modules whose tests time something (a ratio against a reference, a signal mid-export) or
+# drive the app, whose scanner guard tells a burst from typing by time: they run alone
+SERIAL_MODULES = {"test_bench_smoke", "test_linear_checkers"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``serial`` every test that drives the app (a coroutine) or sits in a module that
+    times something; ``make test`` runs the rest on both cores first."""
+    import inspect
+
+    for item in items:
+        func = getattr(item, "function", None)
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""  # type: ignore[attr-defined]
+        if inspect.iscoroutinefunction(func) or module in SERIAL_MODULES:
+            item.add_marker(pytest.mark.serial)
+
+
 @pytest.fixture(autouse=True)
 def _private_state(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

@@ -168,6 +168,7 @@ def test_terminal_escapes_in_a_file_name_never_reach_the_terminal(tmp_path: Path
     assert len(res.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.serial  # the signal must land while the export is still writing
 @pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM", "SIGHUP"])
 def test_a_signal_during_the_export_is_one_line_and_leaves_no_partial_file(
     tmp_path: Path, signame: str
