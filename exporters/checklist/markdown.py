@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from coa_audit.core.text import safe_text
 from coa_audit.exporters.atomic import atomic_writer
 from coa_audit.exporters.checklist.model import (
     BLANK,
@@ -36,8 +37,16 @@ def _md_table(
     yield ""
     yield "| " + " | ".join(headers) + " |"
     yield "|" + "---|" * len(headers)
+    done: dict[str, str] = {}  # cells as written, by value: most repeat (statuses, models)
+
+    def md_cell(value: str) -> str:
+        got = done.get(value)
+        if got is None:  # masked and neutralised once (cell), then made plain and escaped
+            got = done[value] = _MD_SPECIAL.sub(r"\\\1", " ".join(safe_text(cell(value)).split()))
+        return got
+
     for row in rows:
-        yield "| " + " | ".join(_md(cell(v)) for v in row) + " |"
+        yield "| " + " | ".join(md_cell(v) for v in row) + " |"
     yield ""
 
 
