@@ -7,6 +7,7 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -368,6 +369,19 @@ def _ods_cell(v: str | tuple[str, str]) -> str:
         f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p>'
         "</table:table-cell>"
     )
+
+
+def repack_ods(path: Path, change: Callable[[bytes], bytes]) -> Path:
+    """``path`` (an ods) written again with its content.xml passed through ``change``, the
+    mimetype first and stored, as the format wants."""
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts["content.xml"] = change(parts["content.xml"])
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", parts.pop("mimetype"), compress_type=zipfile.ZIP_STORED)
+        for n, data in parts.items():
+            z.writestr(n, data)
+    return path
 
 
 def _minimal_ods(path: Path, rows: list[list[str | tuple[str, str]]]) -> Path:

@@ -23,7 +23,6 @@ import io
 import json
 import os
 import stat
-import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -334,21 +333,12 @@ def test_a_sep_line_naming_a_delimiter_no_record_can_use_is_refused(
 def _ods_sheet_named(path: Path, name: str) -> Path:
     from xml.sax.saxutils import quoteattr
 
-    from tests.test_export import _minimal_ods
+    from tests.test_export import _minimal_ods, repack_ods
 
     heads = list(device(0).keys())
     _minimal_ods(path, [heads, list(device(1).values()), list(device(2).values())])
-    with zipfile.ZipFile(path) as z:
-        parts = {i.filename: z.read(i) for i in z.infolist()}
-    parts["content.xml"] = parts["content.xml"].replace(
-        b'table:name="Devices"', b"table:name=" + quoteattr(name).encode()
-    )
-    path.unlink()
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("mimetype", parts.pop("mimetype"), compress_type=zipfile.ZIP_STORED)
-        for n, data in parts.items():
-            z.writestr(n, data)
-    return path
+    named = b"table:name=" + quoteattr(name).encode()
+    return repack_ods(path, lambda content: content.replace(b'table:name="Devices"', named))
 
 
 @pytest.mark.parametrize(

@@ -426,26 +426,20 @@ def test_an_auxiliary_file_that_is_not_utf8_is_named_by_line(tmp_path: Path, opt
 
 
 def _ods_with(tmp_path: Path, name: str, extra_rows: bytes, pad: bool = False) -> Path:
-    import zipfile
-
-    from tests.test_export import _minimal_ods
+    from tests.test_export import _minimal_ods, repack_ods
 
     rows = [HEAD, *_rows(3)]
     src = _minimal_ods(tmp_path / name, rows)
-    with zipfile.ZipFile(src) as z:
-        parts = {n: z.read(n) for n in z.namelist()}
-    content = parts["content.xml"]
-    if pad:  # what LibreOffice writes: each row padded to 1,024 columns, then empty rows
-        content = content.replace(
-            b"</table:table-row>",
-            b'<table:table-cell table:number-columns-repeated="1018"/></table:table-row>',
-        )
-    parts["content.xml"] = content.replace(b"</table:table>", extra_rows + b"</table:table>")
-    with zipfile.ZipFile(src, "w") as z:
-        z.writestr("mimetype", parts.pop("mimetype"), compress_type=zipfile.ZIP_STORED)
-        for n, d in parts.items():
-            z.writestr(n, d)
-    return src
+
+    def change(content: bytes) -> bytes:
+        if pad:  # what LibreOffice writes: each row padded to 1,024 columns, then empty rows
+            content = content.replace(
+                b"</table:table-row>",
+                b'<table:table-cell table:number-columns-repeated="1018"/></table:table-row>',
+            )
+        return content.replace(b"</table:table>", extra_rows + b"</table:table>")
+
+    return repack_ods(src, change)
 
 
 @pytest.mark.parametrize(
