@@ -18,6 +18,7 @@ class that no earlier fix named:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -519,3 +520,36 @@ async def test_the_screen_masks_a_key_in_every_spelling(tmp_path: Path) -> None:
         assert "XXXXX" in screen  # keys are on screen, masked
         for probe in ("VCXJ4", "ＶＣＸＪ４", "vcxj4", "VC\u200bXJ4", "TKVCX"):
             assert probe not in screen, probe
+
+
+def test_the_guards_hold_through_the_installed_command(tmp_path: Path) -> None:
+    """The same promises through the program as users run it (supervisor and all), one
+    spelling each: a pipe as a walk, a device link as a policy, a report onto a hard link of
+    the mapping, a folder in the way of one output, a UTF-32 register edited."""
+    given = _inputs(tmp_path)
+    src = given["src"]
+    os.mkfifo(tmp_path / "walk.pipe")
+    (tmp_path / "zero.toml").symlink_to("/dev/zero")
+    os.link(given["mapping"], tmp_path / "report.txt")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".pipe"}
+    for args, code in (
+        (("check", src, "--walk", tmp_path / "walk.pipe"), 2),
+        (("check", src, "--policy", tmp_path / "zero.toml"), 2),
+        (("check", src, "--mapping", given["mapping"], "-o", tmp_path / "report.txt"), 2),
+    ):
+        res = run_bounded(*args, timeout=30)
+        assert res.code == code, (args, res.stderr)
+        _one_line(res.stderr)
+    assert {p: p.read_bytes() for p in before} == before
+    out = tmp_path / "out"
+    (out / "inv.audit.xlsx").mkdir(parents=True)
+    res = run_bounded("export", src, "--out-dir", out, timeout=60)
+    assert res.code == 4 and "no file was written" in _one_line(res.stderr)
+    assert [p.name for p in out.iterdir()] == ["inv.audit.xlsx"]
+    wide = write_csv(tmp_path / "wide.csv", [device(1), device(2)], encoding="utf-32")
+    fixes = tmp_path / "fix.csv"
+    fixes.write_text("row,field,value\n3,notes,edited ☃\n", encoding="utf-8")
+    res = run_bounded("export", wide, "--corrections", fixes, "--checklist", "", timeout=60)
+    assert res.code == 0, res.stderr
+    written = (tmp_path / "wide.corrected.csv").read_bytes()
+    assert written[:4] == codecs.BOM_UTF32_LE and "edited ☃" in written.decode("utf-32")
