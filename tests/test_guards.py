@@ -33,6 +33,9 @@ from hypothesis import strategies as st
 
 from tests.conftest import SHARED, device, run_bounded, run_cli, write_csv
 
+# named pipes, /dev/zero and uids: the side-input tests are POSIX ones
+posix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="pipes and /dev/zero are POSIX")
+
 CORPUS_XLS = SHARED / "corpus" / "calamine" / "OOM_alloc.xls"
 # single bytes that make python-calamine panic in three different places (a NAME record and
 # its neighbours): found by mutating the corpus file; the test makes them, nothing is kept
@@ -108,6 +111,7 @@ def _walk_header() -> str:
     return ",".join(WALK_FILE_COLUMNS) + "\n"
 
 
+@posix_only
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero", "link to a fifo"])
 @pytest.mark.parametrize(
@@ -135,6 +139,7 @@ def test_a_side_input_that_is_no_regular_file_is_refused_at_once(
     assert not (tmp_path / "out").exists()
 
 
+@posix_only
 def test_a_journal_that_is_a_pipe_or_a_device_is_said_never_read(tmp_path: Path) -> None:
     from coa_audit.session.journal import journal_path
 
@@ -458,6 +463,7 @@ def test_a_walk_or_corrections_file_of_any_text_is_a_verdict_or_one_line(
     assert "internal error" not in res.stderr and "Traceback" not in res.stderr
 
 
+@posix_only
 @pytest.mark.timeout(60)  # a pipe read would hang here
 @pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero"])
 async def test_the_apps_own_state_files_are_read_only_as_regular_files(
@@ -522,6 +528,7 @@ async def test_the_screen_masks_a_key_in_every_spelling(tmp_path: Path) -> None:
             assert probe not in screen, probe
 
 
+@posix_only
 def test_the_guards_hold_through_the_installed_command(tmp_path: Path) -> None:
     """The same promises through the program as users run it (supervisor and all), one
     spelling each: a pipe as a walk, a device link as a policy, a report onto a hard link of
