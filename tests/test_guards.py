@@ -388,7 +388,7 @@ def test_a_tampered_journal_never_sets_a_derived_column(tmp_path: Path) -> None:
     with open(journal.path, "a", encoding="utf-8") as f:
         for entry in tampered:
             f.write(json.dumps({"sid": sid, "time": 1.0, **entry}) + "\n")
-    res = run_cli("export", src, "--resume", "--json", "--checklist", "md")
+    res = run_bounded("export", src, "--resume", "--json", "--checklist", "md", timeout=60)
     assert res.code == 0, res.stderr
     report = json.loads((tmp_path / "inv.audit.json").read_text())
     home = report["devices"][1]
