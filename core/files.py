@@ -52,7 +52,7 @@ def read_small(
         if not stat.S_ISREG(st.st_mode):  # swapped since the check
             raise error(f"{what} {path}: is not a regular file")
         # a regular file says its size: a sparse giant is refused before a byte is read
-        data = f.read(limit + 1) if st.st_size <= limit else b"\0" * 0
+        data = f.read(limit + 1) if st.st_size <= limit else b""
     if len(data) > limit or st.st_size > limit:
         raise error(
             f"{what} {path} is larger than {limit // 1024**2} MiB: that is not a {what}; "
