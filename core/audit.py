@@ -28,9 +28,11 @@ from coa_audit.core.policy import Policy
 from coa_audit.core.rules import (
     KEY_GOOD,
     KEY_NONE,
+    ROW_TEXT_FIELDS,
     DeviceEvidence,
     Duplicate,
     Item,
+    RowFacts,
     Rules,
     holds_key,
     mask_key,
@@ -65,17 +67,8 @@ _DUP_BITS: tuple[tuple[int, str], ...] = tuple((kind.value, code) for kind, _f, 
 # identifiers with no duplicate kind of their own whose characters are checked per row
 # (the serial's rule checks its own: ``Rules.serials``)
 _ID_ONLY = ("asset_tag", "hostname")
-_LOCAL_FIELDS = (
-    "coa_present",
-    "coa_edition",
-    "current_os",
-    "target_image",
-    "licensed_product",
-    "manufacturer",
-    "model",
-    "asset_type",
-    "fw_edition",  # the firmware key description collected from the PC (importers.collection)
-)
+# the evidence cells a report's edition and evidence type are read from (``RowFacts``)
+_EVIDENCE_CELLS = ("coa_present", "coa_edition", "fw_edition")
 
 
 def _new_codes(items: tuple[Item, ...], more: tuple[Item, ...]) -> tuple[Item, ...]:
@@ -227,10 +220,10 @@ class Audit:
         self.rules = Rules(policy)
         self._walk_seen: tuple[int, int] = (0, -1)
         self._walk: tuple[int, ...] = ()
-        self._local_cache: dict[tuple[str, ...], tuple[tuple[Item, ...], int]] = {}
-        self._evidence_types: dict[tuple[str | int, ...], str] = {}
+        self._local_cache: dict[RowFacts, tuple[tuple[Item, ...], int]] = {}
+        self._evidence_types: dict[tuple[Any, ...], str] = {}
         self._tuple_cache: dict[tuple[Item, ...], tuple[Item, ...]] = {(): ()}
-        self._edition_cache: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+        self._edition_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
         # row-local findings are shared between rows (they depend on repeated text only)
         self._finding_cache: dict[Item, Finding] = {}
         self._dup_levels = tuple((int(kind), code_info(code).level) for kind, _f, code in _DUPS)
@@ -252,7 +245,7 @@ class Audit:
             self.rules.unmapped = frozenset(unmapped)
             self._local_cache.clear()
             self._finding_cache.clear()
-        local_cols = [self._col(f) for f in _LOCAL_FIELDS]
+        local_cols = [self._col(f) for f in ROW_TEXT_FIELDS]
         keys = self._col("coa_key")
         serials = self._col("serial_number")
         serial_col = inv.mapping.get("serial_number")
@@ -261,11 +254,10 @@ class Audit:
 
         local: list[tuple[Item, ...]] = [()] * n
         levels = bytearray(n)
-        cache = self._local_cache
         rules = self.rules
         # every finding comes from one rule (core.rules); the loop caches the row-local rule
         # per distinct combination and calls the per-row rules, which have their own fast path
-        device_rule, key_class = rules.device, rules.key_class
+        device_rule, key_class = self._device, rules.key_class
         # the per-row rules over whole columns (one pass each, same rules as for one value)
         key_results: Iterable[tuple[int, tuple[Item, ...]]] = repeat((KEY_NONE, ()))
         self._irregular_keys: list[int] = []
@@ -309,11 +301,7 @@ class Audit:
             slot = kc + 4 * fkc
             hit = pair[slot]
             if hit is None:
-                ck = (*lk, str(kc), str(fkc))
-                hit = cache.get(ck)
-                if hit is None:
-                    hit = cache[ck] = device_rule(ck)
-                pair[slot] = hit
+                hit = pair[slot] = device_rule(lk, kc, fkc)
             items, level = hit
             if level == out_of_scope:
                 local[i] = items
@@ -344,6 +332,19 @@ class Audit:
         self._recount()
         if progress is not None:
             progress(n, n)
+
+    def _device(self, texts: tuple[str, ...], kc: int, fkc: int) -> tuple[tuple[Item, ...], int]:
+        """The row-local rule for one row's cells (``ROW_TEXT_FIELDS`` in order, and its key
+        classes), cached per distinct ``RowFacts``: what a full run and an update both call."""
+        facts = self.rules.facts(texts, kc, fkc)
+        hit = self._local_cache.get(facts)
+        if hit is None:
+            hit = self._local_cache[facts] = self.rules.device(facts)
+        return hit
+
+    def _row_texts(self, row: int) -> tuple[str, ...]:
+        f = self.inv.field
+        return tuple(f(row, n) for n in ROW_TEXT_FIELDS)
 
     def _dup_key(self, kind: Duplicate, value: str) -> str | None:
         """The value as duplicates are compared, or None when it never counts as one."""
@@ -490,14 +491,8 @@ class Audit:
         return ev.state in ("present", "not_base", "unknown"), ev.edition, ev.text
 
     def _row_evidence(self, row: int) -> DeviceEvidence:
-        f = self.inv.field
-        return self.rules.evidence(
-            f(row, "coa_present"),
-            f(row, "coa_edition"),
-            self._row_key_class(row),
-            f(row, "fw_edition"),
-            self.rules.key_class(f(row, "fw_key")),
-        )
+        kc, fkc = self._row_key_class(row), self.rules.key_class(self.inv.field(row, "fw_key"))
+        return self.rules.evidence(self.rules.facts(self._row_texts(row), kc, fkc))
 
     def _row_key_class(self, row: int) -> int:
         return self.rules.key_class(self.inv.field(row, "coa_key"))
@@ -545,11 +540,7 @@ class Audit:
         f = self.inv.field
         kc, key_items = self.rules.key(f(row, "coa_key"))
         fkc = self.rules.key_class(f(row, "fw_key"))
-        ck = (*(f(row, n) for n in _LOCAL_FIELDS), str(kc), str(fkc))
-        hit = self._local_cache.get(ck)
-        if hit is None:
-            hit = self._local_cache[ck] = self.rules.device(ck)
-        items, level = hit
+        items, level = self._device(self._row_texts(row), kc, fkc)
         if level == OUT_OF_SCOPE:
             self._local[row] = items
             self._level[row] = level
@@ -734,28 +725,25 @@ class Audit:
         record the same evidence: treat it as read-only)."""
         f = self.inv.field
         fkc = self.rules.key_class(f(row, "fw_key"))
-        ck = (f(row, "coa_present"), f(row, "coa_edition"), f(row, "fw_edition"), fkc)
+        ck = (*(f(row, n) for n in _EVIDENCE_CELLS), fkc)
         hit = self._edition_cache.get(ck)
         return hit if hit is not None else self._edition_block(ck)
 
     def edition_blocks(self) -> list[dict[str, Any]]:
         """``edition(row)`` for every row at once, straight from the columns (shared dicts:
         treat them as read-only)."""
-        cols = ("coa_present", "coa_edition", "fw_edition", "fw_key")
-        present, edition, fw, fw_keys = (self._col(f) for f in cols)
+        cells = [self._col(f) for f in _EVIDENCE_CELLS]
+        fw_keys = self._col("fw_key")
         key_class = self.rules.key_class
         cache = self._edition_cache
         out: list[dict[str, Any]] = []
         append = out.append
         n = len(self.inv)
         if "fw_key" in self.inv.mapping and any(fw_keys):  # collected keys: part of the key
-            keys: Iterator[tuple[str, str, str, int]] = (
-                (p, e, w, key_class(k))
-                for p, e, w, k in zip(present, edition, fw, fw_keys, strict=False)
-            )
+            classes: Iterable[int] = map(key_class, fw_keys)
         else:  # the common case, built by zip in C
-            keys = zip(present, edition, fw, repeat(KEY_NONE), strict=False)
-        for i, ck in enumerate(keys):
+            classes = repeat(KEY_NONE)
+        for i, ck in enumerate(zip(*cells, classes, strict=False)):
             if i >= n:
                 break
             hit = cache.get(ck)
@@ -764,8 +752,13 @@ class Audit:
             append(hit)
         return out
 
-    def _edition_block(self, ck: tuple[str, str, str, int]) -> dict[str, Any]:
-        ev = self.rules.evidence(ck[0], ck[1], KEY_NONE, ck[2], ck[3])
+    def _evidence_facts(self, cells: tuple[Any, ...], kc: int, fkc: int) -> RowFacts:
+        """The row-local rule's input from the evidence cells alone (``_EVIDENCE_CELLS`` in
+        order): what a report's edition and evidence type are read from."""
+        return self.rules.evidence_facts(dict(zip(_EVIDENCE_CELLS, cells, strict=False)), kc, fkc)
+
+    def _edition_block(self, ck: tuple[Any, ...]) -> dict[str, Any]:
+        ev = self.rules.evidence(self._evidence_facts(ck[:-1], KEY_NONE, ck[-1]))
         ed, text = ev.edition, ev.text
         if ed is None:
             hit = {"text": text, "family": None, "version": None, "edition": None, "verdict": None}
@@ -808,32 +801,23 @@ class Audit:
 
     def _evidence_of(self, row: int, kc: int, fkc: int) -> str:
         f = self.inv.field
-        cells = (
-            f(row, "coa_present"),
-            f(row, "coa_edition"),
-            kc,
-            f(row, "fw_edition"),
-            fkc,
-            f(row, "fw_source"),
-        )
+        cells = (*(f(row, n) for n in _EVIDENCE_CELLS), kc, fkc, f(row, "fw_source"))
         hit = self._evidence_types.get(cells)
         if hit is None:
             hit = self._evidence_types[cells] = self._evidence_type(
-                cells[0], cells[1], kc, cells[3], fkc, cells[5]
+                self._evidence_facts(cells[:-3], kc, fkc), cells[-1]
             )
         return hit
 
-    def _evidence_type(
-        self, present: str, edition: str, kc: int, fw: str, fkc: int, source: str
-    ) -> str:
+    def _evidence_type(self, facts: RowFacts, source: str) -> str:
         words = self.policy.evidence
-        ev = self.rules.evidence(present, edition, kc, fw, fkc)
+        ev = self.rules.evidence(facts)
         collected = f"OA3 firmware key (collected: {source})"
         if ev.source == "firmware":
             return collected
-        found = words.type_of(present) or words.type_of(edition)
+        found = words.type_of(facts.present) or words.type_of(facts.edition)
         if not found:
-            if kc == KEY_GOOD:
+            if facts.kc == KEY_GOOD:
                 found = "product key recorded, type not stated"
             else:
                 found = "recorded as present, type not stated"

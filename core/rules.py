@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import IntFlag
-from typing import Any
+from typing import Any, NamedTuple
 
 from coa_audit.core.codes import code_info
 from coa_audit.core.editions import ParsedEdition, is_blank, parse_edition
@@ -29,11 +29,15 @@ __all__ = [
     "KEY_NONE",
     "KEY_PROVES_NOTHING",
     "KEY_UNREADABLE",
+    "ROW_INPUTS",
+    "ROW_TEXT_FIELDS",
     "RULE_OF",
     "UNUSUAL_CODE",
     "DeviceEvidence",
     "Duplicate",
     "Item",
+    "RowFacts",
+    "RowInput",
     "Rules",
     "holds_key",
     "mask_key",
@@ -128,6 +132,56 @@ class DeviceEvidence:
     why: str = ""  # for "unknown": what in the cell was not understood
 
 
+class RowFacts(NamedTuple):
+    """What the row-local rule (``Rules.device``) reads of one row, each cell reduced as its
+    ``ROW_INPUTS`` entry declares. The engine caches the rule's answer per distinct
+    ``RowFacts``; a field is named, never found by its place in a tuple."""
+
+    present: str = ""  # coa_present
+    edition: str = ""  # coa_edition: the label's edition, as the register records it
+    os_text: str = ""  # current_os
+    image: str = ""  # target_image
+    licensed: str = ""  # licensed_product
+    maker: str = ""  # manufacturer
+    model: str = ""  # model
+    asset_type: str = ""  # asset_type
+    fw: str = ""  # fw_edition: the firmware key description collected from the PC
+    kc: int = KEY_NONE  # coa_key, reduced to its key class
+    fkc: int = KEY_NONE  # fw_key (collected), reduced to its key class
+
+
+@dataclass(frozen=True, slots=True)
+class RowInput:
+    """One input of the row-local rule: the ``RowFacts`` field, the inventory field it is
+    read from, and how its cell is reduced before it enters the cache key ("text": as it
+    is; "key class": ``Rules.key_class``, worked out column-wise by ``Rules.key_column`` in a
+    full run)."""
+
+    attr: str
+    source: str
+    reduce: str = "text"
+
+
+# Every input of the row-local rule, in ``RowFacts`` order: adding one is an entry here and
+# a field there (a test holds the two together; see ARCHITECTURE.md, "Adding a rule").
+ROW_INPUTS: tuple[RowInput, ...] = (
+    RowInput("present", "coa_present"),
+    RowInput("edition", "coa_edition"),
+    RowInput("os_text", "current_os"),
+    RowInput("image", "target_image"),
+    RowInput("licensed", "licensed_product"),
+    RowInput("maker", "manufacturer"),
+    RowInput("model", "model"),
+    RowInput("asset_type", "asset_type"),
+    RowInput("fw", "fw_edition"),
+    RowInput("kc", "coa_key", "key class"),
+    RowInput("fkc", "fw_key", "key class"),
+)
+assert tuple(i.attr for i in ROW_INPUTS) == RowFacts._fields, "ROW_INPUTS follows RowFacts"
+# the text inputs, in order: the cells the engine reads for every row (``Rules.facts``)
+ROW_TEXT_FIELDS: tuple[str, ...] = tuple(i.source for i in ROW_INPUTS if i.reduce != "key class")
+
+
 _SERIAL_UNMAPPED: Item = (
     "SERIAL_MISSING",
     "No column of the file is mapped to the serial number: see the file's notice.",
@@ -142,21 +196,36 @@ class Rules:
         # fields the verdict needs that no column is mapped to (the engine sets it on every
         # run): a row then says "no column is mapped to ..." instead of "... is blank"
         self.unmapped: frozenset[str] = frozenset()
+        # how each text input is reduced (None: as it is), in ``ROW_TEXT_FIELDS`` order
+        self._reducers: tuple[Any, ...] = tuple(
+            None if i.reduce == "text" else getattr(self, f"_reduce_{i.reduce}")
+            for i in ROW_INPUTS
+            if i.reduce != "key class"
+        )
 
-    def device(self, ck: tuple[str, ...]) -> tuple[tuple[Item, ...], int]:
+    def facts(self, texts: Sequence[str], kc: int, fkc: int) -> RowFacts:
+        """The row-local rule's input: ``texts`` are the cells of ``ROW_TEXT_FIELDS`` in order,
+        ``kc`` and ``fkc`` the key classes of the key cells; each reduced as ``ROW_INPUTS``
+        declares. The one builder of ``RowFacts`` (a full run and a one-row update alike)."""
+        reduced = [r(t) if r is not None else t for r, t in zip(self._reducers, texts, strict=True)]
+        return RowFacts(*reduced, kc, fkc)
+
+    def evidence_facts(self, cells: dict[str, str], kc: int, fkc: int) -> RowFacts:
+        """``facts`` from the evidence cells alone (by inventory field; the rest blank)."""
+        return self.facts(tuple(cells.get(f, "") for f in ROW_TEXT_FIELDS), kc, fkc)
+
+    def device(self, facts: RowFacts) -> tuple[tuple[Item, ...], int]:
         """Every row-local finding that depends on repeated text only (evidence, edition,
         OS, image, maker, model, asset type, and the key cells' classes): the engine caches
-        the answer per distinct combination ``ck``."""
-        present, edition, os_text, image, licensed, maker, model, asset_type, fw, kc, fkc = ck
+        the answer per distinct ``RowFacts``."""
+        asset_type, os_text = facts.asset_type, facts.os_text
         if asset_type and self.policy.not_a_pc(asset_type):
             detail = f"The asset type says {quote(asset_type)}: this row is not a computer."
             return (("NOT_A_PC", detail),), OUT_OF_SCOPE
         if os_text and self.policy.mobile_os(os_text):
             detail = f"The OS column says {quote(os_text)}: a phone or tablet, not a PC."
             return (("NOT_A_PC", detail),), OUT_OF_SCOPE
-        items = self._local_items(
-            present, edition, os_text, image, licensed, maker, model, int(kc), fw, int(fkc)
-        )
+        items = self._local_items(facts)
         level = max((code_info(c).level for c, _ in items), default=0)
         return tuple(items), level
 
@@ -164,12 +233,11 @@ class Rules:
         """What a key cell is worth as evidence (``key``'s first answer)."""
         return self.key(key)[0]
 
-    def evidence(
-        self, present: str, edition: str, kc: int, fw: str = "", fkc: int = KEY_NONE
-    ) -> DeviceEvidence:
+    def evidence(self, facts: RowFacts) -> DeviceEvidence:
         """Read the evidence of one device (RULES §2: fail closed): the register's cells,
         then the firmware key description collected from the PC, if any."""
-        ev = self._register_evidence(present, edition, kc)
+        ev = self._register_evidence(facts.present, facts.edition, facts.kc)
+        fw, fkc = facts.fw, facts.fkc
         if not fw.strip() or is_blank(fw):
             return ev
         words = self.policy.evidence
@@ -254,22 +322,11 @@ class Rules:
             return DeviceEvidence("key_only", None, text, "", None)
         return DeviceEvidence("none", None, text, "", None)
 
-    def _local_items(
-        self,
-        present: str,
-        edition: str,
-        os_text: str,
-        image: str,
-        licensed: str,
-        maker: str,
-        model: str,
-        kc: int,
-        fw: str = "",
-        fkc: int = KEY_NONE,
-    ) -> list[Item]:
+    def _local_items(self, facts: RowFacts) -> list[Item]:
         items: list[Item] = []
         pol = self.policy
-        ev = self.evidence(present, edition, kc, fw, fkc)
+        present, os_text, kc = facts.present, facts.os_text, facts.kc
+        ev = self.evidence(facts)
         if ev.conflict:
             items.append(("EVIDENCE_CONFLICT", ev.conflict))
         ed, ed_text = ev.edition, ev.text
@@ -356,11 +413,12 @@ class Rules:
                 mismatch = self._os_mismatch(ed, os_ed)
                 if mismatch:
                     items.append(("OS_EVIDENCE_MISMATCH", mismatch))
+        image = facts.image
         if image.strip() and not is_blank(image):
-            uncovered = self._image_not_covered(image, licensed)
+            uncovered = self._image_not_covered(image, facts.licensed)
             if uncovered:
                 items.append(("IMAGE_NOT_COVERED", uncovered))
-        scope = pol.out_of_scope(maker, model)
+        scope = pol.out_of_scope(facts.maker, facts.model)
         if scope:
             items.append(("DEVICE_OUT_OF_SCOPE", f"The maker/model says this is {scope}."))
         return items
