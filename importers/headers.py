@@ -25,10 +25,16 @@ __all__ = [
     "HEADER_SCAN_ROWS",
     "HeaderHit",
     "HeaderMap",
+    "HeaderRow",
     "classify",
+    "combine_headers",
     "field_candidates",
     "find_header",
+    "first_data_row",
+    "group_row",
+    "header_by_structure",
     "header_candidates",
+    "locate_header",
     "map_headers",
     "norm_header",
     "parse_overrides",
@@ -60,13 +66,36 @@ _LOOKALIKES = str.maketrans(
 )
 
 
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+_LATIN = re.compile(r"[A-Za-z]")
+_OTHER_SCRIPT = re.compile("[\u0370-\u03ff\u0400-\u04ff]")
+
+
+def _read_lookalikes(text: str) -> str:
+    """Look-alike letters read as Latin where the header is Latin: in a word that holds a
+    Latin letter ("Сatégorie"), or in any word when every Greek or Cyrillic letter of the
+    header is a look-alike ("СОА"). A Greek or Cyrillic header keeps its letters
+    ("Серийный номер", "Версия ОС")."""
+    translated = text.translate(_LOOKALIKES)
+    if _OTHER_SCRIPT.search(translated) is None:
+        return translated  # every Greek or Cyrillic letter was a look-alike
+
+    def word(m: re.Match[str]) -> str:
+        w = m.group()
+        return w.translate(_LOOKALIKES) if _LATIN.search(w) else w
+
+    return _LETTER_RUN.sub(word, text)
+
+
 @lru_cache(maxsize=65536)
 def norm_header(text: str) -> str:
     """The form headers are compared in: accents folded, camelCase split, lower case,
     punctuation as spaces, a ConfigMgr trailing 0 and an SSRS report prefix dropped,
-    Latin look-alike letters of other scripts read as Latin."""
+    Latin look-alike letters of other scripts read as Latin where the header is Latin
+    (a Greek or Cyrillic header keeps its letters), each Han, kana or Hangul character a
+    word (core.text.fold_words: phrases match at any character boundary)."""
     if not text.isascii():
-        text = text.translate(_LOOKALIKES)
+        text = _read_lookalikes(text)
     words = fold_words(_CAMEL.sub(" ", text.replace("_", " ")))
     words = _SSRS.sub("", words)
     return " ".join(_TRAILING_ZERO.sub("", w) for w in words.split())
@@ -621,11 +650,11 @@ def _find_column(headers: Sequence[str], key: str) -> int | None:
 def find_header(
     rows: Sequence[Sequence[str]], overrides: dict[str, str] | None = None
 ) -> tuple[int, int] | None:
-    """(index of the best header row among ``rows``, its score) or None when no row looks
-    like an inventory header: at least two mapped columns, one of them identifying a device
-    or carrying its evidence. The score counts mapped columns, not distinct fields, so a
-    file whose identity columns are two serial aliases is still found. Headers named in
-    ``overrides`` (--map) count as the fields they are mapped to."""
+    """(index of the best header row among ``rows``, its score) or None when no row names
+    an inventory's fields in words: at least two mapped columns, one of them identifying a
+    device or carrying its evidence. The score counts mapped columns, not distinct fields,
+    so a file whose identity columns are two serial aliases is still found. Headers named
+    in ``overrides`` (--map) count as the fields they are mapped to."""
     forced = {norm_header(k): f for k, f in (overrides or {}).items() if f not in ("-", "none")}
     best: tuple[int, int] | None = None
     lone: tuple[int, int] | None = None
@@ -642,13 +671,224 @@ def find_header(
     return best or lone
 
 
+# -- the header row by its structure -----------------------------------------------------------
+
 _NUMBERISH = re.compile(r"^[\d\s.,:/%+-]+$")
+_SHAPE_RUNS = re.compile(r"[A-Z]+|[a-z]+|\d+|\s+")
+DATA_ROWS_LOOKED_AT = 20  # the rows below a candidate header that its columns are judged by
+
+
+def _shape(cell: str) -> str:
+    """A cell's outline: runs of capitals, small letters, digits and blanks as one mark
+    each, punctuation kept ("CON-LT-0101" -> "A-A-9", "Device name" -> "Aa a")."""
+
+    def mark(m: re.Match[str]) -> str:
+        run = m.group()
+        if run[0].isdigit():
+            return "9"
+        if run[0].isspace():
+            return " "
+        return "A" if run[0].isupper() else "a"
+
+    text = cell.strip()
+    if not text.isascii():  # letters of any script: upper, lower or neither
+        text = "".join(
+            "A" if c.isupper() else "a" if c.isalpha() else "9" if c.isdigit() else c for c in text
+        )
+    return _SHAPE_RUNS.sub(mark, text)
+
+
+def _filled(row: Sequence[object]) -> dict[int, str]:
+    return {c: v.strip() for c, v in enumerate(row) if isinstance(v, str) and v.strip()}
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """What the rows below a candidate header hold, per column: the values, their most
+    common outline and how many values share it."""
+
+    values: dict[int, list[str]]
+    shape: dict[int, tuple[str, int]]
+
+
+def _columns_below(rows: Sequence[Sequence[object]], start: int) -> _Columns:
+    values: dict[int, list[str]] = {}
+    seen = 0
+    for row in rows[start:]:
+        cells = _filled(row)
+        if not cells:
+            continue
+        seen += 1
+        for c, v in cells.items():
+            values.setdefault(c, []).append(v)
+        if seen >= DATA_ROWS_LOOKED_AT:
+            break
+    shape = {}
+    for c, vals in values.items():
+        counts: dict[str, int] = {}
+        for v in vals:
+            k = _shape(v)
+            counts[k] = counts.get(k, 0) + 1
+        top = max(counts.items(), key=lambda kv: kv[1])
+        shape[c] = top
+    return _Columns(values, shape)
+
+
+@dataclass(frozen=True)
+class RowReading:
+    """How one row reads as the header of the rows below it: columns whose cell differs
+    from the values below (a name over values), columns whose cell is like them (a value
+    among values), and the share of the columns below that it names."""
+
+    differs: int
+    alike: int
+    cover: float
+    text: bool  # every cell is short text, not a number or a date, and no two are the same
+
+    @property
+    def header(self) -> bool:
+        return self.text and self.cover >= 0.5 and self.differs >= 1 and self.differs > self.alike
+
+    @property
+    def data(self) -> bool:
+        return self.alike > 0 and (not self.text or self.alike >= self.differs)
+
+
+def read_row(rows: Sequence[Sequence[object]], i: int) -> RowReading | None:
+    """``rows[i]`` judged against the rows below it; None when it has under two cells or
+    no row with values follows."""
+    cells = _filled(rows[i])
+    if len(cells) < 2:
+        return None
+    below = _columns_below(rows, i + 1)
+    if not below.values:
+        return None
+    differs = alike = 0
+    for c, v in cells.items():
+        vals = below.values.get(c)
+        if not vals:
+            continue
+        top, count = below.shape[c]
+        if v in vals:
+            alike += 1  # a name never repeats as a value of its own column
+        elif _shape(v) == top and count * 5 >= len(vals) * 3:
+            alike += 1
+        else:
+            differs += 1
+    texts = [v for v in cells.values() if len(v) <= 60 and not _NUMBERISH.match(v)]
+    distinct = len({norm_header(v) or v for v in cells.values()}) == len(cells)
+    cover = sum(1 for c in below.values if c in cells) / len(below.values)
+    return RowReading(differs, alike, cover, len(texts) == len(cells) and distinct)
+
+
+def header_by_structure(rows: Sequence[Sequence[object]]) -> int | None:
+    """The header row when no row names fields in known words: a row of distinct short
+    texts over most of the columns below, whose cells differ in outline from the values
+    under them (a name over values) more often than they resemble them. A title above the
+    header covers too few columns; the first row of a file with no header is like the rows
+    below it. None when no row reads as a header."""
+    best: tuple[tuple[int, float], int] | None = None
+    for i in range(min(len(rows), HEADER_SCAN_ROWS)):
+        reading = read_row(rows, i)
+        if reading is None or not reading.header:
+            continue
+        key = (reading.differs - reading.alike, reading.cover)
+        if best is None or key > best[0]:
+            best = (key, i)
+    return None if best is None else best[1]
+
+
+def first_data_row(rows: Sequence[Sequence[object]]) -> int | None:
+    """When the file has no header at all: the index of its first row of two cells or more
+    (a title may stand above it), if that row is like the rows below it (values among
+    values); else None."""
+    for i in range(min(len(rows), HEADER_SCAN_ROWS)):
+        if len(_filled(rows[i])) >= 2:  # a title above the table is no row of it
+            reading = read_row(rows, i)
+            return i if reading is not None and reading.data else None
+    return None
+
+
+def group_row(rows: Sequence[Sequence[object]], upper: int, lower: int) -> bool:
+    """True when ``rows[upper]`` groups the header cells of ``rows[lower]`` below it: titles
+    each over a header cell, at least two of them or one that does not start the row, at
+    least one spanning the empty cells to its right (a merged cell), fewer than the cells
+    below, none a number."""
+    if upper < 0 or lower >= len(rows):
+        return False
+    top, low = _filled(rows[upper]), _filled(rows[lower])
+    if not top or len(top) >= len(low) or any(c not in low for c in top):
+        return False
+    if any(_NUMBERISH.match(v) or len(v) > 60 for v in top.values()):
+        return False
+    if len(top) == 1 and min(top) == min(low):
+        return False  # a title over the whole table
+    return any(c + 1 in low and c + 1 not in top for c in top)
+
+
+def combine_headers(upper: Sequence[object], lower: Sequence[object]) -> list[str]:
+    """Two header rows as one: each group title (a merged cell spans the empty cells to its
+    right) before the labels under it ("COA label" over "Yes/No" -> "COA label Yes/No").
+    Where the combined text names no field and the label alone does, the label alone."""
+    width = max(len(upper), len(lower))
+    out: list[str] = []
+    title = ""
+    for c in range(width):
+        up = upper[c].strip() if c < len(upper) and isinstance(upper[c], str) else ""
+        low = lower[c].strip() if c < len(lower) and isinstance(lower[c], str) else ""
+        if up:
+            title = up
+        if not low:
+            out.append(up)
+            title = title if up else ""
+            continue
+        whole = f"{title} {low}" if title else low
+        if title and classify(whole) is None and classify(low) is not None:
+            whole = low
+        out.append(whole)
+    return out
+
+
+@dataclass(frozen=True)
+class HeaderRow:
+    """Where a file's header is: its row (the lower one when the header is two rows), how
+    it was found ("words": cells name fields; "layout": by its structure alone), the score
+    of its words, and the row of group titles above it, if any."""
+
+    row: int
+    how: str
+    score: int = 0
+    upper: int | None = None
+
+
+def locate_header(
+    rows: Sequence[Sequence[str]], overrides: dict[str, str] | None = None
+) -> HeaderRow | None:
+    """The header of ``rows``: by the fields its words name (``find_header``), else by its
+    structure (``header_by_structure``); with the row of group titles above it when there
+    is one (``group_row``). None when no row reads as a header."""
+    found = find_header(rows, overrides)
+    if found is not None:
+        row, how, score = found[0], "words", found[1]
+    else:
+        by_layout = header_by_structure(rows)
+        if by_layout is None:
+            return None
+        row, how, score = by_layout, "layout", 0
+    if group_row(rows, row - 1, row):
+        return HeaderRow(row, how, score, row - 1)
+    if group_row(rows, row, row + 1):
+        below = read_row(rows, row + 1)
+        if below is not None and below.header:  # the titles were taken for the header
+            return HeaderRow(row + 1, how, score, row)
+    return HeaderRow(row, how, score)
 
 
 def header_candidates(rows: Sequence[Sequence[str]], limit: int = 3) -> list[int]:
     """When no row is an inventory's header: the rows most like one (best first). A header
     is a row of several short text cells, none of them a number or a date, above rows with
-    values; a cell that names a field (even weakly) counts three times."""
+    values; a cell that names a field (even weakly) counts three times, a row whose cells
+    differ from the values below them gains, one like them loses."""
     ranked = []
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         cells = [c.strip() for c in row if isinstance(c, str) and c.strip()]
@@ -658,6 +898,9 @@ def header_candidates(rows: Sequence[Sequence[str]], limit: int = 3) -> list[int
         named = sum(1 for c in texts if _named_weakly(c))
         below = sum(1 for r in rows[i + 1 : i + 4] if sum(1 for c in r if str(c).strip()) >= 2)
         score = len(texts) + 3 * named + (2 if below else 0) - (len(cells) - len(texts))
+        reading = read_row(rows, i)
+        if reading is not None:
+            score += reading.differs - reading.alike
         ranked.append((score, -i))
     ranked.sort(reverse=True)
     return [-i for _s, i in ranked[:limit]]

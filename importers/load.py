@@ -26,9 +26,12 @@ from coa_audit.importers.cells import ColumnBuilder, cell_text
 from coa_audit.importers.formats import BY_EXTENSION, input_format, package_format
 from coa_audit.importers.headers import (
     HEADER_SCAN_ROWS,
+    HeaderRow,
+    combine_headers,
     field_candidates,
-    find_header,
+    first_data_row,
     header_candidates,
+    locate_header,
     map_headers,
 )
 from coa_audit.importers.xlsx_parts import sheet_bounds_problem
@@ -326,8 +329,13 @@ def _sheet_rows(wb, name: str, path: Path, fmt: str) -> tuple[Iterator[list[obje
         raise _calamine_error(path, fmt, exc) from None
 
 
-def _headed(rows: list[list[object]], overrides: dict[str, str] | None) -> tuple[int, int] | None:
-    return find_header([[cell_text(v) for v in r] for r in rows], overrides)
+def _headed(rows: list[list[object]], overrides: dict[str, str] | None) -> HeaderRow | None:
+    return locate_header([[cell_text(v) for v in r] for r in rows], overrides)
+
+
+def _header_rank(found: HeaderRow) -> tuple[bool, int]:
+    """A header whose words name fields beats one found by its layout, then more fields."""
+    return (found.how == "words", found.score)
 
 
 def _load_spreadsheet(
@@ -371,8 +379,8 @@ def _load_spreadsheet(
         it, first_col, total = _sheet_rows(wb, name, path, fmt)
         head = list(islice(it, HEADER_SCAN_ROWS))
         found = _headed(head, overrides)
-        if found and (best is None or found[1] > best[1]):
-            best = (name, found[1], found[0], it, head, first_col, total)
+        if found and (best is None or _header_rank(found) > _header_rank(best[1])):
+            best = (name, found, it, head, first_col, total)
         if best is None and len(heads) < 20:  # for the candidates, should none be found
             heads.append((name, [[cell_text(v) for v in r] for r in head]))
     if best is None:
@@ -381,14 +389,18 @@ def _load_spreadsheet(
             where = f"the first {len(candidates)} of {len(metas):,} sheets"
         raise _no_header(
             f"{path}: no header row found in {where} (looked for headers such as "
-            f"Serial Number, Asset Tag, COA Edition in the first {HEADER_SCAN_ROWS} rows)",
+            f"Serial Number, Asset Tag, COA Edition in the first {HEADER_SCAN_ROWS} rows, "
+            "and for a row of names above rows of values)",
             "use --sheet or --map",
             heads,
         )
-    name, _score, hrow, it, head, first_col, total = best
-    headers = _headers_from(head[hrow], first_col)
+    name, found, it, head, first_col, total = best
+    hrow = found.row
+    upper = head[found.upper] if found.upper is not None else None
+    headers = _headers_from(head[hrow], first_col, upper)
     sample = [[cell_text(v) for v in r] for r in head[hrow + 1 :]]
     mapping = _map(headers, overrides, path, sample)
+    notices.extend(_header_notices(found, headers, mapping, first_col, lambda i: i + 1))
     track = [mapping[f] for f in ID_FIELDS if f in mapping]
     builder = ColumnBuilder(len(headers), track)
     numbers = array("I")
@@ -507,8 +519,14 @@ def _apply_number_formats(
             column[r] = column[r].zfill(len(code))
 
 
-def _headers_from(row: list[object], first_col: int) -> list[str]:
+def _headers_from(
+    row: list[object], first_col: int, upper: list[object] | None = None
+) -> list[str]:
+    """The source headers: the header row's cells, a blank one named by its column; with
+    a row of group titles above it, each title before the labels it groups."""
     headers = [cell_text(v).strip() for v in row]
+    if upper is not None:
+        headers = combine_headers([cell_text(v) for v in upper], headers)
     while headers and not headers[-1]:
         headers.pop()
     return [h or f"(column {column_letter(first_col + i)})" for i, h in enumerate(headers)]
@@ -540,6 +558,38 @@ def _candidates(
     return out
 
 
+def _header_notices(
+    found: HeaderRow,
+    headers: list[str],
+    mapping: dict[str, int],
+    first_col: int,
+    number: Callable[[int], int],
+) -> list[str]:
+    """What the reader says about a header it found by its layout (its words name no field
+    this tool knows: the columns left unmapped, once) or made of two rows."""
+    out = []
+    shown = [
+        f"{h!r} (column {column_letter(first_col + c)})"
+        for c, h in enumerate(headers)
+        if c not in mapping.values() and not h.startswith("(column ")
+    ]
+    if found.upper is not None:
+        out.append(
+            f"the header is two rows ({number(found.upper)} and {number(found.row)}): each "
+            "group title is read before the labels under it"
+        )
+    if found.how == "layout":
+        rest = ", ".join(shown[:12]) + (f" and {len(shown) - 12} more" if len(shown) > 12 else "")
+        out.append(
+            f"HEADER ROW FOUND BY ITS LAYOUT: row {number(found.row)} is a row of names above "
+            "rows of values, but its words name few fields coa-audit knows"
+            + (f"; not mapped: {rest}" if shown else "")
+            + '. Name them with --map "Header=field" (coa-audit columns FILE shows them), '
+            "or m on screen"
+        )
+    return out
+
+
 def _no_header(
     what: str,
     todo: str,
@@ -547,7 +597,23 @@ def _no_header(
     numbers: Sequence[int] | None = None,
 ) -> NoHeaderRow:
     """The refusal when no header row is found, naming the row most like one (and keeping
-    the best few for `columns` to show)."""
+    the best few for `columns` to show); a file whose first row holds values like the rows
+    below it is said to have no header at all."""
+    for sheet, rows in heads:
+        first = first_data_row(rows)
+        if first is None:
+            continue
+        number = numbers[first] if numbers is not None and first < len(numbers) else first + 1
+        where = f"sheet {sheet!r} " if sheet else ""
+        cells = [c.strip() for c in rows[first] if c.strip()]
+        shown = ", ".join(repr(c) for c in cells[:4]) + (", ..." if len(cells) > 4 else "")
+        path = what.partition(": no header row found")[0]
+        return NoHeaderRow(
+            f"{path}: no header row: {where}row {number} ({shown}) holds values like the "
+            "rows below it, not column names; add a row of column names above the data, or "
+            'name the columns with --map "Header=field" (coa-audit columns FILE shows it)',
+            [(sheet, number, [str(c) for c in rows[first]])],
+        )
     found: list[tuple[int, str | None, int, list[str]]] = []
     for sheet, rows in heads:
         for rank, i in enumerate(header_candidates(rows)):
@@ -729,18 +795,21 @@ def _load_csv(
                 break
         if head and len(head[0]) == 1 and head[0][0].lower().startswith("sep="):
             head[0] = []
-        found = find_header(head, overrides)
+        found = locate_header(head, overrides)
         if found is None:
             raise _no_header(
                 f"{path}: no header row found (looked for headers such as Serial "
-                f"Number, Asset Tag, COA Edition in the first {HEADER_SCAN_ROWS} records)",
+                f"Number, Asset Tag, COA Edition in the first {HEADER_SCAN_ROWS} records, "
+                "and for a record of names above records of values)",
                 "check the delimiter or use --map",
                 [(None, head)],
                 starts,
             )
-        hrow = found[0]
-        headers = _headers_from(list(head[hrow]), 0)
+        hrow = found.row
+        upper = list(head[found.upper]) if found.upper is not None else None
+        headers = _headers_from(list(head[hrow]), 0, upper)
         mapping = _map(headers, overrides, path, head[hrow + 1 :])
+        notices.extend(_header_notices(found, headers, mapping, 0, lambda i: starts[i]))
         width = len(headers)
         builder = ColumnBuilder(width)
         numbers = array("I")

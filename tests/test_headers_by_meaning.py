@@ -437,14 +437,23 @@ def test_columns_shows_a_file_with_no_header_row(tmp_path: Path) -> None:
         "A-1;Kowalski;2;ok\nA-2;Nowak;3;\n",
         encoding="utf-8",
     )
+    # issue 32: a row of names above rows of values is the header, whatever its words; what
+    # it leaves unmapped is said once
     res = run_cli("columns", src)
     assert res.code == 0, res.stderr
-    assert "no header row was recognised" in res.stdout
-    assert "row 3:" in res.stdout and "Nazwisko" in res.stdout and "--map" in res.stdout
+    assert "header row: 3   devices: 2" in res.stdout
+    assert "HEADER ROW FOUND BY ITS LAYOUT" in res.stdout
+    assert "'Kod' (column A), 'Nazwisko' (column B)" in res.stdout and "--map" in res.stdout
+    check = run_cli("check", src, "--fail-on", "never")
+    assert check.code == 0, check.stderr
+    # with no row of names at all, the file is refused in one line that says so
+    src.write_text("Spis sprzętu biurowego 2024\n\nA-1;Kowalski;2;ok\nA-2;Nowak;3;\n", "utf-8")
+    res = run_cli("columns", src)
+    assert res.code == 0 and "row 3:" in res.stdout and "Kowalski" in res.stdout
     check = run_cli("check", src)
     assert check.code == 3
-    assert "the row most like a header is row 3 ('Kod', 'Nazwisko'" in check.stderr
-    assert len(check.stderr.strip().splitlines()) == 1
+    assert "no header row: row 3 ('A-1', 'Kowalski', '2', 'ok') holds values" in check.stderr
+    assert "--map" in check.stderr and len(check.stderr.strip().splitlines()) == 1
 
 
 # -- devices that are not PCs, in every language ------------------------------------------------
