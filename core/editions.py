@@ -19,11 +19,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from coa_audit.core.text import as_written, fold
+from coa_audit.core.text import as_written, fold, split_scripts
 
 __all__ = [
     "ParsedEdition",
     "is_blank",
+    "is_empty",
     "parse_edition",
     "quote_words",
     "stray_symbols",
@@ -72,6 +73,7 @@ def _phrases(items: list[str]) -> list[tuple[str, ...]]:
 class _Tables:
     def __init__(self, data: dict[str, Any]) -> None:
         self.blank = frozenset(data["blank"])
+        self.empty = frozenset(w.casefold() for w in data.get("empty", []))
         self.rewrites = [(re.compile(r["pattern"]), r["to"]) for r in data["rewrite"]]
         self.synonyms: dict[str, str] = data["synonyms"]
         dg = data["downgrade"]
@@ -198,15 +200,24 @@ def normalise(text: str) -> str:
     around them, marks and punctuation dropped."""
     t = _tables()
     text = _split_ids(_IOT.sub(" iot ", _MARKS.sub(" ", text)), t)
-    text = _WIN_PREFIX.sub("windows ", fold(text))
+    text = _WIN_PREFIX.sub("windows ", split_scripts(fold(text)))
     text = _VERSION_TAIL.sub(r"\1 ", text)
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+def is_empty(text: str) -> bool:
+    """True when a cell holds no value: nothing but spaces, or what an export writes for no
+    value ("NULL", "(null)", "\\N", "None", "#N/A": the ``empty`` list of the editions data,
+    compared whole as written). The one test every reader of a cell starts from."""
+    stripped = text.strip()
+    return not stripped or stripped.casefold() in _tables().empty
+
+
 @lru_cache(maxsize=65536)
 def is_blank(text: str) -> bool:
-    """True when an edition cell records nothing ("", "N/A", "unknown", "-")."""
-    return normalise(text) in _tables().blank if text.strip() else True
+    """True when an edition cell records nothing ("", "N/A", "unknown", "-", an export's
+    "NULL")."""
+    return True if is_empty(text) else normalise(text) in _tables().blank
 
 
 def _has(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> bool:

@@ -6,7 +6,17 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["as_written", "fold", "fold_words", "plural", "safe_field", "safe_text"]
+__all__ = [
+    "CJK",
+    "as_written",
+    "fold",
+    "fold_words",
+    "plural",
+    "safe_field",
+    "safe_text",
+    "split_cjk",
+    "split_scripts",
+]
 
 # C0 controls (tab and newline included: a cell is one line), DEL, C1 controls, the
 # bidirectional marks, overrides and isolates that can reorder what a reader sees, line and
@@ -83,20 +93,62 @@ _NON_ALNUM = re.compile(r"[\W_]+")
 _LETTERS = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ı": "i", "þ": "th"})
 
 
+# Marks that are no accent: the kana voicing marks (バ is not ハ, プ is not フ). Hangul
+# syllables decompose into their letters under NFKD and are composed again.
+_KEEP_MARKS = frozenset("\u3099\u309a")
+_COMPOSE = re.compile("[\u1100-\u11ff\u3099\u309a]")
+
+
 def fold(text: str) -> str:
     """Lower case with accents removed ("Éducation" -> "education", "ß" -> "ss",
-    "Fałsz" -> "falsz")."""
+    "Fałsz" -> "falsz"); Greek and Cyrillic lose their accents too ("Όχι" -> "οχι"), kana
+    keep their voicing ("ビット") and Hangul its syllables."""
     if text.isascii():
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LETTERS))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    out = "".join(ch for ch in decomposed if not unicodedata.combining(ch) or ch in _KEEP_MARKS)
+    return unicodedata.normalize("NFC", out) if _COMPOSE.search(out) else out
+
+
+# Scripts written without spaces between words: Han (Chinese characters, kanji), kana and
+# Hangul syllables. Each character is a word of its own once folded, so a phrase matches at
+# any character boundary of a run ("シリアル番号" holds "シリアル" and "番号"; "序列号SN" is
+# "序 列 号 sn") and a character nothing knows is a word left over, never dropped.
+CJK = re.compile(
+    "[\u3005\u3006\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
+)
+
+
+def split_cjk(text: str) -> str:
+    """``text`` with a space around every character of a script written without spaces
+    (Han, kana, Hangul): "Windows11专业版" -> "Windows11 专 业 版"."""
+    if text.isascii() or CJK.search(text) is None:
+        return text
+    return CJK.sub(lambda m: f" {m.group()} ", text)
+
+
+_CJK_CLASS = CJK.pattern[1:-1]
+_SCRIPT_EDGE = re.compile(
+    f"(?<=[{_CJK_CLASS}])(?=[^\\W_{_CJK_CLASS}])|(?<=[^\\W_{_CJK_CLASS}])(?=[{_CJK_CLASS}])"
+)
+
+
+def split_scripts(text: str) -> str:
+    """``text`` with a space where a run of Han, kana or Hangul meets letters or digits of
+    another script, each run kept whole: "Windows11专业版" -> "Windows11 专业版" (the edition
+    grammar reads a run as one word; a run it does not know is left over)."""
+    if text.isascii() or CJK.search(text) is None:
+        return text
+    return _SCRIPT_EDGE.sub(" ", text)
 
 
 @lru_cache(maxsize=65536)
 def fold_words(text: str) -> str:
-    """Accents folded, lower case, every run of punctuation one space: the form in which
-    evidence words and headers are compared ("Numéro de série" -> "numero de serie")."""
-    return " ".join(_NON_ALNUM.sub(" ", fold(text)).split())
+    """Accents folded, lower case, every run of punctuation one space, each Han, kana or
+    Hangul character a word: the form in which evidence words and headers are compared
+    ("Numéro de série" -> "numero de serie", "シリアル番号" -> "シ リ ア ル 番 号")."""
+    return " ".join(_NON_ALNUM.sub(" ", split_cjk(fold(text))).split())
 
 
 _RAW_WORDS = re.compile(r"[^\W_]+")
