@@ -23,6 +23,12 @@ from coa_audit.core.files import not_regular
 from coa_audit.core.model import ID_FIELDS, Inventory, SourceInfo, column_letter
 from coa_audit.core.text import fold_words
 from coa_audit.importers.cells import ColumnBuilder, cell_text
+from coa_audit.importers.encodings import (
+    canonical_encoding,
+    encoding_label,
+    guess_legacy,
+    parse_delimiter,
+)
 from coa_audit.importers.formats import BY_EXTENSION, input_format, package_format
 from coa_audit.importers.headers import (
     HEADER_SCAN_ROWS,
@@ -573,6 +579,12 @@ def _header_notices(
         for c, h in enumerate(headers)
         if c not in mapping.values() and not h.startswith("(column ")
     ]
+    refused: dict[int, tuple[str, str]] = getattr(mapping, "refused", {})
+    for c, (fname, what) in sorted(refused.items()):
+        out.append(
+            f"{headers[c]!r} (column {column_letter(first_col + c)}) is not read as "
+            f"{fname}: its values {what}"
+        )
     if found.upper is not None:
         out.append(
             f"the header is two rows ({number(found.upper)} and {number(found.row)}): each "
@@ -671,57 +683,82 @@ def _utf32_without_bom(head: bytes) -> str | None:
     return None
 
 
-def _sniff_encoding(path: Path) -> tuple[str, bool, list[str]]:
-    """(encoding, has BOM, notices). UTF-8 unless the bytes say otherwise: UTF-16 with or
-    without a BOM, Mac Roman for Excel for Mac's CR-only "CSV (Macintosh)", else cp1252."""
+SNIFF_BYTES = 256 * 1024  # the head of a text file its encoding is told from
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """How a text file is decoded, and what the user is told about it."""
+
+    encoding: str
+    bom: bool
+    notices: tuple[str, ...] = ()
+    how: str = "detected"  # or "--encoding"
+
+    @property
+    def note(self) -> str:
+        """The notice a refusal carries too: what the file was read as, and how to overrule."""
+        return "; ".join(self.notices)
+
+
+def _sniff_encoding(path: Path, forced: str | None = None) -> Sniffed:
+    """UTF-8 unless the bytes say otherwise: a byte-order mark, UTF-16/32 without one, else
+    the legacy code page the head reads best in (``importers.encodings``: Windows 1250-1258,
+    Shift_JIS, GB18030, Big5, EUC-KR, KOI8, and Mac Roman for Excel for Mac's CR-only
+    "CSV (Macintosh)"). Only the first ``SNIFF_BYTES`` are examined; ``forced`` (a name
+    ``--encoding`` gave) is used as it is."""
     with open(path, "rb") as f:
-        head = f.read(4096)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig", True, []
-        # UTF-32 first: its little-endian mark begins with UTF-16's
-        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-            return "utf-32", True, []
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16", True, []
-        wider = _utf32_without_bom(head)
-        if wider is not None:
-            return (
-                wider,
-                False,
-                [f"the file is UTF-32 without a byte-order mark: read it as {wider}"],
-            )
-        wide = _utf16_without_bom(head)
+        head = f.read(SNIFF_BYTES)
+        more = bool(f.read(1))
+    if forced is not None:
+        return _forced(head, forced)
+    if head.startswith(codecs.BOM_UTF8):
+        return Sniffed("utf-8-sig", True)
+    # UTF-32 first: its little-endian mark begins with UTF-16's
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return Sniffed("utf-32", True)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return Sniffed("utf-16", True)
+    overrule = "use --encoding to overrule"
+    start = head[:4096]
+    for wide, size in ((_utf32_without_bom(start), 32), (_utf16_without_bom(start), 16)):
         if wide is not None:
-            return wide, False, [f"the file is UTF-16 without a byte-order mark: read it as {wide}"]
-        f.seek(0)
-        dec = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := f.read(1 << 20):
-                dec.decode(chunk)
-            dec.decode(b"", final=True)
-        except UnicodeDecodeError:
-            f.seek(0)
-            first = f.read(1 << 20)
-            cr_only = b"\r" in first and b"\n" not in first
-            if not cr_only:
-                try:
-                    f.seek(0)
-                    while chunk := f.read(1 << 20):
-                        chunk.decode("cp1252")
-                    return (
-                        "cp1252",
-                        False,
-                        ["the file is not valid UTF-8: read it as Windows-1252 (cp1252)"],
-                    )
-                except UnicodeDecodeError:
-                    pass
-            why = "CR-only line ends, as Excel for Mac writes" if cr_only else "not cp1252 either"
-            return (
-                "mac_roman",
+            return Sniffed(
+                wide,
                 False,
-                [f"the file is not valid UTF-8 ({why}): read it as Mac Roman"],
-            )
-    return "utf-8", False, []
+                (f"the file is UTF-{size} without a byte-order mark: read as {wide} "
+                 f"(detected); {overrule}",),
+            )  # fmt: skip
+    try:  # a character cut at the end of the head is no error
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=not more)
+        return Sniffed("utf-8", False)
+    except UnicodeDecodeError:
+        pass
+    if more:  # judge whole lines only
+        cut = max(head.rfind(b"\n"), head.rfind(b"\r"))
+        head = head[: cut + 1] if cut > 0 else head
+    cr_only = b"\r" in head and b"\n" not in head
+    codec = guess_legacy(head, cr_only=cr_only)
+    mac = codec == "mac_roman"
+    why = "not UTF-8" + (", CR-only line ends as Excel for Mac writes" if mac else "")
+    return Sniffed(
+        codec, False, (f"read as {encoding_label(codec)} (detected: {why}); {overrule}",)
+    )
+
+
+def _forced(head: bytes, name: str) -> Sniffed:
+    """The encoding ``--encoding`` named; a UTF byte-order mark it matches is kept as one."""
+    codec = canonical_encoding(name) or name
+    if codec in ("utf_8", "utf_8_sig") and head.startswith(codecs.BOM_UTF8):
+        codec, bom = "utf-8-sig", True
+    elif codec == "utf_16":
+        bom = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    elif codec == "utf_32":
+        bom = head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE))
+    else:
+        bom = False
+    codec = codec.replace("_", "-") if codec.startswith("utf") else codec
+    return Sniffed(codec, bom, (f"read as {encoding_label(codec)} (--encoding)",), "--encoding")
 
 
 _NOT_DELIMITERS = frozenset("\"'\r\n\x00")  # quoting and line breaks cannot separate values
@@ -768,9 +805,12 @@ def _load_csv(
     overrides: dict[str, str] | None,
     progress: Progress | None,
     glimpse: Glimpse | None = None,
+    sniffed: Sniffed | None = None,
+    delimiter: str | None = None,
 ) -> Inventory:
     csv.field_size_limit(MAX_CSV_FIELD)
-    encoding, bom, notices = _sniff_encoding(path)
+    sniffed = sniffed or _sniff_encoding(path)
+    encoding, bom, notices = sniffed.encoding, sniffed.bom, list(sniffed.notices)
     size = os.path.getsize(path)
     with open(path, encoding=encoding, newline="", errors="strict") as f:
         sample = f.read(256 * 1024)
@@ -778,7 +818,7 @@ def _load_csv(
             sample = sample.replace("\x00", "")
             notices.append("NUL characters in the file were ignored")
         try:
-            delim = _sniff_delimiter(sample)
+            delim = delimiter or _sniff_delimiter(sample)
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
         f.seek(0)
@@ -876,17 +916,70 @@ class _NulStripper:
 # -- entry point ------------------------------------------------------------------------------
 
 
+def text_options(encoding: str | None, delimiter: str | None) -> tuple[str | None, str | None]:
+    """``--encoding`` and ``--delimiter`` as the reader uses them; a name or a character that
+    cannot be is a usage error (exit 2), said in one line."""
+    if encoding is not None and canonical_encoding(encoding) is None:
+        raise UsageError(
+            f"--encoding {encoding!r}: no text encoding is called that; name one such as "
+            "utf-8, cp1250 ... cp1258, cp932 (Shift_JIS), gb18030, big5, euc-kr, koi8-r"
+        )
+    return encoding, (parse_delimiter(delimiter) if delimiter is not None else None)
+
+
+def _not_for_workbooks(path: Path, fmt: str, encoding: str | None, delimiter: str | None) -> None:
+    """A workbook has neither an encoding nor a delimiter to name: refused, not ignored."""
+    given = [o for o, v in (("--encoding", encoding), ("--delimiter", delimiter)) if v]
+    if given:
+        label = input_format(fmt).label
+        article = "an" if label[:1].lower() in "aeiou" else "a"
+        raise UsageError(
+            f"{' and '.join(given)}: {path.name} is {article} {label}, "
+            "not a text table; leave it out (it applies to csv, tsv and txt files)"
+        )
+
+
+def _carry_note(exc: Exception, sniffed: Sniffed) -> None:
+    """Add what the file was read as to a refusal's one line (values read in the wrong
+    encoding are why no header is found; the user learns how to overrule it)."""
+    note = sniffed.note
+    if note and exc.args and isinstance(exc.args[0], str) and note not in exc.args[0]:
+        exc.args = (f"{exc.args[0]} ({note})", *exc.args[1:])
+
+
+def _undecodable(path: Path, sniffed: Sniffed | None, exc: UnicodeDecodeError) -> str:
+    if sniffed is None:
+        return f"{path}: the text encoding could not be read; save it as UTF-8"
+    label = encoding_label(sniffed.encoding)
+    how = (
+        "as --encoding named"
+        if sniffed.how == "--encoding"
+        else f"as its first {SNIFF_BYTES // 1024} KB read"
+    )
+    return (
+        f"{path}: byte {exc.object[exc.start : exc.start + 1]!r} further on is not {label}, "
+        f"which the file was read as ({how}); name the file's encoding with --encoding "
+        "(for example --encoding cp1252) or save it as UTF-8"
+    )
+
+
 def load_inventory(
     path: str | Path,
     sheet: str | None = None,
     overrides: dict[str, str] | None = None,
     progress: Progress | None = None,
     glimpse: Glimpse | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> Inventory:
     """Read ``path`` into an Inventory. Raises InputError (unreadable) or MappingError.
-    ``glimpse`` is given inventories of the rows read so far while a large file loads."""
+    ``glimpse`` is given inventories of the rows read so far while a large file loads.
+    ``encoding`` and ``delimiter`` (a text table's, as ``--encoding`` / ``--delimiter`` name
+    them: ``text_options``) replace what would be detected."""
     path = Path(path)
     fmt = detect_format(path)
+    encoding, delimiter = text_options(encoding, delimiter)
+    sniffed: Sniffed | None = None
     # hashlib releases the GIL: the digest is computed on the other core while we parse
     digest: list[str] = []
     hasher = threading.Thread(target=lambda: digest.append(sha256_of(path)), daemon=True)
@@ -898,22 +991,25 @@ def load_inventory(
                 raise MappingError(
                     f"--sheet {sheet!r}: {path.name} is a CSV file, it has no sheets"
                 )
+            sniffed = _sniff_encoding(path, encoding)
             try:
-                inv = _load_csv(path, overrides, progress, glimpse)
-            except InputError:
+                inv = _load_csv(path, overrides, progress, glimpse, sniffed, delimiter)
+            except (InputError, UsageError) as exc:
+                _carry_note(exc, sniffed)  # what it was read as, said beside why it failed
                 claimed = BY_EXTENSION.get(ext)
-                if claimed is not None and not claimed.text:
+                if isinstance(exc, InputError) and claimed is not None and not claimed.text:
                     raise InputError(
                         f"{path} is not a valid {ext} file (nor a readable text table): it may be "
                         "truncated or renamed; export it again"
                     ) from None
                 raise
         else:
+            _not_for_workbooks(path, fmt, encoding, delimiter)
             inv = _load_spreadsheet(path, fmt, sheet, overrides, progress, glimpse)
     except (InputError, MappingError):
         raise
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: the text encoding could not be read; save it as UTF-8") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(_undecodable(path, sniffed, exc)) from None
     except csv.Error as exc:
         raise InputError(f"{path} is not a readable CSV file ({exc}); check its format") from None
     except OSError as exc:
@@ -924,10 +1020,13 @@ def load_inventory(
             raise
         raise InputError(f"{path}: {why}") from None
     if len(inv) == 0:
-        raise InputError(
+        empty = InputError(
             f"{path}: the header row was found (row {inv.source.header_row}) but no "
             "device rows follow it"
         )
+        if sniffed is not None:
+            _carry_note(empty, sniffed)
+        raise empty
     hasher.join()
     inv.source.sha256 = digest[0] if digest else sha256_of(path)
     return inv
