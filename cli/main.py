@@ -181,6 +181,20 @@ SheetOpt = Annotated[
     str | None,
     typer.Option("--sheet", help="Sheet to read (default: the one that looks like an inventory)."),
 ]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="A text table's encoding (utf-8, cp1250 ... cp1258, cp932, gb18030, big5, euc-kr, koi8-r...): overrules the one detected. Refused for a workbook.",
+    ),
+]
+DelimiterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        help="A text table's delimiter, one character (; , | or \\t) or by name (tab, comma, semicolon, pipe): overrules the one detected. Refused for a workbook.",
+    ),
+]
 TargetOpt = Annotated[
     str | None,
     typer.Option(
@@ -243,6 +257,8 @@ ShowKeysOpt = Annotated[
 def check(
     file: FileArg,
     sheet: SheetOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
     target: TargetOpt = None,
     agreement: AgreementOpt = None,
     policy: PolicyOpt = None,
@@ -274,6 +290,8 @@ def check(
         session = open_session(
             file,
             sheet=sheet,
+            encoding=encoding,
+            delimiter=delimiter,
             target=target,
             agreement=agreement,
             policy_path=policy,
@@ -311,6 +329,8 @@ def check(
 def columns(
     file: FileArg,
     sheet: SheetOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
     map_: MapOpt = None,
     mapping: MappingOpt = None,
     save: Annotated[
@@ -332,7 +352,14 @@ def columns(
     with _guard():
         out = typer.echo
         try:
-            session = open_session(file, sheet=sheet, maps=map_ or (), mapping_file=mapping)
+            session = open_session(
+                file,
+                sheet=sheet,
+                maps=map_ or (),
+                mapping_file=mapping,
+                encoding=encoding,
+                delimiter=delimiter,
+            )
         except NoHeaderRow as exc:  # never refuse to show a file: its likeliest header rows
             _show_header_candidates(exc)
             return
@@ -495,6 +522,8 @@ def export(
         bool, typer.Option("--json", help="Also write the check report as NAME.audit.json.")
     ] = False,
     sheet: SheetOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
     target: TargetOpt = None,
     agreement: AgreementOpt = None,
     policy: PolicyOpt = None,
@@ -554,6 +583,8 @@ def export(
         session = open_session(
             file,
             sheet=sheet,
+            encoding=encoding,
+            delimiter=delimiter,
             target=target,
             agreement=agreement,
             policy_path=policy,
@@ -757,6 +788,8 @@ def sample(
 def tui(
     file: FileArg,
     sheet: SheetOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
     target: TargetOpt = None,
     agreement: AgreementOpt = None,
     policy: PolicyOpt = None,
@@ -771,6 +804,9 @@ def tui(
         from coa_audit.importers.headers import parse_overrides
 
         parse_overrides(map_ or ())
+        from coa_audit.importers.load import text_options
+
+        text_options(encoding, delimiter)
         if not file.exists():
             raise InputError(f"{file}: no such file")
         from coa_audit.session.session import OpenOptions
@@ -778,6 +814,8 @@ def tui(
 
         options = OpenOptions(
             sheet=sheet,
+            encoding=encoding,
+            delimiter=delimiter,
             target=target,
             agreement=agreement,
             policy_path=policy,

@@ -47,7 +47,7 @@ from coa_audit.core.status import Status
 from coa_audit.importers.collection import PendingCollection, merge_collection
 from coa_audit.importers.formats import input_format
 from coa_audit.importers.headers import parse_overrides
-from coa_audit.importers.load import load_inventory
+from coa_audit.importers.load import load_inventory, text_options
 from coa_audit.importers.xlsx_parts import SpecialCells, special_cells
 from coa_audit.session.journal import Journal, JournalLog, Op, SessionLog
 from coa_audit.session.mappings import load_mapping_file, mapping_overrides, saved_mapping_for
@@ -79,6 +79,8 @@ class OpenOptions:
     maps: tuple[str, ...] = ()
     mapping_file: str | Path | None = None
     evidence: tuple[str | Path, ...] = ()
+    encoding: str | None = None  # a text table's, as --encoding names it (None: detected)
+    delimiter: str | None = None  # a text table's, as --delimiter names it (None: detected)
 
     def open(
         self,
@@ -97,6 +99,8 @@ class OpenOptions:
             evidence=self.evidence,
             progress=progress,
             glimpse=glimpse,
+            encoding=self.encoding,
+            delimiter=self.delimiter,
         )
 
 
@@ -884,6 +888,8 @@ def open_session(
     evidence: Sequence[str | Path] = (),
     progress: Progress | None = None,
     glimpse: Callable[[Session], None] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> Session:
     """Policy first (a usage error should not wait for a large file), then the file, then the
     audit. ``mapping_file`` is a saved mapping used exactly (``--map`` still wins over it).
@@ -892,6 +898,7 @@ def open_session(
     statuses are provisional (a later row can repeat a serial, a collection is merged at
     the end) and they are never edited (``Session.loading``)."""
     policy = load_policy(Path(policy_path) if policy_path else None, target, agreement)
+    encoding, delimiter = text_options(encoding, delimiter)  # refused before the file is read
     overrides = parse_overrides(maps)
     saved = load_mapping_file(Path(mapping_file)) if mapping_file else None
     if saved is not None:
@@ -924,6 +931,8 @@ def open_session(
                 overrides=overrides,
                 progress=read,
                 glimpse=partial if glimpse is not None else None,
+                encoding=encoding,
+                delimiter=delimiter,
             )
         except BaseException:
             if pending is not None:
