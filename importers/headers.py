@@ -158,6 +158,7 @@ def _aliases() -> _Aliases:
 
 # -- headers by meaning (data/header_words.toml) -----------------------------------------------
 
+_DOTTED = re.compile(r"^[A-Za-z][\w]*\.([A-Za-z][\w]*)$")
 _BRACKETS = re.compile(r"[(\[{]([^)\]}]*)[)\]}]")
 MIN_MEANING = 8  # a one-word phrase with one unknown word beside it, at least
 
@@ -283,6 +284,13 @@ def classify(header: str) -> HeaderHit | None:
     if len(ranked) > 1 and ranked[1][1][0] == ranked[0][1][0]:
         return None  # two fields equally: not guessed
     fname, (score, phrase) = ranked[0]
+    item = _DOTTED.match(text)
+    if item is not None and score < 2 * 10:
+        # "system.type" (Open-AudIT's table.column): one weak word of the table's name
+        # yields to the column's own name when that is an exact alias
+        own = aliases.lookup(item.group(1))
+        if own is not None:
+            return HeaderHit(own[0], 1000.0 - own[1], "alias")
     return HeaderHit(fname, float(score), "meaning", phrase)
 
 
@@ -380,9 +388,57 @@ def _location_score(value: str) -> float:
     return -1.0 if _SOFTWARE.search(value) else 0.0  # "Microsoft 365 Apps for business"
 
 
+@dataclass(frozen=True)
+class _ValueWords:
+    """What values are, from data/headers.toml and the policy: how exports write an empty
+    cell, the words of a computer's type, the names of systems other than Windows, and the
+    policy that says what is no PC."""
+
+    blank: frozenset[str]
+    pc_types: frozenset[str]
+    os_names: re.Pattern[str]
+    policy: Policy
+
+
+@lru_cache(maxsize=1)
+def _value_words() -> _ValueWords:
+    from coa_audit.core.policy import load_policy
+
+    data = _data("headers.toml")
+    names = "|".join(re.escape(fold_words(w)) for w in data.get("_os_names", ["windows"]))
+    return _ValueWords(
+        frozenset(v.strip().lower() for v in data.get("_placeholders", [])),
+        frozenset(fold_words(v) for v in data.get("_pc_types", [])),
+        re.compile(rf"(?:^|\s)(?:{names})(?:\s|\d|$)"),
+        load_policy(),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _type_score(value: str) -> float:
+    """2 for a word naming something that is no PC (printer, switch), 1 for one naming a
+    computer (Desktop, Laptop), 0 otherwise ("Unknown", "Latitude")."""
+    known = _value_words()
+    if known.policy.not_a_pc(value):
+        return 2.0
+    return 1.0 if fold_words(value) in known.pc_types else 0.0
+
+
+@lru_cache(maxsize=16384)
+def _os_score(value: str) -> float:
+    """An installed OS: an edition name 2, a Windows version 1, another system's name
+    ("macOS 14", "Ubuntu 22.04") 0.5, a build number -1, anything else 0."""
+    score = _edition_score(value)
+    if score != 0.0:
+        return score
+    known = _value_words()
+    named = known.os_names.search(fold_words(value)) or known.policy.mobile_os(value)
+    return 0.5 if named else 0.0
+
+
 # field -> (a value's score, what a fitting value is, for "by values" and notices)
 _SCORERS: dict[str, tuple[Callable[[str], float], str]] = {
-    "current_os": (_edition_score, "operating system names"),
+    "current_os": (_os_score, "operating system names"),
     "coa_edition": (_evidence_edition_score, "edition names"),
     "coa_key": (_key_score, "5x5 product keys"),
     "serial_number": (_serial_score, "serial numbers"),
@@ -390,6 +446,7 @@ _SCORERS: dict[str, tuple[Callable[[str], float], str]] = {
     "asset_tag": (_tag_score, "asset tags"),
     "location": (_location_score, "places"),
     "target_image": (_image_score, "Windows images"),
+    "asset_type": (_type_score, "kinds of device"),
 }
 # fields whose column is dropped when most of its values are another field's shape (the
 # others keep their column: the audit says what each cell is, row by row)
@@ -403,7 +460,10 @@ _NO_BLANK = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9-]+$")
 
 
 def _values(col: int, rows: Sequence[Sequence[object]]) -> list[str]:
+    """The first filled values of a column; a cell an export wrote for nothing ("NULL",
+    "(null)", "None", "\\N", "-", "N/A": data/headers.toml) is empty."""
     out: list[str] = []
+    blank = _value_words().blank
     for r in rows:
         if len(out) >= VALUES_LOOKED_AT:
             break
@@ -411,7 +471,7 @@ def _values(col: int, rows: Sequence[Sequence[object]]) -> list[str]:
             v = r[col]
             v = v if isinstance(v, str) else ("" if v is None else str(v))
             # a blank marker is short: a long value is not read for one (is_blank is slow)
-            if not v.strip():
+            if not v.strip() or v.strip().lower() in blank:
                 continue
             if len(v) <= 20 and _NO_BLANK.match(v) is None and is_blank(v):
                 continue
@@ -423,9 +483,17 @@ class HeaderMap(dict[str, int]):
     """Canonical field -> column, with ``why``: for each field not taken by an exact alias,
     how it was read ("by meaning: ...", "by values: ...")."""
 
-    def __init__(self, mapping: dict[str, int], why: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        mapping: dict[str, int],
+        why: dict[str, str] | None = None,
+        refused: dict[int, tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__(mapping)
         self.why: dict[str, str] = dict(why or {})
+        # columns whose header named a field their values contradict, left unmapped:
+        # column -> (field, what the values are)
+        self.refused: dict[int, tuple[str, str]] = dict(refused or {})
 
 
 def map_headers(
@@ -468,8 +536,11 @@ def map_headers(
                 hit = HeaderHit("coa_key", hit.score, hit.how, hit.phrase)
                 moved[col] = f"by values: {keys} of {len(values)} values are 5x5 product keys"
         candidates.setdefault(hit.field, []).append((col, hit))
+    refused: dict[int, tuple[str, str]] = {}
     for fname, cands in candidates.items():
-        chosen = _choose(fname, cands, headers, rows)
+        lost: dict[int, str] = {}
+        chosen = _choose(fname, cands, headers, rows, lost)
+        refused.update((c, (fname, why)) for c, why in lost.items())
         if chosen is None:
             continue
         col, reason = chosen
@@ -479,7 +550,54 @@ def map_headers(
         if col in moved:
             why[fname] = "; ".join(r for r in (moved[col], why.get(fname, "")) if r)
     _by_values(headers, rows, mapping, why, set(forced))
-    return HeaderMap({f: mapping[f] for f in CANONICAL_FIELDS if f in mapping}, why)
+    # said only where the field stays without a column (another column took it: no news)
+    taken = set(mapping.values())
+    refused = {c: r for c, r in refused.items() if c not in taken and r[0] not in mapping}
+    return HeaderMap({f: mapping[f] for f in CANONICAL_FIELDS if f in mapping}, why, refused)
+
+
+# an object or issue key (Jira Assets "ITAM-1042", a ticket "INC-0042"): no product key
+_OBJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,15}-\d{1,9}$")
+# a column of host names holds nearly as many names as rows: one of fewer distinct values,
+# each repeated, is a state or a kind ("Active", "Retired")
+_DISTINCT_FIELDS = frozenset({"hostname", "serial_number"})
+
+
+def _misfit(fname: str, values: list[str], each: list[float]) -> str | None:
+    """Why a column whose header names ``fname`` cannot hold it, said of its values ("are
+    ..."), or None when they may."""
+    if not values:
+        return None
+    if fname in _DROPPABLE and sum(1 for x in each if x < 0) * 2 > len(values):
+        what = _SCORERS.get(fname, (None, "values"))[1]
+        return f"are mostly not {what} ({_quoted(values, lambda v: v)})"
+    if fname in _DISTINCT_FIELDS and len(values) >= 4:
+        distinct = {v.strip().lower() for v in values}
+        if len(distinct) * 2 <= len(values) and all(len(v.split()) <= 2 for v in distinct):
+            shown = _quoted(values, lambda v: v)
+            return f"repeat a few words ({shown}), as a state or a kind does"
+    if fname == "current_os" and max(each, default=0.0) <= 0:
+        return f"name no operating system ({_quoted(values, lambda v: v)})"
+    if fname == "coa_key":
+        keys = sum(1 for v in values if Policy.key_well_formed(v))
+        if not keys and all(_PRODUCT_ID.match(v.strip()) for v in values):
+            return f"are Windows product IDs ({_quoted(values, lambda v: v)}), not product keys"
+        objects = [v for v in values if _OBJECT_KEY.match(v.strip())]
+        if not keys and len(objects) * 5 >= len(values) * 4:
+            return f"are object or issue keys ({_quoted(objects, lambda v: v)}), not 5x5 keys"
+    return None
+
+
+def _quoted(values: list[str], show: Callable[[str], str], most: int = 2) -> str:
+    """A few distinct values, quoted, for a reason."""
+    seen: list[str] = []
+    for v in values:
+        v = show(v.strip())[:24]
+        if v not in seen:
+            seen.append(v)
+        if len(seen) >= most:
+            break
+    return ", ".join(repr(v) for v in seen)
 
 
 def _choose(
@@ -487,48 +605,50 @@ def _choose(
     cands: list[tuple[int, HeaderHit]],
     headers: Sequence[str],
     rows: Sequence[Sequence[object]],
+    refused: dict[int, str] | None = None,
 ) -> tuple[int, str] | None:
     """The column that takes ``fname`` among the columns whose header names it, and why
-    (empty when its header alone said so)."""
+    (empty when its header alone said so). A column whose values contradict the field
+    (``_misfit``) is out; ``refused`` gets why, by column."""
     scored = []
+    out: dict[int, str] = {}
     scorer = _SCORERS.get(fname)
     for col, hit in cands:
         values = _values(col, rows)
         each = [scorer[0](v) for v in values] if scorer is not None else []
-        if values and fname in _DROPPABLE and sum(1 for x in each if x < 0) * 2 > len(values):
-            continue  # mostly another field's shape ("Office": Microsoft 365 Apps)
+        misfit = _misfit(fname, values, each)
+        if misfit is not None:
+            out[col] = misfit
+            continue
         fit = sum(each) / len(each) if each else 0.0
         scored.append(((bool(values), fit, hit.score, -col), col, hit, values))
+    if refused is not None:
+        refused.update(out)
     if not scored:
         return None
-    if fname == "coa_key":
-        scored = [
-            s for s in scored if s[3] and not all(_PRODUCT_ID.match(v.strip()) for v in s[3])
-        ] or [s for s in scored if not s[3]]
-        if not scored:
-            return None  # a "key" column of Windows product IDs carries no key
     scored.sort(reverse=True)
-    _key, col, hit, _vals = scored[0]
+    (_has, fit, _s, _c), col, hit, _vals = scored[0]
     reasons = []
     if hit.how == "meaning":
         reasons.append(f"by meaning: the words {hit.phrase!r}")
     # the values changed the outcome when a column with a stronger header lost to this one
     stronger = [(c, h) for c, h in cands if (h.score, -c) > (hit.score, -col)]
     if stronger:
-        kept = {c: v for _k, c, _h, v in scored}
-        empty = [headers[c] for c, _h in stronger if c in kept and not kept[c]]
-        unlike = [headers[c] for c, _h in stronger if c not in kept or kept[c]]
+        kept = {c: (k[1], v) for k, c, _h, v in scored}
         what = _SCORERS.get(fname, (None, "values"))[1]
         parts = []
-        if unlike:
-            parts.append(
-                f"its values look like {what}, those of "
-                + ", ".join(repr(str(h)) for h in unlike)
-                + " do not"
-            )
-        if empty:
-            parts.append(", ".join(repr(str(h)) for h in empty) + " is empty")
-        reasons.append("by values: " + "; ".join(parts))
+        for c, _h in stronger:
+            name = repr(str(headers[c]))
+            if c in out:
+                unlike = f"are mostly not {what} "
+                said = "do not " + out[c][len(unlike) :] if out[c].startswith(unlike) else out[c]
+                parts.append(f"its values look like {what}, those of {name} {said}")
+            elif not kept[c][1]:
+                parts.append(f"{name} is empty")
+            elif kept[c][0] < fit:
+                parts.append(f"its values look more like {what} than those of {name}")
+        if parts:
+            reasons.append("by values: " + "; ".join(parts))
     return col, "; ".join(reasons)
 
 
