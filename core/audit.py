@@ -16,13 +16,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
+from operator import methodcaller
 from typing import Any
 
 from coa_audit.core.codes import code_info, codes
 from coa_audit.core.editions import ParsedEdition
 from coa_audit.core.events import CONFLICT, Mark
-from coa_audit.core.identity import iter_identities, visible
+from coa_audit.core.identity import identity, iter_identities, unpadded, visible
 from coa_audit.core.model import Inventory
 from coa_audit.core.policy import Policy
 from coa_audit.core.rules import (
@@ -63,7 +64,16 @@ _DUPS: tuple[tuple[Duplicate, str, str], ...] = (
 )
 # each kind's flag as a plain int, with its code: what the per-row loops test (an IntFlag's
 # own ``&`` is a Python call)
-_DUP_BITS: tuple[tuple[int, str], ...] = tuple((kind.value, code) for kind, _f, code in _DUPS)
+# a serial equal to another once leading zeros are dropped (``Rules.possible_key``): every row
+# of an unpadded form that holds more than one identity; reviewed, never merged
+_POSSIBLE: tuple[Duplicate, str, str] = (
+    Duplicate.SERIAL_POSSIBLE,
+    "serial_number",
+    "SERIAL_POSSIBLE_DUPLICATE",
+)
+_DUP_BITS: tuple[tuple[int, str], ...] = tuple(
+    (kind.value, code) for kind, _f, code in (*_DUPS, _POSSIBLE)
+)
 # identifiers with no duplicate kind of their own whose characters are checked per row
 # (the serial's rule checks its own: ``Rules.serials``)
 _ID_ONLY = ("asset_tag", "hostname")
@@ -226,7 +236,9 @@ class Audit:
         self._edition_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
         # row-local findings are shared between rows (they depend on repeated text only)
         self._finding_cache: dict[Item, Finding] = {}
-        self._dup_levels = tuple((int(kind), code_info(code).level) for kind, _f, code in _DUPS)
+        self._dup_levels = tuple(
+            (int(kind), code_info(code).level) for kind, _f, code in (*_DUPS, _POSSIBLE)
+        )
         self.run(progress)
 
     # -- full run --------------------------------------------------------------------------
@@ -282,6 +294,17 @@ class Audit:
                 forms[fname] = _hashes(chain.from_iterable(chunks), len(values))
             for i, found in rules.identifiers(fname, values, odd).items():
                 serial_results[i] = serial_results[i] + found
+        # a host name a cloud gives its virtual machines (``Rules.hostnames``): a few rows
+        if "hostname" in inv.mapping:
+            hosts = inv.column_values(inv.mapping["hostname"])
+            for i, found in rules.hostnames(hosts).items():
+                serial_results[i] = serial_results[i] + _new_codes(serial_results[i], found)
+        # the serials' identities, once: their index and their unpadded forms' index
+        serial_forms: list[str] = []
+        if serial_col is not None:
+            assert isinstance(serials, list)  # a mapped column
+            serial_forms = list(chain.from_iterable(iter_identities(serials)))
+            forms["serial_number"] = _hashes(serial_forms, n)
         intern = self._tuple_cache.setdefault
         by_lk: dict[tuple[str, ...], list[tuple[tuple[Item, ...], int] | None]] = {}
         out_of_scope = OUT_OF_SCOPE
@@ -323,6 +346,7 @@ class Audit:
         self._dups = bytearray(n)
         for kind, fname, _code in _DUPS:
             self._build_index(kind, fname, forms.get(fname))
+        self._build_possible(serial_forms, forms.get("serial_number"))
         status = bytearray(levels)
         self._status = status
         for i in self._dup_rows():
@@ -372,6 +396,59 @@ class Audit:
                 continue
             for i in rows:
                 flags[i] |= bit
+
+    def _possible_key(self, value: str) -> str | None:
+        """A serial as possible duplicates are compared (``Rules.possible_key``), or None."""
+        return self.rules.possible_key(value, self._serial_header)
+
+    def _build_possible(self, forms: list[str], hashes: Any) -> None:
+        """Index the serials by their unpadded form (``Rules.possible_key``) and flag every
+        row of an unpadded form that holds more than one identity. ``forms``: the serials'
+        identities, ``hashes`` theirs. Only a form that starts with a zero has an unpadded
+        form of its own: the other rows keep their identity's hash, and a column with none
+        is one pass in C."""
+        col = self.inv.mapping.get("serial_number")
+        values = [] if col is None else self.inv.column_values(col)
+        if hashes is None:
+            hashes = _hashes(map(identity, values), len(values))
+        padded = list(compress(range(len(forms)), map(methodcaller("startswith", "0"), forms)))
+        if padded:
+            hashes = hashes.copy()
+            for i in padded:
+                hashes[i] = hash(unpadded(forms[i]))
+        key = self._possible_key
+        self._possible = _ValueIndex(values, lambda v: key(v) or "", hashes)
+        if not padded:  # every unpadded form is its identity: one identity per form
+            return
+        flags, bit = self._dups, int(_POSSIBLE[0])
+        for _key, rows, _written in self._possible.shared(values):
+            if len({forms[r] for r in rows}) > 1:
+                for i in rows:
+                    flags[i] |= bit
+
+    def _possible_group(self, key: str | None) -> list[int]:
+        """The rows whose current serial's unpadded form is ``key``."""
+        col = self.inv.mapping.get("serial_number")
+        if key is None or col is None:
+            return []
+        value = self.inv.value
+        return self._possible.group(key, lambda r: self._possible_key(value(r, col)))
+
+    def _repossible(self, row: int, pk: str | None, touched: set[int]) -> None:
+        """After row ``row``'s serial changed to one of unpadded form ``pk``: the possible
+        duplicate flag of every touched row, from its unpadded form's group."""
+        if pk is not None:
+            self._possible.add(pk, row)
+        col = self.inv.mapping["serial_number"]
+        value, bit = self.inv.value, int(_POSSIBLE[0])
+        shared: dict[str | None, bool] = {None: False}
+        for r in touched:
+            key = self._possible_key(value(r, col))
+            several = shared.get(key)
+            if several is None:
+                ids = {identity(value(g, col)) for g in self._possible_group(key)}
+                several = shared[key] = len(ids) > 1
+            self._dups[r] = (self._dups[r] | bit) if several else (self._dups[r] & ~bit)
 
     def _dup_rows(self) -> Iterator[int]:
         flags = self._dups
@@ -508,6 +585,7 @@ class Audit:
         dup = next(((kind, f) for kind, f, _c in _DUPS if f == name), None)
         touched = {row}
         reindex = None
+        possible = None
         if dup is not None:
             kind, fname = dup
             ok, nk = self._dup_key(kind, old), self._dup_key(kind, new)
@@ -515,11 +593,17 @@ class Audit:
                 touched.update(self._group(fname, ok))
                 touched.update(self._group(fname, nk))
                 reindex = (kind, fname, ok, nk)
+                if kind is Duplicate.SERIAL:  # and the rows of its old and new unpadded form
+                    possible = self._possible_key(new)
+                    touched.update(self._possible_group(self._possible_key(old)))
+                    touched.update(self._possible_group(possible))
         for r in touched:
             self._uncount(r)
         if reindex is not None:
             kind, fname, ok, nk = reindex
             self._reindex(kind, fname, row, ok, nk, touched)
+            if kind is Duplicate.SERIAL:
+                self._repossible(row, possible, touched)
         self._relocal(row)
         for r in touched:
             self._status[r] = self._status_of(r)
@@ -546,20 +630,18 @@ class Audit:
             self._level[row] = level
             return
         col = self.inv.mapping.get("serial_number")
-        more = _new_codes(
-            items,
-            key_items
-            + self.rules.serial(
-                f(row, "serial_number"),
-                col is not None and self.inv.was_number(row, col),
-                self._serial_header,
+        per_row = self.rules.serial(
+            f(row, "serial_number"),
+            col is not None and self.inv.was_number(row, col),
+            self._serial_header,
+        ) + tuple(
+            chain.from_iterable(
+                self.rules.identifier(n, f(row, n)) for n in _ID_ONLY if n in self.inv.mapping
             )
-            + tuple(
-                chain.from_iterable(
-                    self.rules.identifier(n, f(row, n)) for n in _ID_ONLY if n in self.inv.mapping
-                )
-            ),
         )
+        if "hostname" in self.inv.mapping:  # as ``run`` adds it: once beside the serial's
+            per_row += _new_codes(per_row, self.rules.hostname(f(row, "hostname")))
+        more = _new_codes(items, key_items + per_row)
         if more:
             items = items + more
             level = max(level, *(code_info(c).level for c, _ in more))
@@ -675,10 +757,32 @@ class Audit:
                 more = f" and {len(others) - 10} more" if len(others) > 10 else ""
                 detail = f"{shown} is also on row{'s' if len(others) > 1 else ''} {rows}{more}."
                 out.append(self._finding(code, detail, others))
+        if self._dups[row] & _POSSIBLE[0]:
+            out.append(self._possible_finding(row))
         if self._walk_cols:
             out.extend(self._walk_findings(row))
         out.sort(key=lambda f: f.severity != "error")
         return out
+
+    def _possible_finding(self, row: int) -> Finding:
+        """SERIAL_POSSIBLE_DUPLICATE of one row: the rows whose serial is this one once
+        leading zeros are dropped, but not the same serial."""
+        value = self.inv.field(row, "serial_number")
+        mine = identity(value)
+        others = [
+            r
+            for r in self._possible_group(self._possible_key(value))
+            if identity(self.inv.field(r, "serial_number")) != mine
+        ]
+        numbers = tuple(self.inv.row_numbers[r] for r in others)
+        rows = ", ".join(str(r) for r in numbers[:10])
+        more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
+        theirs = quote(visible(self.inv.field(others[0], "serial_number"))) if others else "''"
+        detail = (
+            f"{quote(visible(value))} is the serial on row{'s' if len(numbers) > 1 else ''} "
+            f"{rows}{more} ({theirs}) once leading zeros are dropped."
+        )
+        return self._finding(_POSSIBLE[2], detail, numbers)
 
     def _walk_findings(self, row: int) -> list[Finding]:
         """The walk's findings, each saying its marks (what, who, when, how) from the marks

@@ -51,6 +51,7 @@ from operator import and_, not_
 
 __all__ = [
     "Oddity",
+    "host_form",
     "host_identities",
     "host_identity",
     "host_label",
@@ -59,6 +60,7 @@ __all__ = [
     "iter_identities",
     "oddities",
     "suspects",
+    "unpadded",
     "unusual",
     "visible",
 ]
@@ -112,6 +114,13 @@ def _wide(value: str) -> str:
     return "".join(out).upper()
 
 
+def unpadded(form: str) -> str:
+    """An identity (``identity``) without its leading zeros, as a spreadsheet that read a
+    serial as a number writes it (``0047120593``: ``47120593``): two serials of one unpadded
+    form and different identities are a *possible* duplicate, reviewed and never merged."""
+    return form.lstrip("0")
+
+
 def host_label(value: str) -> str:
     """A host name's first label, its domain dropped (``PC-01.corp.example``: ``PC-01``)."""
     if not value.isascii():
@@ -123,6 +132,32 @@ def host_identity(value: str) -> str:
     """A host name as it is compared: ``identity`` of its first label (``PC-01.corp`` is
     ``PC01``)."""
     return identity(host_label(value))
+
+
+def host_form(value: str) -> str:
+    """A host name's first label as it reads, for matching a naming convention (a cloud's
+    default names, ``Policy.virtual_host``): upper case, surrounding space dropped; a name that
+    is not ASCII read as ``identity`` reads it (NFKC, invisible characters dropped, look-alike
+    letters and digits of other scripts as what they look like), except that its dashes of
+    every kind stay, as "-" (``ec2amaz-gqcp864.corp``, ``ＥＣ２AMAZ\u2011GQCP864``:
+    ``EC2AMAZ-GQCP864``)."""
+    label = host_label(value).strip()
+    if label.isascii():
+        return label.upper()
+    confusables, ignorable = _data()
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFKC", label).translate(confusables):
+        cat = unicodedata.category(ch)
+        if cat == "Pd" or ch in _MINUS:
+            out.append("-")
+        elif ch.isalnum() and ord(ch) not in ignorable:
+            if not ch.isascii() and ch.isdigit():
+                d = unicodedata.decimal(ch, None)
+                ch = str(d) if d is not None else ch
+            out.append(ch)
+        elif ch.isascii() and ch.isprintable() and not ch.isspace():
+            out.append(ch)  # ASCII punctuation stays what it is
+    return "".join(out).upper()
 
 
 _DOMAIN = re.compile(r"\.[^\x00]*")  # from a host name's first dot to the end of its value

@@ -10,9 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import compress
+from operator import not_
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,7 +24,8 @@ from coa_audit.core.editions import ParsedEdition
 from coa_audit.core.errors import UsageError
 from coa_audit.core.evidence import EvidenceWords
 from coa_audit.core.files import parse_toml, read_small, utf8_text
-from coa_audit.core.patterns import NEVER, compile_pattern, pattern_keys
+from coa_audit.core.identity import host_form, visible
+from coa_audit.core.patterns import NEVER, Pattern, compile_pattern, pattern_keys
 from coa_audit.core.text import fold_words
 
 __all__ = [
@@ -139,6 +144,12 @@ class Policy:
         self.virtual_models = _word_starts(scope.get("virtual_models", []))
         self.virtual_serials = tuple(
             _alnum(w) for w in scope.get("virtual_serial_prefixes", []) if _alnum(w)
+        )
+        self._virtual_sizes, self._virtual_hosts = self._virtual_signs(scope)
+        prefixes = sorted({prefix for prefix, _w, _p in self._virtual_hosts}, key=len)
+        # a host name's first characters, told in C for a whole column (``virtual_hosts``)
+        self._host_starts = re.compile(
+            r"\s*(?:" + "|".join(re.escape(p) for p in prefixes) + ")", re.IGNORECASE
         )
         self.not_pc_types = frozenset(fold_words(w) for w in scope.get("not_pc_types", []))
         dg = self.data.get("downgrade", {})
@@ -283,14 +294,86 @@ class Policy:
     def virtual_serial(self, serial: str) -> bool:
         return _alnum(serial).startswith(self.virtual_serials) if self.virtual_serials else False
 
+    def _virtual_signs(
+        self, scope: dict[str, Any]
+    ) -> tuple[tuple[tuple[str, Pattern], ...], tuple[tuple[str, str, Pattern], ...]]:
+        """The cloud sizes written as a model (what each is, its pattern) and the cloud host
+        name conventions (prefix in its ``host_form``, what it is, its pattern), compiled once
+        by RE2 (a pattern RE2 cannot compile is a configuration error naming its key)."""
+        sizes = []
+        for i, entry in enumerate(scope.get("virtual_model_sizes", [])):
+            where = f"{self._where}scope.virtual_model_sizes[{i}].model_pattern"
+            pattern = compile_pattern(where, entry.get("model_pattern", NEVER), PolicyError)
+            sizes.append((str(entry.get("name", "a cloud instance size")), pattern))
+        hosts = []
+        for i, entry in enumerate(scope.get("virtual_host_names", [])):
+            where = f"{self._where}scope.virtual_host_names[{i}].host_pattern"
+            pattern = compile_pattern(where, entry.get("host_pattern", NEVER), PolicyError)
+            what = str(entry.get("name", "a cloud platform's default host name"))
+            hosts.append((host_form(str(entry.get("prefix", ""))), what, pattern))
+        return tuple(sizes), tuple(hosts)
+
+    def virtual_model(self, manufacturer: str, model: str) -> str | None:
+        """The sign that the maker or model is a virtual machine's (RULES §6), as a message
+        says it ("the model 'Standard_D4s_v5' is an Azure VM size"), or None: a maker of
+        virtual machines only, a model or maker naming a virtual platform or a Cloud PC, a
+        cloud instance size written as the model."""
+        maker, words = fold_words(manufacturer), fold_words(model)
+        if maker in self.virtual_makers:
+            return f"the maker {_quoted(manufacturer)} is a virtual machine platform"
+        hit = self.virtual_models.search(words)
+        if hit:
+            what = hit.group().strip()
+            return f"the model {_quoted(model)} names a virtual machine platform ({what})"
+        hit = self.virtual_models.search(maker)
+        if hit:
+            what = hit.group().strip()
+            return f"the maker {_quoted(manufacturer)} names a virtual machine platform ({what})"
+        if self._virtual_sizes and model:
+            plain = model if model.isascii() else unicodedata.normalize("NFKC", model)
+            plain = plain.strip()
+            for what, pattern in self._virtual_sizes:
+                if pattern.search(plain):
+                    return f"the model {_quoted(model)} is {what}"
+        return None
+
+    def virtual_host(self, name: str) -> str | None:
+        """The sign that a host name is one a cloud platform gives its virtual machines by
+        default (``scope.virtual_host_names``), as a message says it ("the host name
+        'EC2AMAZ-GQCP864' is the name Amazon EC2 gives a Windows instance"), or None. The
+        name is read as ``core.identity.host_form`` (its first label, as it reads)."""
+        if not self._virtual_hosts or not name:
+            return None
+        form = host_form(name)
+        for prefix, what, pattern in self._virtual_hosts:
+            if form.startswith(prefix) and pattern.search(form):
+                return f"the host name {_quoted(visible(name))} is {what}"
+        return None
+
+    def virtual_hosts(self, names: Sequence[str]) -> dict[int, str]:
+        """``virtual_host`` of every name of a column that has a sign, by row. Most names
+        start with no convention's prefix: the rows that may are told in C (an ASCII name by
+        its first characters, every name that is not ASCII), and only they are read."""
+        if not self._virtual_hosts:
+            return {}
+        n = len(names)
+        rows = set(compress(range(n), map(self._host_starts.match, names)))
+        if not "".join(names).isascii():
+            rows.update(compress(range(n), map(not_, map(str.isascii, names))))
+        out: dict[int, str] = {}
+        for i in sorted(rows):
+            sign = self.virtual_host(names[i])
+            if sign:
+                out[i] = sign
+        return out
+
     def out_of_scope(self, manufacturer: str, model: str) -> str | None:
         maker = fold_words(manufacturer)
         if maker in self.apple_makers or self.apple_models.search(fold_words(model)):
             return "Apple hardware"
-        if maker in self.virtual_makers or self.virtual_models.search(fold_words(model)):
-            return "a virtual machine"
-        if self.virtual_models.search(maker):
-            return "a virtual machine"
+        sign = self.virtual_model(manufacturer, model)
+        if sign:
+            return f"a virtual machine: {sign}"
         return None
 
     def mobile_os(self, os_text: str) -> bool:
@@ -311,6 +394,12 @@ class Policy:
         if version is None or version not in self.version_order:
             return None
         return self.version_order.index(version)
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    """A cell as a policy's sentence quotes it: on one line, cut at ``limit`` characters."""
+    text = " ".join(text.split())
+    return f"'{text[: limit - 1]}…'" if len(text) > limit else f"'{text}'"
 
 
 def _kind(value: object) -> str:

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from coa_audit.core.codes import code_info
 from coa_audit.core.editions import ParsedEdition, is_blank, parse_edition
 from coa_audit.core.evidence import EvidenceClass
-from coa_audit.core.identity import identity, suspects, unusual, visible
+from coa_audit.core.identity import identity, suspects, unpadded, unusual, visible
 from coa_audit.core.keys import holds_key, mask_key, mask_keys
 from coa_audit.core.policy import KEY_PATTERN, Policy
 from coa_audit.core.status import Status
@@ -58,6 +58,7 @@ class Duplicate(IntFlag):
     SERIAL = 1
     KEY = 2
     ASSET_TAG = 4
+    SERIAL_POSSIBLE = 8  # equal once leading zeros are dropped (``Rules.possible_key``)
 
 
 # the finding for an identifier that holds hidden or look-alike characters, by field
@@ -80,7 +81,8 @@ RULE_OF: dict[str, str] = {
     "EDITION_REVIEW": "device",
     "OS_EVIDENCE_MISMATCH": "device",
     "IMAGE_NOT_COVERED": "device",
-    "DEVICE_OUT_OF_SCOPE": "device",  # by maker, model or OS; by its serial in ``serial``
+    "DEVICE_OUT_OF_SCOPE": "device",  # by maker, model or OS; by serial, host name: ``serial``,
+    # ``hostname``
     "KEY_MALFORMED": "key",
     "KEY_PLACEHOLDER": "key",
     "KEY_GENERIC": "key",
@@ -91,6 +93,7 @@ RULE_OF: dict[str, str] = {
     "ASSET_TAG_UNUSUAL_CHARACTERS": "identifier",
     "HOSTNAME_UNUSUAL_CHARACTERS": "identifier",
     "SERIAL_DUPLICATE": "dup_key",
+    "SERIAL_POSSIBLE_DUPLICATE": "possible_key",  # leading zeros dropped: review, never merged
     "KEY_DUPLICATE": "dup_key",
     "ASSET_TAG_DUPLICATE": "dup_key",
     "ATTESTED": "walk",  # core.audit.Audit._status_of: the walk's marks, read after the verdict
@@ -180,6 +183,10 @@ ROW_INPUTS: tuple[RowInput, ...] = (
 assert tuple(i.attr for i in ROW_INPUTS) == RowFacts._fields, "ROW_INPUTS follows RowFacts"
 # the text inputs, in order: the cells the engine reads for every row (``Rules.facts``)
 ROW_TEXT_FIELDS: tuple[str, ...] = tuple(i.source for i in ROW_INPUTS if i.reduce != "key class")
+
+
+def _virtual_host(sign: str) -> Item:
+    return ("DEVICE_OUT_OF_SCOPE", f"The host name says this is a virtual machine: {sign}.")
 
 
 _SERIAL_UNMAPPED: Item = (
@@ -659,6 +666,26 @@ class Rules:
             if items:
                 out[i] = items
         return out
+
+    def hostname(self, value: str) -> tuple[Item, ...]:
+        """DEVICE_OUT_OF_SCOPE for a host name a cloud platform gives its virtual machines by
+        default (RULES §6, ``Policy.virtual_host``); ``hostnames`` for one value."""
+        sign = self.policy.virtual_host(value) if value else None
+        return (_virtual_host(sign),) if sign else ()
+
+    def hostnames(self, values: Sequence[str]) -> dict[int, tuple[Item, ...]]:
+        """``hostname`` for every value of a host name column, by row, only the rows with a
+        finding (``Policy.virtual_hosts`` reads only the names that may have one)."""
+        return {i: (_virtual_host(s),) for i, s in self.policy.virtual_hosts(values).items()}
+
+    def possible_key(self, value: str, serial_header: str = "") -> str | None:
+        """The form in which a serial counts as a *possible* duplicate (RULES §6): its
+        identity without leading zeros (``core.identity.unpadded``), or None when it never
+        counts (as ``dup_key``). Rows of one such form and different identities are each a
+        SERIAL_POSSIBLE_DUPLICATE (review, never merged); rows of one identity are a
+        SERIAL_DUPLICATE."""
+        key = self.dup_key(Duplicate.SERIAL, value, serial_header)
+        return (unpadded(key) or None) if key is not None else None
 
     def norm_id(self, fname: str, value: str) -> str:
         """The form in which a field's values are compared for duplicates: serials, asset
