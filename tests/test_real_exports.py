@@ -290,6 +290,55 @@ EXPECTED: dict[str, dict[str, str | None]] = {
         "coa_edition": "Edição da licença",
         "location": "Localização",
     },
+    # values decide (issue 32; layouts and how sure in the README)
+    "intune-device-state.csv": {
+        "hostname": "Device name",  # not "Device state" (Active, Retired)
+        "asset_status": "Device state",
+        "serial_number": "Serial number",
+        "current_os": "OS",  # not "OS version" (10.0.22631.4410)
+    },
+    "jira-assets-objects.csv": {
+        "hostname": "Name",
+        "serial_number": "Serial Number",
+        "coa_key": None,  # "Key" holds object keys (ITAM-1042), not product keys
+        "current_os": "Operating System",
+        "asset_status": "Status",
+    },
+    "open-audit-devices.csv": {
+        "hostname": "system.hostname",
+        "serial_number": "system.serial",
+        "asset_type": "system.type",  # computer, printer, switch: not form_factor
+        "current_os": "system.os_name",  # edition names beat os_family "Windows 11"
+        "manufacturer": "system.manufacturer",
+    },
+    "phpmyadmin-glpi-computers.csv": {
+        "hostname": "name",
+        "serial_number": "serial",
+        "asset_tag": "otherserial",
+        "notes": "comment",
+    },
+    "autopilot-devices.csv": {
+        "serial_number": "serialNumber",
+        "manufacturer": "manufacturer",
+        "model": "model",
+        "current_os": None,  # systemFamily ("Latitude") names no operating system
+    },
+    "register-nl-afdeling.csv": {
+        "asset_tag": "Inventarisnummer",
+        "serial_number": "Serienummer",
+        "hostname": "Computernaam",
+        "location": "Locatie",  # not "Afdeling", the department
+        "coa_present": "COA sticker",
+        "coa_edition": "Licentie editie",
+    },
+    "register-two-header-rows.csv": {  # group titles over labels, read as one
+        "serial_number": "Device Serial",
+        "hostname": "Device Name",
+        "coa_present": "COA label Yes/No",
+        "coa_edition": "COA label Edition printed",
+        "current_os": "Windows Installed",
+        "location": "Site",
+    },
 }
 
 
