@@ -78,7 +78,7 @@ _DUP_BITS: tuple[tuple[int, str], ...] = tuple(
 # (the serial's rule checks its own: ``Rules.serials``)
 _ID_ONLY = ("asset_tag", "hostname")
 # the evidence cells a report's edition and evidence type are read from (``RowFacts``)
-_EVIDENCE_CELLS = ("coa_present", "coa_edition", "fw_edition")
+_EVIDENCE_CELLS = ("coa_present", "coa_edition", "oa3_edition", "fw_edition")
 
 
 def _new_codes(items: tuple[Item, ...], more: tuple[Item, ...]) -> tuple[Item, ...]:
@@ -432,7 +432,7 @@ class Audit:
         if key is None or col is None:
             return []
         value = self.inv.value
-        return self._possible.group(key, lambda r: self._possible_key(value(r, col)))
+        return self._possible.group(key, lambda r: self._possible_key(value(r, col)) or "")
 
     def _repossible(self, row: int, pk: str | None, touched: set[int]) -> None:
         """After row ``row``'s serial changed to one of unpadded form ``pk``: the possible
@@ -905,11 +905,12 @@ class Audit:
 
     def _evidence_of(self, row: int, kc: int, fkc: int) -> str:
         f = self.inv.field
-        cells = (*(f(row, n) for n in _EVIDENCE_CELLS), kc, fkc, f(row, "fw_source"))
+        texts, source = tuple(f(row, n) for n in _EVIDENCE_CELLS), f(row, "fw_source")
+        cells = (*texts, kc, fkc, source)
         hit = self._evidence_types.get(cells)
         if hit is None:
             hit = self._evidence_types[cells] = self._evidence_type(
-                self._evidence_facts(cells[:-3], kc, fkc), cells[-1]
+                self._evidence_facts(texts, kc, fkc), source
             )
         return hit
 
@@ -919,7 +920,12 @@ class Audit:
         collected = f"OA3 firmware key (collected: {source})"
         if ev.source == "firmware":
             return collected
+        register_fw = "OA3 firmware key (the register's description)"
+        if ev.source == "oa3":
+            return register_fw
         found = words.type_of(facts.present) or words.type_of(facts.edition)
+        if ev.source == "register+oa3":
+            found = f"{found}; {register_fw}" if found else register_fw
         if not found:
             if facts.kc == KEY_GOOD:
                 found = "product key recorded, type not stated"

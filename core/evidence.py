@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from coa_audit.core.editions import stray_symbols
+from coa_audit.core.editions import is_empty, stray_symbols
 from coa_audit.core.patterns import NEVER, compile_pattern
 from coa_audit.core.text import as_written, fold_words
 
@@ -138,6 +138,10 @@ class EvidenceWords:
     def _classify(self, text: str) -> EvidenceClass:
         raw = text.strip()
         if not raw:
+            return _BLANK
+        # what an export writes for no value ("NULL", "(null)", "#N/A") is blank, unless the
+        # vocabulary gives the word a meaning of its own ("none": absent)
+        if is_empty(raw) and raw.casefold() not in self.no:
             return _BLANK
         if self.pkid.match(raw):
             return EvidenceClass("present", "OA3 firmware key (PKID)")

@@ -39,9 +39,12 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "manufacturer",
     "model",
     "asset_type",
+    "asset_status",
+    "deleted_on",
     "current_os",
     "coa_present",
     "coa_edition",
+    "oa3_edition",
     "coa_key",
     "target_image",
     "licensed_product",
@@ -56,9 +59,13 @@ FIELD_LABELS: dict[str, str] = {
     "manufacturer": "Maker",
     "model": "Model",
     "asset_type": "Asset type",
+    "asset_status": "Asset status",
+    "deleted_on": "Deleted on",
     "current_os": "Current OS",
     "coa_present": "COA",
     "coa_edition": "COA edition",
+    # the register's own firmware (OA3) key description: its claim, not collected by the tool
+    "oa3_edition": "Firmware key description (register)",
     "coa_key": "Product key",
     "target_image": "Target image",
     "licensed_product": "Licensed product",
@@ -128,7 +135,13 @@ LEGACY_WALK_MARKS: dict[str, str] = {
 assert set(WALK_MARKS.values()) == set(WALK_FIELDS), "every walk field has its word in the file"
 
 # Fields that can carry licence evidence: a file with none of them mapped is said loudly.
-EVIDENCE_FIELDS: tuple[str, ...] = ("coa_present", "coa_edition", "coa_key", "fw_edition")
+EVIDENCE_FIELDS: tuple[str, ...] = (
+    "coa_present",
+    "coa_edition",
+    "oa3_edition",
+    "coa_key",
+    "fw_edition",
+)
 NO_SERIAL_NOTICE = (
     "NO SERIAL NUMBER COLUMN FOUND: no column was recognised as the hardware serial number, "
     "so no device can be told apart from another or found by a scan; every device says so "
@@ -147,7 +160,7 @@ NO_EVIDENCE_NOTICE = (
     "NO LICENCE EVIDENCE COLUMN FOUND: no column was recognised as COA present, COA edition, "
     "product key or OA3 key description, so every device is blocked with COA_MISSING. If the "
     "file has such a column, map it (coa-audit columns FILE shows the headers; then --map "
-    '"Header=coa_edition" or coa_present or coa_key, or m on screen)'
+    '"Header=coa_edition" or coa_present, coa_key, oa3_edition, or m on screen)'
 )
 
 # Fields whose text identifies a device: a number stored there may have lost digits.

@@ -20,7 +20,7 @@ from operator import not_
 from pathlib import Path
 from typing import Any, Literal
 
-from coa_audit.core.editions import ParsedEdition
+from coa_audit.core.editions import ParsedEdition, is_empty
 from coa_audit.core.errors import UsageError
 from coa_audit.core.evidence import EvidenceWords
 from coa_audit.core.files import parse_toml, read_small, utf8_text
@@ -74,6 +74,9 @@ def _word_starts(words: list[str]) -> re.Pattern[str]:
         return re.compile(r"(?!)")
     return re.compile(r"(?:^|\s)(?:" + "|".join(re.escape(a) for a in alts) + ")")
 
+
+# a lower-case letter before an upper-case one: "retirePending" is two words
+_CAMEL_STEP = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 # Five groups of five from the key alphabet (one N allowed, checked separately).
 KEY_PATTERN = re.compile(r"[BCDFGHJKMPQRTVWXY2346789N]{5}(?:-[BCDFGHJKMPQRTVWXY2346789N]{5}){4}\Z")
@@ -152,6 +155,14 @@ class Policy:
             r"\s*(?:" + "|".join(re.escape(p) for p in prefixes) + ")", re.IGNORECASE
         )
         self.not_pc_types = frozenset(fold_words(w) for w in scope.get("not_pc_types", []))
+        life = self.data.get("lifecycle", {})
+        self.in_use = frozenset(fold_words(w) for w in life.get("in_use", []))
+        self.gone = frozenset(fold_words(w) for w in life.get("gone", []))
+        self.deleted_yes = frozenset(fold_words(w) for w in life.get("deleted_yes", []))
+        self.deleted_no = frozenset(fold_words(w) for w in life.get("deleted_no", []))
+        self.deleted_date = compile_pattern(
+            "lifecycle.deleted_date_pattern", life.get("deleted_date_pattern", NEVER), PolicyError
+        )
         dg = self.data.get("downgrade", {})
         self.version_order: list[str] = dg.get("version_order", [])
         self.never_images = frozenset(dg.get("never_images", []))
@@ -272,6 +283,8 @@ class Policy:
         return 20 <= len(k) <= 29 and max(k.count(k[0]), k.count(k[-1])) >= 20
 
     def serial_placeholder(self, serial: str) -> bool:
+        if is_empty(serial) and serial.strip():  # an export's "NULL", "\N": no serial either
+            return True
         low = serial.lower()
         if not low.isalnum():  # most serials: no punctuation to strip
             low = _alnum(serial)
@@ -389,6 +402,35 @@ class Policy:
             return True
         words = norm.split()
         return any(" ".join(words[:n]) in self.not_pc_types for n in range(1, len(words)))
+
+    def lifecycle(self, status: str) -> Literal["", "in use", "gone", "unknown"]:
+        """What a status cell says of the asset's life (``[lifecycle]``), read whole: "" when
+        it says nothing (blank, an export's NULL), else "in use", "gone" or "unknown"."""
+        if is_empty(status):
+            return ""
+        if "?" in status:  # "Retired?": a doubt, whatever the word
+            return "unknown"
+        words = fold_words(_CAMEL_STEP.sub(" ", status))
+        if words in self.gone:
+            return "gone"
+        if words in self.in_use:
+            return "in use"
+        return "unknown"
+
+    def deleted(self, mark: str) -> Literal["", "deleted", "unknown"]:
+        """What a soft-delete cell says: "deleted" (a date, a yes-word), "" (blank, an
+        export's NULL, a no-word, a zero date) or "unknown"."""
+        if is_empty(mark):
+            return ""
+        raw = mark.strip()
+        if not raw.strip("0-:/. T"):  # 0000-00-00 00:00:00, MySQL's zero date
+            return ""
+        words = fold_words(raw)
+        if words in self.deleted_no:
+            return ""
+        if words in self.deleted_yes or self.deleted_date.match(raw):
+            return "deleted"
+        return "unknown"
 
     def version_rank(self, version: str | None) -> int | None:
         if version is None or version not in self.version_order:

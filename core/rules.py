@@ -17,7 +17,7 @@ from enum import IntFlag
 from typing import Any, NamedTuple
 
 from coa_audit.core.codes import code_info
-from coa_audit.core.editions import ParsedEdition, is_blank, parse_edition
+from coa_audit.core.editions import ParsedEdition, is_blank, is_empty, parse_edition
 from coa_audit.core.evidence import EvidenceClass
 from coa_audit.core.identity import identity, suspects, unpadded, unusual, visible
 from coa_audit.core.keys import holds_key, mask_key, mask_keys
@@ -83,6 +83,12 @@ RULE_OF: dict[str, str] = {
     "IMAGE_NOT_COVERED": "device",
     "DEVICE_OUT_OF_SCOPE": "device",  # by maker, model or OS; by serial, host name: ``serial``,
     # ``hostname``
+    "LABEL_FIRMWARE_DIFFER": "device",  # the label and the register's firmware key description
+    "OA3_EDITION_UNKNOWN": "device",
+    "ASSET_GONE": "device",  # the register's status says the asset is gone
+    "ASSET_DELETED": "device",
+    "STATUS_UNKNOWN": "device",
+    "DELETED_UNKNOWN": "device",
     "KEY_MALFORMED": "key",
     "KEY_PLACEHOLDER": "key",
     "KEY_GENERIC": "key",
@@ -124,15 +130,26 @@ def quote(text: str, limit: int = 60) -> str:
 class DeviceEvidence:
     """What the evidence cells of one device say."""
 
-    state: str  # present, absent, none, key_only, unknown, not_base, denied
+    # present, absent, none, key_only, unknown, not_base, denied; unread: nothing but the
+    # register's firmware key description, which is not read (its own finding says so)
+    state: str
     edition: ParsedEdition | None
     text: str  # the text the edition was read from
     cell: str  # the cell the state was read from ("" when no cell says it)
     not_base: str | None  # "volume" or "digital" when state is not_base
-    source: str = "register"  # register, firmware (collected), both
+    # register, oa3 (the register's firmware key description alone), register+oa3 (label and
+    # that description agree), firmware (collected), both (register and collected)
+    source: str = "register"
     conflict: str | None = None  # register and collected firmware disagree
     firmware_generic: bool = False  # the collected firmware key is generic: no evidence
     why: str = ""  # for "unknown": what in the cell was not understood
+    differ: str | None = None  # the label and the register's firmware key disagree
+    oa3_problem: str | None = None  # the register's firmware key description is not read
+
+
+# a cell read to what it says, with its own words for the message: ("", "") says nothing
+Reading = tuple[str, str]
+NOTHING: Reading = ("", "")
 
 
 class RowFacts(NamedTuple):
@@ -142,6 +159,7 @@ class RowFacts(NamedTuple):
 
     present: str = ""  # coa_present
     edition: str = ""  # coa_edition: the label's edition, as the register records it
+    oa3: str = ""  # oa3_edition: the register's own firmware (OA3) key description
     os_text: str = ""  # current_os
     image: str = ""  # target_image
     licensed: str = ""  # licensed_product
@@ -149,6 +167,8 @@ class RowFacts(NamedTuple):
     model: str = ""  # model
     asset_type: str = ""  # asset_type
     fw: str = ""  # fw_edition: the firmware key description collected from the PC
+    status: Reading = NOTHING  # asset_status, read to what it says of the asset's life
+    deleted: Reading = NOTHING  # deleted_on, read to whether the register deleted the asset
     kc: int = KEY_NONE  # coa_key, reduced to its key class
     fkc: int = KEY_NONE  # fw_key (collected), reduced to its key class
 
@@ -158,7 +178,8 @@ class RowInput:
     """One input of the row-local rule: the ``RowFacts`` field, the inventory field it is
     read from, and how its cell is reduced before it enters the cache key ("text": as it
     is; "key class": ``Rules.key_class``, worked out column-wise by ``Rules.key_column`` in a
-    full run)."""
+    full run; any other name: the method ``Rules._reduce_<name>``, which reads the cell to the
+    little the rule needs, so rows that say the same share one cache entry)."""
 
     attr: str
     source: str
@@ -170,6 +191,7 @@ class RowInput:
 ROW_INPUTS: tuple[RowInput, ...] = (
     RowInput("present", "coa_present"),
     RowInput("edition", "coa_edition"),
+    RowInput("oa3", "oa3_edition"),
     RowInput("os_text", "current_os"),
     RowInput("image", "target_image"),
     RowInput("licensed", "licensed_product"),
@@ -177,6 +199,8 @@ ROW_INPUTS: tuple[RowInput, ...] = (
     RowInput("model", "model"),
     RowInput("asset_type", "asset_type"),
     RowInput("fw", "fw_edition"),
+    RowInput("status", "asset_status", "status"),
+    RowInput("deleted", "deleted_on", "deleted"),
     RowInput("kc", "coa_key", "key class"),
     RowInput("fkc", "fw_key", "key class"),
 )
@@ -215,17 +239,48 @@ class Rules:
         ``kc`` and ``fkc`` the key classes of the key cells; each reduced as ``ROW_INPUTS``
         declares. The one builder of ``RowFacts`` (a full run and a one-row update alike)."""
         reduced = [r(t) if r is not None else t for r, t in zip(self._reducers, texts, strict=True)]
-        return RowFacts(*reduced, kc, fkc)
+        return RowFacts._make((*reduced, kc, fkc))
 
     def evidence_facts(self, cells: dict[str, str], kc: int, fkc: int) -> RowFacts:
         """``facts`` from the evidence cells alone (by inventory field; the rest blank)."""
         return self.facts(tuple(cells.get(f, "") for f in ROW_TEXT_FIELDS), kc, fkc)
 
+    def _reduce_status(self, text: str) -> Reading:
+        """A status cell as the rule reads it: ("gone" or "unknown", the cell), or NOTHING
+        when it says the asset is in use or says nothing."""
+        kind = self.policy.lifecycle(text)
+        return (kind, text) if kind in ("gone", "unknown") else NOTHING
+
+    def _reduce_deleted(self, text: str) -> Reading:
+        """A soft-delete cell as the rule reads it: ("deleted" or "unknown", the cell), or
+        NOTHING when it says the asset is not deleted."""
+        kind = self.policy.deleted(text)
+        return (kind, text) if kind else NOTHING
+
     def device(self, facts: RowFacts) -> tuple[tuple[Item, ...], int]:
         """Every row-local finding that depends on repeated text only (evidence, edition,
-        OS, image, maker, model, asset type, and the key cells' classes): the engine caches
-        the answer per distinct ``RowFacts``."""
+        OS, image, maker, model, asset type, status, and the key cells' classes): the engine
+        caches the answer per distinct ``RowFacts``."""
         asset_type, os_text = facts.asset_type, facts.os_text
+        gone: list[Item] = []
+        if facts.status[0] == "gone":
+            gone.append(
+                (
+                    "ASSET_GONE",
+                    f"The status column says {quote(facts.status[1])}: the register marks this "
+                    "device as gone.",
+                )
+            )
+        if facts.deleted[0] == "deleted":
+            gone.append(
+                (
+                    "ASSET_DELETED",
+                    f"The deleted column says {quote(facts.deleted[1])}: the register marks this "
+                    "device as deleted.",
+                )
+            )
+        if gone:
+            return tuple(gone), OUT_OF_SCOPE
         if asset_type and self.policy.not_a_pc(asset_type):
             detail = f"The asset type says {quote(asset_type)}: this row is not a computer."
             return (("NOT_A_PC", detail),), OUT_OF_SCOPE
@@ -233,6 +288,22 @@ class Rules:
             detail = f"The OS column says {quote(os_text)}: a phone or tablet, not a PC."
             return (("NOT_A_PC", detail),), OUT_OF_SCOPE
         items = self._local_items(facts)
+        if facts.status[0] == "unknown":
+            items.append(
+                (
+                    "STATUS_UNKNOWN",
+                    f"coa-audit does not understand the status {quote(facts.status[1])}: it is "
+                    "neither a status of a device in use nor one of a device gone.",
+                )
+            )
+        if facts.deleted[0] == "unknown":
+            items.append(
+                (
+                    "DELETED_UNKNOWN",
+                    f"coa-audit does not understand the deleted column {quote(facts.deleted[1])}:"
+                    " it is neither a date, a yes-word nor a no-word.",
+                )
+            )
         level = max((code_info(c).level for c, _ in items), default=0)
         return tuple(items), level
 
@@ -243,7 +314,9 @@ class Rules:
     def evidence(self, facts: RowFacts) -> DeviceEvidence:
         """Read the evidence of one device (RULES §2: fail closed): the register's cells,
         then the firmware key description collected from the PC, if any."""
-        ev = self._register_evidence(facts.present, facts.edition, facts.kc)
+        ev = self._oa3_evidence(
+            self._register_evidence(facts.present, facts.edition, facts.kc), facts
+        )
         fw, fkc = facts.fw, facts.fkc
         if not fw.strip() or is_blank(fw):
             return ev
@@ -275,6 +348,56 @@ class Rules:
         if ev.state == "present":  # the register says present but names no edition
             return DeviceEvidence("present", fw_ed, fw, ev.cell, None, "both")
         return ev
+
+    def _oa3_evidence(self, ev: DeviceEvidence, facts: RowFacts) -> DeviceEvidence:
+        """The register's evidence with its own firmware key description (``oa3_edition``)
+        beside it (RULES §2): read whole like an edition; alone it is firmware evidence read
+        from the register; beside a readable label edition the two must name the same
+        edition; unreadable, it is a review saying so (never evidence)."""
+        oa3 = facts.oa3
+        if is_blank(oa3):
+            return ev
+        words = self.policy.evidence
+        said = f"the register's firmware key description says {quote(oa3)}"
+        if words.denies(oa3):
+            if ev.state in ("none", "key_only", "absent", "present"):
+                return DeviceEvidence("denied", None, oa3, oa3, None, source="oa3")
+            return ev
+        parsed = parse_edition(oa3)
+        if parsed.edition in (None, "unreadable") or words.doubtful(oa3):
+            note = parsed.note or "its words are not an edition"
+            if words.doubtful(oa3) and parsed.edition not in (None, "unreadable"):
+                note = "it negates or doubts what it names"
+            problem = (
+                "coa-audit cannot read the register's firmware key description "
+                f"{quote(oa3)} ({note})."
+            )
+            if ev.state in ("none", "key_only"):
+                return replace(ev, state="unread", oa3_problem=problem, text=oa3, cell=oa3)
+            return replace(ev, oa3_problem=problem)
+        not_base = words.not_base(oa3)
+        if ev.state in ("none", "key_only", "absent"):
+            conflict = (
+                f"The COA column says {quote(ev.cell)} but {said}."
+                if ev.state == "absent"
+                else None
+            )
+            if not_base is not None:
+                return DeviceEvidence("not_base", parsed, oa3, oa3, not_base, source="oa3")
+            return DeviceEvidence("present", parsed, oa3, oa3, None, "oa3", conflict)
+        label = ev.edition
+        if label is None:  # the register says present (or unknown) but names no edition
+            return replace(ev, edition=parsed, text=oa3, source="oa3")
+        if label.edition == "unreadable":
+            return ev  # the label's edition is not read: EDITION_UNKNOWN says so
+        if label.edition != parsed.edition:
+            differ = (
+                f"The label edition {quote(ev.text)} ({self.describe(label)}) and the register's "
+                f"firmware key description {quote(oa3)} ({self.describe(parsed)}) name "
+                "different editions."
+            )
+            return replace(ev, differ=differ, source="register+oa3")
+        return replace(ev, source="register+oa3")
 
     def _register_evidence(self, present: str, edition: str, kc: int) -> DeviceEvidence:
         words = self.policy.evidence
@@ -336,11 +459,17 @@ class Rules:
         ev = self.evidence(facts)
         if ev.conflict:
             items.append(("EVIDENCE_CONFLICT", ev.conflict))
+        if ev.differ:
+            items.append(("LABEL_FIRMWARE_DIFFER", ev.differ))
+        if ev.oa3_problem:
+            items.append(("OA3_EDITION_UNKNOWN", ev.oa3_problem))
         ed, ed_text = ev.edition, ev.text
         os_ed = None if is_blank(os_text) else parse_edition(os_text)
         if ev.state in ("absent", "none", "key_only", "denied"):
             if ev.state == "denied":
                 column = "COA column" if ev.cell == present else "COA edition column"
+                if ev.source == "oa3":
+                    column = "register's firmware key description"
                 detail = (
                     f"The {column} says {quote(ev.cell)}: words that deny the licence itself "
                     "(unlicensed, counterfeit, pirated, an activation hack) are no evidence."
@@ -396,7 +525,9 @@ class Rules:
                     else "a digital licence"
                 )
                 items.append(("EVIDENCE_NOT_BASE", f"{quote(ev.cell)} names {what}."))
-            if ed is None or ed.edition == "unreadable":
+            if ev.state == "unread":
+                pass  # OA3_EDITION_UNKNOWN says what was not read
+            elif ed is None or ed.edition == "unreadable":
                 if ev.state == "present":
                     if ed is None:
                         detail = "The edition on the licence evidence is blank."
@@ -701,7 +832,7 @@ class Rules:
         """The form in which ``value`` counts as a duplicate of ``kind``, or None when it
         never counts as one (blank, a placeholder, a generic key). ``value`` as written: a
         Windows product ID is told by its dashes."""
-        if not value or value.isspace():
+        if not value or value.isspace() or is_empty(value):  # an export's "NULL" is no value
             return None
         pol = self.policy
         # placeholders, product IDs, generic and masked keys are shared by nature: they are

@@ -167,7 +167,8 @@ def read_collection_file(path: str) -> CollectedFile:
         values("hostname"),
         _interned(values("manufacturer")),
         _interned(values("model")),
-        _interned(values("coa_edition")),
+        # the OA3 description (its own field), or an edition column of a hand-made file
+        _interned(values("oa3_edition" if "oa3_edition" in col.mapping else "coa_edition")),
         values("coa_key"),
         _interned(when),
     )

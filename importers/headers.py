@@ -47,6 +47,7 @@ _ANCHOR_FIELDS = {
     "asset_tag",
     "hostname",
     "coa_edition",
+    "oa3_edition",
     "coa_key",
     "coa_present",
 }
@@ -673,7 +674,7 @@ def _by_values(
     taken = set(mapping.values()) | forced
     tests: tuple[tuple[str, Callable[[str], bool], str], ...] = (
         ("coa_key", Policy.key_well_formed, "5x5 product keys"),
-        ("coa_edition", lambda v: bool(_OA3.match(v)), "OA3 key descriptions"),
+        ("oa3_edition", lambda v: bool(_OA3.match(v)), "OA3 key descriptions"),
     )
     for fname, test, what in tests:
         if fname in mapping:
@@ -692,7 +693,7 @@ def _by_values(
                 break
 
 
-_EVIDENCE_FIELDS = ("coa_present", "coa_edition", "coa_key")
+_EVIDENCE_FIELDS = ("coa_present", "coa_edition", "oa3_edition", "coa_key")
 _EVIDENCE_WORDS = frozenset(
     [
         "yes",

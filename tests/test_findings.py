@@ -57,6 +57,16 @@ FIRING: dict[str, tuple[list[dict[str, str]], list[str]]] = {
         [],
     ),
     "NOT_A_PC": ([device(1, Asset_Type="Monitor")], []),
+    # the register's own fields (the Notes column mapped to them: the sample has no such column)
+    "LABEL_FIRMWARE_DIFFER": (
+        [device(1, Notes="[4.0] CoreSingleLanguage OEM:DM")],
+        ["--map", "Notes=oa3_edition"],
+    ),
+    "OA3_EDITION_UNKNOWN": ([device(1, Notes="[4.0] Blah OEM:DM")], ["--map", "Notes=oa3_edition"]),
+    "ASSET_GONE": ([device(1, Notes="Lost/Stolen")], ["--map", "Notes=asset_status"]),
+    "STATUS_UNKNOWN": ([device(1, Notes="Frobnicated")], ["--map", "Notes=asset_status"]),
+    "ASSET_DELETED": ([device(1, Notes="2024-02-29 10:11:12")], ["--map", "Notes=deleted_on"]),
+    "DELETED_UNKNOWN": ([device(1, Notes="perhaps")], ["--map", "Notes=deleted_on"]),
 }
 
 

@@ -354,7 +354,7 @@ def test_silent_headers_give_way_to_unmistakable_values(tmp_path: Path) -> None:
         ],
     )
     doc = _check(src)
-    assert doc["mapping"]["coa_edition"] == "Info 1"
+    assert doc["mapping"]["oa3_edition"] == "Info 1"  # the firmware's, beside a label's
     assert doc["mapping"]["coa_key"] == "Info 2"
     # an edition name could be the OS or the licence: never taken as evidence by values
     assert "Info 3" not in doc["mapping"].values()

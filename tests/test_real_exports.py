@@ -29,7 +29,7 @@ EXPECTED: dict[str, dict[str, str | None]] = {
         "asset_tag": "SMBIOSAssetTag0",
         "current_os": "Caption0",  # not "Microsoft Windows NT Workstation 10.0"
         "coa_key": "OA3xOriginalProductKey0",
-        "coa_edition": "OA3xOriginalProductKeyDescription0",
+        "oa3_edition": "OA3xOriginalProductKeyDescription0",  # the firmware key description
     },
     "configmgr-ssrs.csv": {
         "hostname": "Details_Table0_Netbios_Name0",
@@ -85,7 +85,7 @@ EXPECTED: dict[str, dict[str, str | None]] = {
         "serial_number": "SerialNumber",
         "current_os": "Caption",
         "coa_key": "OA3xOriginalProductKey",
-        "coa_edition": "OA3xOriginalProductKeyDescription",
+        "oa3_edition": "OA3xOriginalProductKeyDescription",
     },
     "wmic-csproduct.csv": {
         "hostname": "Node",
@@ -95,7 +95,7 @@ EXPECTED: dict[str, dict[str, str | None]] = {
     "wmic-oa3.csv": {
         "hostname": "Node",
         "coa_key": "OA3xOriginalProductKey",
-        "coa_edition": "OA3xOriginalProductKeyDescription",
+        "oa3_edition": "OA3xOriginalProductKeyDescription",
     },
     "autopilot-hashes.csv": {"serial_number": "Device Serial Number", "coa_key": None},
     # what `coa-audit collect-script` writes through Windows PowerShell 5.1's Export-Csv
@@ -103,7 +103,7 @@ EXPECTED: dict[str, dict[str, str | None]] = {
         "hostname": "ComputerName",
         "serial_number": "SerialNumber",
         "current_os": "OSCaption",
-        "coa_edition": "OA3xOriginalProductKeyDescription",
+        "oa3_edition": "OA3xOriginalProductKeyDescription",
         "coa_key": "OA3xOriginalProductKey",
     },
     "dell-order.csv": {"serial_number": "Service Tag", "coa_present": "PKID"},
