@@ -14,7 +14,17 @@ from coa_audit.importers.load import load_inventory
 from tests.conftest import device, write_csv
 
 VALUES = {
-    "serial_number": ["S1", "S2", "s1", "", "To be filled by O.E.M.", "4.1E+11", "S9"],
+    "serial_number": [
+        "S1",
+        "S2",
+        "s1",
+        "",
+        "To be filled by O.E.M.",
+        "4.1E+11",
+        "S9",
+        "0S1",
+        "00s-1",
+    ],
     "coa_key": [
         "Q4N7V-9R8KP-WXC2M-DD6GT-3JHQ8",
         "W269N-WFGWX-YVC9B-4J6C9-T83GX",
@@ -30,7 +40,7 @@ VALUES = {
 }
 
 edits = st.lists(
-    st.tuples(st.integers(0, 7), st.sampled_from(sorted(VALUES)), st.integers(0, 6)),
+    st.tuples(st.integers(0, 7), st.sampled_from(sorted(VALUES)), st.integers(0, 8)),
     min_size=1,
     max_size=25,
 )
