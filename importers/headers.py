@@ -577,7 +577,7 @@ def _misfit(fname: str, values: list[str], each: list[float]) -> str | None:
         if len(distinct) * 2 <= len(values) and all(len(v.split()) <= 2 for v in distinct):
             shown = _quoted(values, lambda v: v)
             return f"repeat a few words ({shown}), as a state or a kind does"
-    if fname == "current_os" and max(each, default=0.0) <= 0:
+    if fname == "current_os" and len(values) >= 2 and max(each) <= 0:  # one cell: too little
         return f"name no operating system ({_quoted(values, lambda v: v)})"
     if fname == "coa_key":
         keys = sum(1 for v in values if Policy.key_well_formed(v))
@@ -955,8 +955,10 @@ def combine_headers(upper: Sequence[object], lower: Sequence[object]) -> list[st
     out: list[str] = []
     title = ""
     for c in range(width):
-        up = upper[c].strip() if c < len(upper) and isinstance(upper[c], str) else ""
-        low = lower[c].strip() if c < len(lower) and isinstance(lower[c], str) else ""
+        above = upper[c] if c < len(upper) else ""
+        below = lower[c] if c < len(lower) else ""
+        up = above.strip() if isinstance(above, str) else ""
+        low = below.strip() if isinstance(below, str) else ""
         if up:
             title = up
         if not low:

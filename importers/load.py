@@ -846,7 +846,9 @@ def _load_csv(
                 starts,
             )
         hrow = found.row
-        upper = list(head[found.upper]) if found.upper is not None else None
+        upper: list[object] | None = None
+        if found.upper is not None:
+            upper = list(head[found.upper])
         headers = _headers_from(list(head[hrow]), 0, upper)
         mapping = _map(headers, overrides, path, head[hrow + 1 :])
         notices.extend(_header_notices(found, headers, mapping, 0, lambda i: starts[i]))
