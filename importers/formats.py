@@ -12,22 +12,68 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from coa_audit.importers.xlsx_parts import ods_bounds_problem, shared_strings_problem
 
-__all__ = ["BY_EXTENSION", "INPUT_FORMATS", "InputFormat", "input_format", "package_format"]
+__all__ = [
+    "BY_EXTENSION",
+    "INPUT_FORMATS",
+    "Book",
+    "InputFormat",
+    "Sheet",
+    "SheetMeta",
+    "input_format",
+    "package_format",
+    "recognise",
+]
+
+
+class SheetMeta(Protocol):
+    """A sheet as a book lists it: its name, and whether it is visible (a value whose text
+    ends in ``Visible``, as python-calamine's ``SheetVisibleEnum.Visible``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def visible(self) -> object: ...
+
+
+class Sheet(Protocol):
+    """A sheet's values, as python-calamine's ``CalamineSheet`` gives them."""
+
+    @property
+    def start(self) -> tuple[int, int] | None: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def width(self) -> int: ...
+    def iter_rows(self) -> Iterator[list[Any]]: ...
+    def to_python(self, skip_empty_area: bool = ...) -> list[list[Any]]: ...
+
+
+class Book(Protocol):
+    """A workbook as the reader uses one (python-calamine's ``CalamineWorkbook``, or what a
+    format's ``open_book`` gives)."""
+
+    @property
+    def sheets_metadata(self) -> Sequence[SheetMeta]: ...
+    def get_sheet_by_name(self, name: str) -> Sheet: ...
+
 
 # what the reader is asked to read must first be known to fit in memory: a check of the
 # whole workbook, given the path and the format's name; it says what is wrong, or None
 WholeBookCheck = Callable[[Path, str], "str | None"]
-# opens a workbook python-calamine cannot read, as an object with its interface: a
-# ``sheets_metadata`` list (``.name``, ``.visible``) and ``get_sheet_by_name(name)`` giving a
-# sheet with ``start``, ``height``, ``width``, ``iter_rows()`` and ``to_python()``
-BookOpener = Callable[[Path], Any]
+# opens a workbook python-calamine cannot read, as a ``Book``
+BookOpener = Callable[[Path], Book]
+# why a file of this format, recognised by content, cannot be read whatever it is called
+Refusal = Callable[[Path], "str | None"]
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+OLE_MAGIC = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
 
 
 @dataclass(frozen=True)
@@ -47,6 +93,16 @@ class InputFormat:
     patch_in_place: bool  # the corrected inventory is the user's own file, only edits changed
     corrected_suffix: str | None  # None: the source's own suffix (.csv, .tsv, .txt)
     open_book: BookOpener | None = None  # None: python-calamine reads it
+    # how the content is recognised: the bytes it begins with (a zip package's are told
+    # apart by ``zip_marker``), or, for a text table, a look at its head (``_looks_like_text``)
+    magic: tuple[bytes, ...] = ()
+    refuse: Refusal | None = None  # what makes a file of this content unreadable
+
+    def recognises(self, head: bytes) -> bool:
+        """Whether a file beginning with ``head`` has this format's kind of content."""
+        if self.magic:
+            return head.startswith(self.magic)
+        return self.text and _looks_like_text(head)
 
     @property
     def becomes(self) -> str:
@@ -133,11 +189,43 @@ def _format(
     corrected_suffix: str | None = ".xlsx",
     patch_in_place: bool = False,
     open_book: BookOpener | None = None,
+    magic: tuple[bytes, ...] | None = None,
+    refuse: Refusal | None = None,
 ) -> InputFormat:
+    if magic is None:
+        magic = ZIP_MAGIC if zipped else ()
     return InputFormat(
         name, label, extensions, zipped, zip_marker, spreadsheetml, text, whole_book_check,
-        patch_in_place, corrected_suffix, open_book,
+        patch_in_place, corrected_suffix, open_book, magic, refuse,
     )  # fmt: skip
+
+
+def _encrypted_ooxml(path: Path) -> str | None:
+    """An encrypted xlsx/xlsb is an OLE container with an EncryptionInfo stream."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    if "EncryptionInfo".encode("utf-16-le") in head:
+        return "is password protected: save an unprotected copy and audit that"
+    return None
+
+
+# bytes no text table holds (NUL aside: a stray one is dropped with a notice)
+_BINARY = frozenset(range(1, 9)) | frozenset(range(14, 27)) | frozenset(range(28, 32))
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """A text table in any encoding coa-audit reads: a byte-order mark, UTF-16/32 (every
+    other, or three of four, bytes NUL), or few control bytes."""
+    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = head[:4096]
+    if not sample:
+        return False
+    nuls = sample.count(0)
+    if nuls > 0.4 * len(sample):  # UTF-16 or UTF-32 text of mostly ASCII
+        return True
+    control = sum(1 for b in sample if b in _BINARY)
+    return control + nuls <= 0.1 * len(sample)
 
 
 # a zip package is told apart by the first marker it holds, in this order (xlsx: none)
@@ -153,7 +241,8 @@ INPUT_FORMATS: dict[str, InputFormat] = {
                 corrected_suffix=".xlsm", whole_book_check=_shared_strings),
         _format("xlsx", "Excel workbook", ("xlsx",), zipped=True, spreadsheetml=True,
                 patch_in_place=True, whole_book_check=_shared_strings),
-        _format("xls", "Excel 97-2003 workbook", ("xls",)),
+        _format("xls", "Excel 97-2003 workbook", ("xls",), magic=OLE_MAGIC,
+                refuse=_encrypted_ooxml),
         _format("csv", "text table (csv, tsv, txt)", ("csv", "tsv", "txt"), text=True,
                 patch_in_place=True, corrected_suffix=None),
     )
@@ -168,6 +257,23 @@ def package_format(members: set[str]) -> str:
         if f.zipped and f.zip_marker is not None and f.zip_marker in members:
             return f.name
     return next(f.name for f in INPUT_FORMATS.values() if f.zipped and f.zip_marker is None)
+
+
+def recognise(head: bytes, extension: str, members: Callable[[], set[str]]) -> InputFormat | None:
+    """The format of a file beginning with ``head`` (the first 8 KB at most), by content:
+    the formats whose recogniser accepts it, the extension deciding among them, a zip
+    package by its members (``members`` lists them); None when no format recognises it."""
+    kinds = [f for f in INPUT_FORMATS.values() if f.magic and f.recognises(head)]
+    if not kinds:
+        kinds = [f for f in INPUT_FORMATS.values() if not f.magic and f.recognises(head)]
+    if not kinds:
+        return None
+    claimed = BY_EXTENSION.get(extension)
+    if claimed in kinds:
+        return claimed
+    if all(f.zipped for f in kinds):
+        return INPUT_FORMATS[package_format(members())]
+    return kinds[0]
 
 
 def input_format(name: str) -> InputFormat:

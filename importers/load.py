@@ -29,7 +29,7 @@ from coa_audit.importers.encodings import (
     guess_legacy,
     parse_delimiter,
 )
-from coa_audit.importers.formats import BY_EXTENSION, input_format, package_format
+from coa_audit.importers.formats import BY_EXTENSION, Book, Sheet, input_format, recognise
 from coa_audit.importers.headers import (
     HEADER_SCAN_ROWS,
     HeaderRow,
@@ -118,14 +118,15 @@ def sha256_of(path: Path) -> str:
 
 
 def detect_format(path: Path) -> str:
-    """The format by content first (zip, OLE, text), the extension deciding within a kind."""
+    """The format by content (``importers.formats.recognise``: each format's recogniser),
+    the extension deciding within a kind; a file no format recognises is refused."""
     ext = path.suffix.lower().lstrip(".")
     why = not_regular(path)
     if why is not None and why.startswith("is not a regular"):
         raise InputError(f"{path} {why}")  # a FIFO would block the open below for ever
     try:
         with open(path, "rb") as f:
-            magic = f.read(8)
+            head = f.read(8192)
     except IsADirectoryError:
         raise InputError(f"{path} is a folder, not an inventory file") from None
     except FileNotFoundError:
@@ -134,41 +135,32 @@ def detect_format(path: Path) -> str:
         raise InputError(f"{path}: permission denied (check the file's permissions)") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if not magic:
+    if not head:
         raise InputError(f"{path} is empty: export the inventory again")
+    spec = recognise(head, ext, lambda: _zip_members(path))
+    refusal = spec.refuse(path) if spec is not None and spec.refuse is not None else None
+    if refusal is not None:  # whatever the name: an encrypted workbook renamed .xlsx
+        raise InputError(f"{path} {refusal}")
     claimed = BY_EXTENSION.get(ext)  # what the name says; the content decides
-    if magic.startswith(b"PK"):
-        if claimed is not None and claimed.zipped:
-            return claimed.name
-        return _zip_kind(path)
-    if magic.startswith(b"\xd0\xcf\x11\xe0"):
-        if _encrypted_ooxml(path):  # whatever the name: an encrypted workbook renamed .xls
-            raise InputError(
-                f"{path} is password protected: save an unprotected copy and audit that"
-            )
-        return "xls"
-    if claimed is not None and claimed.zipped:
+    if claimed is not None and claimed.zipped and (spec is None or not spec.zipped):
         raise InputError(
             f"{path} is not a valid {ext} file (it is not a zip package): it may be "
             "truncated or renamed; export it again"
         )
-    return "csv"
+    if spec is None:
+        raise InputError(
+            f"{path} is not an inventory coa-audit reads: neither a workbook (xlsx, xlsm, "
+            "xlsb, xls, ods) nor a text table; export the inventory as xlsx or csv"
+        )
+    return spec.name
 
 
-def _encrypted_ooxml(path: Path) -> bool:
-    """An encrypted xlsx/xlsb is an OLE container with an EncryptionInfo stream."""
-    with open(path, "rb") as f:
-        head = f.read(1 << 20)
-    return "EncryptionInfo".encode("utf-16-le") in head
-
-
-def _zip_kind(path: Path) -> str:
+def _zip_members(path: Path) -> set[str]:
     try:
         with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
+            return set(z.namelist())
     except (zipfile.BadZipFile, OSError, NotImplementedError):  # a zip version it cannot read
         raise InputError(f"{path} is a damaged zip package: export the inventory again") from None
-    return package_format(names)
 
 
 _METHODS = frozenset(
@@ -257,7 +249,7 @@ def _bounded(path: Path, sheet: str, check: Callable[[], str | None]) -> None:
         _BOUNDED.add(key)
 
 
-def _open_workbook(path: Path, fmt: str):  # -> CalamineWorkbook, or a book like one
+def _open_workbook(path: Path, fmt: str) -> Book:
     import python_calamine
 
     spec = input_format(fmt)
@@ -276,7 +268,7 @@ def _open_workbook(path: Path, fmt: str):  # -> CalamineWorkbook, or a book like
         raise _calamine_error(path, fmt, exc) from None
 
 
-def _sheet(wb, name: str, path: Path, fmt: str):  # -> CalamineSheet
+def _sheet(wb: Book, name: str, path: Path, fmt: str) -> Sheet:
     """The sheet from the reader, once it is known that reading it cannot exhaust memory:
     the reader allocates the whole rectangle its cells span, and every reuse of a shared
     text, so a tiny hostile file could ask for gigabytes (or abort the process)."""
@@ -324,7 +316,9 @@ def list_sheets(path: Path) -> list[SheetInfo]:
 # -- spreadsheets -----------------------------------------------------------------------------
 
 
-def _sheet_rows(wb, name: str, path: Path, fmt: str) -> tuple[Iterator[list[object]], int, int]:
+def _sheet_rows(
+    wb: Book, name: str, path: Path, fmt: str
+) -> tuple[Iterator[list[object]], int, int]:
     """(row iterator from absolute row 0, absolute first column, total rows)."""
     sheet = _sheet(wb, name, path, fmt)
     try:

@@ -174,3 +174,12 @@ def test_a_bad_byte_past_the_examined_head_is_one_line(tmp_path: Path) -> None:
     assert res.code == 3 and "UTF-8" in line and "--encoding" in line, line
     fixed = run_cli("check", src, "--encoding", "cp1252", "--format", "json", "--fail-on", "never")
     assert fixed.code == 0, fixed.stderr
+
+
+@pytest.mark.parametrize("name", ["logo.csv", "logo.png", "logo"])
+def test_a_file_no_format_recognises_is_refused_in_one_line(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name  # a PNG: binary, no workbook's magic, whatever its name says
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    res = run_cli("check", path)
+    line = _one_line(res.stderr)
+    assert res.code == 3 and "not an inventory coa-audit reads" in line, line
