@@ -47,6 +47,7 @@ DISPLAY_ORDER = (
     "hostname",
     "coa_present",
     "coa_edition",
+    "oa3_edition",  # the register's firmware key description, beside the label's edition
     "coa_key",
     "target_image",
     "licensed_product",
@@ -54,6 +55,8 @@ DISPLAY_ORDER = (
     "manufacturer",
     "model",
     "location",
+    "asset_status",
+    "deleted_on",
     "notes",
     "sighted",  # the walk's columns (session): marks, by whom and when
     "label",
