@@ -799,6 +799,7 @@ _SHAPE_RUNS = re.compile(r"[A-Z]+|[a-z]+|\d+|\s+")
 DATA_ROWS_LOOKED_AT = 20  # the rows below a candidate header that its columns are judged by
 
 
+@lru_cache(maxsize=65536)
 def _shape(cell: str) -> str:
     """A cell's outline: runs of capitals, small letters, digits and blanks as one mark
     each, punctuation kept ("CON-LT-0101" -> "A-A-9", "Device name" -> "Aa a")."""
@@ -910,8 +911,15 @@ def header_by_structure(rows: Sequence[Sequence[object]]) -> int | None:
     below it. None when no row reads as a header."""
     best: tuple[tuple[int, float], int] | None = None
     for i in range(min(len(rows), HEADER_SCAN_ROWS)):
+        cells = _filled(rows[i]).values()
+        if len(cells) < 2 or any(len(v) > 60 or _NUMBERISH.match(v) for v in cells):
+            continue  # no row of names: not worth reading the rows below
         reading = read_row(rows, i)
-        if reading is None or not reading.header:
+        if reading is None:
+            continue
+        if not reading.header:
+            if reading.data and best is not None:
+                break  # the values under the header have begun
             continue
         key = (reading.differs - reading.alike, reading.cover)
         if best is None or key > best[0]:
