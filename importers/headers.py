@@ -561,7 +561,7 @@ def map_headers(
 _OBJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,15}-\d{1,9}$")
 # a column of host names holds nearly as many names as rows: one of fewer distinct values,
 # each repeated, is a state or a kind ("Active", "Retired")
-_DISTINCT_FIELDS = frozenset({"hostname", "serial_number"})
+_DISTINCT_FIELDS = frozenset({"hostname"})  # repeated serials are duplicates: said per row
 
 
 def _misfit(fname: str, values: list[str], each: list[float]) -> str | None:
