@@ -363,6 +363,8 @@ def columns(
         except NoHeaderRow as exc:  # never refuse to show a file: its likeliest header rows
             _show_header_candidates(exc)
             return
+        from rich.cells import set_cell_size  # headers in wide scripts: padded by cells
+
         inv = session.inventory
         src = inv.source
         out(f"file: {safe_text(src.path)} ({src.format})")
@@ -385,7 +387,7 @@ def columns(
             field = fields.get(c, "(unmapped, carried through)")
             why = inv.mapped_by(field) if c in fields else ""
             out(
-                f"{inv.letter(c):<7} {safe_text(h)[:32]:<32} {field}"
+                f"{inv.letter(c):<7} {set_cell_size(safe_text(h), 32)} {field}"
                 + (f"  ({why})" if why else "")
             )
         missing = [f for f in CANONICAL_FIELDS if f not in inv.source_mapping]
