@@ -14,8 +14,9 @@ before the guesser's fix for what ``holdout`` showed and measured only after it.
 
 Approaches: ``before`` (coa-audit until issue 32: UTF-8, else Windows-1252, else Mac Roman),
 ``charset-normalizer`` (``from_bytes(...).best()``), ``chardet`` 5 (``detect``) and
-``cchardet`` (faust-cchardet, ``detect``) when importable, and ``coa-audit`` (``importers.encodings.guess_legacy`` after the UTF-8 check,
-what ``importers.load`` uses now). A guess is right when the bytes it decodes are the text
+``cchardet`` (faust-cchardet, ``detect``) when importable, and ``coa-audit``
+(``importers.encodings.guess_legacy`` after the UTF-8 check, what ``importers.load`` uses
+now). A guess is right when the bytes it decodes are the text
 written (Unicode-normalised: Windows-1258 writes tones as combining marks), so KOI8-U read
 as KOI8-R is right for a register whose letters both share.
 """
