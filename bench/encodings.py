@@ -10,7 +10,8 @@ Two sets: ``tuned``, the registers of ``tests/encoding_samples.py`` the guesser 
 on (its number is optimistic), and ``holdout``, those of ``tests/encoding_holdout.py``: other
 words, places, names, mostly-ASCII registers with one word beyond ASCII, Mac Roman with CR
 line ends; the guesser was never tuned on it. ``holdout-2``: a second held-out set, written
-before the guesser's fix for what ``holdout`` showed and measured only after it.
+before the guesser's fix for what ``holdout`` showed and measured only after it;
+``holdout-3`` likewise for the fix after ``holdout-2``.
 
 Approaches: ``before`` (coa-audit until issue 32: UTF-8, else Windows-1252, else Mac Roman),
 ``charset-normalizer`` (``from_bytes(...).best()``), ``chardet`` 5 (``detect``) and
@@ -119,6 +120,7 @@ SETS = {
     "tuned": lambda sizes, seeds: tuned_cases(sizes, seeds),
     "holdout": lambda sizes, seeds: holdout_cases(sizes, seeds, encoding_holdout.HOLDOUT),
     "holdout-2": lambda sizes, seeds: holdout_cases(sizes, seeds, encoding_holdout.HOLDOUT_2),
+    "holdout-3": lambda sizes, seeds: holdout_cases(sizes, seeds, encoding_holdout.HOLDOUT_3),
 }
 
 
@@ -169,7 +171,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--sizes", default="3,30", help="rows per register (comma-separated)")
     ap.add_argument("--seeds", type=int, default=10, help="registers per language and size")
-    ap.add_argument("--set", default="tuned,holdout,holdout-2", help="tuned, holdout, holdout-2")
+    ap.add_argument("--set", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS))
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     approaches: dict[str, Guess] = {"before": before}
