@@ -339,6 +339,92 @@ EXPECTED: dict[str, dict[str, str | None]] = {
         "current_os": "Windows Installed",
         "location": "Site",
     },
+    # other languages (issue 32): tests/test_languages.py reads them to a verdict
+    "itop-cs.csv": {
+        "hostname": "Název",
+        "serial_number": "Sériové číslo",
+        "asset_tag": "Inventární číslo",
+        "coa_present": "Štítek COA",
+        "coa_edition": "Licence Windows",
+    },
+    "itop-ja.csv": {
+        "hostname": "名前",
+        "serial_number": "シリアル番号",
+        "asset_tag": "資産番号",
+        "coa_present": "COAラベル",
+        "coa_edition": "ライセンス",
+    },
+    "register-cs.csv": {
+        "asset_tag": "Inventární číslo",
+        "serial_number": "Sériové číslo",
+        "hostname": "Název počítače",
+        "coa_present": "Štítek COA",
+        "coa_edition": "Licence Windows",
+    },
+    "register-el.csv": {
+        "asset_tag": "Αριθμός παγίου",
+        "serial_number": "Σειριακός Αριθμός",
+        "hostname": "Όνομα υπολογιστή",
+        "coa_present": "Ετικέτα COA",
+        "coa_edition": "Άδεια χρήσης",
+    },
+    "register-fi.csv": {
+        "asset_tag": "Laitetunniste",
+        "serial_number": "Sarjanumero",
+        "hostname": "Tietokoneen nimi",
+        "coa_present": "COA-tarra",
+        "coa_edition": "Lisenssi",
+    },
+    "register-hu.csv": {
+        "asset_tag": "Leltári szám",
+        "serial_number": "Sorozatszám",
+        "hostname": "Számítógépnév",
+        "coa_present": "COA matrica",
+        "coa_edition": "Licenc",
+    },
+    "register-ja.csv": {
+        "asset_tag": "資産番号",
+        "serial_number": "シリアル番号",
+        "hostname": "コンピューター名",
+        "coa_present": "COAラベル",
+        "coa_edition": "ライセンス",
+    },
+    "register-ko.csv": {
+        "asset_tag": "자산 번호",
+        "serial_number": "일련번호",
+        "hostname": "컴퓨터 이름",
+        "coa_present": "COA 라벨",
+        "coa_edition": "라이선스",
+    },
+    "register-ru.csv": {
+        "asset_tag": "Инвентарный номер",
+        "serial_number": "Серийный номер",
+        "hostname": "Имя компьютера",
+        "coa_present": "Наклейка COA",
+        "coa_edition": "Лицензия Windows",
+    },
+    "register-sv.csv": {
+        "asset_tag": "Tillgångstagg",
+        "serial_number": "Serienummer",
+        "hostname": "Datornamn",
+        "coa_present": "COA-etikett",
+        "coa_edition": "Licens",
+    },
+    "register-tr.csv": {
+        "asset_tag": "Demirbaş Etiketi",
+        "serial_number": "Seri Numarası",
+        "hostname": "Bilgisayar Adı",
+        "coa_present": "COA Etiketi",
+        "coa_edition": "Lisans",
+    },
+    "register-zh.csv": {
+        "asset_tag": "资产编号",
+        "serial_number": "序列号",
+        "hostname": "计算机名称",
+        "coa_present": "COA标签",
+        "coa_edition": "许可证",
+    },
+    "register-is.csv": {"coa_present": "COA"},  # Icelandic: outside the vocabulary
 }
 
 
