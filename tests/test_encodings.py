@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLES, device, run_cli, write_csv
+from tests.encoding_holdout import HOLDOUT
+from tests.encoding_holdout import encode as holdout_encode
+from tests.encoding_holdout import register as holdout_register
 from tests.encoding_samples import LANGUAGES, Language, encode, register
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
@@ -67,11 +70,12 @@ def test_utf8_register_has_no_encoding_note(tmp_path: Path) -> None:
 
 
 def _hungarian_cp1250(tmp_path: Path) -> Path:
-    """Hungarian whose only letter beyond Western is ő: the same bytes are Portuguese õ."""
+    """Hungarian whose only letter beyond ASCII is ő: the same bytes are õ in Windows-1252,
+    and Gyõr, Szõke, Kõszeg, Felelõs spell as Estonian would."""
     text = (
-        "Serial Number,COA Edition,Telephely,Felhasználó\r\n"
-        "SN1,Windows 10 Pro,Győr,Szőke Éva\r\n"
-        "SN2,Windows 10 Pro,Pécs,Tóth Gábor\r\n"
+        "Serial Number,COA Edition,Telephely,Felelős\r\n"
+        "SN1,Windows 10 Pro,Győr,Szőke Eva\r\n"
+        "SN2,Windows 10 Pro,Kőszeg,Toth Gabor\r\n"
     )
     path = tmp_path / "hu.csv"
     path.write_bytes(text.encode("cp1250"))
@@ -91,7 +95,7 @@ def test_encoding_option_fixes_a_wrong_guess(tmp_path: Path) -> None:
         assert any("Windows-1250" in n and "(--encoding)" in n for n in doc["source"]["notices"])
     res = run_cli("columns", path, "--encoding", "cp1250", "--map", "Győr=location")
     # a --map that names a value is refused; the header named in its own letters is found
-    assert res.code == 2 and "Felhasználó" in res.stderr, res.stderr
+    assert res.code == 2 and "Felelős" in res.stderr, res.stderr
     export = run_cli(
         "export", path, "--encoding", "cp1250", "--checklist", "", "--out-dir", tmp_path / "out"
     )
@@ -183,3 +187,39 @@ def test_a_file_no_format_recognises_is_refused_in_one_line(tmp_path: Path, name
     res = run_cli("check", path)
     line = _one_line(res.stderr)
     assert res.code == 3 and "not an inventory coa-audit reads" in line, line
+
+
+@pytest.mark.parametrize(
+    ("code", "codec"),
+    [("ja", "cp932"), ("ru", "cp1251"), ("pl", "cp1250"), ("pl-one", "cp1250"),
+     ("de-one", "cp1252")],
+)  # fmt: skip
+def test_held_out_registers_read_back_exactly(tmp_path: Path, code: str, codec: str) -> None:
+    """Registers the guesser was not tuned on (tests/encoding_holdout.py): a Japanese one
+    Excel saved in Shift_JIS, a Russian one in Windows-1251, a Polish one in Windows-1250,
+    a mostly-ASCII one whose only Polish word is "Łódź", a German one whose only word
+    beyond ASCII is "München"."""
+    h = next(x for x in HOLDOUT if x.code == code)
+    text = holdout_register(h, 3)
+    assert all(w in text for w in h.special)
+    data = holdout_encode(text, h.encoding)
+    path = tmp_path / f"{code}.csv"
+    path.write_bytes(data)
+    res = run_cli("columns", path)
+    assert res.code == 0, res.stderr
+    notes = [line for line in res.stdout.splitlines() if line.startswith("note: read as")]
+    assert len(notes) == 1 and f", {codec} (detected" in notes[0], res.stdout
+    assert f"encoding {codec}" in res.stdout
+    header = text.splitlines()[0].split(";")
+    for name in header:  # the register's column names, in its own letters
+        assert name in res.stdout, (name, res.stdout)
+    doc = run_cli("check", path, "--format", "json", "--fail-on", "never").json()
+    assert [d["serial_number"] for d in doc["devices"]] == [
+        line.split(";")[0] for line in text.splitlines()[1:]
+    ]
+    out = tmp_path / "out"
+    export = run_cli("export", path, "--checklist", "", "--out-dir", out)
+    assert export.code in (0, 1), export.stderr
+    written = (out / f"{code}.corrected.csv").read_bytes()
+    assert written == data  # written back in the code page it was read in
+    assert written.decode(codec) == text  # every value, "Łódź" and "München" too
