@@ -5,7 +5,9 @@ One JSON object per line in ``<state dir>/journals/<hash of the source path>.jso
 mode 0600 (it holds full product keys: it must restore them). Every line names the session
 (``sid``) that wrote it, so sessions on one file never mix or delete each other's entries:
 
-- ``open``: a session started (source, sha256 of the file, pid, host);
+- ``open``: a session started (source, sha256 of the file, pid, host) and how it read the
+  file: a text table's ``encoding`` and ``delimiter``, a workbook's ``sheet`` (a resumed
+  session reads it the same way; a journal written before these were recorded lacks them);
 - ``apply``: an edit, bound to its device: edit ``id``, spreadsheet ``row``, column ``col``
   and ``header``, the device's identifiers (serial, asset tag, hostname) as they were, the
   ``old`` and ``new`` values, ``origin``, its ``stamp`` (who, when, how, why:
@@ -88,6 +90,16 @@ class SessionLog:
     exported_at: int = 0  # number of ops covered by the last export
     closed: bool = False
     settled: bool = False  # adopted or discarded by a later session
+    # how the session read the file (None: not recorded, or not of this kind of file)
+    encoding: str | None = None  # a text table's encoding, as the reader named it
+    delimiter: str | None = None  # a text table's delimiter, one character
+    sheet: str | None = None  # a workbook's sheet
+
+    @property
+    def read_as(self) -> dict[str, str]:
+        """How this session read the file, as far as the journal recorded it."""
+        got = {"encoding": self.encoding, "delimiter": self.delimiter, "sheet": self.sheet}
+        return {k: v for k, v in got.items() if v is not None}
 
     @property
     def last_time(self) -> float:
@@ -153,6 +165,18 @@ def _pairs(v: Any) -> tuple[tuple[str, str], ...]:
     if not isinstance(v, dict):
         raise TypeError("not a table")
     return tuple((_text(k), _text(x)) for k, x in v.items())
+
+
+def _read_as(entry: dict[str, Any], key: str) -> str | None:
+    """One of the ways the file was read, from an ``open`` entry; None when it is absent
+    (an older journal) or not what it could be (it is then not used)."""
+    v = entry.get(key)
+    if not isinstance(v, str) or not v or len(v) > _READ_LIMITS[key]:
+        return None
+    return v
+
+
+_READ_LIMITS = {"encoding": 64, "delimiter": 1, "sheet": 255}
 
 
 def _id_pairs(v: Any) -> tuple[tuple[str, str], ...]:
@@ -242,6 +266,9 @@ def read_log(path: Path) -> JournalLog:
                 s.pid = pid if type(pid) is int else None
                 s.host = entry.get("host") if isinstance(entry.get("host"), str) else None
                 s.started = _time(entry.get("time"))
+                s.encoding = _read_as(entry, "encoding")
+                s.delimiter = _read_as(entry, "delimiter")
+                s.sheet = _read_as(entry, "sheet")
             elif kind == "exported":
                 s.exported_at = len(s.ops)
             elif kind == "close":
@@ -262,10 +289,14 @@ class Journal:
     """One session's writer. Nothing touches the disk until the first entry; a failed write
     never stops the session: ``error`` says why edits are no longer protected."""
 
-    def __init__(self, source: str | Path, sha256: str) -> None:
+    def __init__(
+        self, source: str | Path, sha256: str, read_as: dict[str, str] | None = None
+    ) -> None:
         self.source = str(Path(source).resolve())
         self.path = journal_path(source)
         self.sha256 = sha256
+        # how the file was read (encoding, delimiter, sheet): the ``open`` entry keeps it
+        self.read_as = {k: v for k, v in (read_as or {}).items() if k in _READ_LIMITS and v}
         self.sid = uuid.uuid4().hex[:16]
         self.error: str | None = None
         self.warning: str | None = None  # said once on screen: a journal not private
@@ -337,6 +368,7 @@ class Journal:
             "sha256": self.sha256,
             "pid": os.getpid(),
             "host": socket.gethostname(),
+            **self.read_as,
         }
 
     def _stamp(self, entry: dict[str, Any]) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from coa_audit.core.model import (
 from coa_audit.core.policy import Policy, load_policy
 from coa_audit.core.status import Status
 from coa_audit.importers.collection import PendingCollection, merge_collection
+from coa_audit.importers.encodings import canonical_encoding
 from coa_audit.importers.formats import input_format
 from coa_audit.importers.headers import parse_overrides
 from coa_audit.importers.load import load_inventory, text_options
@@ -52,7 +53,15 @@ from coa_audit.importers.xlsx_parts import SpecialCells, special_cells
 from coa_audit.session.journal import Journal, JournalLog, Op, SessionLog
 from coa_audit.session.mappings import load_mapping_file, mapping_overrides, saved_mapping_for
 
-__all__ = ["MappingChange", "Restored", "Session", "WalkCounts", "open_session"]
+__all__ = [
+    "MappingChange",
+    "OpenOptions",
+    "Restored",
+    "Session",
+    "WalkCounts",
+    "open_session",
+    "same_reading",
+]
 
 _WALK = (
     "the walk's columns change by its own keys (present, label, accept, take out), not by typing"
@@ -102,6 +111,38 @@ class OpenOptions:
             encoding=self.encoding,
             delimiter=self.delimiter,
         )
+
+    def to_resume(self, session: Session, log: SessionLog) -> OpenOptions | None:
+        """The options that open the file again as ``log``'s session read it (its encoding
+        and delimiter, or its sheet, as its journal recorded them), where these options name
+        none; None when ``session`` (opened with these) already reads it that way, or the
+        user named every one of them (what the user names wins). A journal written before
+        these were recorded asks for nothing."""
+        given = {"encoding": self.encoding, "delimiter": self.delimiter, "sheet": self.sheet}
+        wanted = {k: v for k, v in log.read_as.items() if given[k] is None}
+        if not wanted or same_reading(session.read_as, wanted):
+            return None
+        return dataclasses.replace(
+            self,
+            encoding=self.encoding or wanted.get("encoding"),
+            delimiter=self.delimiter or wanted.get("delimiter"),
+            sheet=self.sheet or wanted.get("sheet"),
+        )
+
+
+def same_reading(now: dict[str, str], wanted: dict[str, str]) -> bool:
+    """Whether a file read as ``now`` (``Session.read_as``) is read as ``wanted`` says, for
+    each way ``wanted`` names (an encoding by the codec its name means: ``cp1250`` is
+    ``windows-1250``)."""
+    for key, value in wanted.items():
+        have = now.get(key)
+        if key == "encoding" and have is not None:
+            same = (canonical_encoding(have) or have) == (canonical_encoding(value) or value)
+        else:
+            same = have == value
+        if not same:
+            return False
+    return True
 
 
 @dataclass
@@ -203,10 +244,27 @@ class Session:
         return None, None
 
     # -- the journal -----------------------------------------------------------------------
+    @property
+    def read_as(self) -> dict[str, str]:
+        """How the file was read: a text table's ``encoding`` and ``delimiter``, a
+        workbook's ``sheet`` (the journal records it, so a resumed session reads the file
+        the same way: ``OpenOptions.to_resume``)."""
+        src = self.inventory.source
+        out: dict[str, str] = {}
+        dialect = src.csv or {}
+        for key in ("encoding", "delimiter"):
+            value = dialect.get(key)
+            if isinstance(value, str) and value:
+                out[key] = value
+        if src.sheet:
+            out["sheet"] = src.sheet
+        return out
+
     def start_journal(self) -> Journal:
         """Journal every change from now on (the app does; headless commands need not)."""
         if self.journal is None:
-            self.journal = Journal(self.inventory.source.path, self.inventory.source.sha256)
+            src = self.inventory.source
+            self.journal = Journal(src.path, src.sha256, self.read_as)
             self.journal.probe()
             self._journal_news()
         return self.journal

@@ -10,6 +10,7 @@ app when its journal fails (``Session.on_journal_problem``) instead of being ask
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import threading
@@ -31,7 +32,7 @@ from coa_audit.exporters.export import ExportRequest, export_session
 from coa_audit.importers.formats import input_format
 from coa_audit.session.journal import JournalLog, SessionLog
 from coa_audit.session.mappings import mapping_overrides, saved_mapping_for
-from coa_audit.session.session import OpenOptions, Session
+from coa_audit.session.session import OpenOptions, Session, same_reading
 from coa_audit.session.state import (
     load_user_profile,
     save_user_profile,
@@ -54,7 +55,10 @@ from coa_audit.tui.screens import (
     ConfirmScreen,
     ExportScreen,
     LoadingScreen,
+    Reading,
+    ReopenScreen,
     RestoreScreen,
+    reading_words,
 )
 
 __all__ = ["CoaAuditApp", "MainScreen", "run_app"]
@@ -119,6 +123,11 @@ class CoaAuditApp(App[None]):
         self._restore_total = 0
         self._restore_log: JournalLog | None = None
         self._edits_before_restore = 0
+        # a reopen under way (E, or a restore of a session that read the file another
+        # way): the options to go back to if it fails, and the session to restore after it
+        self._reopen_from: OpenOptions | None = None
+        self._restore_after_reopen: SessionLog | None = None
+        self._opened_state: object = None  # the cells as the file opened (walks put back)
         self._cancel = threading.Event()
         self._export_cancel = threading.Event()
         self._last_progress = 0.0
@@ -184,8 +193,10 @@ class CoaAuditApp(App[None]):
 
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
+        # a reopen keeps the file shown until the new reading is whole: no first rows
+        glimpse = self._glimpse if self._reopen_from is None else None
         try:
-            session = self.options.open(self.path, self._progress, self._glimpse)
+            session = self.options.open(self.path, self._progress, glimpse)
             if self.walks:
                 self.walk_missed = session.load_walks(self.walks)
         except LoadCancelled:
@@ -206,6 +217,8 @@ class CoaAuditApp(App[None]):
     def on_load_progress(self, msg: LoadProgress) -> None:
         if isinstance(self.screen, LoadingScreen):
             self.screen.progress(msg.stage, msg.done, msg.total)
+        elif isinstance(self.screen, BusyScreen) and self._reopen_from is not None:
+            self.screen.progress(msg.done, msg.total, msg.stage.capitalize())
         elif self.main is not None and msg.stage == "reading":
             self.main.loading_progress(msg.done, msg.total)
 
@@ -221,6 +234,9 @@ class CoaAuditApp(App[None]):
             self.main.adopt(msg.session)
 
     def on_load_failed(self, msg: LoadFailed) -> None:
+        if self._reopen_from is not None:
+            self._reopen_failed(msg.message)
+            return
         if msg.message is None:
             self.exit(message="coa-audit: loading cancelled")
             return
@@ -233,7 +249,22 @@ class CoaAuditApp(App[None]):
             self.screen.failed(msg.message + "   (q quits)")
 
     def on_loaded(self, msg: Loaded) -> None:
+        restore: SessionLog | None = None
+        if self._reopen_from is not None:  # read again another way: it replaces the one shown
+            restore = self._restore_after_reopen
+            self._reopen_from = self._restore_after_reopen = None
+            if isinstance(self.screen, BusyScreen):
+                self.pop_screen()
+            if self.session is not None:
+                self.session.close()  # nothing unexported (ask_reopen saw to it)
+            self.main = None
+            self.notify(
+                f"Reopened {safe_text(self.path.name)}: read as "
+                f"{reading_words(msg.session.read_as)}.",
+                timeout=6,
+            )
         self.session = msg.session
+        self._opened_state = msg.session.state()
         if self.main is None:
             self.main = MainScreen(msg.session)
             self.switch_screen(self.main)
@@ -253,7 +284,9 @@ class CoaAuditApp(App[None]):
                 severity="warning" if self.walk_missed else "information",
                 timeout=10,
             )
-        if pending:  # each session a crash left, newest first, one question each
+        if restore is not None:  # the file now reads as that session read it: restore it
+            self._restore_after(restore, pending, log)
+        elif pending:  # each session a crash left, newest first, one question each
             self._restore_queue = list(pending[1:])
             self._restore_total = len(pending)
             self._offer_restore(pending[0], log)
@@ -309,12 +342,32 @@ class CoaAuditApp(App[None]):
             detail += (
                 "The file has changed since: each edit goes back to its own device (found by "
                 "serial, asset tag or host name), and edits that cannot be placed are listed, "
-                "never applied elsewhere."
+                "never applied elsewhere. "
+            )
+        reopen = self._reopen_to_restore(earlier)
+        recorded = earlier.read_as
+        if reopen is not None:
+            detail += (
+                f"That session read the file as {reading_words(recorded)}: restoring reads "
+                "it that way again."
+            )
+        elif recorded and not same_reading(self.session.read_as, recorded):
+            detail += (
+                f"That session read the file as {reading_words(recorded)}, and it is read now "
+                f"as {reading_words(self.session.read_as)}: an edit whose cell reads "
+                "differently is listed, never applied."
             )
 
         def chosen(choice: str | None) -> None:
             assert self.session is not None
-            if choice == "restore":
+            if choice == "restore" and reopen is not None:
+                self.reopen(
+                    reopen,
+                    f"Reading {self.path.name} as the earlier session did "
+                    f"({reading_words(recorded)})…",
+                    restore=earlier,
+                )
+            elif choice == "restore":
                 self._edits_before_restore = self.session.edit_count
                 self.push_screen(BusyScreen("Restoring edits…"))
                 self.run_restore(earlier)
@@ -330,6 +383,33 @@ class CoaAuditApp(App[None]):
 
         self._restore_log = log
         self.push_screen(RestoreScreen(question, detail.strip()), chosen)
+
+    def _reopen_to_restore(self, earlier: SessionLog) -> OpenOptions | None:
+        """The options that read the file as ``earlier`` read it, when the file is read
+        another way now and that way was not named by the user (what the user names wins);
+        never once this session has changes of its own (they are tied to this reading)."""
+        assert self.session is not None
+        if self._changed_since_open():
+            return None
+        return self.options.to_resume(self.session, earlier)
+
+    def _restore_after(
+        self, earlier: SessionLog, pending: list[SessionLog], log: JournalLog
+    ) -> None:
+        """The file was read again as ``earlier`` read it: restore it now (the question was
+        answered), then offer the sessions still queued."""
+        assert self.session is not None
+        queued = {q.sid for q in self._restore_queue}
+        self._restore_queue = [p for p in pending if p.sid in queued]
+        self._restore_log = log
+        again = next((p for p in pending if p.sid == earlier.sid), None)
+        if again is None:  # another session dealt with it meanwhile
+            self.notify("The earlier session's edits were restored or discarded meanwhile.")
+            self._offer_next_restore(log)
+            return
+        self._edits_before_restore = self.session.edit_count
+        self.push_screen(BusyScreen("Restoring edits…"))
+        self.run_restore(again)
 
     def _offer_next_restore(self, log: JournalLog | None) -> None:
         if self._restore_queue and log is not None:
@@ -441,6 +521,108 @@ class CoaAuditApp(App[None]):
                     timeout=10,
                 )
                 break
+
+    # -- reading the file again another way -----------------------------------------------
+    def _changed_since_open(self) -> bool:
+        """Whether this session holds changes no export has and reading the file again would
+        not bring back (walk files are put back on every reading)."""
+        session = self.session
+        return session is not None and session.dirty and session.state() != self._opened_state
+
+    def ask_reopen(self, error: str = "", tried: Reading | None = None) -> None:
+        """E (and the palette's Reopen with encoding…): the text file read again with
+        another encoding and/or delimiter, through the load that opened it. Refused while
+        this session holds changes not exported (each is tied to its row as this reading
+        shows it), and for a workbook (it has neither)."""
+        session = self.session
+        if session is None or self.main is None:
+            return
+        src = session.inventory.source
+        fmt = input_format(src.format)
+        name = safe_text(self.path.name)
+        if not fmt.text:
+            article = "an" if fmt.label[:1].lower() in "aeiou" else "a"
+            self.notify(
+                f"Reopen with encoding applies only to text files (csv, tsv, txt): {name} is "
+                f"{article} {fmt.label}, which has no encoding or delimiter to choose.",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        if self._changed_since_open():
+            cells, marks = session.unexported()
+            what = " and ".join(
+                p
+                for p in (
+                    plural(cells, "edited cell") if cells else "",
+                    plural(marks, "walk mark") if marks else "",
+                )
+                if p
+            )
+            self.notify(
+                f"Not reopened: {what or 'a change'} not exported yet, each tied to its row "
+                "as this reading shows it. Export (ctrl+s) or undo them (U) first.",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        now = session.read_as
+        if tried is None:
+            encoding, delimiter = now.get("encoding", ""), now.get("delimiter", "")
+        else:
+            encoding, delimiter = tried.encoding or "", tried.delimiter or ""
+
+        def chosen(reading: Reading | None) -> None:
+            if reading is None:
+                return
+            options = dataclasses.replace(
+                self.options, encoding=reading.encoding, delimiter=reading.delimiter
+            )
+            how = reading_words(
+                {
+                    k: v
+                    for k, v in (("encoding", reading.encoding), ("delimiter", reading.delimiter))
+                    if v
+                }
+            )
+            self.reopen(options, f"Reading {self.path.name} again ({how})…")
+
+        self.push_screen(
+            ReopenScreen(self.path.name, reading_words(now), encoding, delimiter, error), chosen
+        )
+
+    def reopen(self, options: OpenOptions, text: str, restore: SessionLog | None = None) -> None:
+        """Read the file again with ``options`` through the load that opened it, behind a
+        busy screen (escape cancels); the file shown stays until the new reading is whole,
+        and stays if it fails. ``restore``: the earlier session to restore once read."""
+        self._reopen_from, self.options = self.options, options
+        self._restore_after_reopen = restore
+        self._cancel.clear()
+        self.push_screen(BusyScreen(text, cancel=self.cancel_loading))
+        self.load()
+
+    def _reopen_failed(self, message: str | None) -> None:
+        """The new reading failed or was cancelled: the file stays as it was read."""
+        assert self._reopen_from is not None
+        tried = Reading(self.options.encoding, self.options.delimiter)
+        self.options, self._reopen_from = self._reopen_from, None
+        restore, self._restore_after_reopen = self._restore_after_reopen, None
+        self._cancel.clear()
+        if isinstance(self.screen, BusyScreen):
+            self.pop_screen()
+        if restore is not None:
+            self.notify(
+                "The file could not be read as the earlier session read it"
+                + (f" ({message})" if message else " (cancelled)")
+                + ": its edits are kept, and offered again next time.",
+                severity="warning",
+                timeout=15,
+            )
+            self._offer_next_restore(self._restore_log)
+        elif message is None:
+            self.notify("Reopening cancelled: the file stays as it was read.", timeout=5)
+        else:  # said in the dialog, with what was tried, to try another
+            self.ask_reopen(f"Not reopened: {message}", tried)
 
     # -- export ----------------------------------------------------------------------------
     @property

@@ -215,6 +215,15 @@ class MainScreen(Screen[None]):
             id="main.about",
         ),
         Binding(
+            "E",
+            "reopen",
+            "Reopen with encoding…",
+            show=False,
+            tooltip="Reopen with encoding…: read this text file again with another encoding "
+            "or delimiter",
+            id="main.reopen",
+        ),
+        Binding(
             "c",
             "sighted",
             "Present",
@@ -545,8 +554,18 @@ class MainScreen(Screen[None]):
             text.append(safe_text(value) + "\n")
         notices = inv.notices()
         text.append(f"\nNotes from reading the file ({len(notices)})\n", style="bold")
+        here = "E (or ctrl+p: Reopen with encoding…)"
+        text_table = src.csv is not None
+        told = False
         for n in notices or ["none"]:
+            if text_table and "--encoding" in n:  # the reading's own notice: how, here too
+                n, told = f"{n}, or on screen {here}", True
             text.append(f"- {safe_text(n)}\n")
+        if text_table and not told:  # how to read it another way, here
+            text.append(
+                f"- letters or columns read wrong? {here} reads this file again with another "
+                "encoding or delimiter\n"
+            )
         text.append("\nColumn mapping\n", style="bold")
         for fname, col in inv.source_mapping.items():
             text.append(f"{fname}: {inv.letter(col)} {safe_text(inv.headers[col])}\n")
@@ -1195,6 +1214,10 @@ class MainScreen(Screen[None]):
     @after_load
     def action_export(self) -> None:
         self.app_.export()
+
+    @after_load
+    def action_reopen(self) -> None:
+        self.app_.ask_reopen()
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.app_.key_help()))

@@ -16,10 +16,13 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Checkbox, Footer, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
+from coa_audit.core.errors import UsageError
 from coa_audit.core.model import CANONICAL_FIELDS, FIELD_LABELS, RowIndex
 from coa_audit.core.text import editable, from_editable, plural, safe_text
 from coa_audit.exporters.export import ExportRequest
 from coa_audit.exporters.formats import CHECKLISTS
+from coa_audit.importers.encodings import DELIMITER_NAMES, encoding_label
+from coa_audit.importers.load import text_options
 
 __all__ = [
     "BusyScreen",
@@ -31,6 +34,8 @@ __all__ = [
     "MappingScreen",
     "PromptScreen",
     "Question",
+    "Reading",
+    "ReopenScreen",
     "RestoreScreen",
     "ScanResult",
     "ScanScreen",
@@ -627,6 +632,112 @@ class PromptScreen(ModalScreen[str | None]):
 
     def _answer(self, value: str | None) -> None:
         dismiss_once(self, value)
+
+
+# a delimiter by the name --delimiter accepts for it (a tab is hard to type in a box)
+_DELIMITER_WORDS = {c: n for n, c in reversed(DELIMITER_NAMES.items()) if n.isalpha()}
+
+
+def delimiter_name(char: str) -> str:
+    """How a delimiter is typed and said: ``tab``, ``semicolon``... or the character."""
+    return _DELIMITER_WORDS.get(char, char)
+
+
+def reading_words(read_as: dict[str, str]) -> str:
+    """How a file was read, in words: ``Windows-1250 (Central European), cp1250, delimiter
+    semicolon (;)``, or ``sheet 'Assets'`` for a workbook."""
+    parts = []
+    if "encoding" in read_as:
+        parts.append(encoding_label(read_as["encoding"]))
+    if "delimiter" in read_as:
+        char = read_as["delimiter"]
+        name = delimiter_name(char)
+        parts.append(f"delimiter {name}" + (f" ({char})" if name != char and char.strip() else ""))
+    if "sheet" in read_as:
+        parts.append(f"sheet {read_as['sheet']!r}")
+    return ", ".join(parts) or "as detected"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How to read a text table again: its encoding and delimiter (None: detected), as
+    ``--encoding`` and ``--delimiter`` take them."""
+
+    encoding: str | None
+    delimiter: str | None
+
+
+class ReopenScreen(ModalScreen[Reading | None]):
+    """Reopen with encoding…: the text file read again with another encoding and/or
+    delimiter. Both are checked as ``--encoding`` and ``--delimiter`` are
+    (``importers.load.text_options``) and what cannot be is said here, the box kept open.
+    Enter reopens, tab goes to the other box, escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="reopen.cancel")]
+    DEFAULT_CSS = """
+    ReopenScreen { align: center middle; }
+    ReopenScreen > Vertical { width: 90%; max-width: 76; height: auto; max-height: 100%;
+                              border: thick $accent; padding: 0 1; background: $surface; }
+    ReopenScreen Static, ReopenScreen Label { width: 100%; height: auto; }
+    /* the box being typed in shows without colour: a heavy frame instead of the thin one */
+    ReopenScreen Input:focus { border: heavy $accent; }
+    ReopenScreen #reopen-error { color: $error; text-style: bold; }
+    """
+
+    def __init__(
+        self, filename: str, now: str, encoding: str, delimiter: str, error: str = ""
+    ) -> None:
+        """``now``: how the file is read now, in words; ``encoding`` and ``delimiter``: what
+        the boxes hold at first; ``error``: why the last attempt failed."""
+        super().__init__()
+        self.filename, self.now, self.error = filename, now, error
+        self.encoding, self.delimiter = encoding, delimiter
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                Text(f"Reopen {safe_text(self.filename)} with another encoding", style="bold"),
+                id="reopen-title",
+            )
+            yield Static(plain(f"Read now as {self.now}."), id="reopen-now")
+            yield Label("Encoding: utf-8, cp1250 ... cp1258, cp932, gb18030, big5, koi8-r...")
+            yield Input(editable(self.encoding), id="reopen-encoding")
+            yield Label("Delimiter: ; , | or tab, comma, semicolon, pipe")
+            yield Input(editable(delimiter_name(self.delimiter)), id="reopen-delimiter")
+            yield Static(plain(self.error), id="reopen-error")
+            yield Static(
+                Text("enter: reopen   tab: next box   empty: detect   escape: cancel", style="bold")
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#reopen-encoding", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        boxes = [self.query_one(f"#reopen-{k}", Input) for k in ("encoding", "delimiter")]
+        encoding, delimiter = (from_editable(b.value).strip() or None for b in boxes)
+        try:
+            text_options(encoding, None)
+        except UsageError as exc:
+            self._refuse(boxes[0], str(exc).replace("--encoding ", "Encoding ", 1))
+            return
+        try:
+            encoding, delimiter = text_options(encoding, delimiter)
+        except UsageError as exc:
+            self._refuse(boxes[1], str(exc).replace("--delimiter ", "Delimiter ", 1))
+            return
+        dismiss_once(self, Reading(encoding, delimiter))
+
+    def _refuse(self, box: Input, why: str) -> None:
+        """Say why in the dialog, on the box to correct."""
+        self.query_one("#reopen-error", Static).update(plain(why))
+        box.focus()
+
+    def action_cancel(self) -> None:
+        dismiss_once(self, None)
 
 
 class ScanInput(Input):
