@@ -15,7 +15,13 @@ import pytest
 from coa_audit.session.journal import journal_path
 from coa_audit.session.session import OpenOptions, open_session
 from coa_audit.tui.app import CoaAuditApp, MainScreen
-from coa_audit.tui.screens import BusyScreen, DetailScreen, Question, ReopenScreen
+from coa_audit.tui.screens import (
+    BusyScreen,
+    DetailScreen,
+    LoadingScreen,
+    Question,
+    ReopenScreen,
+)
 from tests.conftest import SAMPLES, device, press, settle, write_csv
 from tests.encoding_samples import LANGUAGES, encode, register
 
@@ -164,6 +170,29 @@ async def test_a_reading_that_fails_is_said_in_the_dialog_and_the_file_stays(
         assert isinstance(app.screen, MainScreen) and app.session is first
         assert app.options.encoding == "cp1252"  # the options the shown file was read with
         assert app.error is None
+
+
+async def test_a_file_that_could_not_be_read_is_read_again_from_its_error(
+    russian: Path,
+) -> None:
+    app = CoaAuditApp(russian, options=OpenOptions(encoding="utf-8"))  # its bytes are not
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, LoadingScreen) and app.error is not None
+        assert "E: read it with another encoding or delimiter" in _screen_text(app)
+        await press(pilot, "E")
+        dialog = app.screen
+        assert isinstance(dialog, ReopenScreen)
+        assert "Not read:" in str(dialog.query_one("#reopen-error").render())
+        box = dialog.query_one("#reopen-encoding")
+        assert box.value == "utf-8"
+        box.value = ""
+        await press(pilot, *"windows-1251", "enter")
+        screen = await reopened(app, pilot)
+        assert isinstance(screen, MainScreen), app.error
+        assert app.error is None and app.error_code == 0
+        inv = app.session.inventory
+        assert [_nfc(h) for h in inv.headers[2:6]] == [_nfc(h) for h in RUSSIAN.headers]
 
 
 async def test_unexported_edits_refuse_a_reopen_and_a_workbook_says_it_has_no_encoding(
@@ -323,4 +352,4 @@ def _screen_text(app: CoaAuditApp) -> str:
     svg = app.export_screenshot()
     body = svg[svg.index("</style>") :]  # the screen's text, after the styles
     text = html.unescape(re.sub(r"<[^>]+>", "", body)).replace("\xa0", " ")
-    return _nfc(" ".join(re.sub("[█▀▄▌▐]", " ", text).split()))  # frames are no words
+    return _nfc(" ".join(re.sub("[█▀▄▌▐│┃]", " ", text).split()))  # frames are no words

@@ -30,6 +30,7 @@ from coa_audit.core.text import plural, safe_text
 from coa_audit.exporters.checklist import PROFILE_FIELDS, check_header, review_warnings
 from coa_audit.exporters.export import ExportRequest, export_session
 from coa_audit.importers.formats import input_format
+from coa_audit.importers.load import detect_format
 from coa_audit.session.journal import JournalLog, SessionLog
 from coa_audit.session.mappings import mapping_overrides, saved_mapping_for
 from coa_audit.session.session import OpenOptions, Session, same_reading
@@ -180,6 +181,14 @@ class CoaAuditApp(App[None]):
         self.push_screen(LoadingScreen(safe_text(self.path.name)))
         self.load()
 
+    def _text_file(self) -> bool:
+        """Whether the file is a text table (it has an encoding and a delimiter): asked once
+        it failed to read, so E may offer to read it another way."""
+        try:
+            return input_format(detect_format(self.path)).text
+        except (CoaError, OSError):
+            return False
+
     def cancel_loading(self) -> None:
         self._cancel.set()
 
@@ -244,8 +253,11 @@ class CoaAuditApp(App[None]):
         self.error_code = msg.exit_code
         if self.main is not None:  # the first rows were shown: the error replaces them
             self.main = None
-            self.switch_screen(LoadingScreen(safe_text(self.path.name), msg.message))
+            self.switch_screen(
+                LoadingScreen(safe_text(self.path.name), msg.message, text=self._text_file())
+            )
         elif isinstance(self.screen, LoadingScreen):
+            self.screen.text = self._text_file()
             self.screen.failed(msg.message + "   (q quits)")
 
     def on_loaded(self, msg: Loaded) -> None:
@@ -535,6 +547,9 @@ class CoaAuditApp(App[None]):
         this session holds changes not exported (each is tied to its row as this reading
         shows it), and for a workbook (it has neither)."""
         session = self.session
+        if session is None and self.error is not None and isinstance(self.screen, LoadingScreen):
+            self._ask_read_again(error, tried)  # the file could not be read at all
+            return
         if session is None or self.main is None:
             return
         src = session.inventory.source
@@ -589,6 +604,38 @@ class CoaAuditApp(App[None]):
 
         self.push_screen(
             ReopenScreen(self.path.name, reading_words(now), encoding, delimiter, error), chosen
+        )
+
+    def _ask_read_again(self, error: str, tried: Reading | None) -> None:
+        """The file could not be read: E on the error reads it again with another encoding
+        or delimiter, from the start (its loading screen and first rows as at the open)."""
+        now = {
+            k: v
+            for k, v in (("encoding", self.options.encoding), ("delimiter", self.options.delimiter))
+            if v
+        }
+        tried = tried or Reading(self.options.encoding, self.options.delimiter)
+
+        def chosen(reading: Reading | None) -> None:
+            if reading is None:
+                return
+            self.options = dataclasses.replace(
+                self.options, encoding=reading.encoding, delimiter=reading.delimiter
+            )
+            self.error, self.error_code = None, 0
+            self._cancel.clear()
+            self.switch_screen(LoadingScreen(safe_text(self.path.name), text=True))
+            self.load()
+
+        self.push_screen(
+            ReopenScreen(
+                self.path.name,
+                reading_words(now) if now else "the encoding and delimiter detected",
+                tried.encoding or "",
+                tried.delimiter or "",
+                error or f"Not read: {self.error}",
+            ),
+            chosen,
         )
 
     def reopen(self, options: OpenOptions, text: str, restore: SessionLog | None = None) -> None:

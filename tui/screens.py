@@ -61,11 +61,13 @@ AnswerT = TypeVar("AnswerT")
 
 
 class LoadingScreen(Screen[None]):
-    """Shown from the first frame while the file loads; escape cancels."""
+    """Shown from the first frame while the file loads; escape cancels. When a text file
+    could not be read, E reads it again with another encoding or delimiter."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel loading", id="loading.cancel"),
         Binding("q", "app.quit", "Quit", id="loading.quit"),
+        Binding("E", "reopen", "Reopen with encoding…", id="loading.reopen"),
     ]
     DEFAULT_CSS = """
     LoadingScreen { align: center middle; }
@@ -73,10 +75,13 @@ class LoadingScreen(Screen[None]):
     LoadingScreen #error { color: $error; width: 100%; height: auto; }
     """
 
-    def __init__(self, filename: str, error: str | None = None) -> None:
+    def __init__(self, filename: str, error: str | None = None, text: bool = False) -> None:
+        """``text``: the file is a text table (E may read it again another way)."""
         super().__init__()
         self.filename = filename
         self.error = error  # shown at once: the load failed after its first rows were shown
+        self.text = text
+        self.has_failed = False
 
     def on_mount(self) -> None:
         if self.error is not None:
@@ -96,12 +101,24 @@ class LoadingScreen(Screen[None]):
         bar.update(total=max(total, 1), progress=done)
 
     def failed(self, message: str) -> None:
+        self.has_failed = True
         self.query_one("#stage", Label).update("cannot open this file")
+        if self.text:
+            message += "   (E: read it with another encoding or delimiter)"
         self.query_one("#error", Label).update(plain(message))
         self.query_one("#bar", ProgressBar).display = False
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reopen":  # only once a text file failed to read
+            return self.has_failed and self.text
+        return True
 
     def action_cancel(self) -> None:
         self.app.cancel_loading()  # type: ignore[attr-defined]
+
+    def action_reopen(self) -> None:
+        self.app.ask_reopen()  # type: ignore[attr-defined]
 
 
 class BusyScreen(ModalScreen[None]):
