@@ -164,6 +164,19 @@ _BRACKETS = re.compile(r"[(\[{]([^)\]}]*)[)\]}]")
 MIN_MEANING = 8  # a one-word phrase with one unknown word beside it, at least
 
 
+# a Han, kana or Hangul character is a word of its own (core.text.fold_words): a phrase of
+# them is shown as it is written ("シリアル番号", not "シ リ ア ル 番 号")
+_WIDE_GAP = re.compile(
+    r"(?<=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]) "
+    r"(?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff])"
+)
+
+
+def _as_phrase(words: Sequence[str]) -> str:
+    """The words of a phrase found in a header, as a reason quotes them."""
+    return _WIDE_GAP.sub("", " ".join(words))
+
+
 class _Vocabulary:
     """Each field's phrases per language, its qualifiers and the phrases that rule it out;
     see data/header_words.toml for how a header is scored."""
@@ -222,7 +235,7 @@ class _Vocabulary:
                         else:
                             score -= 2
                     if score > best.get(fname, (-99, ""))[0]:
-                        best[fname] = (score, " ".join(words[i:j]))
+                        best[fname] = (score, _as_phrase(words[i:j]))
         if best and refuse:
             for fname in list(best):
                 if self.refused(fname, words, notes):

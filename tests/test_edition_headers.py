@@ -1,0 +1,115 @@
+"""The licence's edition column in every language the tool reads (issue 32): a register's
+"Edition" column, however its language says it, is the label's edition, so a blank or a Home
+edition there is read instead of every row saying the edition is missing; and what
+`coa-audit columns` shows of a wide script lines up and quotes it as written."""
+
+from __future__ import annotations
+
+import csv
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+
+from tests.conftest import run_cli
+
+# (header of the label's edition column, a Home edition as that language writes it)
+EDITION_HEADERS = {
+    "sv": "Utgåva på etiketten",
+    "sv-short": "Utgåva",
+    "da": "Udgave",
+    "nb": "Utgave på etiketten",
+    "cs": "Edice",
+    "cs-label": "Edice na štítku",
+    "sk": "Edícia",
+    "hu": "Kiadás a címkén",
+    "ro": "Ediție",
+    "ru": "Редакция",
+    "uk": "Редакція на наліпці",
+    "el": "Έκδοση",
+    "ja": "エディション",
+    "ja-label": "ラベルのエディション",
+    "ko": "에디션",
+    "pl": "Edycja",
+    "nl": "Editie",
+    "it": "Edizione",
+    "pt": "Edição",
+}
+
+
+def _spellings(header: str) -> list[str]:
+    """The header as registers write it: as is, upper case, accents dropped (in alphabets:
+    a kana's voicing mark is part of its letter), padded."""
+    out = {header, header.upper(), f"  {header} "}
+    if not any("\u3040" <= c <= "\u30ff" for c in header):
+        out.add(
+            "".join(c for c in unicodedata.normalize("NFD", header) if not unicodedata.combining(c))
+        )
+    return sorted(out)
+
+
+def _register(path: Path, edition_header: str) -> Path:
+    rows = [
+        ["Serial Number", "Hostname", "COA Present", edition_header],
+        ["5CG1000001", "PC-1", "Yes", "Windows 11 Pro"],
+        ["5CG1000002", "PC-2", "Yes", "Windows 11 Home"],
+        ["5CG1000003", "PC-3", "Yes", "Windows 10 Pro"],
+    ]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize(
+    "header",
+    [s for h in EDITION_HEADERS.values() for s in _spellings(h)],
+)
+def test_the_edition_column_is_the_labels_edition(tmp_path: Path, header: str) -> None:
+    res = run_cli(
+        "check", _register(tmp_path / "r.csv", header), "--format", "json", "--fail-on", "never"
+    )
+    assert res.code == 0, res.stdout
+    report = json.loads(res.stdout)
+    assert report["mapping"].get("coa_edition") == header.strip(), report["mapping"]
+    status = {d["row"]: d["status"] for d in report["devices"]}
+    # Pro qualifies for the upgrade; Home never does, whatever language the header is in
+    assert status == {2: "eligible", 3: "blocked", 4: "eligible"}, status
+
+
+@pytest.mark.parametrize("header", ["Edice OS", "Редакция ОС", "Windows edition", "OS Edition"])
+def test_an_os_edition_is_never_the_labels(tmp_path: Path, header: str) -> None:
+    res = run_cli(
+        "check", _register(tmp_path / "r.csv", header), "--format", "json", "--fail-on", "never"
+    )
+    report = json.loads(res.stdout)
+    assert report["mapping"].get("coa_edition") != header
+    # with no edition on the evidence, nothing is eligible
+    assert all(d["status"] != "eligible" for d in report["devices"])
+
+
+def test_columns_lines_up_wide_headers_and_quotes_them_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "ja.csv"
+    rows = [
+        ["資産番号", "シリアル番号", "コンピューター名", "COAラベル", "エディション"],
+        ["A-1", "5CG2000001", "JP-PC-01", "あり", "Windows 11 Pro"],
+        ["A-2", "5CG2000002", "JP-PC-02", "なし", ""],
+    ]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    res = run_cli("columns", path)
+    assert res.code == 0, res.stdout
+    lines = res.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("column"))
+    table = lines[start : start + 1 + len(rows[0])]
+    # the field column starts at the same terminal cell on every line
+    fields = ("field", "asset_tag", "serial_number", "hostname", "coa_present", "coa_edition")
+    starts = set()
+    for line in table:
+        at = min(i for i in (line.find(f" {f}") for f in fields) if i >= 0) + 1
+        starts.add(cell_len(line[:at]))
+    assert len(starts) == 1, table
+    assert "the words 'シリアル番号'" in res.stdout
+    assert "the words 'エディション'" in res.stdout
+    assert "シ リ" not in res.stdout
