@@ -553,7 +553,7 @@ def export(
     from coa_audit.exporters.safety import keys_shown
     from coa_audit.exporters.worklist import parse_statuses
     from coa_audit.importers.corrections import read_corrections
-    from coa_audit.session.session import open_session
+    from coa_audit.session.session import OpenOptions
 
     with _guard():
         if paper.lower() not in ("a4", "letter"):
@@ -582,19 +582,28 @@ def export(
         formats = [f.strip().lower() for f in checklist.split(",") if f.strip()]
         if out_dir is not None:  # an evidence folder is never written into
             _inputs(more=evidence or ()).refuse(out_dir, "--out-dir")
-        session = open_session(
-            file,
+        options = OpenOptions(
             sheet=sheet,
             encoding=encoding,
             delimiter=delimiter,
             target=target,
             agreement=agreement,
             policy_path=policy,
-            maps=map_ or (),
+            maps=tuple(map_ or ()),
             mapping_file=mapping,
-            evidence=evidence or (),
-            progress=_progress(),
+            evidence=tuple(evidence or ()),
         )
+        session = options.open(file, progress=_progress())
+        if resume:
+            # the session resumed read the file as its journal says (its encoding, delimiter
+            # or sheet): read it that way again where the command line names none
+            pending, log = session.pending()
+            again = options.to_resume(session, pending[0]) if pending else None
+            if again is not None:
+                said = ", ".join(f"{k} {v}" for k, v in pending[0].read_as.items())
+                typer.echo(f"reading the file as the resumed session did ({said})", err=True)
+                session.close()
+                session = again.open(file, progress=_progress())
         inv = session.inventory
         session.inputs.add(corrections, profile, continues)
         session.author = " ".join((author or "").split())

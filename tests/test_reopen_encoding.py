@@ -353,3 +353,21 @@ def _screen_text(app: CoaAuditApp) -> str:
     body = svg[svg.index("</style>") :]  # the screen's text, after the styles
     text = html.unescape(re.sub(r"<[^>]+>", "", body)).replace("\xa0", " ")
     return _nfc(" ".join(re.sub("[█▀▄▌▐│┃]", " ", text).split()))  # frames are no words
+
+
+def test_export_resume_reads_the_file_as_the_resumed_session_did(
+    czech: Path, tmp_path: Path
+) -> None:
+    """`export --resume` with no --encoding: the file is read as the crashed session read it
+    (cp1250, ';'), so its edit lands and every other cell reads right in the output."""
+    from tests.conftest import run_cli
+
+    _crashed_cp1250_session(czech)
+    out = tmp_path / "out"
+    res = run_cli("export", czech, "--resume", "--checklist", "", "--out-dir", out)
+    assert res.code == 0, res.stdout + res.stderr
+    assert "reading the file as the resumed session did (encoding cp1250" in res.stderr
+    assert "resumed 1 journaled edit(s)" in res.stderr, res.stderr
+    corrected = next(p for p in out.iterdir() if p.suffix == ".csv" and ".walk" not in p.name)
+    text = corrected.read_bytes().decode("cp1250")
+    assert "Plzeň-Bory" in text and text.count("Plzeň") == 2 and "Plzeò" not in text
