@@ -113,3 +113,29 @@ def test_columns_lines_up_wide_headers_and_quotes_them_as_written(tmp_path: Path
     assert "the words 'シリアル番号'" in res.stdout
     assert "the words 'エディション'" in res.stdout
     assert "シ リ" not in res.stdout
+
+
+async def test_the_grid_lines_up_wide_letters(tmp_path: Path) -> None:
+    """Japanese, Chinese and Korean letters take two terminal cells: a column of them keeps
+    the columns after it in place at 80x24 (and a long one is cut by cells, with its …)."""
+    from coa_audit.tui.app import CoaAuditApp
+    from tests.conftest import settle
+
+    path = tmp_path / "wide.csv"
+    rows = [
+        ["Serial Number", "Hostname", "COA Present", "COA Edition", "Location"],
+        ["5CG2000001", "JP-PC-01", "あり", "Windows 11 Pro", "東京都港区芝浦三丁目一番地の倉庫"],
+        ["5CG2000002", "JP-PC-02", "Yes", "Windows 11 Pro", "Osaka"],
+        ["5CG2000003", "KR-PC-03", "있음", "Windows 11 Pro", "서울"],
+    ]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    app = CoaAuditApp(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        grid = app.screen.grid
+        lines = [grid.render_line(y).text for y in range(1, 4)]
+        starts = {cell_len(line[: line.index("Windows 11 Pro")]) for line in lines}
+        assert len(starts) == 1, lines
+        # every line is exactly the grid's width in cells
+        assert {cell_len(line) for line in lines} == {grid.size.width}, lines

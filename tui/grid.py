@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NewType
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -80,9 +81,19 @@ def _cell(text: str, width: int, marker: str = "") -> str:
     room = width - len(marker)
     if room <= 0:  # a sliver of a column: the star wins it
         return marker[:width].ljust(width)
-    if len(text) > room:
-        text = text[: room - 1] + "…"
-    return (text + marker).ljust(width)
+    if text.isascii():  # most cells: a character is a cell
+        if len(text) > room:
+            text = text[: room - 1] + "…"
+        return (text + marker).ljust(width)
+    # wide letters (Chinese, Japanese, Korean) take two cells, combining marks none
+    if cell_len(text) > room:
+        text = set_cell_size(text, room - 1) + "…"
+    return text + marker + " " * max(0, width - cell_len(text) - len(marker))
+
+
+def _cells(text: str) -> int:
+    """How many terminal cells ``text`` takes."""
+    return len(text) if text.isascii() else cell_len(text)
 
 
 # Rules that depend on the terminal (set on the App): not scoped to the widget's own CSS.
@@ -196,7 +207,7 @@ class Grid(ScrollView, can_focus=True):
         sample = range(min(len(inv), 200))
         cols = []
         for title, fname, c in order:
-            width = max([len(title)] + [len(inv.value(r, c)) for r in sample])
+            width = max([_cells(title)] + [_cells(safe_text(inv.value(r, c))) for r in sample])
             width = max(4, min(MAX_COL_WIDTH, width))
             if fname == "coa_key":
                 width = 29  # a whole 5x5 key, masked or not
