@@ -180,7 +180,10 @@ def _wait(pid: int) -> int:
         info = signal.sigtimedwait(watched, 0.5)
         if info is None or info.si_signo == signal.SIGCHLD:
             continue
-        if info.si_code != _SI_KERNEL:  # the terminal's signals reached the child already
+        # the terminal's Ctrl-C and Ctrl-\ reached the child already; its hangup (the SSH
+        # connection or the terminal window gone) reaches only the session's leader, this
+        # process: passed on, or the app would be left reading a terminal that is gone
+        if info.si_code != _SI_KERNEL or info.si_signo == signal.SIGHUP:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, info.si_signo)
 

@@ -342,9 +342,9 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
 
 
 @contextlib.contextmanager
-def _real_app_with_one_edit(src: Path) -> Iterator[None]:
-    """`coa-audit tui` in a real process on a pty: set the first problem row's COA to GML,
-    then (after the body) SIGKILL it."""
+def _real_app_with_one_edit(src: Path) -> Iterator[tuple[int, int]]:
+    """`coa-audit tui` in a real process on a pty (its pid and the pty's master end): set
+    the first problem row's COA to GML, then (after the body) SIGKILL it if it still runs."""
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
     pid, fd = pty.fork()
     if pid == 0:
@@ -367,11 +367,14 @@ def _real_app_with_one_edit(src: Path) -> Iterator[None]:
         time.sleep(0.3)
         os.write(fd, b"\r")
         _read_until(fd, b"1 edits", 15)
-        yield
+        yield pid, fd
     finally:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        os.close(fd)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 async def _restores_the_gml_edit(src: Path) -> None:
@@ -389,6 +392,22 @@ async def test_journal_survives_sigkill(tmp_path: Path) -> None:
     src = write_csv(tmp_path / "fleet.csv", [device(1, COA_Present="No"), device(2), device(3)])
     with _real_app_with_one_edit(src):
         pass
+    await _restores_the_gml_edit(src)
+
+
+async def test_a_hangup_ends_the_app_and_its_edits_wait_in_the_journal(tmp_path: Path) -> None:
+    """The SSH connection or the terminal window gone: the terminal's hangup reaches only the
+    session's leader (the supervisor), which passes it on, so the app ends at once instead
+    of spinning on a terminal that is gone; its edit is offered again."""
+    src = write_csv(tmp_path / "fleet.csv", [device(1, COA_Present="No"), device(2), device(3)])
+    with _real_app_with_one_edit(src) as (pid, fd):
+        os.close(fd)  # the terminal hangs up
+        end = time.monotonic() + 20
+        done = 0
+        while not done and time.monotonic() < end:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+            time.sleep(0.1)
+        assert done, "the app still runs 20 s after its terminal hung up"
     await _restores_the_gml_edit(src)
 
 
