@@ -297,6 +297,8 @@ def classify(header: str) -> HeaderHit | None:
         return None
     if len(ranked) > 1 and ranked[1][1][0] == ranked[0][1][0]:
         return None  # two fields equally: not guessed
+    if len(_named_parts(text)) > 1:
+        return None  # "Serial / Hostname", "シリアル番号・名前": two fields, never guessed
     fname, (score, phrase) = ranked[0]
     item = _DOTTED.match(text)
     if item is not None and score < 2 * 10:
@@ -306,6 +308,34 @@ def classify(header: str) -> HeaderHit | None:
         if own is not None:
             return HeaderHit(own[0], 1000.0 - own[1], "alias")
     return HeaderHit(fname, float(score), "meaning", phrase)
+
+
+# what joins two names in one header: "Serial / Hostname", "Seriennr.|Rechner", "シリアル番号・名前"
+_JOINED = re.compile(r"\s*[/|\\／｜・]\s*")
+
+
+def _named_parts(text: str) -> set[str]:
+    """The fields the parts of a header joined by a slash, a bar or a middle dot name, each
+    part read alone (by alias, else by meaning)."""
+    parts = _JOINED.split(_BRACKETS.sub(" ", text))
+    if len(parts) < 2:
+        return set()
+    aliases, vocab = _aliases(), _vocabulary()
+    named: set[str] = set()
+    for part in parts:
+        norm = norm_header(part)
+        if not norm:
+            continue
+        alias = aliases.table.get(norm)
+        if alias is not None:
+            named.add(alias[0])
+            continue
+        scores = vocab.scores(norm.split(), ())
+        if scores:
+            best, (score, _phrase) = max(scores.items(), key=lambda kv: kv[1][0])
+            if score >= MIN_MEANING:
+                named.add(best)
+    return named
 
 
 def _field_for(header: str) -> str | None:

@@ -139,3 +139,40 @@ async def test_the_grid_lines_up_wide_letters(tmp_path: Path) -> None:
         assert len(starts) == 1, lines
         # every line is exactly the grid's width in cells
         assert {cell_len(line) for line in lines} == {grid.size.width}, lines
+
+
+# one header naming two fields, joined as registers join them: never guessed either way
+_ONE_FIELD = {
+    "serial_number": ["Serial Number", "Seriennummer", "Numéro de série", "シリアル番号", "序列号"],
+    "hostname": ["Hostname", "Computer name", "Rechnername", "コンピューター名", "计算机名"],
+    "asset_tag": ["Asset Tag", "Inventarnummer", "資産番号"],
+    "location": ["Location", "Standort", "場所"],
+}
+_JOINS = ["/", " / ", "|", "・", "／", " \\ "]
+
+
+def _two_field_headers() -> list[str]:
+    fields = sorted(_ONE_FIELD)
+    out = []
+    for i, a in enumerate(fields):
+        for b in fields[i + 1 :]:
+            for k, (x, y) in enumerate(zip(_ONE_FIELD[a], _ONE_FIELD[b], strict=False)):
+                out.append(f"{x}{_JOINS[k % len(_JOINS)]}{y}")
+                out.append(f"{y}{_JOINS[(k + 1) % len(_JOINS)]}{x}")
+    return out
+
+
+@pytest.mark.parametrize("header", _two_field_headers())
+def test_a_header_naming_two_fields_is_not_guessed(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "two.csv"
+    rows = [
+        ["Device ID", "COA Present", "COA Edition", header],
+        ["D-1", "Yes", "Windows 11 Pro", "5CG1000001"],
+        ["D-2", "Yes", "Windows 11 Pro", "5CG1000002"],
+    ]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    res = run_cli("check", path, "--format", "json", "--fail-on", "never")
+    assert res.code == 0, res.stdout + res.stderr
+    report = res.json()
+    assert header.strip() not in report["mapping"].values(), report["mapping"]

@@ -73,3 +73,33 @@ def test_gone_in_use_and_unknown_in_every_language(tmp_path: Path, lang: str, ho
     assert by_row[4]["status"] == "out-of-scope" and "ASSET_DELETED" in codes[4]
     assert by_row[5]["status"] == "review" and "STATUS_UNKNOWN" in codes[5]
     assert report["summary"]["eligible"] == 1
+
+
+# iTop's status values of a physical device as its locales write them (in production, being
+# implemented, in stock: in use; obsolete: gone)
+ITOP_STATUS = {
+    "v produkci": "eligible",
+    "implementace": "eligible",
+    "skladem/rezerva": "eligible",
+    "zastaralé": "out-of-scope",
+    "稼働": "eligible",
+    "保存": "eligible",
+    "廃止": "out-of-scope",
+    "Эксплуатация": "eligible",
+    "Устаревший": "out-of-scope",
+    "Produktiv": "eligible",
+    "Obsolet": "out-of-scope",
+    "Forældet": "out-of-scope",
+    "Elavult": "out-of-scope",
+    "生产": "eligible",
+    "废弃": "out-of-scope",
+    "kullanım dışı": "out-of-scope",
+}
+
+
+def test_itop_status_values_in_its_locales(tmp_path: Path) -> None:
+    words = list(ITOP_STATUS)
+    path = _register(tmp_path / "itop.csv", "Status", "deleted_at", [[w, ""] for w in words])
+    report = run_cli("check", path, "--format", "json", "--fail-on", "never").json()
+    got = {words[d["row"] - 2]: d["status"] for d in report["devices"]}
+    assert got == ITOP_STATUS
