@@ -231,6 +231,8 @@ class Audit:
         self._walk_seen: tuple[int, int] = (0, -1)
         self._walk: tuple[int, ...] = ()
         self._local_cache: dict[RowFacts, tuple[tuple[Item, ...], int]] = {}
+        # the same answers by the cells as read (before ``Rules.facts`` reduces them)
+        self._raw_cache: dict[tuple[tuple[str, ...], int, int], tuple[tuple[Item, ...], int]] = {}
         self._evidence_types: dict[tuple[Any, ...], str] = {}
         self._tuple_cache: dict[tuple[Item, ...], tuple[Item, ...]] = {(): ()}
         self._edition_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -253,9 +255,12 @@ class Audit:
         unmapped = set() if inv.evidence_mapped else {"evidence"}
         if "serial_number" not in inv.mapping:
             unmapped.add("serial_number")
+        if not inv.edition_mapped:
+            unmapped.add("edition")
         if self.rules.unmapped != unmapped:
             self.rules.unmapped = frozenset(unmapped)
             self._local_cache.clear()
+            self._raw_cache.clear()
             self._finding_cache.clear()
         local_cols = [self._col(f) for f in ROW_TEXT_FIELDS]
         keys = self._col("coa_key")
@@ -360,10 +365,14 @@ class Audit:
     def _device(self, texts: tuple[str, ...], kc: int, fkc: int) -> tuple[tuple[Item, ...], int]:
         """The row-local rule for one row's cells (``ROW_TEXT_FIELDS`` in order, and its key
         classes), cached per distinct ``RowFacts``: what a full run and an update both call."""
-        facts = self.rules.facts(texts, kc, fkc)
-        hit = self._local_cache.get(facts)
+        raw = (texts, kc, fkc)  # most rows repeat a combination: found before it is read
+        hit = self._raw_cache.get(raw)
         if hit is None:
-            hit = self._local_cache[facts] = self.rules.device(facts)
+            facts = self.rules.facts(texts, kc, fkc)
+            hit = self._local_cache.get(facts)
+            if hit is None:
+                hit = self._local_cache[facts] = self.rules.device(facts)
+            self._raw_cache[raw] = hit
         return hit
 
     def _row_texts(self, row: int) -> tuple[str, ...]:
@@ -703,6 +712,7 @@ class Audit:
     def rerun(self) -> None:
         """Full re-audit (after the mapping changed)."""
         self._local_cache.clear()
+        self._raw_cache.clear()
         self._edition_cache.clear()
         self._finding_cache.clear()
         self.run()

@@ -155,6 +155,7 @@ class Policy:
             r"\s*(?:" + "|".join(re.escape(p) for p in prefixes) + ")", re.IGNORECASE
         )
         self.not_pc_types = frozenset(fold_words(w) for w in scope.get("not_pc_types", []))
+        self._not_pc_words = max((len(t.split()) for t in self.not_pc_types), default=0)
         life = self.data.get("lifecycle", {})
         self.in_use = frozenset(fold_words(w) for w in life.get("in_use", []))
         self.gone = frozenset(fold_words(w) for w in life.get("gone", []))
@@ -401,7 +402,8 @@ class Policy:
         if norm in self.not_pc_types:
             return True
         words = norm.split()
-        return any(" ".join(words[:n]) in self.not_pc_types for n in range(1, len(words)))
+        longest = min(len(words), self._not_pc_words)
+        return any(" ".join(words[:n]) in self.not_pc_types for n in range(1, longest + 1))
 
     def lifecycle(self, status: str) -> Literal["", "in use", "gone", "unknown"]:
         """What a status cell says of the asset's life (``[lifecycle]``), read whole: "" when

@@ -152,6 +152,18 @@ Reading = tuple[str, str]
 NOTHING: Reading = ("", "")
 
 
+# No cell a rule reads (a COA word, an edition, a type, a status, a model) is this long: a
+# longer one is never read, but quoted by its start and ended with "…", which no vocabulary
+# reads, so it is not understood (review), and no reader is handed a cell whose length could
+# make it slow (a phrase search over a pasted blob cost the blob's square).
+CELL_READ_LIMIT = 512
+
+
+def _overlong(text: str) -> str:
+    """A cell too long to be read: its start, then "…" (never understood)."""
+    return text[:80].rstrip() + " …"
+
+
 class RowFacts(NamedTuple):
     """What the row-local rule (``Rules.device``) reads of one row, each cell reduced as its
     ``ROW_INPUTS`` entry declares. The engine caches the rule's answer per distinct
@@ -238,7 +250,10 @@ class Rules:
         """The row-local rule's input: ``texts`` are the cells of ``ROW_TEXT_FIELDS`` in order,
         ``kc`` and ``fkc`` the key classes of the key cells; each reduced as ``ROW_INPUTS``
         declares. The one builder of ``RowFacts`` (a full run and a one-row update alike)."""
-        reduced = [r(t) if r is not None else t for r, t in zip(self._reducers, texts, strict=True)]
+        reduced = [
+            _overlong(t) if len(t) > CELL_READ_LIMIT else (r(t) if r is not None else t)
+            for r, t in zip(self._reducers, texts, strict=True)
+        ]
         return RowFacts._make((*reduced, kc, fkc))
 
     def evidence_facts(self, cells: dict[str, str], kc: int, fkc: int) -> RowFacts:
@@ -529,7 +544,12 @@ class Rules:
                 pass  # OA3_EDITION_UNKNOWN says what was not read
             elif ed is None or ed.edition == "unreadable":
                 if ev.state == "present":
-                    if ed is None:
+                    if ed is None and "edition" in self.unmapped:
+                        detail = (
+                            "No column of the file is mapped to the edition on the licence "
+                            "(COA edition, OA3 description): see the file's notice."
+                        )
+                    elif ed is None:
                         detail = "The edition on the licence evidence is blank."
                     else:
                         detail = f"coa-audit cannot read the edition {quote(ed_text)}"

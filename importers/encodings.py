@@ -306,7 +306,11 @@ def _common(codec: str) -> frozenset[str]:
 # symbols a register writes outside words: quotes, dashes, currency, degree, numero...
 _NEUTRAL = frozenset("€‚„…†‡‰‹›‘’“”•–—™ ¡¢£¥§©«®°±·»¿×÷№،؛؟")
 # what separates words: ASCII punctuation and white space
-_TOKEN = re.compile(r"[^\s!-/:-@\[-`{-~]*[^\x00-\x7f][^\s!-/:-@\[-`{-~]*")
+# (runs between them, one character class repeated: linear time whatever the text; a run
+# with a letter beyond ASCII is a word to read. A pattern that had to find such a letter
+# inside the run was quadratic on a long run of ASCII letters.)
+_TOKEN = re.compile(r"[^\s!-/:-@\[-`{-~]+")
+WORD_CHARS = 64  # at most this much of one run of text is read as a word (time: linear)
 _WIDE = 0x2E80  # from here on (CJK, kana, hangul, fullwidth forms) a character is a unit
 
 
@@ -317,10 +321,15 @@ def plausibility(text: str, codec: str, limit: int = 4000) -> float:
     common = _common(codec) if codec in _COMMON_RANGES else frozenset()
     good = bad = 0
     words: list[str] = []
-    for n, m in enumerate(_TOKEN.finditer(text)):
-        if n >= limit:
-            break
+    n = 0
+    for m in _TOKEN.finditer(text):
         token = m.group()
+        if token.isascii():
+            continue
+        n += 1
+        if n > limit:
+            break
+        token = token[:WORD_CHARS]  # a word is short: a longer run is read by its start
         narrow = []
         for i, c in enumerate(token):
             o = ord(c)
@@ -347,7 +356,8 @@ def plausibility(text: str, codec: str, limit: int = 4000) -> float:
         letters = [
             c for c in word if ord(c) >= 0x80 and (c.isalpha() or unicodedata.category(c) == "Mn")
         ]
-        others = [c for c in word if ord(c) >= 0x80 and c not in letters]
+        letter_set = set(letters)
+        others = [c for c in word if ord(c) >= 0x80 and c not in letter_set]
         if any(c not in _NEUTRAL for c in others):
             bad += 1
             continue

@@ -162,6 +162,10 @@ def _aliases() -> _Aliases:
 _DOTTED = re.compile(r"^[A-Za-z][\w]*\.([A-Za-z][\w]*)$")
 _BRACKETS = re.compile(r"[(\[{]([^)\]}]*)[)\]}]")
 MIN_MEANING = 8  # a one-word phrase with one unknown word beside it, at least
+# a header is a few words: a cell of more (Han, kana and Hangul count one a character) names
+# no field, and is never scored (the one bound of every reading by meaning)
+MAX_HEADER_WORDS = 40
+MAX_HEADER_CHARS = 400
 
 
 # a Han, kana or Hangul character is a word of its own (core.text.fold_words): a phrase of
@@ -211,6 +215,9 @@ class _Vocabulary:
         field whose refusing phrases the header holds is ruled out)."""
         best: dict[str, tuple[int, str]] = {}
         n = len(words)
+        if n > MAX_HEADER_WORDS or len(notes) > MAX_HEADER_WORDS:
+            return best  # a sentence or a pasted blob names no field (and is not read:
+            # each phrase found costs the header's length, so a long cell cost its square)
         for i in range(n):
             for j in range(i + 1, min(n, i + self.max_len) + 1):
                 hits = self.phrases.get(tuple(words[i:j]))
@@ -270,6 +277,8 @@ def classify(header: str) -> HeaderHit | None:
     none, or two equally (never guessed)."""
     aliases = _aliases()
     text = header.strip()
+    if len(text) > MAX_HEADER_CHARS:
+        return None  # no header is that long: a data cell, never read by meaning
     table = _TABLE_PREFIX.match(text)
     if table is not None:
         text = text[table.end() :]
@@ -497,6 +506,7 @@ _SCORERS: dict[str, tuple[Callable[[str], float], str]] = {
 _DROPPABLE = frozenset({"current_os", "hostname", "location", "asset_tag", "target_image"})
 
 
+VALUE_READ_LIMIT = 512  # characters of one value its shape is read from
 VALUES_LOOKED_AT = 20  # the first filled values of a column decide for it
 # values that cannot be a blank marker ("N/A", "unknown", "-"): letters and digits mixed
 # with a dash, as serials, tags and host names are
@@ -519,7 +529,8 @@ def _values(col: int, rows: Sequence[Sequence[object]]) -> list[str]:
                 continue
             if len(v) <= 20 and _NO_BLANK.match(v) is None and is_blank(v):
                 continue
-            out.append(v)
+            # a value is read for its shape by its start: no scorer is handed a pasted blob
+            out.append(v if len(v) <= VALUE_READ_LIMIT else v[:VALUE_READ_LIMIT])
     return out
 
 
@@ -763,10 +774,14 @@ _EVIDENCE_WORDS = frozenset(
 )
 
 
+_EDITION_FIELDS = ("coa_edition", "oa3_edition")
+
+
 def field_candidates(
     headers: Sequence[str], rows: Sequence[Sequence[object]], mapping: dict[str, int]
 ) -> dict[str, list[int]]:
-    """For the serial number and the licence evidence, when no column is mapped to them,
+    """For the serial number and the licence evidence (or, when a COA column is mapped, the
+    edition on the licence), when no column is mapped to them,
     the unmapped columns most like them (up to three, best first): by a header that names
     the field but was ruled out or scored too low, then by values of the field's shape."""
     taken = set(mapping.values())
@@ -783,6 +798,13 @@ def field_candidates(
             return 1.0 if set(norm_header(v).split()) & _EVIDENCE_WORDS else 0.0
 
         needs.append(("evidence", _EVIDENCE_FIELDS, evidence))
+    elif "coa_present" in mapping and not any(f in mapping for f in _EDITION_FIELDS):
+
+        def edition(v: str) -> float:
+            # an edition name could be the installed OS's: never offered by its values
+            return 1.0 if _OA3.match(v) else 0.0
+
+        needs.append(("edition", _EDITION_FIELDS, edition))
     for need, fields, score in needs:
         ranked = []
         for col, header in enumerate(headers):

@@ -247,3 +247,74 @@ def test_patterns_run_in_linear_time_through_the_command(tmp_path: Path) -> None
     res, seconds = _timed("check", inv, "--policy", slow, "--format", "json")
     assert res.code in (0, 1) and ref.code in (0, 1), res.stderr
     assert seconds < RATIO * ref_seconds + SLACK
+
+
+# -- text files: the code-page guess and the header reader read a long cell in linear time --
+
+CELL = 250_000  # bytes of one cell: the code page is guessed on the first 256 KB
+
+
+@pytest.fixture(scope="module")
+def csv_seconds(tmp_path_factory: pytest.TempPathFactory) -> float:
+    tmp = tmp_path_factory.mktemp("harmless")
+    path = tmp / "harmless.csv"
+    rows = ["Serial Number,Hostname,COA Present,COA Edition,Notes", "5CG1,PC-1,Yes,Windows 11 Pro,"]
+    path.write_bytes(("\n".join(rows) + f"\n5CG2,PC-2,Yes,Windows 11 Pro,{'x' * CELL}\n").encode())
+    return _reference(path, tmp)
+
+
+def _long_cell(cell: bytes, where: int = 4, header_row: bool = False) -> bytes:
+    head = b"Serial Number,Hostname,COA Present,COA Edition,Notes,Asset Type,Status\n"
+    cells = [b"5CG2", b"PC-2", b"Yes", b"Windows 11 Pro", b"", b"Laptop", b"Active"]
+    cells[where] = b'"' + cell.replace(b'"', b'""') + b'"'
+    row = b",".join(cells) + b"\n"
+    if header_row:  # the long cell in the rows scanned for a header, above the header
+        return row + head + b"5CG1,PC-1,Yes,Windows 11 Pro,,Laptop,Active\n"
+    return head + b"5CG1,PC-1,Yes,Windows 11 Pro,,Laptop,Active\n" + row
+
+
+@pytest.mark.parametrize(
+    ("cell", "where", "above"),
+    [
+        # ASCII letters then one letter beyond: a word pattern that searched for that letter
+        # inside each run was quadratic (250 KB: hours)
+        (b"a" * CELL + b" \xe9", 4, False),
+        (b"a" * CELL + b",\xe9", 4, True),
+        # letters, then symbols of the same code page: each symbol looked for among the
+        # letters (40 KB: 75 s)
+        (b"\xe9" * (CELL // 2) + b"\xd7" * (CELL // 2), 4, False),
+        # a cell of field words read by meaning as if it were a header: each phrase found
+        # cost the cell's length (280 KB: 175 s)
+        (b"serial number " * (CELL // 14), 4, True),
+        (b"coa edition " * (CELL // 12), 1, True),
+        ("シリアル番号".encode() * (CELL // 18), 4, True),
+        ("序列号 计算机名 ".encode() * (CELL // 22), 0, True),
+        (b"Windows 10 Pro " * (CELL // 15), 3, False),
+        # a long type or status: its column chosen by values, its rows read by the rules
+        # (a type's phrases were looked for at every length of the cell: 250 KB, minutes)
+        (b"monitor " * (CELL // 8), 5, False),
+        (b"yes " * (CELL // 4), 5, False),
+        (b"retired " * (CELL // 8), 6, False),
+        (b"yes " * (CELL // 4), 2, False),
+    ],
+    ids=[
+        "ascii-run-then-letter",
+        "ascii-run-then-letter-above-header",
+        "letters-then-symbols",
+        "field-words-above-header",
+        "edition-words-above-header",
+        "kana-words-above-header",
+        "han-words-above-header",
+        "edition-words-in-edition",
+        "type-words-in-type",
+        "yes-words-in-type",
+        "status-words-in-status",
+        "yes-words-in-coa",
+    ],
+)
+def test_a_long_cell_is_read_in_linear_time(
+    tmp_path: Path, cell: bytes, where: int, above: bool, csv_seconds: float
+) -> None:
+    path = tmp_path / "hostile.csv"
+    path.write_bytes(_long_cell(cell, where, above))
+    _within(path, csv_seconds, (0, 1, 3))
