@@ -19,9 +19,11 @@ ColumnIndex = NewType("ColumnIndex", int)  # a column of the Inventory, 0-based
 
 __all__ = [
     "CANONICAL_FIELDS",
+    "EDITION_FIELDS",
     "EVIDENCE_FIELDS",
     "FIELD_LABELS",
     "ID_FIELDS",
+    "NO_EDITION_NOTICE",
     "NO_EVIDENCE_NOTICE",
     "NO_SERIAL_NOTICE",
     "ColumnIndex",
@@ -162,6 +164,16 @@ NO_EVIDENCE_NOTICE = (
     "file has such a column, map it (coa-audit columns FILE shows the headers; then --map "
     '"Header=coa_edition" or coa_present, coa_key, oa3_edition, or m on screen)'
 )
+
+NO_EDITION_NOTICE = (
+    "NO COA EDITION COLUMN FOUND: a column says whether each device carries a COA label, but "
+    "none was recognised as the edition printed on it (or the firmware key's description), "
+    "so a device whose label is there stays REVIEW until its edition is read "
+    "(EDITION_UNKNOWN). If the file has such a column, map it (coa-audit columns FILE shows "
+    'the headers; then --map "Header=coa_edition", or m on screen)'
+)
+# what carries the edition of a device's licence (one of them mapped: no notice)
+EDITION_FIELDS: tuple[str, ...] = ("coa_edition", "oa3_edition", "fw_edition")
 
 # Fields whose text identifies a device: a number stored there may have lost digits.
 ID_FIELDS: tuple[str, ...] = ("asset_tag", "serial_number", "coa_key", "hostname")
@@ -309,11 +321,18 @@ class Inventory:
         extra = []
         if not self.evidence_mapped:
             extra.append(NO_EVIDENCE_NOTICE + _candidates(self.source.candidates.get("evidence")))
+        elif "coa_present" in self.mapping and not self.edition_mapped:
+            extra.append(NO_EDITION_NOTICE + _candidates(self.source.candidates.get("edition")))
         if "serial_number" not in self.mapping:
             extra.append(
                 NO_SERIAL_NOTICE + _candidates(self.source.candidates.get("serial_number"))
             )
         return [*extra, *self.source.notices]
+
+    @property
+    def edition_mapped(self) -> bool:
+        """True when a column that carries the edition of the licence is mapped."""
+        return any(f in self.mapping for f in EDITION_FIELDS)
 
     def mapped_by(self, fname: str) -> str:
         """How the reader took ``fname``'s column when its header alone did not say ("by

@@ -176,3 +176,49 @@ def test_a_header_naming_two_fields_is_not_guessed(tmp_path: Path, header: str) 
     assert res.code == 0, res.stdout + res.stderr
     report = res.json()
     assert header.strip() not in report["mapping"].values(), report["mapping"]
+
+
+def test_a_coa_column_with_no_edition_column_says_so_once_and_on_every_row(
+    tmp_path: Path,
+) -> None:
+    """A register with a COA column but no column the tool reads as the edition on the label:
+    one loud notice (never offering the OS column: the installed OS is no evidence), and each
+    device says no column is mapped, not that its cell is blank."""
+    head = ["Serial Number", "Hostname", "COA Present", "Stýrikerfi"]
+    rows = [["5CG1000001", "PC-1", "Yes", "Windows 11 Pro"], ["5CG1000002", "PC-2", "Yes", "W11"]]
+    path = tmp_path / "r.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([head, *rows])
+    report = run_cli("check", path, "--format", "json", "--fail-on", "never").json()
+    notices = [n for n in report["source"]["notices"] if n.startswith("NO COA EDITION COLUMN")]
+    assert len(notices) == 1, report["source"]["notices"]
+    assert "Stýrikerfi" not in notices[0]
+    for d in report["devices"]:
+        assert d["status"] == "review"
+        (message,) = [f["message"] for f in d["findings"] if f["code"] == "EDITION_UNKNOWN"]
+        assert message.startswith("No column of the file is mapped to the edition"), message
+    # mapped, the notice goes and the edition is read
+    again = run_cli(
+        "check", path, "--format", "json", "--fail-on", "never", "--map", "Stýrikerfi=coa_edition"
+    ).json()
+    assert not [n for n in again["source"]["notices"] if n.startswith("NO COA EDITION")]
+    assert again["devices"][0]["status"] == "eligible"
+
+
+def test_oa3_descriptions_under_an_unknown_header_are_the_firmware_edition(
+    tmp_path: Path,
+) -> None:
+    """Values that can be nothing else ("[4.0] Professional OEM:DM") take the firmware key
+    description whatever their header's language: no notice, the edition read."""
+    head = ["Serial Number", "Hostname", "COA Present", "Lýsing fastbúnaðarlykils"]
+    rows = [
+        ["5CG1000001", "PC-1", "Yes", "[4.0] Professional OEM:DM"],
+        ["5CG1000002", "PC-2", "Yes", "[4.0] Core OEM:DM"],
+    ]
+    path = tmp_path / "r.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([head, *rows])
+    report = run_cli("check", path, "--format", "json", "--fail-on", "never").json()
+    assert report["mapping"].get("oa3_edition") == head[3]
+    assert not [n for n in report["source"]["notices"] if n.startswith("NO COA EDITION")]
+    assert [d["status"] for d in report["devices"]] == ["eligible", "blocked"]

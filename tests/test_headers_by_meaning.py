@@ -508,11 +508,13 @@ async def test_the_missing_serial_is_said_in_the_report_and_on_screen(tmp_path: 
     app = CoaAuditApp(src)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert "1 note" in str(app.main.query_one("#findings").border_title)
+        # the serial's notice, and (a COA column, no edition column) the edition's
+        assert "2 notes" in str(app.main.query_one("#findings").border_title)
         await pilot.press("I")
         await pilot.pause()
         shown = str(app.screen.query_one("#detail-text").render())
         assert "NO SERIAL NUMBER COLUMN FOUND" in shown and "'Chassis' (column D)" in shown
+        assert "NO COA EDITION COLUMN FOUND" in shown
 
 
 @pytest.mark.parametrize(
