@@ -596,3 +596,40 @@ def test_a_password_protected_workbook_is_said_whatever_its_name(tmp_path: Path,
     res = run_cli("check", src)
     assert res.code == 3
     assert "password protected" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_worker_ends_when_its_supervisor_is_killed(tmp_path: Path) -> None:
+    """A timeout's SIGKILL (a CI runner, `timeout -s KILL`) ends the supervising process
+    only: the worker it forked must not go on reading unwatched at full CPU."""
+    src = tmp_path / "big.csv"
+    line = "AT-{0},5CG{0:07d},PC-{0},HP,EliteBook 840,Windows 10 Pro,Yes,Windows 11 Pro\n"
+    with src.open("w", encoding="utf-8") as f:
+        f.write("Asset Tag,Serial Number,Hostname,Manufacturer,Model,OS,COA Present,COA Edition\n")
+        f.writelines(line.format(i) for i in range(300_000))
+    proc = subprocess.Popen(
+        [str(EXE), "check", str(src), "--format", "json", "-o", str(tmp_path / "r.json")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: list[str] = []
+    end = time.monotonic() + 20
+    while not workers and time.monotonic() < end:
+        time.sleep(0.1)
+        found = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+        workers = found.stdout.split()
+    assert workers, "the supervisor forked no worker"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    def running(pid: str) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"
+
+    end = time.monotonic() + 5
+    while any(running(w) for w in workers) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not any(running(w) for w in workers), "the worker outlived its supervisor"
