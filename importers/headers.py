@@ -8,6 +8,7 @@ take one field the values in the rows below decide (RULES §8).
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -513,7 +514,24 @@ VALUES_LOOKED_AT = 20  # the first filled values of a column decide for it
 _NO_BLANK = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9-]+$")
 
 
+_read_values = threading.local()  # the values read of the rows a mapping looks at now
+
+
 def _values(col: int, rows: Sequence[Sequence[object]]) -> list[str]:
+    """The first filled values of a column (read once per column of the rows at hand: the
+    mapping asks for them field by field); see ``_read_values_of``."""
+    memo: tuple[object, dict[int, list[str]]] | None = getattr(_read_values, "memo", None)
+    if memo is None or memo[0] is not rows:
+        memo = (rows, {})
+        _read_values.memo = memo
+    read = memo[1]
+    hit = read.get(col)
+    if hit is None:
+        hit = read[col] = _read_values_of(col, rows)
+    return list(hit)
+
+
+def _read_values_of(col: int, rows: Sequence[Sequence[object]]) -> list[str]:
     """The first filled values of a column; a cell an export wrote for nothing ("NULL",
     "(null)", "None", "\\N", "-", "N/A": data/headers.toml) is empty."""
     out: list[str] = []
