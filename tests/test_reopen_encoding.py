@@ -30,14 +30,6 @@ RUSSIAN = next(lang for lang in LANGUAGES if lang.code == "ru")
 PLACES = ("Plzeň", "Brno", "Plzeň", "Praha")
 
 
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    state = tmp_path / "state"
-    monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(state))
-    monkeypatch.setenv("COA_AUDIT_CONFIG_DIR", str(tmp_path / "config"))
-    return state
-
-
 @pytest.fixture
 def russian(tmp_path: Path) -> Path:
     path = tmp_path / "register-ru.csv"
