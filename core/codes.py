@@ -3,11 +3,11 @@ documented)."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Literal
+
+from coa_audit.core.files import shipped_toml
 
 __all__ = ["SEVERITY_LEVEL", "CodeInfo", "code_info", "codes"]
 
@@ -31,12 +31,9 @@ class CodeInfo:
 
 @lru_cache(maxsize=1)
 def codes() -> dict[str, CodeInfo]:
-    raw = (
-        resources.files("coa_audit.core").joinpath("data/findings.toml").read_text(encoding="utf-8")
-    )
     return {
         code: CodeInfo(code, e["severity"], e["field"], e["title"], e["action"])
-        for code, e in tomllib.loads(raw).items()
+        for code, e in shipped_toml("core", "findings.toml").items()
     }
 
 

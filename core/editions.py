@@ -13,12 +13,11 @@ cost a few dozen parses.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from coa_audit.core.files import shipped_toml
 from coa_audit.core.text import as_written, fold, split_scripts
 
 __all__ = [
@@ -143,10 +142,7 @@ class _Tables:
 
 @lru_cache(maxsize=1)
 def _tables() -> _Tables:
-    raw = (
-        resources.files("coa_audit.core").joinpath("data/editions.toml").read_text(encoding="utf-8")
-    )
-    return _Tables(tomllib.loads(raw))
+    return _Tables(shipped_toml("core", "editions.toml"))
 
 
 _MARKS = re.compile(r"®|™|©|\((?:r|tm|c)\)|\bmicrosoft\b", re.IGNORECASE)

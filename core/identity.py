@@ -40,14 +40,14 @@ column in chunks, the ASCII values of a chunk joined and translated in one C cal
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from itertools import compress
 from operator import and_, not_
+
+from coa_audit.core.files import shipped_toml
 
 __all__ = [
     "Oddity",
@@ -78,10 +78,7 @@ _MINUS = frozenset("\u2212\u207b\u208b\u2796\ufe63\uff0d")  # minus signs that a
 
 @lru_cache(maxsize=1)
 def _data() -> tuple[dict[int, str], frozenset[int]]:
-    raw = (
-        resources.files("coa_audit.core").joinpath("data/identity.toml").read_text(encoding="utf-8")
-    )
-    data = tomllib.loads(raw)
+    data = shipped_toml("core", "identity.toml")
     confusables = {ord(k): v for k, v in data["confusables"].items()}
     ignorable: set[int] = set()
     for item in data["ignorable"]:

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from coa_audit.core.editions import ParsedEdition, is_empty
 from coa_audit.core.errors import UsageError
 from coa_audit.core.evidence import EvidenceWords
-from coa_audit.core.files import parse_toml, read_small, utf8_text
+from coa_audit.core.files import parse_toml, read_small, shipped_toml, utf8_text
 from coa_audit.core.identity import host_form, visible
 from coa_audit.core.patterns import NEVER, Pattern, compile_pattern, pattern_keys
 from coa_audit.core.text import fold_words
@@ -60,7 +60,10 @@ def builtin_sha256() -> str:
     ).hexdigest()
 
 
-_BUILTIN_VERSION = str(tomllib.loads(default_policy_text())["policy"].get("version", ""))
+@lru_cache(maxsize=1)
+def builtin_version() -> str:
+    """The shipped policy's version."""
+    return str(shipped_toml("core", "policy.toml")["policy"].get("version", ""))
 
 
 def _alnum(text: str) -> str:
@@ -195,10 +198,10 @@ class Policy:
     def provenance(self) -> str:
         """The policy as a packet names it: its version and SHA-256 always, the built-in one
         included (a policy file: its own SHA-256 and the built-in text it was merged over)."""
-        builtin = f"built-in policy version {_BUILTIN_VERSION} (SHA-256 {builtin_sha256()})"
+        builtin = f"built-in policy version {builtin_version()} (SHA-256 {builtin_sha256()})"
         if self.source == "built-in":
             return builtin[0].upper() + builtin[1:]
-        version = f", version {self.version}" if self.version != _BUILTIN_VERSION else ""
+        version = f", version {self.version}" if self.version != builtin_version() else ""
         return f"{self.source}{version} (SHA-256 {self.source_sha256}), merged over the {builtin}"
 
     def edition_label(self, key: str) -> str:
@@ -525,7 +528,7 @@ def load_policy(
     path: Path | None = None, target: str | None = None, agreement: str | None = None
 ) -> Policy:
     """Load the shipped policy, merged with ``path`` when given."""
-    data = tomllib.loads(default_policy_text())
+    data = shipped_toml("core", "policy.toml")
     source, digest = "built-in", ""
     if path is not None:
         try:

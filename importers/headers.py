@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import re
 import threading
-import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from itertools import islice
 from typing import Any
 
 from coa_audit.core.editions import is_blank, parse_edition
 from coa_audit.core.errors import UsageError
+from coa_audit.core.files import shipped_toml
 from coa_audit.core.model import CANONICAL_FIELDS
 from coa_audit.core.policy import Policy
 from coa_audit.core.text import fold_words
@@ -149,8 +149,7 @@ class _Aliases:
 
 def _data(name: str) -> dict[str, Any]:
     """One of the package's TOML data files (importers/data/)."""
-    raw = resources.files("coa_audit.importers").joinpath(f"data/{name}").read_text("utf-8")
-    return tomllib.loads(raw)
+    return shipped_toml("importers", name)
 
 
 @lru_cache(maxsize=1)
@@ -191,7 +190,9 @@ class _Vocabulary:
         self.filler = frozenset(fold_words(w) for w in data["filler"])
         self.phrases: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         self.qualifiers: dict[str, frozenset[str]] = {}
-        self.refuse: dict[str, tuple[str, ...]] = {}
+        # a field's refusing phrases, each as its words (found as a run of the header's)
+        self.refuse: dict[str, frozenset[tuple[str, ...]]] = {}
+        self.refuse_len = 0
         self.words_of: dict[str, set[str]] = {}  # a phrase word -> the fields it names
         for fname, spec in data["fields"].items():
             if fname not in CANONICAL_FIELDS:
@@ -206,7 +207,12 @@ class _Vocabulary:
             self.qualifiers[fname] = frozenset(
                 w for q in spec.get("qualifiers", []) for w in fold_words(q).split()
             )
-            self.refuse[fname] = tuple(f" {fold_words(r)} " for r in spec.get("refuse", []))
+            self.refuse[fname] = frozenset(
+                tuple(fold_words(r).split()) for r in spec.get("refuse", [])
+            )
+            self.refuse_len = max(
+                [self.refuse_len, *(len(r) for r in self.refuse[fname])], default=0
+            )
         self.max_len = max(len(p) for p in self.phrases)
 
     def scores(
@@ -253,8 +259,16 @@ class _Vocabulary:
     def refused(self, fname: str, words: Sequence[str], notes: Sequence[str]) -> bool:
         """True when the header (its notes included) holds a phrase that rules ``fname``
         out: an "OS serial" is no hardware serial, an "installed" edition no licence."""
-        whole = f" {' '.join([*words, *notes])} "
-        return any(r in whole for r in self.refuse.get(fname, ()))
+        phrases = self.refuse.get(fname)
+        if not phrases:
+            return False
+        whole = [*words, *notes]
+        n = len(whole)
+        return any(
+            tuple(whole[i:j]) in phrases
+            for i in range(n)
+            for j in range(i + 1, min(n, i + self.refuse_len) + 1)
+        )
 
 
 @lru_cache(maxsize=1)
@@ -395,10 +409,16 @@ def _evidence_edition_score(value: str) -> float:
     return max(0.0, _edition_score(value))
 
 
+def _could_be_key(value: str) -> bool:
+    """``Policy.key_well_formed``, with the values too short to be a key (25 characters of
+    the key alphabet, ASCII: upper case can lengthen only other text) set aside first."""
+    return (len(value) >= 25 or not value.isascii()) and Policy.key_well_formed(value)
+
+
 def _key_score(value: str) -> float:
     if _PRODUCT_ID.match(value.strip()):
         return -1.0
-    return 1.0 if Policy.key_well_formed(value) else 0.0
+    return 1.0 if _could_be_key(value) else 0.0
 
 
 # identifiers that are no hardware serial: GUIDs, hashes, MAC addresses
@@ -411,21 +431,21 @@ _GUID = re.compile(
 
 def _serial_score(value: str) -> float:
     v = value.strip()
-    if _PRODUCT_ID.match(v) or Policy.key_well_formed(v) or _GUID.match(v) or _BUILD.match(v):
+    if _PRODUCT_ID.match(v) or _could_be_key(v) or _GUID.match(v) or _BUILD.match(v):
         return -1.0
     return 1.0 if _SERIALISH.match(v) and any(c.isdigit() for c in v) else 0.0
 
 
 def _host_score(value: str) -> float:
     v = value.strip()
-    if len(v.split()) > 1 or _PRODUCT_ID.match(v) or Policy.key_well_formed(v):
+    if len(v.split()) > 1 or _PRODUCT_ID.match(v) or _could_be_key(v):
         return -1.0  # "P2000301 - Dell Inc. Latitude 5440": a display name
     return 1.0 if _HOST.match(v) else 0.0
 
 
 def _tag_score(value: str) -> float:
     v = value.strip()
-    if _PRODUCT_ID.match(v) or Policy.key_well_formed(v):
+    if _PRODUCT_ID.match(v) or _could_be_key(v):
         return -1.0
     return 1.0 if len(v.split()) == 1 else 0.0
 
@@ -534,22 +554,64 @@ def _values(col: int, rows: Sequence[Sequence[object]]) -> list[str]:
 def _read_values_of(col: int, rows: Sequence[Sequence[object]]) -> list[str]:
     """The first filled values of a column; a cell an export wrote for nothing ("NULL",
     "(null)", "None", "\\N", "-", "N/A": data/headers.toml) is empty."""
-    out: list[str] = []
+    return list(islice(_each_value(col, rows), VALUES_LOOKED_AT))
+
+
+def _each_value(col: int, rows: Sequence[Sequence[object]]) -> Iterator[str]:
+    """The filled values of a column, one by one, as ``_read_values_of`` takes them (a
+    reader that decides early stops reading)."""
     blank = _value_words().blank
     for r in rows:
-        if len(out) >= VALUES_LOOKED_AT:
-            break
         if col < len(r):
             v = r[col]
             v = v if isinstance(v, str) else ("" if v is None else str(v))
+            s = v.strip()
             # a blank marker is short: a long value is not read for one (is_blank is slow)
-            if not v.strip() or v.strip().lower() in blank:
+            if not s or s.lower() in blank:
                 continue
             if len(v) <= 20 and _NO_BLANK.match(v) is None and is_blank(v):
                 continue
             # a value is read for its shape by its start: no scorer is handed a pasted blob
-            out.append(v if len(v) <= VALUE_READ_LIMIT else v[:VALUE_READ_LIMIT])
-    return out
+            yield v if len(v) <= VALUE_READ_LIMIT else v[:VALUE_READ_LIMIT]
+
+
+def _most_fit(values: Iterable[str], test: Callable[[str], bool]) -> tuple[int, int]:
+    """(values that pass ``test``, values read) for "at least 4 in 5 of at least 2 values
+    pass"; reading stops once more fail than that rule allows of ``VALUES_LOOKED_AT``
+    values (a column of anything else costs a few reads, not twenty)."""
+    fits = fails = 0
+    limit = VALUES_LOOKED_AT // 5  # failing this many, 4 in 5 is out of reach
+    for v in values:
+        if test(v):
+            fits += 1
+        else:
+            fails += 1
+            if fails > limit:
+                break
+    return fits, fits + fails
+
+
+class _Lazily:
+    """The values ``_values`` gives, read only as far as a reader goes (and each read once,
+    however many readers go over them)."""
+
+    def __init__(self, col: int, rows: Sequence[Sequence[object]]) -> None:
+        memo: tuple[object, dict[int, list[str]]] | None = getattr(_read_values, "memo", None)
+        if memo is not None and memo[0] is rows and col in memo[1]:
+            self.read, self._more = memo[1][col], iter(())
+        else:
+            self.read, self._more = [], islice(_each_value(col, rows), VALUES_LOOKED_AT)
+
+    def __iter__(self) -> Iterator[str]:
+        i = 0
+        while True:
+            if i == len(self.read):
+                value = next(self._more, None)
+                if value is None:
+                    return
+                self.read.append(value)
+            yield self.read[i]
+            i += 1
 
 
 class HeaderMap(dict[str, int]):
@@ -604,7 +666,7 @@ def map_headers(
         if hit.field in ("coa_edition", "coa_present") and "coa_key" not in mapping:
             # "Windows licence" holds the key in some tools (OCS): 5x5 keys decide
             values = _values(col, rows)
-            keys = sum(1 for v in values if Policy.key_well_formed(v))
+            keys = sum(1 for v in values if _could_be_key(v))
             if len(values) >= 2 and keys * 5 >= len(values) * 4:
                 hit = HeaderHit("coa_key", hit.score, hit.how, hit.phrase)
                 moved[col] = f"by values: {keys} of {len(values)} values are 5x5 product keys"
@@ -652,7 +714,7 @@ def _misfit(fname: str, values: list[str], each: list[float]) -> str | None:
     if fname == "current_os" and len(values) >= 2 and max(each) <= 0:  # one cell: too little
         return f"name no operating system ({_quoted(values, lambda v: v)})"
     if fname == "coa_key":
-        keys = sum(1 for v in values if Policy.key_well_formed(v))
+        keys = sum(1 for v in values if _could_be_key(v))
         if not keys and all(_PRODUCT_ID.match(v.strip()) for v in values):
             return f"are Windows product IDs ({_quoted(values, lambda v: v)}), not product keys"
         objects = [v for v in values if _OBJECT_KEY.match(v.strip())]
@@ -745,23 +807,30 @@ def _by_values(
     OEM:DM"). An edition name could be the installed OS or the licence: never guessed."""
     taken = set(mapping.values()) | forced
     tests: tuple[tuple[str, Callable[[str], bool], str], ...] = (
-        ("coa_key", Policy.key_well_formed, "5x5 product keys"),
+        ("coa_key", _could_be_key, "5x5 product keys"),
         ("oa3_edition", lambda v: bool(_OA3.match(v)), "OA3 key descriptions"),
     )
+    columns = [
+        col
+        for col, header in enumerate(headers)
+        if col not in taken
+        and classify(str(header)) is None
+        # "Office SN", "Visio key": another product's keys, never Windows
+        and not _OTHER_SOFTWARE.search(str(header))
+    ]
+    values: dict[int, _Lazily] = {}
     for fname, test, what in tests:
         if fname in mapping:
             continue
-        for col, header in enumerate(headers):
-            if col in taken or classify(str(header)) is not None:
+        for col in columns:
+            if col in taken:
                 continue
-            if _OTHER_SOFTWARE.search(str(header)):
-                continue  # "Office SN", "Visio key": another product's keys, never Windows
-            values = _values(col, rows)
-            fits = sum(1 for v in values if test(v))
-            if len(values) >= 2 and fits * 5 >= len(values) * 4:
+            lazily = values.get(col) or values.setdefault(col, _Lazily(col, rows))
+            fits, read = _most_fit(lazily, test)
+            if read >= 2 and fits * 5 >= read * 4:
                 mapping[fname] = col
                 taken.add(col)
-                why[fname] = f"by values: {fits} of {len(values)} values are {what}"
+                why[fname] = f"by values: {fits} of {read} values are {what}"
                 break
 
 
@@ -811,7 +880,7 @@ def field_candidates(
     if not any(f in mapping for f in _EVIDENCE_FIELDS):
 
         def evidence(v: str) -> float:
-            if Policy.key_well_formed(v) or _OA3.match(v) or _edition_score(v) > 0:
+            if _could_be_key(v) or _OA3.match(v) or _edition_score(v) > 0:
                 return 1.0
             return 1.0 if set(norm_header(v).split()) & _EVIDENCE_WORDS else 0.0
 
