@@ -911,11 +911,23 @@ class Audit:
             return [kc for kc, _items in self.rules.keys(inv.column_values(col))]
 
         kcs, fkcs = classes("coa_key"), classes("fw_key")
-        return lambda row: self._evidence_of(row, kcs[row], fkcs[row])
+        blank = [""] * len(inv)
+        # the cells each row's evidence is read from, column by column (edits applied)
+        columns = [
+            blank if inv.mapping.get(n) is None else inv.column_values(inv.mapping[n])
+            for n in (*_EVIDENCE_CELLS, "fw_source")
+        ]
+        *texts, sources = columns
+        return lambda row: self._evidence_cells(
+            tuple(c[row] for c in texts), kcs[row], fkcs[row], sources[row]
+        )
 
     def _evidence_of(self, row: int, kc: int, fkc: int) -> str:
         f = self.inv.field
-        texts, source = tuple(f(row, n) for n in _EVIDENCE_CELLS), f(row, "fw_source")
+        texts = tuple(f(row, n) for n in _EVIDENCE_CELLS)
+        return self._evidence_cells(texts, kc, fkc, f(row, "fw_source"))
+
+    def _evidence_cells(self, texts: tuple[str, ...], kc: int, fkc: int, source: str) -> str:
         cells = (*texts, kc, fkc, source)
         hit = self._evidence_types.get(cells)
         if hit is None:
