@@ -851,6 +851,11 @@ def _load_walk(session: Any, walk: list[Path] | None) -> None:
 def main() -> None:
     """The program: every command runs in a child whose memory is bounded, under a small
     supervisor that turns a reader's abort into the one-line refusal (cli.supervise)."""
+    import multiprocessing
+
+    # in a one-file build a multiprocessing child is this program started again: it does
+    # the child's work here and exits (elsewhere this does nothing)
+    multiprocessing.freeze_support()
     from coa_audit.cli.supervise import supervised
 
     def run() -> int:

@@ -11,24 +11,28 @@ and lists what did not match either way."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pickle
 import re
-import subprocess
-import sys
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress
 from operator import eq
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coa_audit.core.errors import EXIT_INTERNAL, CoaError, InputError, UsageError, internal_error
 from coa_audit.core.files import not_regular
 from coa_audit.core.identity import host_identities, host_identity, identities, identity
 from coa_audit.core.model import Inventory
+from coa_audit.importers.formats import start_apart
 from coa_audit.importers.headers import norm_header
 from coa_audit.importers.load import load_inventory
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 __all__ = [
     "COLLECTED_FIELDS",
@@ -176,36 +180,41 @@ def read_collection_file(path: str) -> CollectedFile:
 
 class PendingCollection:
     """Collection files being read in another process while the register loads (they are
-    as large as the register: reading them side by side uses the second core). The child is
-    ``python -m coa_audit.importers.collection FILE``: it never runs the caller's own main
-    module, and hands back plain lists."""
+    as large as the register: reading them side by side uses the second core). Each file is
+    read by a ``multiprocessing`` child started afresh (spawn: never a fork of a process
+    that runs threads; in a one-file build the program itself, through
+    ``multiprocessing.freeze_support`` in ``cli.main.main``), which hands back plain lists
+    through a pipe. A child that dies on a file ends its pipe: that file is refused."""
 
     PARALLEL_FROM = 8 * 1024 * 1024  # bytes; smaller files are read in this process
 
     def __init__(self, paths: list[Path]) -> None:
         self.paths = _files(paths)
-        self._children: list[subprocess.Popen[bytes]] = []
+        self._children: list[tuple[BaseProcess, Connection]] = []
         if sum(p.stat().st_size for p in self.paths) >= self.PARALLEL_FROM:
-            self._children = [
-                subprocess.Popen(
-                    [sys.executable, "-m", "coa_audit.importers.collection", str(p)],
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                    stdin=subprocess.DEVNULL,
-                )
-                for p in self.paths
-            ]
+            from multiprocessing import Pipe
+
+            try:
+                for p in self.paths:
+                    receiver, sender = Pipe(duplex=False)
+                    try:
+                        child = start_apart(_child_main, str(p), sender, name="coa-audit-evidence")
+                    finally:
+                        sender.close()  # the child's end: its pipe ends when the child does
+                    self._children.append((child, receiver))
+            except BaseException:
+                self.close()
+                raise
 
     def result(self) -> list[CollectedFile]:
         try:
             if not self._children:
                 return [read_collection_file(str(p)) for p in self.paths]
             out = []
-            for path, child in zip(self.paths, self._children, strict=True):
-                data, _ = child.communicate()
+            for path, (_child, receiver) in zip(self.paths, self._children, strict=True):
                 try:
-                    kind, value = pickle.loads(data)
-                except Exception:
+                    kind, value = pickle.loads(receiver.recv_bytes())
+                except Exception:  # EOFError: the child died on it
                     raise InputError(f"--evidence {path}: it could not be read") from None
                 if kind == "error":
                     message, code = value
@@ -217,25 +226,30 @@ class PendingCollection:
 
     def close(self) -> None:
         """Stop reading (the register failed, or the work is done)."""
-        for child in self._children:
-            if child.poll() is None:
+        for child, receiver in self._children:
+            receiver.close()
+            if child.is_alive():
                 child.kill()
-                child.wait()
-            if child.stdout is not None:
-                child.stdout.close()
+            child.join()
+            child.close()
         self._children = []
 
 
-def _child_main(path: str) -> None:
-    """``python -m coa_audit.importers.collection FILE``: read, pickle to stdout."""
+def _child_main(path: str, sender: Connection) -> None:
+    """In the reading process: read ``path``, send the result (or the error's one line and
+    exit code) pickled through ``sender``. What native code writes to file descriptor 2 (a
+    Rust panic's words) goes to the null device, as in the supervised command."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
     try:
         result: tuple[str, object] = ("ok", read_collection_file(path))
     except CoaError as exc:
         result = ("error", (str(exc), exc.exit_code))
     except Exception as exc:  # a bug: one line, like everywhere else
         result = ("error", (f"--evidence {path}: {internal_error(exc, False)}", EXIT_INTERNAL))
-    sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.buffer.flush()
+    sender.send_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    sender.close()
 
 
 def _without_placeholders(keys: list[str], placeholders: frozenset[str]) -> list[str]:
@@ -422,11 +436,3 @@ def merge_collection(
     out.not_collected = np.flatnonzero(~matched).tolist()
     inv.add_derived(COLLECTED_FIELDS, columns)
     return out
-
-
-if __name__ == "__main__":
-    # run from the module under its real name, so what is pickled names
-    # coa_audit.importers.collection, not __main__
-    from coa_audit.importers.collection import _child_main as child_main
-
-    child_main(sys.argv[1])

@@ -10,14 +10,19 @@ function that opens it as a book with python-calamine's interface) plus its test
 
 from __future__ import annotations
 
-import subprocess
+import contextlib
+import os
 import sys
+import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from coa_audit.importers.xlsx_parts import ods_bounds_problem, shared_strings_problem
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
 
 __all__ = [
     "BY_EXTENSION",
@@ -29,6 +34,7 @@ __all__ = [
     "input_format",
     "package_format",
     "recognise",
+    "start_apart",
 ]
 
 
@@ -131,18 +137,72 @@ class InputFormat:
 PROBE_LIMIT = 2 * 1024**3  # address space for reading a binary workbook once, apart
 PROBE_SECONDS = 60
 
-_PROBE = """
-import resource, sys
-limit = int(sys.argv[2])
-resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-import python_calamine
-wb = python_calamine.CalamineWorkbook.from_path(sys.argv[1])
-for name in wb.sheet_names:
+
+def start_apart(target: Callable[..., None], *args: object, name: str) -> BaseProcess:
+    """Start ``target(*args)`` in a process of its own, ended with this one: a
+    ``multiprocessing`` child started afresh (spawn: never a fork of a process that runs
+    threads; in a one-file build the program itself, which ``multiprocessing.freeze_support``
+    in ``cli.main.main`` turns into the child). The child is told there is no main module
+    to import again, so a caller's script never runs twice and the command's own imports
+    (a quarter of a second) are not paid again; ``target`` names its module."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(target=target, args=args, name=name)
+    child.daemon = True
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")  # read by start(), alone
     try:
-        wb.get_sheet_by_name(name)
+        child.start()
+    finally:
+        sys.modules["__main__"] = main
+    return child
+
+
+# how the probing process ends (any other way: the reader died, or the probe could not run)
+_PROBE_READ = 0  # every sheet read, or the reader refused the file: the real read says why
+_PROBE_NO_MEMORY = 3  # an allocation past the bound failed without ending the process
+
+
+def _address_space() -> int:
+    """Bytes of address space this process holds now (Linux; 0 where it cannot be told)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0
+
+
+def _probe_child(path: str, limit: int) -> None:
+    """In the probing process: at most ``limit`` bytes more address space where the
+    platform bounds it (``RLIMIT_AS``; Windows has no ``resource`` and reads unbounded, but
+    apart all the same), then every sheet read once. Native words on file descriptor 2 (an
+    allocator's complaint) go to the null device."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    try:
+        import resource
+    except ImportError:
+        pass
+    else:
+        bound = _address_space() + limit
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        if hard != resource.RLIM_INFINITY:
+            bound = min(bound, hard)
+        with contextlib.suppress(ValueError, OSError):  # a platform that will not bound it
+            resource.setrlimit(resource.RLIMIT_AS, (bound, hard))
+    try:
+        import python_calamine
+
+        wb = python_calamine.CalamineWorkbook.from_path(path)
+        for name in wb.sheet_names:
+            with contextlib.suppress(Exception):
+                wb.get_sheet_by_name(name)
+    except MemoryError:
+        os._exit(_PROBE_NO_MEMORY)
     except Exception:
         pass
-"""
+    os._exit(_PROBE_READ)
 
 
 def _probe(path: Path, fmt: str) -> str | None:  # an xlsb
@@ -150,21 +210,27 @@ def _probe(path: Path, fmt: str) -> str | None:  # an xlsb
     memory, and say so when that read cannot finish: the reader allocates the rectangle
     between a sheet's outermost cells, and one cell far out in a small xlsb asks for
     gigabytes (the reader then aborts the whole process). Walking the records in Python
-    instead costs six times the read itself."""
+    instead costs six times the read itself. The process is a ``multiprocessing`` child
+    started afresh (spawn), so a one-file build, which has no Python to run, probes too."""
+    child = start_apart(_probe_child, str(path), PROBE_LIMIT, name="coa-audit-probe")
     try:
-        proc = subprocess.run(
-            [sys.executable, "-c", _PROBE, str(path), str(PROBE_LIMIT)],
-            capture_output=True,
-            timeout=PROBE_SECONDS,
-        )
-    except subprocess.TimeoutExpired:
+        child.join(PROBE_SECONDS)
+        code = child.exitcode
+    finally:
+        if child.is_alive():
+            child.kill()
+            child.join()
+        child.close()
+    if code is None:
         return f"reading it takes over {PROBE_SECONDS} s (damaged or hostile)"
-    if proc.returncode < 0 or b"memory allocation" in proc.stderr:
+    if code == _PROBE_READ:
+        return None
+    if code < 0 or code == _PROBE_NO_MEMORY or code > 255:  # a signal; Windows: a fail-fast
         return (
             f"a sheet of this {fmt} asks for more cells than coa-audit will allocate "
             "(damaged or hostile); copy the data to a new workbook"
         )
-    return None
+    return f"it could not be checked before reading (the checking process ended with {code})"
 
 
 def _ods_tables(path: Path, _name: str) -> str | None:
