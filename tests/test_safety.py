@@ -274,10 +274,14 @@ async def test_error_message_with_markup_file_name(tmp_path: Path) -> None:
 CORPUS_FILES = sorted(CORPUS.iterdir()) if CORPUS.exists() else []
 
 
-async def test_every_corpus_file_in_the_app() -> None:
+@pytest.mark.untimed
+@pytest.mark.parametrize("part", range(4))
+async def test_every_corpus_file_in_the_app(part: int) -> None:
+    """Every corpus file opens in the app at 80x24 and survives a key or two (in four parts,
+    which the two cores share)."""
     if not CORPUS_FILES:
         pytest.skip("shared corpus not present")
-    for path in CORPUS_FILES:
+    for path in CORPUS_FILES[part::4]:
         app = CoaAuditApp(path)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(app, pilot)
