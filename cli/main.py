@@ -9,12 +9,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, NoReturn
 
 import typer
+from typer._click.exceptions import ClickException, MissingParameter, NoArgsIsHelpError
+from typer.core import TyperGroup
 
 from coa_audit.core.errors import (
     EXIT_INTERNAL,
@@ -39,23 +42,187 @@ _EXIT_REST = (
     "2 usage or configuration error; 3 input file unreadable; 4 output could not be written; "
     "70 internal error (a bug: please report it); 130 interrupted (Ctrl-C, SIGTERM, SIGHUP)."
 )
-# `check` alone takes --fail-on: only its help speaks of it
+# `check` and `export` take --fail-on: only their help speaks of it
 CHECK_EXIT_HELP = (
     "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on; " + _EXIT_REST
 )
 EXIT_CODES_HELP = "Exit codes: 0 done; " + _EXIT_REST
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+STDIN_NAME = "<stdin>"  # how an input read from stdin ("-") is named in reports and messages
+
+
+class _Voice:
+    """What the tool says besides its data and its errors: ``-q`` nothing, ``-v`` more (what
+    was read and how, how long it took). Set afresh for every run of the command group."""
+
+    quiet = False
+    verbose = False
+    started = 0.0
+
+
+_VOICE = _Voice()
+
+
+def _usage_line(exc: ClickException) -> str:
+    """A usage error Click found, as one line with the fix: the usage of the command for a
+    missing argument, else where its options are listed (Click's own words already name a
+    bad choice's choices and suggest a near option or command)."""
+    ctx = getattr(exc, "ctx", None)
+    words = " ".join(exc.format_message().replace("Value error, ", "").split()).rstrip(".")
+    where = ctx.command_path if ctx is not None else "coa-audit"
+    if isinstance(exc, MissingParameter) and ctx is not None:
+        pieces = " ".join(ctx.command.collect_usage_pieces(ctx))
+        return f"{words} (usage: {where} {pieces}; {where} -h for more)"
+    return f"{words} (see {where} -h)"
+
+
+class _Commands(TyperGroup):
+    """The command group, as Click runs it: a usage error (missing argument, unknown option
+    or command, bad choice or value) is one line on stderr and exit 2, never Click's box."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        _VOICE.quiet = _VOICE.verbose = False
+        _VOICE.started = time.monotonic()
+        try:
+            done = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except NoArgsIsHelpError as exc:  # `coa-audit` alone: the help is the answer
+            if not standalone_mode:
+                raise
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        except ClickException as exc:
+            if not standalone_mode:
+                raise
+            typer.echo(f"coa-audit: {safe_text(_usage_line(exc))}", err=True)
+            sys.exit(EXIT_USAGE)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            typer.echo("coa-audit: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        if not standalone_mode:
+            return done
+        sys.exit(done if isinstance(done, int) else EXIT_OK)
+
 
 app = typer.Typer(
     name="coa-audit",
+    cls=_Commands,
     help="Audit fleet inventories for qualifying Windows base licences (COA, GML, OA3) before "
     "a Volume Licensing imaging order.\n\n" + CHECK_EXIT_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings=HELP_OPTIONS,
 )
-policy_app = typer.Typer(help="Show or copy the licensing policy.", no_args_is_help=True)
+policy_app = typer.Typer(
+    help="Show or copy the licensing policy.", no_args_is_help=True, context_settings=HELP_OPTIONS
+)
 app.add_typer(policy_app, name="policy")
+
+
+def _set_quiet(value: bool) -> bool:
+    _VOICE.quiet = _VOICE.quiet or value
+    return value
+
+
+def _set_verbose(value: bool) -> bool:
+    _VOICE.verbose = _VOICE.verbose or value
+    return value
+
+
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        callback=_set_quiet,
+        help="Say nothing but an error (one line on stderr): no progress, notes, warnings or 'wrote' lines. check prints its report only when it exits 1.",
+    ),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        callback=_set_verbose,
+        help="Also say on stderr what was read and how (format, encoding, sheet, header row, mapping, policy) and how long the run took.",
+    ),
+]
+
+
+def _say(line: str) -> None:
+    """One line on stderr, unless -q: what was written, a warning, a note."""
+    if not _VOICE.quiet:
+        typer.echo(_STDIN.named(line), err=True)
+
+
+def _detail(line: str) -> None:
+    """One line on stderr with -v only."""
+    if _VOICE.verbose and not _VOICE.quiet:
+        typer.echo(_STDIN.named(line), err=True)
+
+
+class _Stdin:
+    """The one input of a run read from stdin (``-``): copied whole into a private temporary
+    folder, so it goes through the same reader as a file of that name, and named
+    ``<stdin>`` in reports and messages. Removed when the command ends (``_guard``)."""
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+        self.taken = ""  # which option read it
+        self.aliases: dict[str, str] = {}
+
+    def path(self, value: Path | None, what: str, suffix: str = "") -> Path | None:
+        """``value``, or the copy of stdin when it is ``-``."""
+        if value is None or str(value) != "-":
+            return value
+        if self.taken:
+            raise UsageError(
+                f"{what} -: stdin is already read as {self.taken}; only one input of a run "
+                "can come from stdin, give the others as files"
+            )
+        stream = sys.stdin
+        if stream is None or stream.isatty():
+            raise UsageError(
+                f"{what} -: reads stdin, which is a terminal; pipe the file in "
+                "(... - < FILE) or give its name"
+            )
+        import shutil
+        import tempfile
+
+        self.taken = what
+        self.folder = Path(tempfile.mkdtemp(prefix="coa-audit-stdin-"))  # 0700
+        copy = self.folder / f"stdin{'.' + suffix if suffix else ''}"
+        with open(copy, "xb") as out:
+            shutil.copyfileobj(getattr(stream, "buffer", stream), out, 1 << 20)
+        self.aliases[str(copy)] = STDIN_NAME
+        return copy
+
+    def named(self, text: str) -> str:
+        """``text`` with the temporary copy's path said as ``<stdin>``."""
+        for copy, name in self.aliases.items():
+            text = text.replace(copy, name)
+        return text
+
+    def close(self) -> None:
+        if self.folder is not None:
+            import shutil
+
+            shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder, self.taken, self.aliases = None, "", {}
+
+
+_STDIN = _Stdin()
 
 
 def _show_version(value: bool) -> None:
@@ -72,6 +239,8 @@ def _root(
         bool,
         typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
     ] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Audit fleet inventories for qualifying Windows base licences."""
 
@@ -80,6 +249,11 @@ class Format(StrEnum):
     text = "text"
     json = "json"
     csv = "csv"
+
+
+class TextOrJson(StrEnum):
+    text = "text"
+    json = "json"
 
 
 class FailOn(StrEnum):
@@ -94,7 +268,7 @@ MAX_MESSAGE = 600  # one line a terminal can show: quoted file names and headers
 def _fail(message: str, code: int) -> NoReturn:
     from coa_audit.core.text import safe_text
 
-    line = " ".join(safe_text(message).split())  # no escape reaches the terminal
+    line = " ".join(safe_text(_STDIN.named(message)).split())  # no escape reaches the terminal
     if len(line) > MAX_MESSAGE:
         line = line[: MAX_MESSAGE - 1] + "…"
     typer.echo(f"coa-audit: {line}", err=True)
@@ -118,7 +292,10 @@ def _guard(signals: bool = True) -> Iterator[None]:
         if sig is not None:
             previous[sig] = signal.signal(sig, _interrupt)
     try:
+        if _VOICE.quiet and _VOICE.verbose:
+            raise UsageError("-q (--quiet) and -v (--verbose) ask for opposites: give one")
         yield
+        _detail(f"done in {time.monotonic() - _VOICE.started:.2f} s")
     except typer.Exit:
         raise
     except CoaError as exc:  # each error type carries its documented exit code
@@ -136,11 +313,13 @@ def _guard(signals: bool = True) -> Iterator[None]:
         if why is not None:
             from coa_audit.cli.supervise import input_file
 
-            _fail(f"{input_file(sys.argv)}: {why}", InputError.exit_code)
+            name = STDIN_NAME if _STDIN.taken == "the inventory" else input_file(sys.argv)
+            _fail(f"{name}: {why}", InputError.exit_code)
         if not isinstance(exc, Exception):
             raise
         _fail(internal_error(exc), EXIT_INTERNAL)  # a bug: one line, never local variables
     finally:
+        _STDIN.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -156,7 +335,7 @@ def _progress():  # -> Callable | None
     from coa_audit.cli.supervise import STDERR_TTY
 
     # under the supervisor stderr is a pipe to the terminal (cli.supervise)
-    if not (sys.stderr.isatty() or os.environ.get(STDERR_TTY)):
+    if _VOICE.quiet or not (sys.stderr.isatty() or os.environ.get(STDERR_TTY)):
         return None
     last: list[object] = [None, 0]  # (stage, percent), width of the line shown
 
@@ -176,7 +355,13 @@ def _progress():  # -> Callable | None
     return show
 
 
-FileArg = Annotated[Path, typer.Argument(help="Inventory: xlsx, xlsm, xlsb, xls, ods, csv, tsv.")]
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        metavar="FILE",
+        help="Inventory: xlsx, xlsm, xlsb, xls, ods, csv, tsv; - reads it from stdin.",
+    ),
+]
 SheetOpt = Annotated[
     str | None,
     typer.Option("--sheet", help="Sheet to read (default: the one that looks like an inventory)."),
@@ -253,12 +438,127 @@ ShowKeysOpt = Annotated[
 ]
 
 
+InputFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--input-format",
+        help="The format of an inventory read from stdin (FILE -): xlsx, xlsm, xlsb, xls, ods, csv, tsv or txt, checked against its bytes as a file's extension is (default: told by its bytes).",
+    ),
+]
+CorrectionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--corrections",
+        help="CSV of edits applied first: row|serial_number|asset_tag, field, value (by, reason). Every line is checked before any is applied.",
+    ),
+]
+FailOnOpt = Annotated[
+    FailOn,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when a finding at or above this severity exists (after --walk and --corrections).",
+    ),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the file when it exists.")]
+# export writes its files whatever they show; 1 on findings only when asked (--fail-on)
+EXPORT_FAIL_ON = FailOn.never
+
+
+def _refuse_existing(path: Path, force: bool, what: str = "") -> None:
+    """The one overwrite rule: a file named on the command line that exists is replaced
+    only with --force (export's own outputs are the documented exception)."""
+    if not force and os.path.lexists(path):
+        named = f"{what} {path}" if what else str(path)
+        raise UsageError(f"{named} exists: give --force to replace it, or another name")
+
+
+def _to_stdout(path: Path | None) -> bool:
+    return path is None or str(path) == "-"
+
+
+def _verdict(summary: Any, fail_on: FailOn) -> int:
+    """Exit 1 when a finding at or above ``fail_on`` exists (check and export alike)."""
+    if fail_on is FailOn.error and summary.blocked:
+        return EXIT_FINDINGS
+    if fail_on is FailOn.warning and (summary.blocked or summary.review):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _stdin_inventory(file: Path, input_format: str | None) -> Path:
+    """FILE, or the copy of stdin when it is ``-`` (its format told by its bytes, or checked
+    against --input-format as an extension is)."""
+    from coa_audit.importers.formats import BY_EXTENSION
+
+    if input_format is not None:
+        fmt = input_format.lower().lstrip(".")
+        if fmt not in BY_EXTENSION:
+            raise UsageError(
+                f"--input-format {input_format!r}: choose one of {', '.join(BY_EXTENSION)}"
+            )
+        if str(file) != "-":
+            raise UsageError(
+                "--input-format names the format of an inventory read from stdin (FILE -); "
+                "a file's own bytes and name say it"
+            )
+        input_format = fmt
+    got = _STDIN.path(file, "the inventory", input_format or "")
+    assert got is not None
+    return got
+
+
+def _from_stdin(session: Any, file: Path) -> None:
+    """The inventory read from stdin is named ``<stdin>`` in what the run reports."""
+    if str(file) in _STDIN.aliases:
+        session.inventory.source.path = STDIN_NAME
+
+
+def _describe_read(session: Any) -> None:
+    """-v: what was read and how, in two lines."""
+    if not _VOICE.verbose:
+        return
+    inv = session.inventory
+    src = inv.source
+    how = [src.format]
+    if src.sheet is not None:
+        how.append(f"sheet {src.sheet!r}")
+    if src.csv:
+        how.append(f"encoding {src.csv.get('encoding')}, delimiter {src.csv.get('delimiter')!r}")
+    _detail(
+        f"read {src.path}: {', '.join(how)}; header row {src.header_row}; {len(inv)} devices; "
+        f"SHA-256 {src.sha256}"
+    )
+    from coa_audit.core.model import WALK_FIELDS
+
+    mapped = ", ".join(
+        f"{f}={inv.headers[c]!r}" for f, c in inv.mapping.items() if f not in WALK_FIELDS
+    )
+    _detail(f"mapping: {mapped or 'none'}")
+    pol = session.policy
+    _detail(f"policy: {pol.name}: {pol.provenance}; {pol.target} / {pol.agreement}")
+
+
+def _apply_corrections(session: Any, corrections: Path | None, author: str | None) -> None:
+    """--corrections (check and export): every line checked first, then each applied as an
+    edit stamped with who (its by column, else --author) and why (its reason column)."""
+    if corrections is None:
+        return
+    from coa_audit.core.events import Stamp
+    from coa_audit.importers.corrections import read_corrections
+
+    session.inputs.add(corrections)
+    for c in read_corrections(corrections, session.inventory):
+        stamp = Stamp.now(c.by or author or "", "corrections", c.reason)
+        session.apply(c.row, c.col, c.value, origin="corrections", stamp=stamp)
+
+
 @app.command(epilog=CHECK_EXIT_HELP)
 def check(
     file: FileArg,
     sheet: SheetOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    input_format: InputFormatOpt = None,
     target: TargetOpt = None,
     agreement: AgreementOpt = None,
     policy: PolicyOpt = None,
@@ -266,27 +566,41 @@ def check(
     mapping: MappingOpt = None,
     evidence: EvidenceOpt = None,
     walk: WalkOpt = None,
+    corrections: CorrectionsOpt = None,
+    author: AuthorOpt = None,
     format_: Annotated[Format, typer.Option("--format", help="text, json or csv.")] = Format.text,
-    fail_on: Annotated[
-        FailOn,
-        typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity exists."),
-    ] = FailOn.error,
+    fail_on: FailOnOpt = FailOn.error,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report here instead of stdout (-: stdout)."),
     ] = None,
+    force: ForceOpt = False,
     show_keys: ShowKeysOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
-    """Audit an inventory and report every device that cannot be certified."""
+    """Audit an inventory (FILE, or - for stdin) and report every device that cannot be
+    certified; with --walk and --corrections, as they leave it, without writing a file."""
     from coa_audit.exporters.atomic import atomic_writer
     from coa_audit.exporters.check_report import report_csv, report_text, write_report_json
     from coa_audit.exporters.safety import keys_shown
     from coa_audit.session.session import open_session
 
     with _guard():
-        if output is not None:  # refused before anything is read
-            _inputs(file, policy, mapping, more=[*(evidence or ()), *(walk or ())]).refuse(
+        file = _stdin_inventory(file, input_format)
+        policy, mapping, corrections = (
+            _STDIN.path(policy, "--policy"),
+            _STDIN.path(mapping, "--mapping"),
+            _STDIN.path(corrections, "--corrections"),
+        )
+        evidence = [p for p in (_STDIN.path(e, "--evidence") for e in evidence or ()) if p]
+        walk = [p for p in (_STDIN.path(w, "--walk") for w in walk or ()) if p]
+        if not _to_stdout(output):  # refused before anything is read
+            assert output is not None
+            _inputs(file, policy, mapping, corrections, more=[*evidence, *walk]).refuse(
                 output, "--output"
             )
+            _refuse_existing(output, force, "--output")
         session = open_session(
             file,
             sheet=sheet,
@@ -297,32 +611,66 @@ def check(
             policy_path=policy,
             maps=map_ or (),
             mapping_file=mapping,
-            evidence=evidence or (),
+            evidence=evidence,
             progress=_progress(),
         )
+        _from_stdin(session, file)
+        _describe_read(session)
+        session.author = " ".join((author or "").split())
         _load_walk(session, walk)
+        _apply_corrections(session, corrections, author)
         audit = session.audit
+        code = _verdict(audit.summary(), fail_on)
+        changed = bool(walk or corrections)  # the report lists them, as export --json does
 
         def write(out: BinaryIO) -> None:
             if format_ is Format.json:
-                write_report_json(audit, out)  # streamed: a million devices, chunk by chunk
+                # streamed: a million devices, chunk by chunk
+                if changed:
+                    write_report_json(audit, out, session.changes(), session.mapping_changes)
+                else:
+                    write_report_json(audit, out)
             elif format_ is Format.csv:
                 out.write(report_csv(audit).encode("utf-8"))
             else:
                 out.write(report_text(audit).encode("utf-8"))
 
         with keys_shown(show_keys):
-            if output is not None:
+            if not _to_stdout(output):
+                assert output is not None
                 with atomic_writer(output) as f:
                     write(f)
-            else:
+            elif code or not _VOICE.quiet:  # -q: the report only when something is found
                 write(sys.stdout.buffer)
                 sys.stdout.flush()
-        summary = audit.summary()
-        if fail_on is FailOn.error and summary.blocked:
-            raise typer.Exit(EXIT_FINDINGS)
-        if fail_on is FailOn.warning and (summary.blocked or summary.review):
-            raise typer.Exit(EXIT_FINDINGS)
+        if code:
+            raise typer.Exit(code)
+
+
+def _print_json(doc: dict[str, Any]) -> None:
+    """One JSON document on stdout (indented: these are small), its `schema` first, its
+    text as the check report's is: keys masked, file names that are not UTF-8 made so, and
+    nothing a terminal acts on (the report's own helpers)."""
+    import orjson
+
+    from coa_audit.exporters.check_report import _escaped, _json_safe
+
+    data = _escaped(orjson.dumps(_json_safe(doc), option=orjson.OPT_INDENT_2))
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data + b"\n")
+    sys.stdout.flush()
+
+
+def _print_csv(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """One table on stdout through the tool's one CSV writer (exporters.safety.CsvTable)."""
+    from coa_audit.core.text import safe_field
+    from coa_audit.exporters.safety import CsvTable
+
+    table = CsvTable(list(headers), clean=safe_field)
+    for row in rows:
+        table.row(list(row))
+    sys.stdout.write(table.text())
+    sys.stdout.flush()
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -331,6 +679,7 @@ def columns(
     sheet: SheetOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    input_format: InputFormatOpt = None,
     map_: MapOpt = None,
     mapping: MappingOpt = None,
     save: Annotated[
@@ -340,10 +689,15 @@ def columns(
             help="Save the mapping shown (with --map) for the next file with these headers.",
         ),
     ] = False,
+    format_: Annotated[TextOrJson, typer.Option("--format", help="text or json.")] = (
+        TextOrJson.text
+    ),
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Show the header row found, how each column maps to a field, and what stayed unmapped."""
     from coa_audit.core.errors import NoHeaderRow
-    from coa_audit.core.model import CANONICAL_FIELDS
+    from coa_audit.core.model import CANONICAL_FIELDS, column_letter
     from coa_audit.core.text import safe_text
     from coa_audit.importers.load import list_sheets
     from coa_audit.session.mappings import save_mapping
@@ -351,6 +705,8 @@ def columns(
 
     with _guard():
         out = typer.echo
+        file = _stdin_inventory(file, input_format)
+        mapping = _STDIN.path(mapping, "--mapping")
         try:
             session = open_session(
                 file,
@@ -361,15 +717,75 @@ def columns(
                 delimiter=delimiter,
             )
         except NoHeaderRow as exc:  # never refuse to show a file: its likeliest header rows
-            _show_header_candidates(exc)
+            if format_ is TextOrJson.json:
+                _print_json(
+                    {
+                        "schema": "coa-audit.columns/1",
+                        "source": {"path": _STDIN.named(str(file)), "header_row": None},
+                        "candidates": [
+                            {
+                                "sheet": sheet_name,
+                                "row": number,
+                                "cells": [
+                                    {"column": column_letter(i), "text": str(cell)}
+                                    for i, cell in enumerate(cells)
+                                    if str(cell).strip()
+                                ],
+                            }
+                            for sheet_name, number, cells in getattr(exc, "candidates", [])
+                        ],
+                    }
+                )
+            else:
+                _show_header_candidates(exc)
+            return
+        _from_stdin(session, file)
+        _describe_read(session)
+        inv = session.inventory
+        src = inv.source
+        fields = {c: f for f, c in inv.mapping.items()}
+        missing = [f for f in CANONICAL_FIELDS if f not in inv.source_mapping]
+        sheets = list_sheets(file) if src.sheet is not None else []
+        saved = save_mapping(inv.source_headers, session.mapping_by_header()) if save else None
+        if format_ is TextOrJson.json:
+            _print_json(
+                {
+                    "schema": "coa-audit.columns/1",
+                    "source": {
+                        "path": src.path,
+                        "format": src.format,
+                        "sheet": src.sheet,
+                        "sheets": [{"name": s.name, "visible": s.visible} for s in sheets],
+                        "csv": (
+                            {
+                                "delimiter": src.csv["delimiter"],
+                                "encoding": src.csv["encoding"],
+                            }
+                            if src.csv
+                            else None
+                        ),
+                        "header_row": src.header_row,
+                        "devices": len(inv),
+                        "notices": inv.notices(),
+                    },
+                    "columns": [
+                        {
+                            "column": inv.letter(c),
+                            "header": h,
+                            "field": fields.get(c),
+                            "mapped_by": (inv.mapped_by(fields[c]) if c in fields else "") or None,
+                        }
+                        for c, h in enumerate(inv.source_headers)
+                    ],
+                    "fields_with_no_column": missing,
+                    "saved_mapping": str(saved) if saved is not None else None,
+                }
+            )
             return
         from rich.cells import set_cell_size  # headers in wide scripts: padded by cells
 
-        inv = session.inventory
-        src = inv.source
         out(f"file: {safe_text(src.path)} ({src.format})")
         if src.sheet is not None:
-            sheets = list_sheets(file)
             names = ", ".join(
                 safe_text(s.name) + ("" if s.visible else " (hidden)") for s in sheets
             )
@@ -382,7 +798,6 @@ def columns(
         out(f"header row: {src.header_row}   devices: {len(inv)}")
         out("")
         out(f"{'column':<7} {'source header':<32} field")
-        fields = {c: f for f, c in inv.mapping.items()}
         for c, h in enumerate(inv.source_headers):
             field = fields.get(c, "(unmapped, carried through)")
             why = inv.mapped_by(field) if c in fields else ""
@@ -390,14 +805,12 @@ def columns(
                 f"{inv.letter(c):<7} {set_cell_size(safe_text(h), 32)} {field}"
                 + (f"  ({why})" if why else "")
             )
-        missing = [f for f in CANONICAL_FIELDS if f not in inv.source_mapping]
         if missing:
             out("")
             out(f"fields with no column: {', '.join(missing)}")
-        if save:
-            path = save_mapping(inv.source_headers, session.mapping_by_header())
+        if saved is not None:
             out("")
-            out(f"saved this mapping for files with these headers: {safe_text(str(path))}")
+            out(f"saved this mapping for files with these headers: {safe_text(str(saved))}")
 
 
 def _show_header_candidates(exc: Exception) -> None:
@@ -422,19 +835,14 @@ def _show_header_candidates(exc: Exception) -> None:
     out('one of them identifying a device, make a header row, e.g. --map "Seriennr=serial_number"')
 
 
-@app.command(epilog=EXIT_CODES_HELP)
+@app.command(epilog=CHECK_EXIT_HELP)
 def export(
     file: FileArg,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out-dir", help="Folder for the outputs (default: next to the source)."),
     ] = None,
-    corrections: Annotated[
-        Path | None,
-        typer.Option(
-            "--corrections", help="CSV of edits: row|serial_number|asset_tag, field, value."
-        ),
-    ] = None,
+    corrections: CorrectionsOpt = None,
     resume: Annotated[
         bool,
         typer.Option(
@@ -542,20 +950,48 @@ def export(
         ),
     ] = None,
     show_keys: ShowKeysOpt = False,
+    fail_on: FailOnOpt = EXPORT_FAIL_ON,
+    format_: Annotated[
+        TextOrJson,
+        typer.Option(
+            "--format",
+            help="text: a 'wrote' line per file on stderr; json: one summary document on stdout (the files written, the audit summary, the exit code).",
+        ),
+    ] = TextOrJson.text,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
-    """Write the corrected inventory, the audit report and the certification checklist."""
-
-    from coa_audit.core.events import Stamp
+    """Write the corrected inventory, the audit report and the certification checklist,
+    next to the inventory (or in --out-dir), replacing what an earlier export of it wrote.
+    Exit 1 when the corrected state has findings at or above --fail-on (default never)."""
     from coa_audit.core.policy import load_policy
     from coa_audit.core.text import safe_text
     from coa_audit.exporters.checklist import check_header, review_warnings
     from coa_audit.exporters.export import ExportRequest, export_session, load_profile
     from coa_audit.exporters.safety import keys_shown
     from coa_audit.exporters.worklist import parse_statuses
-    from coa_audit.importers.corrections import read_corrections
     from coa_audit.session.session import OpenOptions
 
     with _guard():
+        if str(file) == "-":
+            raise UsageError(
+                "export -: its files are named after the inventory and written beside it, so "
+                "it needs the inventory as a file (check - reads one from stdin)"
+            )
+        if out_dir is not None and str(out_dir) == "-":
+            raise UsageError(
+                "--out-dir -: export writes several files (corrected inventory, audit report, "
+                "checklist), which cannot share stdout; name a folder (--format json prints "
+                "what was written)"
+            )
+        policy, mapping, corrections, profile = (
+            _STDIN.path(policy, "--policy"),
+            _STDIN.path(mapping, "--mapping"),
+            _STDIN.path(corrections, "--corrections"),
+            _STDIN.path(profile, "--profile"),
+        )
+        evidence = [p for p in (_STDIN.path(e, "--evidence") for e in evidence or ()) if p]
+        walk = [p for p in (_STDIN.path(w, "--walk") for w in walk or ()) if p]
         if paper.lower() not in ("a4", "letter"):
             raise UsageError(f"--paper {paper!r}: choose A4 or Letter")
         header = load_profile(profile) if profile else {}
@@ -601,34 +1037,31 @@ def export(
             again = options.to_resume(session, pending[0]) if pending else None
             if again is not None:
                 said = ", ".join(f"{k} {v}" for k, v in pending[0].read_as.items())
-                typer.echo(f"reading the file as the resumed session did ({said})", err=True)
+                _say(f"reading the file as the resumed session did ({said})")
                 session.close()
                 session = again.open(file, progress=_progress())
-        inv = session.inventory
+        _describe_read(session)
         session.inputs.add(corrections, profile, continues)
         session.author = " ".join((author or "").split())
         _load_walk(session, walk)
         if resume:
             pending, log = session.pending()
             if log.problem:
-                typer.echo(f"warning: {safe_text(log.problem)}", err=True)
+                _say(f"warning: {safe_text(log.problem)}")
             elif log.skipped:
-                typer.echo(f"{log.skipped} unreadable journal line(s) skipped", err=True)
+                _say(f"{log.skipped} unreadable journal line(s) skipped")
             if not pending:
-                typer.echo("resumed 0 journaled edit(s): nothing is pending", err=True)
+                _say("resumed 0 journaled edit(s): nothing is pending")
             for earlier in pending[:1]:  # the most recent session's work
                 restored = session.restore(earlier)
                 note = f" ({len(restored.skipped)} not applied)" if restored.skipped else ""
-                typer.echo(f"resumed {restored.applied} journaled edit(s){note}", err=True)
+                _say(f"resumed {restored.applied} journaled edit(s){note}")
                 for why in restored.skipped:
-                    typer.echo(f"not applied: {safe_text(why)}", err=True)
-        if corrections is not None:
-            for c in read_corrections(corrections, inv):
-                stamp = Stamp.now(c.by or author or "", "corrections", c.reason)
-                session.apply(c.row, c.col, c.value, origin="corrections", stamp=stamp)
+                    _say(f"not applied: {safe_text(why)}")
+        _apply_corrections(session, corrections, author)
         if formats:  # said before a file is written, as the app's review step says them
             for warning in review_warnings(session.audit, header):
-                typer.echo(f"warning: {safe_text(warning)}", err=True)
+                _say(f"warning: {safe_text(warning)}")
         with keys_shown(show_keys):
             written = export_session(
                 session,
@@ -647,21 +1080,42 @@ def export(
                 ),
                 progress=_progress(),
             )
+        summary = session.audit.summary()
+        code = _verdict(summary, fail_on)  # the corrected state, as the files show it
         session.close()
-        for w in written:
-            typer.echo(
-                f"wrote {safe_text(str(w.path))} ({w.what}, {w.path.stat().st_size} bytes)",
-                err=True,
+        sizes = [w.path.stat().st_size for w in written]
+        for w, size in zip(written, sizes, strict=True):
+            _say(f"wrote {safe_text(str(w.path))} ({w.what}, {size} bytes)")
+        if format_ is TextOrJson.json:
+            _print_json(
+                {
+                    "schema": "coa-audit.export/1",
+                    "source": {
+                        "path": session.inventory.source.path,
+                        "sha256": session.inventory.source.sha256,
+                    },
+                    "written": [
+                        {"path": str(w.path), "what": w.what, "bytes": size}
+                        for w, size in zip(written, sizes, strict=True)
+                    ],
+                    "summary": summary.as_dict(),
+                    "fail_on": fail_on.value,
+                    "exit_code": code,
+                }
             )
+        if code:
+            raise typer.Exit(code)
 
 
 @app.command("collect-script", epilog=EXIT_CODES_HELP)
 def collect_script(
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the script here instead of stdout."),
+        typer.Option("--output", "-o", help="Write the script here instead of stdout (-: stdout)."),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Print (or write) the PowerShell script that collects each PC's firmware key evidence
     for --evidence."""
@@ -673,54 +1127,87 @@ def collect_script(
         .read_text(encoding="utf-8")
     )
     with _guard():
-        if output is None:
+        if _to_stdout(output):
             typer.echo(text, nl=False)
             return
-        if output.exists() and not force:
-            raise UsageError(f"{output} exists; use --force to overwrite it")
+        assert output is not None
+        _refuse_existing(output, force, "--output")
         write_bytes_atomic(output, text.replace("\n", "\r\n").encode("utf-8-sig"))
-        typer.echo(f"wrote {safe_text(str(output))}", err=True)
+        _say(f"wrote {safe_text(str(output))}")
 
 
-@app.command()
-def codes() -> None:
+@app.command(epilog=EXIT_CODES_HELP)
+def codes(
+    format_: Annotated[Format, typer.Option("--format", help="text, json or csv.")] = Format.text,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
     """List every finding code with its severity and meaning."""
     from coa_audit.core.codes import codes as all_codes
 
-    for info in all_codes().values():
-        typer.echo(f"{info.code:<24} {info.severity:<8} {info.title}")
-        typer.echo(f"{'':<33} {info.action}")
+    with _guard():
+        infos = list(all_codes().values())
+        fields = ("code", "severity", "field", "title", "action")
+        if format_ is Format.json:
+            _print_json(
+                {
+                    "schema": "coa-audit.codes/1",
+                    "codes": [{f: getattr(i, f) for f in fields} for i in infos],
+                }
+            )
+            return
+        if format_ is Format.csv:
+            _print_csv(fields, [[getattr(i, f) for f in fields] for i in infos])
+            return
+        for info in infos:
+            typer.echo(f"{info.code:<24} {info.severity:<8} {info.title}")
+            typer.echo(f"{'':<33} {info.action}")
 
 
-@policy_app.command("show")
+@policy_app.command("show", epilog=EXIT_CODES_HELP)
 def policy_show(
     policy: PolicyOpt = None,
     target: TargetOpt = None,
     agreement: AgreementOpt = None,
-    format_: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    format_: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="text (the pairs that run), json or csv (every edition under every pair).",
+        ),
+    ] = Format.text,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Print the active verdict table: every edition under every target and agreement."""
     with _guard():
+        policy = _STDIN.path(policy, "--policy")
         pol = load_policy(policy, target, agreement)
         rows = pol.table()
         if format_ is Format.json:
-            import orjson
-
-            doc = {
-                "source": pol.source,
-                "name": pol.name,
-                "target": pol.target,
-                "agreement": pol.agreement,
-                "editions": rows,
-            }
-            sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+            _print_json(
+                {
+                    "schema": "coa-audit.policy/1",
+                    "source": _STDIN.named(pol.source),
+                    "sha256": pol.source_sha256 or None,
+                    "name": _STDIN.named(pol.name),
+                    "version": pol.version,
+                    "target": pol.target,
+                    "agreement": pol.agreement,
+                    "editions": rows,
+                }
+            )
+            return
+        if format_ is Format.csv:
+            heads = list(rows[0]) if rows else ["edition", "label"]
+            _print_csv(heads, [[row[h] for h in heads] for row in rows])
             return
         # a target/agreement pair the tool refuses (Education under commercial) has no column
         combos = [
             k for k in (rows[0] if rows else {}) if "/" in k and k != "windows-education/commercial"
         ]
         short = {"qualifies": "yes", "review": "review", "not-qualifying": "no"}
-        typer.echo(f"policy: {pol.name}: {pol.provenance}")
+        typer.echo(_STDIN.named(f"policy: {pol.name}: {pol.provenance}"))
         typer.echo(f"active: {pol.target} / {pol.agreement}")
         typer.echo("")
         words = {"windows-": "", "enterprise": "ent", "education": "edu", "commercial": "com"}
@@ -742,15 +1229,22 @@ def policy_show(
         )
 
 
-@policy_app.command("init")
+@policy_app.command("init", epilog=EXIT_CODES_HELP)
 def policy_init(
-    path: Annotated[Path, typer.Argument(help="Where to write the editable policy (TOML).")],
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="PATH", help="Where to write the editable policy (TOML); - for stdout."
+        ),
+    ],
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Write an editable copy of the built-in policy."""
     with _guard():
-        if path.exists() and not force:
-            _fail(f"{path} exists; use --force to overwrite it", EXIT_USAGE)
+        if not _to_stdout(path):
+            _refuse_existing(path, force)
         import tomllib
 
         import tomli_w
@@ -761,20 +1255,26 @@ def policy_init(
             "# Edit verdicts (qualifies / review / not-qualifying), keys and serial lists, then\n"
             "# pass this file with --policy. Not legal advice: your agreement's terms win.\n\n"
         )
-        write_bytes_atomic(path, (header + tomli_w.dumps(data)).encode("utf-8"))
-        typer.echo(f"wrote {safe_text(str(path))}", err=True)
+        text = (header + tomli_w.dumps(data)).encode("utf-8")
+        if _to_stdout(path):
+            sys.stdout.buffer.write(text)
+            sys.stdout.flush()
+            return
+        write_bytes_atomic(path, text)
+        _say(f"wrote {safe_text(str(path))}")
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def sample(
-    path: Annotated[Path, typer.Argument(help="Output file: .xlsx or .csv.")],
+    path: Annotated[
+        Path,
+        typer.Argument(metavar="PATH", help="Output file: .xlsx or .csv; - writes CSV to stdout."),
+    ],
     rows: Annotated[
         int, typer.Option("--rows", min=1, max=5_000_000, help="Number of devices.")
     ] = 500,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same file).")] = 1,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace the file when it exists.")
-    ] = False,
+    force: ForceOpt = False,
     problems: Annotated[
         float | None,
         typer.Option(
@@ -784,15 +1284,58 @@ def sample(
             help="Share of devices given a problem (default about 0.25; 0.93: a first audit).",
         ),
     ] = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Write a realistic synthetic inventory with a known mix of problems."""
     from coa_audit.exporters.sample_writer import write_sample
 
     with _guard():
-        if path.exists() and not force:
-            raise UsageError(f"{path} exists: give --force to replace it, or another name")
+        if _to_stdout(path):  # written whole as a file would be, then copied out
+            import shutil
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="coa-audit-sample-") as folder:
+                made = Path(folder) / "sample.csv"
+                write_sample(made, rows, seed, problems)
+                sys.stdout.flush()
+                with open(made, "rb") as f:
+                    shutil.copyfileobj(f, sys.stdout.buffer, 1 << 20)
+                sys.stdout.flush()
+            return
+        _refuse_existing(path, force)
         write_sample(path, rows, seed, problems)
-        typer.echo(f"wrote {safe_text(str(path))} ({rows} devices)", err=True)
+        _say(f"wrote {safe_text(str(path))} ({rows} devices)")
+
+
+SCHEMAS = ("report", "columns", "codes", "policy", "export")
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def schema(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="NAME",
+            help="report (check --format json, export --json), columns, codes, policy (policy show), export (export --format json). Without NAME: the list.",
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of a JSON document the tool prints or writes;
+    each document names its schema's $id in its `schema` field."""
+    from importlib import resources
+
+    with _guard():
+        folder = resources.files("coa_audit.cli").joinpath("schemas")
+        if name is None:
+            for n in SCHEMAS:
+                typer.echo(f"{n:<8} coa-audit.{n}/1")
+            return
+        if name not in SCHEMAS:
+            raise UsageError(f"schema {name!r}: choose one of {', '.join(SCHEMAS)}")
+        typer.echo(folder.joinpath(f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -808,9 +1351,19 @@ def tui(
     mapping: MappingOpt = None,
     evidence: EvidenceOpt = None,
     walk: WalkOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Open the full-screen auditor on an inventory."""
     with _guard(signals=False):
+        named = [("FILE", file), ("--policy", policy), ("--mapping", mapping)]
+        named += [("--evidence", e) for e in evidence or ()] + [("--walk", w) for w in walk or ()]
+        for what, given in named:
+            if given is not None and str(given) == "-":
+                raise UsageError(
+                    f"tui: {what} -: the app reads the keyboard on stdin; save the file and "
+                    "give its name"
+                )
         load_policy(policy, target, agreement)  # usage errors before the screen opens
         from coa_audit.importers.headers import parse_overrides
 
@@ -845,7 +1398,7 @@ def _load_walk(session: Any, walk: list[Path] | None) -> None:
     if not walk:
         return
     for line in session.load_walks(walk):
-        typer.echo(f"warning: {safe_text(line)}", err=True)
+        _say(f"warning: {safe_text(line)}")
 
 
 def main() -> None:
@@ -860,7 +1413,7 @@ def main() -> None:
 
     def run() -> int:
         try:
-            app()
+            app(prog_name="coa-audit")  # also under `python -m coa_audit`
         except KeyboardInterrupt:
             sys.stderr.write("coa-audit: interrupted\n")
             return EXIT_INTERRUPTED
