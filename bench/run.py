@@ -367,7 +367,9 @@ def main() -> None:
     out = tempfile.mkdtemp(prefix="coa-bench-")
 
     # 1. check of the xlsx vs the calamine floor, pandas and openpyxl
-    check = timed([COA, "check", str(xlsx), "--format", "json", "-o", f"{out}/r.json"], rep)
+    check = timed(
+        [COA, "check", str(xlsx), "--format", "json", "--force", "-o", f"{out}/r.json"], rep
+    )
     floor = timed(
         py(
             "import python_calamine as c; "
@@ -401,7 +403,8 @@ def main() -> None:
 
     # 2. check of the large csv vs csv.reader
     check_csv = timed(
-        [COA, "check", str(csv_large), "--format", "json", "-o", f"{out}/r2.json"], rep_slow
+        [COA, "check", str(csv_large), "--format", "json", "--force", "-o", f"{out}/r2.json"],
+        rep_slow,
     )
     floor_csv = timed(
         py(
@@ -481,7 +484,8 @@ def main() -> None:
     fix_w = corrections_file(worst, small, 100 if not args.smoke else 10)
     w = alternating(
         {
-            "check": [COA, "check", str(worst), "--format", "json", "-o", f"{out}/w.json"],
+            "check": [COA, "check", str(worst), "--format", "json", "--force",
+                      "-o", f"{out}/w.json"],
             "reader": py(
                 "import python_calamine as c; "
                 f"c.CalamineWorkbook.from_path({str(worst)!r}).get_sheet_by_index(0)"
@@ -511,6 +515,7 @@ def main() -> None:
             str(collection),
             "--format",
             "json",
+            "--force",
             "-o",
             f"{out}/r7.json",
         ],
