@@ -44,7 +44,11 @@ def read_small(
     if why is not None:
         raise error(f"{what} {path}: {why}")
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        # O_NONBLOCK: a FIFO swapped in since the check never blocks (POSIX; Windows has no
+        # FIFOs in its file system, nor the flag). O_BINARY: Windows would otherwise read in
+        # text mode, turning CR LF into LF and stopping at the first Ctrl-Z byte
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)
     except OSError as exc:
         raise error(f"{what} {path}: cannot be read ({exc.strerror or exc})") from None
     with os.fdopen(fd, "rb") as f:

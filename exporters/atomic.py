@@ -35,7 +35,10 @@ def atomic_writer(target: Path) -> Iterator[BinaryIO]:
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:
-        os.fchmod(fd, _mode_for(target))
+        # Windows has no fchmod before 3.13 (and there it sets only the read-only flag):
+        # the file keeps what the folder's inherited access list gives any new file
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _mode_for(target))
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -45,8 +48,14 @@ def atomic_writer(target: Path) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+            why = exc.strerror or str(exc)
+            if isinstance(exc, PermissionError) and os.name == "nt":
+                # Windows cannot replace a file another program holds open
+                why += " (is it open in Excel or another program? close it there)"
+            raise OutputError(f"cannot write {target}: {why}") from None
         raise
+    # the folder's entry made durable (POSIX; Windows cannot open a folder this way and
+    # makes the rename durable itself: the OSError is ignored)
     with contextlib.suppress(OSError):
         dfd = os.open(folder, os.O_RDONLY)
         try:

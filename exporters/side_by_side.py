@@ -7,7 +7,9 @@ itself; this module only decides who writes it and brings back what was written,
 child's progress, and the child's error, which the parent raises as its own.
 
 Only the command line forks: the app runs exports in a thread, and forking a threaded
-process is unsafe, so there (and wherever ``os.fork`` is missing) the jobs run one by one.
+process is unsafe, so there (and wherever ``os.fork`` or ``signal.pthread_sigmask`` is
+missing: Windows) the jobs run one by one. A spawned child would have to be sent the whole
+inventory (pickled), which costs more than the second core gives back.
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ class Job:
 
 
 def can_fork() -> bool:
-    return hasattr(os, "fork") and threading.active_count() == 1
+    """Whether the files can be split with a forked child here: POSIX's ``fork`` and
+    ``pthread_sigmask`` (Windows has neither), and no thread running."""
+    return (
+        hasattr(os, "fork") and hasattr(signal, "pthread_sigmask") and threading.active_count() == 1
+    )
 
 
 def _split(jobs: Sequence[Job]) -> tuple[list[int], list[int]]:
@@ -123,7 +129,10 @@ def _send(fd: int, message: tuple[Any, ...], wait: bool = True) -> None:
             os.write(fd, frame)
 
 
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+# the signals that stop a command (Windows has no SIGHUP: only what exists is held)
+_STOP_SIGNALS = {
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+}
 
 
 def _child(jobs: list[tuple[int, Job]], fd: int, mask: set[int | signal.Signals]) -> None:
