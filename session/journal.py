@@ -2,7 +2,8 @@
 dropped SSH session loses nothing and restores exactly.
 
 One JSON object per line in ``<state dir>/journals/<hash of the source path>.jsonl``, file
-mode 0600 (it holds full product keys: it must restore them). Every line names the session
+mode 0600 (on Windows an access list that admits only the user: ``session.state``; it holds
+full product keys: it must restore them). Every line names the session
 (``sid``) that wrote it, so sessions on one file never mix or delete each other's entries:
 
 - ``open``: a session started (source, sha256 of the file, pid, host) and how it read the
@@ -47,6 +48,15 @@ __all__ = ["Journal", "JournalLog", "Op", "SessionLog"]
 JOURNAL_LIMIT = 2 * 1024**3  # far above a million journaled edits
 _MAX_ROW = 1 << 31
 _MAX_COL = 1 << 20
+
+
+def _user_tag() -> str:
+    """Who the user's own journal beside a shared one belongs to: the uid on POSIX; on
+    Windows (no uids) a short hash of the user name, so two users never share one."""
+    if hasattr(os, "getuid"):
+        return str(os.getuid())
+    name = os.environ.get("USERNAME") or os.environ.get("USER") or ""
+    return "w" + hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:8]
 
 
 def journal_path(source: str | Path) -> Path:
@@ -310,8 +320,7 @@ class Journal:
         """Use the user's own journal beside a file another user owns or that cannot be
         made private, and say so (edits written there would be readable by others)."""
         shared = self.path
-        uid = os.getuid() if hasattr(os, "getuid") else 0
-        self.path = shared.with_name(f"{shared.stem}.u{uid}{shared.suffix}")
+        self.path = shared.with_name(f"{shared.stem}.u{_user_tag()}{shared.suffix}")
         self.warning = (
             f"the edit journal {shared} is not private ({why}): edits are NOT protected "
             f"there, so they go to a new private file, {self.path.name}"
@@ -326,6 +335,8 @@ class Journal:
         except OSError as exc:
             self.error = f"{folder}: {exc.strerror or exc}"
             return False
+        # Windows: os.access reads only the read-only flag, which folders ignore (the
+        # access list is checked when the journal is opened: session.state)
         if not os.access(folder, os.W_OK | os.X_OK):
             self.error = f"{folder}: permission denied"
             return False

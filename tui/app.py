@@ -36,6 +36,7 @@ from coa_audit.session.mappings import mapping_overrides, saved_mapping_for
 from coa_audit.session.session import OpenOptions, Session, same_reading
 from coa_audit.session.state import (
     load_user_profile,
+    process_running,
     save_user_profile,
 )
 from coa_audit.tui.grid import TERMINAL_CSS, Grid
@@ -522,9 +523,8 @@ class CoaAuditApp(App[None]):
         for s in list(log.sessions.values())[-5:]:
             pid = s.pid
             if s.host == host and not s.closed and pid is not None and pid != os.getpid():
-                try:
-                    os.kill(pid, 0)
-                except OSError:
+                # never os.kill(pid, 0) here: on Windows that ends the other session
+                if not process_running(pid):
                     continue
                 self.notify(
                     f"Another coa-audit session (pid {pid}) has this file open: "
