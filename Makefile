@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE ?= sample_inventories/oem-fleet.xlsx
 
-.PHONY: venv demo test typecheck fuzz lint format bench clean
+.PHONY: venv demo test typecheck fuzz lint format bench dist clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,5 +48,28 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
 
+# dist/coa-audit (dist/coa-audit.exe on Windows): one file that runs with no Python on the
+# target, built by PyInstaller (installed into .venv here, not a dependency of the project)
+# from the wheel of this tree, with every data file the wheel ships; then the smoke checks
+# of tests/test_install.py run on it (--help, check, export --evidence over 8 MB)
+ONEFILE := build/onefile
+EXE := $(if $(filter Windows_NT,$(OS)),.exe,)
+
+dist: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'pyinstaller>=6.10,<7'
+	rm -rf $(ONEFILE) build/lib build/bdist.* dist/coa-audit$(EXE)
+	mkdir -p $(ONEFILE)
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir $(ONEFILE)/wheel .
+	$(BIN)/python -m pip install --quiet --no-deps --no-compile --target $(ONEFILE)/stage $(ONEFILE)/wheel/coa_audit-*.whl
+	printf 'from coa_audit.cli.main import main\n\nmain()\n' > $(ONEFILE)/coa-audit.py
+	cd $(ONEFILE)/stage && find coa_audit -type f ! -name '*.py' ! -name '*.pyc' -exec dirname {} \; \
+		| sort -u | while read d; do printf -- '--add-data=%s:%s\n' "$$PWD/$$d" "$$d"; done > ../data-args
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --onefile --name coa-audit \
+		--distpath dist --workpath $(ONEFILE)/work --specpath $(ONEFILE) --paths $(ONEFILE)/stage \
+		$$(cat $(ONEFILE)/data-args) --collect-submodules coa_audit --collect-submodules textual.widgets \
+		$(ONEFILE)/coa-audit.py
+	$(BIN)/python tests/test_install.py dist/coa-audit$(EXE)
+	ls -l dist/coa-audit$(EXE)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .typecheck build *.egg-info
+	rm -rf $(VENV) .pytest_cache .typecheck build dist *.egg-info
