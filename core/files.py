@@ -95,10 +95,10 @@ def shipped_toml(package: str, name: str) -> dict[str, Any]:
 
     raw = resources.files(f"coa_audit.{package}").joinpath(f"data/{name}").read_text("utf-8")
     try:
-        import tomli as toml
+        from tomli import loads
     except ImportError:  # pragma: no cover - tomli is a dependency; tomllib reads the same
-        import tomllib as toml
-    return toml.loads(raw)
+        from tomllib import loads
+    return loads(raw)
 
 
 def parse_toml(text: str) -> dict[str, Any]:

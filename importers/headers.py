@@ -597,6 +597,7 @@ class _Lazily:
 
     def __init__(self, col: int, rows: Sequence[Sequence[object]]) -> None:
         memo: tuple[object, dict[int, list[str]]] | None = getattr(_read_values, "memo", None)
+        self._more: Iterator[str]
         if memo is not None and memo[0] is rows and col in memo[1]:
             self.read, self._more = memo[1][col], iter(())
         else:
