@@ -306,7 +306,7 @@ def _guard(signals: bool = True) -> Iterator[None]:
         _fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
         with contextlib.suppress(Exception):
-            sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - silence the exit flush
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the exit flush
         raise typer.Exit(EXIT_OK) from None
     except BaseException as exc:
         why = reader_crash(exc)  # a reader died on the input: exit 3, whatever its words
