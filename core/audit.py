@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from copy import copy
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, compress, repeat
@@ -40,6 +41,7 @@ from coa_audit.core.rules import (
     mask_keys,
     quote,
 )
+from coa_audit.core.sorting import SortedHashes, hashes_of
 from coa_audit.core.status import STATUSES, Status
 
 # what a presence cell says when the walk keeps the device from being certified
@@ -147,52 +149,30 @@ class Summary:
         }
 
 
-def _hashes(forms: Iterable[str], n: int) -> Any:
-    """The hashes of ``n`` normal forms, as a numpy array."""
-    import numpy as np
-
-    return np.fromiter(map(hash, forms), dtype=np.int64, count=n)
-
-
 class _ValueIndex:
     """value -> rows in 12 bytes a row (a dict would take ~70): the values' hashes sorted,
-    with their rows, as built at load (numpy sorts a million in a few tens of ms); plus a
-    small overlay of (value, row) pairs set by edits since. A lookup takes the candidates
-    with the value's hash and keeps those whose *current* value matches, so rows edited away
-    from a value drop out by themselves and hash collisions never merge two values."""
+    with their rows, as built at load (``core.sorting``: numpy sorts a million in a few tens
+    of ms); plus a small overlay of (value, row) pairs set by edits since. A lookup takes the
+    candidates with the value's hash and keeps those whose *current* value matches, so rows
+    edited away from a value drop out by themselves and hash collisions never merge two
+    values."""
 
-    __slots__ = ("hashes", "norm", "overlay", "rows")
+    __slots__ = ("norm", "overlay", "sorted")
 
     def __init__(self, values: list[str], norm: Callable[[str], str], hashes: Any) -> None:
         """``hashes``: of every value's normal form (``norm``), worked out at C speed
-        (``_hashes``): only they are kept."""
-        import numpy as np
-
+        (``hashes_of``): only they are kept, sorted (or already sorted: ``SortedHashes``)."""
         self.norm = norm  # ``Rules.norm_id`` for the field
         assert len(hashes) == len(values)
-        order = np.argsort(hashes, kind="stable")
-        self.rows = order.astype(np.uint32)
-        self.hashes = hashes[order]
+        self.sorted = hashes if isinstance(hashes, SortedHashes) else SortedHashes(hashes)
         self.overlay: dict[str, set[int]] = {}
 
     def shared(self, values: list[str]) -> Iterator[tuple[str, list[int], str]]:
         """(normalised value, rows, one of its values as written) for every non-blank value
         held by two rows or more in ``values`` (the list the index was built from)."""
-        import numpy as np
-
-        hashes, rows = self.hashes, self.rows
-        if len(hashes) < 2:
-            return
-        same = np.flatnonzero(hashes[1:] == hashes[:-1])  # run members, but the last of each
-        if not len(same):
-            return
-        starts = same[np.r_[True, same[1:] != same[:-1] + 1]]
-        for start in starts.tolist():
-            end = start + 1
-            while end < len(hashes) and hashes[end] == hashes[start]:
-                end += 1
+        for run in self.sorted.runs():
             written: dict[str, list[int]] = {}  # rows by the value as written
-            for r in rows[start:end].tolist():
+            for r in run:
                 written.setdefault(values[r], []).append(r)
             groups: dict[str, list[int]] = {}  # then by its normal form (one call a value)
             first: dict[str, str] = {}
@@ -205,10 +185,7 @@ class _ValueIndex:
                     yield key, sorted(members), first[key]
 
     def group(self, key: str, current: Callable[[int], str]) -> list[int]:
-        h = hash(key)
-        lo = int(self.hashes.searchsorted(h, "left"))
-        hi = int(self.hashes.searchsorted(h, "right"))
-        found = {r for r in self.rows[lo:hi].tolist() if current(r) == key}
+        found = {r for r in self.sorted.rows_of(hash(key)) if current(r) == key}
         found.update(r for r in self.overlay.get(key, ()) if current(r) == key)
         return sorted(found)
 
@@ -296,7 +273,7 @@ class Audit:
             if fname == "asset_tag":
                 odd = []
                 chunks = iter_identities(values, odd)
-                forms[fname] = _hashes(chain.from_iterable(chunks), len(values))
+                forms[fname] = hashes_of(chain.from_iterable(chunks), len(values))
             for i, found in rules.identifiers(fname, values, odd).items():
                 serial_results[i] = serial_results[i] + found
         # a host name a cloud gives its virtual machines (``Rules.hostnames``): a few rows
@@ -309,7 +286,7 @@ class Audit:
         if serial_col is not None:
             assert isinstance(serials, list)  # a mapped column
             serial_forms = list(chain.from_iterable(iter_identities(serials)))
-            forms["serial_number"] = _hashes(serial_forms, n)
+            forms["serial_number"] = hashes_of(serial_forms, n)
         intern = self._tuple_cache.setdefault
         by_lk: dict[tuple[str, ...], list[tuple[tuple[Item, ...], int] | None]] = {}
         out_of_scope = OUT_OF_SCOPE
@@ -392,11 +369,11 @@ class Audit:
         if hashes is None and fname == "coa_key":
             # upper case without surrounding space: for a key already written as five dashed
             # groups, ``Policy.key_norm``; the other keys are normalised one by one
-            hashes = _hashes(map(str.upper, map(str.strip, values)), len(values))
+            hashes = hashes_of(map(str.upper, map(str.strip, values)), len(values))
             for i in self._irregular_keys:
                 hashes[i] = hash(self.rules.norm_id(fname, values[i]))
         elif hashes is None:  # serials and asset tags: their identity, a chunk at a time
-            hashes = _hashes(chain.from_iterable(iter_identities(values)), len(values))
+            hashes = hashes_of(chain.from_iterable(iter_identities(values)), len(values))
         index = _ValueIndex(values, partial(self.rules.norm_id, fname), hashes)
         self._index[fname] = index
         flags, bit = self._dups, int(kind)
@@ -419,12 +396,16 @@ class Audit:
         col = self.inv.mapping.get("serial_number")
         values = [] if col is None else self.inv.column_values(col)
         if hashes is None:
-            hashes = _hashes(map(identity, values), len(values))
+            hashes = hashes_of(map(identity, values), len(values))
         padded = list(compress(range(len(forms)), map(methodcaller("startswith", "0"), forms)))
         if padded:
-            hashes = hashes.copy()
+            hashes = copy(hashes)
             for i in padded:
                 hashes[i] = hash(unpadded(forms[i]))
+        elif "serial_number" in self._index:
+            # every unpadded form is its identity: the serials' own index, sorted from these
+            # same hashes (``run``), serves as it is, with no second sort
+            hashes = self._index["serial_number"].sorted
         key = self._possible_key
         self._possible = _ValueIndex(values, lambda v: key(v) or "", hashes)
         if not padded:  # every unpadded form is its identity: one identity per form

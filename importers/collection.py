@@ -18,14 +18,15 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress
-from operator import eq
+from operator import ne, not_
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from coa_audit.core.errors import EXIT_INTERNAL, CoaError, InputError, UsageError, internal_error
 from coa_audit.core.files import not_regular
 from coa_audit.core.identity import host_identities, host_identity, identities, identity
 from coa_audit.core.model import Inventory
+from coa_audit.core.sorting import SortedHashes, hashes_of
 from coa_audit.importers.formats import start_apart
 from coa_audit.importers.headers import norm_header
 from coa_audit.importers.load import load_inventory
@@ -275,41 +276,28 @@ def _without_placeholders(keys: list[str], placeholders: frozenset[str]) -> list
 
 
 class _Index:
-    """key -> register row, from the keys' hashes sorted with numpy (no dict of a million
-    keys). A key held by two rows or more is shared (ambiguous); a hit is confirmed on the
-    key itself, so a hash collision never merges two devices."""
+    """key -> register row, from the keys' hashes sorted (``core.sorting``: no dict of a
+    million keys). A key held by two rows or more is shared (ambiguous); a hit is confirmed
+    on the key itself, so a hash collision never merges two devices, and a blank key matches
+    nothing."""
 
     def __init__(self, keys: list[str]) -> None:
-        import numpy as np
+        self.keys = keys
+        self.sorted = SortedHashes(hashes_of(keys, len(keys)))
 
-        hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
-        order = np.argsort(hashes, kind="stable")
-        self.keys, self.hashes, self.rows = keys, hashes[order], order
-        same = self.hashes[1:] == self.hashes[:-1]
-        self.shared = np.zeros(len(keys), dtype=bool)  # at each sorted place
-        self.shared[1:] |= same
-        self.shared[:-1] |= same
-        self.blank = hash("")
-
-    def lookup(self, keys: list[str]) -> tuple[Any, Any]:
-        """Arrays: the register row of every key (-1: none), and whether it is shared."""
-        import numpy as np
-
+    def lookup(self, keys: list[str]) -> tuple[list[int], list[bool]]:
+        """The register row of every key (-1: none), and whether it is shared."""
         m = len(keys)
-        if not len(self.hashes) or not m:
-            return np.full(m, -1, dtype=np.int64), np.zeros(m, dtype=bool)
-        wanted = np.fromiter(map(hash, keys), dtype=np.int64, count=m)
-        order = np.argsort(wanted)  # sorted needles: a search twice as fast
-        at = np.empty(m, dtype=np.int64)
-        at[order] = np.searchsorted(self.hashes, wanted[order])
-        np.minimum(at, len(self.hashes) - 1, out=at)
-        rows = self.rows[at]
-        hit = (self.hashes[at] == wanted) & (wanted != self.blank)
-        idx = np.flatnonzero(hit)
-        mine = map(self.keys.__getitem__, rows[idx].tolist())
-        theirs = map(keys.__getitem__, idx.tolist())
-        hit[idx] = np.fromiter(map(eq, mine, theirs), dtype=bool, count=len(idx))
-        return np.where(hit, rows, -1), hit & self.shared[at]
+        found, shared = self.sorted.first(hashes_of(keys, m))
+        hits = list(compress(range(m), map((-1).__ne__, found)))
+        theirs = map(self.keys.__getitem__, map(found.__getitem__, hits))
+        wrong = chain(
+            compress(hits, map(ne, theirs, map(keys.__getitem__, hits))),  # another key
+            compress(hits, map(not_, map(keys.__getitem__, hits))),  # blank
+        )
+        for i in wrong:
+            found[i], shared[i] = -1, False
+        return found, shared
 
 
 def _joined(files: list[CollectedFile], name: str) -> list[str]:
@@ -329,8 +317,6 @@ def merge_collection(
     is blank, when their host names agree. A serial or host name on two register rows, a
     serial two PCs report, a host name whose serials disagree: listed as ambiguous, never
     guessed. A later row (or file) of the same PC wins."""
-    import numpy as np
-
     out = Collection()
     n = len(inv)
     sc, hc = inv.mapping.get("serial_number"), inv.mapping.get("hostname")
@@ -358,31 +344,33 @@ def merge_collection(
         out.ambiguous.append(f"{label} row {row}: {why}")
 
     found, shared = register.lookup(keys)
-    for i in np.flatnonzero(shared).tolist():
+    for i in compress(range(len(keys)), shared):
         ambiguous(i, f"serial_number {serial[i]!r} is on more than one register row")
-    by_serial = np.flatnonzero((found >= 0) & ~shared)
-    pos = np.full(n, -1, dtype=np.int64)  # register row -> collected row
-    np.maximum.at(pos, found[by_serial], by_serial)  # the last collection of a PC wins
+    by_serial = [i for i, (r, s) in enumerate(zip(found, shared, strict=True)) if r >= 0 and not s]
+    pos = [-1] * n  # register row -> collected row
+    for i in by_serial:
+        pos[found[i]] = i  # the last collection of a PC wins
     # one device matched by two collected rows: the same PC again (same host name), or two
     # PCs that share a serial (a placeholder the policy does not know): never guessed
-    if len(by_serial) > np.count_nonzero(pos >= 0):
-        devices = found[by_serial]
-        order = np.argsort(devices, kind="stable")
-        groups = np.split(by_serial[order], np.flatnonzero(np.diff(devices[order])) + 1)
-        for group in groups:
+    if len(by_serial) > n - pos.count(-1):
+        groups: dict[int, list[int]] = {}  # register row -> its collected rows, in order
+        for i in by_serial:
+            groups.setdefault(found[i], []).append(i)
+        for device in sorted(groups):
+            group = groups[device]
             if len(group) > 1:
                 # distinct PCs by their host name's identity, each named as it was written
-                hosts = {host_identity(host[i]): host[i].strip() for i in group.tolist()}
+                hosts = {host_identity(host[i]): host[i].strip() for i in group}
                 if len(hosts) > 1:
-                    pos[found[group[0]]] = -1
+                    pos[device] = -1
                     ambiguous(
-                        int(group[-1]),
+                        group[-1],
                         f"serial_number {serial[group[-1]]!r} was reported by {len(group)} "
                         f"PCs ({', '.join(sorted(repr(h) for h in hosts.values()))})",
                     )
 
     # no serial found: by host name, when one of the two serials is blank
-    rest = np.flatnonzero(found < 0).tolist()
+    rest = list(compress(range(len(keys)), map((0).__gt__, found)))
     named = [i for i in rest if host[i]]
     names = dict(zip(named, host_identities([host[i] for i in named]), strict=True))
     rows_of: dict[str, list[int]] = {}
@@ -425,14 +413,13 @@ def merge_collection(
     for label, f in zip(labels, files, strict=True):
         named_source = {w: f"{label}, {w}" for w in set(f.when)}
         sources.extend(map(named_source.__getitem__, f.when))
-    take = pos.tolist()  # -1 picks the "" appended to each list
+    take = pos  # -1 picks the "" appended to each list
     columns = [
         list(map([*_joined(files, name), ""].__getitem__, take)) for name in ("description", "key")
     ]
     columns.append(list(map([*sources, ""].__getitem__, take)))
-    matched = pos >= 0
-    out.matched = int(np.count_nonzero(matched))
+    out.matched = n - pos.count(-1)
     out.by_hostname = len(via_host)
-    out.not_collected = np.flatnonzero(~matched).tolist()
+    out.not_collected = list(compress(range(n), map((0).__gt__, pos)))
     inv.add_derived(COLLECTED_FIELDS, columns)
     return out
