@@ -80,7 +80,12 @@ _DUP_BITS: tuple[tuple[int, str], ...] = tuple(
 # (the serial's rule checks its own: ``Rules.serials``)
 _ID_ONLY = ("asset_tag", "hostname")
 # the evidence cells a report's edition and evidence type are read from (``RowFacts``)
-_EVIDENCE_CELLS = ("coa_present", "coa_edition", "oa3_edition", "fw_edition")
+_EVIDENCE_CELLS = (
+    "coa_present",
+    "coa_edition",
+    "oa3_edition",
+    "fw_edition",
+)  # evidence_types unpacks these four
 
 
 def _new_codes(items: tuple[Item, ...], more: tuple[Item, ...]) -> tuple[Item, ...]:
@@ -735,8 +740,9 @@ class Audit:
             if hit is None:
                 hit = cache[item] = self._finding(*item)
             out.append(hit)
-        for kind, fname, code in _DUPS:
-            if self._dups[row] & kind:
+        flags = self._dups[row]
+        for (kind, fname, code), (bit, _code) in zip(_DUPS, _DUP_BITS, strict=False):
+            if flags & bit:
                 value = inv.field(row, fname)
                 others = tuple(
                     inv.row_numbers[r]
@@ -748,7 +754,7 @@ class Audit:
                 more = f" and {len(others) - 10} more" if len(others) > 10 else ""
                 detail = f"{shown} is also on row{'s' if len(others) > 1 else ''} {rows}{more}."
                 out.append(self._finding(code, detail, others))
-        if self._dups[row] & _POSSIBLE[0]:
+        if flags & _DUP_BITS[-1][0]:  # _POSSIBLE
             out.append(self._possible_finding(row))
         if self._walk_cols:
             out.extend(self._walk_findings(row))
@@ -898,9 +904,12 @@ class Audit:
             blank if inv.mapping.get(n) is None else inv.column_values(inv.mapping[n])
             for n in (*_EVIDENCE_CELLS, "fw_source")
         ]
-        *texts, sources = columns
+        present, edition, oa3, fw_edition, sources = columns  # _EVIDENCE_CELLS, fw_source
         return lambda row: self._evidence_cells(
-            tuple(c[row] for c in texts), kcs[row], fkcs[row], sources[row]
+            (present[row], edition[row], oa3[row], fw_edition[row]),
+            kcs[row],
+            fkcs[row],
+            sources[row],
         )
 
     def _evidence_of(self, row: int, kc: int, fkc: int) -> str:
