@@ -148,6 +148,9 @@ def fold_words(text: str) -> str:
     """Accents folded, lower case, every run of punctuation one space, each Han, kana or
     Hangul character a word: the form in which evidence words and headers are compared
     ("Numéro de série" -> "numero de serie", "シリアル番号" -> "シ リ ア ル 番 号")."""
+    if text.isascii():  # most headers and words: no accent, no wide script
+        low = text.lower()
+        return low if low.isalnum() else " ".join(_NON_ALNUM.sub(" ", low).split())
     return " ".join(_NON_ALNUM.sub(" ", split_cjk(fold(text))).split())
 
 

@@ -147,8 +147,9 @@ class _Aliases:
         return None
 
 
+@lru_cache(maxsize=4)
 def _data(name: str) -> dict[str, Any]:
-    """One of the package's TOML data files (importers/data/)."""
+    """One of the package's TOML data files (importers/data/), parsed once (read only)."""
     return shipped_toml("importers", name)
 
 
@@ -214,6 +215,12 @@ class _Vocabulary:
                 [self.refuse_len, *(len(r) for r in self.refuse[fname])], default=0
             )
         self.max_len = max(len(p) for p in self.phrases)
+        # every phrase's first words: a run of a header's words that starts no phrase is not
+        # read any further (most words start none)
+        self.starts = frozenset(p[:k] for p in self.phrases for k in range(1, len(p) + 1))
+        self.refuse_starts = frozenset(
+            p[:k] for ps in self.refuse.values() for p in ps for k in range(1, len(p) + 1)
+        )
 
     def scores(
         self, words: Sequence[str], notes: Sequence[str], refuse: bool = True
@@ -227,7 +234,10 @@ class _Vocabulary:
             # each phrase found costs the header's length, so a long cell cost its square)
         for i in range(n):
             for j in range(i + 1, min(n, i + self.max_len) + 1):
-                hits = self.phrases.get(tuple(words[i:j]))
+                run = tuple(words[i:j])
+                if run not in self.starts:
+                    break
+                hits = self.phrases.get(run)
                 if not hits:
                     continue
                 rest = [*words[:i], *words[j:]]
@@ -264,11 +274,14 @@ class _Vocabulary:
             return False
         whole = [*words, *notes]
         n = len(whole)
-        return any(
-            tuple(whole[i:j]) in phrases
-            for i in range(n)
-            for j in range(i + 1, min(n, i + self.refuse_len) + 1)
-        )
+        for i in range(n):
+            for j in range(i + 1, min(n, i + self.refuse_len) + 1):
+                run = tuple(whole[i:j])
+                if run not in self.refuse_starts:
+                    break
+                if run in phrases:
+                    return True
+        return False
 
 
 @lru_cache(maxsize=1)
