@@ -16,11 +16,11 @@ from coa_audit.importers.collection import COLLECT_SCRIPT_HEADERS
 from tests.conftest import SAMPLES, device, write_csv
 
 # the command (cli.main.main, supervisor and all) with an import log; argv: log file, hide
-# numpy (1/0), numpy for every column however short (1/0), then the command's arguments
+# numpy (1/0), the shortest column numpy sorts ("-": as shipped), then the command's arguments
 RUN = """
 import sys
 
-log, hide, everywhere, args = sys.argv[1], sys.argv[2] == "1", sys.argv[3] == "1", sys.argv[4:]
+log, hide, numpy_from, args = sys.argv[1], sys.argv[2] == "1", sys.argv[3], sys.argv[4:]
 watched = ("numpy", "openpyxl", "lxml")
 
 
@@ -37,8 +37,8 @@ if hide:
     sys.modules["numpy"] = None  # import numpy fails, as where it is not installed
 import coa_audit.core.sorting as sorting
 
-if everywhere:
-    sorting.NUMPY_FROM = 0
+if numpy_from != "-":
+    sorting.NUMPY_FROM = int(numpy_from)
 sys.argv = ["coa-audit", *args]
 from coa_audit.cli.main import main
 
@@ -46,11 +46,11 @@ main()
 """
 
 
-def _run(tmp: Path, name: str, *args: str | Path, hide: bool, everywhere: bool) -> set[str]:
+def _run(tmp: Path, name: str, *args: str | Path, hide: bool, numpy_from: int | None) -> set[str]:
     """Run the command; the top-level names of the watched modules it imported."""
     log = tmp / f"{name}.imports"
     log.write_text("")
-    flags = ["1" if hide else "0", "1" if everywhere else "0"]
+    flags = ["1" if hide else "0", "-" if numpy_from is None else str(numpy_from)]
     p = subprocess.run(
         [sys.executable, "-c", RUN, str(log), *flags, *map(str, args)],
         capture_output=True,
@@ -128,14 +128,18 @@ def test_the_report_is_the_same_byte_for_byte_with_numpy_and_without(tmp_path: P
     register = _register(tmp_path / "register.csv")
     collection = _collection(tmp_path / "collected.csv")
     reports = {}
-    for name, hide in (("numpy", False), ("plain", True)):
+    # numpy for every column; for the register's (120 rows) and not the collection's (71);
+    # for none, numpy hidden
+    for name, hide, numpy_from in (("numpy", False, 0), ("mixed", False, 100), ("plain", True, 0)):
         out = tmp_path / f"{name}.json"
         args = ("check", register, "--evidence", collection, "--format", "json", "-o", out)
-        imported = _run(tmp_path, name, *args, "--fail-on", "never", hide=hide, everywhere=True)
-        # numpy sorted every column of one run and none of the other's
+        imported = _run(
+            tmp_path, name, *args, "--fail-on", "never", hide=hide, numpy_from=numpy_from
+        )
         assert ("numpy" in imported) == (not hide), (name, imported)
         reports[name] = out.read_bytes()
     assert reports["numpy"] == reports["plain"]
+    assert reports["mixed"] == reports["plain"]
 
     # and the runs had something to sort: every kind of shared value, both ways of matching
     doc = json.loads(reports["plain"])
@@ -160,6 +164,6 @@ def test_the_report_is_the_same_byte_for_byte_with_numpy_and_without(tmp_path: P
 def test_a_small_check_imports_neither_numpy_nor_openpyxl(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     args = ("check", SAMPLES / "oem-fleet.xlsx", "--format", "json", "-o", out)
-    imported = _run(tmp_path, "small", *args, "--fail-on", "never", hide=False, everywhere=False)
+    imported = _run(tmp_path, "small", *args, "--fail-on", "never", hide=False, numpy_from=None)
     assert imported == set()
     assert json.loads(out.read_text())["summary"]["devices"] > 300
