@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice
 from typing import Any
 
 from coa_audit.core.editions import is_blank, parse_edition
@@ -567,13 +566,14 @@ def _values(col: int, rows: Sequence[Sequence[object]]) -> list[str]:
 def _read_values_of(col: int, rows: Sequence[Sequence[object]]) -> list[str]:
     """The first filled values of a column; a cell an export wrote for nothing ("NULL",
     "(null)", "None", "\\N", "-", "N/A": data/headers.toml) is empty."""
-    return list(islice(_each_value(col, rows), VALUES_LOOKED_AT))
+    return _first_values(col, rows, VALUES_LOOKED_AT)
 
 
-def _each_value(col: int, rows: Sequence[Sequence[object]]) -> Iterator[str]:
-    """The filled values of a column, one by one, as ``_read_values_of`` takes them (a
-    reader that decides early stops reading)."""
+def _first_values(col: int, rows: Sequence[Sequence[object]], most: int) -> list[str]:
+    """Up to ``most`` of the first filled values of a column, as ``_read_values_of`` reads
+    them (a reader that may decide from fewer asks for fewer)."""
     blank = _value_words().blank
+    out: list[str] = []
     for r in rows:
         if col < len(r):
             v = r[col]
@@ -585,47 +585,15 @@ def _each_value(col: int, rows: Sequence[Sequence[object]]) -> Iterator[str]:
             if len(v) <= 20 and _NO_BLANK.match(v) is None and is_blank(v):
                 continue
             # a value is read for its shape by its start: no scorer is handed a pasted blob
-            yield v if len(v) <= VALUE_READ_LIMIT else v[:VALUE_READ_LIMIT]
-
-
-def _most_fit(values: Iterable[str], test: Callable[[str], bool]) -> tuple[int, int]:
-    """(values that pass ``test``, values read) for "at least 4 in 5 of at least 2 values
-    pass"; reading stops once more fail than that rule allows of ``VALUES_LOOKED_AT``
-    values (a column of anything else costs a few reads, not twenty)."""
-    fits = fails = 0
-    limit = VALUES_LOOKED_AT // 5  # failing this many, 4 in 5 is out of reach
-    for v in values:
-        if test(v):
-            fits += 1
-        else:
-            fails += 1
-            if fails > limit:
+            out.append(v if len(v) <= VALUE_READ_LIMIT else v[:VALUE_READ_LIMIT])
+            if len(out) >= most:
                 break
-    return fits, fits + fails
+    return out
 
 
-class _Lazily:
-    """The values ``_values`` gives, read only as far as a reader goes (and each read once,
-    however many readers go over them)."""
-
-    def __init__(self, col: int, rows: Sequence[Sequence[object]]) -> None:
-        memo: tuple[object, dict[int, list[str]]] | None = getattr(_read_values, "memo", None)
-        self._more: Iterator[str]
-        if memo is not None and memo[0] is rows and col in memo[1]:
-            self.read, self._more = memo[1][col], iter(())
-        else:
-            self.read, self._more = [], islice(_each_value(col, rows), VALUES_LOOKED_AT)
-
-    def __iter__(self) -> Iterator[str]:
-        i = 0
-        while True:
-            if i == len(self.read):
-                value = next(self._more, None)
-                if value is None:
-                    return
-                self.read.append(value)
-            yield self.read[i]
-            i += 1
+# at least 4 in 5 of a column's first values (and two of them) for a field its values alone
+# decide; failing this many of the first, no column of VALUES_LOOKED_AT values reaches it
+_OUT_OF_REACH = VALUES_LOOKED_AT // 5 + 1
 
 
 class HeaderMap(dict[str, int]):
@@ -832,19 +800,21 @@ def _by_values(
         # "Office SN", "Visio key": another product's keys, never Windows
         and not _OTHER_SOFTWARE.search(str(header))
     ]
-    values: dict[int, _Lazily] = {}
-    for fname, test, what in tests:
-        if fname in mapping:
-            continue
-        for col in columns:
-            if col in taken:
+    for col in columns:
+        open_tests = [t for t in tests if t[0] not in mapping]
+        if not open_tests:
+            break
+        # the first few values rule most columns out for every test at once; only a column
+        # that could still pass is read in full (the rule is then taken exactly)
+        first = _first_values(col, rows, _OUT_OF_REACH)
+        for fname, test, what in open_tests:
+            if len(first) == _OUT_OF_REACH and not any(test(v) for v in first):
                 continue
-            lazily = values.get(col) or values.setdefault(col, _Lazily(col, rows))
-            fits, read = _most_fit(lazily, test)
-            if read >= 2 and fits * 5 >= read * 4:
+            values = _values(col, rows)
+            fits = sum(1 for v in values if test(v))
+            if len(values) >= 2 and fits * 5 >= len(values) * 4:
                 mapping[fname] = col
-                taken.add(col)
-                why[fname] = f"by values: {fits} of {read} values are {what}"
+                why[fname] = f"by values: {fits} of {len(values)} values are {what}"
                 break
 
 
