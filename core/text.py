@@ -7,8 +7,8 @@ import unicodedata
 from functools import lru_cache
 
 __all__ = [
-    "CJK",
     "as_written",
+    "cjk",
     "fold",
     "fold_words",
     "plural",
@@ -114,33 +114,41 @@ def fold(text: str) -> str:
 # Hangul syllables. Each character is a word of its own once folded, so a phrase matches at
 # any character boundary of a run ("シリアル番号" holds "シリアル" and "番号"; "序列号SN" is
 # "序 列 号 sn") and a character nothing knows is a word left over, never dropped.
-CJK = re.compile(
-    "[\u3005\u3006\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
+_CJK_CLASS = (
+    "\u3005\u3006\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 )
+
+
+@lru_cache(maxsize=1)
+def cjk() -> re.Pattern[str]:
+    """One character of Han, kana or Hangul (compiled at first use: its class, and the
+    script edges built on it, cost a start-up about 20 ms to compile)."""
+    return re.compile(f"[{_CJK_CLASS}]")
+
+
+@lru_cache(maxsize=1)
+def _script_edge() -> re.Pattern[str]:
+    return re.compile(
+        f"(?<=[{_CJK_CLASS}])(?=[^\\W_{_CJK_CLASS}])|(?<=[^\\W_{_CJK_CLASS}])(?=[{_CJK_CLASS}])"
+    )
 
 
 def split_cjk(text: str) -> str:
     """``text`` with a space around every character of a script written without spaces
     (Han, kana, Hangul): "Windows11专业版" -> "Windows11 专 业 版"."""
-    if text.isascii() or CJK.search(text) is None:
+    if text.isascii() or cjk().search(text) is None:
         return text
-    return CJK.sub(lambda m: f" {m.group()} ", text)
-
-
-_CJK_CLASS = CJK.pattern[1:-1]
-_SCRIPT_EDGE = re.compile(
-    f"(?<=[{_CJK_CLASS}])(?=[^\\W_{_CJK_CLASS}])|(?<=[^\\W_{_CJK_CLASS}])(?=[{_CJK_CLASS}])"
-)
+    return cjk().sub(lambda m: f" {m.group()} ", text)
 
 
 def split_scripts(text: str) -> str:
     """``text`` with a space where a run of Han, kana or Hangul meets letters or digits of
     another script, each run kept whole: "Windows11专业版" -> "Windows11 专业版" (the edition
     grammar reads a run as one word; a run it does not know is left over)."""
-    if text.isascii() or CJK.search(text) is None:
+    if text.isascii() or cjk().search(text) is None:
         return text
-    return _SCRIPT_EDGE.sub(" ", text)
+    return _script_edge().sub(" ", text)
 
 
 @lru_cache(maxsize=65536)
