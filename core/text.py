@@ -137,7 +137,7 @@ def _script_edge() -> re.Pattern[str]:
 def split_cjk(text: str) -> str:
     """``text`` with a space around every character of a script written without spaces
     (Han, kana, Hangul): "Windows11专业版" -> "Windows11 专 业 版"."""
-    if text.isascii() or cjk().search(text) is None:
+    if text.isascii() or max(text) < "\u3005" or cjk().search(text) is None:
         return text
     return cjk().sub(lambda m: f" {m.group()} ", text)
 
@@ -146,7 +146,7 @@ def split_scripts(text: str) -> str:
     """``text`` with a space where a run of Han, kana or Hangul meets letters or digits of
     another script, each run kept whole: "Windows11专业版" -> "Windows11 专业版" (the edition
     grammar reads a run as one word; a run it does not know is left over)."""
-    if text.isascii() or cjk().search(text) is None:
+    if text.isascii() or max(text) < "\u3005" or cjk().search(text) is None:
         return text
     return _script_edge().sub(" ", text)
 
