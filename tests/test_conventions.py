@@ -455,3 +455,60 @@ def test_every_environment_variable_the_package_reads_is_documented() -> None:
     assert not missing, missing
     for where in ("profile.toml", "verifier.txt", "journals", "mappings"):
         assert where in section, where
+
+
+# -- the same conventions through the installed program ----------------------------------------
+
+
+def test_every_convention_holds_through_the_installed_program(
+    fleet: Path, fix: Path, tmp_path: Path
+) -> None:
+    """One real process per convention (the console script pip installed, as a user or a cron
+    job runs it): what the in-process tests above show holds for the program too."""
+
+    def run(*args: str | Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(EXE), *map(str, args)],
+            input=None if stdin is None else stdin.decode(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+
+    # -h is help; completion is offered
+    res = run("check", "-h")
+    assert res.returncode == 0 and res.stdout.startswith("Usage: coa-audit check")
+    assert "-q, --quiet" in res.stdout and "-v, --verbose" in res.stdout
+    assert "_COA_AUDIT_COMPLETE" in run("--show-completion", "bash").stdout
+    # a usage error is one line with the fix, exit 2 (no Click box)
+    res = run("check", fleet, "--fail-on", "sometimes")
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert res.stderr.startswith("coa-audit: ") and "│" not in res.stderr
+    # - for stdout; a JSON document valid against its shipped schema
+    res = run("check", fleet, "--format", "json", "-o", "-", "--fail-on", "never")
+    assert res.returncode == 0, res.stderr
+    _valid("report", json.loads(res.stdout))
+    for name, args in (
+        ("columns", ["columns", str(fleet)]),
+        ("codes", ["codes"]),
+        ("policy", ["policy", "show"]),
+    ):
+        res = run(*args, "--format", "json")
+        assert res.returncode == 0, (name, res.stderr)
+        _valid(name, json.loads(res.stdout))
+    # -q: nothing at all on success
+    res = run("export", fleet, "--out-dir", tmp_path / "out", "-q")
+    assert (res.returncode, res.stdout, res.stderr) == (0, "", "")
+    # --fail-on on the corrected state, for export and check alike
+    assert run("export", fleet, "--out-dir", tmp_path / "out", "--fail-on", "error").returncode == 1
+    assert run("check", fleet, "--fail-on", "error", "-q").returncode == 1  # row 3 is blocked
+    # corrected (row 3's label was found), nothing blocks; the Enterprise label still reviews
+    assert run("check", fleet, "--corrections", fix, "--fail-on", "error", "-q").returncode == 0
+    assert run("check", fleet, "--corrections", fix, "--fail-on", "warning", "-q").returncode == 1
+    # one overwrite rule: a file named on the command line is replaced only with --force
+    report = tmp_path / "r.json"
+    assert run("check", fleet, "-o", report, "--fail-on", "never").returncode == 0
+    res = run("check", fleet, "-o", report, "--fail-on", "never")
+    assert res.returncode == 2 and REFUSED in res.stderr
+    assert run("check", fleet, "-o", report, "--fail-on", "never", "--force").returncode == 0
