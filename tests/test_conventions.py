@@ -11,6 +11,7 @@ import csv
 import functools
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -116,12 +117,18 @@ def test_h_is_help_and_q_v_are_offered_on_every_command() -> None:
 
 
 def test_shell_completion_is_offered_and_completes() -> None:
-    res = run_cli("--show-completion", "bash")
-    assert res.code == 0 and "_COA_AUDIT_COMPLETE=complete_bash" in res.stdout
+    """Through the program, as a shell runs it (the script it prints, then the completions
+    the script asks it for)."""
+    res = subprocess.run(
+        [str(EXE), "--show-completion", "bash"], capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == 0 and "_COA_AUDIT_COMPLETE=complete_bash" in res.stdout, res.stderr
     assert "--install-completion" in run_cli("-h").stdout
     env = {"_COA_AUDIT_COMPLETE": "complete_bash", "COMP_WORDS": "coa-audit exp", "COMP_CWORD": "1"}
-    res = CliRunner().invoke(app, [], env=env, prog_name="coa-audit")
-    assert res.exit_code == 0 and res.stdout.split() == ["export"]
+    res = subprocess.run(
+        [str(EXE)], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
+    )
+    assert res.returncode == 0 and res.stdout.split() == ["export"], res.stderr
 
 
 def test_the_process_python_m_stdin_and_stdout(fleet: Path) -> None:
