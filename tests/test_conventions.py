@@ -119,8 +119,13 @@ def test_h_is_help_and_q_v_are_offered_on_every_command() -> None:
 def test_shell_completion_is_offered_and_completes() -> None:
     """Through the program, as a shell runs it (the script it prints, then the completions
     the script asks it for)."""
+    # the shell is the one the program runs in (shellingham reads the process tree; the
+    # `exit` keeps bash from replacing itself with the program)
     res = subprocess.run(
-        [str(EXE), "--show-completion", "bash"], capture_output=True, text=True, timeout=60
+        ["bash", "-c", f"'{EXE}' --show-completion; exit $?"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert res.returncode == 0 and "_COA_AUDIT_COMPLETE=complete_bash" in res.stdout, res.stderr
     assert "--install-completion" in run_cli("-h").stdout
@@ -487,7 +492,13 @@ def test_every_convention_holds_through_the_installed_program(
     res = run("check", "-h")
     assert res.returncode == 0 and res.stdout.startswith("Usage: coa-audit check")
     assert "-q, --quiet" in res.stdout and "-v, --verbose" in res.stdout
-    assert "_COA_AUDIT_COMPLETE" in run("--show-completion", "bash").stdout
+    res = subprocess.run(
+        ["bash", "-c", f"'{EXE}' --show-completion; exit $?"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "_COA_AUDIT_COMPLETE=complete_bash" in res.stdout, res.stderr
     # a usage error is one line with the fix, exit 2 (no Click box)
     res = run("check", fleet, "--fail-on", "sometimes")
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
