@@ -188,6 +188,19 @@ def codes_of(report: dict[str, Any], row_index: int = 0) -> set[str]:
 # modules whose tests time something (a ratio against a reference, a signal mid-export) or
 # drive the app, whose scanner guard tells a burst from typing by time: they run alone
 SERIAL_MODULES = {"test_linear_checkers"}
+# modules whose app tests type no scanner burst and time nothing (a command key, a prompt's
+# text, a dialog's fields): they share the cores with the others; the walk, scanner, loading
+# and audit-trail tests, which type bursts or watch a file load, stay alone
+UNTIMED_MODULES = {
+    "test_tui",
+    "test_tui_polish",
+    "test_reopen_encoding",
+    "test_guards",
+    "test_special_cells",
+    "test_headers_by_meaning",
+    "test_edition_headers",
+    "test_collected_evidence",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -198,7 +211,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         func = getattr(item, "function", None)
         module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""  # type: ignore[attr-defined]
-        if item.get_closest_marker("untimed") is not None:
+        if item.get_closest_marker("untimed") is not None or module in UNTIMED_MODULES:
             continue  # drives the app, but times nothing and types no printable burst
         if inspect.iscoroutinefunction(func) or module in SERIAL_MODULES:
             item.add_marker(pytest.mark.serial)
