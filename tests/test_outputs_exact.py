@@ -187,6 +187,9 @@ def test_a_signal_during_the_export_is_one_line_and_leaves_no_partial_file(
         [coa, "export", str(src), "--out-dir", str(out)],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
+        # Ctrl-C as a terminal's user sends it: a suite started in the background by a
+        # non-interactive shell passes SIGINT down ignored, and an ignored signal is kept
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while not list(out.iterdir()) and time.monotonic() < deadline:  # writing has begun
