@@ -1392,6 +1392,80 @@ def tui(
             _fail(*error)
 
 
+@app.command(epilog=EXIT_CODES_HELP)
+def serve(
+    file: FileArg,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="Address to listen on (default 127.0.0.1: this machine only). Another only behind an authenticating reverse proxy (README: In a browser).",
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port (default 0: a free one).")
+    ] = 0,
+    sheet: SheetOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    target: TargetOpt = None,
+    agreement: AgreementOpt = None,
+    policy: PolicyOpt = None,
+    map_: MapOpt = None,
+    mapping: MappingOpt = None,
+    evidence: EvidenceOpt = None,
+    walk: WalkOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Serve the full-screen auditor to a browser (the serve extra): prints an address with a
+    secret token; every browser tab opened on it runs the app on FILE, and exports are also
+    downloaded. Ctrl+C stops it."""
+    with _guard(signals=False):
+        from coa_audit.cli.serve import app_command, is_loopback
+        from coa_audit.cli.serve import serve as run_server
+
+        named = [("FILE", file), ("--policy", policy), ("--mapping", mapping)]
+        named += [("--evidence", e) for e in evidence or ()] + [("--walk", w) for w in walk or ()]
+        for what, given in named:
+            if given is not None and str(given) == "-":
+                raise UsageError(f"serve: {what} -: save the file and give its name")
+        load_policy(policy, target, agreement)  # usage errors before anything is served
+        from coa_audit.importers.headers import parse_overrides
+        from coa_audit.importers.load import text_options
+
+        parse_overrides(map_ or ())
+        text_options(encoding, delimiter)
+        if not file.exists():
+            raise InputError(f"{file}: no such file")
+        args = ["tui", str(file.resolve())]
+        for name, value in (
+            ("--sheet", sheet),
+            ("--encoding", encoding),
+            ("--delimiter", delimiter),
+            ("--target", target),
+            ("--agreement", agreement),
+            ("--policy", policy and policy.resolve()),
+            ("--mapping", mapping and mapping.resolve()),
+        ):
+            if value is not None:
+                args += [name, str(value)]
+        args += [a for m in map_ or () for a in ("--map", m)]
+        args += [a for e in evidence or () for a in ("--evidence", str(e.resolve()))]
+        args += [a for w in walk or () for a in ("--walk", str(w.resolve()))]
+        if not is_loopback(host):
+            _say(
+                f"warning: listening on {safe_text(host)}: anyone who reaches it with the "
+                "address edits this inventory; put an authenticating reverse proxy in front"
+            )
+
+        def show(url: str) -> None:
+            typer.echo(url)  # what the command exists to print: -q prints it too
+            _say(f"serving {safe_text(file.name)}: open that address; Ctrl+C stops")
+
+        run_server(app_command(args), host, port, f"coa-audit: {file.name}", show)
+
+
 def _load_walk(session: Any, walk: list[Path] | None) -> None:
     """Put the walk files' marks back (``--walk``, merged); say on stderr what found no
     device and which devices the walks disagree on."""
