@@ -744,6 +744,14 @@ class CoaAuditApp(App[None]):
             return
         names = ", ".join(safe_text(w.path.name) for w in msg.written)
         self.notify(f"Wrote {names}", timeout=8)
+        if self.is_web:  # coa-audit serve: the files are on the server; each is downloaded too
+            for w in msg.written:
+                self.deliver_binary(w.path)
+            self.notify(
+                f"Downloading {plural(len(msg.written), 'file')}: if the browser asks, allow "
+                "this address to download several files",
+                timeout=8,
+            )
 
     async def action_quit(self) -> None:
         """ctrl+q and the palette's Quit go through the same guard as q."""
