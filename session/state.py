@@ -23,10 +23,12 @@ from coa_audit.core.files import parse_toml, read_small_text
 
 __all__ = [
     "config_dir",
+    "load_theme",
     "load_user_profile",
     "private_append",
     "private_write",
     "process_running",
+    "save_theme",
     "save_user_profile",
     "state_dir",
 ]
@@ -355,12 +357,9 @@ def load_user_profile() -> tuple[dict[str, str], str]:
     """The packet's details used at the last export from the app, and the name of the file
     they were used with ("" when unknown). They are offered, never applied unseen."""
 
-    try:
-        text = read_small_text(config_dir() / "profile.toml", "profile")
-        data = parse_toml(text)
-    except (OSError, ValueError, CoaError):
+    section = _settings().get("checklist", {})
+    if not isinstance(section, dict):
         return {}, ""
-    section = data.get("checklist", {})
     values = {k: str(v) for k, v in section.items() if isinstance(v, str) and k != "source"}
     source = section.get("source", "")
     return values, source if isinstance(source, str) else ""
@@ -369,14 +368,42 @@ def load_user_profile() -> tuple[dict[str, str], str]:
 def save_user_profile(header: dict[str, str], keys: Iterable[str], source: str) -> None:
     """Remember the packet's details (the fields in ``keys``) and the file they were used
     with, for the next export (best effort)."""
-    import tomli_w
-
     keep = {k: v for k, v in header.items() if k in set(keys) and k != "date" and v}
     if not keep:
         return
     keep["source"] = source
+    _save_setting("checklist", keep)
+
+
+def load_theme() -> str:
+    """The app's theme chosen last ("" when none): restored at the next start."""
+    section = _settings().get("display", {})
+    theme = section.get("theme", "") if isinstance(section, dict) else ""
+    return theme if isinstance(theme, str) else ""
+
+
+def save_theme(name: str) -> None:
+    """Remember the app's theme, beside the other settings (best effort, owner only)."""
+    _save_setting("display", {"theme": name})
+
+
+def _settings() -> dict[str, object]:
+    """The user's settings (``profile.toml`` in the config folder: the one place they live,
+    one section each); none when the file is missing or unreadable."""
+    try:
+        return parse_toml(read_small_text(config_dir() / "profile.toml", "profile"))
+    except (OSError, ValueError, CoaError):
+        return {}
+
+
+def _save_setting(section: str, values: dict[str, str]) -> None:
+    """Replace one section of the settings, keeping the others."""
+    import tomli_w
+
+    data = _settings()
+    data[section] = values
     with contextlib.suppress(OSError):
-        private_write(config_dir() / "profile.toml", tomli_w.dumps({"checklist": keep}).encode())
+        private_write(config_dir() / "profile.toml", tomli_w.dumps(data).encode())
 
 
 def load_author() -> str:

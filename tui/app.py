@@ -35,8 +35,10 @@ from coa_audit.session.journal import JournalLog, SessionLog
 from coa_audit.session.mappings import mapping_overrides, saved_mapping_for
 from coa_audit.session.session import OpenOptions, Session, same_reading
 from coa_audit.session.state import (
+    load_theme,
     load_user_profile,
     process_running,
+    save_theme,
     save_user_profile,
 )
 from coa_audit.tui.grid import TERMINAL_CSS, Grid
@@ -76,6 +78,16 @@ def _colours() -> str | None:
     return Console(file=io.StringIO(), force_terminal=True).color_system
 
 
+# What the terminal cannot show as the theme says. 16 colours draw the panels in the
+# terminal's own default colours (Textual's ANSI look): right for a dark theme, but a light
+# one would leave them dark under its dark text, so it paints them light itself.
+LEGIBLE_CSS = """
+App.-ansi16:light Screen { background: ansi_bright_white; color: ansi_black; }
+App.-ansi16:light Input { background: ansi_white; color: ansi_black; }
+App.-ansi16:light Toast { background: ansi_white; color: ansi_black; }
+"""
+
+
 class LoadCancelled(Exception):
     pass
 
@@ -83,7 +95,7 @@ class LoadCancelled(Exception):
 class CoaAuditApp(App[None]):
     TITLE = "coa-audit"
     ENABLE_COMMAND_PALETTE = True
-    CSS = TERMINAL_CSS
+    CSS = TERMINAL_CSS + LEGIBLE_CSS
 
     def __init__(
         self,
@@ -101,9 +113,14 @@ class CoaAuditApp(App[None]):
     ) -> None:
         """``options`` (as the command line builds them) stand for the keywords before it."""
         # 16 colours: the terminal's own ANSI colours, sent as they are (converted to RGB
-        # and back they land on the wrong ones: review red, blocked magenta)
-        self.ansi16 = "NO_COLOR" not in os.environ and _colours() == "standard"
-        super().__init__(ansi_color=True if self.ansi16 else None)
+        # and back they land on the wrong ones: review red, blocked magenta). NO_COLOR (set
+        # at all, as Textual reads it): ANSI too, so that Textual strips every colour (its
+        # NoColor filter) instead of greying them and still sending their codes
+        no_colour = "NO_COLOR" in os.environ
+        self.ansi16 = not no_colour and _colours() == "standard"
+        super().__init__(ansi_color=True if self.ansi16 or no_colour else None)
+        self._theme_saved = load_theme()  # restored at mount, if this Textual still has it
+        self._theme_restored = False  # Textual's own setting of its default is no choice
         self.path = Path(path)
         self.options = options or OpenOptions(
             sheet=sheet,
@@ -176,7 +193,16 @@ class CoaAuditApp(App[None]):
         self._close_messages_no_wait()
 
     # -- loading ---------------------------------------------------------------------------
+    def watch_theme(self, theme: str) -> None:
+        """The theme chosen (the palette's Theme) is remembered with the other settings."""
+        if self._theme_restored and theme != self._theme_saved:
+            self._theme_saved = theme
+            save_theme(theme)
+
     def on_mount(self) -> None:
+        if self._theme_saved in self.available_themes:
+            self.theme = self._theme_saved
+        self._theme_restored = True
         if self.ansi16:
             self.add_class("-ansi16")  # the grid tints in the terminal's own colours
         self.push_screen(LoadingScreen(safe_text(self.path.name)))

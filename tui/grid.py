@@ -100,13 +100,24 @@ def _cells(text: str) -> int:
 TERMINAL_CSS = """
 /* 16 colours (TERM=vt100, xterm): the terminal's own red and yellow, never a nearest match
    that turns review red and blocked magenta */
-App.-ansi16 Grid > .grid--blocked { background: ansi_red; color: ansi_bright_white; }
-App.-ansi16 Grid > .grid--review { background: ansi_yellow; color: ansi_black; }
-App.-ansi16 Grid > .grid--edited { color: ansi_bright_yellow; }
-/* no colour: the status word says it all; blocked rows are bold too */
-App:nocolor Grid > .grid--blocked { text-style: bold; }
+App.-ansi16 Grid > .grid--error { background: ansi_red; color: ansi_bright_white; }
+App.-ansi16 Grid > .grid--warning { background: ansi_yellow; color: ansi_black; }
+App.-ansi16 Grid > .grid--edited { color: ansi_bright_yellow; text-style: bold underline; }
+App.-ansi16 Grid > .grid--cursor { background: ansi_blue; color: ansi_bright_white; }
+App.-ansi16:light Grid { background: ansi_bright_white; color: ansi_black; }
+App.-ansi16:light Grid > .grid--header { background: ansi_white; color: ansi_black; }
+App.-ansi16:light Grid > .grid--muted { color: ansi_bright_black; }
+App.-ansi16:light Grid > .grid--edited { color: ansi_blue; }
+/* a light theme's green is too pale for the word "ok" on its grid: the theme's own text */
+App:light Grid > .grid--status-ok { color: $foreground; }
+/* no colour: the status word says it all; blocked rows are bold too, the cursor reversed */
+App:nocolor Grid > .grid--error { text-style: bold; }
 App:nocolor Grid > .grid--edited { text-style: bold underline; }
+App:nocolor Grid > .grid--cursor { text-style: bold reverse; }
 """
+# the row of a status takes its tone's colours (core.status names the tone, the CSS above
+# and Grid's own colour it per theme): the one mapping from status to colour
+_TONE_CLASS = {f"grid--{s.word}": f"grid--{s.tone}" for s in Status}
 
 
 class Grid(ScrollView, can_focus=True):
@@ -117,10 +128,10 @@ class Grid(ScrollView, can_focus=True):
         "grid--rownum",
         "grid--cursor",
         "grid--cursor-row",
-        "grid--blocked",
-        "grid--review",
-        "grid--eligible",
-        "grid--out-of-scope",
+        "grid--error",
+        "grid--warning",
+        "grid--success",
+        "grid--muted",
         "grid--edited",
         "grid--status-ok",
         "grid--selected",
@@ -130,15 +141,15 @@ class Grid(ScrollView, can_focus=True):
         background: $surface;
     }
     Grid > .grid--header { text-style: bold; background: $panel; color: $text; }
-    Grid > .grid--rownum { color: $text-muted; }
+    Grid > .grid--rownum { color: $foreground-muted; }
     Grid > .grid--cursor { background: $accent; color: $text; text-style: bold; }
     Grid > .grid--cursor-row { text-style: bold; }
-    Grid > .grid--blocked { background: #5f0000; color: #ffd7d7; }
-    Grid > .grid--review { background: #5f5f00; color: #ffffd7; }
-    Grid > .grid--eligible { color: $text; }
-    Grid > .grid--out-of-scope { color: $text-muted; }
-    Grid > .grid--edited { text-style: italic underline; color: #ffd75f; }
-    Grid > .grid--status-ok { color: $success; }
+    Grid > .grid--error { background: $error-muted; color: auto 90%; }
+    Grid > .grid--warning { background: $warning-muted; color: auto 90%; }
+    Grid > .grid--success { color: $text; }
+    Grid > .grid--muted { color: $text-muted; }
+    Grid > .grid--edited { text-style: italic underline; color: $text-accent; }
+    Grid > .grid--status-ok { color: $text-success; }
     Grid > .grid--selected { text-style: bold reverse; }
     """
 
@@ -460,6 +471,7 @@ class Grid(ScrollView, can_focus=True):
 
     # -- rendering -------------------------------------------------------------------------
     def _style(self, name: str) -> Style:
+        name = _TONE_CLASS.get(name, name)  # a status's row: its tone
         # overlays (cursor row, edited, row number) must not repaint the row's tint
         partial = name in ("grid--cursor-row", "grid--edited", "grid--rownum", "grid--status-ok")
         return self.get_component_rich_style(name, partial=partial)
