@@ -83,6 +83,7 @@ def _colours() -> str | None:
 # one would leave them dark under its dark text, so it paints them light itself.
 LEGIBLE_CSS = """
 App.-ansi16:light Screen { background: ansi_bright_white; color: ansi_black; }
+App.-ansi16:light ModalScreen { background: transparent; }
 App.-ansi16:light Input { background: ansi_white; color: ansi_black; }
 App.-ansi16:light Toast { background: ansi_white; color: ansi_black; }
 """
