@@ -1394,7 +1394,13 @@ def tui(
 
 @app.command(epilog=EXIT_CODES_HELP)
 def serve(
-    file: FileArg,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="Inventory: xlsx, xlsm, xlsb, xls, ods, csv, tsv (a file: every tab reads it).",
+        ),
+    ],
     host: Annotated[
         str,
         typer.Option(

@@ -66,6 +66,11 @@ def serve(
     except ImportError:
         raise UsageError(f"serve needs the serve extra (textual-serve): {INSTALL_HINT}") from None
 
+    from textual_serve import download_manager
+
+    # textual-serve ends a download whose next chunk the app has not sent within 4 s; an app
+    # on a busy server (an export just written, other tabs) may take longer
+    download_manager.DOWNLOAD_TIMEOUT = max(download_manager.DOWNLOAD_TIMEOUT, 60)
     token = token or secrets.token_urlsafe(32)
 
     def cookie(request: web.Request) -> str:

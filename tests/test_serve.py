@@ -130,6 +130,7 @@ def test_serve_refuses_without_token_and_delivers_an_edited_export(tmp_path: Pat
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+        print(server.stderr.read())  # shown when the test fails: what the server logged
 
 
 def _drive(
