@@ -18,11 +18,16 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/coa-audit tui $(SAMPLE)
 
-test: $(STAMP) typecheck
+# the type check runs on the second core while the serial tests (one process) run on the first
+test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 -m "not serial"
-	$(BIN)/python -m pytest -m serial
+	mkdir -p .typecheck
+	$(MAKE) --no-print-directory typecheck > .typecheck/mypy.log 2>&1 & tc=$$!; \
+	$(BIN)/python -m pytest -m serial; rc=$$?; \
+	wait $$tc; tcrc=$$?; cat .typecheck/mypy.log; \
+	test $$rc -eq 0 && test $$tcrc -eq 0
 
 # mypy reads the packages under their import name, coa_audit.*, through links
 typecheck: $(STAMP)
