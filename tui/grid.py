@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NewType
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -40,7 +41,14 @@ FILTERS = ("all", "problems", "blocked", "review", "eligible", "not-pc", "not-se
 COLLECTION_FILTERS = ("not-collected", "not-in-register")
 
 _PROBLEM = re.compile(b"[" + bytes(PROBLEM_LEVELS) + b"]")  # a problem row's status byte
-MAX_COL_WIDTH = 28
+MAX_COL_WIDTH = 28  # a fitted column: one long value never starves the others at 80 columns
+FIT_MAX_WIDTH = 80  # fitted on request (the fit key): every sampled value whole
+TITLE_ROOM = 14  # a long heading is cut rather than widen its column
+KEY_WIDTH = 29  # a whole 5x5 product key, masked or not
+SAMPLE_ROWS = 400  # values measured per column: the first rows, then evenly through the file
+WIDTH_STEP = 2  # what < and > take off or add
+# identity columns: frozen at the left beside Row and Status unless the user unfreezes them
+IDENTITY_FIELDS = ("asset_tag", "serial_number", "hostname")
 # What an auditor reads first: identity, then the licence evidence, then the rest.
 DISPLAY_ORDER = (
     "asset_tag",
@@ -73,6 +81,30 @@ class Column:
     title: str
     field: str | None
     width: int
+    frozen: bool = False  # stays at the left while the other columns scroll
+
+
+def _sample(n: int) -> list[int]:
+    """Rows whose values fit a column: the first ones (on screen at once), then rows spread
+    evenly through the file (never all of a million)."""
+    head = min(n, SAMPLE_ROWS // 4)
+    step = max(1, n // (SAMPLE_ROWS - head)) if n > head else 1
+    return sorted(set(range(head)) | set(range(head, n, step)))
+
+
+def _fitted(lengths: list[int], title: str, whole: bool) -> int:
+    """A column's width from its sampled values' lengths: the 90th percentile (one long
+    value does not widen it) within MAX_COL_WIDTH, or (``whole``) the longest, within
+    FIT_MAX_WIDTH."""
+    lengths = sorted(lengths)
+    if not lengths:
+        body = 0
+    elif whole:
+        body = lengths[-1]
+    else:
+        body = lengths[min(len(lengths) - 1, len(lengths) * 9 // 10)]
+    head = _cells(safe_text(title)) if whole else min(TITLE_ROOM, _cells(safe_text(title)))
+    return max(4, min(FIT_MAX_WIDTH if whole else MAX_COL_WIDTH, max(body, head)))
 
 
 def _cell(text: str, width: int, marker: str = "") -> str:
@@ -89,6 +121,21 @@ def _cell(text: str, width: int, marker: str = "") -> str:
     if cell_len(text) > room:
         text = set_cell_size(text, room - 1) + "…"
     return text + marker + " " * max(0, width - cell_len(text) - len(marker))
+
+
+def _masked_order(values: Sequence[str]) -> Callable[[int], str]:
+    """A sort key giving each row its key cell as the grid shows it masked (each distinct
+    value masked once)."""
+    masked: dict[str, str] = {}
+
+    def key(row: int) -> str:
+        value = values[row]
+        shown = masked.get(value)
+        if shown is None:
+            shown = masked[value] = mask_key(value) if value else value
+        return shown
+
+    return key
 
 
 def _cells(text: str) -> int:
@@ -164,10 +211,61 @@ class Grid(ScrollView, can_focus=True):
         Binding("end", "last_column", "Last column", show=False, id="grid.last_column"),
         Binding("g", "first_row", "First row", show=False, id="grid.first_row"),
         Binding("G", "last_row", "Last row", show=False, id="grid.last_row"),
+        Binding(
+            "less_than_sign",
+            "resize(-1)",
+            "Narrower",
+            show=False,
+            tooltip="Make this column narrower",
+            id="grid.narrow",
+        ),
+        Binding(
+            "greater_than_sign",
+            "resize(1)",
+            "Wider",
+            show=False,
+            tooltip="Make this column wider",
+            id="grid.widen",
+        ),
+        Binding(
+            "F",
+            "fit_column",
+            "Fit column",
+            show=False,
+            tooltip="Fit this column to its values (again: back to the usual width)",
+            id="grid.fit",
+        ),
+        Binding(
+            "H",
+            "hide_column",
+            "Hide column",
+            show=False,
+            tooltip="Hide this column (* shows every hidden column again)",
+            id="grid.hide",
+        ),
+        Binding(
+            "asterisk",
+            "show_columns",
+            "Show hidden columns",
+            show=False,
+            tooltip="Show every hidden column again",
+            id="grid.show_all",
+        ),
+        Binding(
+            "P",
+            "freeze_column",
+            "Freeze column",
+            show=False,
+            tooltip="Freeze this column at the left beside Row and Status, or unfreeze it",
+            id="grid.freeze",
+        ),
     ]
 
     cursor_row: reactive[int] = reactive(0, always_update=True, repaint=False)
     cursor_col: reactive[int] = reactive(0, always_update=True, repaint=False)
+    # a filter the screen sets on top of the status filter (rows whose cell, as shown,
+    # holds a value): given the view in order, gives the rows to keep in the same order
+    view_filter: Callable[[Sequence[int]], Sequence[int]] | None = None
 
     class CursorMoved(Message):
         def __init__(self, row: int | None) -> None:
@@ -177,9 +275,16 @@ class Grid(ScrollView, can_focus=True):
     def __init__(self, audit: Audit, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.audit = audit
-        self.reveal_keys = False
+        self._reveal = False
         self.filter = "all"
         self.sort: tuple[int, bool] | None = None  # (column position, descending)
+        self._sort_col: ColumnIndex | None = None  # the sorted column, by its source index
+        # the user's column choices, by source column: they survive loading and remapping
+        self.hidden: set[ColumnIndex] = set()
+        self.widths: dict[ColumnIndex, int] = {}
+        self.fitted: set[ColumnIndex] = set()  # fitted whole by the fit key
+        self._frozen: set[ColumnIndex] | None = None  # None: the identity columns mapped
+        self._pane = 0  # cells at the left that never scroll: row, status, frozen columns
         self._order: Sequence[int] | None = None  # sorted row indices, None = source order
         self._view: Sequence[int] = range(len(audit.inv))
         self.columns: list[Column] = []
@@ -205,6 +310,19 @@ class Grid(ScrollView, can_focus=True):
         return self.audit.inv
 
     @property
+    def reveal_keys(self) -> bool:
+        """Whether product keys show in full (v). A sort by the key column follows: masked,
+        it orders the masked text shown, never the hidden keys."""
+        return self._reveal
+
+    @reveal_keys.setter
+    def reveal_keys(self, reveal: bool) -> None:
+        changed = reveal != self._reveal
+        self._reveal = reveal
+        if changed and self.sort is not None and self.columns[self.sort[0]].field == "coa_key":
+            self.set_sort(*self.sort)
+
+    @property
     def view(self) -> Sequence[int]:
         return self._view
 
@@ -215,21 +333,50 @@ class Grid(ScrollView, can_focus=True):
         used = {c for _, c in mapped}
         order: list[tuple[str, str | None, int]] = [(FIELD_LABELS[f], f, c) for f, c in mapped]
         order += [(inv.headers[c], None, c) for c in range(inv.width) if c not in used]
-        sample = range(min(len(inv), 200))
+        frozen = self._frozen
+        if frozen is None:
+            frozen = {inv.mapping[f] for f in IDENTITY_FIELDS if f in inv.mapping}
+        here = self.current_column()
+        sample = _sample(len(inv))
         cols = []
         for title, fname, c in order:
-            width = max([_cells(title)] + [_cells(safe_text(inv.value(r, c))) for r in sample])
-            width = max(4, min(MAX_COL_WIDTH, width))
-            if fname == "coa_key":
-                width = 29  # a whole 5x5 key, masked or not
-            cols.append(Column(ColumnIndex(c), title, fname, width))
-        self.columns = cols
+            if c in self.hidden:
+                continue
+            width = self.widths.get(ColumnIndex(c))
+            if width is None:
+                width = KEY_WIDTH if fname == "coa_key" else self._fit(c, title, sample)
+            cols.append(Column(ColumnIndex(c), title, fname, width, c in frozen))
+        # the frozen columns first: they sit at the left, the others scroll
+        self.columns = [c for c in cols if c.frozen] + [c for c in cols if not c.frozen]
+        self._place(here)
         # the row number, and a column before it for the selection mark
         self._left = max(5, len(str(inv.row_numbers[-1] if len(inv) else 1)) + 2)
         self._update_size()
 
+    def _fit(self, c: int, title: str, sample: Sequence[int]) -> int:
+        value = self.inv.value
+        lengths = [_cells(safe_text(value(r, c))) for r in sample]
+        return _fitted(lengths, title, ColumnIndex(c) in self.fitted)
+
+    def _place(self, here: Column | None) -> None:
+        """After the columns changed: the cursor and the sort on the same source columns."""
+        where = {c.index: i for i, c in enumerate(self.columns)}
+        if here is not None and here.index in where:
+            self.cursor_col = where[here.index]
+        elif self.columns:
+            self.cursor_col = min(self.cursor_col, len(self.columns) - 1)
+        if self.sort is not None:
+            at = where.get(self._sort_col) if self._sort_col is not None else None
+            if at is None:  # its column is gone (remapped): the file's order
+                self.sort, self._order, self._sort_col = None, None, None
+            else:
+                self.sort = (at, self.sort[1])
+
     def _update_size(self) -> None:
-        width = self._left + STATUS_WIDTH + 1 + sum(c.width + 1 for c in self.columns)
+        self._pane = (
+            self._left + STATUS_WIDTH + 1 + sum(c.width + 1 for c in self.columns if c.frozen)
+        )
+        width = self._pane + sum(c.width + 1 for c in self.columns if not c.frozen)
         self.virtual_size = Size(width, len(self._view) + 1)
 
     def current_row(self) -> RowIndex | None:
@@ -249,14 +396,15 @@ class Grid(ScrollView, can_focus=True):
     def set_sort(self, position: int | None, descending: bool = False) -> None:
         row = self.current_row()
         if position is None:
-            self.sort, self._order = None, None
+            self.sort, self._order, self._sort_col = None, None, None
         else:
-            col = self.columns[position].index
-            values = self.inv.column_values(col)
-            self.sort = (position, descending)
-            self._order = array(
-                "I", sorted(range(len(values)), key=values.__getitem__, reverse=descending)
-            )
+            column = self.columns[position]
+            values = self.inv.column_values(column.index)
+            self.sort, self._sort_col = (position, descending), column.index
+            key: Callable[[int], str] = values.__getitem__
+            if column.field == "coa_key" and not self._reveal:
+                key = _masked_order(values)  # the text shown: the hidden keys' order never shows
+            self._order = array("I", sorted(range(len(values)), key=key, reverse=descending))
         self._apply_view(keep=row)
 
     def _apply_view(self, keep: RowIndex | None = None) -> None:
@@ -290,6 +438,8 @@ class Grid(ScrollView, can_focus=True):
                 view = array("I", [r for r in base if status[r] == w])
             else:
                 view = array("I", [r for r in base if status[r] in want])
+        if self.view_filter is not None:  # the screen's filter on a column's value, after
+            view = self.view_filter(view)  # the status filter: the two combine
         self._view = view
         self._update_size()
         pos = self.position_of(keep) if keep is not None and view else None
@@ -342,10 +492,10 @@ class Grid(ScrollView, can_focus=True):
         elif self.cursor_row >= top + height:
             y = self.cursor_row - height + 1
         x = round(self.scroll_offset.x)
-        if self.columns:
-            start = sum(c.width + 1 for c in self.columns[: self.cursor_col])
+        if self.columns and not self.columns[self.cursor_col].frozen:  # a frozen one shows
+            start = sum(c.width + 1 for c in self.columns[: self.cursor_col] if not c.frozen)
             end = start + self.columns[self.cursor_col].width + 1
-            avail = max(1, self.scrollable_content_region.width - self._left - STATUS_WIDTH - 1)
+            avail = max(1, self.scrollable_content_region.width - self._pane)
             if start < x:
                 x = start
             elif end > x + avail:
@@ -368,9 +518,122 @@ class Grid(ScrollView, can_focus=True):
 
     def action_first_column(self) -> None:
         self.move_to(self.cursor_row, 0)
+        if round(self.scroll_offset.x):  # a frozen first column: the others back to the start
+            self.scroll_to(0, round(self.scroll_offset.y), animate=False, immediate=True)
+            self.refresh()
 
     def action_last_column(self) -> None:
         self.move_to(self.cursor_row, len(self.columns) - 1)
+
+    # -- columns: width, hidden, frozen (kept by source column) ----------------------------
+    def _columns_changed(self) -> None:
+        self.rebuild_columns()
+        self.move_to(self.cursor_row, self.cursor_col)
+        self.refresh()
+
+    def action_resize(self, direction: int) -> None:
+        """The current column narrower (-1) or wider (1)."""
+        col = self.current_column()
+        if col is None:
+            return
+        width = max(1, min(FIT_MAX_WIDTH * 2, col.width + direction * WIDTH_STEP))
+        self.widths[col.index] = width
+        self._columns_changed()
+
+    def action_fit_column(self) -> None:
+        """The current column fitted to its sampled values whole (within FIT_MAX_WIDTH);
+        again, or after < or >: back to the usual fitted width."""
+        col = self.current_column()
+        if col is None:
+            return
+        if col.index in self.fitted and col.index not in self.widths:
+            self.fitted.discard(col.index)
+        else:
+            self.fitted.add(col.index)
+        self.widths.pop(col.index, None)
+        self._columns_changed()
+
+    def action_hide_column(self) -> None:
+        col = self.current_column()
+        if col is None:
+            return
+        if len(self.columns) == 1:
+            self.notify("The last column shown stays.", timeout=3)
+            return
+        if self.sort is not None and self._sort_col == col.index:
+            self.notify(
+                "The rows are sorted by this column: o (the file's order) first, then hide it.",
+                severity="warning",
+                timeout=5,
+            )
+            return
+        self.hidden.add(col.index)
+        self._columns_changed()
+        self.notify(f"{len(self.hidden)} hidden (* shows them again).", timeout=3)
+
+    def action_show_columns(self) -> None:
+        if not self.hidden:
+            self.notify("No column is hidden.", timeout=2)
+            return
+        self.hidden.clear()
+        self._columns_changed()
+
+    def action_freeze_column(self) -> None:
+        """Freeze the current column at the left (it stays while the others scroll), or
+        unfreeze it."""
+        col = self.current_column()
+        if col is None:
+            return
+        frozen = {c.index for c in self.columns if c.frozen} | {
+            c for c in (self._frozen or set()) if c in self.hidden
+        }
+        frozen ^= {col.index}
+        self._frozen = frozen
+        self._columns_changed()
+
+    # -- mouse -----------------------------------------------------------------------------
+    def column_at(self, x: int) -> int | None:
+        """The position in ``columns`` of the column drawn at ``x`` cells from the grid's
+        left edge (None: the row number and status, or past the last column)."""
+        at = self._left + STATUS_WIDTH + 1
+        if x < at:
+            return None
+        for i, c in enumerate(self.columns):
+            if c.frozen:
+                if x < at + c.width + 1:
+                    return i
+                at += c.width + 1
+        x = x - self._pane + round(self.scroll_offset.x)
+        at = 0
+        for i, c in enumerate(self.columns):
+            if not c.frozen:
+                if x < at + c.width + 1:
+                    return i
+                at += c.width + 1
+        return None
+
+    async def on_click(self, event: events.Click) -> None:
+        """A click on a cell puts the cursor there; on a heading it sorts by that column
+        (again: the other way)."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        event.stop()
+        self.focus()
+        col = self.column_at(offset.x)
+        if offset.y == 0:
+            if col is None:
+                return
+            descending = self.sort is not None and self.sort == (col, False)
+            self.move_to(self.cursor_row, col)
+            if hasattr(self.screen, "action_sort"):  # the screen says the sort on its line
+                await self.screen.run_action(f"sort({descending})")
+            else:
+                self.set_sort(col, descending)
+            return
+        pos = round(self.scroll_offset.y) + offset.y - 1
+        if pos < len(self._view):
+            self.move_to(pos, self.cursor_col if col is None else col)
 
     def next_problem(self, direction: int) -> bool:
         """Move to the next (1) or previous (-1) device with findings. False if none."""
@@ -500,6 +763,9 @@ class Grid(ScrollView, can_focus=True):
         right = []
         start = 0
         for c in self.columns:
+            if c.frozen:
+                left.append(Segment(_cell(c.title, c.width) + " ", style))
+                continue
             hidden = scroll_x - start  # a column half scrolled off: its title starts where
             if 0 < hidden < c.width:  # it comes into view, so no column loses its header
                 text = " " * hidden + _cell(c.title, c.width - hidden)
@@ -540,31 +806,56 @@ class Grid(ScrollView, can_focus=True):
                 else row_style,
             ),
         ]
-        right = []
+        right: list[Segment] = []
         edits = inv.edits
         start = 0
+        whole: tuple[str, Style, int] | None = None  # the cursor's cell, when cut
         for ci, col in enumerate(self.columns):
             value = inv.value(row, col.index)
             if value and not self.reveal_keys:  # keys masked wherever they sit
                 value = mask_key(value) if col.field == "coa_key" else mask_keys(value)
             edited = bool(edits) and (row, col.index) in edits
             hidden = scroll_x - start  # a column half scrolled off shows its value from the
-            if 0 < hidden < col.width:  # start where it comes into view (and its "*")
+            if not col.frozen and 0 < hidden < col.width:  # start where it comes into view
                 text = " " * hidden + _cell(value, col.width - hidden, "*" if edited else "")
             else:
                 text = _cell(value, col.width, "*" if edited else "")
-            start += col.width + 1
             style = row_style + edited_style if edited else row_style
             if on_cursor and ci == self.cursor_col:
                 style = style + cursor_style
-            right.append(Segment(text, style))
-            right.append(Segment(" ", row_style))
-        return self._join(left, right, width, scroll_x, row_style)
+                if _cells(safe_text(value)) + edited > col.width:  # cut: shown whole below
+                    whole = (safe_text(value) + ("*" if edited else ""), style, ci)
+            out = left if col.frozen else right
+            out.append(Segment(text, style))
+            out.append(Segment(" ", row_style))
+            if not col.frozen:
+                start += col.width + 1
+        strip = self._join(left, right, width, scroll_x, row_style)
+        return strip if whole is None else self._whole(strip, *whole, width, scroll_x)
+
+    def _cell_x(self, ci: int, scroll_x: int) -> int:
+        """Where column ``ci`` starts on screen (negative: scrolled off to the left)."""
+        x = self._left + STATUS_WIDTH + 1
+        frozen = self.columns[ci].frozen
+        if not frozen:
+            x = self._pane - scroll_x
+        for c in self.columns[:ci]:
+            if c.frozen == frozen:
+                x += c.width + 1
+        return x
+
+    def _whole(self, strip: Strip, text: str, style: Style, ci: int, width: int, sx: int) -> Strip:
+        """The cursor's cell, cut in its column, drawn whole over the cells beside it (moved
+        left as far as it needs, within the screen): a long value is read in place."""
+        size = min(_cells(text), width)
+        x = max(0, min(self._cell_x(ci, sx), width - size))
+        cell = Strip([Segment(_cell(text, size), style)])
+        return Strip.join([strip.crop(0, x), cell, strip.crop(x + size, width)])
 
     def _join(
         self, left: list[Segment], right: list[Segment], width: int, scroll_x: int, fill: Style
     ) -> Strip:
-        left_strip = Strip(left)
+        left_strip = Strip(left).crop(0, width)  # frozen columns wider than the screen: cut
         lw = left_strip.cell_length
         right_strip = Strip(right).crop(scroll_x, scroll_x + max(0, width - lw))
         strip = Strip.join([left_strip, right_strip])
