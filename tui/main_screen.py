@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import bisect
 import functools
+from array import array
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -14,12 +16,13 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, Static
 
-from coa_audit.core.audit import Audit, mask_keys
+from coa_audit.core.audit import Audit, mask_key, mask_keys
 from coa_audit.core.codes import code_info
 from coa_audit.core.editions import suggestions
 from coa_audit.core.errors import CoaError
@@ -34,7 +37,7 @@ from coa_audit.session.state import (
     save_author,
 )
 from coa_audit.tui.burst import ScanGuard
-from coa_audit.tui.grid import COLLECTION_FILTERS, FILTERS, Grid
+from coa_audit.tui.grid import COLLECTION_FILTERS, FILTERS, Column, Grid
 from coa_audit.tui.screens import (
     BasisScreen,
     DetailScreen,
@@ -98,6 +101,151 @@ def after_load(action: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+# what each status filter shows, in the words f, the header and the command palette share:
+# the filter's name is the one word all three say
+FILTER_WORDS = {
+    "all": "every device",
+    "problems": "devices under review or blocked",
+    "blocked": "blocked devices",
+    "review": "devices under review",
+    "eligible": "eligible devices",
+    "not-pc": "devices that are not PCs",
+    "not-seen": "devices the walk has not seen yet",
+    "not-collected": "devices whose PC reported no evidence",
+    "not-in-register": "PCs that reported in but are not in the register",
+}
+
+
+@dataclass(frozen=True)
+class ValueFilter:
+    """Rows whose cell in one column, as the grid shows it (keys masked unless shown),
+    equals a value, contains it or is blank; ``negate`` keeps the other rows."""
+
+    column: ColumnIndex
+    title: str
+    op: str  # "equals", "contains" or "blank"
+    value: str = ""
+    negate: bool = False
+
+    def words(self, short: bool = False) -> str:
+        """``where Location = Site B``: plain text (the title and value are the file's);
+        ``short``: in fewer words (``where Edition lacks Home``)."""
+        name, value = safe_text(self.title), safe_text(self.value)
+        if self.op == "blank":
+            said = ("not blank" if short else "is not blank") if self.negate else "is blank"
+            return f"where {name} {said}"
+        if self.op == "equals":
+            return f"where {name} {'≠' if self.negate else '='} {value}"
+        if short:
+            return f"where {name} {'lacks' if self.negate else 'has'} {value}"
+        return f"where {name} {'does not contain' if self.negate else 'contains'} {value}"
+
+    def keeps(self, shown: str) -> bool:
+        cell, value = shown.strip().casefold(), self.value.casefold()
+        if self.op == "blank":
+            hit = not cell
+        elif self.op == "equals":
+            hit = cell == value
+        else:
+            hit = value in cell
+        return hit != self.negate
+
+
+def parse_value_filter(answer: str) -> tuple[str, str, bool]:
+    """The value prompt's answer as (operator, value, negated): ``= Site B`` equals,
+    ``Home`` (or ``~ Home``) contains, nothing is blank; ``!`` in front negates any."""
+    text = answer.strip()
+    negate = text.startswith("!")
+    if negate:
+        text = text[1:].strip()
+    op = "contains"
+    if text.startswith("="):
+        op, text = "equals", text[1:].strip()
+    elif text.startswith("~"):
+        text = text[1:].strip()
+    return ("blank", "", negate) if not text else (op, text, negate)
+
+
+def fit_header(parts: dict[str, list[tuple[str, str]]], width: int) -> Text:
+    """The status line in words: every part in its longest form that lets the line fit
+    ``width``, then shorter forms, narrower gaps, then whole parts left out (least needed
+    first); never a part cut in the middle of a word."""
+    forms = dict.fromkeys(parts, 0)
+    gaps = (" · ", "  ", " ")
+    gap = 0
+    # each step: a part to its next shorter form, or the gaps narrower
+    ladder = [
+        "eligible", "gap", "not_pc", "out", "where", "devices", "sort", "selected",
+        "drop:zero", "drop:sort", "drop:filter_all", "gap", "where", "where", "drop:edits",
+    ]  # fmt: skip
+    dropped: set[str] = set()
+    drop_order = ["out", "not_pc", "eligible", "review", "devices", "blocked", "filter", "where"]
+
+    def build() -> Text:
+        text = Text()
+        first = True
+        for name, options in parts.items():
+            if name in dropped:
+                continue
+            said, style = options[min(forms[name], len(options) - 1)]
+            if not first:
+                text.append(gaps[gap])
+            text.append(said, style=style)
+            first = False
+        return text
+
+    text = build()
+    steps = iter(ladder)
+    while width and text.cell_len > width:
+        step = next(steps, None)
+        if step is None:
+            left = [n for n in drop_order if n in parts and n not in dropped]
+            if not left:
+                break
+            dropped.add(left[0])
+        elif step == "gap":
+            gap = min(gap + 1, len(gaps) - 1)
+        elif step == "drop:zero":  # a count of nothing says least
+            counts = ("eligible", "review", "blocked")
+            dropped.update(n for n in counts if n in parts and parts[n][0][0].startswith("0 "))
+        elif step.startswith("drop:"):
+            dropped.add(step[5:])
+        elif step in parts:
+            forms[step] += 1
+        text = build()
+    return text
+
+
+class FilterCommands(Provider):
+    """The command palette's filters: one entry per status filter, named as f names it,
+    and the value filter and clearing every filter."""
+
+    def _entries(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        screen = self.screen
+        if not isinstance(screen, MainScreen):
+            return []
+        names = FILTERS + (COLLECTION_FILTERS if screen.audit.inv.collection else ())
+        return [
+            (
+                f"filter: {name}",
+                f"Show {FILTER_WORDS[name]} (f cycles the filters)",
+                functools.partial(screen.show_filter, name),
+            )
+            for name in names
+        ]
+
+    async def discover(self) -> Hits:
+        for said, helptext, run in self._entries():
+            yield DiscoveryHit(said, run, help=helptext)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for said, helptext, run in self._entries():
+            score = matcher.match(said)
+            if score > 0:
+                yield Hit(score, matcher.highlight(said), run, help=helptext)
+
+
 class NoEvidenceBanner(Static):
     """Said loudly when no column can carry licence evidence; a click opens the mapping."""
 
@@ -127,8 +275,40 @@ class MainScreen(Screen[None]):
             "f",
             "cycle_filter",
             "Filter",
-            tooltip="Show all devices, then only problems, blocked, review... in turn",
+            tooltip="Filter by status, in turn: " + ", ".join(FILTERS),
             id="main.filter",
+        ),
+        Binding(
+            "vertical_line",
+            "value_filter",
+            "Filter by value",
+            show=False,
+            tooltip="Filter by this column's value: equals, contains, is blank, or not",
+            id="main.value_filter",
+        ),
+        Binding(
+            "C",
+            "clear_filters",
+            "Clear filters",
+            show=False,
+            tooltip="Clear every filter: status, value and search (every device shown)",
+            id="main.clear_filters",
+        ),
+        Binding(
+            "y",
+            "copy_cell",
+            "Copy cell",
+            show=False,
+            tooltip="Copy this cell to the clipboard (keys masked unless shown)",
+            id="main.copy_cell",
+        ),
+        Binding(
+            "Y",
+            "copy_row",
+            "Copy row",
+            show=False,
+            tooltip="Copy this row to the clipboard, tab-separated (keys masked unless shown)",
+            id="main.copy_row",
         ),
         Binding(
             "slash", "search", "Search", show=False, tooltip="Search every column", id="main.search"
@@ -337,7 +517,10 @@ class MainScreen(Screen[None]):
     #editbar Label { width: auto; max-width: 50%; padding: 1 1 0 1; }
     #editbar Input { width: 1fr; }
     #search { display: none; }
+    /* while a field is typed in (an edit, a search), notices stand above it, never on it */
+    MainScreen.-typing ToastRack { margin-bottom: 4; }
     """
+    COMMANDS = {FilterCommands}  # the palette's filters, in f's words
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -352,6 +535,7 @@ class MainScreen(Screen[None]):
         self._scan_early: list[tuple[str, str | None]] | None = None  # keys before it opened
         self.scan_guard = ScanGuard(self, self._scanned)  # a scanner's burst runs no command
         self._loaded = (0, 0)  # (read, size) while the file is still loading
+        self.value_filter: ValueFilter | None = None  # | sets it, C clears it
 
     def compose(self) -> ComposeResult:
         yield Static(id="summary")
@@ -438,43 +622,51 @@ class MainScreen(Screen[None]):
             self.refresh_findings()
             return
         s = self.audit.summary()
-        sort = ""
+        edits = self.session.edit_count
+        not_pc = s.not_pc  # taken out of the order is not "not a PC"
+        success, warning = self.tone("success"), self.tone("warning")
+        error, muted = self.tone("error"), self.tone("muted")
+        parts: dict[str, list[tuple[str, str]]] = {
+            "devices": [(plural(s.devices, "device"), ""), (f"{s.devices} dev", "")],
+            "eligible": [
+                (f"{s.eligible} eligible ({s.attested} accepted)", success),
+                (f"{s.eligible} eligible", success),
+            ]
+            if s.attested
+            else [(f"{s.eligible} eligible", success)],
+            "review": [(f"{s.review} review", warning)],
+            "blocked": [(f"{s.blocked} blocked", error)],
+        }
+        if not_pc:
+            parts["not_pc"] = [
+                ("1 not a PC" if not_pc == 1 else f"{not_pc} not PCs", muted),
+                (f"{not_pc} non-PC", muted),
+            ]
+        if s.removed:
+            parts["out"] = [(f"{s.removed} taken out", muted), (f"{s.removed} out", muted)]
+        parts["edits"] = [(f"{edits} edits", "")]
+        parts["filter_all" if grid.filter == "all" else "filter"] = [(f"filter: {grid.filter}", "")]
+        if self.value_filter is not None:
+            vf = self.value_filter
+            parts["where"] = [
+                (vf.words(), "bold"),
+                (vf.words(short=True), "bold"),
+                (f"where {safe_text(vf.title)} …", "bold"),
+                ("where …", "bold"),
+            ]
         if grid.sort is not None:
             pos, desc = grid.sort
-            sort = f"  sort: {safe_text(grid.columns[pos].title)} {'desc' if desc else 'asc'}"
-        keys = "  keys shown" if grid.reveal_keys else ""
-        edits = self.session.edit_count
-        words = (
-            ("devices", "eligible", "review", "blocked", "edits", "filter: ", "non-PC", "out"),
-            ("devices", "eligible", "review", "blocked", "edits", "filter: ", "nonPC", "out"),
-            ("dev", "ok", "rev", "blk", "ed", "f:", "nonPC", "out"),
-        )
-        not_pc = s.not_pc  # taken out of the order is not "not a PC"
-        # the long words when they fit (two spaces apart, then one), short ones on a narrow
-        # terminal
-        for w, gap in ((words[0], "  "), (words[1], " "), (words[2], "  ")):
-            text = Text()
-            text.append(f"{s.devices} {w[0]}{gap}")
-            accepted = f" ({s.attested} accepted)" if s.attested else ""
-            text.append(f"{s.eligible} {w[1]}{accepted}", style=self.tone("success"))
-            text.append(gap)
-            text.append(f"{s.review} {w[2]}", style=self.tone("warning"))
-            text.append(gap)
-            text.append(f"{s.blocked} {w[3]}", style=self.tone("error"))
-            text.append(gap)
-            if not_pc:
-                text.append(f"{not_pc} {w[6]}", style=self.tone("muted"))
-                text.append(gap)
-            if s.removed:
-                text.append(f"{s.removed} {w[7]}", style=self.tone("muted"))
-                text.append(gap)
-            text.append(f"{edits} {w[4]}{gap}{w[5]}{grid.filter}{sort}")
-            text.append(keys, style="bold")
-            if grid.selected:
-                word = "selected" if w is words[0] else "sel"
-                text.append(f"{gap}{len(grid.selected)} {word}", style="bold reverse")
-            if not bar.size.width or text.cell_len <= bar.size.width:  # size: inside padding
-                break
+            arrow = "↓" if desc else "↑"
+            parts["sort"] = [
+                (f"sort: {safe_text(grid.columns[pos].title)} {arrow}", ""),
+                (f"sorted {arrow}", ""),
+            ]
+        if grid.reveal_keys:
+            parts["keys"] = [("keys shown", "bold")]
+        if grid.selected:
+            n = len(grid.selected)
+            parts["selected"] = [(f"{n} selected", "bold reverse"), (f"{n} sel", "bold reverse")]
+        text = fit_header(parts, bar.size.width)  # size: inside padding
         bar.update(text)
         self.show_target()
         self.refresh_findings()
@@ -483,7 +675,7 @@ class MainScreen(Screen[None]):
         panel = self.query_one("#findings", Static)
         row = self.grid.current_row()
         if row is None:
-            panel.update(Text("No device matches this filter (f changes it)."))
+            panel.update(Text("No device matches this filter (f changes it, C clears all)."))
             return
         full = self.findings_text(row)
         width, height = panel.content_region.width, panel.content_region.height
@@ -599,12 +791,102 @@ class MainScreen(Screen[None]):
             self.notify("No earlier device with findings.", timeout=2)
 
     def action_cycle_filter(self) -> None:
-        grid = self.grid
         filters = FILTERS + (COLLECTION_FILTERS if self.audit.inv.collection else ())
-        grid.set_filter(filters[(filters.index(grid.filter) + 1) % len(filters)])
+        self.show_filter(filters[(filters.index(self.grid.filter) + 1) % len(filters)])
+
+    def show_filter(self, name: str) -> None:
+        """The status filter ``name`` (f's next one, or the palette's "filter: name"); a
+        value filter stays on top of it."""
+        self.grid.set_filter(name)
         self.refresh_status()
-        if grid.filter == "not-in-register":
+        if name == "not-in-register":
             self.show_not_in_register()
+
+    # -- the auditor's desk: filter by value, clear, copy ----------------------------------
+    def shown_value(self, row: RowIndex, col: Column) -> str:
+        """A cell as the grid shows it: product keys masked unless the user shows keys."""
+        value = self.audit.inv.value(row, col.index)
+        if value and not self.grid.reveal_keys:
+            return mask_key(value) if col.field == "coa_key" else mask_keys(value)
+        return value
+
+    def _set_value_filter(self, vf: ValueFilter | None) -> None:
+        self.value_filter = vf
+        grid = self.grid
+        col = next((c for c in grid.columns if c.index == vf.column), None) if vf else None
+        if vf is None or col is None:
+            self.value_filter = None
+            grid.view_filter = None
+        else:
+
+            def keep(view: Sequence[int]) -> Sequence[int]:
+                shown = self.shown_value
+                return array("I", [r for r in view if vf.keeps(shown(RowIndex(r), col))])
+
+            grid.view_filter = keep
+        grid.set_filter(grid.filter)  # the view again, both filters applied
+        self.refresh_status()
+
+    def action_value_filter(self) -> None:
+        """Filter on the cursor's column by what its cells show: equals, contains, is
+        blank, or (! in front) not."""
+        col = self.grid.current_column()
+        if col is None:
+            return
+        title = safe_text(col.title)
+
+        def done(answer: str | None) -> None:
+            if answer is None:
+                return
+            op, value, negate = parse_value_filter(answer)
+            self._set_value_filter(ValueFilter(col.index, col.title, op, value, negate))
+            assert self.value_filter is not None
+            self.notify(
+                f"Showing {plural(len(self.grid.view), 'row')} "
+                f"{self.value_filter.words()} (C clears every filter).",
+                timeout=4,
+            )
+
+        self.app.push_screen(
+            PromptScreen(
+                f"Show the rows where {title}: = Site B equals it; Home contains it; nothing "
+                "is blank; ! in front means not (!= Site B, !Home, !). Keys are read as shown.",
+                required=False,
+                enter="filter",
+            ),
+            done,
+        )
+
+    def action_clear_filters(self) -> None:
+        """Every filter off: the status filter, the value filter and the search."""
+        self.last_search, self._matches = "", None
+        self.grid.view_filter, self.value_filter = None, None
+        self.show_filter("all")
+        self.notify("Filters cleared: every device shown, no search.", timeout=3)
+
+    def action_copy_cell(self) -> None:
+        """The cell under the cursor, as shown (keys masked unless shown), to the clipboard
+        (OSC 52: it works over SSH too)."""
+        row, col = self.grid.current_row(), self.grid.current_column()
+        if row is None or col is None:
+            return
+        inv = self.audit.inv
+        self.app.copy_to_clipboard(self.shown_value(row, col))
+        self.notify(
+            f"Copied cell {inv.letter(col.index)}{inv.row_numbers[row]} ({col.title})",
+            timeout=3,
+        )
+
+    def action_copy_row(self) -> None:
+        """The row under the cursor, every column as shown, tab-separated."""
+        row = self.grid.current_row()
+        if row is None:
+            return
+        columns = self.grid.columns
+        cells = [" ".join(self.shown_value(row, c).split()) for c in columns]  # one line
+        self.app.copy_to_clipboard("\t".join(cells))
+        number = self.audit.inv.row_numbers[row]
+        self.notify(f"Copied row {number}, {plural(len(cells), 'field')}", timeout=3)
 
     def show_not_in_register(self) -> None:
         """The PCs that reported in but are missing from the register (they have no row)."""
@@ -634,6 +916,8 @@ class MainScreen(Screen[None]):
 
     def action_toggle_keys(self) -> None:
         self.grid.reveal_keys = not self.grid.reveal_keys
+        if self.value_filter is not None:  # it reads the cells as shown
+            self.grid.set_filter(self.grid.filter)
         self.grid.refresh()
         self.refresh_status()
 
@@ -700,6 +984,9 @@ class MainScreen(Screen[None]):
         if pos is None:
             self.grid.set_filter("all")
             pos = self.grid.position_of(row)
+        if pos is None and self.value_filter is not None:  # the value filter hid it
+            self._set_value_filter(None)
+            pos = self.grid.position_of(row)
         if pos is not None:
             self.grid.move_to(pos, self.grid.cursor_col)
             self.refresh_status()
@@ -708,6 +995,7 @@ class MainScreen(Screen[None]):
     def action_search(self) -> None:
         box = self.query_one("#search", Input)
         box.display = True
+        self.add_class("-typing")
         box.value = editable(self.last_search)
         box.focus()
 
@@ -755,6 +1043,7 @@ class MainScreen(Screen[None]):
         # from_editable gives the user's bytes back when the edit is saved
         box.value = editable(self.audit.inv.value(row, col.index))
         self.query_one("#editbar").display = True
+        self.add_class("-typing")
         self._preview(box.value)
         box.focus()
         box.cursor_position = len(box.value)
@@ -852,6 +1141,7 @@ class MainScreen(Screen[None]):
         self.editing = None
         self.query_one("#editbar").display = False
         self.query_one("#search").display = False
+        self.remove_class("-typing")
         self.grid.focus()
 
     # -- the walk through the fleet ---------------------------------------------------------

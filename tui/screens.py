@@ -515,6 +515,12 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
 
     def on_mount(self) -> None:
         self.query_one("#out_dir", Input).focus()  # the first field shown
+        self._as_opened = self._form_state()
+
+    def _form_state(self) -> list[tuple[str | None, object]]:
+        """Every field and box as it stands: escape asks only when something changed."""
+        fields: list[tuple[str | None, object]] = [(i.id, i.value) for i in self.query(Input)]
+        return fields + [(c.id, c.value) for c in self.query(Checkbox)]
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -561,7 +567,24 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         )
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Escape closes the form; when something was typed or ticked it asks first (y
+        discards it, n or escape goes back to the form with every field as typed)."""
+        if self._form_state() == getattr(self, "_as_opened", None):
+            dismiss_once(self, None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                dismiss_once(self, None)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Discard what you typed in the export form?",
+                "y: discard it and close the form. n or escape: back to the form, every "
+                "field as typed.",
+            ),
+            answered,
+        )
 
 
 class ReviewScreen(ModalScreen[bool]):
