@@ -175,8 +175,8 @@ def fit_header(parts: dict[str, list[tuple[str, str]]], width: int) -> Text:
     gap = 0
     # each step: a part to its next shorter form, or the gaps narrower
     ladder = [
-        "eligible", "gap", "not_pc", "out", "where", "devices", "sort", "selected",
-        "drop:zero", "drop:sort", "drop:filter_all", "gap", "where", "where", "drop:edits",
+        "eligible", "gap", "not_pc", "out", "where", "gap", "devices", "sort", "selected",
+        "drop:zero", "drop:sort", "drop:filter_all", "where", "where", "drop:edits",
     ]  # fmt: skip
     dropped: set[str] = set()
     drop_order = ["out", "not_pc", "eligible", "review", "devices", "blocked", "filter", "where"]
