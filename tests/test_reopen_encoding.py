@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -317,7 +318,8 @@ async def test_the_app_resumes_a_session_reading_the_file_as_it_did(czech: Path)
         assert any("Restored 1 edit." in m for m in said(app)), said(app)
         await show_column(screen, "Location")
         shown = _screen_text(app)
-        assert "Plzeň-Bo…*" in shown and "Brno" in shown, shown  # edited: marked *
+        # edited: marked * (whole where the column fits it, else cut with …)
+        assert re.search(r"Plzeň-Bo(?:ry|…)\*", shown) and "Brno" in shown, shown
         assert "Plzeò" not in shown
 
 
