@@ -1338,6 +1338,37 @@ def schema(
         typer.echo(folder.joinpath(f"{name}.schema.json").read_text(encoding="utf-8"), nl=False)
 
 
+def _check_app_inputs(
+    refuse_stdin: str,
+    file: Path,
+    policy: Path | None,
+    mapping: Path | None,
+    evidence: list[Path] | None,
+    walk: list[Path] | None,
+    target: str | None,
+    agreement: str | None,
+    maps: list[str] | None,
+    encoding: str | None,
+    delimiter: str | None,
+) -> None:
+    """What ``tui`` and ``serve`` check before a screen opens or a port is bound: no ``-``
+    (the app owns stdin; ``refuse_stdin`` names the option as ``{what}``), a policy that
+    loads, ``--map`` and text options that parse, and a FILE that exists."""
+    named = [("FILE", file), ("--policy", policy), ("--mapping", mapping)]
+    named += [("--evidence", e) for e in evidence or ()] + [("--walk", w) for w in walk or ()]
+    for what, given in named:
+        if given is not None and str(given) == "-":
+            raise UsageError(refuse_stdin.format(what=what))
+    load_policy(policy, target, agreement)
+    from coa_audit.importers.headers import parse_overrides
+    from coa_audit.importers.load import text_options
+
+    parse_overrides(maps or ())
+    text_options(encoding, delimiter)
+    if not file.exists():
+        raise InputError(f"{file}: no such file")
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 def tui(
     file: FileArg,
@@ -1356,23 +1387,19 @@ def tui(
 ) -> None:
     """Open the full-screen auditor on an inventory."""
     with _guard(signals=False):
-        named = [("FILE", file), ("--policy", policy), ("--mapping", mapping)]
-        named += [("--evidence", e) for e in evidence or ()] + [("--walk", w) for w in walk or ()]
-        for what, given in named:
-            if given is not None and str(given) == "-":
-                raise UsageError(
-                    f"tui: {what} -: the app reads the keyboard on stdin; save the file and "
-                    "give its name"
-                )
-        load_policy(policy, target, agreement)  # usage errors before the screen opens
-        from coa_audit.importers.headers import parse_overrides
-
-        parse_overrides(map_ or ())
-        from coa_audit.importers.load import text_options
-
-        text_options(encoding, delimiter)
-        if not file.exists():
-            raise InputError(f"{file}: no such file")
+        _check_app_inputs(
+            "tui: {what} -: the app reads the keyboard on stdin; save the file and give its name",
+            file,
+            policy,
+            mapping,
+            evidence,
+            walk,
+            target,
+            agreement,
+            map_,
+            encoding,
+            delimiter,
+        )
         from coa_audit.session.session import OpenOptions
         from coa_audit.tui.app import run_app
 
@@ -1431,19 +1458,19 @@ def serve(
         from coa_audit.cli.serve import app_command, is_loopback
         from coa_audit.cli.serve import serve as run_server
 
-        named = [("FILE", file), ("--policy", policy), ("--mapping", mapping)]
-        named += [("--evidence", e) for e in evidence or ()] + [("--walk", w) for w in walk or ()]
-        for what, given in named:
-            if given is not None and str(given) == "-":
-                raise UsageError(f"serve: {what} -: save the file and give its name")
-        load_policy(policy, target, agreement)  # usage errors before anything is served
-        from coa_audit.importers.headers import parse_overrides
-        from coa_audit.importers.load import text_options
-
-        parse_overrides(map_ or ())
-        text_options(encoding, delimiter)
-        if not file.exists():
-            raise InputError(f"{file}: no such file")
+        _check_app_inputs(
+            "serve: {what} -: save the file and give its name",
+            file,
+            policy,
+            mapping,
+            evidence,
+            walk,
+            target,
+            agreement,
+            map_,
+            encoding,
+            delimiter,
+        )
         args = ["tui", str(file.resolve())]
         for name, value in (
             ("--sheet", sheet),

@@ -183,6 +183,31 @@ def test_dash_reads_stdin_through_the_same_reader(fleet: Path, fix: Path) -> Non
     assert "beside it" in _one_line(run_cli("export", "-"), 2)
 
 
+@pytest.mark.parametrize("command", ["tui", "serve"])
+@pytest.mark.parametrize(
+    ("extra", "code", "words"),
+    [
+        (["--policy", "-"], 2, "--policy -"),
+        (["--evidence", "-"], 2, "--evidence -"),
+        (["--walk", "-"], 2, "--walk -"),
+        (["--map", "no equals sign"], 2, "--map"),
+        (["--encoding", "no-such-codec"], 2, "no-such-codec"),
+        (["--target", "Windows 98"], 2, "Windows 98"),
+    ],
+)
+def test_tui_and_serve_refuse_the_same_inputs_before_anything_opens(
+    fleet: Path, command: str, extra: list[str], code: int, words: str
+) -> None:
+    """Both commands check their inputs through one helper, before a screen opens or a
+    port is bound: the same bad input is the same one line and exit code from each."""
+    res = run_cli(command, fleet, *extra)
+    assert res.code == code, res.stderr
+    assert res.stderr.count("\n") == 1 and words in res.stderr, res.stderr
+    assert res.stdout == ""  # serve printed no address: nothing was served
+    if extra[1] == "-":  # the app owns stdin: each command says so in its own words
+        assert res.stderr.startswith(f"coa-audit: {command}: "), res.stderr
+
+
 def test_dash_writes_stdout(fleet: Path, tmp_path: Path) -> None:
     to_file = tmp_path / "r.csv"
     assert run_cli("check", fleet, "--format", "csv", "-o", to_file).code == 1
