@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,8 @@ UNTIMED_MODULES = {
     "test_headers_by_meaning",
     "test_edition_headers",
     "test_collected_evidence",
+    "test_desk_grid",
+    "test_desk_actions",
 }
 
 
@@ -225,3 +228,9 @@ def _private_state(
     base = tmp_path_factory.mktemp("coa-state")
     monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(base / "state"))
     monkeypatch.setenv("COA_AUDIT_CONFIG_DIR", str(base / "config"))
+
+
+@pytest.fixture
+def state_dir() -> Path:
+    """This test's own state folder (journals, walks), as ``_private_state`` set it."""
+    return Path(os.environ["COA_AUDIT_STATE_DIR"])

@@ -18,14 +18,6 @@ from coa_audit.tui.screens import ConfirmScreen, ExportScreen, HelpScreen, Promp
 from tests.conftest import device, press, settle, write_csv
 
 
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    state = tmp_path / "state"
-    monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(state))
-    monkeypatch.setenv("COA_AUDIT_CONFIG_DIR", str(tmp_path / "config"))
-    return state
-
-
 @pytest.fixture
 def fleet(tmp_path: Path) -> Path:
     """Five devices: sheet rows 2 to 6; row 5 is blocked (no COA), the others eligible."""

@@ -24,14 +24,6 @@ from coa_audit.tui.screens import (
 from tests.conftest import SAMPLES, device, killed_session, run_cli, settle, write_csv
 
 
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    state = tmp_path / "state"
-    monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(state))
-    monkeypatch.setenv("COA_AUDIT_CONFIG_DIR", str(tmp_path / "config"))
-    return state
-
-
 @pytest.fixture
 def oem(tmp_path: Path) -> Path:
     dst = tmp_path / "oem-fleet.xlsx"
