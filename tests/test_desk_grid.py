@@ -25,12 +25,6 @@ def _key(n: int) -> str:
     return f"{KEY_ALPHABET[(n // 5) % 24] * 5}-VCXJ4-8C3MW-YK3DF-{_tail((n * 37) % ROWS)}"
 
 
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COA_AUDIT_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("COA_AUDIT_CONFIG_DIR", str(tmp_path / "config"))
-
-
 @pytest.fixture
 def register(tmp_path: Path) -> Path:
     """110 devices, one with a serial far longer than the others; host names out of order."""
@@ -237,3 +231,25 @@ async def test_the_wheel_scrolls_down_and_back_up(register: Path) -> None:
             wheel(events.MouseScrollUp)
         await settle(app, pilot)
         assert grid.scroll_offset.y == 0 and lines(grid)[1] == first
+
+
+async def test_i_shows_the_current_cell_whole_however_long(tmp_path: Path) -> None:
+    """A note longer than the screen is wide is cut in its column; ``i`` shows it whole, and a
+    product key in it stays masked there until keys are shown."""
+    words = " ".join(f"word{i:03d}" for i in range(40))  # 319 characters, four screens wide
+    key = "JB7TK-VCXJ4-8C3MW-YK3DF-CCCCC"
+    note = f"Relabelled {words} with key {key} end-of-note"
+    register = write_csv(tmp_path / "notes.csv", [device(1, Notes=note), device(2)])
+    app = CoaAuditApp(register)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await opened(app, pilot)
+        await to_column(pilot, main.grid, "Notes")
+        assert "end-of-note" not in "\n".join(lines(main.grid))  # cut in the grid
+        await press(pilot, "i")
+        shown = " ".join(str(app.screen.query_one("#detail-text").render()).split())
+        assert "(Notes), whole:" in shown
+        assert note.replace(key, mask_key(key)) in shown  # every word, the key masked
+        assert key not in shown
+        await press(pilot, "escape", "v", "i")  # keys shown: the cell as it is
+        shown = " ".join(str(app.screen.query_one("#detail-text").render()).split())
+        assert note in shown

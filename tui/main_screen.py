@@ -367,7 +367,7 @@ class MainScreen(Screen[None]):
             "details",
             "Findings in full",
             show=False,
-            tooltip="This device's findings in full, with what to do",
+            tooltip="This device's findings in full, with what to do, and this cell whole",
             id="main.details",
         ),
         Binding(
@@ -774,8 +774,16 @@ class MainScreen(Screen[None]):
 
     def action_details(self) -> None:
         row = self.grid.current_row()
-        if row is not None:
-            self.app.push_screen(DetailScreen(self.findings_text(row)))
+        if row is None:
+            return
+        text = self.findings_text(row)
+        col = self.grid.current_column()
+        if col is not None:  # the cell under the cursor, whole however narrow its column
+            inv = self.audit.inv
+            text.append(f"\n\nCell {inv.letter(col.index)}{inv.row_numbers[row]} ", style="bold")
+            text.append(f"({safe_text(col.title)}), whole:\n", style="bold")
+            text.append(safe_text(self.shown_value(row, col)) or "(blank)")
+        self.app.push_screen(DetailScreen(text))
 
     def on_grid_cursor_moved(self, _event: Grid.CursorMoved) -> None:
         self.related_index = 0

@@ -160,7 +160,8 @@ class BusyScreen(ModalScreen[None]):
 
 
 class DetailScreen(ModalScreen[None]):
-    """The current device's findings in full (escape or i closes)."""
+    """The current device's findings in full and its current cell whole (escape or i
+    closes)."""
 
     BINDINGS = [Binding("escape,i,q", "app.pop_screen", "Close", id="details.close")]
     DEFAULT_CSS = """
