@@ -3,15 +3,18 @@ without colour, and the theme chosen remembered for the next run."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
 import pytest
 from rich.color import Color as RichColor
+from rich.color import ColorSystem
 
 from coa_audit.core.sample import SAMPLE_HEADERS
 from coa_audit.session.state import load_user_profile, save_theme, save_user_profile
 from coa_audit.tui.app import CoaAuditApp
+from coa_audit.tui.grid import TINT_DISTANCE, colour_distance, contrast
 from tests.conftest import device, settle, write_csv
 
 # drives the app, times nothing, types no burst: shares the cores with the others
@@ -160,31 +163,29 @@ async def test_a_theme_this_textual_lacks_is_not_restored(
         assert app.theme == "textual-dark" and app.is_running
 
 
-def _luminance(colour: RichColor) -> float:
-    """WCAG 2 relative luminance."""
-
-    def channel(v: int) -> float:
-        c = v / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = colour.get_truecolor()
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+def test_contrast_is_wcag() -> None:
+    black, white = RichColor.from_rgb(0, 0, 0), RichColor.from_rgb(255, 255, 255)
+    assert round(contrast(black, white), 2) == 21.0 and contrast(white, white) == 1.0
+    # WCAG's own example: #777777 on white is 4.48, just under AA
+    assert round(contrast(RichColor.parse("#777777"), white), 2) == 4.48
 
 
-def _contrast(fg: RichColor, bg: RichColor) -> float:
-    hi, lo = sorted((_luminance(fg), _luminance(bg)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
+@pytest.mark.parametrize(
+    ("colorterm", "system"),
+    [("truecolor", ColorSystem.TRUECOLOR), ("", ColorSystem.EIGHT_BIT)],
+    ids=["truecolor", "256"],
+)
 async def test_every_theme_colours_each_status_legibly(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, colorterm: str, system: ColorSystem
 ) -> None:
-    """In every built-in theme, light and dark (truecolor; 256 colours take the nearest),
+    """In every built-in theme, light and dark, in truecolor and in 256 colours (each colour
+    its nearest),
     each status word's row keeps its text readable on its own tint (WCAG AA, 4.5:1, or as
     readable as the theme's own text where that is less), and the tints of blocked and
     review differ from the plain rows and from each other."""
     _terminal(monkeypatch, "xterm-256color")
-    monkeypatch.setenv("COLORTERM", "truecolor")
+    if colorterm:
+        monkeypatch.setenv("COLORTERM", colorterm)
     app = CoaAuditApp(_states(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
@@ -196,7 +197,6 @@ async def test_every_theme_colours_each_status_legibly(
             await pilot.pause()
             plain, text = grid.rich_style.bgcolor, grid.rich_style.color
             assert plain is not None and text is not None, name
-            own = _contrast(text, plain)  # the theme's own text on the grid
             seen: dict[str, tuple[RichColor, RichColor]] = {}
             for y in range(1, 6):
                 for seg in grid.render_line(y):
@@ -206,8 +206,15 @@ async def test_every_theme_colours_each_status_legibly(
                         assert fg is not None and bg is not None, (name, word)
                         seen[word] = (fg, bg)
             assert set(seen) == {"BLOCKED", "REVIEW", "ok", "not PC"}, (name, seen)
-            for word, (fg, bg) in seen.items():
+            # as the terminal shows it: a 256-colour one takes each colour's nearest
+            drawn = {
+                w: (fg.downgrade(system), bg.downgrade(system)) for w, (fg, bg) in seen.items()
+            }
+            own = contrast(text.downgrade(system), plain.downgrade(system))
+            for word, (fg, bg) in drawn.items():
                 least = min(own, 3.0 if word == "not PC" else 4.5)  # not PC: muted on purpose
-                assert _contrast(fg, bg) >= least, (name, word, round(_contrast(fg, bg), 2))
-            tints = {seen[w][1].get_truecolor() for w in ("BLOCKED", "REVIEW", "ok")}
-            assert len(tints) == 3, name
+                assert contrast(fg, bg) >= least, (name, word, round(contrast(fg, bg), 2))
+            # blocked, review and plain rows told apart at a glance, not two greys 10 apart
+            tints = [tuple(drawn[w][1].get_truecolor()) for w in ("BLOCKED", "REVIEW", "ok")]
+            for a, b in itertools.combinations(tints, 2):
+                assert colour_distance(a, b) >= TINT_DISTANCE, (name, tints)

@@ -118,7 +118,9 @@ class CoaAuditApp(App[None]):
         # at all, as Textual reads it): ANSI too, so that Textual strips every colour (its
         # NoColor filter) instead of greying them and still sending their codes
         no_colour = "NO_COLOR" in os.environ
-        self.ansi16 = not no_colour and _colours() == "standard"
+        # the colours this terminal shows: "truecolor", "256", "standard" or None
+        self.colour_system = None if no_colour else _colours()
+        self.ansi16 = self.colour_system == "standard"
         super().__init__(ansi_color=True if self.ansi16 or no_colour else None)
         self._theme_saved = load_theme()  # restored at mount, if this Textual still has it
         self._theme_restored = False  # Textual's own setting of its default is no choice

@@ -12,9 +12,11 @@ import re
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NewType
 
 from rich.cells import cell_len, set_cell_size
+from rich.color import Color, ColorSystem
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -162,6 +164,88 @@ App:nocolor Grid > .grid--error { text-style: bold; }
 App:nocolor Grid > .grid--edited { text-style: bold underline; }
 App:nocolor Grid > .grid--cursor { text-style: bold reverse; }
 """
+# the colour systems in which the grid checks its own colours as the terminal shows them (a
+# 256-colour one gives each its nearest); 16 colours take the terminal's own (TERMINAL_CSS),
+# NO_COLOR none at all
+_CHECKED = {"truecolor": ColorSystem.TRUECOLOR, "256": ColorSystem.EIGHT_BIT}
+
+
+def _luminance(colour: Color) -> float:
+    """WCAG 2 relative luminance."""
+
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = colour.get_truecolor()
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(fg: Color, bg: Color) -> float:
+    """The WCAG contrast ratio of two colours (1 to 21)."""
+    hi, lo = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+# the tinted rows, blocked then review: each must differ from the plain rows and the other
+_TINTED = ("grid--error", "grid--warning")
+
+
+@lru_cache(maxsize=64)
+def distinct_tints(
+    plain: Color, tints: tuple[Color, ...], system: ColorSystem
+) -> tuple[Color, ...]:
+    """``tints`` as a terminal of ``system`` can tell them apart: each moved further from
+    ``plain`` (on the line from ``plain`` through it) until its nearest colour there is
+    ``TINT_DISTANCE`` from ``plain``'s and from the tints' before it. A theme's muted red
+    and yellow, a fifth of the way from a dark background, land on greys of the 256-colour
+    ramp a step from the background's."""
+    taken = [plain.downgrade(system).get_truecolor()]
+    base = plain.get_truecolor()
+    out = []
+    for tint in tints:
+        chosen, rgb = tint, tint.get_truecolor()
+        for k in (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0):
+            step = [
+                max(0, min(255, round(p + k * (t - p)))) for p, t in zip(base, rgb, strict=True)
+            ]
+            candidate = Color.from_rgb(*step)
+            shown = candidate.downgrade(system).get_truecolor()
+            if all(colour_distance(shown, other) >= TINT_DISTANCE for other in taken):
+                chosen = candidate
+                break
+        taken.append(chosen.downgrade(system).get_truecolor())
+        out.append(chosen)
+    return tuple(out)
+
+
+# how far apart (RGB) two row tints must be to be told apart at a glance: over three steps
+# of the 256-colour grey ramp (each about 10); one step, the trap, is not
+TINT_DISTANCE = 32.0
+
+
+def colour_distance(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    return float(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) ** 0.5)
+
+
+@lru_cache(maxsize=256)
+def legible(style: Style, base: Style, system: ColorSystem, least: float) -> Style:
+    """``style`` as a terminal of ``system`` shows it (each colour its nearest), with the
+    text colour given up for the grid's own where that nearest pair reads worse than
+    ``least`` (WCAG) or than the grid's own text does: a theme's green that is readable in
+    truecolor can land on a 256-colour green that is not."""
+    fg, bg = style.color or base.color, style.bgcolor or base.bgcolor
+    if fg is None or bg is None or base.color is None or base.bgcolor is None:
+        return style
+    own = contrast(base.color.downgrade(system), base.bgcolor.downgrade(system))
+    if contrast(fg.downgrade(system), bg.downgrade(system)) >= min(own, least):
+        return style
+    text = base.color  # the theme's own text: on its own tint, or any other
+    if contrast(text.downgrade(system), bg.downgrade(system)) < min(own, least):
+        text = Color.from_rgb(0, 0, 0) if _luminance(bg) > 0.18 else Color.from_rgb(255, 255, 255)
+    return style + Style(color=text)
+
+
 # the row of a status takes its tone's colours (core.status names the tone, the CSS above
 # and Grid's own colour it per theme): the one mapping from status to colour
 _TONE_CLASS = {f"grid--{s.word}": f"grid--{s.tone}" for s in Status}
@@ -737,7 +821,18 @@ class Grid(ScrollView, can_focus=True):
         name = _TONE_CLASS.get(name, name)  # a status's row: its tone
         # overlays (cursor row, edited, row number) must not repaint the row's tint
         partial = name in ("grid--cursor-row", "grid--edited", "grid--rownum", "grid--status-ok")
-        return self.get_component_rich_style(name, partial=partial)
+        style = self.get_component_rich_style(name, partial=partial)
+        system = _CHECKED.get(getattr(self.app, "colour_system", None) or "")
+        if system is not None:  # as the terminal will show it, still told apart and readable
+            if name in _TINTED:
+                tints = [self.get_component_rich_style(n).bgcolor for n in _TINTED]
+                plain = self.rich_style.bgcolor
+                if plain is not None and None not in tints:
+                    moved = distinct_tints(plain, tuple(tints), system)  # type: ignore[arg-type]
+                    style += Style(bgcolor=moved[_TINTED.index(name)])
+            least = 3.0 if name == "grid--muted" else 4.5
+            style = legible(style, self.rich_style, system, least)
+        return style
 
     def _status_label(self, row: int, level: int) -> str:
         """The status as the grid shows it (the audit's words: "accepted", "taken out")."""
