@@ -24,7 +24,7 @@ from coa_audit.core.history import Edit, MappingChange
 from coa_audit.core.model import Inventory
 from coa_audit.core.policy import Policy
 from coa_audit.core.text import fold
-from coa_audit.exporters.atomic import OutputError, write_bytes_atomic
+from coa_audit.exporters.atomic import OutputError, atomic_writer, write_bytes_atomic
 from coa_audit.exporters.checklist import (
     PROFILE_FIELDS,
     Checklist,
@@ -404,11 +404,12 @@ def _export(
         return [Written(path, "audit report")]
 
     def json_report(step: Callable[[str], Tick | None]) -> list[Written]:
-        from coa_audit.exporters.check_report import report_json
+        from coa_audit.exporters.check_report import write_report_json
 
         path = out_dir / f"{stem}.audit.json"
         step("audit report (JSON)")
-        write_bytes_atomic(path, report_json(audit, changes, mapping_changes))
+        with atomic_writer(path) as out:  # streamed: the devices a chunk at a time
+            write_report_json(audit, out, changes, mapping_changes)
         return [Written(path, "audit report (JSON)")]
 
     def worklist(step: Callable[[str], Tick | None]) -> list[Written]:

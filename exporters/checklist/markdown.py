@@ -50,33 +50,58 @@ def _md_table(
     yield ""
 
 
-def write_md(cl: Checklist, target: Path) -> Path:
-    lines = [f"# {_md(packet_title(cl))}", ""]
+def _md_lines(cl: Checklist) -> Iterator[str]:
+    """The packet's lines in order, each table's rows made as they are reached."""
+    yield f"# {_md(packet_title(cl))}"
+    yield ""
     for key, label in HEADER_FIELDS:
-        lines.append(f"- **{label}:** {_md(cl.header[key]) or BLANK}")
-    lines.append("")
-    lines += [f"**{_md(w)}**\n" for w in cl.warnings]
-    lines += [counts_sentence(cl.counts), ""]
+        yield f"- **{label}:** {_md(cl.header[key]) or BLANK}"
+    yield ""
+    for w in cl.warnings:
+        yield f"**{_md(w)}**\n"
+    yield counts_sentence(cl.counts)
+    yield ""
     if cl.continues:
-        lines += [_md(cl.continues), ""]
-    lines += [STATEMENT, ""]
-    lines += ["## Where this list came from", ""]
-    lines += [f"- **{label}:** {_md(value)}" for label, value in cl.provenance]
-    lines += [f"- {_md(s)}" for s in cl.sources]
-    lines.append("")
-    lines += _md_table(f"Eligible devices ({len(cl.eligible)})", cl.eligible_headers, cl.eligible)
+        yield _md(cl.continues)
+        yield ""
+    yield STATEMENT
+    yield ""
+    yield "## Where this list came from"
+    yield ""
+    for label, value in cl.provenance:
+        yield f"- **{label}:** {_md(value)}"
+    for s in cl.sources:
+        yield f"- {_md(s)}"
+    yield ""
+    yield from _md_table(f"Eligible devices ({len(cl.eligible)})", cl.eligible_headers, cl.eligible)
     for title, _name, headers, rows in cl.tables():
-        lines += _md_table(title, headers, rows)
+        yield from _md_table(title, headers, rows)
     for title, items in cl.lists():
-        lines += [f"## {title}", ""]
-        lines += [f"- {_md(x)}" for x in items]
-        lines.append("")
-    lines += ["## Signatures", ""]
+        yield f"## {title}"
+        yield ""
+        for x in items:
+            yield f"- {_md(x)}"
+        yield ""
+    yield "## Signatures"
+    yield ""
     for title, fields in signature_blocks(cl):
-        lines += [f"### {_md(title)}", ""]
-        lines += [f"- {label}: {_md(value) or BLANK}" for label, value in fields]
-        lines.append("")
-    data = "\n".join(lines).encode("utf-8")
+        yield f"### {_md(title)}"
+        yield ""
+        for label, value in fields:
+            yield f"- {label}: {_md(value) or BLANK}"
+        yield ""
+
+
+def write_md(cl: Checklist, target: Path) -> Path:
+    """The lines joined by newlines, written a few thousand at a time as they are made."""
     with atomic_writer(target) as f:
-        f.write(data)
+        chunk: list[str] = []
+        first = True
+        for line in _md_lines(cl):
+            chunk.append(line)
+            if len(chunk) == 4096:
+                f.write(("" if first else "\n").encode() + "\n".join(chunk).encode("utf-8"))
+                chunk, first = [], False
+        if chunk or first:
+            f.write(("" if first else "\n").encode() + "\n".join(chunk).encode("utf-8"))
     return target

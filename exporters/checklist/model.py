@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from coa_audit.core.audit import Audit, mask_key
 from coa_audit.core.codes import code_info
@@ -85,15 +87,52 @@ _WHERE = frozenset({"EVIDENCE_UNKNOWN", "EDITION_UNKNOWN"})
 _WALK_CODES = frozenset({"LABEL_DIFFERS", "LABEL_MISSING", "NOT_FOUND", "WALK_CONFLICT"})
 
 
+class Rows(Sequence[tuple[str, ...]]):
+    """A table's rows, each made from the audit when a writer reads it: a packet of a million
+    devices is never held whole, only the indexes of its devices (8 bytes each). The export
+    runs with the session still (the app shows a modal busy screen), so every pass reads the
+    same rows."""
+
+    def __init__(self, rows: Sequence[int], make: Callable[[int], tuple[str, ...]]) -> None:
+        self._rows, self._make = rows, make
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[str, ...]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[str, ...]]: ...
+    def __getitem__(self, i: int | slice) -> tuple[str, ...] | list[tuple[str, ...]]:
+        if isinstance(i, slice):
+            return [self._make(r) for r in self._rows[i]]
+        return self._make(self._rows[i])
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        make = self._make
+        for r in self._rows:
+            yield make(r)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _no_rows(_r: int) -> tuple[str, ...]:
+    raise IndexError("no rows")
+
+
 @dataclass
 class Checklist:
     header: dict[str, str]
     counts: dict[str, int]
     eligible_headers: tuple[str, ...] = ()
-    eligible: list[tuple[str, ...]] = field(default_factory=list)  # on their own evidence
+    # the three tables of (nearly) every device are made row by row as they are written
+    eligible: Sequence[tuple[str, ...]] = field(default_factory=lambda: Rows((), _no_rows))
     accepted: list[tuple[str, ...]] = field(default_factory=list)  # by a person: ACCEPTED_HEADERS
-    excluded: list[tuple[str, ...]] = field(default_factory=list)
-    not_pc: list[tuple[str, ...]] = field(default_factory=list)
+    excluded: Sequence[tuple[str, ...]] = field(default_factory=lambda: Rows((), _no_rows))
+    not_pc: Sequence[tuple[str, ...]] = field(default_factory=lambda: Rows((), _no_rows))
     removed: list[tuple[str, ...]] = field(default_factory=list)
     walk: list[tuple[str, ...]] = field(default_factory=list)  # every mark: WALK_HEADERS
     # the files of evidence collected from the PCs: one sentence each (name, SHA-256, rows)
@@ -106,7 +145,7 @@ class Checklist:
     part: str = ""  # "location: Berlin" for one of the checklists --checklist-by writes
     continues: str = ""  # the earlier export a packet made from a corrected workbook continues
 
-    def tables(self) -> list[tuple[str, str, tuple[str, ...], list[tuple[str, ...]]]]:
+    def tables(self) -> list[tuple[str, str, tuple[str, ...], Sequence[tuple[str, ...]]]]:
         """The tables after the eligible devices, in the order every format prints them:
         (title, short name, headings, rows); a table with no rows is left out."""
         out = [
@@ -117,7 +156,7 @@ class Checklist:
             (f"The walk: every mark, by technician ({len(self.walk)})", "Walk", WALK_HEADERS),
         ]
         rows = (self.accepted, self.excluded, self.not_pc, self.removed, self.walk)
-        return [(*t, r) for t, r in zip(out, rows, strict=True) if r]
+        return [(*t, r) for t, r in zip(out, rows, strict=True) if len(r)]
 
     def lists(self) -> list[tuple[str, list[str]]]:
         """The lists of sentences every format prints after the tables (title, items)."""
@@ -471,62 +510,70 @@ def build_checklist(
     )
     f = inv.field
     edition_name = audit.policy.edition_name
+
+    def eligible_row(r: int) -> tuple[str, ...]:
+        check, verified = _checks(inv, r)
+        _has, ed, text = audit.evidence(r)
+        return (
+            str(inv.row_numbers[r]),
+            f(r, "asset_tag"),
+            f(r, "serial_number"),
+            f(r, "manufacturer"),
+            f(r, "model"),
+            _evidence_text(audit, r),
+            " ".join(text.split()),
+            edition_name(ed, text),
+            *((f(r, "target_image"),) if image else ()),
+            check,
+            verified,
+            "eligible after an edit (see the edits listed)" if r in made else "",
+        )
+
+    def excluded_row(r: int) -> tuple[str, ...]:
+        tag, serial = f(r, "asset_tag"), f(r, "serial_number")
+        return (str(inv.row_numbers[r]), tag, serial, audit.status(r), _reasons(audit, r))
+
+    def not_pc_row(r: int) -> tuple[str, ...]:
+        tag, serial = f(r, "asset_tag"), f(r, "serial_number")
+        return (str(inv.row_numbers[r]), tag, serial, _reasons(audit, r))
+
+    # which table each device goes in: indexes only, the rows are made as they are written
+    eligible, excluded, not_pc = array("q"), array("q"), array("q")
     total = len(selected)
     for i, r in enumerate(selected):
-        if tick is not None and i % 5000 == 0:
+        if tick is not None and i % 50000 == 0:
             tick(i, total)
-        row = str(inv.row_numbers[r])
-        tag, serial = f(r, "asset_tag"), f(r, "serial_number")
         level = levels[r]
         if level == Status.OUT_OF_SCOPE:
             removed = audit.removed(r) if r in walked else ()
             if removed:
+                row, tag, serial = str(inv.row_numbers[r]), f(r, "asset_tag"), f(r, "serial_number")
                 for m in removed:
                     out.removed.append((row, tag, serial, m.stamp.why, m.stamp.who, m.stamp.when))
             else:
-                out.not_pc.append((row, tag, serial, _reasons(audit, r)))
+                not_pc.append(r)
             continue
         if level == Status.ELIGIBLE:
             accepted = audit.attested(r) if r in walked else ()
-            _has, ed, text = audit.evidence(r)
             if accepted:
+                row, tag, serial = str(inv.row_numbers[r]), f(r, "asset_tag"), f(r, "serial_number")
+                _has, _ed, text = audit.evidence(r)
                 register = _register_says(audit, r, text)
                 overrides = "; ".join(
                     dict.fromkeys(code_info(x.code).title for x in audit.overridden(r))
                 )
                 for m in accepted:
                     out.accepted.append(
-                        (
-                            row,
-                            tag,
-                            serial,
-                            register,
-                            overrides,
-                            m.described(),
-                            m.stamp.who,
-                            m.stamp.when,
-                        )
-                    )
+                        (row, tag, serial, register, overrides, m.described(), m.stamp.who,
+                         m.stamp.when)
+                    )  # fmt: skip
                 continue
-            check, verified = _checks(inv, r)
-            out.eligible.append(
-                (
-                    row,
-                    tag,
-                    serial,
-                    f(r, "manufacturer"),
-                    f(r, "model"),
-                    _evidence_text(audit, r),
-                    " ".join(text.split()),
-                    edition_name(ed, text),
-                    *((f(r, "target_image"),) if image else ()),
-                    check,
-                    verified,
-                    "eligible after an edit (see the edits listed)" if r in made else "",
-                )
-            )
+            eligible.append(r)
         else:
-            out.excluded.append((row, tag, serial, audit.status(r), _reasons(audit, r)))
+            excluded.append(r)
+    out.eligible = Rows(eligible, eligible_row)
+    out.excluded = Rows(excluded, excluded_row)
+    out.not_pc = Rows(not_pc, not_pc_row)
     for r in sorted(walked):
         for fname in WALK_FIELDS:
             for m in inv.marks_of(r, fname):

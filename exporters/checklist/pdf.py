@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -516,7 +516,7 @@ def write_pdf(
     def table(
         title: str,
         headers: tuple[str, ...],
-        rows: list[tuple[str, ...]],
+        rows: Sequence[tuple[str, ...]],
         weights: tuple[int, ...],
         wrap: tuple[int, ...] = (),
     ) -> None:
