@@ -966,7 +966,11 @@ def export(
     Exit 1 when the corrected state has findings at or above --fail-on (default never)."""
     from coa_audit.core.policy import load_policy
     from coa_audit.core.text import safe_text
-    from coa_audit.exporters.checklist import check_header, review_warnings
+    from coa_audit.exporters.checklist import (
+        check_header,
+        packet_size_warning,
+        review_warnings,
+    )
     from coa_audit.exporters.export import ExportRequest, export_session, load_profile
     from coa_audit.exporters.safety import keys_shown
     from coa_audit.exporters.worklist import parse_statuses
@@ -1060,7 +1064,8 @@ def export(
                     _say(f"not applied: {safe_text(why)}")
         _apply_corrections(session, corrections, author)
         if formats:  # said before a file is written, as the app's review step says them
-            for warning in review_warnings(session.audit, header):
+            too_long = packet_size_warning(session.audit, formats, checklist_by)
+            for warning in [*review_warnings(session.audit, header), *filter(None, [too_long])]:
                 _say(f"warning: {safe_text(warning)}")
         with keys_shown(show_keys):
             written = export_session(

@@ -27,7 +27,12 @@ from textual.screen import Screen
 from coa_audit.core.errors import Cancelled, CoaError, UsageError, internal_error
 from coa_audit.core.policy import Policy
 from coa_audit.core.text import plural, safe_text
-from coa_audit.exporters.checklist import PROFILE_FIELDS, check_header, review_warnings
+from coa_audit.exporters.checklist import (
+    PROFILE_FIELDS,
+    check_header,
+    packet_size_warning,
+    review_warnings,
+)
 from coa_audit.exporters.export import ExportRequest, export_session
 from coa_audit.importers.formats import input_format
 from coa_audit.importers.load import detect_format
@@ -731,7 +736,10 @@ class CoaAuditApp(App[None]):
                 filter_name=self.main.grid.filter if self.main else "all",
                 filter_rows=self.main.grid.view if self.main else (),
                 target_label=self.session.audit.policy.target_label,
-                warnings=lambda header: review_warnings(audit, _checked(header, policy)),
+                warnings=lambda req: [
+                    *review_warnings(audit, _checked(req.header, policy)),
+                    *filter(None, [packet_size_warning(audit, req.checklist, req.checklist_by)]),
+                ],
             ),
             chosen,
         )

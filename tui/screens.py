@@ -443,10 +443,10 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         filter_name: str = "all",
         filter_rows: Sequence[int] = (),
         target_label: str = "",
-        warnings: Callable[[dict[str, str]], list[str]] | None = None,
+        warnings: Callable[[ExportRequest], list[str]] | None = None,
     ) -> None:
         super().__init__()
-        self.warnings = warnings  # what the review step says before writing (for a header)
+        self.warnings = warnings  # what the review step says before writing (for a request)
         self.filter_name, self.filter_rows = filter_name, filter_rows
         self.target_label = target_label
         self.out_dir, self.remembered, self.note = out_dir, remembered, note
@@ -539,7 +539,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             if yes:
                 dismiss_once(self, request)
 
-        said = self.warnings(request.header) if self.warnings is not None else []
+        said = self.warnings(request) if self.warnings is not None else []
         self.app.push_screen(ReviewScreen(request, self.target_label, said), confirmed)
 
     def request(self) -> ExportRequest:

@@ -12,6 +12,7 @@ from coa_audit.exporters.checklist.model import (
     build_checklist,
     check_header,
     licences_warning,
+    packet_size_warning,
     printed_header,
     review_warnings,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "build_checklist",
     "check_header",
     "licences_warning",
+    "packet_size_warning",
     "printed_header",
     "review_warnings",
     "write_md",

@@ -31,6 +31,8 @@ __all__ = [
     "Checklist",
     "build_checklist",
     "check_header",
+    "packet_size_warning",
+    "pdf_pages",
     "printed_header",
     "review_warnings",
 ]
@@ -295,6 +297,54 @@ def licences_warning(audit: Audit, header: dict[str, str]) -> str:
     return (
         f"WARNING: {eligible} devices are eligible but {bought} upgrade licences were "
         "purchased: image no more devices than there are licences, or buy more."
+    )
+
+
+# rows of each table an A4 page of the PDF holds, counted on the samples' packets: an
+# eligible device's checks and who made them wrap its row onto three or four lines
+PDF_ELIGIBLE_PER_PAGE, PDF_OTHERS_PER_PAGE = 13, 40
+PDF_PAGES_WARN = 300  # a packet anyone would print and sign page by page
+
+
+def pdf_pages(eligible: int, others: int) -> int:
+    """About how many pages the PDF checklist of ``eligible`` devices and ``others`` (the
+    rest of the register) runs to: the header page, the tables, the signatures."""
+    return 2 + -(-eligible // PDF_ELIGIBLE_PER_PAGE) + -(-others // PDF_OTHERS_PER_PAGE)
+
+
+def packet_size_warning(audit: Audit, formats: Sequence[str], by: str | None) -> str:
+    """Said on the review step (and by the command before it writes) when the PDF checklist,
+    or its largest part with ``by``, would run past ``PDF_PAGES_WARN`` pages: a packet of
+    thousands of pages is split by site (``--checklist-by``) or written as a workbook."""
+    if "pdf" not in formats:
+        return ""
+    inv = audit.inv
+    levels = audit.status_view
+    eligible_level = Status.ELIGIBLE
+    fname = by.strip().lower().replace(" ", "_") if by else ""
+    if fname and fname in inv.mapping:
+        groups: dict[str, list[int]] = {}
+        col = inv.mapping[fname]
+        for r in range(len(inv)):  # the parts as the export makes them (values as edited)
+            counts = groups.setdefault(" ".join(inv.value(r, col).split()), [0, 0])
+            counts[0 if levels[r] == eligible_level else 1] += 1
+        where, (eligible, others) = max(groups.items(), key=lambda g: pdf_pages(*g[1]))
+        pages = pdf_pages(eligible, others)
+        if pages <= PDF_PAGES_WARN:
+            return ""
+        return (
+            f"the largest PDF checklist ({fname}: {where or '(blank)'}) would run to about "
+            f"{pages:,} pages ({eligible:,} eligible devices): split it by a finer field, or "
+            "write the checklist as xlsx or Markdown only"
+        )
+    eligible = sum(1 for r in range(len(inv)) if levels[r] == eligible_level)
+    pages = pdf_pages(eligible, len(inv) - eligible)
+    if pages <= PDF_PAGES_WARN:
+        return ""
+    return (
+        f"the PDF checklist would run to about {pages:,} pages ({eligible:,} eligible "
+        "devices): write one checklist per site (one checklist per value of: location; "
+        "--checklist-by location), or the checklist as xlsx or Markdown only"
     )
 
 
