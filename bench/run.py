@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -551,6 +552,11 @@ def main() -> None:
         "export_annotate": annotated,
         "ratio_to_export": annotated["seconds"] / plain["seconds"],
     }
+    # 10. every output on its own, at both sizes: wall, peak RSS, the ratio to check of the
+    # same file, and how each grows from the small fleet to the large (1M/100k: linear is 10)
+    # (the smoke run only proves the figure runs: one output)
+    names = ("lean",) if args.smoke else tuple(OUTPUTS)
+    results["10_outputs"] = outputs_by_size({small: csv_small, large: csv_large}, out, names)
     # 9. reading a 1,000-column header by meaning (cold: every header scored once)
     results["9_header_scoring"] = header_scoring_ms(1000, 40, 3 if args.smoke else 9)
     shutil.rmtree(out, ignore_errors=True)
@@ -559,6 +565,48 @@ def main() -> None:
     target.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
     print(f"\nwrote {target}")
+
+
+# each output as the one an export writes beside the lean pair (the corrected inventory and
+# the audit workbook, which every export writes): name -> the export's options
+OUTPUTS: dict[str, list[str]] = {
+    "lean": ["--checklist", ""],
+    "json": ["--checklist", "", "--json"],
+    "md": ["--checklist", "md"],
+    "xlsx": ["--checklist", "xlsx"],
+    "pdf": ["--checklist", "pdf"],
+    "every": ["--json"],
+}
+
+
+def outputs_by_size(
+    files: dict[int, Path], out: str, names: Sequence[str] = tuple(OUTPUTS)
+) -> dict[str, Any]:
+    """``check`` and an export per output of each file, once each (a large fleet's export
+    takes minutes): seconds, peak RSS, the ratio to check; then each output's growth from
+    the smallest fleet to the largest."""
+    by_size: dict[str, Any] = {}
+    for rows, path in files.items():
+        folder = Path(out) / f"outputs-{rows}"
+        check = run_process(
+            [COA, "check", str(path), "--format", "json", "--force", "-o", f"{out}/o.json"]
+        )
+        size: dict[str, Any] = {"check": {"seconds": check[0], "max_rss_mib": check[1]}}
+        for name in names:
+            options = OUTPUTS[name]
+            shutil.rmtree(folder, ignore_errors=True)
+            wall, rss = run_process(
+                [COA, "export", str(path), *options, "--out-dir", str(folder), "-q"]
+            )
+            size[name] = {"seconds": wall, "max_rss_mib": rss, "ratio_to_check": wall / check[0]}
+        shutil.rmtree(folder, ignore_errors=True)
+        by_size[str(rows)] = size
+    small, large = str(min(files)), str(max(files))
+    growth = {
+        name: by_size[large][name]["seconds"] / by_size[small][name]["seconds"]
+        for name in ("check", *names)
+    }
+    return {"sizes": by_size, "growth_large_to_small": growth, "rows": [small, large]}
 
 
 def collection_file(register: Path, path: Path) -> Path:
@@ -686,6 +734,18 @@ def table(r: dict[str, Any]) -> str:
             f"{f8['export_annotate']['seconds']:.2f} s | export "
             f"{f8['export']['seconds']:.2f} s | {f8['ratio_to_export']:.2f}x | <= 2x |"
         )
+    f10 = r.get("10_outputs")
+    if f10:
+        small, large = f10["rows"]
+        for name in f10["growth_large_to_small"]:
+            a, b = f10["sizes"][small][name], f10["sizes"][large][name]
+            lines.append(
+                f"| 10. {name}: {int(small):,} / {int(large):,} rows | {a['seconds']:.1f} s / "
+                f"{b['seconds']:.1f} s, {a['max_rss_mib']} / {b['max_rss_mib']} MiB | "
+                f"growth {f10['growth_large_to_small'][name]:.1f}x | "
+                + (f"{b['ratio_to_check']:.1f}x check |" if name != "check" else "|")
+                + (" <= 6x check, <= 1 GiB, growth <= 12 |" if name != "check" else " |")
+            )
     f9 = r.get("9_header_scoring")
     if f9:
         lines.append(
