@@ -828,7 +828,7 @@ class Grid(ScrollView, can_focus=True):
                 tints = [self.get_component_rich_style(n).bgcolor for n in _TINTED]
                 plain = self.rich_style.bgcolor
                 if plain is not None and None not in tints:
-                    moved = distinct_tints(plain, tuple(tints), system)  # type: ignore[arg-type]
+                    moved = distinct_tints(plain, tuple(tints), system)
                     style += Style(bgcolor=moved[_TINTED.index(name)])
             least = 3.0 if name == "grid--muted" else 4.5
             style = legible(style, self.rich_style, system, least)
