@@ -216,6 +216,7 @@ class Audit:
         # the same answers by the cells as read (before ``Rules.facts`` reduces them)
         self._raw_cache: dict[tuple[tuple[str, ...], int, int], tuple[tuple[Item, ...], int]] = {}
         self._evidence_types: dict[tuple[Any, ...], str] = {}
+        self._evidence_cache: dict[tuple[tuple[str, ...], int, int], DeviceEvidence] = {}
         self._tuple_cache: dict[tuple[Item, ...], tuple[Item, ...]] = {(): ()}
         self._edition_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
         # row-local findings are shared between rows (they depend on repeated text only)
@@ -243,6 +244,7 @@ class Audit:
             self.rules.unmapped = frozenset(unmapped)
             self._local_cache.clear()
             self._raw_cache.clear()
+            self._evidence_cache.clear()
             self._finding_cache.clear()
         local_cols = [self._col(f) for f in ROW_TEXT_FIELDS]
         keys = self._col("coa_key")
@@ -564,7 +566,11 @@ class Audit:
 
     def _row_evidence(self, row: int) -> DeviceEvidence:
         kc, fkc = self._row_key_class(row), self.rules.key_class(self.inv.field(row, "fw_key"))
-        return self.rules.evidence(self.rules.facts(self._row_texts(row), kc, fkc))
+        raw = (self._row_texts(row), kc, fkc)  # read once per distinct combination, as the
+        hit = self._evidence_cache.get(raw)  # row-local rule is: a packet asks for every row
+        if hit is None:
+            hit = self._evidence_cache[raw] = self.rules.evidence(self.rules.facts(*raw))
+        return hit
 
     def _row_key_class(self, row: int) -> int:
         return self.rules.key_class(self.inv.field(row, "coa_key"))
@@ -699,6 +705,7 @@ class Audit:
         """Full re-audit (after the mapping changed)."""
         self._local_cache.clear()
         self._raw_cache.clear()
+        self._evidence_cache.clear()
         self._edition_cache.clear()
         self._finding_cache.clear()
         self.run()

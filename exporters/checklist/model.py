@@ -427,9 +427,10 @@ def _checks(inv: Inventory, row: int) -> tuple[str, str]:
     return "; ".join(facts), "; ".join(who)
 
 
-def _evidence_text(audit: Audit, row: int) -> str:
-    """Exactly what the file shows (the audit's words), with an OA3 key's last group."""
-    text = audit.evidence_type(row)
+def _evidence_text(audit: Audit, row: int, types: Callable[[int], str] | None = None) -> str:
+    """Exactly what the file shows (the audit's words), with an OA3 key's last group.
+    ``types``: the audit's ``evidence_types()`` for a packet of many rows."""
+    text = (types or audit.evidence_type)(row)
     if text.startswith("OA3"):
         f = audit.inv.field
         key = f(row, "fw_key") if "collected" in text else f(row, "coa_key")
@@ -560,8 +561,11 @@ def build_checklist(
     )
     f = inv.field
     edition_name = audit.policy.edition_name
+    types: list[Callable[[int], str]] = []  # the key columns read once, at the first row
 
     def eligible_row(r: int) -> tuple[str, ...]:
+        if not types:
+            types.append(audit.evidence_types())
         check, verified = _checks(inv, r)
         _has, ed, text = audit.evidence(r)
         return (
@@ -570,7 +574,7 @@ def build_checklist(
             f(r, "serial_number"),
             f(r, "manufacturer"),
             f(r, "model"),
-            _evidence_text(audit, r),
+            _evidence_text(audit, r, types[0]),
             " ".join(text.split()),
             edition_name(ed, text),
             *((f(r, "target_image"),) if image else ()),
