@@ -668,7 +668,7 @@ def write_pdf(
             pdf.cell(30, 7, f"{label}:")
             pdf.cell(0, 7, value or "_" * 45, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
-    data = bytes(pdf.output())
+    data = pdf.output()  # fpdf2's own buffer, written as it is (a copy doubled its peak)
     with atomic_writer(target) as out:
         out.write(data)
     return target
