@@ -18,16 +18,18 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/coa-audit tui $(SAMPLE)
 
-# the type check runs on the second core while the serial tests (one process) run on the first
+# the type check runs beside the tests that share the cores; then the tests marked serial
+# (they time something or type a scanner burst) run one module at a time per core, each with
+# its core to itself (--dist loadfile: a module's tests never run beside each other)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n 2 -m "not serial"
 	mkdir -p .typecheck
 	$(MAKE) --no-print-directory typecheck > .typecheck/mypy.log 2>&1 & tc=$$!; \
-	$(BIN)/python -m pytest -m serial; rc=$$?; \
+	$(BIN)/python -m pytest -n 2 -m "not serial"; rc=$$?; \
 	wait $$tc; tcrc=$$?; cat .typecheck/mypy.log; \
 	test $$rc -eq 0 && test $$tcrc -eq 0
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m serial
 
 # mypy reads the packages under their import name, coa_audit.*, through links
 typecheck: $(STAMP)

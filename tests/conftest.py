@@ -187,7 +187,8 @@ def codes_of(report: dict[str, Any], row_index: int = 0) -> set[str]:
 
 
 # modules whose tests time something (a ratio against a reference, a signal mid-export) or
-# drive the app, whose scanner guard tells a burst from typing by time: they run alone
+# drive the app, whose scanner guard tells a burst from typing by time: each runs with a
+# core to itself (make test: -n 2 --dist loadfile, after the others)
 SERIAL_MODULES = {"test_linear_checkers"}
 # modules whose app tests type no scanner burst and time nothing (a command key, a prompt's
 # text, a dialog's fields): they share the cores with the others; the walk, scanner, loading
