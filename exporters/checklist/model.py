@@ -337,7 +337,7 @@ def packet_size_warning(audit: Audit, formats: Sequence[str], by: str | None) ->
             f"{pages:,} pages ({eligible:,} eligible devices): split it by a finer field, or "
             "write the checklist as xlsx or Markdown only"
         )
-    eligible = sum(1 for r in range(len(inv)) if levels[r] == eligible_level)
+    eligible = audit.summary().eligible  # the audit's own counts, kept as it goes
     pages = pdf_pages(eligible, len(inv) - eligible)
     if pages <= PDF_PAGES_WARN:
         return ""
