@@ -140,8 +140,12 @@ class ValueFilter:
             return f"where {name} {'lacks' if self.negate else 'has'} {value}"
         return f"where {name} {'does not contain' if self.negate else 'contains'} {value}"
 
+    @functools.cached_property
+    def _folded(self) -> str:
+        return self.value.casefold()  # once, not once a row
+
     def keeps(self, shown: str) -> bool:
-        cell, value = shown.strip().casefold(), self.value.casefold()
+        cell, value = shown.strip().casefold(), self._folded
         if self.op == "blank":
             hit = not cell
         elif self.op == "equals":
