@@ -80,6 +80,22 @@ def write_csv(
     return path
 
 
+def states_register(folder: Path) -> Path:
+    """``folder/states.csv``: one device in every state a row can be in (eligible, review,
+    blocked, not a PC), for the app's snapshots and colour tests."""
+    return write_csv(
+        folder / "states.csv",
+        [
+            device(1),
+            device(2, COA_Present="No"),
+            device(3, COA_Edition="Windows 10 Enterprise"),
+            device(4, Asset_Type="Monitor"),
+            device(5),
+        ],
+        (*SAMPLE_HEADERS, "Asset Type"),
+    )
+
+
 class Result:
     def __init__(self, code: int, stdout: str, stderr: str) -> None:
         self.code, self.stdout, self.stderr = code, stdout, stderr

@@ -11,11 +11,10 @@ import pytest
 from rich.color import Color as RichColor
 from rich.color import ColorSystem
 
-from coa_audit.core.sample import SAMPLE_HEADERS
 from coa_audit.session.state import load_user_profile, save_theme, save_user_profile
 from coa_audit.tui.app import CoaAuditApp
 from coa_audit.tui.grid import TINT_DISTANCE, colour_distance, contrast
-from tests.conftest import device, settle, write_csv
+from tests.conftest import settle, states_register
 
 # drives the app, times nothing, types no burst: shares the cores with the others
 pytestmark = pytest.mark.untimed
@@ -23,21 +22,6 @@ pytestmark = pytest.mark.untimed
 # an SGR parameter that sets a colour: 30-38 / 40-48 (38 and 48 lead 256 and RGB colours),
 # 90-97 / 100-107 the bright ones; 39 and 49 only give the terminal its own colours back
 _COLOUR_SGR = re.compile(r"^(3[0-8]|4[0-8]|9[0-7]|10[0-7])$")
-
-
-def _states(folder: Path) -> Path:
-    """One device in every state a row can be in: eligible, review, blocked, not a PC."""
-    return write_csv(
-        folder / "states.csv",
-        [
-            device(1),
-            device(2, COA_Present="No"),
-            device(3, COA_Edition="Windows 10 Enterprise"),
-            device(4, Asset_Type="Monitor"),
-            device(5),
-        ],
-        (*SAMPLE_HEADERS, "Asset Type"),
-    )
 
 
 def _terminal(monkeypatch: pytest.MonkeyPatch, term: str, no_color: bool = False) -> None:
@@ -67,7 +51,7 @@ def test_sixteen_colours_snapshot(
 ) -> None:
     """PuTTY's default (TERM=xterm, 16 colours): a light theme paints its panels light
     (not the terminal's dark default under dark text), a dark one keeps the terminal's."""
-    _states(tmp_path)
+    states_register(tmp_path)
     monkeypatch.chdir(tmp_path)
     _terminal(monkeypatch, "xterm")
     save_theme(theme)  # chosen at an earlier run
@@ -76,7 +60,7 @@ def test_sixteen_colours_snapshot(
 
 def test_no_color_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """NO_COLOR with a 16-colour TERM: the words and the text styles say it all."""
-    _states(tmp_path)
+    states_register(tmp_path)
     monkeypatch.chdir(tmp_path)
     _terminal(monkeypatch, "xterm-16color", no_color=True)
     save_theme("textual-light")
@@ -101,7 +85,7 @@ async def test_no_color_sends_no_colour_codes(
 ) -> None:
     _terminal(monkeypatch, "xterm-16color", no_color=True)
     save_theme(theme)
-    app = CoaAuditApp(_states(tmp_path))
+    app = CoaAuditApp(states_register(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("right_square_bracket")
@@ -124,7 +108,7 @@ async def test_sixteen_colours_send_only_the_sixteen(
     painted (a background colour other than the terminal's own fills the screen)."""
     _terminal(monkeypatch, "xterm-16color")
     save_theme("textual-light")
-    app = CoaAuditApp(_states(tmp_path))
+    app = CoaAuditApp(states_register(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         params = _sgr_params(_sent(app))
@@ -135,7 +119,7 @@ async def test_sixteen_colours_send_only_the_sixteen(
 async def test_the_theme_chosen_is_restored_at_the_next_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = _states(tmp_path)
+    path = states_register(tmp_path)
     save_user_profile({"customer": "Contoso"}, ["customer"], "states.csv")
     app = CoaAuditApp(path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -157,7 +141,7 @@ async def test_a_theme_this_textual_lacks_is_not_restored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     save_theme("no-such-theme")
-    app = CoaAuditApp(_states(tmp_path))
+    app = CoaAuditApp(states_register(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         assert app.theme == "textual-dark" and app.is_running
@@ -186,7 +170,7 @@ async def test_every_theme_colours_each_status_legibly(
     _terminal(monkeypatch, "xterm-256color")
     if colorterm:
         monkeypatch.setenv("COLORTERM", colorterm)
-    app = CoaAuditApp(_states(tmp_path))
+    app = CoaAuditApp(states_register(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         grid = app.main.grid

@@ -11,7 +11,6 @@ import pytest
 from textual.widgets import Static
 
 from coa_audit.core.model import CANONICAL_FIELDS
-from coa_audit.core.sample import SAMPLE_HEADERS
 from coa_audit.tui.app import CoaAuditApp, MainScreen
 from coa_audit.tui.grid import Grid
 from coa_audit.tui.screens import (
@@ -21,7 +20,15 @@ from coa_audit.tui.screens import (
     Question,
     ReviewScreen,
 )
-from tests.conftest import SAMPLES, device, killed_session, run_cli, settle, write_csv
+from tests.conftest import (
+    SAMPLES,
+    device,
+    killed_session,
+    run_cli,
+    settle,
+    states_register,
+    write_csv,
+)
 
 
 @pytest.fixture
@@ -422,17 +429,7 @@ def test_snapshot_every_state_80x24(
 ) -> None:
     """Every state a row can be in, at 80x24, in 256 colours and without colour: eligible,
     review, blocked, not a PC, an edited cell, a selected row, the findings panel."""
-    write_csv(
-        tmp_path / "states.csv",
-        [
-            device(1),
-            device(2, COA_Present="No"),
-            device(3, COA_Edition="Windows 10 Enterprise"),
-            device(4, Asset_Type="Monitor"),
-            device(5),
-        ],
-        (*SAMPLE_HEADERS, "Asset Type"),
-    )
+    states_register(tmp_path)
     monkeypatch.chdir(tmp_path)
     _pin_colours(monkeypatch)
     if colours == "no-color":
