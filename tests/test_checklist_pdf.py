@@ -73,6 +73,28 @@ def test_every_letter_of_a_name_is_drawn_with_no_system_font(
     assert any("DroidSansFallback" in f for f in fonts) == (customer == "株式会社山田製作所")
 
 
+@pytest.mark.parametrize("alias", ["{nb}", "{total}", "{nb}/{total}", "{NB}", "{{nb}}"])
+def test_a_value_spelled_like_a_page_count_alias_is_printed_as_it_is(
+    tmp_path: Path, alias: str
+) -> None:
+    """fpdf2 replaces its page-count alias in every text it draws; a customer, a provider or
+    a model spelled like one is printed as it is, and every page still counts itself."""
+    src = write_csv(tmp_path / "inv.csv", [device(n, Model=f"Book {alias}") for n in range(60)])
+    res = run_cli(
+        "export", src, "--checklist", "pdf", "--customer", f"Acme {alias} Ltd",
+        "--provider", f"Imaging {alias}",
+    )  # fmt: skip
+    assert res.code == 0, res.stderr
+    pages = _pages(tmp_path / "inv.checklist.pdf")
+    assert len(pages) > 1
+    whole = " ".join(pages)
+    assert f"Customer: Acme {alias} Ltd" in whole
+    assert f"Book {alias}" in whole and f"Imaging {alias}" in whole
+    for n, page in enumerate(pages, 1):
+        assert f"Acme {alias} Ltd - agreement" in page
+        assert page.count(f"page {n} of {len(pages)}") == 2
+
+
 @pytest.mark.parametrize(
     ("name", "code"), [("Acme 🦄 Ltd", "U+1F984 '🦄'"), ("Acme \ue000 Ltd", "U+E000")]
 )

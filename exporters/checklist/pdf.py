@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +24,15 @@ from coa_audit.exporters.checklist.model import (
 from coa_audit.exporters.safety import printed
 
 __all__ = ["FONT_DIRS_ENV", "SHIPPED_FONTS", "write_pdf"]
+
+
+class _Sealed:
+    """A page's content once the page has ended: writing to it is a bug, and raises (fpdf2
+    would add to it, and the addition would be lost)."""
+
+    def __iadd__(self, other: object) -> _Sealed:
+        raise AssertionError("the PDF checklist wrote to a page after the page ended")
+
 
 # -- Fonts ------------------------------------------------------------------------------------
 
@@ -112,6 +122,10 @@ def write_pdf(
     from fpdf import FPDF
     from fpdf.enums import PDFResourceType
     from fpdf.fonts import TTFFont
+    from fpdf.output import OutputProducer, PDFPage, _dimensions_to_mediabox
+    from fpdf.syntax import Name, PDFArray, PDFContentStream
+    from fpdf.syntax import create_dictionary_string as pdf_dict
+    from fpdf.util import escape_parens
 
     regular_file, bold_file = _needed_font(_REGULAR), _needed_font(_BOLD)
     cjk_file = _font_file(_CJK)
@@ -122,37 +136,30 @@ def write_pdf(
 
     class _PDF(FPDF):
         def header(self) -> None:
-            """Every page: customer, agreement number, page x of y."""
+            """Every page: customer, agreement number, page x of y, drawn when the packet is
+            written and the total is known (``page_ends``); here, the page's font."""
             self.set_font(family, size=8)
             if not self.current_font_is_set_on_page:
                 # the page's font, set before its first text: a name that starts in the CJK
-                # font would set it only inside its own text object (fpdf2 2.8), and the
-                # page count after it would have no font
+                # font would set it only inside its own text object (fpdf2 2.8)
                 self.text(self.l_margin, self.t_margin, "")
-            self.cell(self.epw * 0.7, 6, running)
-            self.plain_cell(0, 6, f"page {self.page_no()} of {{total}}", "R")
+            for f in (dejavu[""], *fallback):  # the fonts the running header is drawn in
+                self._resource_catalog.add(PDFResourceType.FONT, f.i, self.page)
             self.ln(7)
 
         def footer(self) -> None:
-            self.set_y(-12)
-            self.set_font(family, size=8)
-            self.plain_cell(
-                0, 8, f"coa-audit certification checklist - page {self.page_no()} of {{total}}"
-            )
+            """A page ends here: its content is compressed and sealed (fpdf2 would hold every
+            page uncompressed until the end: 1.3 GB for a million devices)."""
+            page = self.pages[self.page]
+            assert isinstance(page.contents, bytearray)
+            sealed[self.page] = zlib.compress(page.contents)
+            page.contents = _Sealed()  # type: ignore[assignment]
 
-        def plain_cell(self, w: float, h: float, text: str, align: str = "C") -> None:
-            """A cell of ASCII text on every page, drawn with no fallback font (with one,
-            fpdf2 looks at each character in Python: a third more time for a packet of
-            30,000 devices)."""
-            if not fallback:
-                self.cell(w, h, text, align=align)
-                return
-            self.set_fallback_fonts([])
-            self.cell(w, h, text, align=align)
-            self.set_fallback_fonts(["DroidFallback"], exact_match=False)
-
+    sealed: dict[int, bytes] = {}  # page number -> its content, compressed as it ended
     pdf = _PDF(orientation="landscape", unit="mm", format=paper.upper())
-    pdf.alias_nb_pages("{total}")  # wide enough for the page count of a million devices
+    # no alias for the page count: fpdf2 would replace the alias in every text (a customer
+    # called "{nb}"), and only in pages it holds uncompressed; _counts draws it instead
+    pdf.alias_nb_pages(None)  # type: ignore[arg-type]  # fpdf2's documented way
     family = "DejaVu"
     pdf.add_font(family, "", str(regular_file))
     pdf.add_font(family, "B", str(bold_file))
@@ -206,11 +213,134 @@ def write_pdf(
         use_fallback()
         return t
 
+    codes: dict[int, dict[int, str]] = {}  # font -> {code point: its glyph's code, escaped}
+    known: dict[int, set[str]] = {}  # font -> the characters in its table
+
+    def encode(font: TTFFont, text: str) -> str:
+        """``text`` drawn in ``font`` as fpdf2's ``encode_text`` writes it (each character's
+        glyph in the font's subset, two bytes, parentheses escaped), from a table of the
+        characters seen so far: one ``str.translate`` in C for a whole string (fpdf2 picks
+        each character in Python: a fifth of the packet's time)."""
+        if font.is_symbol:
+            return font.encode_text(text)
+        table, seen = codes.setdefault(font.i, {}), known.setdefault(font.i, set())
+        if not seen.issuperset(text):
+            for ch in set(text).difference(seen):
+                code = font.subset.pick(ord(ch))
+                unit = "" if code is None else chr(code).encode("utf-16-be").decode("latin-1")
+                table[ord(ch)] = escape_parens(unit)
+                seen.add(ch)
+        return f"({text.translate(table)}) Tj"
+
+    def encode_mixed(font: TTFFont, text: str) -> str:
+        """``text`` that the current font cannot draw whole: each run of characters in the
+        font that has them (a Japanese model name in a row of DejaVu), then the current font
+        again. Rare: a text DejaVu draws in one font never comes here."""
+        size = f"{pdf.font_size_pt:.2f}"
+        runs: list[tuple[TTFFont, str]] = []
+        style = pdf.font_style
+        for ch in text:
+            f = font_for(ch, font, style)
+            if runs and runs[-1][0] is f:
+                runs[-1] = (f, runs[-1][1] + ch)
+            else:
+                runs.append((f, ch))
+        ops = [f"/F{f.i} {size} Tf {encode(f, run)}" for f, run in runs]
+        return " ".join([*ops, f"/F{font.i} {size} Tf"])
+
+    def draw(pieces: list[tuple[float, float, str]]) -> None:
+        """Strings (x and baseline in mm, text) as one text object in the page's content (one
+        ``pdf.text`` call each cost 1.2 million calls at 100,000 devices, a third of the
+        packet's time). Text is encoded by the current font, as ``pdf.text`` does."""
+        if not pieces:
+            return
+        if not pdf.current_font_is_set_on_page:  # after a heading in bold, say
+            pdf.text(pieces[0][0], pieces[0][1], "")  # selects the font as pdf.text does
+        font = pdf.current_font
+        assert isinstance(font, TTFFont)  # set by the caller
+        whole = own[font.fontkey]
+        k, height = pdf.k, pdf.h
+        ops = ["q 0 g BT"]
+        px = py = 0.0
+        for x, y, text in pieces:
+            if text.isascii() or whole.issuperset(text):
+                code = encode(font, text)
+            else:
+                code = encode_mixed(font, text)
+            tx, ty = x * k, (height - y) * k
+            ops.append(f"{tx - px:.2f} {ty - py:.2f} Td {code}")  # from the previous one
+            px, py = tx, ty
+        ops.append("ET Q")
+        pdf._out(" ".join(ops))  # fpdf2 (pinned < 3) has no public call for raw content
+        for f in fallback:  # the fonts a row may have drawn in, listed for the page
+            pdf._resource_catalog.add(PDFResourceType.FONT, f.i, pdf.page)
+
+    def page_ends(page: int, total: int) -> tuple[bytes, bytes]:
+        """Page ``page`` of ``total``'s header (the running title, and the page count at the
+        right) and footer (centred), where fpdf2's cells put them, as the two content streams
+        around the page's own: drawn as the packet is written, when the total is known."""
+        font, size = dejavu[""], 8 / pdf.k
+        k, height = pdf.k, pdf.h
+        head = f"page {page} of {total}"
+        foot = f"coa-audit certification checklist - page {page} of {total}"
+        right = pdf.w - pdf.r_margin - pdf.c_margin - text_width(head, "", 8)
+        centre = pdf.l_margin + (pdf.epw - text_width(foot, "", 8)) / 2
+        top = pdf.t_margin + 3 + 0.3 * size  # the baseline of a 6 mm cell at the top margin
+
+        def at(x: float, y: float, code: str) -> str:
+            return f"q 0 g BT /F{font.i} 8.00 Tf {x * k:.2f} {(height - y) * k:.2f} Td {code} ET Q"
+
+        above = at(pdf.l_margin + pdf.c_margin, top, running_code) + "\n"
+        above += at(right, top, encode(font, head)) + "\n"
+        below = at(centre, pdf.h - 12 + 4 + 0.3 * size, encode(font, foot)) + "\n"
+        return above.encode("latin-1"), below.encode("latin-1")
+
+    class _Packet(OutputProducer):
+        """fpdf2's writer, but for the pages: each page's sealed content between its header
+        and footer."""
+
+        def _add_pages(self, _slice: slice = slice(0, None)) -> list[PDFPage]:
+            fpdf = self.fpdf
+            total = len(fpdf.pages)
+            page_objs: list[PDFPage] = []
+            for page_obj in list(self._iter_pages_in_order())[_slice]:
+                if fpdf.pdf_version > "1.3" and fpdf.allow_images_transparency:
+                    page_obj.group = pdf_dict(
+                        {"/Type": "/Group", "/S": "/Transparency", "/CS": "/DeviceRGB"},
+                        field_join=" ",
+                    )
+                if page_obj.dimensions() != fpdf.default_page_dimensions:
+                    page_obj.media_box = _dimensions_to_mediabox(page_obj.dimensions())
+                self._add_pdf_obj(page_obj, "pages")
+                page_objs.append(page_obj)
+                body = PDFContentStream(b"")
+                body._contents = sealed.pop(page_obj.index())
+                body.filter, body.length = Name("FlateDecode"), len(body._contents)
+                above, below = page_ends(page_obj.index(), total)
+                streams = [
+                    PDFContentStream(above, compress=True),
+                    body,
+                    PDFContentStream(below, compress=True),
+                ]
+                for stream in streams:
+                    self._add_pdf_obj(stream, "pages")
+                page_obj.contents = PDFArray(streams)  # type: ignore[assignment]
+            return page_objs
+
+    encode(dejavu[""], "page of 0123456789 coa-audit certification checklist -")  # page_ends
+
     h = cl.header
     running = (
         f"{clean(h.get('customer') or '', 'the customer name') or 'Customer: ____'} - agreement "
         f"{clean(h.get('agreement_number') or '', 'the agreement number') or '____'}"
     )
+
+    # the running title's text, in DejaVu at 8 pt (and the CJK font where DejaVu has no glyph)
+    pdf.set_font(family, size=8)
+    if running.isascii() or regular.issuperset(running):
+        running_code = encode(dejavu[""], running)
+    else:
+        running_code = encode_mixed(dejavu[""], running)
 
     cleaned: dict[str, str] = {}
 
@@ -463,56 +593,6 @@ def write_pdf(
             lines.append(line)
         return lines or [""]
 
-    encoded: dict[tuple[int, str], str] = {}
-
-    def encode_mixed(font: TTFFont, text: str) -> str:
-        """``text`` that the current font cannot draw whole: each run of characters in the
-        font that has them (a Japanese model name in a row of DejaVu), then the current font
-        again. Rare: a text DejaVu draws in one font never comes here."""
-        size = f"{pdf.font_size_pt:.2f}"
-        runs: list[tuple[TTFFont, str]] = []
-        style = pdf.font_style
-        for ch in text:
-            f = font_for(ch, font, style)
-            if runs and runs[-1][0] is f:
-                runs[-1] = (f, runs[-1][1] + ch)
-            else:
-                runs.append((f, ch))
-        ops = [f"/F{f.i} {size} Tf {f.encode_text(run)}" for f, run in runs]
-        return " ".join([*ops, f"/F{font.i} {size} Tf"])
-
-    def draw(pieces: list[tuple[float, float, str]]) -> None:
-        """The strings of one table row as one text object in the page's content (one
-        ``pdf.text`` call each cost 1.2 million calls at 100,000 devices, a third of the
-        packet's time). Text is encoded by the current font, as ``pdf.text`` does; a
-        string seen before (statuses, reasons) is encoded once."""
-        if not pieces:
-            return
-        if not pdf.current_font_is_set_on_page:  # after a heading in bold, say
-            pdf.text(pieces[0][0], pieces[0][1], "")  # selects the font as pdf.text does
-        font = pdf.current_font
-        assert font is not None  # set by the table before its rows
-        k, height = pdf.k, pdf.h
-        ops = ["q 0 g BT"]
-        px = py = 0.0
-        for x, y, text in pieces:
-            key = (id(font), text)
-            code = encoded.get(key)
-            if code is None:
-                if len(encoded) > 200_000:
-                    encoded.clear()
-                if text.isascii() or own[font.fontkey].issuperset(text):
-                    code = encoded[key] = font.encode_text(text)
-                else:
-                    code = encoded[key] = encode_mixed(font, text)  # type: ignore[arg-type]
-            tx, ty = x * k, (height - y) * k
-            ops.append(f"{tx - px:.2f} {ty - py:.2f} Td {code}")  # from the previous one
-            px, py = tx, ty
-        ops.append("ET Q")
-        pdf._out(" ".join(ops))  # fpdf2 (pinned < 3) has no public call for raw content
-        for f in fallback:  # the fonts a row may have drawn in, listed for the page
-            pdf._resource_catalog.add(PDFResourceType.FONT, f.i, pdf.page)
-
     def table(
         title: str,
         headers: tuple[str, ...],
@@ -668,7 +748,9 @@ def write_pdf(
             pdf.cell(30, 7, f"{label}:")
             pdf.cell(0, 7, value or "_" * 45, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
-    data = pdf.output()  # fpdf2's own buffer, written as it is (a copy doubled its peak)
+    data = pdf.output(
+        output_producer_class=_Packet
+    )  # fpdf2's own buffer, written as it is (a copy doubled its peak)
     with atomic_writer(target) as out:
         out.write(data)
     return target
