@@ -49,6 +49,7 @@ _NOT_SEEN = ("not found", CONFLICT)
 
 __all__ = [
     "Audit",
+    "EvidenceReader",
     "Finding",
     "Summary",
     "holds_key",
@@ -196,6 +197,17 @@ class _ValueIndex:
 
     def add(self, key: str, row: int) -> None:
         self.overlay.setdefault(key, set()).add(row)
+
+
+_PRESENT = frozenset(("present", "not_base", "unknown"))  # evidence states that show evidence
+
+
+@dataclass(frozen=True)
+class EvidenceReader:
+    """``Audit.evidence_type`` and ``Audit.evidence`` for many rows (``evidence_reader``)."""
+
+    type: Callable[[int], str]
+    evidence: Callable[[int], tuple[bool, ParsedEdition | None, str]]
 
 
 class Audit:
@@ -562,7 +574,7 @@ class Audit:
     def evidence(self, row: int) -> tuple[bool, ParsedEdition | None, str]:
         """(evidence present?, parsed base edition or None, the text it was read from)."""
         ev = self._row_evidence(row)
-        return ev.state in ("present", "not_base", "unknown"), ev.edition, ev.text
+        return ev.state in _PRESENT, ev.edition, ev.text
 
     def _row_evidence(self, row: int) -> DeviceEvidence:
         kc, fkc = self._row_key_class(row), self.rules.key_class(self.inv.field(row, "fw_key"))
@@ -894,9 +906,19 @@ class Audit:
         return self._evidence_of(row, kc, fkc)
 
     def evidence_types(self) -> Callable[[int], str]:
-        """``evidence_type`` for many rows (a report of every device): the key columns are
-        read once, column-wise, instead of one key at a time."""
+        """``evidence_type`` for many rows (a report of every device)."""
+        return self.evidence_reader().type
+
+    def evidence_reader(self) -> EvidenceReader:
+        """``evidence_type`` and ``evidence`` for many rows (a report or a packet of every
+        device): the key columns are classed once, column-wise, instead of one key at a
+        time, and each row's cells are read from the columns (edits applied)."""
         inv = self.inv
+        blank = [""] * len(inv)
+
+        def column(fname: str) -> list[str]:
+            col = inv.mapping.get(fname)
+            return blank if col is None else inv.column_values(col)
 
         def classes(fname: str) -> list[int]:
             col = inv.mapping.get(fname)
@@ -905,19 +927,22 @@ class Audit:
             return [kc for kc, _items in self.rules.keys(inv.column_values(col))]
 
         kcs, fkcs = classes("coa_key"), classes("fw_key")
-        blank = [""] * len(inv)
-        # the cells each row's evidence is read from, column by column (edits applied)
-        columns = [
-            blank if inv.mapping.get(n) is None else inv.column_values(inv.mapping[n])
-            for n in (*_EVIDENCE_CELLS, "fw_source")
-        ]
-        present, edition, oa3, fw_edition, sources = columns  # _EVIDENCE_CELLS, fw_source
-        return lambda row: self._evidence_cells(
-            (present[row], edition[row], oa3[row], fw_edition[row]),
-            kcs[row],
-            fkcs[row],
-            sources[row],
-        )
+        present, edition, oa3, fw_edition, sources = map(column, (*_EVIDENCE_CELLS, "fw_source"))
+        texts = [column(n) for n in ROW_TEXT_FIELDS]
+        cache, facts, rule = self._evidence_cache, self.rules.facts, self.rules.evidence
+
+        def kind(row: int) -> str:
+            cells = (present[row], edition[row], oa3[row], fw_edition[row])
+            return self._evidence_cells(cells, kcs[row], fkcs[row], sources[row])
+
+        def evidence(row: int) -> tuple[bool, ParsedEdition | None, str]:
+            raw = (tuple([c[row] for c in texts]), kcs[row], fkcs[row])
+            hit = cache.get(raw)  # as _row_evidence reads one row
+            if hit is None:
+                hit = cache[raw] = rule(facts(*raw))
+            return hit.state in _PRESENT, hit.edition, hit.text
+
+        return EvidenceReader(kind, evidence)
 
     def _evidence_of(self, row: int, kc: int, fkc: int) -> str:
         f = self.inv.field

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
 
-from coa_audit.core.audit import Audit, mask_key
+from coa_audit.core.audit import Audit, EvidenceReader, mask_key
 from coa_audit.core.codes import code_info
 from coa_audit.core.errors import UsageError
 from coa_audit.core.events import CONFLICT, ScanFlag
@@ -561,20 +561,21 @@ def build_checklist(
     )
     f = inv.field
     edition_name = audit.policy.edition_name
-    types: list[Callable[[int], str]] = []  # the key columns read once, at the first row
+    readers: list[EvidenceReader] = []  # the key columns read once, at the first row
 
     def eligible_row(r: int) -> tuple[str, ...]:
-        if not types:
-            types.append(audit.evidence_types())
+        if not readers:
+            readers.append(audit.evidence_reader())
+        reader = readers[0]
         check, verified = _checks(inv, r)
-        _has, ed, text = audit.evidence(r)
+        _has, ed, text = reader.evidence(r)
         return (
             str(inv.row_numbers[r]),
             f(r, "asset_tag"),
             f(r, "serial_number"),
             f(r, "manufacturer"),
             f(r, "model"),
-            _evidence_text(audit, r, types[0]),
+            _evidence_text(audit, r, reader.type),
             " ".join(text.split()),
             edition_name(ed, text),
             *((f(r, "target_image"),) if image else ()),

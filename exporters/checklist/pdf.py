@@ -248,10 +248,12 @@ def write_pdf(
         ops = [f"/F{f.i} {size} Tf {encode(f, run)}" for f, run in runs]
         return " ".join([*ops, f"/F{font.i} {size} Tf"])
 
-    def draw(pieces: list[tuple[float, float, str]]) -> None:
+    def draw(pieces: list[tuple[float, float, str]], apart: bool = False) -> None:
         """Strings (x and baseline in mm, text) as one text object in the page's content (one
         ``pdf.text`` call each cost 1.2 million calls at 100,000 devices, a third of the
-        packet's time). Text is encoded by the current font, as ``pdf.text`` does."""
+        packet's time), or each its own when ``apart`` (a table's headings: each reads as a
+        text of its own, as ``pdf.text`` draws it). Text is encoded by the current font, as
+        ``pdf.text`` does."""
         if not pieces:
             return
         if not pdf.current_font_is_set_on_page:  # after a heading in bold, say
@@ -262,14 +264,21 @@ def write_pdf(
         k, height = pdf.k, pdf.h
         ops = ["q 0 g BT"]
         px = py = 0.0
+        table, seen = codes.setdefault(font.i, {}), known.setdefault(font.i, set())
         for x, y, text in pieces:
             if text.isascii() or whole.issuperset(text):
-                code = encode(font, text)
+                if seen.issuperset(text) and not font.is_symbol:  # encode's common case
+                    code = f"({text.translate(table)}) Tj"
+                else:
+                    code = encode(font, text)
             else:
                 code = encode_mixed(font, text)
             tx, ty = x * k, (height - y) * k
             ops.append(f"{tx - px:.2f} {ty - py:.2f} Td {code}")  # from the previous one
             px, py = tx, ty
+            if apart:
+                ops.append("ET BT")
+                px = py = 0.0
         ops.append("ET Q")
         pdf._out(" ".join(ops))  # fpdf2 (pinned < 3) has no public call for raw content
         for f in fallback:  # the fonts a row may have drawn in, listed for the page
@@ -528,6 +537,16 @@ def write_pdf(
             widths_seen[(style, text)] = total
         return total
 
+    ascii_widths: dict[str, list[float]] = {}  # style -> width of each ASCII character
+
+    def ascii_width(text: str) -> float:
+        """The width of an ASCII ``text`` in the current font, summed as ``width_of`` sums it
+        (the same floats, in the same order), in C."""
+        table = ascii_widths.get(pdf.font_style)
+        if table is None:
+            table = ascii_widths[pdf.font_style] = [width_of(chr(c)) for c in range(128)]
+        return sum(map(table.__getitem__, text.encode("ascii")))
+
     def fitting(text: str, room: float) -> int:
         """How many leading characters of ``text`` fit ``room`` mm (one pass: a hostile
         32,000-character cell costs no more than its length)."""
@@ -631,9 +650,15 @@ def write_pdf(
             pdf.set_font(family, "B", 7)
             pdf.set_fill_color(225, 232, 240)
             pdf.rect(left, y, edges[-1] - left, heading_h, style="DF")
-            for lines, x in zip(parts, edges[:-1], strict=True):
-                for k, line in enumerate(lines):
-                    pdf.text(x + pad, y + base + 0.5 + k * line_h, line)
+            draw(
+                [
+                    (x + pad, y + base + 0.5 + k * line_h, line)
+                    for lines, x in zip(parts, edges[:-1], strict=True)
+                    for k, line in enumerate(lines)
+                    if line
+                ],
+                apart=True,
+            )
             pdf.set_font(family, size=7)
             return y + heading_h
 
@@ -645,13 +670,18 @@ def write_pdf(
         def lay_out(row: tuple[str, ...]) -> tuple[list[str], dict[int, list[str]], float]:
             """A row's cells cleaned, the lines of its wrapped cells, and its height."""
             try:
-                cells = [clean_cell(v) for v in row]
+                cells = [c if (c := cleaned.get(v)) is not None else clean_cell(v) for v in row]
             except OutputError:  # say where: the table, the row and the column
                 for v, h in zip(row, headers, strict=True):
                     name = title.rsplit(" (", 1)[0]
                     clean(v, f"the table {name!r}, row {row[0]}, column {h!r}")
                 raise
-            lines = {i: wrap_lines(cells[i], widths[i], max_lines) for i in wrap}
+            lines = {
+                i: [text]
+                if (text := cells[i]).isascii() and ascii_width(text) <= rooms[i]
+                else wrap_lines(text, widths[i], max_lines)
+                for i in wrap
+            }
             for i, cell_lines in lines.items():  # a row never taller than a page
                 if len(cell_lines) > max_lines:
                     lines[i] = [
@@ -660,6 +690,9 @@ def write_pdf(
                     ]
             return cells, lines, line_h * max([1, *(len(v) for v in lines.values())])
 
+        # an ASCII cell (most of a fleet's) that fits its column's line whole needs no wrapping:
+        # its width summed in C from each character's, as ``fitting`` sums them
+        rooms = {i: widths[i] - 1.6 for i in wrap}
         laid = lay_out(rows[0])
         heading(title, 11, 8, heading_h + laid[2])
         pdf.set_font(family, size=7)
