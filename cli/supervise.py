@@ -124,15 +124,20 @@ def _quiet_fd2() -> None:
 def _die_with(parent: int) -> None:
     """In the child: end when the supervising process is gone, however it went (a timeout's
     SIGKILL, a CI runner's kill -9), instead of working on unwatched at full CPU. Linux
-    tells the kernel (PR_SET_PDEATHSIG); elsewhere a thread looks every half second."""
+    tells the kernel (PR_SET_PDEATHSIG); elsewhere a thread looks every half second. Only
+    there: a thread running keeps an export from forking its second writer
+    (``side_by_side.can_fork``), which on Linux halved the export's speed."""
+    told = False
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
             import ctypes
 
             libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, getattr(signal, "SIGKILL", 9), 0, 0, 0)  # PR_SET_PDEATHSIG
+            told = libc.prctl(1, getattr(signal, "SIGKILL", 9), 0, 0, 0) == 0  # PDEATHSIG
     if os.getppid() != parent:  # gone already, before the kernel was told
         os._exit(130)
+    if told:
+        return
 
     def watch() -> None:
         while True:

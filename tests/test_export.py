@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -461,6 +462,43 @@ def test_formats_written_anew_keep_numbers_and_dates(tmp_path: Path) -> None:
     assert dates == [datetime.datetime(2023, 3, 1), datetime.datetime(2023, 3, 2)]
     assert [c.value for c in got["COA Present"]] == ["Yes", "No"]
     assert got["Asset Tag"][0].value == device(1)["Asset Tag"]
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="elsewhere a thread watches the supervisor, and a process with a thread never forks",
+)
+def test_the_command_as_users_run_it_writes_on_two_cores(tmp_path: Path) -> None:
+    """``coa-audit export`` as a user runs it (the supervised worker, in a process of its
+    own) forks its second writer: a thread the worker started once kept it writing every
+    file on one core, at half the speed, and no in-process test could see it. Who forks is
+    recorded by a ``sitecustomize`` the command's Python reads at start."""
+    import subprocess
+
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    log = tmp_path / "forks.log"
+    (hooks / "sitecustomize.py").write_text(
+        "import os, sys\n"
+        "_fork = os.fork\n"
+        "def fork():\n"
+        "    caller = sys._getframe(1).f_globals.get('__name__', '?')\n"
+        "    pid = _fork()\n"
+        "    if pid:\n"
+        f"        with open({str(log)!r}, 'a') as f: f.write(caller + '\\n')\n"
+        "    return pid\n"
+        "os.fork = fork\n"
+    )
+    src = oem_copy(tmp_path)
+    coa = str(Path(sys.executable).parent / "coa-audit")
+    env = {**os.environ, "PYTHONPATH": str(hooks)}
+    proc = subprocess.run(
+        [coa, "export", str(src), "--json", "-q"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    forks = log.read_text().split() if log.exists() else []
+    assert "coa_audit.exporters.side_by_side" in forks, forks
 
 
 def test_export_on_two_cores_writes_what_one_process_writes(
