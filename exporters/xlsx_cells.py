@@ -95,6 +95,21 @@ class Book:
         self._wb.close()
 
 
+# a plain row of text and whole numbers is written as XlsxWriter writes it, a row at a time
+# (XlsxWriter's cell by cell costs about 15 us a cell: most of a large fleet's workbook);
+# tests turn this off to compare the bytes with XlsxWriter's own
+RAW_ROWS = True
+_LETTERS: list[str] = []  # column letters, by index
+
+
+def _letters(n: int) -> list[str]:
+    from xlsxwriter.utility import xl_col_to_name
+
+    while len(_LETTERS) < n:
+        _LETTERS.append(xl_col_to_name(len(_LETTERS)))
+    return _LETTERS
+
+
 class Sheet:
     """Rows appended in order, as ``Worksheet.append`` does in openpyxl."""
 
@@ -102,8 +117,75 @@ class Sheet:
         self.book = book
         self._ws = ws
         self.rows = 0  # rows written so far; the next row's 0-based index
+        self._cells: dict[str, str] = {}  # a text's cell XML after its reference
+
+    def _cell(self, value: str) -> str | None:
+        """A text's cell as XlsxWriter writes it in constant-memory mode (an inline string,
+        control characters as _xHHHH_, its quote-prefix style), after ``<c r="A1"``; None
+        for what only XlsxWriter may write (rich text, an overlong string)."""
+        from xlsxwriter.worksheet import _preserve_whitespace
+
+        xml = self._cells.get(value)
+        if xml is not None:
+            return xml
+        ws = self._ws
+        text, quoted = self.book.text(value)
+        if len(text) > ws.xls_strmax // 2:
+            return None
+        text = ws._escape_control_characters(text)
+        if text.startswith("<r>") and text.endswith("</r>"):
+            return None
+        style = f' s="{self.book.format("plain", True)._get_xf_index()}"' if quoted else ""
+        keep = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
+        xml = f'{style} t="inlineStr"><is><t{keep}>{ws._escape_data(text)}</t></is></c>'
+        if len(self._cells) > 100_000:  # unique values (serials) would fill it
+            self._cells.clear()
+        self._cells[value] = xml
+        return xml
+
+    def _raw(self, values: Sequence[object]) -> bool:
+        """``values`` as one plain row written whole, as XlsxWriter would write it (the row
+        before it written first, the sheet's dimensions kept); False, with nothing written,
+        where XlsxWriter must write it (a row already started, a row or column with a format
+        of its own, a value that is neither text nor a whole number)."""
+        ws, r = self._ws, self.rows
+        if (
+            not RAW_ROWS
+            or not ws.constant_memory
+            or not ws.previous_row < r < ws.xls_rowmax
+            or len(values) > ws.xls_colmax
+            or r in ws.row_info
+            or r in ws.comments
+            or any(info.column_format is not None for info in ws.col_info.values())
+            or not all(type(v) is str or type(v) is int or v is None for v in values)
+        ):
+            return False
+        used = [c for c, v in enumerate(values) if v or type(v) is int]
+        if not used:
+            return False
+        ws._write_single_row(r)  # the row before, as XlsxWriter writes it at a new row
+        letters, number = _letters(len(values)), r + 1
+        cells: list[str] = []
+        for c in used:
+            v = values[c]
+            if type(v) is int:
+                cells.append(f'<c r="{letters[c]}{number}"><v>{v:.16G}</v></c>')
+                continue
+            xml = self._cell(v)  # type: ignore[arg-type]
+            if xml is None:  # XlsxWriter writes this row (its row before is written)
+                return False
+            cells.append(f'<c r="{letters[c]}{number}"{xml}')
+        for c in (used[0], used[-1]):
+            ws._check_dimensions(r, c)
+        ws._write_row(r, None)
+        ws.fh.write("".join(cells))
+        ws._xml_end_tag("row")
+        self.rows += 1
+        return True
 
     def append(self, values: Sequence[object] = (), style: str = "plain") -> None:
+        if style == "plain" and self._raw(values):
+            return
         r = self.rows
         self.rows += 1
         write_string, text_of = self._ws.write_string, self.book.text
