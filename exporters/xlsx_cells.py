@@ -118,11 +118,13 @@ class Sheet:
         self._ws = ws
         self.rows = 0  # rows written so far; the next row's 0-based index
         self._cells: dict[str, str] = {}  # a text's cell XML after its reference
+        self._columns_seen, self._columns_plain = -1, False
 
     def _cell(self, value: str) -> str | None:
         """A text's cell as XlsxWriter writes it in constant-memory mode (an inline string,
-        control characters as _xHHHH_, its quote-prefix style), after ``<c r="A1"``; None
-        for what only XlsxWriter may write (rich text, an overlong string)."""
+        control characters as _xHHHH_), after ``<c r="A1"``; None for what only XlsxWriter
+        may write: rich text, an overlong string, and text with the quote prefix (its style's
+        number is given when XlsxWriter writes its row, which may be later)."""
         from xlsxwriter.worksheet import _preserve_whitespace
 
         xml = self._cells.get(value)
@@ -130,14 +132,13 @@ class Sheet:
             return xml
         ws = self._ws
         text, quoted = self.book.text(value)
-        if len(text) > ws.xls_strmax // 2:
+        if quoted or len(text) > ws.xls_strmax // 2:
             return None
         text = ws._escape_control_characters(text)
         if text.startswith("<r>") and text.endswith("</r>"):
             return None
-        style = f' s="{self.book.format("plain", True)._get_xf_index()}"' if quoted else ""
         keep = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
-        xml = f'{style} t="inlineStr"><is><t{keep}>{ws._escape_data(text)}</t></is></c>'
+        xml = f' t="inlineStr"><is><t{keep}>{ws._escape_data(text)}</t></is></c>'
         if len(self._cells) > 100_000:  # unique values (serials) would fill it
             self._cells.clear()
         self._cells[value] = xml
@@ -156,32 +157,52 @@ class Sheet:
             or len(values) > ws.xls_colmax
             or r in ws.row_info
             or r in ws.comments
-            or any(info.column_format is not None for info in ws.col_info.values())
-            or not all(type(v) is str or type(v) is int or v is None for v in values)
+            or not self._plain_columns()
         ):
             return False
-        used = [c for c, v in enumerate(values) if v or type(v) is int]
-        if not used:
+        filled = False
+        for v in values:
+            if type(v) is str or type(v) is int:
+                filled = filled or v != "" or type(v) is int
+            elif v is not None:
+                return False
+        if not filled:
             return False
         ws._write_single_row(r)  # the row before, as XlsxWriter writes it at a new row
-        letters, number = _letters(len(values)), r + 1
+        letters, number, known = _letters(len(values)), r + 1, self._cells.get
         cells: list[str] = []
-        for c in used:
-            v = values[c]
-            if type(v) is int:
+        first = last = -1
+        for c, v in enumerate(values):
+            if type(v) is str:
+                if not v:
+                    continue
+                xml = known(v) or self._cell(v)
+                if xml is None:  # XlsxWriter writes this row (the row before is written)
+                    return False
+                cells.append(f'<c r="{letters[c]}{number}"{xml}')
+            elif type(v) is int:
                 cells.append(f'<c r="{letters[c]}{number}"><v>{v:.16G}</v></c>')
+            else:
                 continue
-            xml = self._cell(v)  # type: ignore[arg-type]
-            if xml is None:  # XlsxWriter writes this row (its row before is written)
-                return False
-            cells.append(f'<c r="{letters[c]}{number}"{xml}')
-        for c in (used[0], used[-1]):
-            ws._check_dimensions(r, c)
+            if first < 0:
+                first = c
+            last = c
+        ws._check_dimensions(r, first)
+        ws._check_dimensions(r, last)
         ws._write_row(r, None)
         ws.fh.write("".join(cells))
         ws._xml_end_tag("row")
         self.rows += 1
         return True
+
+    def _plain_columns(self) -> bool:
+        """Whether no column of the sheet has a format of its own (checked again when
+        columns are set)."""
+        info = self._ws.col_info
+        if self._columns_seen != len(info):
+            self._columns_plain = all(i.column_format is None for i in info.values())
+            self._columns_seen = len(info)
+        return self._columns_plain
 
     def append(self, values: Sequence[object] = (), style: str = "plain") -> None:
         if style == "plain" and self._raw(values):
