@@ -217,3 +217,26 @@ def test_control_characters_are_named_by_code_and_many_undrawable_ones_in_one_li
     line = res.stderr.strip()
     assert "U+E000, U+E001" in line and "and 35 more" in line and len(line) < 300, line
     assert not (tmp_path / "inv.checklist.pdf").exists()
+
+
+def test_the_same_register_gives_the_same_pages_whatever_the_process(tmp_path: Path) -> None:
+    """Each page's drawing is the same from one run to the next (a signed packet printed
+    again is the packet that was signed): glyphs are numbered in the order the text uses
+    them, never in the order of a set, which changes with each process's hash seed."""
+    import os
+    import subprocess
+    import sys
+
+    rows = [device(n, Model=f"Mödel {n} Ψ Ж 山田") for n in range(1, 40)]
+    src = write_csv(tmp_path / "inv.csv", rows)
+    pages: list[list[bytes]] = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        coa = str(Path(sys.executable).parent / "coa-audit")
+        args = [coa, "export", str(src), "--checklist", "pdf", "--out-dir", str(out), "-q"]
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+        assert proc.returncode == 0, proc.stderr
+        reader = PdfReader(out / "inv.checklist.pdf")
+        pages.append([p.get_contents().get_data() for p in reader.pages])
+    assert len(pages[0]) > 1 and pages[0] == pages[1]

@@ -225,7 +225,9 @@ def write_pdf(
             return font.encode_text(text)
         table, seen = codes.setdefault(font.i, {}), known.setdefault(font.i, set())
         if not seen.issuperset(text):
-            for ch in set(text).difference(seen):
+            for ch in dict.fromkeys(text):  # in the text's order, as fpdf2 picks them
+                if ch in seen:
+                    continue
                 code = font.subset.pick(ord(ch))
                 unit = "" if code is None else chr(code).encode("utf-16-be").decode("latin-1")
                 table[ord(ch)] = escape_parens(unit)
@@ -248,13 +250,17 @@ def write_pdf(
         ops = [f"/F{f.i} {size} Tf {encode(f, run)}" for f, run in runs]
         return " ".join([*ops, f"/F{font.i} {size} Tf"])
 
-    def draw(pieces: list[tuple[float, float, str]], apart: bool = False) -> None:
+    moves: dict[tuple[float, float], str] = {}  # a move between two texts, as written
+
+    def draw(pieces: list[tuple[float, float, str]], apart: bool = False, then: str = "") -> None:
         """Strings (x and baseline in mm, text) as one text object in the page's content (one
         ``pdf.text`` call each cost 1.2 million calls at 100,000 devices, a third of the
         packet's time), or each its own when ``apart`` (a table's headings: each reads as a
-        text of its own, as ``pdf.text`` draws it). Text is encoded by the current font, as
-        ``pdf.text`` does."""
+        text of its own, as ``pdf.text`` draws it); then the operators ``then`` (a row's rule).
+        Text is encoded by the current font, as ``pdf.text`` does."""
         if not pieces:
+            if then:
+                pdf._out(then)
             return
         if not pdf.current_font_is_set_on_page:  # after a heading in bold, say
             pdf.text(pieces[0][0], pieces[0][1], "")  # selects the font as pdf.text does
@@ -274,13 +280,23 @@ def write_pdf(
             else:
                 code = encode_mixed(font, text)
             tx, ty = x * k, (height - y) * k
-            ops.append(f"{tx - px:.2f} {ty - py:.2f} Td {code}")  # from the previous one
+            # from the previous text: the same few moves between a table's columns, row
+            # after row, each formatted once
+            move = moves.get((tx - px, ty - py))
+            if move is None:
+                move = f"{tx - px:.2f} {ty - py:.2f} Td"
+                if len(moves) < 10_000:
+                    moves[(tx - px, ty - py)] = move
+            ops.append(f"{move} {code}")
             px, py = tx, ty
             if apart:
                 ops.append("ET BT")
                 px = py = 0.0
         ops.append("ET Q")
-        pdf._out(" ".join(ops))  # fpdf2 (pinned < 3) has no public call for raw content
+        text = " ".join(ops)
+        if then:  # as a call of its own would write it: on a line of its own
+            text += "\n" + then
+        pdf._out(text)  # fpdf2 (pinned < 3) has no public call for raw content
         for f in fallback:  # the fonts a row may have drawn in, listed for the page
             pdf._resource_catalog.add(PDFResourceType.FONT, f.i, pdf.page)
 
@@ -693,6 +709,7 @@ def write_pdf(
         # an ASCII cell (most of a fleet's) that fits its column's line whole needs no wrapping:
         # its width summed in C from each character's, as ``fitting`` sums them
         rooms = {i: widths[i] - 1.6 for i in wrap}
+        rule_from, rule_to = f"{left * pdf.k:.2f}", f"{edges[-1] * pdf.k:.2f}"
         laid = lay_out(rows[0])
         heading(title, 11, 8, heading_h + laid[2])
         pdf.set_font(family, size=7)
@@ -715,9 +732,10 @@ def write_pdf(
                             pieces.append((x + pad, y + base + k * line_h, line))
                 elif text:
                     pieces.append((x + pad, y + base, fit(text, w)))
-            draw(pieces)
             y += height
-            pdf.line(left, y, edges[-1], y)
+            # the rule under the row, as pdf.line(left, y, edges[-1], y) writes it
+            at = f"{(pdf.h - y) * pdf.k:.2f}"
+            draw(pieces, then=f"{rule_from} {at} m {rule_to} {at} l S")
         close_block(top, y)
         pdf.set_y(y)
         pdf.ln(4)
