@@ -4,12 +4,15 @@ drawn, or the export stops and says which one it cannot draw."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from coa_audit.core.errors import OutputError
 from coa_audit.exporters.atomic import atomic_writer
@@ -23,7 +26,51 @@ from coa_audit.exporters.checklist.model import (
 )
 from coa_audit.exporters.safety import printed
 
+if TYPE_CHECKING:
+    from fpdf.syntax import PDFContentStream
+
 __all__ = ["FONT_DIRS_ENV", "SHIPPED_FONTS", "write_pdf"]
+
+
+@lru_cache(maxsize=1)
+def _spilled_class() -> Callable[[IO[bytes], int, int], PDFContentStream]:
+    from fpdf.syntax import Name, PDFContentStream
+
+    class _Spilled(PDFContentStream):
+        """A page's compressed content, read back from the file it was set aside in only
+        when fpdf2 writes it (and not held after)."""
+
+        def __init__(self, spill: IO[bytes], offset: int, length: int) -> None:
+            super().__init__(b"")
+            self.filter, self.length = Name("FlateDecode"), length
+            self._spill, self._offset = spill, offset
+
+        def content_stream(self) -> bytes:
+            self._spill.seek(self._offset)
+            data = self._spill.read(self.length)
+            if len(data) != self.length:
+                raise OSError("a page of the PDF checklist set aside on disk came back short")
+            return data
+
+    return _Spilled
+
+
+class _Through:
+    """fpdf2's output buffer written through to ``out`` as fpdf2 appends to it: its length
+    (the objects' offsets) and its MD5 (the file's identifier) kept as it goes."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out, self._size = out, 0
+        self.digest = hashlib.md5(usedforsecurity=False)
+
+    def __iadd__(self, data: bytes) -> _Through:
+        self._out.write(data)
+        self.digest.update(data)
+        self._size += len(data)
+        return self
+
+    def __len__(self) -> int:
+        return self._size
 
 
 class _Sealed:
@@ -119,11 +166,25 @@ def write_pdf(
     paper: str = "A4",
     tick: Callable[[int, int], None] | None = None,
 ) -> Path:
+    # each page's content, compressed as the page ends, waits on disk beside the target
+    # (fpdf2 would hold every page uncompressed until the end: 1.3 GB for a million
+    # devices; compressed and in memory, still 130 MB); read back as the file is written
+    with tempfile.TemporaryFile(prefix=".coa-audit-pages-", dir=target.parent) as spill:
+        return _write_pdf(cl, target, paper, tick, spill)
+
+
+def _write_pdf(
+    cl: Checklist,
+    target: Path,
+    paper: str,
+    tick: Callable[[int, int], None] | None,
+    spill: IO[bytes],
+) -> Path:
     from fpdf import FPDF
     from fpdf.enums import PDFResourceType
     from fpdf.fonts import TTFFont
     from fpdf.output import OutputProducer, PDFPage, _dimensions_to_mediabox
-    from fpdf.syntax import Name, PDFArray, PDFContentStream
+    from fpdf.syntax import PDFArray, PDFContentStream
     from fpdf.syntax import create_dictionary_string as pdf_dict
     from fpdf.util import escape_parens
 
@@ -147,15 +208,28 @@ def write_pdf(
                 self._resource_catalog.add(PDFResourceType.FONT, f.i, self.page)
             self.ln(7)
 
+        def _default_file_id(self, buffer: bytearray) -> str:
+            """fpdf2's file identifier (the MD5 of what is written before the trailer, and
+            the creation date), from the digest ``_Through`` keeps as it writes."""
+            if not isinstance(buffer, _Through):
+                return super()._default_file_id(buffer)
+            digest = buffer.digest.copy()
+            if self.creation_date:
+                digest.update(self.creation_date.strftime("%Y%m%d%H%M%S").encode("utf8"))
+            code = digest.hexdigest().upper()
+            return f"<{code}><{code}>"
+
         def footer(self) -> None:
-            """A page ends here: its content is compressed and sealed (fpdf2 would hold every
-            page uncompressed until the end: 1.3 GB for a million devices)."""
+            """A page ends here: its content is compressed, put aside in ``spill``, and the
+            page sealed."""
             page = self.pages[self.page]
             assert isinstance(page.contents, bytearray)
-            sealed[self.page] = zlib.compress(page.contents)
+            data = zlib.compress(page.contents)
+            sealed[self.page] = (spill.tell(), len(data))
+            spill.write(data)
             page.contents = _Sealed()  # type: ignore[assignment]
 
-    sealed: dict[int, bytes] = {}  # page number -> its content, compressed as it ended
+    sealed: dict[int, tuple[int, int]] = {}  # page -> where its compressed content is spilled
     pdf = _PDF(orientation="landscape", unit="mm", format=paper.upper())
     # no alias for the page count: fpdf2 would replace the alias in every text (a customer
     # called "{nb}"), and only in pages it holds uncompressed; _counts draws it instead
@@ -320,13 +394,21 @@ def write_pdf(
         below = at(centre, pdf.h - 12 + 4 + 0.3 * size, encode(font, foot)) + "\n"
         return above.encode("latin-1"), below.encode("latin-1")
 
+    through: list[_Through] = []  # the file being written, once it is open
+
     class _Packet(OutputProducer):
-        """fpdf2's writer, but for the pages: each page's sealed content between its header
-        and footer."""
+        """fpdf2's writer, but for the pages (each page's sealed content between its header
+        and footer) and its buffer: written through to the file (a million devices' packet
+        is 150 MB, never held whole)."""
+
+        def __init__(self, fpdf: FPDF) -> None:
+            super().__init__(fpdf)
+            self.buffer = through[0]  # type: ignore[assignment]
 
         def _add_pages(self, _slice: slice = slice(0, None)) -> list[PDFPage]:
             fpdf = self.fpdf
             total = len(fpdf.pages)
+            spilled = _spilled_class()
             page_objs: list[PDFPage] = []
             for page_obj in list(self._iter_pages_in_order())[_slice]:
                 if fpdf.pdf_version > "1.3" and fpdf.allow_images_transparency:
@@ -338,9 +420,7 @@ def write_pdf(
                     page_obj.media_box = _dimensions_to_mediabox(page_obj.dimensions())
                 self._add_pdf_obj(page_obj, "pages")
                 page_objs.append(page_obj)
-                body = PDFContentStream(b"")
-                body._contents = sealed.pop(page_obj.index())
-                body.filter, body.length = Name("FlateDecode"), len(body._contents)
+                body = spilled(spill, *sealed.pop(page_obj.index()))
                 above, below = page_ends(page_obj.index(), total)
                 streams = [
                     PDFContentStream(above, compress=True),
@@ -375,7 +455,7 @@ def write_pdf(
         if c is None:
             c = clean(t)
             if len(t) <= 200:
-                if len(cleaned) > 100_000:  # bounded: a fleet of distinct values
+                if len(cleaned) > 20_000:  # bounded: a fleet of distinct values
                     cleaned.clear()
                 cleaned[t] = c
         return c
@@ -548,7 +628,7 @@ def write_pdf(
                 w = glyphs[(style, ch)] = pdf.get_string_width(ch)
             total += w
         if len(text) <= 200:
-            if len(widths_seen) > 100_000:  # bounded: a fleet of distinct values
+            if len(widths_seen) > 20_000:  # bounded: a fleet of distinct values
                 widths_seen.clear()
             widths_seen[(style, text)] = total
         return total
@@ -598,7 +678,7 @@ def write_pdf(
         if lines is None:
             lines = _wrap(text, width, limit, hyphen)
             if len(text) <= 200:
-                if len(wrapped) > 100_000:  # bounded: a fleet of distinct values
+                if len(wrapped) > 20_000:  # bounded: a fleet of distinct values
                     wrapped.clear()
                 wrapped[key] = lines
         return lines
@@ -799,9 +879,7 @@ def write_pdf(
             pdf.cell(30, 7, f"{label}:")
             pdf.cell(0, 7, value or "_" * 45, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
-    data = pdf.output(
-        output_producer_class=_Packet
-    )  # fpdf2's own buffer, written as it is (a copy doubled its peak)
     with atomic_writer(target) as out:
-        out.write(data)
+        through.append(_Through(out))
+        pdf.output(output_producer_class=_Packet)
     return target
