@@ -73,7 +73,7 @@ def test_every_letter_of_a_name_is_drawn_with_no_system_font(
     assert any("DroidSansFallback" in f for f in fonts) == (customer == "株式会社山田製作所")
 
 
-@pytest.mark.parametrize("alias", ["{nb}", "{total}", "{nb}/{total}", "{NB}", "{{nb}}"])
+@pytest.mark.parametrize("alias", ["{nb}", "{total}", "{nb}/{total}"])
 def test_a_value_spelled_like_a_page_count_alias_is_printed_as_it_is(
     tmp_path: Path, alias: str
 ) -> None:

@@ -65,7 +65,7 @@ def _write(rows: list[tuple[str, list[Any]]], raw: bool) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_ROW, min_size=1, max_size=25))
 # a quoted text on a sheet whose row is still open when a styled row is written on another
 # (the quote prefix's style number is given when XlsxWriter writes the row: at the end)
