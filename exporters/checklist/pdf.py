@@ -169,17 +169,23 @@ def write_pdf(
     # each page's content, compressed as the page ends, waits on disk beside the target
     # (fpdf2 would hold every page uncompressed until the end: 1.3 GB for a million
     # devices; compressed and in memory, still 130 MB); read back as the file is written
-    with tempfile.TemporaryFile(prefix=".coa-audit-pages-", dir=target.parent) as spill:
-        return _write_pdf(cl, target, paper, tick, spill)
+    # (inside the target's own writer: a disk that fills up, or anything else the spill
+    # cannot write, is "cannot write TARGET", and no file is left)
+    with (
+        atomic_writer(target) as out,
+        tempfile.TemporaryFile(prefix=".coa-audit-pages-", dir=target.parent) as spill,
+    ):
+        _write_pdf(cl, paper, tick, spill, out)
+    return target
 
 
 def _write_pdf(
     cl: Checklist,
-    target: Path,
     paper: str,
     tick: Callable[[int, int], None] | None,
     spill: IO[bytes],
-) -> Path:
+    out: IO[bytes],
+) -> None:
     from fpdf import FPDF
     from fpdf.enums import PDFResourceType
     from fpdf.fonts import TTFFont
@@ -879,7 +885,5 @@ def _write_pdf(
             pdf.cell(30, 7, f"{label}:")
             pdf.cell(0, 7, value or "_" * 45, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
-    with atomic_writer(target) as out:
-        through.append(_Through(out))
-        pdf.output(output_producer_class=_Packet)
-    return target
+    through.append(_Through(out))
+    pdf.output(output_producer_class=_Packet)
