@@ -400,8 +400,6 @@ def _write_pdf(
         below = at(centre, pdf.h - 12 + 4 + 0.3 * size, encode(font, foot)) + "\n"
         return above.encode("latin-1"), below.encode("latin-1")
 
-    through: list[_Through] = []  # the file being written, once it is open
-
     class _Packet(OutputProducer):
         """fpdf2's writer, but for the pages (each page's sealed content between its header
         and footer) and its buffer: written through to the file (a million devices' packet
@@ -409,7 +407,7 @@ def _write_pdf(
 
         def __init__(self, fpdf: FPDF) -> None:
             super().__init__(fpdf)
-            self.buffer = through[0]  # type: ignore[assignment]
+            self.buffer = _Through(out)  # type: ignore[assignment]
 
         def _add_pages(self, _slice: slice = slice(0, None)) -> list[PDFPage]:
             fpdf = self.fpdf
@@ -885,5 +883,4 @@ def _write_pdf(
             pdf.cell(30, 7, f"{label}:")
             pdf.cell(0, 7, value or "_" * 45, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
-    through.append(_Through(out))
     pdf.output(output_producer_class=_Packet)
