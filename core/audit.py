@@ -775,7 +775,8 @@ class Audit:
                 out.append(self._finding(code, detail, others))
         if flags & _DUP_BITS[-1][0]:  # _POSSIBLE
             out.append(self._possible_finding(row))
-        if self._walk_cols:
+        cols = self._walk_cols
+        if cols and self._walk_touched(row, cols):
             out.extend(self._walk_findings(row))
         out.sort(key=lambda f: f.severity != "error")
         return out
@@ -799,6 +800,14 @@ class Audit:
             f"{rows}{more} ({theirs}) once leading zeros are dropped."
         )
         return self._finding(_POSSIBLE[2], detail, numbers)
+
+    def _walk_touched(self, row: int, cols: tuple[int, ...]) -> bool:
+        """Whether the walk says anything of ``row``: a value or a mark in one of its
+        columns (a row with neither has no walk finding: most rows, looked at cheaply)."""
+        value, marks = self.inv.value, self.inv.marks
+        return any(value(row, c) for c in cols) or (
+            bool(marks) and any((row, c) in marks for c in cols)
+        )
 
     def _walk_findings(self, row: int) -> list[Finding]:
         """The walk's findings, each saying its marks (what, who, when, how) from the marks
