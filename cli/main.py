@@ -581,6 +581,8 @@ def check(
 ) -> None:
     """Audit an inventory (FILE, or - for stdin) and report every device that cannot be
     certified; with --walk and --corrections, as they leave it, without writing a file."""
+    import tempfile
+
     from coa_audit.exporters.atomic import atomic_writer
     from coa_audit.exporters.check_report import report_csv, report_text, write_report_json
     from coa_audit.exporters.safety import keys_shown
@@ -625,11 +627,19 @@ def check(
 
         def write(out: BinaryIO) -> None:
             if format_ is Format.json:
-                # streamed: a million devices, chunk by chunk
+                # streamed, chunk by chunk; half the devices written by a second process,
+                # which sets them aside beside the report (or in the temporary folder)
+                beside = (
+                    output.parent
+                    if output is not None and not _to_stdout(output)
+                    else Path(tempfile.gettempdir())
+                )
                 if changed:
-                    write_report_json(audit, out, session.changes(), session.mapping_changes)
+                    write_report_json(
+                        audit, out, session.changes(), session.mapping_changes, beside=beside
+                    )
                 else:
-                    write_report_json(audit, out)
+                    write_report_json(audit, out, beside=beside)
             elif format_ is Format.csv:
                 out.write(report_csv(audit).encode("utf-8"))
             else:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -25,6 +27,7 @@ from coa_audit.core.status import PROBLEM_LEVELS, STATUSES, Status
 from coa_audit.core.text import safe_field
 from coa_audit.exporters.changes import change_records
 from coa_audit.exporters.safety import CsvTable, printed, shown, shown_column, shown_json
+from coa_audit.exporters.side_by_side import can_fork, run_beside
 
 __all__ = [
     "SCHEMA",
@@ -46,68 +49,94 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _devices(audit: Audit, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]]:
-    """Every device, ordered by row, built column-wise in chunks (a million rows stay quick
-    and never sit in memory all at once)."""
-    inv = audit.inv
-    n = len(inv)
-    tag_col, serial_col = inv.mapping.get("asset_tag"), inv.mapping.get("serial_number")
-    tags = shown_column(inv.column_values(tag_col)) if tag_col is not None else None
-    serials = shown_column(inv.column_values(serial_col)) if serial_col is not None else None
-    levels = audit.status_levels()
-    editions = audit.edition_blocks()
-    masked: dict[int, dict[str, Any]] = {}  # the blocks are shared: each masked once
+class _Devices:
+    """Every device of the report, ordered by row, built column-wise in chunks (a million
+    rows stay quick and never sit in memory all at once). The columns are read once, when
+    it is made; any range of rows is then built from them (one half here and the other in
+    a forked child, which sees what was read without copying it)."""
 
-    def edition(block: dict[str, Any]) -> dict[str, Any]:
-        got = masked.get(id(block))
-        if got is None:
-            text = block.get("text")
-            safe = shown(text) if isinstance(text, str) else text
-            got = masked[id(block)] = block if safe == text else {**block, "text": safe}
-        return got
+    def __init__(self, audit: Audit) -> None:
+        inv = audit.inv
+        self.audit = audit
+        self.n = len(inv)
 
-    findings = audit.findings
-    rows = inv.row_numbers
-    walked = audit.walked_rows()  # accepted devices: eligible, and their ATTESTED finding
-    as_dict: dict[Finding, dict[str, Any]] = {}  # shared findings serialise once
+        def column(fname: str) -> list[str] | None:
+            col = inv.mapping.get(fname)
+            return shown_column(inv.column_values(col)) if col is not None else None
 
-    def finding_dicts(i: int) -> list[dict[str, Any]]:
-        out = []
-        for f in findings(i):
-            d = as_dict.get(f)
-            if d is None:
-                d = shown_json(f.as_dict())
-                if not f.related_rows:
-                    as_dict[f] = d
-            out.append(d)
-        return out
+        self.tags, self.serials = column("asset_tag"), column("serial_number")
+        self.hosts = column("hostname")
+        self.levels = audit.status_levels()
+        self.editions = audit.edition_blocks()
+        self.walked = audit.walked_rows()  # accepted devices: eligible, and their ATTESTED
+        # the walk's marks by device (a sparse few): each a record, as the journal keeps it
+        self.marks: dict[int, dict[str, list[dict[str, Any]]]] = {}
+        walk_fields = {inv.mapping[f]: f for f in WALK_FIELDS if f in inv.mapping}
+        for (r, c), held in inv.marks.items():
+            if c in walk_fields and held:
+                self.marks.setdefault(r, {})[walk_fields[c]] = [_mark_dict(m) for m in held]
+        self.evidence = audit.evidence_types()
 
-    host_col = inv.mapping.get("hostname")
-    hosts = shown_column(inv.column_values(host_col)) if host_col is not None else None
-    # the walk's marks by device (a sparse few): each a record, as the journal keeps it
-    marks: dict[int, dict[str, list[dict[str, Any]]]] = {}
-    walk_fields = {inv.mapping[f]: f for f in WALK_FIELDS if f in inv.mapping}
-    for (r, c), held in inv.marks.items():
-        if c in walk_fields and held:
-            marks.setdefault(r, {})[walk_fields[c]] = [_mark_dict(m) for m in held]
-    evidence = audit.evidence_types()
-    eligible = Status.ELIGIBLE
-    for start in range(0, n, chunk):
-        yield [
-            {
-                "row": rows[i],
-                "asset_tag": tags[i] if tags is not None else "",
-                "serial_number": serials[i] if serials is not None else "",
-                "hostname": hosts[i] if hosts is not None else "",
-                "status": STATUSES[levels[i]],
-                # what certifies an eligible device, in the packet's words
-                "evidence": shown(evidence(i)) if levels[i] == eligible else None,
-                "edition": edition(editions[i]),
-                "findings": finding_dicts(i) if levels[i] or i in walked else [],
-                "walk": marks.get(i, {}),
-            }
-            for i in range(start, min(start + chunk, n))
-        ]
+    def chunks(self, start: int, stop: int, chunk: int = 20_000) -> Iterator[list[dict[str, Any]]]:
+        """The devices of rows ``start`` to ``stop`` (not included), ``chunk`` at a time."""
+        audit, levels, editions = self.audit, self.levels, self.editions
+        tags, serials, hosts, marks = self.tags, self.serials, self.hosts, self.marks
+        evidence, walked = self.evidence, self.walked
+        rows = audit.inv.row_numbers
+        masked: dict[int, dict[str, Any]] = {}  # the blocks are shared: each masked once
+
+        def edition(block: dict[str, Any]) -> dict[str, Any]:
+            got = masked.get(id(block))
+            if got is None:
+                text = block.get("text")
+                safe = shown(text) if isinstance(text, str) else text
+                got = masked[id(block)] = block if safe == text else {**block, "text": safe}
+            return got
+
+        findings = audit.findings
+        as_dict: dict[Finding, dict[str, Any]] = {}  # shared findings serialise once
+
+        def finding_dicts(i: int) -> list[dict[str, Any]]:
+            out = []
+            for f in findings(i):
+                d = as_dict.get(f)
+                if d is None:
+                    d = shown_json(f.as_dict())
+                    if not f.related_rows:
+                        as_dict[f] = d
+                out.append(d)
+            return out
+
+        eligible = Status.ELIGIBLE
+        for first in range(start, stop, chunk):
+            yield [
+                {
+                    "row": rows[i],
+                    "asset_tag": tags[i] if tags is not None else "",
+                    "serial_number": serials[i] if serials is not None else "",
+                    "hostname": hosts[i] if hosts is not None else "",
+                    "status": STATUSES[levels[i]],
+                    # what certifies an eligible device, in the packet's words
+                    "evidence": shown(evidence(i)) if levels[i] == eligible else None,
+                    "edition": edition(editions[i]),
+                    "findings": finding_dicts(i) if levels[i] or i in walked else [],
+                    "walk": marks.get(i, {}),
+                }
+                for i in range(first, min(first + chunk, stop))
+            ]
+
+    def write(self, out: BinaryIO, start: int, stop: int) -> bool:
+        """The devices of rows ``start`` to ``stop`` as JSON array items, comma-separated
+        (no brackets): whether any was written."""
+        first = True
+        for part in self.chunks(start, stop):
+            if not part:
+                continue
+            if not first:
+                out.write(b",")
+            out.write(_escaped(orjson.dumps(part))[1:-1])
+            first = False
+        return not first
 
 
 def _mark_dict(mark: Mark) -> dict[str, Any]:
@@ -175,28 +204,45 @@ def _escaped(data: bytes) -> bytes:
     return _UNSAFE_JSON.sub(lambda m: b"\\u%04x" % ord(m.group().decode("utf-8")), data)
 
 
+# fewer devices than this are written by one process: a fork costs more than it saves
+BESIDE_FROM = 20_000
+
+
 def write_report_json(
     audit: Audit,
     out: BinaryIO,
     changes: Sequence[Edit] = (),
     mapping_changes: Sequence[MappingChange] = (),
+    beside: Path | None = None,
 ) -> None:
     """One compact JSON document (pipe it through `jq .` to read it), written in chunks:
     the devices of a million-row fleet never sit in memory as one list. ``changes``: the
-    edits an export writes, each with who, when, how and why (as the Changes sheet)."""
+    edits an export writes, each with who, when, how and why (as the Changes sheet).
+
+    ``beside``: a folder where a forked child may set aside the second half of the devices
+    while this process writes the first (``side_by_side``: where a fork cannot be made, one
+    after the other); the bytes are the same either way."""
     data = _head(audit)
     if changes or mapping_changes:
         data["changes"] = _json_safe(list(change_records(audit, changes, mapping_changes)))
     head = _escaped(orjson.dumps(data))
+    devices = _Devices(audit)
+    n = devices.n
     out.write(head[:-1] + b',"devices":[')
-    first = True
-    for part in _devices(audit):
-        if not part:
-            continue
-        if not first:
+    if beside is None or n < BESIDE_FROM or not can_fork():
+        devices.write(out, 0, n)
+    else:
+        half = n // 2
+        with tempfile.TemporaryFile(dir=beside) as spill:
+
+            def theirs() -> None:
+                devices.write(spill, half, n)
+                spill.flush()
+
+            run_beside(lambda: devices.write(out, 0, half), theirs)
             out.write(b",")
-        out.write(_escaped(orjson.dumps(part))[1:-1])
-        first = False
+            spill.seek(0)
+            shutil.copyfileobj(spill, out, 1 << 20)
     out.write(b"]}\n")
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["Job", "can_fork", "run_jobs"]
+__all__ = ["Job", "can_fork", "run_beside", "run_jobs"]
 
 T = TypeVar("T")
 Progress = Callable[[str, int, int], None]
@@ -42,6 +42,7 @@ class Job:
     run: Callable[[Progress | None], Any]
     shared: str = ""
     setup: float = 0.0
+    here: bool = False  # runs in this process, whatever the split (it writes to its files)
 
 
 def can_fork() -> bool:
@@ -58,13 +59,15 @@ def _split(jobs: Sequence[Job]) -> tuple[list[int], list[int]]:
     sides: tuple[list[int], list[int]] = ([], [])
     load = [0.0, 0.0]
     ready: tuple[set[str], set[str]] = (set(), set())
-    for i in sorted(range(len(jobs)), key=lambda i: -(jobs[i].cost + jobs[i].setup)):
+    for i in sorted(
+        range(len(jobs)), key=lambda i: (not jobs[i].here, -jobs[i].cost - jobs[i].setup)
+    ):
         job = jobs[i]
         ends = [
             load[s] + job.cost + (job.setup if job.shared and job.shared not in ready[s] else 0)
             for s in (0, 1)
         ]
-        side = 0 if ends[0] <= ends[1] else 1
+        side = 0 if job.here or ends[0] <= ends[1] else 1
         sides[side].append(i)
         load[side] = ends[side]
         if job.shared:
@@ -110,6 +113,20 @@ def run_jobs(
         raise failure
     if child_failure is not None:
         raise child_failure
+
+
+def run_beside(mine: Callable[[], T], theirs: Callable[[], object]) -> T:
+    """``mine`` in this process while ``theirs`` runs in a forked child (one after the
+    other where ``can_fork`` says no): what ``mine`` returns; a failure of either is raised
+    here, as ``run_jobs`` does. ``theirs`` returns nothing the parent needs: it leaves its
+    work in a file both sides hold open."""
+    got: list[T] = []
+    jobs = [
+        Job(1.0, lambda _progress: got.append(mine()), here=True),
+        Job(1.0, lambda _progress: theirs()),
+    ]
+    run_jobs(jobs, None, lambda _i, _result: None, fork=True)
+    return got[0]
 
 
 def _send(fd: int, message: tuple[Any, ...], wait: bool = True) -> None:
