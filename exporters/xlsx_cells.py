@@ -99,6 +99,11 @@ class Book:
 # (XlsxWriter's cell by cell costs about 15 us a cell: most of a large fleet's workbook);
 # tests turn this off to compare the bytes with XlsxWriter's own
 RAW_ROWS = True
+# text that every step between the value and its cell leaves as it is: shorter than any
+# key (``core.keys``: 25 letters and digits at least), starting with a letter or digit (no
+# formula, nothing hidden before it), ending with no blank to preserve, and holding nothing
+# XML or XlsxWriter escapes (& < > " ' _xHHHH_, controls): asset tags and serials, mostly
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ./#-]{0,22}[A-Za-z0-9./#-])?")
 _LETTERS: list[str] = []  # column letters, by index
 
 
@@ -129,6 +134,12 @@ class Sheet:
 
         xml = self._cells.get(value)
         if xml is not None:
+            return xml
+        if _PLAIN_TEXT.fullmatch(value):  # most identifiers: written as they are
+            xml = f' t="inlineStr"><is><t>{value}</t></is></c>'
+            if len(self._cells) > 100_000:
+                self._cells.clear()
+            self._cells[value] = xml
             return xml
         ws = self._ws
         text, quoted = self.book.text(value)

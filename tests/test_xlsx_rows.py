@@ -86,3 +86,19 @@ def test_a_fleet_sized_table_is_the_same_file(first: str) -> None:
         if n == 1500:
             rows += [("pair", ["Count", 1500]), ("blank", [])]
     assert _write(rows, raw=True) == _write(rows, raw=False)
+
+
+# the identifiers written as they are (``xlsx_cells._PLAIN_TEXT``) and their neighbours: a
+# blank at either end, an underscore (_x0041_), quotes, &, lengths either side of a key's 25
+# letters and digits (a key written whole is masked), a trigger first
+_NEAR_PLAIN = st.text(alphabet="AZaz09 ./#-_'\"&=+@x", min_size=1, max_size=30) | st.sampled_from(
+    ["A" * 24, "A" * 25, "A" * 26, "JB7TK-VCXJ4-8C3MW-YK3DF-QWXYZ", "JB7TKVCXJ48C3MWYK3DFQWXYZ"]
+    + ["A_x0041_", "0_x00aA_9", "A&B", "A<B>", "A'B", 'A"B', "A B", "A ", " A", "A\tB"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_NEAR_PLAIN, min_size=1, max_size=12))
+def test_identifiers_written_as_they_are_are_the_cells_xlsxwriter_writes(texts: list[str]) -> None:
+    rows: list[tuple[str, list[Any]]] = [("plain", [n, t, t[::-1]]) for n, t in enumerate(texts)]
+    assert _write(rows, raw=True) == _write(rows, raw=False)
