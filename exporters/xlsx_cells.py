@@ -200,9 +200,13 @@ class Sheet:
             last = c
         ws._check_dimensions(r, first)
         ws._check_dimensions(r, last)
-        ws._write_row(r, None)
-        ws.fh.write("".join(cells))
-        ws._xml_end_tag("row")
+        if ws.default_row_height == ws.original_row_height and ws.excel_version != 2010:
+            # what ``_write_row`` writes for a row of the default height: one write a row
+            ws.fh.write(f'<row r="{number}">{"".join(cells)}</row>')
+        else:
+            ws._write_row(r, None)
+            ws.fh.write("".join(cells))
+            ws._xml_end_tag("row")
         self.rows += 1
         return True
 
