@@ -46,7 +46,7 @@ def main() -> None:
     from coa_audit.core.audit import Audit
     from coa_audit.core.policy import load_policy
     from coa_audit.exporters.check_report import write_report_json
-    from coa_audit.importers.load import load_inventory
+    from coa_audit.importers.load import _BOUNDED, load_inventory
     from coa_audit.importers.xlsx_parts import sheet_bounds_problem
 
     path, n = args.file, args.repeat
@@ -66,7 +66,12 @@ def main() -> None:
         out["parse"] = best(
             n, lambda: python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name)
         )
-    out["load"] = best(n, lambda: load_inventory(path))
+
+    def load() -> None:
+        _BOUNDED.clear()  # the guard again, as each command runs it once
+        load_inventory(path)
+
+    out["load"] = best(n, load)
     inv = load_inventory(path)
     policy = load_policy(None)
     out["audit"] = best(n, lambda: Audit(inv, policy))
