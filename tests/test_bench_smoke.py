@@ -42,3 +42,25 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert r["4_tui"]["open_small"]["first_frame_s"] > 0
     assert set(r["4_tui"]["keys_large"]) == {"page_down_ms", "next_problem_ms", "edit_ms"}
     assert "| 1. check" in p.stdout
+
+
+def test_phases_names_each_phase_of_a_check() -> None:
+    """bench/phases.py (where check spends its time) still runs: every phase timed."""
+    p = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "phases.py"),
+            str(REPO / "sample_inventories" / "oem-fleet.xlsx"),
+            "--repeat",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    got = json.loads(p.stdout)
+    phases = ("reader", "guard", "parse", "load", "audit", "report_one", "report_two")
+    assert all(got[k] > 0 for k in phases), got
+    assert got["devices"] > 0
