@@ -6,6 +6,7 @@ written by ``safety.CsvTable``."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import shutil
@@ -221,7 +222,8 @@ def write_report_json(
 
     ``beside``: a folder where a forked child may set aside the second half of the devices
     while this process writes the first (``side_by_side``: where a fork cannot be made, one
-    after the other); the bytes are the same either way."""
+    after the other; where the folder is full, this process writes that half too); the
+    bytes are the same either way."""
     data = _head(audit)
     if changes or mapping_changes:
         data["changes"] = _json_safe(list(change_records(audit, changes, mapping_changes)))
@@ -229,21 +231,41 @@ def write_report_json(
     devices = _Devices(audit)
     n = devices.n
     out.write(head[:-1] + b',"devices":[')
-    if beside is None or n < BESIDE_FROM or not can_fork():
+    if beside is None or n < BESIDE_FROM or not can_fork() or not _beside(devices, out, beside):
         devices.write(out, 0, n)
-    else:
-        half = n // 2
-        with tempfile.TemporaryFile(dir=beside) as spill:
-
-            def theirs() -> None:
-                devices.write(spill, half, n)
-                spill.flush()
-
-            run_beside(lambda: devices.write(out, 0, half), theirs)
-            out.write(b",")
-            spill.seek(0)
-            shutil.copyfileobj(spill, out, 1 << 20)
     out.write(b"]}\n")
+
+
+def _beside(devices: _Devices, out: BinaryIO, folder: Path) -> bool:
+    """The devices written by two processes: the first half here, the second by a forked
+    child into an unnamed file in ``folder``, appended after. False, with nothing written,
+    when that file cannot be made; where the child cannot write its half (its folder is
+    full), this process writes it: the report is the same either way."""
+    n = devices.n
+    half = n // 2
+    with contextlib.ExitStack() as stack:
+        try:
+            spill = stack.enter_context(tempfile.TemporaryFile(dir=folder))
+        except OSError:
+            return False
+
+        def theirs() -> None:
+            devices.write(spill, half, n)
+            spill.flush()
+
+        mine: list[bool] = []
+        try:
+            run_beside(lambda: mine.append(devices.write(out, 0, half)), theirs)
+        except OSError:
+            if not mine:  # this process's own half failed: the report cannot be written
+                raise
+            out.write(b",")
+            devices.write(out, half, n)
+            return True
+        out.write(b",")
+        spill.seek(0)
+        shutil.copyfileobj(spill, out, 1 << 20)
+    return True
 
 
 def report_json(
