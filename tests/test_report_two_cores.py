@@ -1,6 +1,6 @@
 """`check --format json` writes half the devices in a forked child (the second core) and
 sets them aside beside the report: the report is byte for byte the one a single process
-writes, wherever the halves meet, and a child that fails leaves no report behind."""
+writes, wherever the halves meet, and a full folder for the child's half still gives it."""
 
 from __future__ import annotations
 
