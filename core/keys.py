@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["FILLERS", "holds_key", "mask_key", "mask_keys"]
+__all__ = ["FILLERS", "SHORTEST_KEY", "holds_key", "mask_key", "mask_keys"]
 
 
 def mask_key(key: str) -> str:
@@ -70,6 +70,8 @@ def _folding() -> dict[int, str]:
     return fold
 
 
+# a key is 25 letters and digits at least: no shorter text holds one
+SHORTEST_KEY = 25
 _L = "[0-9A-Za-z]"
 _GAP = "[\\s\\-_.]{0,8}"
 _KEY_SHAPE = re.compile(f"(?<!{_L}){_L}{{5}}(?:{_GAP}{_L}{{5}}){{4}}(?!{_L})")
@@ -87,7 +89,7 @@ def _folded(text: str) -> str:
 
 
 def _key_spans(text: str) -> list[tuple[int, int]]:
-    if len(text) < 25:
+    if len(text) < SHORTEST_KEY:
         return []
     folded = _folded(text)
     shape = _KEY_SHAPE_FILLED if "\x01" in folded else _KEY_SHAPE

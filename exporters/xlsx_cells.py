@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import IO, Any
 
+from coa_audit.core.keys import SHORTEST_KEY
 from coa_audit.exporters.safety import shown, xlsx_text
 
 __all__ = ["Book", "Sheet"]
@@ -100,10 +101,10 @@ class Book:
 # tests turn this off to compare the bytes with XlsxWriter's own
 RAW_ROWS = True
 # text that every step between the value and its cell leaves as it is: shorter than any
-# key (``core.keys``: 25 letters and digits at least), starting with a letter or digit (no
-# formula, nothing hidden before it), ending with no blank to preserve, and holding nothing
-# XML or XlsxWriter escapes (& < > " ' _xHHHH_, controls): asset tags and serials, mostly
-_PLAIN_TEXT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ./#-]{0,22}[A-Za-z0-9./#-])?")
+# key (``core.keys.SHORTEST_KEY``), starting with a letter or digit (no formula, nothing
+# hidden before it), ending with no blank to preserve, and holding nothing XML or
+# XlsxWriter escapes (& < > " ' _xHHHH_, controls): asset tags and serials, mostly
+_PLAIN_TEXT = re.compile(f"[A-Za-z0-9](?:[A-Za-z0-9 ./#-]{{0,{SHORTEST_KEY - 3}}}[A-Za-z0-9./#-])?")
 _LETTERS: list[str] = []  # column letters, by index
 
 
