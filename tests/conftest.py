@@ -133,6 +133,24 @@ def assert_verdict_or_refusal(res: Result) -> None:
         assert len(res.stderr.strip().splitlines()) == 1, res.stderr[-500:]
 
 
+def counted_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The children ``exporters.side_by_side`` forks from now on (their pids), recorded as
+    the forks are made: how a test knows work really ran on two cores."""
+    from coa_audit.exporters import side_by_side
+
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(side_by_side.os, "fork", counted_fork)
+    return forks
+
+
 def run_cli(*args: str | Path) -> Result:
     runner = CliRunner()
     res = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)

@@ -21,7 +21,15 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from coa_audit.core.sample import SAMPLE_HEADERS
-from tests.conftest import SAMPLES, device, killed_session, oem_copy, run_cli, write_csv
+from tests.conftest import (
+    SAMPLES,
+    counted_forks,
+    device,
+    killed_session,
+    oem_copy,
+    run_cli,
+    write_csv,
+)
 
 HEADER_ARGS = (
     "--customer",
@@ -508,22 +516,12 @@ def test_export_on_two_cores_writes_what_one_process_writes(
     one a plain one-by-one export writes."""
     import re
 
-    from coa_audit.exporters import side_by_side
     from coa_audit.exporters.export import ExportRequest, export_all
     from coa_audit.session.session import open_session
 
     src = oem_copy(tmp_path)
     fix = _corrections(tmp_path / "fix.csv", [("6", "", "COA Present", "GML")])
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counted_fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(side_by_side.os, "fork", counted_fork)
+    forks = counted_forks(monkeypatch)
     two = tmp_path / "two"
     two.mkdir()
     res = run_cli("export", src, "--corrections", fix, "--out-dir", two, "--json")

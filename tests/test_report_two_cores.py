@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from coa_audit.exporters import check_report, side_by_side
-from tests.conftest import SAMPLE_HEADERS, device, oem_copy, run_cli, write_csv
+from coa_audit.exporters import check_report
+from tests.conftest import SAMPLE_HEADERS, counted_forks, device, oem_copy, run_cli, write_csv
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "fork"), reason="one process writes the report where there is no fork"
@@ -53,16 +53,7 @@ def _report(
 ) -> tuple[bytes, int]:
     """The report and how many children were forked for it, splitting from ``split``
     devices on."""
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counted_fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(side_by_side.os, "fork", counted_fork)
+    forks = counted_forks(monkeypatch)
     monkeypatch.setattr(check_report, "BESIDE_FROM", split)
     where = ["-o", str(to), "--force"] if to is not None else []
     res = run_cli("check", src, "--format", "json", "--fail-on", "never", *more, *where)
