@@ -126,9 +126,9 @@ class _Devices:
                 for i in range(first, min(first + chunk, stop))
             ]
 
-    def write(self, out: BinaryIO, start: int, stop: int) -> bool:
+    def write(self, out: BinaryIO, start: int, stop: int) -> None:
         """The devices of rows ``start`` to ``stop`` as JSON array items, comma-separated
-        (no brackets): whether any was written."""
+        (no brackets)."""
         first = True
         for part in self.chunks(start, stop):
             if not part:
@@ -137,7 +137,6 @@ class _Devices:
                 out.write(b",")
             out.write(_escaped(orjson.dumps(part))[1:-1])
             first = False
-        return not first
 
 
 def _mark_dict(mark: Mark) -> dict[str, Any]:
@@ -253,11 +252,17 @@ def _beside(devices: _Devices, out: BinaryIO, folder: Path) -> bool:
             devices.write(spill, half, n)
             spill.flush()
 
-        mine: list[bool] = []
+        done = False
+
+        def mine() -> None:
+            nonlocal done
+            devices.write(out, 0, half)
+            done = True
+
         try:
-            run_beside(lambda: mine.append(devices.write(out, 0, half)), theirs)
+            run_beside(mine, theirs)
         except OSError:
-            if not mine:  # this process's own half failed: the report cannot be written
+            if not done:  # this process's own half failed: the report cannot be written
                 raise
             out.write(b",")
             devices.write(out, half, n)

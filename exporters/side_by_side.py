@@ -23,11 +23,10 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 __all__ = ["Job", "can_fork", "run_beside", "run_jobs"]
 
-T = TypeVar("T")
 Progress = Callable[[str, int, int], None]
 _HEAD = struct.Struct("!I")
 
@@ -115,18 +114,12 @@ def run_jobs(
         raise child_failure
 
 
-def run_beside(mine: Callable[[], T], theirs: Callable[[], object]) -> T:
+def run_beside(mine: Callable[[], object], theirs: Callable[[], object]) -> None:
     """``mine`` in this process while ``theirs`` runs in a forked child (one after the
-    other where ``can_fork`` says no): what ``mine`` returns; a failure of either is raised
-    here, as ``run_jobs`` does. ``theirs`` returns nothing the parent needs: it leaves its
-    work in a file both sides hold open."""
-    got: list[T] = []
-    jobs = [
-        Job(1.0, lambda _progress: got.append(mine()), here=True),
-        Job(1.0, lambda _progress: theirs()),
-    ]
+    other where ``can_fork`` says no); a failure of either is raised here, as ``run_jobs``
+    does. Neither returns anything: each leaves its work in a file it was given."""
+    jobs = [Job(1.0, lambda _progress: mine(), here=True), Job(1.0, lambda _progress: theirs())]
     run_jobs(jobs, None, lambda _i, _result: None, fork=True)
-    return got[0]
 
 
 def _send(fd: int, message: tuple[Any, ...], wait: bool = True) -> None:
