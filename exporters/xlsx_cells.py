@@ -169,6 +169,9 @@ class Sheet:
             or len(values) > ws.xls_colmax
             or r in ws.row_info
             or r in ws.comments
+            # a row tag with attributes: a height of its own, or Excel 2010's extension
+            or ws.default_row_height != ws.original_row_height
+            or ws.excel_version == 2010
             or not self._plain_columns()
         ):
             return False
@@ -201,13 +204,8 @@ class Sheet:
             last = c
         ws._check_dimensions(r, first)
         ws._check_dimensions(r, last)
-        if ws.default_row_height == ws.original_row_height and ws.excel_version != 2010:
-            # what ``_write_row`` writes for a row of the default height: one write a row
-            ws.fh.write(f'<row r="{number}">{"".join(cells)}</row>')
-        else:
-            ws._write_row(r, None)
-            ws.fh.write("".join(cells))
-            ws._xml_end_tag("row")
+        # what ``_write_row`` writes for a row of the default height, in one write
+        ws.fh.write(f'<row r="{number}">{"".join(cells)}</row>')
         self.rows += 1
         return True
 

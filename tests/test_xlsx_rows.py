@@ -102,3 +102,26 @@ _NEAR_PLAIN = st.text(alphabet="AZaz09 ./#-_'\"&=+@x", min_size=1, max_size=30) 
 def test_identifiers_written_as_they_are_are_the_cells_xlsxwriter_writes(texts: list[str]) -> None:
     rows: list[tuple[str, list[Any]]] = [("plain", [n, t, t[::-1]]) for n, t in enumerate(texts)]
     assert _write(rows, raw=True) == _write(rows, raw=False)
+
+
+@pytest.mark.parametrize("height", [15, 30])
+def test_a_sheet_whose_rows_have_another_height_is_written_by_xlsxwriter(height: float) -> None:
+    """Rows of a height other than Excel's default carry it in their tag: such a sheet's
+    rows are left to XlsxWriter, and the file is the same either way."""
+
+    def write(raw: bool) -> bytes:
+        xlsx_cells.RAW_ROWS = raw
+        try:
+            out = io.BytesIO()
+            book = Book(out)
+            sheet = book.sheet("One")
+            sheet._ws.set_default_row(height)  # what no exporter does today
+            for n in range(3):
+                sheet.append([n, f"AT-{n:05d}", "Windows 11 Pro"])
+            book.close()
+        finally:
+            xlsx_cells.RAW_ROWS = True
+        with zipfile.ZipFile(out) as z:
+            return z.read("xl/worksheets/sheet1.xml")
+
+    assert write(raw=True) == write(raw=False)
