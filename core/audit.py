@@ -775,9 +775,7 @@ class Audit:
                 out.append(self._finding(code, detail, others))
         if flags & _DUP_BITS[-1][0]:  # _POSSIBLE
             out.append(self._possible_finding(row))
-        cols = self._walk_cols
-        if cols and self._walk_touched(row, cols):
-            out.extend(self._walk_findings(row))
+        out.extend(self._walk_findings(row))
         out.sort(key=lambda f: f.severity != "error")
         return out
 
@@ -801,18 +799,16 @@ class Audit:
         )
         return self._finding(_POSSIBLE[2], detail, numbers)
 
-    def _walk_touched(self, row: int, cols: tuple[int, ...]) -> bool:
-        """Whether the walk says anything of ``row``: a value or a mark in one of its
-        columns (a row with neither has no walk finding: most rows, looked at cheaply)."""
-        value, marks = self.inv.value, self.inv.marks
-        return any(value(row, c) for c in cols) or (
-            bool(marks) and any((row, c) in marks for c in cols)
-        )
-
     def _walk_findings(self, row: int) -> list[Finding]:
         """The walk's findings, each saying its marks (what, who, when, how) from the marks
-        themselves; the cell's one word says which finding it is."""
+        themselves; the cell's one word says which finding it is. A row whose walk columns
+        hold no value and no mark has none: most rows, looked at cheaply first."""
         inv = self.inv
+        cols, marks = self._walk_cols, inv.marks
+        if not any(inv.value(row, c) for c in cols) and not (
+            marks and any((row, c) in marks for c in cols)
+        ):
+            return []
 
         def said(fname: str) -> str:
             return "; ".join(quote(m.sentence(), 300) for m in inv.marks_of(row, fname)) + "."
