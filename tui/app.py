@@ -21,6 +21,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -789,6 +790,16 @@ class CoaAuditApp(App[None]):
                 "this address to download several files",
                 timeout=8,
             )
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's choice, except that ``coa-audit serve``'s web driver sends each packet
+        whole (``tui.web_driver``)."""
+        driver = super().get_driver_class()
+        if driver.__module__ == "textual.drivers.web_driver" and driver.__name__ == "WebDriver":
+            from coa_audit.tui.web_driver import WholeWebDriver
+
+            return WholeWebDriver
+        return driver
 
     async def action_quit(self) -> None:
         """ctrl+q and the palette's Quit go through the same guard as q."""
