@@ -55,30 +55,56 @@ def sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
     rels_name = _member(z, "xl/_rels/workbook.xml.rels")
     if book is None or rels_name is None:
         return None
-    wb = ElementTree.fromstring(z.read(book))
-    rid = next(
-        (
-            value
-            for el in wb.iter()
-            if el.tag.endswith("}sheet") and el.get("name") == sheet
-            for key, value in el.attrib.items()
-            if key.endswith("}id") and key[1:].startswith(_REL_NAMESPACES)
-        ),
-        None,
-    )
-    if rid is None:
-        return None
-    rels = ElementTree.fromstring(z.read(rels_name))
-    for el in rels.iter():
-        if el.tag.endswith("}Relationship") and el.get("Id") == rid:
-            target = el.get("Target", "")
-            path = (
+    path = _sheet_paths(z, book, rels_name).get(sheet)
+    return None if path is None else _member(z, path)
+
+
+# The sheets' paths of the workbooks read lately: each look at a sheet opens the package
+# again, and a workbook of 2,000 sheets is 2,000 entries to parse each time. Keyed by the
+# file and both parts' sizes, checksums and places in it, so a file changed since is read
+# again.
+_PATHS: dict[tuple[object, ...], dict[str, str]] = {}
+
+
+def _sheet_paths(z: zipfile.ZipFile, book: str, rels_name: str) -> dict[str, str]:
+    """Each sheet's name and the path its relationship points to (the first of each)."""
+    b, r = z.getinfo(book), z.getinfo(rels_name)
+    key = (z.filename, book, b.CRC, b.file_size, b.header_offset)
+    key += (rels_name, r.CRC, r.file_size, r.header_offset)
+    paths = _PATHS.get(key) if z.filename else None
+    if paths is not None:
+        return paths
+    ids: dict[str, str] = {}  # sheet name -> relationship id
+    for el in ElementTree.fromstring(z.read(book)).iter():
+        if el.tag.endswith("}sheet") and (name := el.get("name")) is not None:
+            rid = next(
+                (
+                    value
+                    for attr, value in el.attrib.items()
+                    if attr.endswith("}id") and attr[1:].startswith(_REL_NAMESPACES)
+                ),
+                None,
+            )
+            if rid is not None:
+                ids.setdefault(name, rid)
+    targets: dict[str, str] = {}  # relationship id -> target
+    for el in ElementTree.fromstring(z.read(rels_name)).iter():
+        if el.tag.endswith("}Relationship") and (rid := el.get("Id")) is not None:
+            targets.setdefault(rid, el.get("Target", ""))
+    paths = {}
+    for name, rid in ids.items():
+        target = targets.get(rid)
+        if target is not None:
+            paths[name] = (
                 target.lstrip("/")
                 if target.startswith("/")
                 else "/".join(_resolve(("xl",), target))
             )
-            return _member(z, path)
-    return None
+    if z.filename:
+        if len(_PATHS) >= 8:
+            _PATHS.clear()
+        _PATHS[key] = paths
+    return paths
 
 
 def _xf_formats(z: zipfile.ZipFile) -> list[str]:

@@ -355,3 +355,22 @@ def test_the_fast_lexer_reads_plain_parts_exactly_as_expat(
     slow = scan_sheet(xml, wanted, widest=True, tokenizer=True)
     assert fast == slow
     assert [r.number for r in fast.rows] == sorted(w for w in wanted if w <= n + 1)
+
+
+def test_a_workbook_replaced_in_place_has_its_own_sheet_edited(tmp_path: Path) -> None:
+    """The same file name, another package: its sheet in another part. What one export
+    learnt of the first package (where each sheet is) is not used for the second."""
+    first = [HEADERS, device_row(1)]
+    src = package(tmp_path / "inv.xlsx", Sheet(first))
+    assert _export(src, [(2, 4, "No")]).code == 0
+    second = [HEADERS, device_row(7), device_row(8)]
+    package(
+        src,
+        Sheet(second),
+        target="worksheets/fleet2.xml",
+        member="xl/worksheets/fleet2.xml",
+    )
+    res = _export(src, [(3, 4, "No")])
+    assert res.code == 0, res.stderr
+    second[2][4] = "No"
+    _expect(_corrected(src), second, openpyxl_too=False)
