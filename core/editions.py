@@ -79,6 +79,9 @@ class _Tables:
         self.base_after = frozenset(_phrases(dg["base_after"]))
         self.base_before = frozenset(_phrases(dg["base_before"]))
         self.upgrade = frozenset(_phrases(data["clauses"]["upgrade"]))
+        self.covers = {k: frozenset(v) for k, v in dg["covers"].items()}
+        self.oa3_tag = re.compile(data["oa3"]["tag"])
+        self.edition_versions = {k: tuple(v) for k, v in data["edition_versions"].items()}
         self.versions: dict[str, str] = data["versions"]
         self.win11_build: int = data["builds"]["windows11_min_build"]
         self.kernel_versions = frozenset(data["builds"]["kernel_versions"])
@@ -149,15 +152,13 @@ _MARKS = re.compile(r"®|™|©|\((?:r|tm|c)\)|\bmicrosoft\b", re.IGNORECASE)
 _IOT = re.compile(r"(?<![a-z])iot", re.IGNORECASE)  # "IoT" is one word, not "Io T"
 # Letters and a Windows version run together ("Win10Pro", "W7P", "Win8.1"): split them. Other
 # letter-digit runs stay whole, so a model name ("G7", "T480s", "840G7") is never a version.
-_WIN_PREFIX = re.compile(r"(?<![a-z])(windows|wind|win|w)(?=(?:xp|vista|\d))")
+_WIN_PREFIX = re.compile(r"(?<![a-z])(windows|win|w)(?=(?:xp|vista|\d))")
 _VERSION_TAIL = re.compile(r"(?<![a-z0-9.])(xp|vista|7|8\.1|8|10|11)(?=[a-z])")
 # Word breaks: anything but letters, digits and a dot between digits. Letters of any script
 # stay words ("专业版", "повреждена"): a word the grammar does not know is never dropped.
 _NON_WORD = re.compile(r"[^\w.]+|_+|(?<!\d)\.|\.(?!\d)")
 _BUILD = re.compile(r"^(?:build)?(?:10\.0\.)?(\d{5})(?:\.\d+)?$")
 _KERNEL = re.compile(r"^(\d{1,2}\.\d)\.\d{4,5}(?:\.\d+)?$")
-# An OA3 key description as Windows reports it: "[4.0] Professional OEM:DM", "[TH] Core OEM:DM"
-_OA3 = re.compile(r"^\s*\[[^\]]{1,12}\]\s*(?=[A-Za-z])")
 _CHANNEL = re.compile(r"\b(?:OEM|Retail|Volume):[A-Za-z_]+", re.IGNORECASE)
 _RAW_SPLIT = re.compile(r"[^\w.]+|(?<!\d)\.|\.(?!\d)")
 
@@ -259,7 +260,12 @@ def _read(runs: list[tuple[str, tuple[str, ...]]], t: _Tables) -> _Reading:
     kernels: set[str] = set()  # "6.3": a version only when no version word is named
     build11 = False  # a build number >= 22000: Windows 11 whatever the version word says
     heads: set[str] = set()
+    # an LTSC release year is a release only in a cell that says LTSC ("Windows 2019 Pro" is
+    # not Windows 10 Pro LTSC 2019: a year beside an edition is not understood)
+    ltsc = any("ltsc" in phrase for _cat, phrase in runs)
     for cat, phrase in runs:
+        if cat == "release" and not ltsc and len(phrase) == 1 and phrase[0] in t.ltsc_releases:
+            cat = "unread"
         if cat == "unread":
             unread.extend(phrase)
             continue
@@ -290,7 +296,7 @@ def _windows_context(text: str, tokens: tuple[str, ...], version: str | None, t:
     written whole ("ProfessionalN"). A bare number is not Windows context ("Professional 7")."""
     if "windows" in tokens or version in ("xp", "vista"):
         return True
-    if _OA3.match(text) or _CHANNEL.search(text):
+    if t.oa3_tag.match(text) or _CHANNEL.search(text):
         return True
     stripped = text.strip()
     return stripped.isalpha() and stripped.lower() in t.edition_ids
@@ -342,6 +348,13 @@ def _classify(text: str, reading: _Reading, t: _Tables) -> ParsedEdition:
         if rule.edition in t.needs_context and not _windows_context(text, tokens, version, t):
             return _unreadable(text, "no Windows word: it may name another product")
         edition = t.version_editions.get(f"{rule.edition}@{version}", rule.edition)
+        versions = t.edition_versions.get(edition)
+        if versions is not None and version not in versions:
+            named = f"Windows {version}" if version else "no version"
+            return _unreadable(
+                text,
+                f"that edition exists only in Windows {' and '.join(versions)}; it names {named}",
+            )
         return ParsedEdition(text, family, version, edition, variant, rule.note, release)
     if reading.unread:
         raw = tuple(reading.unread)
@@ -386,10 +399,11 @@ def _split_clause(
 def parse_edition(text: str) -> ParsedEdition:
     """Parse one edition text, read whole. Blank-like text gives ``edition=None``."""
     t = _tables()
-    oa3 = _OA3.match(text)  # "[4.0] Professional OEM:DM": the bracket is Windows' own tag
+    oa3 = t.oa3_tag.match(text)  # "[4.0] Professional OEM:DM": the bracket is Windows' own tag
     body = text[oa3.end() :] if oa3 else text
     norm = normalise(body)
     stray = tuple(dict.fromkeys(ch for ch in _MARKS.sub(" ", body) if _stray(ch, t)))
+    stray += _cut_marks(body)
     if not text.strip() or (norm in t.blank and not stray):
         return ParsedEdition(text, None, None, None, None)
     for pattern, repl in t.rewrites:
@@ -403,6 +417,9 @@ def parse_edition(text: str) -> ParsedEdition:
     if clause is None:
         return _classify(text, _read(runs, t), t)
     kind, base_runs, other_runs = clause
+    clause_phrase = next(phrase for cat, phrase in runs if cat == "clause")
+    if sum(cat == "clause" for cat, _ in runs) > 1:
+        return _unreadable(text, "it holds more than one downgrade or upgrade clause")
     base, other = _read(base_runs, t), _read(other_runs, t)
     if base.unread or other.unread:
         unread = base.unread + other.unread
@@ -422,11 +439,48 @@ def parse_edition(text: str) -> ParsedEdition:
         return _unreadable(text, "the clause names no Windows edition or version")
     if second is not None and second.edition == "unreadable":
         return second
+    if kind == "upgrade" and second is None and clause_phrase[-1] == "from":
+        # "upgraded from Windows 8.1": from its Core (Home) edition, or its Pro? The base
+        # licence is the edition it came from, and the text does not name it
+        return _unreadable(text, "it was upgraded from a version whose edition it does not name")
     if kind == "upgrade" and second is not None and second.edition != parsed.edition:
         return _unreadable(
             text, "it was upgraded from or to another edition: find the base licence's label"
         )
+    if (
+        kind != "upgrade"
+        and second is not None
+        and second.edition != parsed.edition
+        and second.edition not in t.covers.get(parsed.edition or "", frozenset())
+    ):
+        return _unreadable(
+            text, f"a {parsed.edition} licence has no downgrade to {second.edition} (RULES D2)"
+        )
     return parsed
+
+
+_OPEN, _CLOSE = "([{（［", ")]}）］"
+_TRAILING_OFF = re.compile(r"\.{2,}")
+
+
+def _cut_marks(text: str) -> tuple[str, ...]:
+    """Signs that a text was cut short or trails off, which separators would otherwise pass:
+    a bracket left open or closed without its opening ("Windows 10 Pro (label", ":("), and
+    dots in a row ("Windows 10 Pro ...")."""
+    marks: list[str] = []
+    stack: list[str] = []
+    for ch in text:
+        if ch in _OPEN:
+            stack.append(ch)
+        elif ch in _CLOSE:
+            if stack and _OPEN.index(stack[-1]) == _CLOSE.index(ch):
+                stack.pop()
+            else:
+                marks.append(ch)
+    marks += stack
+    if _TRAILING_OFF.search(text):
+        marks.append("...")
+    return tuple(dict.fromkeys(marks))
 
 
 def stray_symbols(text: str) -> str:

@@ -159,6 +159,14 @@ class Policy:
         )
         self.not_pc_types = frozenset(fold_words(w) for w in scope.get("not_pc_types", []))
         self._not_pc_words = max((len(t.split()) for t in self.not_pc_types), default=0)
+        self.scope_types = {
+            fold_words(w): what
+            for what, words in scope.get("types", {}).items()
+            for w in words
+            if fold_words(w)
+        }
+        self._scope_type_words = max((len(t.split()) for t in self.scope_types), default=0)
+        self.scope_os: dict[str, str] = dict(scope.get("os", {}))
         life = self.data.get("lifecycle", {})
         self.in_use = frozenset(fold_words(w) for w in life.get("in_use", []))
         self.gone = frozenset(fold_words(w) for w in life.get("gone", []))
@@ -407,6 +415,25 @@ class Policy:
         words = norm.split()
         longest = min(len(words), self._not_pc_words)
         return any(" ".join(words[:n]) in self.not_pc_types for n in range(1, longest + 1))
+
+    def type_out_of_scope(self, asset_type: str) -> str | None:
+        """What an asset type names when it is a computer outside a desktop imaging batch
+        ("a virtual machine", "a server", ``[scope.types]``), or None; read as ``not_a_pc``
+        reads a type (the words, or the words the cell starts with)."""
+        norm = fold_words(asset_type)
+        if not norm or not self.scope_types:
+            return None
+        words = norm.split()
+        for n in range(min(len(words), self._scope_type_words), 0, -1):
+            what = self.scope_types.get(" ".join(words[:n]))
+            if what is not None:
+                return what
+        return None
+
+    def os_out_of_scope(self, edition: str) -> str | None:
+        """What an installed OS of edition id ``edition`` says the device is, when that is
+        outside a desktop imaging batch (``[scope.os]``), or None."""
+        return self.scope_os.get(edition)
 
     def lifecycle(self, status: str) -> Literal["", "in use", "gone", "unknown"]:
         """What a status cell says of the asset's life (``[lifecycle]``), read whole: "" when

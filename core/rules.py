@@ -339,12 +339,25 @@ class Rules:
         if fkc == KEY_PROVES_NOTHING:  # a generic or placeholder key in firmware: nothing
             return replace(ev, firmware_generic=True)
         fw_ed = parse_edition(fw)
-        if (
-            fw_ed.edition in (None, "unreadable")
-            or words.not_base(fw) is not None
-            or words.doubtful(fw)
-        ):
-            return ev  # not read: the register alone speaks (and says what it says)
+        fw_not_base = words.not_base(fw)
+        if fw_ed.edition in (None, "unreadable") or fw_not_base is not None or words.doubtful(fw):
+            # not read: the register speaks for the device, and this says that the PC's own
+            # answer was not understood (never silence: it may contradict the register)
+            if fw_not_base is not None:
+                why = (
+                    "it names a Volume Licensing channel or a digital licence, never a base licence"
+                )
+            elif fw_ed.edition in (None, "unreadable"):
+                why = fw_ed.note or "its words are not an edition"
+            else:
+                why = "it negates or doubts what it names"
+            problem = (
+                f"coa-audit cannot read the firmware key description collected from the PC, "
+                f"{quote(fw)} ({why})."
+            )
+            if ev.oa3_problem:
+                problem = f"{ev.oa3_problem} {problem}"
+            return replace(ev, oa3_problem=problem)
         said = f"the firmware key collected from the PC says {quote(fw)}"
         if ev.state in ("none", "key_only", "absent"):
             conflict = (
@@ -391,6 +404,17 @@ class Rules:
                 return replace(ev, state="unread", oa3_problem=problem, text=oa3, cell=oa3)
             return replace(ev, oa3_problem=problem)
         not_base = words.not_base(oa3)
+        if not_base is not None and ev.state not in ("none", "key_only", "absent"):
+            # a label beside a firmware description of a volume or digital licence: a firmware
+            # (OA3) key is an OEM key, so one of the two is not what the register says
+            what = "a Volume Licensing channel" if not_base == "volume" else "a digital licence"
+            recorded = quote(ev.text if ev.edition else ev.cell)
+            differ = (
+                f"The register records {recorded} beside the firmware key "
+                f"description {quote(oa3)}, which names {what}: a firmware key is an OEM "
+                "key, so one of the two is wrong."
+            )
+            return replace(ev, differ=differ)
         if ev.state in ("none", "key_only", "absent"):
             conflict = (
                 f"The COA column says {quote(ev.cell)} but {said}."
@@ -579,6 +603,14 @@ class Rules:
         scope = pol.out_of_scope(facts.maker, facts.model)
         if scope:
             items.append(("DEVICE_OUT_OF_SCOPE", f"The maker/model says this is {scope}."))
+        kind = pol.type_out_of_scope(facts.asset_type) if facts.asset_type else None
+        if kind:
+            items.append(
+                ("DEVICE_OUT_OF_SCOPE", f"The asset type says {quote(facts.asset_type)}: {kind}.")
+            )
+        on_os = pol.os_out_of_scope(os_ed.key) if os_ed is not None else None
+        if on_os:
+            items.append(("DEVICE_OUT_OF_SCOPE", f"The OS column says {quote(os_text)}: {on_os}."))
         return items
 
     def describe(self, ed: ParsedEdition) -> str:
