@@ -69,7 +69,7 @@ _PATHS: dict[tuple[object, ...], dict[str, str]] = {}
 def _sheet_paths(z: zipfile.ZipFile, book: str, rels_name: str) -> dict[str, str]:
     """Each sheet's name and the path its relationship points to (the first of each)."""
     b, r = z.getinfo(book), z.getinfo(rels_name)
-    key = (z.filename, book, b.CRC, b.file_size, b.header_offset)
+    key: tuple[object, ...] = (z.filename, book, b.CRC, b.file_size, b.header_offset)
     key += (rels_name, r.CRC, r.file_size, r.header_offset)
     paths = _PATHS.get(key) if z.filename else None
     if paths is not None:
