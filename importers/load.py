@@ -228,8 +228,8 @@ _BOUNDED: set[tuple[str, int, int, str]] = set()  # (path, mtime, size, sheet) f
 
 
 def _bounded(path: Path, sheet: str, check: Callable[[], str | None]) -> None:
-    """Refuse ``path`` in one line when ``check`` says reading it would exhaust memory (a
-    check that fails on a damaged package leaves it to the reader to say what is wrong).
+    """Refuse ``path`` in one line when ``check`` says reading it would exhaust memory, or
+    when the check itself fails (a package it cannot measure may hide what it looks for).
     A file found safe is not checked again in this process while its size and time stay:
     `columns` and an export read the same sheet more than once."""
     try:
@@ -241,8 +241,12 @@ def _bounded(path: Path, sheet: str, check: Callable[[], str | None]) -> None:
         return
     try:
         problem = check()
-    except Exception:
-        problem = None
+    except Exception as exc:  # fail closed: a package that cannot be measured is not read
+        detail = " ".join(str(exc).split())[:120] or type(exc).__name__
+        problem = (
+            f"its structure cannot be checked before reading ({detail}): it is damaged or "
+            "hostile; open it in a spreadsheet program and save it again"
+        )
     if problem is not None:
         raise InputError(f"{path}: {problem}")
     if key is not None:

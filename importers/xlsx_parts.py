@@ -40,11 +40,12 @@ _BUILTIN_FORMATS = {0: "General", 1: "0", 49: "@"}
 
 
 def _member(z: zipfile.ZipFile, name: str) -> str | None:
-    """The zip member called ``name``, compared without case as Excel does."""
+    """The zip member called ``name``, compared without case as Excel does, and with "\\"
+    read as "/" (packages written on Windows by hand: the reader opens them so)."""
     if name in z.NameToInfo:
         return name
     folded = name.lower()
-    return next((n for n in z.namelist() if n.lower() == folded), None)
+    return next((n for n in z.namelist() if n.replace("\\", "/").lower() == folded), None)
 
 
 def sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
@@ -741,8 +742,26 @@ AREA_PER_CELL = 16  # a sheet may span at most this many cells per cell it reall
 TEXT_LIMIT = 1024**3  # characters of shared text the cells may ask for, all told
 SI_LIMIT = 1024**2  # bytes of one shared string item (Excel's own limit is 32,767 characters)
 
-_REF_ROW = re.compile(rb' r="[A-Za-z]{0,3}\$?(\d{1,9})"')
+_REF_ROW = re.compile(rb' r="[A-Za-z]{0,3}\$?(\d+)"')
 _REF_COL = re.compile(rb'c r="([A-Za-z]{1,3})\d')
+# A reference written any way XML allows but the one these patterns read (' r="A1"'): another
+# space before it, spaces around "=", single quotes. The reader takes them all, so a part
+# holding any of these bytes has its references rewritten the one way before it is measured.
+_LOOSE = (b"r='", b"r =", b"r= ", b"=\t", b"=\n", b"=\r", b"\tr=", b"\nr=", b"\rr=")
+_LOOSE_REF = re.compile(rb"""\s+r\s*=\s*(["'])([^"'<>]*)\1""")
+# a row number beyond the sheet's last (1,048,576 has 7 digits), or a column beyond XFD
+_FAR_ROW = re.compile(rb' r="[A-Za-z]{0,3}\$?(\d{7,})"')
+_FAR_COL = re.compile(
+    rb'c r="\$?(?:[A-Za-z]{4}|[Y-Zy-z][A-Za-z]{2}|[Xx][G-Zg-z][A-Za-z]|[Xx][Ff][E-Ze-z])\d'
+)
+
+
+def _canonical_refs(xml: bytes) -> bytes:
+    """``xml`` with every cell and row reference written ' r="..."', as the bound patterns
+    read them (most parts already are: a few searches say so)."""
+    if not any(loose in xml for loose in _LOOSE):
+        return xml
+    return _LOOSE_REF.sub(rb' r="\2"', xml)
 
 
 def sheet_bounds_problem(path: str, sheet: str) -> str | None:
@@ -753,7 +772,7 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
         part = sheet_part(z, sheet)
         if part is None:
             return None
-        xml = z.read(part)
+        xml = _canonical_refs(z.read(part))
         strings = _member(z, "xl/sharedStrings.xml")
         size = z.getinfo(strings).file_size if strings is not None else 0
         # each cell that names a shared text gets its own copy from the reader: a small
@@ -764,6 +783,18 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
         tables = tables_problem(z, part)
     if tables is not None:
         return f"sheet {sheet!r}: {tables}"
+    # a reference past the sheet's last row or column: the reader would wrap it onto a real
+    # cell (a row number of 2**32 + 2 lands on row 2) or allocate to it
+    if any(int(m) > MAX_ROW for m in _FAR_ROW.findall(xml)):
+        return (
+            f"sheet {sheet!r} has a cell past row {MAX_ROW:,}, the last a sheet has "
+            "(damaged or hostile); copy the data to a new sheet"
+        )
+    if _FAR_COL.search(xml):
+        return (
+            f"sheet {sheet!r} has a cell past column XFD, the last a sheet has (damaged or "
+            "hostile); copy the data to a new sheet"
+        )
     # bounds from two quick passes (how many letters and digits references have at most),
     # exact positions only when those bounds could be too large
     letters = 1

@@ -13,7 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import assert_verdict_or_refusal, device, run_bounded, run_cli, write_csv
+from tests.conftest import (
+    SAMPLES,
+    assert_verdict_or_refusal,
+    device,
+    run_bounded,
+    run_cli,
+    write_csv,
+)
 
 HEAD = ["Asset Tag", "Serial Number", "Manufacturer", "Model", "COA Present", "COA Edition"]
 
@@ -533,17 +540,24 @@ def test_an_xlsb_with_a_far_cell_is_refused_within_3_gib(tmp_path: Path) -> None
 def test_a_hostile_file_in_the_app_ends_in_a_message_and_a_sane_terminal(
     tmp_path: Path,
 ) -> None:
-    """`coa-audit tui` on a file whose reader aborts: the supervisor leaves the alternate
-    screen, puts the terminal's modes back and says why in one line, exit 3."""
+    """`coa-audit tui` whose reader aborts (SIGABRT, as a Rust reader's failed allocation
+    ends it) once the app is on screen: the supervisor leaves the alternate screen, puts the
+    terminal's modes back and says why in one line, exit 3. Every hostile file this suite
+    crafts is now refused before the reader opens it, so the abort is sent to the worker."""
     import os
     import pty
     import select
+    import signal
     import subprocess
     import sys
     import termios
     import time
 
-    src = _hostile(tmp_path, "single quotes")
+    children = Path("/proc/self/task")
+    if not children.exists():
+        pytest.skip("finds the worker through /proc")
+    src = tmp_path / "reader-abort.xlsx"
+    src.write_bytes((SAMPLES / "oem-fleet.xlsx").read_bytes())
     master, slave = pty.openpty()
     before = termios.tcgetattr(slave)
     coa = str(Path(sys.executable).parent / "coa-audit")
@@ -553,6 +567,7 @@ def test_a_hostile_file_in_the_app_ends_in_a_message_and_a_sane_terminal(
         start_new_session=True,
     )  # fmt: skip
     out = b""
+    aborted = False
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         ready, _, _ = select.select([master], [], [], 0.2)
@@ -563,6 +578,12 @@ def test_a_hostile_file_in_the_app_ends_in_a_message_and_a_sane_terminal(
                 break
         elif proc.poll() is not None:
             break
+        if not aborted and b"\x1b[?1049h" in out and len(out) > 4000:  # the app is drawn
+            workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            if workers:
+                os.kill(int(workers[0]), signal.SIGABRT)
+                aborted = True
+    assert aborted, "the worker was never found"
     assert proc.wait(timeout=10) == 3
     after = termios.tcgetattr(slave)
     os.close(master)
@@ -571,7 +592,7 @@ def test_a_hostile_file_in_the_app_ends_in_a_message_and_a_sane_terminal(
     tail = text[text.rfind("\x1b[?1049l") :]  # after leaving the alternate screen
     assert "\x1b[?1049l" in text and "\x1b[?25h" in tail
     message = " ".join(tail.split("\x1b[0m", 1)[-1].split())
-    assert message.startswith("coa-audit: single-quotes.xlsx:") and "hostile" in message
+    assert message.startswith("coa-audit: reader-abort.xlsx:") and "hostile" in message
     assert "memory allocation" not in tail
     assert after[3] == before[3], "the terminal's local modes (echo, canonical) came back"
 
