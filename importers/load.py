@@ -40,7 +40,7 @@ from coa_audit.importers.headers import (
     locate_header,
     map_headers,
 )
-from coa_audit.importers.xlsx_parts import sheet_bounds_problem
+from coa_audit.importers.xlsx_parts import ERROR_SHEETS, sheet_bounds_problem
 
 __all__ = [
     "InputError",
@@ -443,6 +443,8 @@ def _load_spreadsheet(
     src.candidates = _candidates(headers, sample, mapping, first_col)
     if input_format(fmt).spreadsheetml and any(builder.numeric.values()):
         _apply_number_formats(path, name, first_col, builder, numbers)
+    if input_format(fmt).spreadsheetml and (str(path), name) in ERROR_SHEETS:
+        _apply_error_cells(path, name, first_col, builder, numbers)
     return Inventory(src, headers, builder.columns, numbers, mapping, builder.numeric)
 
 
@@ -521,6 +523,31 @@ def _apply_number_formats(
             and column[r].isdigit()
         ):
             column[r] = column[r].zfill(len(code))
+
+
+def _apply_error_cells(
+    path: Path, sheet: str, first_col: int, builder: ColumnBuilder, numbers: array
+) -> None:
+    """An error cell (#REF!, #N/A) reads as its error's text, as a csv export of the sheet
+    shows it: the reader gives it as blank, and a blank COA cell beside an edition says
+    nothing against the device, where "#REF!" is not understood (review)."""
+    from coa_audit.importers.xlsx_parts import error_cells
+
+    try:
+        errors = error_cells(str(path), sheet)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(
+            f"{path}: its error cells (#REF!...) cannot be read ({exc}): open it in a "
+            "spreadsheet program and save it again"
+        ) from None
+    width = len(builder.columns)
+    for (col, rownum), text in errors.items():
+        c = col - first_col
+        r = bisect_left(numbers, rownum)  # row numbers are increasing
+        if 0 <= c < width and r < len(numbers) and numbers[r] == rownum:
+            column = builder.columns[c]
+            if not column[r]:
+                column[r] = text
 
 
 def _headers_from(

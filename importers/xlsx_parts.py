@@ -746,9 +746,24 @@ _REF_ROW = re.compile(rb' r="[A-Za-z]{0,3}\$?(\d+)"')
 _REF_COL = re.compile(rb'c r="([A-Za-z]{1,3})\d')
 # A reference written any way XML allows but the one these patterns read (' r="A1"'): another
 # space before it, spaces around "=", single quotes. The reader takes them all, so a part
-# holding any of these bytes has its references rewritten the one way before it is measured.
-_LOOSE = (b"r='", b"r =", b"r= ", b"=\t", b"=\n", b"=\r", b"\tr=", b"\nr=", b"\rr=")
+# that may hold any of them has its references rewritten the one way before it is measured.
+# Whether it may is told by bytes no canonical part holds: a quote, a tab or a carriage
+# return anywhere, a newline after the prolog, a space beside "=" (single bytes are found at
+# memory speed; a part without them, as every spreadsheet program writes, costs two searches).
 _LOOSE_REF = re.compile(rb"""\s+r\s*=\s*(["'])([^"'<>]*)\1""")
+
+
+def _loose(xml: bytes) -> bool:
+    return (
+        b"'" in xml
+        or b"\t" in xml
+        or b"\r" in xml
+        or xml.find(b"\n", 200) >= 0
+        or b" =" in xml
+        or b"= " in xml
+    )
+
+
 # a row number beyond the sheet's last (1,048,576 has 7 digits), or a column beyond XFD
 _FAR_ROW = re.compile(rb' r="[A-Za-z]{0,3}\$?(\d{7,})"')
 _FAR_COL = re.compile(
@@ -756,12 +771,56 @@ _FAR_COL = re.compile(
 )
 
 
-def _canonical_refs(xml: bytes) -> bytes:
+def _canonical_refs(xml: bytes, loose: bool) -> bytes:
     """``xml`` with every cell and row reference written ' r="..."', as the bound patterns
-    read them (most parts already are: a few searches say so)."""
-    if not any(loose in xml for loose in _LOOSE):
-        return xml
-    return _LOOSE_REF.sub(rb' r="\2"', xml)
+    read them (``loose``: it may hold another spelling)."""
+    return _LOOSE_REF.sub(rb' r="\2"', xml) if loose else xml
+
+
+# Sheets (path, name) whose part holds a cell of the error type (t="e": #REF!, #N/A...),
+# noted while the bounds check reads the part: the reader gives such a cell as blank, so
+# the loader puts the error's text back (``error_cells``) and a COA cell holding #REF! is not
+# read as an empty one.
+ERROR_SHEETS: set[tuple[str, str]] = set()
+_ERROR_TYPE = re.compile(rb"""\st\s*=\s*["']e["']""")
+
+
+def _may_hold_errors(xml: bytes, loose: bool) -> bool:
+    if loose:
+        return _ERROR_TYPE.search(xml) is not None
+    return b't="e"' in xml
+
+
+_ERROR_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.\-]*:)?c(?=[\s/>])(" + _TAG_ATTRS + rb")>(.*?)</(?:[A-Za-z_][\w.\-]*:)?c>",
+    re.S,
+)
+_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?v(?:\s[^>]*)?>([^<]*)<", re.S)
+
+
+def error_cells(path: str, sheet: str) -> dict[tuple[int, int], str]:
+    """{(0-based column, row number): the error's text} of every error cell of ``sheet``
+    ("#REF!"; "#ERROR!" when the cell names none)."""
+    out: dict[tuple[int, int], str] = {}
+    with zipfile.ZipFile(path) as z:
+        part = sheet_part(z, sheet)
+        if part is None:
+            return out
+        xml = z.read(part)
+    for m in re.finditer(_OPAQUE + b"|" + _ERROR_CELL.pattern, xml, re.S):
+        attrs = m.group(1)
+        if attrs is None:
+            continue
+        got = _attrs(attrs)
+        if got.get("t") != "e":
+            continue
+        ref = _CELL_COL.match(got.get("r", "").upper().encode())
+        if ref is None:
+            continue
+        value = _VALUE.search(m.group(2) or b"")
+        text = value.group(1).decode("utf-8", "replace").strip() if value else ""
+        out[(_col(ref.group(1)), int(ref.group(2)))] = text or "#ERROR!"
+    return out
 
 
 def sheet_bounds_problem(path: str, sheet: str) -> str | None:
@@ -772,7 +831,11 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
         part = sheet_part(z, sheet)
         if part is None:
             return None
-        xml = _canonical_refs(z.read(part))
+        xml = z.read(part)
+        loose = _loose(xml)
+        xml = _canonical_refs(xml, loose)
+        if _may_hold_errors(xml, loose):
+            ERROR_SHEETS.add((path, sheet))
         strings = _member(z, "xl/sharedStrings.xml")
         size = z.getinfo(strings).file_size if strings is not None else 0
         # each cell that names a shared text gets its own copy from the reader: a small
@@ -783,23 +846,20 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
         tables = tables_problem(z, part)
     if tables is not None:
         return f"sheet {sheet!r}: {tables}"
-    # a reference past the sheet's last row or column: the reader would wrap it onto a real
-    # cell (a row number of 2**32 + 2 lands on row 2) or allocate to it
-    if any(int(m) > MAX_ROW for m in _FAR_ROW.findall(xml)):
-        return (
-            f"sheet {sheet!r} has a cell past row {MAX_ROW:,}, the last a sheet has "
-            "(damaged or hostile); copy the data to a new sheet"
-        )
-    if _FAR_COL.search(xml):
-        return (
-            f"sheet {sheet!r} has a cell past column XFD, the last a sheet has (damaged or "
-            "hostile); copy the data to a new sheet"
-        )
     # bounds from two quick passes (how many letters and digits references have at most),
     # exact positions only when those bounds could be too large
     letters = 1
     if re.search(rb' r="[A-Za-z]{2}', xml):
         letters = 3 if re.search(rb' r="[A-Za-z]{3}', xml) else 2
+    past = (
+        f"sheet {sheet!r} has a cell past %s, the last a sheet has (damaged or hostile); "
+        "copy the data to a new sheet"
+    )
+    # a reference past the sheet's last column or row: the reader would allocate to it, or
+    # wrap it onto a real cell (a row number of 2**32 + 2 lands on row 2); looked for only
+    # where the quick bounds leave room for one
+    if letters == 3 and _FAR_COL.search(xml):
+        return past % "column XFD"
     cols = (26, 702, MAX_COL)[letters - 1]
     last = xml.rfind(b' r="')
     m = _REF_ROW.search(xml, max(last - 1, 0)) if last >= 0 else None
@@ -807,6 +867,8 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
     rows = MAX_ROW + 1
     if not re.search(rb' r="[A-Za-z]{0,3}\$?\d{%d}' % (digits + 1), xml):
         rows = min(10**digits - 1, MAX_ROW)
+    if (digits >= 7 or rows > MAX_ROW) and any(int(n) > MAX_ROW for n in _FAR_ROW.findall(xml)):
+        return past % f"row {MAX_ROW:,}"
     # rows without a number follow on from the one before (a closing "</x:row>" counts
     # too: a bound, never short)
     unnumbered = xml.count(b"<row>") if xml.find(b"<row>") >= 0 else 0

@@ -117,3 +117,42 @@ def test_a_workbook_whose_structure_cannot_be_read_is_refused(tmp_path: Path) ->
     assert res.code == 3
     assert "cannot be checked before reading" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+# every error value the reader takes (others, "#SPILL!", "#GETTING_DATA", it refuses: exit 3)
+# ("#N/A" and "#NULL!" are what an export writes for no value: blank, in a csv as here,
+# core.editions.is_empty)
+ERRORS = ["#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!"]
+
+
+@pytest.mark.parametrize("spelling", ["double", "single", "spaced"])
+def test_an_error_cell_is_read_as_its_error_never_as_blank(tmp_path: Path, spelling: str) -> None:
+    """The reader gives an error cell (t="e") as blank, and a blank COA cell beside a Pro
+    edition made the device eligible; its text is put back, as a csv export shows it, so
+    the cell is not understood (review) and the message quotes it."""
+    q, sp, eq = SPELLINGS[spelling]
+    head = [_cell(f"{c}1", h, q, sp, eq) for c, h in zip("ABC", HEADERS, strict=True)]
+    rows = [_row(1, head, q, sp, eq)]
+    for n, error in enumerate(ERRORS, 2):
+        formula = "<f>1/0</f>" if n % 2 else ""
+        cells = [
+            _cell(f"A{n}", f"5CG{n}", q, sp, eq),
+            f"<c{sp}r{eq}{q}B{n}{q}{sp}t{eq}{q}e{q}>{formula}<v>{error}</v></c>",
+            _cell(f"C{n}", "Windows 10 Pro", q, sp, eq),
+        ]
+        rows.append(_row(n, cells, q, sp, eq))
+    clean = len(ERRORS) + 2
+    ok = [
+        _cell(f"{c}{clean}", v, q, sp, eq)
+        for c, v in zip("ABC", ("5CGX", "Yes", "Windows 10 Pro"), strict=True)
+    ]
+    rows.append(_row(clean, ok, q, sp, eq))
+    xml = f'<worksheet xmlns="{MAIN}"><sheetData>{"".join(rows)}</sheetData></worksheet>'
+    src = package(tmp_path / "errors.xlsx", xml.encode())
+    res = run_cli("check", src, "--format", "json", "--fail-on", "never")
+    assert res.code == 0, res.stderr
+    devices = res.json()["devices"]
+    assert [d["status"] for d in devices] == ["review"] * len(ERRORS) + ["eligible"]
+    for error, d in zip(ERRORS, devices, strict=False):
+        messages = " ".join(f["message"] for f in d["findings"])
+        assert f"'{error}'" in messages, messages
