@@ -7,6 +7,7 @@ command does, when it runs.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import time
@@ -23,6 +24,7 @@ from coa_audit.core.errors import (
     EXIT_INTERNAL,
     CoaError,
     InputError,
+    OutputError,
     UsageError,
     internal_error,
     reader_crash,
@@ -59,6 +61,9 @@ class _Voice:
     verbose = False
     started = 0.0
 
+
+# what writing says when the disk, the quota or standard output takes no more
+_FULL = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG") if hasattr(errno, n))
 
 _VOICE = _Voice()
 
@@ -295,8 +300,11 @@ def _guard(signals: bool = True) -> Iterator[None]:
         if _VOICE.quiet and _VOICE.verbose:
             raise UsageError("-q (--quiet) and -v (--verbose) ask for opposites: give one")
         yield
+        sys.stdout.flush()  # what is still buffered fails here, not unreported at exit
         _detail(f"done in {time.monotonic() - _VOICE.started:.2f} s")
     except typer.Exit:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
         raise
     except CoaError as exc:  # each error type carries its documented exit code
         _fail(str(exc), exc.exit_code)
@@ -309,6 +317,16 @@ def _guard(signals: bool = True) -> Iterator[None]:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the exit flush
         raise typer.Exit(EXIT_OK) from None
     except BaseException as exc:
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            # a disk or standard output that takes no more (> /dev/full, a full disk, a
+            # quota): an output could not be written, exit 4, never an internal error
+            with contextlib.suppress(Exception):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the exit flush
+            _fail(
+                f"cannot write the output ({exc.strerror or exc}): free some space, or write "
+                "it elsewhere",
+                OutputError.exit_code,
+            )
         why = reader_crash(exc)  # a reader died on the input: exit 3, whatever its words
         if why is not None:
             from coa_audit.cli.supervise import input_file

@@ -8,7 +8,6 @@ import glob
 import os
 import re
 import shutil
-import stat
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +23,12 @@ from coa_audit.core.history import Edit, MappingChange
 from coa_audit.core.model import Inventory
 from coa_audit.core.policy import Policy
 from coa_audit.core.text import fold
-from coa_audit.exporters.atomic import OutputError, atomic_writer, write_bytes_atomic
+from coa_audit.exporters.atomic import (
+    OutputError,
+    atomic_writer,
+    in_the_way,
+    write_bytes_atomic,
+)
 from coa_audit.exporters.checklist import (
     PROFILE_FIELDS,
     Checklist,
@@ -313,19 +317,9 @@ def _fresh_walk_name(target: Path, inputs: Inputs, taken: list[Path]) -> Path:
 
 
 def _in_the_way(target: Path) -> str | None:
-    """Why a file cannot be placed at ``target`` (None: it can): a folder, a device, a
-    pipe or a socket holds the name."""
-    try:
-        mode = os.lstat(target).st_mode
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return f"cannot be replaced ({exc.strerror or exc})"
-    if stat.S_ISDIR(mode):
-        return "is a folder: move it or choose another --out-dir"
-    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-        return "is not a regular file (a pipe, device or socket): choose another --out-dir"
-    return None
+    """Why an output cannot be placed at ``target`` (None: it can), with what to do."""
+    why = in_the_way(target)
+    return None if why is None else f"{why}: move it or choose another --out-dir"
 
 
 def _put_back(placed: list[tuple[Path, Path | None]]) -> list[str]:
