@@ -335,10 +335,15 @@ def recognise(head: bytes, extension: str, members: Callable[[], set[str]]) -> I
     if not kinds:
         return None
     claimed = BY_EXTENSION.get(extension)
+    if all(f.zipped for f in kinds):
+        # a zip package is what its members say, whatever its name ("fleet.ods" holding a
+        # workbook); the name only tells xlsx from xlsm, which are one kind of package
+        found = INPUT_FORMATS[package_format(members())]
+        if claimed is not None and claimed.spreadsheetml and found.spreadsheetml:
+            return claimed
+        return found
     if claimed in kinds:
         return claimed
-    if all(f.zipped for f in kinds):
-        return INPUT_FORMATS[package_format(members())]
     return kinds[0]
 
 

@@ -253,6 +253,11 @@ def _bounded(path: Path, sheet: str, check: Callable[[], str | None]) -> None:
         _BOUNDED.add(key)
 
 
+# the reader python-calamine's from_path takes for each extension (others: by content)
+_READER = {"xls": "xls", "xla": "xls", "xlsx": "xlsx", "xlsm": "xlsx", "xlam": "xlsx"}
+_READER |= {"xlsb": "xlsb", "ods": "ods"}
+
+
 def _open_workbook(path: Path, fmt: str) -> Book:
     import python_calamine
 
@@ -265,6 +270,12 @@ def _open_workbook(path: Path, fmt: str) -> Book:
     try:
         if spec.open_book is not None:  # a format python-calamine does not read
             return spec.open_book(path)
+        suffix = path.suffix.lower().lstrip(".")
+        if _READER.get(suffix, fmt) != _READER.get(fmt, fmt):
+            # python-calamine picks its reader by the name's extension: a workbook named as
+            # another format ("fleet.xls" holding xlsx) is read by content instead
+            with open(path, "rb") as f:
+                return python_calamine.CalamineWorkbook.from_filelike(f)
         return python_calamine.CalamineWorkbook.from_path(str(path))
     except InputError:
         raise
