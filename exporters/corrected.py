@@ -33,6 +33,7 @@ from coa_audit.importers.xlsx_parts import (
     RowAt,
     SheetScan,
     SpecialCells,
+    read_member,
     scan_sheet,
     sheet_part,
     special_from,
@@ -346,7 +347,7 @@ def _write_patched_package(
                     f"sheet {inv.source.sheet!r} not found in {src}: this package is not one "
                     "the export can patch"
                 )
-            sheet_xml = zin.read(part)
+            sheet_xml = read_member(zin, part)
             if annotations is not None:
                 # after every cell present, so no cell that holds anything is overwritten
                 a = max(first + inv.source_width, scan_sheet(sheet_xml, widest=True).max_col + 1)
@@ -369,7 +370,7 @@ def _write_patched_package(
             if drop_chain:
                 for name, pattern in _CHAIN_REFERRERS.items():
                     if name in zin.NameToInfo:
-                        patched[name] = pattern.sub(b"", zin.read(name))
+                        patched[name] = pattern.sub(b"", read_member(zin, name))
             for name, part_xml in patched.items():
                 broken = well_formed(part_xml)
                 if broken is not None:  # never write a package a reader would refuse
@@ -383,7 +384,7 @@ def _write_patched_package(
                         continue  # Excel rebuilds it; a stale entry makes it repair the file
                     kept = patched.get(info.filename)
                     if kept is None:
-                        kept = sheet_xml if info.filename == part else zin.read(info)
+                        kept = sheet_xml if info.filename == part else read_member(zin, info)
                     zout.writestr(info, kept, compress_type=info.compress_type)
     except ValueError as exc:
         raise OutputError(f"cannot patch {src}: {safe_text(str(exc))[:200]}") from None

@@ -22,6 +22,7 @@ __all__ = [
     "SpecialCells",
     "cell_formats",
     "ods_bounds_problem",
+    "read_member",
     "scan_sheet",
     "sheet_bounds_problem",
     "sheet_part",
@@ -37,6 +38,16 @@ _REL_NAMESPACES = (
     "http://purl.oclc.org/ooxml/officeDocument/relationships",
 )
 _BUILTIN_FORMATS = {0: "General", 1: "0", 49: "@"}
+
+
+def read_member(z: zipfile.ZipFile, name: str | zipfile.ZipInfo) -> bytes:
+    """A member of a package, read no further than the size its header declares (Python's
+    ``ZipFile.read`` inflates a member whole before it compares: a 1 KB header claiming a
+    5 KB part that inflates to 1 GiB took 2 GiB to refuse). What lies about its size fails
+    its checksum at the declared end, and raises ``zipfile.BadZipFile``."""
+    info = name if isinstance(name, zipfile.ZipInfo) else z.getinfo(name)
+    with z.open(info) as f:
+        return f.read(info.file_size)
 
 
 def _member(z: zipfile.ZipFile, name: str) -> str | None:
@@ -76,7 +87,7 @@ def _sheet_paths(z: zipfile.ZipFile, book: str, rels_name: str) -> dict[str, str
     if paths is not None:
         return paths
     ids: dict[str, str] = {}  # sheet name -> relationship id
-    for el in ElementTree.fromstring(z.read(book)).iter():
+    for el in ElementTree.fromstring(read_member(z, book)).iter():
         if el.tag.endswith("}sheet") and (name := el.get("name")) is not None:
             rid = next(
                 (
@@ -89,7 +100,7 @@ def _sheet_paths(z: zipfile.ZipFile, book: str, rels_name: str) -> dict[str, str
             if rid is not None:
                 ids.setdefault(name, rid)
     targets: dict[str, str] = {}  # relationship id -> target
-    for el in ElementTree.fromstring(z.read(rels_name)).iter():
+    for el in ElementTree.fromstring(read_member(z, rels_name)).iter():
         if el.tag.endswith("}Relationship") and (rid := el.get("Id")) is not None:
             targets.setdefault(rid, el.get("Target", ""))
     paths = {}
@@ -111,7 +122,7 @@ def _sheet_paths(z: zipfile.ZipFile, book: str, rels_name: str) -> dict[str, str
 def _xf_formats(z: zipfile.ZipFile) -> list[str]:
     """Format code of every cell style (cellXfs), by style index."""
     try:
-        root = ElementTree.fromstring(z.read("xl/styles.xml"))
+        root = ElementTree.fromstring(read_member(z, "xl/styles.xml"))
     except KeyError:
         return []
     custom: dict[int, str] = {}
@@ -150,7 +161,7 @@ def cell_formats(path: str, sheet: str, columns: Iterable[str]) -> dict[tuple[st
         if part is None:
             return out
         formats = _xf_formats(z)
-        xml = z.read(part)
+        xml = read_member(z, part)
     wanted = b"|".join(x.upper().encode() for x in letters)
     # a cell start tag whose reference is in a wanted column (the look-ahead stops at the
     # tag's end or the next "<")
@@ -239,7 +250,7 @@ def _tables(z: zipfile.ZipFile, part: str, strict: bool = False) -> Iterator[Tab
     ``strict`` raises TableProblem saying why."""
     p = PurePosixPath(part)
     try:
-        rels = ElementTree.fromstring(z.read(str(p.parent / "_rels" / f"{p.name}.rels")))
+        rels = ElementTree.fromstring(read_member(z, str(p.parent / "_rels" / f"{p.name}.rels")))
     except KeyError:
         return
     names = {n.lower(): n for n in z.namelist()}
@@ -258,7 +269,7 @@ def _tables(z: zipfile.ZipFile, part: str, strict: bool = False) -> Iterator[Tab
             continue
         try:
             try:
-                table = ElementTree.fromstring(z.read(real))
+                table = ElementTree.fromstring(read_member(z, real))
             except ValueError as exc:  # not XML, or XML with entities
                 raise TableProblem(f"table part {real} is unreadable ({exc})") from None
             t = _table_part(table, real)
@@ -364,7 +375,7 @@ def special_cells(path: str, sheet: str) -> SpecialCells:
         part = sheet_part(z, sheet)
         if part is None:
             return SpecialCells()
-        return special_from(z, part, scan_sheet(z.read(part)))
+        return special_from(z, part, scan_sheet(read_member(z, part)))
 
 
 def special_from(z: zipfile.ZipFile, part: str, scan: SheetScan) -> SpecialCells:
@@ -806,7 +817,7 @@ def error_cells(path: str, sheet: str) -> dict[tuple[int, int], str]:
         part = sheet_part(z, sheet)
         if part is None:
             return out
-        xml = z.read(part)
+        xml = read_member(z, part)
     for m in re.finditer(_OPAQUE + b"|" + _ERROR_CELL.pattern, xml, re.S):
         attrs = m.group(1)
         if attrs is None:
@@ -831,7 +842,7 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
         part = sheet_part(z, sheet)
         if part is None:
             return None
-        xml = z.read(part)
+        xml = read_member(z, part)
         loose = _loose(xml)
         xml = _canonical_refs(xml, loose)
         if _may_hold_errors(xml, loose):
@@ -842,7 +853,7 @@ def sheet_bounds_problem(path: str, sheet: str) -> str | None:
         # file can ask for gigabytes by naming one long text many times (the part is read
         # only when its size says that could happen)
         risky = size > SI_LIMIT or size * (len(xml) // 16) > TEXT_LIMIT
-        sst = z.read(strings) if risky and strings is not None else b""
+        sst = read_member(z, strings) if risky and strings is not None else b""
         tables = tables_problem(z, part)
     if tables is not None:
         return f"sheet {sheet!r}: {tables}"
@@ -940,7 +951,7 @@ def shared_strings_problem(path: str) -> str | None:
             head = f.read(64 * 1024)
         start = _sst_start(head)
         if start is None and len(head) < size:  # after a long prologue: the whole part
-            start = _sst_start(z.read(name))
+            start = _sst_start(read_member(z, name))
     count = _UNIQUE_COUNT.search(start) if start is not None else None
     if count is None:
         return None
@@ -1192,7 +1203,7 @@ def ods_bounds_problem(path: str) -> str | None:
         name = _member(z, "content.xml")
         if name is None:
             return None
-        xml = z.read(name)
+        xml = read_member(z, name)
     try:
         expat.ParserCreate().Parse(xml, True)
     except expat.ExpatError as exc:

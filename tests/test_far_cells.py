@@ -156,3 +156,47 @@ def test_an_error_cell_is_read_as_its_error_never_as_blank(tmp_path: Path, spell
     for error, d in zip(ERRORS, devices, strict=False):
         messages = " ".join(f["message"] for f in d["findings"])
         assert f"'{error}'" in messages, messages
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="an address-space limit is POSIX")
+def test_a_part_that_inflates_past_its_declared_size_is_refused_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    """A package whose sheet says 5 KB in its headers and inflates to 700 MiB: every read of
+    a part stops at its declared size (Python's own read inflates the whole part first), so
+    it is refused by its checksum under a 1 GiB limit, not after taking the memory."""
+    import struct
+    import zipfile
+
+    src = _book(tmp_path / "plain.xlsx", None, "double", "xl/worksheets/sheet1.xml")
+    lying = tmp_path / "lying.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(lying, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in zin.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                z.writestr(info, zin.read(info))
+        big = zipfile.ZipInfo("xl/worksheets/sheet1.xml")
+        big.compress_type = zipfile.ZIP_DEFLATED
+        with z.open(big, "w", force_zip64=False) as w:
+            w.write(
+                f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr">'.encode()
+            )
+            w.write(b"<is><t>")
+            chunk = b"A" * (1 << 20)
+            for _ in range(700):
+                w.write(chunk)
+            w.write(b"</t></is></c></row></sheetData></worksheet>")
+    with zipfile.ZipFile(lying) as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+    data = bytearray(lying.read_bytes())
+    struct.pack_into("<I", data, info.header_offset + 22, 5000)  # the local header's size
+    # the central directory's entry of the sheet: after the local data, before its name
+    entry = data.find(
+        b"xl/worksheets/sheet1.xml", info.header_offset + 30 + 24 + info.compress_size
+    )
+    start = data.rfind(b"PK\x01\x02", 0, entry)
+    assert entry > 0 and start > 0
+    struct.pack_into("<I", data, start + 24, 5000)  # the central directory's size
+    lying.write_bytes(bytes(data))
+    res = run_bounded("check", lying, "--format", "json", gib=1)
+    assert res.code == 3, res.stderr
+    assert "Bad CRC-32" in res.stderr and len(res.stderr.strip().splitlines()) == 1
