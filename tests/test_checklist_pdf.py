@@ -110,6 +110,7 @@ def test_a_character_no_shipped_font_has_stops_the_export(
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, lines
     assert code in lines[0] and "customer name" in lines[0] and "no file was written" in lines[0]
+    assert "as md or xlsx (--checklist md)" in lines[0]  # and what to do
     assert "\ue000" not in lines[0]  # a character no terminal shows is named, not printed
     assert not (tmp_path / "inv.checklist.pdf").exists()
 

@@ -288,7 +288,8 @@ def _write_pdf(
         if missing:
             raise OutputError(
                 f"the PDF checklist cannot draw {_named(missing)} (in {where}): no font "
-                "shipped with coa-audit has it; no file was written"
+                "shipped with coa-audit has it; no file was written. Correct that text, or write "
+                "the checklist as md or xlsx (--checklist md), which hold every character"
             )
         use_fallback()
         return t
