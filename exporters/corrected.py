@@ -23,7 +23,7 @@ from pathlib import Path
 from xml.etree.ElementTree import ParseError
 from xml.sax.saxutils import escape
 
-from coa_audit.core.errors import UsageError
+from coa_audit.core.errors import InputError, UsageError
 from coa_audit.core.model import Inventory, column_letter
 from coa_audit.core.text import safe_text
 from coa_audit.exporters.atomic import OutputError, atomic_writer
@@ -386,10 +386,13 @@ def _write_patched_package(
                     if kept is None:
                         kept = sheet_xml if info.filename == part else read_member(zin, info)
                     zout.writestr(info, kept, compress_type=info.compress_type)
-    except ValueError as exc:
-        raise OutputError(f"cannot patch {src}: {safe_text(str(exc))[:200]}") from None
-    except (zipfile.BadZipFile, KeyError, ParseError) as exc:
-        raise OutputError(f"cannot patch {src}: {safe_text(str(exc))[:200]}") from None
+    except (ValueError, zipfile.BadZipFile, KeyError, ParseError) as exc:
+        # the source package does not read as the patch must read it (a part that is not
+        # XML, a row number that is no row): the input's fault, as check would say it
+        raise InputError(
+            f"cannot patch {src}: {safe_text(str(exc))[:200]}; open it in a spreadsheet "
+            "program and save it again (no file was written)"
+        ) from None
     if not replaced:
         return []
     where = ", ".join(f"{column_letter(c)}{r}" for c, r in replaced[:5])

@@ -212,6 +212,9 @@ def test_an_unreadable_table_part_stops_the_export_in_one_line(tmp_path: Path) -
             zout.writestr(info, b"<table <<<" if info.filename.endswith("table1.xml") else data)
     fixes = _fixes(tmp_path / "x.csv", [("4", "COA", "GML")])
     res = run_cli("export", bad, "--corrections", fixes, "--checklist", "")
-    assert res.code == 4 and "cannot patch" in res.stderr
+    # the package cannot be measured before reading (its table is not XML): the input is
+    # refused (3), by check as by export, before anything is written
+    assert res.code == 3 and "cannot be checked before reading" in res.stderr, res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "bad.corrected.xlsx").exists()
+    assert run_cli("check", bad).code == 3
