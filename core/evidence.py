@@ -144,6 +144,8 @@ class EvidenceWords:
         if is_empty(raw) and raw.casefold() not in self.no:
             return _BLANK
         if self.pkid.match(raw):
+            if _placeholder_digits(raw):  # 0000000000000, 1234567890123: no key's ID
+                return EvidenceClass("unknown", why="a placeholder number, not a key's ID")
             return EvidenceClass("present", "OA3 firmware key (PKID)")
         norm = fold_words(raw)
         if not norm:
@@ -208,3 +210,8 @@ class EvidenceWords:
 
 def _q(text: str) -> str:
     return f"'{text}'"
+
+
+def _placeholder_digits(digits: str) -> bool:
+    """Digits a person types for "some number": one digit repeated, or counting up or down."""
+    return len(set(digits)) == 1 or digits in "1234567890" * 3 or digits in "9876543210" * 3

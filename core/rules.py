@@ -333,7 +333,7 @@ class Rules:
             self._register_evidence(facts.present, facts.edition, facts.kc), facts
         )
         fw, fkc = facts.fw, facts.fkc
-        if not fw.strip() or is_blank(fw):
+        if is_empty(fw):  # "?", "tbd", "unknown" are not nothing: they are not read
             return ev
         words = self.policy.evidence
         if fkc == KEY_PROVES_NOTHING:  # a generic or placeholder key in firmware: nothing
@@ -383,7 +383,7 @@ class Rules:
         from the register; beside a readable label edition the two must name the same
         edition; unreadable, it is a review saying so (never evidence)."""
         oa3 = facts.oa3
-        if is_blank(oa3):
+        if is_empty(oa3):  # an evidence field: "?", "tbd", "unknown" are not read, not blank
             return ev
         words = self.policy.evidence
         said = f"the register's firmware key description says {quote(oa3)}"

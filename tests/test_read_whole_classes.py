@@ -22,6 +22,7 @@ from typing import Any
 from tests.conftest import SAMPLE_HEADERS, device, run_cli, write_csv
 
 NEVER = ("--fail-on", "never")
+OA3 = ("--map", "Notes=oa3_edition")  # the register's own firmware key description
 
 
 def _statuses(inventory, field: str, cells: list[str], *args: str, **fixed: str) -> dict[str, str]:
@@ -141,7 +142,7 @@ def test_a_firmware_description_collected_from_the_pc_and_not_read_is_review(
 ) -> None:
     said = ["[4.0] Core OEM:DM?", "[4.0] Core OEM:DM (Home)", "[4.0] Professional Volume:MAK"]
     said += ["[damaged] Professional OEM:DM", "[4.0] Professional OEM:DM maybe", "Frobnicate"]
-    said += ["[4.0] Professional OEM:DM ..."]
+    said += ["[4.0] Professional OEM:DM ...", "?", "tbd", "unknown", "n/a"]
     kept = ["[4.0] Professional OEM:DM"]
     cells = [*said, *kept]
     rows = [device(n) for n in range(1, len(cells) + 1)]
@@ -199,3 +200,25 @@ def test_the_iot_enterprise_ltsc_2021_kms_key_proves_nothing(inventory) -> None:
     first = report["devices"][0]
     assert first["status"] != "eligible"
     assert "KEY_GENERIC" in {f["code"] for f in first["findings"]}
+
+
+def test_a_firmware_description_that_says_nothing_definite_is_not_blank(inventory) -> None:
+    """The OA3 column is an evidence field: "?", "tbd", "unknown" there are not read (they
+    were taken for an empty cell, as an edition column takes them); only a cell that holds
+    no value, or what an export writes for none, is empty."""
+    vague = ["?", "??", "tbd", "TBA", "unknown", "x", "n/a", "N/A", "-", "--", "not known"]
+    _check(inventory, "Notes", vague, ["", "NULL", "[4.0] Professional OEM:DM"], *OA3)
+
+
+def test_a_pkid_made_of_a_placeholder_number_is_no_evidence(inventory) -> None:
+    digits = ["0000000000000", "1111111111111", "9999999999999", "1234567890123"]
+    digits += ["3210987654321", "9876543210987", "2345678901234"]
+    _check(inventory, "COA_Present", digits, ["3512608943617"])
+
+
+def test_the_embedded_industry_kms_keys_prove_nothing(inventory) -> None:
+    keys = ["NMMPB-38DD4-R2823-62W8D-VXKJB", "FNFKF-PWTVT-9RC8H-32HB2-JB34X"]
+    keys += ["VHXM3-NR6FT-RY6RT-CK882-KW2CJ", "RYXVT-BNQG7-VD29F-DBMRY-HT73M"]
+    keys += ["NKB3R-R2F8T-3XCDP-7Q2KW-XWYQ2"]
+    keys += [k.lower().replace("-", "") for k in keys]
+    _check(inventory, "Product_Key", keys, ["JB7TK-VCXJ4-8C3MW-YK3DF-8R2QG"])
