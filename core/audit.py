@@ -252,7 +252,14 @@ class Audit:
             unmapped.add("serial_number")
         if not inv.edition_mapped:
             unmapped.add("edition")
-        if self.rules.unmapped != unmapped:
+        present_col = inv.mapping.get("coa_present")
+        turned = None
+        if present_col is not None:
+            header = inv.headers[present_col]
+            word = self.rules.policy.evidence.header_turns(header)
+            turned = None if word is None else (header, word)
+        if self.rules.unmapped != unmapped or self.rules.present_turned != turned:
+            self.rules.present_turned = turned
             self.rules.unmapped = frozenset(unmapped)
             self._local_cache.clear()
             self._raw_cache.clear()

@@ -7,6 +7,7 @@ that reads a cell with them. Results are cached per distinct text.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -56,6 +57,7 @@ class EvidenceWords:
         self._denial = _phrases(data.get("denial", []))
         self._denial_padded = tuple(f" {' '.join(p)} " for p in self._denial)
         self._doubt = frozenset(fold_words(w) for w in data.get("doubt", []))
+        self._turns = frozenset(fold_words(w) for w in data.get("header_turns", []))
         self.volume = _phrases(not_base.get("volume", []))
         self.digital = _phrases(not_base.get("digital", []))
         # phrases as " word word " for a substring test on the padded, normalised text
@@ -97,6 +99,28 @@ class EvidenceWords:
             return True
         tokens = fold_words(text).split()
         return any(t in self._negations or t in self._doubt for t in tokens)
+
+    def header_turns(self, header: str) -> str | None:
+        """The word of a presence column's header that turns or doubts what a yes or no
+        under it says ("missing" in "COA missing", "fake", "fehlt", "damaged"), or None. A
+        yes-word and a no-word together are the answer legend ("COA (Yes/No)"), not a turn;
+        a check word is what the column records ("COA checked"), so the doubt list is not
+        read here, only ``header_turns``."""
+        tokens = fold_words(header).split()
+        legend: set[int] = set()  # a short yes-word beside a short no-word: "(Yes/No)", "(J/N)"
+        for i, (a, b) in enumerate(itertools.pairwise(tokens)):
+            if len(a) > 5 or len(b) > 5:  # "missing" is no answer: "COA missing (Y/N)"
+                continue
+            if (a in self.yes and b in self.no) or (a in self.no and b in self.yes):
+                legend.update((i, i + 1))
+        for i, t in enumerate(tokens):
+            if i in legend:
+                continue
+            if t in self._negations or t in self.no or t in self._turns:
+                return t
+        norm = " ".join(tokens)
+        padded = f" {norm} "
+        return next((p.strip() for p in self._denial_padded if p in padded), None)
 
     def denies(self, text: str) -> bool:
         """True when the text denies the licence itself ("unlicensed", "counterfeit COA",

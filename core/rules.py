@@ -239,6 +239,10 @@ class Rules:
         # fields the verdict needs that no column is mapped to (the engine sets it on every
         # run): a row then says "no column is mapped to ..." instead of "... is blank"
         self.unmapped: frozenset[str] = frozenset()
+        # the COA presence column's header and the word of it that turns or doubts what its
+        # cells say ("COA missing"): then no cell of it is read as presence (the engine sets
+        # it on every run, with ``unmapped``)
+        self.present_turned: tuple[str, str] | None = None
         # how each text input is reduced (None: as it is), in ``ROW_TEXT_FIELDS`` order
         self._reducers: tuple[Any, ...] = tuple(
             None if i.reduce == "text" else getattr(self, f"_reduce_{i.reduce}")
@@ -441,6 +445,13 @@ class Rules:
     def _register_evidence(self, present: str, edition: str, kc: int) -> DeviceEvidence:
         words = self.policy.evidence
         pc = words.classify(present)
+        if self.present_turned is not None and pc.kind != "blank":
+            header, word = self.present_turned
+            pc = EvidenceClass(
+                "unknown",
+                why=f"its header {quote(header)} says {quote(word)}, which turns or doubts what "
+                "a yes or no under it means",
+            )
         if pc.kind == "denied":
             return DeviceEvidence("denied", None, edition, present, None)
         if edition.strip() and words.denies(edition):

@@ -222,3 +222,38 @@ def test_the_embedded_industry_kms_keys_prove_nothing(inventory) -> None:
     keys += ["NKB3R-R2F8T-3XCDP-7Q2KW-XWYQ2"]
     keys += [k.lower().replace("-", "") for k in keys]
     _check(inventory, "Product_Key", keys, ["JB7TK-VCXJ4-8C3MW-YK3DF-8R2QG"])
+
+
+TURNED = ["COA missing", "Missing COA", "No COA", "No COA label", "COA Label Missing"]
+TURNED += ["GML missing", "COA Missing (Y/N)", "COA removed", "COA absent", "COA damaged"]
+TURNED += ["COA damaged (Y/N)", "COA unreadable", "COA illegible", "COA faded"]
+TURNED += ["COA replaced", "COA invalid", "COA unknown", "COA issue", "COA problem"]
+TURNED += ["Fake COA", "COA counterfeit", "Needs COA", "COA required", "COA (tbc)"]
+TURNED += ["Ohne COA", "COA nicht vorhanden", "COA-Etikett fehlt", "COA manquant"]
+TURNED += ["Etiquette COA absente", "Sin COA", "Falta COA", "COA mancante", "Geen COA"]
+PLAIN = ["COA", "COA Present", "COA Present (Yes/No)", "COA (Y/N)", "COA vorhanden (ja/nein)"]
+PLAIN += ["COA label", "COA checked", "COA Check", "GML label", "COA présent (oui/non)"]
+
+
+def test_a_presence_header_that_turns_its_meaning_reads_no_cell(tmp_path: Path) -> None:
+    """ "COA missing: Yes" is a missing label, and "Fake COA: Yes" no licence: under a header
+    whose own words turn or doubt what a yes or no says, no cell is read as presence (each
+    is review, and says why); a header with an answer legend ("(Yes/No)") is read."""
+    for n, header in enumerate([*TURNED, *PLAIN]):
+        src = tmp_path / f"h{n}.csv"
+        src.write_text(
+            f"Serial Number,{header},COA Edition\n"
+            "SN1,Yes,Windows 10 Pro\nSN2,No,Windows 10 Pro\nSN3,ja,Windows 10 Pro\n",
+            encoding="utf-8",
+        )
+        res = run_cli("check", src, "--format", "json", *NEVER)
+        assert res.code == 0, res.stderr
+        doc = res.json()
+        assert doc["mapping"].get("coa_present") == header, (header, doc["mapping"])
+        statuses = [d["status"] for d in doc["devices"]]
+        if header in TURNED:
+            assert statuses == ["review"] * 3, (header, statuses)
+            message = " ".join(f["message"] for f in doc["devices"][0]["findings"])
+            assert "turns or doubts" in message, message
+        else:
+            assert statuses == ["eligible", "blocked", "eligible"], (header, statuses)
