@@ -24,6 +24,7 @@ from tests.conftest import (
     SAMPLES,
     device,
     killed_session,
+    press,
     run_cli,
     settle,
     states_register,
@@ -487,7 +488,7 @@ async def test_findings_panel_compacts_and_i_shows_everything(tmp_path: Path) ->
         panel = str(screen.query_one("#findings").render())
         assert "i: every finding in full" in panel
         assert len(screen.audit.findings(0)) >= 5
-        await pilot.press("i")
+        await press(pilot, "i")  # a printable key waits out the scanner guard's window
         detail = app.screen
         assert detail.__class__.__name__ == "DetailScreen"
         full = str(detail.text)
