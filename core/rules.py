@@ -445,7 +445,8 @@ class Rules:
     def _register_evidence(self, present: str, edition: str, kc: int) -> DeviceEvidence:
         words = self.policy.evidence
         pc = words.classify(present)
-        if self.present_turned is not None and pc.kind != "blank":
+        # a cell that denies the licence denies it under any header: still no evidence
+        if self.present_turned is not None and pc.kind not in ("blank", "denied"):
             header, word = self.present_turned
             pc = EvidenceClass(
                 "unknown",

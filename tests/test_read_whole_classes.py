@@ -243,7 +243,8 @@ def test_a_presence_header_that_turns_its_meaning_reads_no_cell(tmp_path: Path) 
         src = tmp_path / f"h{n}.csv"
         src.write_text(
             f"Serial Number,{header},COA Edition\n"
-            "SN1,Yes,Windows 10 Pro\nSN2,No,Windows 10 Pro\nSN3,ja,Windows 10 Pro\n",
+            "SN1,Yes,Windows 10 Pro\nSN2,No,Windows 10 Pro\nSN3,ja,Windows 10 Pro\n"
+            "SN4,unlicensed,Windows 10 Pro\n",
             encoding="utf-8",
         )
         res = run_cli("check", src, "--format", "json", *NEVER)
@@ -252,8 +253,9 @@ def test_a_presence_header_that_turns_its_meaning_reads_no_cell(tmp_path: Path) 
         assert doc["mapping"].get("coa_present") == header, (header, doc["mapping"])
         statuses = [d["status"] for d in doc["devices"]]
         if header in TURNED:
-            assert statuses == ["review"] * 3, (header, statuses)
+            # a denial denies under any header (blocked); no other cell is read
+            assert statuses == ["review"] * 3 + ["blocked"], (header, statuses)
             message = " ".join(f["message"] for f in doc["devices"][0]["findings"])
             assert "turns or doubts" in message, message
         else:
-            assert statuses == ["eligible", "blocked", "eligible"], (header, statuses)
+            assert statuses == ["eligible", "blocked", "eligible", "blocked"], (header, statuses)
